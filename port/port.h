@@ -1,0 +1,25 @@
+/*
+ * port.h - the operating-system glue the rest of llmgw uses. Everything
+ * platform-specific lives behind these declarations, implemented in
+ * the .c files in port/ (one per concern and OS, e.g. random_linux.c), so src/
+ * never needs an #ifdef for the OS.
+ *
+ * This header holds plain declarations only.
+ */
+#ifndef LLMGW_PORT_H
+#define LLMGW_PORT_H
+
+#include <stddef.h>
+
+/* Fills buf[0..len) with cryptographically secure random bytes from the
+ * kernel. Returns 0, or -1 with errno set (buf contents then undefined).
+ * May block only very early in boot, until the kernel's pool is first
+ * seeded; never afterwards. Meant for start-up and key generation, not
+ * for the request path. */
+int port_random(void *buf, size_t len);
+
+/* port/privdrop_posix.c (the lead's): switches to user's uid/gid after the
+ * listeners are bound; 0, or -1 with a message in err. Start-up only. */
+int port_drop_privileges(const char *user, char *err, size_t errlen);
+
+#endif

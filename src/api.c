@@ -1,0 +1,263 @@
+/*
+ * api.c - what a complete request asks for: the local endpoints (/healthz,
+ * /v1/models), client-key checks, and the chat request's model resolved to
+ * a provider and target model before proxy.c takes over.
+ *
+ * Model names: a route name ("fast") or "provider/model" where the model
+ * part may itself contain slashes ("or/meta-llama/llama-3.3-70b").
+ */
+#include <stdio.h>
+#include <string.h>
+#include "auth.h"
+#include "gw.h"
+#include "log.h"
+
+static int target_is(const struct exchange *x, const char *path)
+{
+	size_t n = x->req.target_len;
+	const char *q = memchr(x->req.target, '?', n);
+	if (q)
+		n = (size_t)(q - x->req.target);
+	return n == strlen(path) && memcmp(x->req.target, path, n) == 0;
+}
+
+static int method_is(const struct exchange *x, const char *m)
+{
+	return x->req.method_len == strlen(m) && memcmp(x->req.method, m, x->req.method_len) == 0;
+}
+
+static void reply_json(struct exchange *x, int status, const char *body, size_t len)
+{
+	if (gw_head(x, status, "application/json", (long long)len, NULL, 0) < 0 ||
+	    server_write(x, body, len) < 0) {
+		gw_error(x, E_INTERNAL, "response too large for the output buffer");
+	}
+	x->resp_done = 1;
+	server_flush(x);
+}
+
+/* Who is asking: 1 when allowed (x->who set when a client key matched). */
+static int authenticate(struct exchange *x)
+{
+	const struct cfg *cfg = gw.cfg;
+	const char *key;
+	size_t klen;
+	int have = auth_extract_key(x->req.headers, x->req.num_headers, &key, &klen);
+	if (cfg->nclients == 0) {
+		if (x->c->peer_loopback || cfg->gw.anonymous)
+			return 1;
+		gw_error(x, E_AUTH, "no client keys are configured, so only loopback clients are served; "
+			 "create one with 'llmgw keygen' and add a client section");
+		return 0;
+	}
+	if (have) {
+		for (unsigned i = 0; i < cfg->nclients; i++) {
+			if (auth_key_matches(cfg->clients[i].key_sha256, key, klen)) {
+				x->who = &cfg->clients[i];
+				return 1;
+			}
+		}
+	}
+	gw_error(x, E_AUTH, have ? "invalid API key" :
+		 "missing API key: send 'Authorization: Bearer <key>' with a key from 'llmgw keygen'");
+	return 0;
+}
+
+static int allowed(const struct exchange *x, const char *name, size_t len)
+{
+	return !x->who || cfg_client_allows(x->who, name, len);
+}
+
+static void add_model(struct json_out *o, int *first, const char *a, const char *b, const char *owner)
+{
+	char name[600];
+	snprintf(name, sizeof name, "%s%s%s", a, b ? "/" : "", b ? b : "");
+	json_lit(o, *first ? "{\"id\":" : ",{\"id\":");
+	*first = 0;
+	json_cstr(o, name);
+	json_lit(o, ",\"object\":\"model\",\"created\":0,\"owned_by\":");
+	json_cstr(o, owner);
+	json_lit(o, "}");
+}
+
+static void list_models(struct exchange *x)
+{
+	const struct cfg *cfg = gw.cfg;
+	struct json_out o;
+	/* The listing is built in the response buffer, which is free now. */
+	json_out_init(&o, x->resp, x->resp_cap);
+	json_lit(&o, "{\"object\":\"list\",\"data\":[");
+	int first = 1;
+	char name[600];
+	for (unsigned i = 0; i < cfg->nroutes; i++) {
+		const char *r = cfg->routes[i].name;
+		if (allowed(x, r, strlen(r)))
+			add_model(&o, &first, r, NULL, "llmgw");
+	}
+	for (unsigned p = 0; p < cfg->nproviders; p++) {
+		const struct cfg_provider *pv = &cfg->providers[p];
+		for (unsigned m = 0; m < pv->nmodels; m++) {
+			snprintf(name, sizeof name, "%s/%s", pv->name, pv->models[m]);
+			if (allowed(x, name, strlen(name)))
+				add_model(&o, &first, pv->name, pv->models[m], pv->type->name);
+		}
+		/* Route targets are models the operator chose: list them too. */
+		for (unsigned r = 0; r < cfg->nroutes; r++) {
+			for (unsigned t = 0; t < cfg->routes[r].ntargets; t++) {
+				const struct cfg_target *tg = &cfg->routes[r].targets[t];
+				if (tg->provider != p)
+					continue;
+				int dup = 0;
+				for (unsigned m = 0; m < pv->nmodels && !dup; m++)
+					dup = strcmp(pv->models[m], tg->model) == 0;
+				for (unsigned r2 = 0; r2 <= r && !dup; r2++)
+					for (unsigned t2 = 0; t2 < cfg->routes[r2].ntargets && !dup; t2++) {
+						const struct cfg_target *o2 = &cfg->routes[r2].targets[t2];
+						if (o2 == tg)
+							break;
+						dup = o2->provider == p && strcmp(o2->model, tg->model) == 0;
+					}
+				snprintf(name, sizeof name, "%s/%s", pv->name, tg->model);
+				if (!dup && allowed(x, name, strlen(name)))
+					add_model(&o, &first, pv->name, tg->model, pv->type->name);
+			}
+		}
+	}
+	json_lit(&o, "]}");
+	if (o.overflow) {
+		gw_error(x, E_INTERNAL, "model list too large");
+		server_flush(x);
+		return;
+	}
+	if (gw_head(x, 200, "application/json", (long long)o.len, NULL, 0) < 0) {
+		gw_error(x, E_INTERNAL, "response head too large");
+		server_flush(x);
+		return;
+	}
+	server_write_ext(x, x->resp, o.len);
+	x->resp_done = 1;
+	server_flush(x);
+}
+
+/* The "fast, oai/<model>, ..." list for not-found messages. */
+static void available(char *buf, size_t len)
+{
+	const struct cfg *cfg = gw.cfg;
+	size_t n = 0;
+	buf[0] = 0;
+	for (unsigned i = 0; i < cfg->nroutes && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", cfg->routes[i].name);
+	for (unsigned i = 0; i < cfg->nproviders && n < len; i++)
+		n += (size_t)snprintf(buf + n, len - n, "%s%s/<model>", n ? ", " : "", cfg->providers[i].name);
+}
+
+static void no_providers(struct exchange *x)
+{
+	gw_error(x, E_NO_PROVIDERS, "no providers are configured: set OPENAI_API_KEY (or GROQ_API_KEY, MISTRAL_API_KEY, "
+		 "OLLAMA_HOST, ...) before starting llmgw, or add a 'config provider' section to %s", CFG_DEFAULT_PATH);
+}
+
+/* Resolves the request's model to provider + target model. 1 when done. */
+static int resolve_model(struct exchange *x, int mi)
+{
+	const struct cfg *cfg = gw.cfg;
+	char name[256];
+	int n = json_unescape(&x->doc, mi, name, sizeof name);
+	if (n <= 0) {
+		gw_error(x, E_BAD_REQUEST, "'model' must be a non-empty string of at most 255 bytes");
+		return 0;
+	}
+	const struct cfg_route *r = cfg_route_find(cfg, name, (size_t)n);
+	if (r) {
+		if (!allowed(x, name, (size_t)n)) {
+			gw_error(x, E_FORBIDDEN, "this API key may not use model '%s'", name);
+			return 0;
+		}
+		x->route = r->name;
+		x->prov = &cfg->providers[r->targets[0].provider];
+		x->model = r->targets[0].model;
+		return 1;
+	}
+	const char *slash = memchr(name, '/', (size_t)n);
+	int p = slash ? cfg_provider_index(cfg, name, (size_t)(slash - name)) : -1;
+	if (p < 0 || slash[1] == 0) {
+		if (cfg->nproviders == 0) {
+			no_providers(x);
+			return 0;
+		}
+		char av[400];
+		available(av, sizeof av);
+		gw_error(x, E_MODEL_NOT_FOUND, "model '%s' not found; available: %s", name, av);
+		return 0;
+	}
+	if (!allowed(x, name, (size_t)n)) {
+		gw_error(x, E_FORBIDDEN, "this API key may not use model '%s'", name);
+		return 0;
+	}
+	x->prov = &cfg->providers[p];
+	memcpy(x->model_buf, slash + 1, (size_t)n - (size_t)(slash + 1 - name) + 1);
+	x->model = x->model_buf;
+	return 1;
+}
+
+static void chat(struct exchange *x)
+{
+	const char *body = x->in + x->head_len;
+	int r = json_parse(&x->doc, body, x->body_len, x->tok, GW_JSON_TOKENS);
+	if (r == -3) {
+		gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
+		return;
+	}
+	if (r < 0 || x->tok[0].type != JSMN_OBJECT) {
+		gw_error(x, E_BAD_JSON, "request body is not a valid JSON object");
+		return;
+	}
+	int mi = json_get(&x->doc, 0, "model");
+	if (mi < 0 || !json_is_string(&x->doc, mi)) {
+		gw_error(x, E_BAD_REQUEST, "'model' is required and must be a string");
+		return;
+	}
+	int msgs = json_get(&x->doc, 0, "messages");
+	if (msgs < 0 || x->tok[msgs].type != JSMN_ARRAY) {
+		gw_error(x, E_BAD_REQUEST, "'messages' is required and must be an array");
+		return;
+	}
+	int si = json_get(&x->doc, 0, "stream");
+	x->stream = si >= 0 && json_is_true(&x->doc, si);
+	if (!resolve_model(x, mi))
+		return;
+	proxy_start(x);
+}
+
+void api_dispatch(struct exchange *x)
+{
+	if (target_is(x, "/healthz")) {
+		if (!method_is(x, "GET")) {
+			gw_error(x, E_METHOD, "use GET");
+		} else {
+			static const char ok[] = "{\"status\":\"ok\"}";
+			reply_json(x, 200, ok, sizeof ok - 1);
+			return;
+		}
+	} else if (target_is(x, "/v1/models")) {
+		if (!method_is(x, "GET"))
+			gw_error(x, E_METHOD, "use GET");
+		else if (authenticate(x)) {
+			list_models(x);
+			return;
+		}
+	} else if (target_is(x, "/v1/chat/completions")) {
+		if (!method_is(x, "POST"))
+			gw_error(x, E_METHOD, "use POST");
+		else if (gw.stopping)
+			gw_error(x, E_SHUTTING_DOWN, "llmgw is shutting down");
+		else if (authenticate(x)) {
+			chat(x);
+			if (!x->resp_done)
+				return;	/* proxy.c has it */
+		}
+	} else {
+		gw_error(x, E_NOT_FOUND, "no such endpoint: %.*s", (int)(x->req.target_len > 100 ? 100 : x->req.target_len), x->req.target);
+	}
+	server_flush(x);
+}

@@ -1,0 +1,134 @@
+/*
+ * config.h - the configuration model and its UCI-syntax loader.
+ *
+ * The file format is OpenWrt's UCI (`config TYPE 'name'`, `option k 'v'`,
+ * `list k 'v'`, # comments, single/double quotes, backslash escapes in
+ * double quotes), so the same file serves on OpenWrt (/etc/config/llmgw)
+ * and on a Pi (/etc/llmgw/llmgw.conf). Loading reads the whole file, checks
+ * every section and option, and reports every error with its line number
+ * through a callback; it never stops at the first one.
+ *
+ * A struct cfg owns all of its strings in one arena allocated at load time
+ * (start-up or SIGHUP reload, never on the request path). Provider keys are
+ * read from the environment or a key file during load and kept only in the
+ * arena; they never appear in error messages. cfg_free() wipes them.
+ */
+#ifndef LLMGW_CONFIG_H
+#define LLMGW_CONFIG_H
+
+#include <stddef.h>
+#include "log.h"
+#include "providers.h"
+
+#define CFG_DEFAULT_PATH "/etc/llmgw/llmgw.conf"
+
+struct cfg_url {
+	int tls;			/* https */
+	char host[256];			/* name or literal; IPv6 without brackets */
+	unsigned short port;		/* defaulted from the scheme */
+	char prefix[512];		/* path before the type's chat_path, no trailing '/' */
+};
+
+struct cfg_provider {
+	const char *name;		/* section name: clients send "name/model" */
+	const struct provider_type *type;
+	struct cfg_url url;		/* base_url option, or the type's default */
+	const char *key;		/* secret; NULL when the type takes none */
+	size_t key_len;
+	const char *const *models;	/* `list model`: advertised in /v1/models */
+	unsigned nmodels;
+	int line;
+};
+
+struct cfg_target {
+	unsigned provider;		/* index into cfg.providers */
+	const char *model;		/* model name sent to the provider */
+};
+
+struct cfg_route {
+	const char *name;		/* what clients send as "model" */
+	struct cfg_target *targets;	/* `list target 'provider/model'`, in order */
+	unsigned ntargets;
+	int line;
+};
+
+struct cfg_client {
+	const char *name;
+	unsigned char key_sha256[32];
+	const char *const *allow;	/* route names or "provider/model" patterns with '*' */
+	unsigned nallow;		/* 0: everything */
+	int line;
+};
+
+struct cfg_gateway {
+	const char *const *listen;	/* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+	unsigned nlisten;
+	const char *ca_file;
+	enum log_level log_level;
+	int syslog;			/* log to syslog instead of stderr */
+	const char *user;		/* drop privileges to this user after bind; NULL: stay */
+	int anonymous;			/* allow requests without a client key from any peer */
+
+	unsigned max_connections;	/* open client connections */
+	unsigned max_inflight;		/* requests being served at once (each holds buffers) */
+	unsigned max_upstream;		/* open provider connections, pooled */
+	unsigned max_header_bytes;	/* request head limit -> 431 */
+	unsigned max_body_bytes;	/* request body limit -> 413 */
+	unsigned max_response_bytes;	/* non-stream provider response limit -> 502 */
+
+	unsigned header_timeout_ms;	/* whole request must arrive in this -> 408 */
+	unsigned idle_timeout_ms;	/* keep-alive connection with no request */
+	unsigned connect_timeout_ms;	/* upstream TCP + TLS handshake */
+	unsigned first_byte_timeout_ms;	/* upstream response head */
+	unsigned stream_idle_timeout_ms;/* gap between upstream stream events / body bytes */
+	unsigned upstream_idle_ms;	/* pooled upstream connection kept this long */
+	unsigned shutdown_timeout_ms;	/* SIGTERM: in-flight work may finish for this long */
+
+	const char *resolv_conf;
+	const char *hosts_file;
+	const char *const *nameservers;	/* `list nameserver`: overrides resolv.conf */
+	unsigned nnameservers;
+	unsigned default_max_tokens;	/* for providers that require max_tokens */
+};
+
+struct cfg {
+	struct cfg_gateway gw;
+	struct cfg_provider *providers;
+	unsigned nproviders;
+	struct cfg_route *routes;
+	unsigned nroutes;
+	struct cfg_client *clients;
+	unsigned nclients;
+	const char *path;		/* file loaded, or "(embedded default)" */
+	void *arena;			/* internal */
+	size_t arena_size;
+};
+
+/* Called once per problem found; line is 0 for whole-file problems. */
+typedef void (*cfg_report_fn)(void *ctx, const char *path, int line, const char *msg);
+
+/* Loads and checks path. Returns the number of errors (0: *out is ready to
+ * use; otherwise *out is freed). Unknown sections and options are errors,
+ * so typos do not pass silently. */
+int cfg_load_file(const char *path, struct cfg *out, cfg_report_fn report, void *ctx);
+/* Loads UCI text from memory (tests, fuzzing); name is used in reports. */
+int cfg_load_text(const char *name, const char *text, size_t len, struct cfg *out, cfg_report_fn report, void *ctx);
+/* The embedded default: listen 127.0.0.1:8080 and one provider per type
+ * whose key_env (or host_env) is set in the environment, named after the
+ * type ("openai/gpt-4.1-mini"). Zero providers is valid. */
+int cfg_load_default(struct cfg *out, cfg_report_fn report, void *ctx);
+void cfg_free(struct cfg *c);
+
+/* Lookups used by the router; NULL / -1 when absent. */
+int cfg_provider_index(const struct cfg *c, const char *name, size_t len);
+const struct cfg_route *cfg_route_find(const struct cfg *c, const char *name, size_t len);
+/* Whether client cl may use model (a route name or "provider/model"). */
+int cfg_client_allows(const struct cfg_client *cl, const char *model, size_t len);
+
+/* Parses "host:port", "[v6]:port", ":port" (all interfaces). 0 or -1. */
+int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short *port);
+/* Parses an http(s) base URL into u; strips one trailing "/v1" and '/'.
+ * 0 or -1 with a reason in err. */
+int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen);
+
+#endif

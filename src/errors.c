@@ -1,0 +1,133 @@
+/*
+ * errors.c - the one table of the gateway's own errors: each internal error
+ * has its HTTP status and the type/code a client SDK understands, and every
+ * error body is written here, in OpenAI's shape
+ *   {"error":{"message":..,"type":..,"param":..,"code":..}}
+ * (the other client dialects' shapes join this table in a later change).
+ * Also the response-head writer shared by every answer the gateway makes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include "gw.h"
+
+static const struct {
+	int status;
+	const char *type;
+	const char *code;
+} errs[] = {
+	[E_BAD_REQUEST] = { 400, "invalid_request_error", NULL },
+	[E_BAD_JSON] = { 400, "invalid_request_error", "invalid_json" },
+	[E_NOT_FOUND] = { 404, "invalid_request_error", "not_found" },
+	[E_METHOD] = { 405, "invalid_request_error", "method_not_allowed" },
+	[E_AUTH] = { 401, "invalid_request_error", "invalid_api_key" },
+	[E_FORBIDDEN] = { 403, "permission_error", "model_not_allowed" },
+	[E_MODEL_NOT_FOUND] = { 404, "invalid_request_error", "model_not_found" },
+	[E_NO_PROVIDERS] = { 503, "server_error", "no_providers" },
+	[E_TOO_LARGE] = { 413, "invalid_request_error", "request_too_large" },
+	[E_HEADERS_TOO_LARGE] = { 431, "invalid_request_error", "headers_too_large" },
+	[E_TIMEOUT] = { 408, "invalid_request_error", "request_timeout" },
+	[E_BUSY] = { 503, "server_error", "gateway_busy" },
+	[E_UPSTREAM] = { 502, "upstream_error", "bad_gateway" },
+	[E_UPSTREAM_TIMEOUT] = { 504, "upstream_error", "gateway_timeout" },
+	[E_UNSUPPORTED] = { 501, "invalid_request_error", "not_supported" },
+	[E_SHUTTING_DOWN] = { 503, "server_error", "shutting_down" },
+	[E_INTERNAL] = { 500, "server_error", "internal_error" },
+};
+
+int gw_err_status(enum gw_err e)
+{
+	return errs[e].status;
+}
+
+const char *gw_reason(int status)
+{
+	switch (status) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 201: return "Created";
+	case 204: return "No Content";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 402: return "Payment Required";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Content Too Large";
+	case 422: return "Unprocessable Content";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 501: return "Not Implemented";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 529: return "Site Overloaded";
+	}
+	return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
+}
+
+void gw_error_body(struct json_out *o, enum gw_err e, const char *msg)
+{
+	json_lit(o, "{\"error\":{\"message\":");
+	json_cstr(o, msg);
+	json_lit(o, ",\"type\":");
+	json_cstr(o, errs[e].type);
+	json_lit(o, ",\"param\":");
+	json_lit(o, e == E_MODEL_NOT_FOUND || e == E_FORBIDDEN ? "\"model\"" : "null");
+	json_lit(o, ",\"code\":");
+	if (errs[e].code)
+		json_cstr(o, errs[e].code);
+	else
+		json_lit(o, "null");
+	json_lit(o, "}}");
+}
+
+int gw_head(struct exchange *x, int status, const char *ctype, long long len, const char *extra, size_t extra_len)
+{
+	char h[512];
+	int n;
+	x->status = status;
+	const char *conn = x->close_after || !x->bi.keep_alive ? "close" : "keep-alive";
+	if (len >= 0)
+		n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\nConnection: %s\r\n",
+			     status, gw_reason(status), ctype, len, conn);
+	else
+		n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
+			     "Cache-Control: no-cache\r\nConnection: %s\r\n", status, gw_reason(status), ctype, conn);
+	if (n < 0 || (size_t)n >= sizeof h)
+		return -1;
+	if (server_write(x, h, (size_t)n) < 0)
+		return -1;
+	if (extra_len && server_write(x, extra, extra_len) < 0)
+		return -1;
+	return server_write(x, "\r\n", 2);
+}
+
+void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...)
+{
+	char msg[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	char body[1400];
+	struct json_out o;
+	json_out_init(&o, body, sizeof body);
+	gw_error_body(&o, e, msg);
+	const char *extra = NULL;
+	size_t elen = 0;
+	if (e == E_BUSY || e == E_SHUTTING_DOWN) {
+		extra = "Retry-After: 1\r\n";
+		elen = strlen(extra);
+	}
+	/* Whatever was queued (a partial head) is dropped: the error replaces it. */
+	x->out_len = x->out_off = 0;
+	x->ext = NULL;
+	x->ext_len = x->ext_off = 0;
+	gw_head(x, errs[e].status, "application/json", (long long)o.len, extra, elen);
+	server_write(x, body, o.len);
+	x->resp_done = 1;
+}

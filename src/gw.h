@@ -1,0 +1,206 @@
+/*
+ * gw.h - the gateway's runtime objects and how the modules hand them around.
+ *
+ *   server.c    LAN side: listeners, client connections, request reading,
+ *               response writing, keep-alive, limits and timeouts.
+ *   api.c       what a complete request means: local endpoints, client
+ *               keys, model resolution, then hands chat requests to proxy.c.
+ *   proxy.c     one chat exchange with a provider: the upstream request,
+ *               the response or the SSE stream relayed back.
+ *   upstream.c  provider connections: DNS, non-blocking connect, TLS, the
+ *               keep-alive pool per host.
+ *   errors.c    every error the gateway answers, as status + JSON body.
+ *
+ * Ownership: all objects below come from fixed pools allocated by
+ * gw_init() at start-up and are never freed until exit. A client holds an
+ * exchange only while a request is being read or served; idle keep-alive
+ * connections hold nothing but their small struct client. An exchange
+ * holds an upstream connection only while talking to a provider; idle
+ * upstream connections sit in the pool with their TLS state.
+ */
+#ifndef LLMGW_GW_H
+#define LLMGW_GW_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+#include "config.h"
+#include "dns.h"
+#include "http.h"
+#include "json.h"
+#include "loop.h"
+
+#define LLMGW_VERSION "0.1.0"
+#define MAX_LISTEN_FDS 8
+#define GW_JSON_TOKENS 8192	/* per exchange: a chat request's JSON elements */
+#define GW_OUT_SIZE 65536	/* per exchange: response heads, errors, SSE events */
+#define GW_UPHEAD_SIZE 2048	/* per exchange: the upstream request head */
+
+struct exchange;
+struct upconn;
+
+enum client_state {
+	C_FREE,		/* in the pool */
+	C_IDLE,		/* keep-alive, waiting for a request; no exchange */
+	C_WAIT_X,	/* bytes arrived but every exchange is busy */
+	C_READ,		/* reading a request into its exchange */
+	C_SERVE,	/* request complete, response being produced/sent */
+	C_DRAIN,	/* final bytes going out, then close */
+};
+
+struct client {
+	struct loop_fd w;
+	struct loop_timer timer;
+	enum client_state state;
+	struct exchange *x;
+	struct client *next;		/* free list / wait list */
+	int peer_loopback;
+	char peer[48];			/* for logs */
+	unsigned served;		/* requests on this connection */
+};
+
+struct exchange {
+	struct client *c;
+	struct exchange *next_free;
+
+	/* The request, read by server.c. head and decoded body live in `in`. */
+	char *in;
+	size_t in_cap, in_len;		/* bytes held (may include a pipelined next request) */
+	size_t scanned;			/* head bytes already searched for its end */
+	size_t head_len;		/* 0 until the head is parsed */
+	size_t body_len;		/* decoded body bytes at in + head_len */
+	size_t req_end;			/* where this request's raw bytes end in `in` */
+	size_t raw_body;		/* raw (undecoded) body bytes consumed so far */
+	struct http_request req;
+	struct http_body_info bi;
+	struct http_chunked chunked;
+	int continue_sent;
+	int64_t started_us;
+
+	/* The response, written by server.c from out[] then ext (zero-copy). */
+	char *out;
+	size_t out_len, out_off;
+	const char *ext;
+	size_t ext_len, ext_off;
+	int resp_started;		/* head went out: errors must now go in-band */
+	int resp_done;			/* nothing more will be queued */
+	int close_after;		/* close the connection after this response */
+	int status;			/* for the access log */
+
+	/* The chat exchange, owned by proxy.c. */
+	struct json_doc doc;
+	jsmntok_t *tok;
+	const struct cfg_provider *prov;
+	const char *model;		/* target model (config arena or model_buf) */
+	char model_buf[256];
+	const char *route;		/* route name or NULL */
+	const struct cfg_client *who;	/* authenticated client, or NULL */
+	int stream;
+	int phase;			/* proxy.c: P_CONNECT, P_SEND, P_HEAD, P_BODY */
+	char *uphead;
+	struct iovec upv[5];		/* upstream request: head + body pieces */
+	int upv_n, upv_i;
+	size_t upv_off;
+	struct upconn *u;
+	int up_retry;			/* a reused connection failed before any byte */
+	char *resp;			/* upstream response bytes */
+	size_t resp_cap, resp_len;
+	size_t resp_head;		/* head length once parsed, else 0 */
+	size_t resp_scanned;
+	size_t resp_body;		/* decoded body bytes after resp_head */
+	size_t resp_consumed;		/* stream: body bytes already relayed */
+	struct http_response rh;
+	struct http_body_info rbi;
+	struct http_chunked rch;
+	int up_status;
+	int up_is_sse;
+	int saw_done;			/* stream: [DONE] seen */
+	int body_done, body_clean;	/* upstream body complete; connection reusable */
+	int events;			/* stream events relayed */
+	int64_t first_byte_us;
+};
+
+/* The runtime, set up by gw_init(). */
+struct gw {
+	const struct cfg *cfg;
+	int stopping;			/* SIGTERM: no new requests */
+	int64_t stop_deadline;
+	unsigned nclients, nactive;	/* open client connections, exchanges in use */
+	unsigned long long requests, upstream_connects;
+};
+extern struct gw gw;
+
+int gw_init(const struct cfg *cfg, char *err, size_t errlen);
+void gw_free(void);
+
+/* server.c */
+int server_listen(const struct cfg *cfg, char *err, size_t errlen);
+void server_close_listeners(void);
+int server_init(const struct cfg *cfg);
+void server_free(void);
+void server_stop(void);				/* graceful stop begins */
+/* Queue bytes to the client; copied into out[]. 0, or -1 if out[] is full. */
+int server_write(struct exchange *x, const void *p, size_t n);
+/* Queue a body to be sent after out[] without copying (it must stay valid). */
+void server_write_ext(struct exchange *x, const char *p, size_t n);
+/* Start sending what is queued; when all of it is out and resp_done is set,
+ * the request is finished. Returns 0, or -1 if the client is gone (the
+ * exchange has then been released: do not touch it). */
+int server_flush(struct exchange *x);
+/* Whether out[] + ext still hold unsent bytes. */
+int server_pending(const struct exchange *x);
+/* The client went away or the exchange failed beyond repair. */
+void server_abort(struct exchange *x);
+/* Called by proxy.c when the client drained, to continue a stream. */
+void proxy_on_client_drained(struct exchange *x);
+
+/* api.c */
+void api_dispatch(struct exchange *x);
+
+/* proxy.c */
+void proxy_start(struct exchange *x);
+void proxy_abort(struct exchange *x);		/* client gone: drop upstream side */
+
+/* errors.c: an error response, in the client's dialect (OpenAI for now). */
+enum gw_err {
+	E_BAD_REQUEST, E_BAD_JSON, E_NOT_FOUND, E_METHOD, E_AUTH, E_FORBIDDEN,
+	E_MODEL_NOT_FOUND, E_NO_PROVIDERS, E_TOO_LARGE, E_HEADERS_TOO_LARGE,
+	E_TIMEOUT, E_BUSY, E_UPSTREAM, E_UPSTREAM_TIMEOUT, E_UNSUPPORTED,
+	E_SHUTTING_DOWN, E_INTERNAL
+};
+int gw_err_status(enum gw_err e);
+/* Queues a complete error response (head + body) and marks resp_done. */
+void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The error body alone, in OpenAI's shape, into o. */
+void gw_error_body(struct json_out *o, enum gw_err e, const char *msg);
+
+/* Response head helper: status line, Content-Type, Content-Length (or
+ * chunked when len < 0), Connection, plus extra header lines (each ending
+ * in CRLF, may be NULL). Queued with server_write. 0 or -1 if it does not fit. */
+int gw_head(struct exchange *x, int status, const char *ctype, long long len, const char *extra, size_t extra_len);
+const char *gw_reason(int status);
+
+/* upstream.c */
+struct upconn;
+typedef void (*up_event_fn)(struct exchange *x, unsigned what);
+enum { UP_CONNECTED = 1, UP_WRITABLE = 2, UP_READABLE = 4, UP_FAILED = 8, UP_TIMEOUT = 16 };
+int upstream_init(const struct cfg *cfg);
+void upstream_free(void);
+/* Gets a connection to prov's host for x (pooled or new). The connection
+ * reports through proxy_on_upstream(). 0, or -1 (pool exhausted). */
+int upstream_get(struct exchange *x, const struct cfg_provider *prov);
+/* Give the connection back: reusable keeps it pooled, otherwise closed. */
+void upstream_release(struct exchange *x, int reusable);
+/* Non-blocking I/O on the exchange's connection (plain or TLS); like
+ * read/write: -1 with errno EAGAIN means wait for proxy_on_upstream. */
+ssize_t upstream_read(struct exchange *x, void *buf, size_t len);
+ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n);
+/* What to wait for next: UP_READABLE and/or UP_WRITABLE. */
+void upstream_want(struct exchange *x, unsigned what);
+/* Arms the connection's timer (first byte, idle between events). */
+void upstream_timeout(struct exchange *x, unsigned ms);
+int upstream_was_reused(const struct exchange *x);
+const char *upstream_error(const struct exchange *x);	/* last failure, for messages */
+void proxy_on_upstream(struct exchange *x, unsigned what);
+
+#endif

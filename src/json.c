@@ -1,0 +1,776 @@
+/*
+ * json.c - strict JSON tokenizing, escape-aware lookups and the bounded
+ * JSON writer (see json.h).
+ *
+ * This is the one translation unit that compiles jsmn's implementation:
+ * <jsmn.h> is included here without JSMN_HEADER, with the same STRICT and
+ * PARENT_LINKS defines json.h uses, before json.h (whose own include of
+ * <jsmn.h> then stops at jsmn's include guard).
+ *
+ * jsmn alone is not a validator, so json_parse() first runs validate(), a
+ * complete RFC 8259 scanner with a fixed-size nesting stack, and only then
+ * lets jsmn build tokens. Everything works on caller-owned memory; nothing
+ * allocates or blocks.
+ */
+#define JSMN_PARENT_LINKS
+#define JSMN_STRICT
+#include <jsmn.h>
+
+#include "json.h"
+
+#include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- helpers shared by the reader and the writer ---- */
+
+static int is_ws(unsigned char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
+}
+
+static int is_digit(unsigned char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+static int hexval(unsigned char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* Checks the UTF-8 sequence at s[0..n), n >= 1, against Unicode's table of
+ * well-formed sequences (no overlongs, no surrogates, nothing past
+ * U+10FFFF). Returns 1 when valid (*used = its length), 0 when invalid
+ * (*used = the maximal subpart, >= 1, to replace with one U+FFFD), -1 when
+ * every byte present is a valid prefix but the input ends (*used = n). */
+static int utf8_check(const unsigned char *s, size_t n, size_t *used)
+{
+	unsigned c = s[0], lo = 0x80, hi = 0xbf;
+	size_t need, k;
+
+	if (c < 0x80) {
+		*used = 1;
+		return 1;
+	}
+	if (c >= 0xc2 && c <= 0xdf) {
+		need = 1;
+	} else if (c == 0xe0) {
+		need = 2;
+		lo = 0xa0;
+	} else if (c >= 0xe1 && c <= 0xef) {
+		need = 2;
+		if (c == 0xed)
+			hi = 0x9f;
+	} else if (c == 0xf0) {
+		need = 3;
+		lo = 0x90;
+	} else if (c >= 0xf1 && c <= 0xf3) {
+		need = 3;
+	} else if (c == 0xf4) {
+		need = 3;
+		hi = 0x8f;
+	} else {
+		*used = 1;
+		return 0;
+	}
+	for (k = 1; k <= need; k++) {
+		if (k >= n) {
+			*used = k;
+			return -1;
+		}
+		if (s[k] < lo || s[k] > hi) {
+			*used = k;
+			return 0;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+	}
+	*used = need + 1;
+	return 1;
+}
+
+/* ---- validation: the RFC 8259 grammar over raw bytes ---- */
+
+/* Each scanner starts at js[*i] and, on success, leaves *i just past the
+ * value; it returns 0, -1 (malformed) or -2 (input ended inside). */
+static int scan_string(const char *js, size_t len, size_t *i)
+{
+	const unsigned char *s = (const unsigned char *)js;
+	size_t p = *i + 1, used, k;
+
+	while (p < len) {
+		unsigned c = s[p];
+
+		if (c == '"') {
+			*i = p + 1;
+			return 0;
+		}
+		if (c < 0x20)
+			return -1;
+		if (c == '\\') {
+			if (++p >= len)
+				return -2;
+			switch (s[p]) {
+			case '"': case '\\': case '/':
+			case 'b': case 'f': case 'n': case 'r': case 't':
+				p++;
+				break;
+			case 'u':
+				for (k = 1; k <= 4; k++) {
+					if (p + k >= len)
+						return -2;
+					if (hexval(s[p + k]) < 0)
+						return -1;
+				}
+				p += 5;
+				break;
+			default:
+				return -1;
+			}
+			continue;
+		}
+		if (c < 0x80) {
+			p++;
+			continue;
+		}
+		switch (utf8_check(s + p, len - p, &used)) {
+		case 0:
+			return -1;
+		case -1:
+			return -2;
+		}
+		p += used;
+	}
+	return -2;
+}
+
+static int scan_digits(const char *js, size_t len, size_t *p)
+{
+	if (*p >= len)
+		return -2;
+	if (!is_digit((unsigned char)js[*p]))
+		return -1;
+	while (*p < len && is_digit((unsigned char)js[*p]))
+		(*p)++;
+	return 0;
+}
+
+/* number = [ "-" ] ( "0" / 1-9 *DIGIT ) [ "." 1*DIGIT ] [ e [ + / - ] 1*DIGIT ].
+ * Whatever follows the number is the caller's business: "01" scans as 0
+ * and the 1 is then rejected as a missing separator. */
+static int scan_number(const char *js, size_t len, size_t *i)
+{
+	size_t p = *i;
+	int r;
+
+	if (js[p] == '-')
+		p++;
+	if (p >= len)
+		return -2;
+	if (js[p] == '0')
+		p++;
+	else if ((r = scan_digits(js, len, &p)) != 0)
+		return r;
+	if (p < len && js[p] == '.') {
+		p++;
+		if ((r = scan_digits(js, len, &p)) != 0)
+			return r;
+	}
+	if (p < len && (js[p] == 'e' || js[p] == 'E')) {
+		p++;
+		if (p < len && (js[p] == '+' || js[p] == '-'))
+			p++;
+		if ((r = scan_digits(js, len, &p)) != 0)
+			return r;
+	}
+	*i = p;
+	return 0;
+}
+
+static int scan_literal(const char *js, size_t len, size_t *i, const char *lit)
+{
+	size_t k, n = strlen(lit);
+
+	for (k = 0; k < n; k++) {
+		if (*i + k >= len)
+			return -2;
+		if (js[*i + k] != lit[k])
+			return -1;
+	}
+	*i += n;
+	return 0;
+}
+
+static int scan_scalar(const char *js, size_t len, size_t *i)
+{
+	unsigned char c = (unsigned char)js[*i];
+
+	if (c == '"')
+		return scan_string(js, len, i);
+	if (c == '-' || is_digit(c))
+		return scan_number(js, len, i);
+	if (c == 't')
+		return scan_literal(js, len, i, "true");
+	if (c == 'f')
+		return scan_literal(js, len, i, "false");
+	if (c == 'n')
+		return scan_literal(js, len, i, "null");
+	return -1;
+}
+
+/* The whole document: one value, blanks around it, nothing else. The
+ * container stack is one bit per level (1 = object) in a fixed array, so
+ * nesting is bounded by JSON_MAX_DEPTH instead of by memory. */
+static int validate(const char *js, size_t len)
+{
+	enum { V_VALUE, V_FIRST_VALUE, V_KEY, V_FIRST_KEY, V_AFTER } st = V_VALUE;
+	unsigned char isobj[JSON_MAX_DEPTH / 8];
+	size_t depth = 0, i = 0;
+	int r, obj;
+	unsigned char c;
+
+	for (;;) {
+		while (i < len && is_ws((unsigned char)js[i]))
+			i++;
+		if (i == len)
+			return st == V_AFTER && depth == 0 ? 0 : -2;
+		c = (unsigned char)js[i];
+		switch (st) {
+		case V_FIRST_VALUE:
+			if (c == ']') {
+				depth--;
+				i++;
+				st = V_AFTER;
+				break;
+			}
+			/* fall through */
+		case V_VALUE:
+			if (c == '{' || c == '[') {
+				if (depth == JSON_MAX_DEPTH)
+					return -3;
+				if (c == '{')
+					isobj[depth / 8] |= (unsigned char)(1u << (depth % 8));
+				else
+					isobj[depth / 8] &= (unsigned char)~(1u << (depth % 8));
+				depth++;
+				i++;
+				st = c == '{' ? V_FIRST_KEY : V_FIRST_VALUE;
+				break;
+			}
+			if ((r = scan_scalar(js, len, &i)) != 0)
+				return r;
+			st = V_AFTER;
+			break;
+		case V_FIRST_KEY:
+			if (c == '}') {
+				depth--;
+				i++;
+				st = V_AFTER;
+				break;
+			}
+			/* fall through */
+		case V_KEY:
+			if (c != '"')
+				return -1;
+			if ((r = scan_string(js, len, &i)) != 0)
+				return r;
+			while (i < len && is_ws((unsigned char)js[i]))
+				i++;
+			if (i == len)
+				return -2;
+			if (js[i] != ':')
+				return -1;
+			i++;
+			st = V_VALUE;
+			break;
+		case V_AFTER:
+			if (depth == 0)
+				return -1;	/* trailing garbage */
+			obj = isobj[(depth - 1) / 8] >> ((depth - 1) % 8) & 1;
+			if (c == ',') {
+				st = obj ? V_KEY : V_VALUE;
+			} else if (c == (obj ? '}' : ']')) {
+				depth--;
+			} else {
+				return -1;
+			}
+			i++;
+			break;
+		}
+	}
+}
+
+/* ---- tokenizing ---- */
+
+int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max)
+{
+	jsmn_parser p;
+	size_t s, e;
+	int r;
+
+	d->js = js;
+	d->len = len;
+	d->tok = tok;
+	d->ntok = 0;
+	r = validate(js, len);
+	if (r != 0)
+		return r;
+	if (len >= INT_MAX || tok == NULL || max < 1)
+		return -3;
+	for (s = 0; is_ws((unsigned char)js[s]); s++)
+		;
+	if (js[s] != '{' && js[s] != '[' && js[s] != '"') {
+		/* jsmn's strict mode wants a delimiter after a primitive, which
+		 * a top-level one ending the input lacks; it is already known to
+		 * be valid, so the one token is filled in here. */
+		for (e = s; e < len && !is_ws((unsigned char)js[e]); e++)
+			;
+		tok[0].type = JSMN_PRIMITIVE;
+		tok[0].start = (int)s;
+		tok[0].end = (int)e;
+		tok[0].size = 0;
+		tok[0].parent = -1;
+		d->ntok = 1;
+		return 1;
+	}
+	jsmn_init(&p);
+	r = jsmn_parse(&p, js, len, tok, (unsigned)max);
+	if (r == JSMN_ERROR_NOMEM)
+		return -3;
+	if (r < 1)
+		return -1;	/* not reached: jsmn accepts every valid document */
+	d->ntok = r;
+	return r;
+}
+
+static const jsmntok_t *tok_at(const struct json_doc *d, int i)
+{
+	return i >= 0 && i < d->ntok ? &d->tok[i] : NULL;
+}
+
+/* Tokens are in document order, so a subtree is a contiguous run after
+ * its root; a token belongs to it exactly when its parent is the root or
+ * an earlier member, i.e. when its parent index is >= the root's. */
+int json_skip(const struct json_doc *d, int i)
+{
+	int j;
+
+	if (!tok_at(d, i))
+		return -1;
+	for (j = i + 1; j < d->ntok && d->tok[j].parent >= i; j++)
+		;
+	return j;
+}
+
+int json_get(const struct json_doc *d, int obj, const char *key)
+{
+	const jsmntok_t *t = tok_at(d, obj);
+	int k, n, found = -1;
+
+	if (!t || t->type != JSMN_OBJECT)
+		return -1;
+	for (k = obj + 1, n = 0; n < t->size && k >= 0 && k + 1 < d->ntok; n++) {
+		if (json_str_eq(d, k, key))
+			found = k + 1;	/* keep going: the last duplicate wins */
+		k = json_skip(d, k);
+	}
+	return found;
+}
+
+int json_index(const struct json_doc *d, int arr, int n)
+{
+	const jsmntok_t *t = tok_at(d, arr);
+	int k, m;
+
+	if (!t || t->type != JSMN_ARRAY || n < 0 || n >= t->size)
+		return -1;
+	for (k = arr + 1, m = 0; m < n && k >= 0; m++)
+		k = json_skip(d, k);
+	return tok_at(d, k) ? k : -1;
+}
+
+/* ---- strings ---- */
+
+static int utf8_put(unsigned long cp, unsigned char *out)
+{
+	if (cp < 0x80) {
+		out[0] = (unsigned char)cp;
+		return 1;
+	}
+	if (cp < 0x800) {
+		out[0] = (unsigned char)(0xc0 | cp >> 6);
+		out[1] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 2;
+	}
+	if (cp < 0x10000) {
+		out[0] = (unsigned char)(0xe0 | cp >> 12);
+		out[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+		out[2] = (unsigned char)(0x80 | (cp & 0x3f));
+		return 3;
+	}
+	out[0] = (unsigned char)(0xf0 | cp >> 18);
+	out[1] = (unsigned char)(0x80 | (cp >> 12 & 0x3f));
+	out[2] = (unsigned char)(0x80 | (cp >> 6 & 0x3f));
+	out[3] = (unsigned char)(0x80 | (cp & 0x3f));
+	return 4;
+}
+
+static long hex4(const char *p, size_t n)
+{
+	long v = 0;
+	int k, h;
+
+	if (n < 4)
+		return -1;
+	for (k = 0; k < 4; k++) {
+		if ((h = hexval((unsigned char)p[k])) < 0)
+			return -1;
+		v = v << 4 | h;
+	}
+	return v;
+}
+
+/* Decodes the character at p[*pos] of a raw string body p[0..n) into out
+ * (1 to 4 UTF-8 bytes) and advances *pos. Raw bytes pass through one at a
+ * time (json_parse has checked their UTF-8). Returns the byte count, or -1
+ * on a malformed escape. This is the one place escapes are interpreted,
+ * so comparing and unescaping cannot disagree. */
+static int str_next(const char *p, size_t n, size_t *pos, unsigned char out[4])
+{
+	size_t i = *pos;
+	long cp, lo;
+
+	if (p[i] != '\\') {
+		out[0] = (unsigned char)p[i];
+		*pos = i + 1;
+		return 1;
+	}
+	if (i + 1 >= n)
+		return -1;
+	*pos = i + 2;
+	switch (p[i + 1]) {
+	case '"': out[0] = '"'; return 1;
+	case '\\': out[0] = '\\'; return 1;
+	case '/': out[0] = '/'; return 1;
+	case 'b': out[0] = '\b'; return 1;
+	case 'f': out[0] = '\f'; return 1;
+	case 'n': out[0] = '\n'; return 1;
+	case 'r': out[0] = '\r'; return 1;
+	case 't': out[0] = '\t'; return 1;
+	case 'u':
+		break;
+	default:
+		return -1;
+	}
+	if ((cp = hex4(p + i + 2, n - (i + 2))) < 0)
+		return -1;
+	i += 6;
+	if (cp >= 0xd800 && cp <= 0xdbff) {
+		/* A high surrogate pairs only with an immediately following
+		 * \u low surrogate; anything else leaves it lone, and the next
+		 * escape is decoded on its own by the next call. */
+		if (i + 6 <= n && p[i] == '\\' && p[i + 1] == 'u' &&
+		    (lo = hex4(p + i + 2, 4)) >= 0xdc00 && lo <= 0xdfff) {
+			cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
+			i += 6;
+		} else {
+			cp = 0xfffd;
+		}
+	} else if (cp >= 0xdc00 && cp <= 0xdfff) {
+		cp = 0xfffd;
+	}
+	*pos = i;
+	return utf8_put((unsigned long)cp, out);
+}
+
+int json_str_eq(const struct json_doc *d, int i, const char *s)
+{
+	const jsmntok_t *t = tok_at(d, i);
+	unsigned char ch[4];
+	size_t pos = 0, k = 0, n, slen;
+	const char *p;
+	int r;
+
+	if (!t || t->type != JSMN_STRING || !s)
+		return 0;
+	p = json_raw(d, i);
+	n = json_raw_len(d, i);
+	slen = strlen(s);
+	while (pos < n) {
+		if ((r = str_next(p, n, &pos, ch)) < 0)
+			return 0;
+		if ((size_t)r > slen - k || memcmp(s + k, ch, (size_t)r) != 0)
+			return 0;
+		k += (size_t)r;
+	}
+	return k == slen;
+}
+
+int json_unescape(const struct json_doc *d, int i, char *out, size_t outlen)
+{
+	const jsmntok_t *t = tok_at(d, i);
+	unsigned char ch[4];
+	size_t pos = 0, k = 0, n;
+	const char *p;
+	int r;
+
+	if (!t || t->type != JSMN_STRING || !out || outlen == 0)
+		return -1;
+	p = json_raw(d, i);
+	n = json_raw_len(d, i);
+	while (pos < n) {
+		if ((r = str_next(p, n, &pos, ch)) < 0)
+			return -1;
+		if ((size_t)r >= outlen - k)	/* keeps room for the NUL */
+			return -1;
+		memcpy(out + k, ch, (size_t)r);
+		k += (size_t)r;
+	}
+	out[k] = '\0';
+	return (int)k;
+}
+
+/* ---- types and numbers ---- */
+
+static int prim_is(const struct json_doc *d, int i, const char *lit)
+{
+	const jsmntok_t *t = tok_at(d, i);
+	size_t n = strlen(lit);
+
+	return t && t->type == JSMN_PRIMITIVE && json_raw_len(d, i) == n &&
+	       memcmp(json_raw(d, i), lit, n) == 0;
+}
+
+int json_is_string(const struct json_doc *d, int i)
+{
+	const jsmntok_t *t = tok_at(d, i);
+	return t && t->type == JSMN_STRING;
+}
+
+int json_is_object(const struct json_doc *d, int i)
+{
+	const jsmntok_t *t = tok_at(d, i);
+	return t && t->type == JSMN_OBJECT;
+}
+
+int json_is_array(const struct json_doc *d, int i)
+{
+	const jsmntok_t *t = tok_at(d, i);
+	return t && t->type == JSMN_ARRAY;
+}
+
+int json_is_true(const struct json_doc *d, int i)
+{
+	return prim_is(d, i, "true");
+}
+
+int json_is_false(const struct json_doc *d, int i)
+{
+	return prim_is(d, i, "false");
+}
+
+int json_is_null(const struct json_doc *d, int i)
+{
+	return prim_is(d, i, "null");
+}
+
+int json_is_number(const struct json_doc *d, int i)
+{
+	const jsmntok_t *t = tok_at(d, i);
+	unsigned char c;
+
+	if (!t || t->type != JSMN_PRIMITIVE || t->end <= t->start)
+		return 0;
+	c = (unsigned char)d->js[t->start];
+	return c == '-' || is_digit(c);
+}
+
+int json_get_double(const struct json_doc *d, int i, double *out)
+{
+	char buf[512], *end;
+	size_t n;
+	double v;
+
+	if (!json_is_number(d, i))
+		return -1;
+	n = json_raw_len(d, i);
+	if (n >= sizeof(buf))
+		return -1;
+	/* The token is not NUL-terminated (a top-level number may end the
+	 * buffer), so strtod gets a bounded copy. */
+	memcpy(buf, json_raw(d, i), n);
+	buf[n] = '\0';
+	v = strtod(buf, &end);
+	if (end != buf + n || isinf(v) || isnan(v))
+		return -1;
+	*out = v;
+	return 0;
+}
+
+int json_get_i64(const struct json_doc *d, int i, int64_t *out)
+{
+	const char *p;
+	size_t n, k;
+	uint64_t v = 0, lim;
+	int neg;
+	double dv;
+
+	if (!json_is_number(d, i))
+		return -1;
+	p = json_raw(d, i);
+	n = json_raw_len(d, i);
+	neg = p[0] == '-';
+	for (k = neg; k < n && is_digit((unsigned char)p[k]); k++)
+		;
+	if (k == n && k > (size_t)neg) {
+		/* Plain integer: exact, with overflow checked digit by digit. */
+		lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+		for (k = neg; k < n; k++) {
+			unsigned dig = (unsigned)(p[k] - '0');
+			if (v > (lim - dig) / 10)
+				return -1;
+			v = v * 10 + dig;
+		}
+		if (neg)
+			*out = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+		else
+			*out = (int64_t)v;
+		return 0;
+	}
+	if (json_get_double(d, i, &dv) != 0)
+		return -1;
+	if (!(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0))
+		return -1;
+	if ((double)(int64_t)dv != dv)
+		return -1;
+	*out = (int64_t)dv;
+	return 0;
+}
+
+/* ---- writer ---- */
+
+void json_raw_append(struct json_out *o, const char *s, size_t n)
+{
+	if (o->overflow)
+		return;
+	if (n > o->cap - o->len) {
+		o->overflow = 1;
+		return;
+	}
+	if (n) {
+		memcpy(o->buf + o->len, s, n);
+		o->len += n;
+	}
+}
+
+void json_lit(struct json_out *o, const char *s)
+{
+	json_raw_append(o, s, strlen(s));
+}
+
+void json_str(struct json_out *o, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *u;
+	size_t start = o->len, run = 0, i = 0, used;
+	char esc[6];
+	size_t elen;
+
+	if (o->overflow)
+		return;
+	if (!s)
+		s = "";	/* keeps s + run defined when n is 0 */
+	u = (const unsigned char *)s;
+	json_raw_append(o, "\"", 1);
+	while (i < n) {
+		unsigned c = u[i];
+
+		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
+			i++;
+			continue;
+		}
+		if (c >= 0x80) {
+			if (utf8_check(u + i, n - i, &used) == 1) {
+				i += used;
+				continue;
+			}
+			json_raw_append(o, s + run, i - run);
+			json_raw_append(o, "\xef\xbf\xbd", 3);
+			i += used;
+			run = i;
+			continue;
+		}
+		esc[0] = '\\';
+		elen = 2;
+		switch (c) {
+		case '"': esc[1] = '"'; break;
+		case '\\': esc[1] = '\\'; break;
+		case '\n': esc[1] = 'n'; break;
+		case '\r': esc[1] = 'r'; break;
+		case '\t': esc[1] = 't'; break;
+		case '\b': esc[1] = 'b'; break;
+		case '\f': esc[1] = 'f'; break;
+		default:
+			esc[1] = 'u';
+			esc[2] = '0';
+			esc[3] = '0';
+			esc[4] = hex[c >> 4];
+			esc[5] = hex[c & 15];
+			elen = 6;
+		}
+		json_raw_append(o, s + run, i - run);
+		json_raw_append(o, esc, elen);
+		i++;
+		run = i;
+	}
+	json_raw_append(o, s + run, n - run);
+	json_raw_append(o, "\"", 1);
+	if (o->overflow)
+		o->len = start;	/* all of the string or none of it */
+}
+
+void json_cstr(struct json_out *o, const char *s)
+{
+	if (!s)
+		json_raw_append(o, "null", 4);
+	else
+		json_str(o, s, strlen(s));
+}
+
+void json_i64(struct json_out *o, int64_t v)
+{
+	char b[24];
+	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+
+	json_raw_append(o, b, (size_t)n);
+}
+
+void json_double(struct json_out *o, double v)
+{
+	char b[40];
+	int prec, n = 0;
+
+	if (isnan(v) || isinf(v)) {
+		json_raw_append(o, "0", 1);
+		return;
+	}
+	/* %g never writes "inf"/"nan" here, and its exponent form (1e+20,
+	 * 1e-05) is valid JSON; the first precision that reads back exactly
+	 * gives the shortest faithful spelling of the three. */
+	for (prec = 15; prec <= 17; prec++) {
+		n = snprintf(b, sizeof(b), "%.*g", prec, v);
+		if (strtod(b, NULL) == v)
+			break;
+	}
+	json_raw_append(o, b, (size_t)n);
+}

@@ -1,0 +1,133 @@
+/*
+ * json.h - reading JSON with jsmn tokens, and a bounded JSON writer.
+ *
+ * Reading: json_parse() tokenizes a document into a caller-owned token
+ * array (strict mode, parent links); the helpers walk it by index. Nothing
+ * is copied: tokens are offsets into the caller's text. json_str_eq() and
+ * json_unescape() handle escapes, so a key or value that arrives as
+ * "\u006dodel" still compares equal to "model".
+ *
+ * json_parse() accepts exactly RFC 8259 JSON: jsmn's strict mode alone lets
+ * through things like "tru", 01, 1.2.3, [1 2], {"a"}, trailing commas, raw
+ * control bytes in strings and trailing garbage, so a full validating scan
+ * runs first and jsmn only builds the tokens of a document already known to
+ * be valid. Strings must also be valid UTF-8 (no overlongs, no encoded
+ * surrogates). Escaped lone surrogates ("\ud800") are valid JSON grammar and
+ * are accepted; json_unescape()/json_str_eq() read them as U+FFFD.
+ *
+ * Writing: struct json_out appends into a fixed caller-owned buffer. On
+ * overflow it sets ->overflow and drops the rest; the caller checks once at
+ * the end and answers with an error (a full buffer is never grown).
+ *
+ * Nothing here allocates, blocks or keeps global state. Number conversions
+ * use strtod/snprintf and so assume the "C" locale (the daemon never calls
+ * setlocale).
+ *
+ * jsmn linkage: jsmn is a header-only library. This header includes it with
+ * JSMN_HEADER (declarations only) and with JSMN_STRICT and JSMN_PARENT_LINKS,
+ * which change jsmntok_t's layout. Exactly one translation unit, json.c,
+ * includes <jsmn.h> without JSMN_HEADER (and with the same two defines) to
+ * compile jsmn's functions. Every other file must get jsmn only through this
+ * header; a second file including <jsmn.h> without JSMN_HEADER would define
+ * jsmn_parse/jsmn_init again and the link fails with "multiple definition".
+ * The static assertion below catches a file that included <jsmn.h> without
+ * the parent links before this header.
+ */
+#ifndef LLMGW_JSON_H
+#define LLMGW_JSON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define JSMN_PARENT_LINKS
+#define JSMN_STRICT
+#define JSMN_HEADER
+#include <jsmn.h>
+
+_Static_assert(sizeof(jsmntok_t) == 4 * sizeof(int) + sizeof(jsmntype_t),
+	       "jsmn.h was included without JSMN_PARENT_LINKS before json.h");
+
+/* Deeper nesting than this is refused by json_parse() with -3. */
+#define JSON_MAX_DEPTH 1024
+
+struct json_doc {
+	const char *js;
+	size_t len;
+	jsmntok_t *tok;
+	int ntok;		/* tokens used */
+};
+
+/* Tokenizes js[0..len) into tok[0..max). Returns the token count (>= 1),
+ * or -1 malformed, -2 truncated, -3 too many tokens. A document with
+ * trailing non-blank bytes after the first value is malformed.
+ * Truncated means every byte is valid but the value is unfinished (this
+ * includes empty or all-blank input and a top-level "tr" or "1."); a
+ * complete top-level number at the end of the input is accepted as is.
+ * -3 also covers len >= INT_MAX (jsmn offsets are int) and nesting deeper
+ * than JSON_MAX_DEPTH (reported where the scan reaches it). A malformed or
+ * truncated document that would also need too many tokens is -1/-2. Reads
+ * only js[0..len); js need not be NUL-terminated. On failure d->ntok is 0. */
+int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max);
+/* Index of the token after the whole value at index i (skips nested).
+ * For an object key this skips the key and its value, so the members of
+ * object o are walked as: k = o + 1, then k = json_skip(d, k), o's size
+ * times, with the key at k and its value at k + 1. Returns -1 for an
+ * index out of range; the result may equal d->ntok. */
+int json_skip(const struct json_doc *d, int i);
+/* In object token obj, the index of the value for key, or -1. Keys are
+ * compared after unescaping. With duplicate keys the LAST one wins, as in
+ * JavaScript, Python and Go, so the gateway reads the same value the
+ * provider behind it will. */
+int json_get(const struct json_doc *d, int obj, const char *key);
+/* The n-th element of array token arr, or -1. */
+int json_index(const struct json_doc *d, int arr, int n);
+/* Whether token i is a string equal (after unescaping) to s. */
+int json_str_eq(const struct json_doc *d, int i, const char *s);
+/* Token type checks; all return 0 for an index out of range. */
+int json_is_string(const struct json_doc *d, int i);
+int json_is_true(const struct json_doc *d, int i);
+int json_is_false(const struct json_doc *d, int i);
+int json_is_null(const struct json_doc *d, int i);
+int json_is_number(const struct json_doc *d, int i);
+int json_is_object(const struct json_doc *d, int i);
+int json_is_array(const struct json_doc *d, int i);
+/* Number token to integer / double; 0 on success, -1 if not a number.
+ * json_get_i64 also takes a non-integer spelling of an integral value
+ * (1024.0, 1e3) and fails on fractions and values outside int64_t.
+ * json_get_double fails on values that overflow to infinity and on numbers
+ * spelled with more than 511 characters. */
+int json_get_i64(const struct json_doc *d, int i, int64_t *out);
+int json_get_double(const struct json_doc *d, int i, double *out);
+/* Unescapes string token i into out (NUL-terminated). Returns the length,
+ * or -1 if not a string, invalid escapes, or it does not fit. \uXXXX
+ * escapes become UTF-8, surrogate pairs one 4-byte character, a lone
+ * surrogate U+FFFD. "\u0000" yields a NUL byte inside the result: use the
+ * returned length, not strlen, when that matters. */
+int json_unescape(const struct json_doc *d, int i, char *out, size_t outlen);
+/* Raw span of token i (for strings, inside the quotes). */
+static inline const char *json_raw(const struct json_doc *d, int i) { return d->js + d->tok[i].start; }
+static inline size_t json_raw_len(const struct json_doc *d, int i) { return (size_t)(d->tok[i].end - d->tok[i].start); }
+
+/* The writer. buf[0..len) is the output; it is not NUL-terminated. An
+ * append that does not fit writes nothing of itself (len stays where it
+ * was), sets overflow, and every later append is dropped, so on overflow
+ * buf[0..len) still ends at an append boundary. */
+struct json_out {
+	char *buf;
+	size_t cap;
+	size_t len;
+	int overflow;
+};
+static inline void json_out_init(struct json_out *o, char *buf, size_t cap) { o->buf = buf; o->cap = cap; o->len = 0; o->overflow = 0; }
+void json_raw_append(struct json_out *o, const char *s, size_t n);	/* verbatim */
+void json_lit(struct json_out *o, const char *s);			/* verbatim C string */
+/* Quoted and escaped: " \ and control bytes are escaped (\n \r \t \b \f,
+ * \u00xx with lowercase hex for the rest); valid UTF-8 passes through;
+ * each maximal invalid UTF-8 subsequence becomes U+FFFD. */
+void json_str(struct json_out *o, const char *s, size_t n);
+void json_cstr(struct json_out *o, const char *s);			/* as json_str; NULL writes null */
+void json_i64(struct json_out *o, int64_t v);
+/* Shortest of %.15g/%.16g/%.17g that reads back as v; NaN/Inf written as 0. */
+void json_double(struct json_out *o, double v);
+
+#endif

@@ -1,0 +1,229 @@
+/*
+ * main.c - llmgw's entry point: arguments, configuration, start-up of every
+ * pool (all memory is allocated here, before the first request), signals,
+ * and the event loop.
+ *
+ *   llmgw [-c FILE]        run (default config: /etc/llmgw/llmgw.conf if it
+ *                          exists, else the embedded default)
+ *   llmgw -t [-c FILE]     check the configuration and exit
+ *   llmgw keygen           print a new client key and its key_sha256 line
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "auth.h"
+#include "gw.h"
+#include "log.h"
+#include "port.h"
+#include "tls.h"
+
+struct gw gw;
+
+static int sig_pipe[2] = { -1, -1 };
+static struct loop_fd sig_watch;
+static struct loop_timer stop_timer;
+
+static void usage(FILE *f)
+{
+	fprintf(f, "usage: llmgw [-c FILE]       run the gateway\n"
+		   "       llmgw -t [-c FILE]    check the configuration and exit\n"
+		   "       llmgw keygen          print a new client key and its key_sha256 line\n"
+		   "       llmgw -V              print the version\n");
+}
+
+static void report(void *ctx, const char *path, int line, const char *msg)
+{
+	int *count = ctx;
+	(*count)++;
+	if (line > 0)
+		fprintf(stderr, "%s:%d: %s\n", path, line, msg);
+	else
+		fprintf(stderr, "%s: %s\n", path, msg);
+}
+
+static int keygen(void)
+{
+	char key[128], hex[65];
+	if (auth_keygen(key, sizeof key) < 0) {
+		fprintf(stderr, "llmgw: keygen: no random source\n");
+		return 1;
+	}
+	auth_sha256_hex(key, strlen(key), hex);
+	printf("key: %s\noption key_sha256 '%s'\n", key, hex);
+	explicit_bzero(key, sizeof key);
+	return 0;
+}
+
+static void on_signal(int sig)
+{
+	int saved = errno;
+	unsigned char b = (unsigned char)sig;
+	ssize_t r = write(sig_pipe[1], &b, 1);
+	(void)r;
+	errno = saved;
+}
+
+static void on_stop_deadline(struct loop_timer *t)
+{
+	log_warnx("shutdown_timeout reached with %u requests in flight; exiting", gw.nactive);
+	loop_stop();
+}
+
+static void on_sig_readable(struct loop_fd *w, unsigned ev)
+{
+	unsigned char b[16];
+	ssize_t n = read(w->fd, b, sizeof b);
+	for (ssize_t i = 0; i < n; i++) {
+		if (b[i] == SIGTERM || b[i] == SIGINT) {
+			if (gw.stopping)
+				continue;
+			log_info("stopping: %u requests in flight", gw.nactive);
+			loop_timer_set(&stop_timer, gw.cfg->gw.shutdown_timeout_ms, on_stop_deadline);
+			server_stop();
+		} else if (b[i] == SIGHUP) {
+			log_warnx("SIGHUP: configuration reload is not supported yet; restart llmgw to apply changes");
+		}
+	}
+}
+
+static int setup_signals(void)
+{
+	if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0)
+		return -1;
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sa.sa_flags = SA_RESTART;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	loop_fd_init(&sig_watch);
+	return loop_add(&sig_watch, sig_pipe[0], LOOP_IN, on_sig_readable);
+}
+
+static int load_config(const char *path, struct cfg *cfg)
+{
+	int errors = 0;
+	if (path)
+		cfg_load_file(path, cfg, report, &errors);
+	else if (access(CFG_DEFAULT_PATH, F_OK) == 0)
+		cfg_load_file(CFG_DEFAULT_PATH, cfg, report, &errors);
+	else
+		cfg_load_default(cfg, report, &errors);
+	return errors;
+}
+
+static int needs_tls(const struct cfg *cfg)
+{
+	for (unsigned i = 0; i < cfg->nproviders; i++)
+		if (cfg->providers[i].url.tls)
+			return 1;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	const char *path = NULL;
+	int test_only = 0;
+	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
+		return keygen();
+	int opt;
+	while ((opt = getopt(argc, argv, "c:thV")) != -1) {
+		switch (opt) {
+		case 'c': path = optarg; break;
+		case 't': test_only = 1; break;
+		case 'V': printf("llmgw %s\n", LLMGW_VERSION); return 0;
+		case 'h': usage(stdout); return 0;
+		default: usage(stderr); return 2;
+		}
+	}
+	if (optind < argc) {
+		usage(stderr);
+		return 2;
+	}
+
+	struct cfg cfg;
+	memset(&cfg, 0, sizeof cfg);
+	int errors = load_config(path, &cfg);
+	if (errors) {
+		fprintf(stderr, "llmgw: %d error%s in the configuration\n", errors, errors == 1 ? "" : "s");
+		return 1;
+	}
+	if (test_only) {
+		printf("%s: configuration OK (%u providers, %u routes, %u clients)\n", cfg.path,
+		       cfg.nproviders, cfg.nroutes, cfg.nclients);
+		cfg_free(&cfg);
+		return 0;
+	}
+
+	log_setup(cfg.gw.log_level, cfg.gw.syslog, "llmgw");
+	gw.cfg = &cfg;
+	char err[256] = "";
+	const struct cfg_gateway *g = &cfg.gw;
+	unsigned max_fds = g->max_connections + g->max_upstream + MAX_LISTEN_FDS + 16;
+	unsigned max_timers = g->max_connections + g->max_upstream + 64;
+	int rc = 1;
+	if (loop_init(max_fds, max_timers) < 0) {
+		log_error("out of memory");
+		goto out;
+	}
+	if (setup_signals() < 0) {
+		log_error("signals: %s", strerror(errno));
+		goto out;
+	}
+	struct tls_options to = { 0 };
+	if (needs_tls(&cfg)) {
+		to.ca_file = g->ca_file;
+		to.max_clients = g->max_upstream;
+	}
+	if (to.ca_file && tls_init(&to, err, sizeof err) < 0) {
+		log_error("TLS: %s", err);
+		goto out;
+	}
+	struct dns_options dopt = { 0 };
+	dopt.resolv_conf = g->resolv_conf;
+	dopt.hosts_file = g->hosts_file;
+	dopt.servers = g->nnameservers ? g->nameservers : NULL;
+	if (dns_init(&dopt, err, sizeof err) < 0) {
+		log_error("DNS: %s", err);
+		goto out;
+	}
+	if (upstream_init(&cfg) < 0 || server_init(&cfg) < 0) {
+		log_error("out of memory for %u connections and %u requests in flight", g->max_connections, g->max_inflight);
+		goto out;
+	}
+	if (server_listen(&cfg, err, sizeof err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	if (g->user && port_drop_privileges(g->user, err, sizeof err) < 0) {
+		log_error("%s", err);
+		goto out;
+	}
+	loop_timer_init(&stop_timer);
+	log_info("llmgw %s ready: %u providers, %u routes, %u clients (%s)", LLMGW_VERSION,
+		 cfg.nproviders, cfg.nroutes, cfg.nclients, cfg.path);
+	if (cfg.nproviders == 0)
+		log_warnx("no providers configured: set OPENAI_API_KEY (or another provider's key) or add a provider section");
+	loop_run();
+	log_info("stopped after %llu requests", gw.requests);
+	rc = 0;
+out:
+	server_free();
+	upstream_free();
+	dns_free();
+	tls_free();
+	loop_free();
+	if (sig_pipe[0] >= 0) {
+		close(sig_pipe[0]);
+		close(sig_pipe[1]);
+	}
+	cfg_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,55 @@
+/*
+ * providers.c - the provider type table. See providers.h.
+ *
+ * Base URLs stop before "/v1": chat_path carries the version so that a
+ * user's base_url may be written either way (config.c strips a trailing
+ * "/v1" the OpenAI SDK habit adds).
+ */
+#include <string.h>
+#include "providers.h"
+
+#define OPENAI_COMPAT(n, url, env) \
+	{ n, DIALECT_OPENAI, url, "/v1/chat/completions", "/v1/models", AUTH_BEARER, env, NULL, 0 }
+#define LOCAL_OPENAI(n, url, hostenv) \
+	{ n, DIALECT_OPENAI, url, "/v1/chat/completions", "/v1/models", AUTH_BEARER, NULL, hostenv, 1 }
+
+static const struct provider_type types[] = {
+	OPENAI_COMPAT("openai", "https://api.openai.com", "OPENAI_API_KEY"),
+	{ "openai-compatible", DIALECT_OPENAI, NULL, "/v1/chat/completions", "/v1/models", AUTH_BEARER, NULL, NULL, 1 },
+	OPENAI_COMPAT("groq", "https://api.groq.com/openai", "GROQ_API_KEY"),
+	OPENAI_COMPAT("mistral", "https://api.mistral.ai", "MISTRAL_API_KEY"),
+	OPENAI_COMPAT("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY"),
+	OPENAI_COMPAT("openrouter", "https://openrouter.ai/api", "OPENROUTER_API_KEY"),
+	OPENAI_COMPAT("together", "https://api.together.xyz", "TOGETHER_API_KEY"),
+	OPENAI_COMPAT("xai", "https://api.x.ai", "XAI_API_KEY"),
+	OPENAI_COMPAT("fireworks", "https://api.fireworks.ai/inference", "FIREWORKS_API_KEY"),
+	OPENAI_COMPAT("cerebras", "https://api.cerebras.ai", "CEREBRAS_API_KEY"),
+	OPENAI_COMPAT("perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY"),
+	LOCAL_OPENAI("ollama", "http://127.0.0.1:11434", "OLLAMA_HOST"),
+	LOCAL_OPENAI("llamacpp", "http://127.0.0.1:8080", NULL),
+	LOCAL_OPENAI("vllm", "http://127.0.0.1:8000", NULL),
+	LOCAL_OPENAI("lmstudio", "http://127.0.0.1:1234", NULL),
+};
+
+const struct provider_type *provider_type_find(const char *name)
+{
+	for (unsigned i = 0; i < sizeof types / sizeof types[0]; i++)
+		if (strcmp(types[i].name, name) == 0)
+			return &types[i];
+	return NULL;
+}
+
+const struct provider_type *provider_type_at(unsigned i)
+{
+	return i < sizeof types / sizeof types[0] ? &types[i] : NULL;
+}
+
+const char *dialect_name(enum dialect d)
+{
+	switch (d) {
+	case DIALECT_OPENAI: return "openai";
+	case DIALECT_ANTHROPIC: return "anthropic";
+	case DIALECT_GEMINI: return "gemini";
+	}
+	return "?";
+}

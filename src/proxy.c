@@ -1,0 +1,591 @@
+/*
+ * proxy.c - one chat exchange with a provider: writes the upstream request,
+ * reads the response, and relays it to the client.
+ *
+ * Same-dialect fast path (the only one so far): the client's JSON body goes
+ * out untouched but for the model name, as iovecs pointing into the request
+ * buffer (no copy, no re-encoding). A non-stream response is read whole into
+ * the exchange's response buffer and checked (a 200 that is empty, not
+ * JSON, or carries an "error" is a failure, not a success) before anything
+ * is sent. A stream is relayed one SSE event at a time, as each completes;
+ * the client's response head goes out with the first event, so a provider
+ * that fails before its first event still gets a proper error status. Once
+ * bytes went out, a failure becomes an in-band error event and the
+ * connection is closed: never a clean-looking end.
+ *
+ * Back-pressure: when the client is slow, reading from the provider stops
+ * until the client's output drains (proxy_on_client_drained).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include "gw.h"
+#include "log.h"
+
+enum { P_CONNECT, P_SEND, P_HEAD, P_BODY };
+
+static void read_response(struct exchange *x);
+
+/* ---- building the upstream request ---- */
+
+static int build_request(struct exchange *x)
+{
+	const struct cfg_provider *p = x->prov;
+	const struct provider_type *t = p->type;
+	const char *body = x->in + x->head_len;
+	int mi = json_get(&x->doc, 0, "model");
+	/* The model value token spans the string without its quotes. */
+	size_t mstart = (size_t)x->tok[mi].start - 1, mend = (size_t)x->tok[mi].end + 1;
+
+	/* The new model string is written after the head in the same buffer. */
+	char *h = x->uphead;
+	size_t cap = GW_UPHEAD_SIZE;
+	struct json_out m;
+	json_out_init(&m, h + cap / 2, cap / 2);
+	json_cstr(&m, x->model);
+	if (m.overflow)
+		return -1;
+	size_t blen = mstart + m.len + (x->body_len - mend);
+
+	char hostport[300];
+	int v6 = strchr(p->url.host, ':') != NULL;
+	size_t hp = (size_t)snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", p->url.host, v6 ? "]" : "");
+	if (p->url.port != (p->url.tls ? 443 : 80))
+		snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)p->url.port);
+
+	const char *auth_name = NULL;
+	const char *auth_pre = "";
+	if (p->key) {
+		switch (t->auth) {
+		case AUTH_BEARER: auth_name = "Authorization"; auth_pre = "Bearer "; break;
+		case AUTH_X_API_KEY: auth_name = "x-api-key"; break;
+		case AUTH_GOOG_API_KEY: auth_name = "x-goog-api-key"; break;
+		case AUTH_API_KEY: auth_name = "api-key"; break;
+		}
+	}
+	int n = snprintf(h, cap / 2,
+			 "POST %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\n"
+			 "Content-Type: application/json\r\nAccept: %s\r\nContent-Length: %zu\r\n",
+			 p->url.prefix, t->chat_path, hostport, x->stream ? "text/event-stream" : "application/json", blen);
+	if (n < 0 || (size_t)n >= cap / 2)
+		return -1;
+	size_t hl = (size_t)n;
+	if (auth_name) {
+		size_t need = strlen(auth_name) + 2 + strlen(auth_pre) + p->key_len + 2;
+		if (hl + need + 2 > cap / 2)
+			return -1;
+		hl += (size_t)snprintf(h + hl, cap / 2 - hl, "%s: %s", auth_name, auth_pre);
+		memcpy(h + hl, p->key, p->key_len);
+		hl += p->key_len;
+		memcpy(h + hl, "\r\n", 2);
+		hl += 2;
+	}
+	memcpy(h + hl, "\r\n", 2);
+	hl += 2;
+
+	x->upv[0].iov_base = h;
+	x->upv[0].iov_len = hl;
+	x->upv[1].iov_base = (void *)body;
+	x->upv[1].iov_len = mstart;
+	x->upv[2].iov_base = m.buf;
+	x->upv[2].iov_len = m.len;
+	x->upv[3].iov_base = (void *)(body + mend);
+	x->upv[3].iov_len = x->body_len - mend;
+	x->upv_n = 4;
+	x->upv_i = 0;
+	x->upv_off = 0;
+	return 0;
+}
+
+/* ---- failures ---- */
+
+static void finish(struct exchange *x)
+{
+	x->resp_done = 1;
+	server_flush(x);	/* may release x */
+}
+
+/* Fails the exchange. Before the response started: an error answer with
+ * the right status. After: an in-band error event, then close. */
+static void fail(struct exchange *x, enum gw_err e, const char *why)
+{
+	char msg[300];
+	snprintf(msg, sizeof msg, "%s", why);	/* why may live in the connection released below */
+	log_warnx("provider %s: %s", x->prov ? x->prov->name : "?", msg);
+	upstream_release(x, 0);
+	if (!x->resp_started && x->out_len == 0) {
+		gw_error(x, e, "provider '%s': %s", x->prov->name, msg);
+		finish(x);
+		return;
+	}
+	char ev[1400];
+	struct json_out o;
+	json_out_init(&o, ev + 8, sizeof ev - 16);
+	json_lit(&o, "data: ");
+	char m[600];
+	snprintf(m, sizeof m, "provider '%s': %s", x->prov->name, msg);
+	gw_error_body(&o, e, m);
+	json_lit(&o, "\n\n");
+	/* One chunk of the chunked body; no terminating chunk follows, so the
+	 * client's HTTP layer sees the stream as broken too. */
+	int hl = snprintf(ev, 9, "%zx\r\n", o.len);
+	memmove(ev + hl, ev + 8, o.len);
+	memcpy(ev + hl + o.len, "\r\n", 2);
+	server_write(x, ev, (size_t)hl + o.len + 2);
+	x->close_after = 1;
+	finish(x);
+}
+
+/* A reused keep-alive connection may have been closed by the provider just
+ * as we sent on it; nothing was received, so sending again is safe. */
+static int retry_fresh(struct exchange *x)
+{
+	if (!upstream_was_reused(x) || x->up_retry || x->resp_len > 0)
+		return 0;
+	upstream_release(x, 0);
+	x->up_retry = 1;
+	x->upv_i = 0;
+	x->upv_off = 0;
+	x->phase = P_CONNECT;
+	int r = upstream_get(x, x->prov);
+	if (r < 0) {
+		fail(x, E_UPSTREAM, upstream_error(x));
+		return 1;
+	}
+	if (r == 1)
+		proxy_on_upstream(x, UP_CONNECTED);
+	return 1;
+}
+
+/* ---- sending ---- */
+
+static void send_request(struct exchange *x)
+{
+	if (x->phase != P_SEND) {
+		x->phase = P_SEND;
+		upstream_timeout(x, gw.cfg->gw.connect_timeout_ms);
+	}
+	while (x->upv_i < x->upv_n) {
+		struct iovec iov[5];
+		int n = 0;
+		for (int i = x->upv_i; i < x->upv_n; i++)
+			iov[n++] = x->upv[i];
+		iov[0].iov_base = (char *)iov[0].iov_base + x->upv_off;
+		iov[0].iov_len -= x->upv_off;
+		ssize_t w = upstream_writev(x, iov, n);
+		if (w < 0) {
+			if (errno == EAGAIN) {
+				upstream_want(x, UP_WRITABLE);
+				return;
+			}
+			if (!retry_fresh(x))
+				fail(x, E_UPSTREAM, upstream_error(x));
+			return;
+		}
+		size_t left = (size_t)w;
+		while (x->upv_i < x->upv_n && left >= x->upv[x->upv_i].iov_len - x->upv_off) {
+			left -= x->upv[x->upv_i].iov_len - x->upv_off;
+			x->upv_i++;
+			x->upv_off = 0;
+		}
+		x->upv_off += left;
+	}
+	x->phase = P_HEAD;
+	upstream_timeout(x, gw.cfg->gw.first_byte_timeout_ms);
+	upstream_want(x, UP_READABLE);
+}
+
+void proxy_start(struct exchange *x)
+{
+	if (x->prov->type->dialect != DIALECT_OPENAI) {
+		gw_error(x, E_UNSUPPORTED, "provider '%s' speaks the %s dialect, which this build cannot translate to",
+			 x->prov->name, dialect_name(x->prov->type->dialect));
+		finish(x);
+		return;
+	}
+	if (build_request(x) < 0) {
+		gw_error(x, E_INTERNAL, "upstream request head too large");
+		finish(x);
+		return;
+	}
+	x->phase = P_CONNECT;
+	int r = upstream_get(x, x->prov);
+	if (r < 0) {
+		if (x->u)
+			fail(x, E_UPSTREAM, upstream_error(x));
+		else
+			fail(x, E_BUSY, "all upstream connections are busy");
+		return;
+	}
+	if (r == 1)
+		send_request(x);
+}
+
+/* ---- the response ---- */
+
+static void copy_header(char *dst, size_t *len, size_t cap, const struct http_header *h)
+{
+	if (!h || *len + h->name_len + h->value_len + 4 > cap)
+		return;
+	memcpy(dst + *len, h->name, h->name_len);
+	*len += h->name_len;
+	memcpy(dst + *len, ": ", 2);
+	*len += 2;
+	memcpy(dst + *len, h->value, h->value_len);
+	*len += h->value_len;
+	memcpy(dst + *len, "\r\n", 2);
+	*len += 2;
+}
+
+/* Headers a client may need from the provider's answer, plus ours. */
+static size_t response_headers(struct exchange *x, char *buf, size_t cap)
+{
+	size_t n = (size_t)snprintf(buf, cap, "x-llmgw-provider: %s\r\n", x->prov->name);
+	struct json_out o;
+	json_out_init(&o, buf + n, cap - n);
+	/* The model name came from config or the client: keep it one header line. */
+	json_lit(&o, "x-llmgw-model: ");
+	for (const char *m = x->model; *m && o.len < 300; m++)
+		if ((unsigned char)*m >= 0x20 && *m != 0x7f)
+			json_raw_append(&o, m, 1);
+	json_lit(&o, "\r\n");
+	n += o.overflow ? 0 : o.len;
+	for (size_t i = 0; i < x->rh.num_headers; i++) {
+		const struct http_header *h = &x->rh.headers[i];
+		if (http_token_eq(h->name, h->name_len, "retry-after") ||
+		    http_token_eq(h->name, h->name_len, "retry-after-ms") ||
+		    http_token_eq(h->name, h->name_len, "x-request-id") ||
+		    http_token_eq(h->name, h->name_len, "request-id") ||
+		    (h->name_len > 12 && http_token_eq(h->name, 12, "x-ratelimit-")) ||
+		    (h->name_len > 22 && http_token_eq(h->name, 22, "anthropic-ratelimit-")))
+			copy_header(buf, &n, cap, h);
+	}
+	return n;
+}
+
+static void finish_nonstream(struct exchange *x, int reusable)
+{
+	const char *body = x->resp + x->resp_head;
+	size_t blen = x->resp_body;
+	int st = x->up_status;
+	int r = json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS);
+	int is_obj = r > 0 && x->tok[0].type == JSMN_OBJECT;
+	upstream_release(x, reusable);
+	if (st >= 200 && st < 300) {
+		if (blen == 0) {
+			fail(x, E_UPSTREAM, "empty response body");
+			return;
+		}
+		if (!is_obj) {
+			fail(x, E_UPSTREAM, "response is not a JSON object");
+			return;
+		}
+		if (json_get(&x->doc, 0, "error") >= 0 && json_get(&x->doc, 0, "choices") < 0) {
+			char m[300] = "error in a 200 response";
+			int ei = json_get(&x->doc, 0, "error");
+			int mi = x->tok[ei].type == JSMN_OBJECT ? json_get(&x->doc, ei, "message") : -1;
+			if (mi >= 0 && json_is_string(&x->doc, mi)) {
+				char t[256];
+				if (json_unescape(&x->doc, mi, t, sizeof t) >= 0)
+					snprintf(m, sizeof m, "error in a 200 response: %s", t);
+			}
+			fail(x, E_UPSTREAM, m);
+			return;
+		}
+	} else if (!is_obj) {
+		/* An HTML or empty error page: answer with our own JSON error but
+		 * keep the provider's status class. */
+		char m[160];
+		snprintf(m, sizeof m, "provider '%s' answered HTTP %d without a JSON body", x->prov->name, st);
+		char hb[1024];
+		size_t hn = response_headers(x, hb, sizeof hb);
+		char eb[600];
+		struct json_out o;
+		json_out_init(&o, eb, sizeof eb);
+		gw_error_body(&o, st == 429 ? E_BUSY : st >= 500 ? E_UPSTREAM : E_BAD_REQUEST, m);
+		log_warnx("%s", m);
+		x->out_len = x->out_off = 0;
+		if (gw_head(x, st >= 400 && st < 600 ? st : 502, "application/json", (long long)o.len, hb, hn) < 0 ||
+		    server_write(x, eb, o.len) < 0)
+			gw_error(x, E_UPSTREAM, "%s", m);
+		finish(x);
+		return;
+	}
+	char hb[1024];
+	size_t hn = response_headers(x, hb, sizeof hb);
+	if (gw_head(x, st, "application/json", (long long)blen, hb, hn) < 0) {
+		gw_error(x, E_INTERNAL, "response head too large");
+		finish(x);
+		return;
+	}
+	server_write_ext(x, body, blen);
+	finish(x);
+}
+
+/* Queues one SSE event as one chunk. 1 queued, 0 no room now. */
+static int queue_event(struct exchange *x, const char *ev, size_t n)
+{
+	char hex[16];
+	int hl = snprintf(hex, sizeof hex, "%zx\r\n", n);
+	if (!x->resp_started && x->out_len == 0 && x->events == 0) {
+		char hb[1024];
+		size_t hn = response_headers(x, hb, sizeof hb);
+		if (gw_head(x, 200, "text/event-stream", -1, hb, hn) < 0)
+			return 0;
+	}
+	if ((size_t)hl + n + 2 > GW_OUT_SIZE - x->out_len + x->out_off)
+		return 0;
+	server_write(x, hex, (size_t)hl);
+	server_write(x, ev, n);
+	server_write(x, "\r\n", 2);
+	x->events++;
+	return 1;
+}
+
+static int is_done_event(const struct sse_event *e)
+{
+	return e->data_lines == 1 && e->data_len == 6 && memcmp(e->data, "[DONE]", 6) == 0;
+}
+
+/* Relays every complete event held in the response buffer. Returns 0 to go
+ * on reading, 1 when waiting for the client to drain, -1 when x is gone. */
+static int relay_events(struct exchange *x)
+{
+	for (;;) {
+		const char *p = x->resp + x->resp_head + x->resp_consumed;
+		size_t avail = x->resp_body - x->resp_consumed;
+		struct sse_event e;
+		int n = sse_next(p, avail, &e);
+		if (n == HTTP_INCOMPLETE || n <= 0)
+			break;
+		if (x->saw_done) {		/* nothing may follow [DONE] */
+			x->resp_consumed += (size_t)n;
+			continue;
+		}
+		if (e.data_lines == 0 && !e.event) {	/* comment / keep-alive */
+			x->resp_consumed += (size_t)n;
+			continue;
+		}
+		if (!queue_event(x, p, (size_t)n)) {
+			if (x->out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
+				fail(x, E_UPSTREAM, "stream event larger than the output buffer");
+				return -1;
+			}
+			break;
+		}
+		x->resp_consumed += (size_t)n;
+		if (is_done_event(&e))
+			x->saw_done = 1;
+	}
+	/* Move the partial event (and undecoded bytes) to the front. */
+	if (x->resp_consumed > 0) {
+		size_t from = x->resp_head + x->resp_consumed;
+		memmove(x->resp + x->resp_head, x->resp + from, x->resp_len - from);
+		x->resp_len -= x->resp_consumed;
+		x->resp_body -= x->resp_consumed;
+		x->resp_consumed = 0;
+	}
+	if (server_pending(x)) {
+		int r = server_flush(x);
+		if (r < 0)
+			return -1;
+		if (server_pending(x))
+			return 1;
+	}
+	return 0;
+}
+
+static void finish_stream(struct exchange *x, int reusable)
+{
+	if (!x->saw_done) {
+		upstream_release(x, 0);
+		if (x->events == 0) {
+			fail(x, E_UPSTREAM, "stream ended before any event");
+			return;
+		}
+		fail(x, E_UPSTREAM, "stream ended without [DONE]");
+		return;
+	}
+	upstream_release(x, reusable);
+	server_write(x, "0\r\n\r\n", 5);
+	finish(x);
+}
+
+/* Takes the response head once complete. 1 done, 0 need more, -1 x gone. */
+static int take_head(struct exchange *x)
+{
+	for (;;) {
+		int r = http_parse_response(x->resp, x->resp_len, x->resp_scanned, &x->rh);
+		if (r == HTTP_INCOMPLETE) {
+			x->resp_scanned = x->resp_len;
+			return 0;
+		}
+		if (r == HTTP_BAD) {
+			fail(x, E_UPSTREAM, "malformed HTTP response");
+			return -1;
+		}
+		if (x->rh.status >= 100 && x->rh.status < 200) {	/* interim: skip */
+			memmove(x->resp, x->resp + r, x->resp_len - (size_t)r);
+			x->resp_len -= (size_t)r;
+			x->resp_scanned = 0;
+			continue;
+		}
+		if (http_response_body_info(&x->rh, 0, &x->rbi) < 0) {
+			fail(x, E_UPSTREAM, "invalid response framing");
+			return -1;
+		}
+		x->resp_head = (size_t)r;
+		x->up_status = x->rh.status;
+		const struct http_header *ct = http_find_header(x->rh.headers, x->rh.num_headers, "content-type");
+		x->up_is_sse = x->up_status == 200 && ct && ct->value_len >= 17 &&
+			       http_token_eq(ct->value, 17, "text/event-stream");
+		x->phase = P_BODY;
+		return 1;
+	}
+}
+
+/* Decodes newly read body bytes. 1 when the body is complete, 0 if more is
+ * expected, -1 on malformed framing (x failed). *clean says the connection
+ * ended exactly at the body's end and may be reused. */
+static int take_body(struct exchange *x, int *clean)
+{
+	size_t done = x->resp_head + x->resp_body;
+	size_t raw = x->resp_len - done;
+	*clean = 0;
+	switch (x->rbi.kind) {
+	case HTTP_BODY_NONE:
+		*clean = x->rbi.keep_alive && raw == 0;
+		return 1;
+	case HTTP_BODY_LENGTH:
+		x->resp_body += raw;
+		if (x->resp_body >= x->rbi.length) {
+			*clean = x->rbi.keep_alive && x->resp_body == x->rbi.length;
+			x->resp_body = (size_t)x->rbi.length;
+			x->resp_len = x->resp_head + x->resp_body;
+			return 1;
+		}
+		return 0;
+	case HTTP_BODY_CHUNKED: {
+		size_t len = raw;
+		ssize_t r = http_chunked_decode(&x->rch, x->resp + done, &len);
+		if (r == HTTP_BAD) {
+			fail(x, E_UPSTREAM, "malformed chunked response");
+			return -1;
+		}
+		x->resp_body += len;
+		x->resp_len = x->resp_head + x->resp_body;
+		if (r >= 0) {
+			*clean = x->rbi.keep_alive && r == 0;
+			return 1;
+		}
+		return 0;
+	}
+	case HTTP_BODY_UNTIL_CLOSE:
+		x->resp_body += raw;
+		return 0;
+	}
+	return 0;
+}
+
+static void body_complete(struct exchange *x, int clean)
+{
+	if (x->up_is_sse)
+		finish_stream(x, clean);
+	else
+		finish_nonstream(x, clean);
+}
+
+static void read_response(struct exchange *x)
+{
+	const struct cfg_gateway *g = &gw.cfg->gw;
+	for (;;) {
+		if (x->phase == P_BODY && x->up_is_sse) {
+			int r = relay_events(x);
+			if (r < 0)
+				return;
+			if (r == 1) {
+				upstream_want(x, 0);	/* wait for the client */
+				return;
+			}
+		}
+		if (x->body_done) {
+			body_complete(x, x->body_clean);
+			return;
+		}
+		size_t space = x->resp_cap - x->resp_len;
+		if (space == 0) {
+			fail(x, E_UPSTREAM, x->phase == P_HEAD ? "response head too large" :
+			     x->up_is_sse ? "stream event too large" : "response larger than max_response_kb");
+			return;
+		}
+		ssize_t n = upstream_read(x, x->resp + x->resp_len, space);
+		if (n < 0 && errno == EAGAIN) {
+			upstream_want(x, UP_READABLE);
+			if (x->phase == P_BODY)
+				upstream_timeout(x, g->stream_idle_timeout_ms);
+			return;
+		}
+		if (n <= 0) {
+			if (x->phase == P_BODY && x->rbi.kind == HTTP_BODY_UNTIL_CLOSE && n == 0) {
+				x->body_done = 1;
+				continue;
+			}
+			if (x->phase == P_HEAD && x->resp_len == 0 && retry_fresh(x))
+				return;
+			fail(x, E_UPSTREAM, n == 0 ? "connection closed by the provider" : upstream_error(x));
+			return;
+		}
+		if (x->resp_len == 0 && x->first_byte_us == 0)
+			x->first_byte_us = loop_now_us();
+		x->resp_len += (size_t)n;
+		if (x->phase == P_HEAD) {
+			int r = take_head(x);
+			if (r < 0)
+				return;
+			if (r == 0)
+				continue;
+		}
+		int clean;
+		int r = take_body(x, &clean);
+		if (r < 0)
+			return;
+		if (r == 1) {
+			x->body_done = 1;
+			x->body_clean = clean;
+		}
+	}
+}
+
+void proxy_on_upstream(struct exchange *x, unsigned what)
+{
+	if (what & UP_FAILED) {
+		if (x->phase == P_CONNECT || !retry_fresh(x))
+			fail(x, E_UPSTREAM, upstream_error(x));
+		return;
+	}
+	if (what & UP_TIMEOUT) {
+		if (x->phase == P_CONNECT || x->phase == P_SEND)
+			fail(x, E_UPSTREAM_TIMEOUT, upstream_error(x));
+		else if (x->phase == P_HEAD)
+			fail(x, E_UPSTREAM_TIMEOUT, "no response within first_byte_timeout");
+		else
+			fail(x, E_UPSTREAM_TIMEOUT, "stream stalled longer than stream_idle_timeout");
+		return;
+	}
+	if (x->phase == P_CONNECT || x->phase == P_SEND) {
+		send_request(x);
+		return;
+	}
+	read_response(x);
+}
+
+void proxy_on_client_drained(struct exchange *x)
+{
+	if (x->u && x->phase == P_BODY && x->up_is_sse)
+		read_response(x);
+}
+
+void proxy_abort(struct exchange *x)
+{
+	upstream_release(x, 0);
+}

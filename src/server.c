@@ -1,0 +1,722 @@
+/*
+ * server.c - the LAN-facing side: listeners, client connections, reading
+ * requests into fixed exchange buffers, writing responses, keep-alive,
+ * limits and timeouts. See gw.h for who owns what.
+ *
+ * A client connection costs only its struct client while idle. When request
+ * bytes arrive it takes an exchange (buffers for the request, the response
+ * and the upstream side) from the pool; if none is free it stops reading
+ * and waits in a queue, so overload is back-pressure, not memory growth.
+ * A request that does not fit its buffer is answered 431/413, never grown.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "gw.h"
+#include "log.h"
+
+#define MAX_LISTENERS MAX_LISTEN_FDS
+
+struct listener {
+	struct loop_fd w;
+};
+
+static struct listener listeners[MAX_LISTENERS];
+static unsigned nlisteners;
+static struct client *clients;
+static struct client *free_clients;
+static struct client *wait_head, *wait_tail;	/* clients waiting for an exchange */
+static struct exchange *xs;
+static struct exchange *free_xs;
+static const struct cfg *cfg;
+static char *xmem;
+
+static void client_close(struct client *c);
+static void client_on_io(struct loop_fd *w, unsigned ev);
+static void client_on_timer(struct loop_timer *t);
+static void process_input(struct exchange *x);
+
+/* ---- pools ---- */
+
+int server_init(const struct cfg *config)
+{
+	cfg = config;
+	const struct cfg_gateway *g = &cfg->gw;
+	clients = calloc(g->max_connections, sizeof *clients);
+	xs = calloc(g->max_inflight, sizeof *xs);
+	size_t in_cap = (size_t)g->max_header_bytes + g->max_body_bytes;
+	size_t resp_cap = (size_t)g->max_response_bytes + 16384;
+	size_t per = in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t);
+	/* One mapping for all exchange buffers: untouched pages cost no RSS. */
+	xmem = malloc(per * g->max_inflight);
+	if (!clients || !xs || !xmem)
+		return -1;
+	for (unsigned i = 0; i < g->max_connections; i++) {
+		struct client *c = &clients[i];
+		loop_fd_init(&c->w);
+		loop_timer_init(&c->timer);
+		c->state = C_FREE;
+		c->next = free_clients;
+		free_clients = c;
+	}
+	char *p = xmem;
+	for (unsigned i = g->max_inflight; i-- > 0;) {
+		struct exchange *x = &xs[i];
+		x->tok = (jsmntok_t *)(void *)p;
+		p += GW_JSON_TOKENS * sizeof(jsmntok_t);
+		x->in = p;
+		x->in_cap = in_cap;
+		p += in_cap;
+		x->resp = p;
+		x->resp_cap = resp_cap;
+		p += resp_cap;
+		x->out = p;
+		p += GW_OUT_SIZE;
+		x->uphead = p;
+		p += GW_UPHEAD_SIZE;
+		x->next_free = free_xs;
+		free_xs = x;
+	}
+	return 0;
+}
+
+void server_free(void)
+{
+	server_close_listeners();
+	if (clients)
+		for (unsigned i = 0; i < cfg->gw.max_connections; i++)
+			if (clients[i].state != C_FREE)
+				client_close(&clients[i]);
+	free(clients);
+	free(xs);
+	free(xmem);
+	clients = NULL;
+	xs = NULL;
+	xmem = NULL;
+	free_clients = wait_head = wait_tail = NULL;
+	free_xs = NULL;
+}
+
+static void exchange_reset(struct exchange *x)
+{
+	x->in_len = x->scanned = x->head_len = x->body_len = x->req_end = x->raw_body = 0;
+	memset(&x->chunked, 0, sizeof x->chunked);
+	x->continue_sent = 0;
+	x->out_len = x->out_off = 0;
+	x->ext = NULL;
+	x->ext_len = x->ext_off = 0;
+	x->resp_started = x->resp_done = x->close_after = 0;
+	x->status = 0;
+	x->prov = NULL;
+	x->model = x->route = NULL;
+	x->who = NULL;
+	x->stream = 0;
+	x->upv_n = x->upv_i = 0;
+	x->upv_off = 0;
+	x->u = NULL;
+	x->up_retry = 0;
+	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
+	memset(&x->rch, 0, sizeof x->rch);
+	x->up_status = 0;
+	x->up_is_sse = x->saw_done = x->events = 0;
+	x->body_done = x->body_clean = 0;
+	x->phase = 0;
+	x->first_byte_us = 0;
+	x->started_us = 0;
+}
+
+static struct exchange *exchange_get(struct client *c)
+{
+	struct exchange *x = free_xs;
+	if (!x)
+		return NULL;
+	free_xs = x->next_free;
+	exchange_reset(x);
+	x->c = c;
+	c->x = x;
+	gw.nactive++;
+	return x;
+}
+
+static void wait_remove(struct client *c)
+{
+	struct client **pp = &wait_head, *prev = NULL;
+	while (*pp && *pp != c) {
+		prev = *pp;
+		pp = &(*pp)->next;
+	}
+	if (!*pp)
+		return;
+	*pp = c->next;
+	if (wait_tail == c)
+		wait_tail = prev;
+	c->next = NULL;
+}
+
+static void exchange_put(struct exchange *x)
+{
+	struct client *c = x->c;
+	if (c)
+		c->x = NULL;
+	x->c = NULL;
+	x->next_free = free_xs;
+	free_xs = x;
+	gw.nactive--;
+	/* Hand the buffers to the longest-waiting client. */
+	struct client *w = wait_head;
+	if (w) {
+		wait_remove(w);
+		struct exchange *nx = exchange_get(w);
+		w->state = C_READ;
+		nx->started_us = loop_now_us();
+		loop_set(&w->w, LOOP_IN);
+		loop_timer_set(&w->timer, cfg->gw.header_timeout_ms, client_on_timer);
+	}
+}
+
+/* ---- listeners ---- */
+
+static void on_accept(struct loop_fd *w, unsigned ev);
+
+int server_listen(const struct cfg *config, char *err, size_t errlen)
+{
+	for (unsigned i = 0; i < config->gw.nlisten && i < MAX_LISTENERS; i++) {
+		char host[256];
+		unsigned short port;
+		const char *spec = config->gw.listen[i];
+		if (cfg_parse_hostport(spec, host, sizeof host, &port) < 0) {
+			snprintf(err, errlen, "listen '%s': not host:port", spec);
+			return -1;
+		}
+		struct sockaddr_storage ss;
+		socklen_t slen;
+		memset(&ss, 0, sizeof ss);
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		if (host[0] == 0) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_addr = in6addr_any;
+			s6->sin6_port = htons(port);
+			slen = sizeof *s6;
+		} else if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(port);
+			slen = sizeof *s4;
+		} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(port);
+			slen = sizeof *s6;
+		} else {
+			snprintf(err, errlen, "listen '%s': the address must be a numeric IPv4 or IPv6 address", spec);
+			return -1;
+		}
+		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(err, errlen, "listen '%s': socket: %s", spec, strerror(errno));
+			return -1;
+		}
+		int one = 1, zero = 0;
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		if (ss.ss_family == AF_INET6 && host[0] == 0)
+			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+		if (bind(fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 511) < 0) {
+			snprintf(err, errlen, "listen '%s': %s", spec, strerror(errno));
+			close(fd);
+			return -1;
+		}
+		struct listener *l = &listeners[nlisteners++];
+		loop_fd_init(&l->w);
+		if (loop_add(&l->w, fd, LOOP_IN, on_accept) < 0) {
+			close(fd);
+			snprintf(err, errlen, "listen '%s': too many fds", spec);
+			return -1;
+		}
+		log_info("listening on %s", spec);
+	}
+	return 0;
+}
+
+void server_close_listeners(void)
+{
+	for (unsigned i = 0; i < nlisteners; i++) {
+		if (listeners[i].w.fd >= 0) {
+			loop_del(&listeners[i].w);
+			close(listeners[i].w.fd);
+			listeners[i].w.fd = -1;
+		}
+	}
+	nlisteners = 0;
+}
+
+static const char busy_503[] =
+	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
+	"Connection: close\r\nRetry-After: 1\r\nContent-Length: 115\r\n\r\n"
+	"{\"error\":{\"message\":\"llmgw: too many open connections\",\"type\":\"server_error\",\"param\":null,\"code\":\"too_many_connections\"}}";
+
+static int is_loopback(const struct sockaddr_storage *ss)
+{
+	if (ss->ss_family == AF_INET)
+		return (ntohl(((const struct sockaddr_in *)ss)->sin_addr.s_addr) >> 24) == 127;
+	if (ss->ss_family == AF_INET6) {
+		const struct in6_addr *a = &((const struct sockaddr_in6 *)ss)->sin6_addr;
+		if (IN6_IS_ADDR_LOOPBACK(a))
+			return 1;
+		if (IN6_IS_ADDR_V4MAPPED(a))
+			return a->s6_addr[12] == 127;
+	}
+	return 0;
+}
+
+static void on_accept(struct loop_fd *w, unsigned ev)
+{
+	for (int i = 0; i < 64; i++) {
+		struct sockaddr_storage ss;
+		socklen_t slen = sizeof ss;
+		int fd = accept4(w->fd, (struct sockaddr *)&ss, &slen, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+				log_warn("accept");
+			return;
+		}
+		struct client *c = free_clients;
+		if (!c || gw.stopping) {
+			/* Best effort: the socket buffer takes this small answer. */
+			ssize_t r = send(fd, busy_503, sizeof busy_503 - 1, MSG_NOSIGNAL);
+			(void)r;
+			close(fd);
+			continue;
+		}
+		free_clients = c->next;
+		c->next = NULL;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		c->peer_loopback = is_loopback(&ss);
+		c->peer[0] = 0;
+		if (ss.ss_family == AF_INET)
+			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof c->peer);
+		else if (ss.ss_family == AF_INET6)
+			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof c->peer);
+		c->served = 0;
+		c->x = NULL;
+		c->state = C_IDLE;
+		if (loop_add(&c->w, fd, LOOP_IN, client_on_io) < 0) {
+			close(fd);
+			c->state = C_FREE;
+			c->next = free_clients;
+			free_clients = c;
+			continue;
+		}
+		gw.nclients++;
+		/* A new connection must send its request within header_timeout. */
+		loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+	}
+}
+
+/* ---- connection life ---- */
+
+static void client_close(struct client *c)
+{
+	if (c->state == C_FREE)
+		return;
+	if (c->state == C_WAIT_X)
+		wait_remove(c);
+	if (c->x) {
+		struct exchange *x = c->x;
+		proxy_abort(x);
+		exchange_put(x);
+	}
+	loop_timer_stop(&c->timer);
+	loop_del(&c->w);
+	close(c->w.fd);
+	c->w.fd = -1;
+	c->state = C_FREE;
+	c->next = free_clients;
+	free_clients = c;
+	gw.nclients--;
+	if (gw.stopping && gw.nactive == 0)
+		loop_stop();
+}
+
+void server_abort(struct exchange *x)
+{
+	if (x->c)
+		client_close(x->c);
+}
+
+/* Answers an error found while reading the request, then closes: the
+ * framing can no longer be trusted. */
+static void reject(struct exchange *x, enum gw_err e, const char *msg)
+{
+	x->close_after = 1;
+	gw_error(x, e, "%s", msg);
+	x->c->state = C_SERVE;
+	loop_timer_set(&x->c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+	server_flush(x);
+}
+
+static void go_idle(struct client *c)
+{
+	exchange_put(c->x);
+	c->state = C_IDLE;
+	loop_set(&c->w, LOOP_IN);
+	if (gw.stopping) {
+		client_close(c);
+		return;
+	}
+	loop_timer_set(&c->timer, cfg->gw.idle_timeout_ms, client_on_timer);
+}
+
+static void access_log(struct exchange *x)
+{
+	if (log_get_level() < LOG_LVL_INFO)
+		return;
+	int64_t us = loop_now_us() - x->started_us;
+	log_info("%s \"%.*s %.*s\" %d %lld.%03lldms%s%s%s%s%s%s",
+		 x->c->peer, (int)x->req.method_len, x->req.method,
+		 (int)(x->req.target_len > 200 ? 200 : x->req.target_len), x->req.target, x->status,
+		 (long long)(us / 1000), (long long)(us % 1000),
+		 x->who ? " client=" : "", x->who ? x->who->name : "",
+		 x->prov ? " provider=" : "", x->prov ? x->prov->name : "",
+		 x->model ? " model=" : "", x->model ? x->model : "");
+}
+
+/* The response is out: keep the connection for the next request or close. */
+static void request_done(struct exchange *x)
+{
+	struct client *c = x->c;
+	c->served++;
+	gw.requests++;
+	access_log(x);
+	if (x->close_after || !x->bi.keep_alive || gw.stopping) {
+		shutdown(c->w.fd, SHUT_WR);
+		client_close(c);
+		return;
+	}
+	size_t left = x->in_len - x->req_end;
+	if (left == 0) {
+		go_idle(c);
+		return;
+	}
+	/* A pipelined request is already here: serve it from the next loop
+	 * round, not recursively (a buffer full of tiny requests must not
+	 * become a deep call chain). */
+	memmove(x->in, x->in + x->req_end, left);
+	exchange_reset(x);
+	x->in_len = left;
+	c->state = C_READ;
+	loop_set(&c->w, LOOP_IN);
+	loop_timer_set(&c->timer, 0, client_on_timer);
+}
+
+int server_pending(const struct exchange *x)
+{
+	return x->out_off < x->out_len || x->ext_off < x->ext_len;
+}
+
+int server_write(struct exchange *x, const void *p, size_t n)
+{
+	if (x->out_off == x->out_len)
+		x->out_off = x->out_len = 0;
+	if (n > GW_OUT_SIZE - x->out_len) {
+		if (x->out_off > 0) {	/* compact the unsent tail */
+			memmove(x->out, x->out + x->out_off, x->out_len - x->out_off);
+			x->out_len -= x->out_off;
+			x->out_off = 0;
+		}
+		if (n > GW_OUT_SIZE - x->out_len)
+			return -1;
+	}
+	memcpy(x->out + x->out_len, p, n);
+	x->out_len += n;
+	return 0;
+}
+
+void server_write_ext(struct exchange *x, const char *p, size_t n)
+{
+	x->ext = p;
+	x->ext_len = n;
+	x->ext_off = 0;
+}
+
+int server_flush(struct exchange *x)
+{
+	struct client *c = x->c;
+	while (server_pending(x)) {
+		struct iovec iov[2];
+		int n = 0;
+		if (x->out_off < x->out_len) {
+			iov[n].iov_base = x->out + x->out_off;
+			iov[n++].iov_len = x->out_len - x->out_off;
+		}
+		if (x->ext_off < x->ext_len) {
+			iov[n].iov_base = (void *)(x->ext + x->ext_off);
+			iov[n++].iov_len = x->ext_len - x->ext_off;
+		}
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		ssize_t w = sendmsg(c->w.fd, &mh, MSG_NOSIGNAL);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno == EAGAIN) {
+				loop_set(&c->w, LOOP_IN | LOOP_OUT);
+				/* A client that stops reading is dropped after
+				 * stream_idle_timeout rather than pinning buffers. */
+				if (!loop_timer_armed(&c->timer))
+					loop_timer_set(&c->timer, cfg->gw.stream_idle_timeout_ms, client_on_timer);
+				return 0;
+			}
+			client_close(c);
+			return -1;
+		}
+		x->resp_started = 1;
+		size_t a = x->out_len - x->out_off;
+		if ((size_t)w >= a) {
+			x->out_off = x->out_len = 0;
+			x->ext_off += (size_t)w - a;
+		} else {
+			x->out_off += (size_t)w;
+		}
+	}
+	x->ext = NULL;
+	x->ext_len = x->ext_off = 0;
+	if (c->state == C_SERVE)
+		loop_timer_stop(&c->timer);
+	loop_set(&c->w, (x->in_len < x->in_cap) ? LOOP_IN : 0);
+	if (x->resp_done) {
+		request_done(x);
+		return 1;
+	}
+	return 0;
+}
+
+/* ---- reading requests ---- */
+
+static void request_complete(struct exchange *x)
+{
+	struct client *c = x->c;
+	c->state = C_SERVE;
+	loop_timer_stop(&c->timer);
+	if (gw.stopping)
+		x->close_after = 1;
+	api_dispatch(x);
+}
+
+static void process_input(struct exchange *x)
+{
+	const struct cfg_gateway *g = &cfg->gw;
+	if (x->head_len == 0) {
+		int r = http_parse_request(x->in, x->in_len, x->scanned, &x->req);
+		if (r == HTTP_INCOMPLETE) {
+			x->scanned = x->in_len;
+			if (x->in_len >= g->max_header_bytes)
+				reject(x, E_HEADERS_TOO_LARGE, "request header fields too large");
+			return;
+		}
+		if (r == HTTP_BAD) {
+			reject(x, E_BAD_REQUEST, "malformed HTTP request");
+			return;
+		}
+		if ((size_t)r > g->max_header_bytes) {
+			reject(x, E_HEADERS_TOO_LARGE, "request header fields too large");
+			return;
+		}
+		x->head_len = (size_t)r;
+		if (http_request_body_info(&x->req, &x->bi) < 0) {
+			x->bi.keep_alive = 0;
+			reject(x, E_BAD_REQUEST, "invalid Content-Length or Transfer-Encoding");
+			return;
+		}
+		if (x->bi.kind == HTTP_BODY_UNTIL_CLOSE) {
+			reject(x, E_BAD_REQUEST, "request body framing not understood");
+			return;
+		}
+		if (x->bi.kind == HTTP_BODY_LENGTH && x->bi.length > g->max_body_bytes) {
+			reject(x, E_TOO_LARGE, "request body too large");
+			return;
+		}
+	}
+	if (x->bi.kind == HTTP_BODY_NONE) {
+		x->req_end = x->head_len;
+		request_complete(x);
+		return;
+	}
+	if (x->bi.kind == HTTP_BODY_LENGTH) {
+		size_t have = x->in_len - x->head_len;
+		if (have >= x->bi.length) {
+			x->body_len = (size_t)x->bi.length;
+			x->req_end = x->head_len + x->body_len;
+			request_complete(x);
+			return;
+		}
+	} else {
+		size_t done = x->head_len + x->body_len;
+		size_t len = x->in_len - done;
+		ssize_t r = http_chunked_decode(&x->chunked, x->in + done, &len);
+		if (r == HTTP_BAD) {
+			reject(x, E_BAD_REQUEST, "malformed chunked request body");
+			return;
+		}
+		x->body_len += len;
+		if (x->body_len > g->max_body_bytes) {
+			reject(x, E_TOO_LARGE, "request body too large");
+			return;
+		}
+		if (r >= 0) {
+			x->req_end = x->head_len + x->body_len;
+			x->in_len = x->req_end + (size_t)r;
+			request_complete(x);
+			return;
+		}
+		x->in_len = x->head_len + x->body_len;
+		if (x->in_len >= x->in_cap) {
+			reject(x, E_TOO_LARGE, "request body too large");
+			return;
+		}
+	}
+	if (x->bi.expect_continue && !x->continue_sent) {
+		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		x->continue_sent = 1;
+		ssize_t r = send(x->c->w.fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
+		(void)r;	/* a full socket buffer just means the client sends anyway */
+	}
+}
+
+/* Reads what the socket has into the exchange; 0 on EOF or error (the
+ * connection is closed), 1 otherwise. */
+static int fill(struct client *c)
+{
+	struct exchange *x = c->x;
+	while (x->in_len < x->in_cap) {
+		ssize_t n = recv(c->w.fd, x->in + x->in_len, x->in_cap - x->in_len, 0);
+		if (n > 0) {
+			x->in_len += (size_t)n;
+			if ((size_t)n < 16384)
+				return 1;
+			continue;
+		}
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN)
+			return 1;
+		client_close(c);
+		return 0;
+	}
+	return 1;
+}
+
+static void on_readable(struct client *c, unsigned ev)
+{
+	if (c->state == C_IDLE || c->state == C_WAIT_X) {
+		struct exchange *x = exchange_get(c);
+		if (!x) {
+			char b;
+			ssize_t n = recv(c->w.fd, &b, 1, MSG_PEEK);
+			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+				client_close(c);
+				return;
+			}
+			if (c->state != C_WAIT_X) {
+				c->state = C_WAIT_X;
+				c->next = NULL;
+				if (wait_tail)
+					wait_tail->next = c;
+				else
+					wait_head = c;
+				wait_tail = c;
+			}
+			loop_set(&c->w, 0);
+			return;
+		}
+		c->state = C_READ;
+		x->started_us = loop_now_us();
+		loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+	}
+	struct exchange *x = c->x;
+	if (c->state == C_READ) {
+		if (!fill(c))
+			return;
+		process_input(x);
+		return;
+	}
+	/* Serving: only watch for the client leaving; keep early pipelined
+	 * bytes behind the current request. */
+	if (x->in_len >= x->in_cap) {
+		if (ev & (LOOP_ERR | LOOP_HUP))
+			client_close(c);
+		else
+			loop_set(&c->w, server_pending(x) ? LOOP_OUT : 0);
+		return;
+	}
+	ssize_t n = recv(c->w.fd, x->in + x->in_len, x->in_cap - x->in_len, 0);
+	if (n > 0)
+		x->in_len += (size_t)n;
+	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
+		client_close(c);
+}
+
+static void client_on_io(struct loop_fd *w, unsigned ev)
+{
+	struct client *c = container_of(w, struct client, w);
+	if ((ev & LOOP_OUT) && c->x && server_pending(c->x)) {
+		struct exchange *x = c->x;
+		int r = server_flush(x);
+		if (r < 0)
+			return;
+		if (r == 0 && !server_pending(x) && !x->resp_done)
+			proxy_on_client_drained(x);
+		if (c->state == C_FREE || c->x != x)
+			return;
+	}
+	if (ev & (LOOP_IN | LOOP_ERR | LOOP_HUP))
+		on_readable(c, ev);
+}
+
+static void client_on_timer(struct loop_timer *t)
+{
+	struct client *c = container_of(t, struct client, timer);
+	struct exchange *x = c->x;
+	switch (c->state) {
+	case C_IDLE:
+		client_close(c);
+		return;
+	case C_READ:
+		if (x->started_us == 0) {
+			/* Resumed for a pipelined request (see request_done). */
+			x->started_us = loop_now_us();
+			loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+			process_input(x);
+			return;
+		}
+		reject(x, E_TIMEOUT, "request not received in time");
+		return;
+	case C_SERVE:
+	case C_DRAIN:
+		/* The client stopped reading our response. */
+		log_info("%s: client stopped reading; closing", c->peer);
+		client_close(c);
+		return;
+	default:
+		client_close(c);
+	}
+}
+
+void server_stop(void)
+{
+	gw.stopping = 1;
+	server_close_listeners();
+	for (unsigned i = 0; i < cfg->gw.max_connections; i++) {
+		struct client *c = &clients[i];
+		if (c->state == C_IDLE || c->state == C_WAIT_X)
+			client_close(c);
+		else if (c->state == C_READ && c->x && c->x->in_len == 0)
+			client_close(c);
+	}
+	if (gw.nactive == 0)
+		loop_stop();
+}

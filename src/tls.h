@@ -1,0 +1,97 @@
+/*
+ * tls.h - TLS over non-blocking sockets with BearSSL. This is the only module
+ * that includes bearssl.h.
+ *
+ * tls_init() runs once at start-up: it loads the trust anchors from a PEM
+ * bundle and allocates fixed pools of client (and, for mockprov, server)
+ * contexts with their record buffers. A struct tls is taken from the pool
+ * with tls_client_open()/tls_server_open() and given back with tls_close();
+ * nothing is allocated after tls_init().
+ *
+ * I/O mirrors read(2)/write(2) on a non-blocking fd: the handshake runs
+ * implicitly inside tls_read/tls_write/tls_flush, and -1 with errno EAGAIN
+ * means "poll the fd for tls_want() and call again". Nothing here blocks.
+ *
+ * Client side: SNI and hostname verification against server_name, X.509
+ * chain validation against the loaded anchors, and session resumption: the
+ * parameters of the last session with each server name are cached (small
+ * fixed table) and offered on the next connection to the same name.
+ *
+ * Protocol: TLS 1.2 only, ECDHE suites with AES-GCM, ChaCha20-Poly1305 or
+ * AES-CBC/SHA-2; RSA and ECDSA certificates. Memory: about 28 KB per pooled
+ * context (engine ~7 KB, full 16 KB input record buffer, 4 KB output buffer
+ * since BearSSL splits what it sends into records of that size).
+ */
+#ifndef LLMGW_TLS_H
+#define LLMGW_TLS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+struct tls;
+
+struct tls_options {
+	const char *ca_file;		/* PEM bundle of trust anchors; NULL: no client side */
+	unsigned max_clients;		/* client contexts in the pool */
+	const char *server_cert;	/* PEM chain, leaf first; NULL: no server side */
+	const char *server_key;		/* PEM private key (RSA or EC) */
+	unsigned max_servers;		/* server contexts in the pool */
+};
+
+/* Loads anchors / server credentials and allocates the pools. Returns 0, or
+ * -1 with a message (no secrets in it) written to err. */
+int tls_init(const struct tls_options *o, char *err, size_t errlen);
+void tls_free(void);
+/* Number of trust anchors loaded. */
+unsigned tls_anchor_count(void);
+
+/* A client context for a new connection to server_name (SNI + hostname
+ * check); NULL when the pool is exhausted (or server_name is empty or
+ * longer than 255 bytes). */
+struct tls *tls_client_open(const char *server_name);
+struct tls *tls_server_open(void);
+/* Returns the context to the pool; for a client whose handshake completed,
+ * the session parameters are kept for resumption. Does not close the fd. */
+void tls_close(struct tls *t);
+
+/* >0 bytes of application data; 0 when the peer closed cleanly
+ * (close_notify); -1 with errno EAGAIN (poll for tls_want()), or -1 with
+ * errno EPROTO (TLS failure: see tls_error()) or ECONNRESET (TCP closed
+ * without close_notify). Failures are sticky: every later call on t gives
+ * the same. Decrypted data waiting in the engine does not make the fd
+ * readable, so call again until EAGAIN (or check tls_pending()). */
+ssize_t tls_read(struct tls *t, int fd, void *buf, size_t len);
+/* Accepts up to len bytes of application data (>0), flushing records to the
+ * socket as far as it takes them; -1 with errno EAGAIN or as tls_read, or
+ * EPIPE after the peer's close_notify. Records it could not push yet stay
+ * in the engine: tls_want() then includes LOOP_OUT and tls_flush() sends
+ * them. */
+ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len);
+/* Pushes out records still held in the engine: 0 when all are on the wire,
+ * -1 with errno EAGAIN or as tls_read. */
+int tls_flush(struct tls *t, int fd);
+/* Sends close_notify (after any pending data): 0 once it is on the wire,
+ * -1 with errno EAGAIN (call again when tls_want() says) or as tls_read.
+ * The peer's tls_read() then returns 0. Optional: tls_close() without it is
+ * fine for protocols that delimit their own messages. */
+int tls_shutdown(struct tls *t, int fd);
+/* Bytes of decrypted application data buffered in the engine. */
+size_t tls_pending(const struct tls *t);
+/* LOOP_IN and/or LOOP_OUT (see loop.h): what the engine waits for; never 0
+ * (both once the connection has failed, so the next call reports it). */
+unsigned tls_want(const struct tls *t);
+/* Whether the handshake is finished. */
+int tls_handshake_done(const struct tls *t);
+/* Whether this connection resumed a cached session (no full handshake). */
+int tls_resumed(const struct tls *t);
+/* Human-readable reason for the last failure ("certificate not trusted",
+ * "server name mismatch", "peer sent alert 40", ...); never secret. */
+const char *tls_error(const struct tls *t);
+
+/* Counters for benchmarks and /metrics, client and server together:
+ * handshakes = full handshakes completed, resumed = abbreviated ones,
+ * failures = connections that failed before their handshake completed. */
+struct tls_stats { unsigned long long handshakes, resumed, failures; };
+void tls_get_stats(struct tls_stats *s);
+
+#endif

@@ -1,0 +1,407 @@
+/*
+ * upstream.c - connections to providers: DNS (dns.c), non-blocking connect
+ * with a timeout, TLS (tls.c) or plain TCP, and a keep-alive pool keyed by
+ * scheme, host and port, so a steady stream of requests pays one TCP and
+ * TLS handshake per connection, not per request.
+ *
+ * The pool of struct upconn is allocated at start-up (max_upstream). A
+ * connection belongs to at most one exchange at a time; when the exchange
+ * is done it comes back idle (watched for the server closing it, expiring
+ * after upstream_idle) or is closed. Events are delivered to the exchange
+ * through proxy_on_upstream(); nothing here calls back synchronously from
+ * upstream_get(), so callers never see re-entrancy.
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include "gw.h"
+#include "log.h"
+#include "tls.h"
+
+enum up_state { U_FREE, U_RESOLVING, U_CONNECTING, U_BUSY, U_IDLE };
+
+struct upconn {
+	struct loop_fd w;
+	struct loop_timer timer;
+	enum up_state state;
+	const struct cfg_url *url;
+	struct exchange *x;
+	struct tls *tls;
+	struct dns_req dns;
+	struct dns_addr addrs[DNS_MAX_ADDRS];
+	unsigned naddrs, ai;
+	unsigned want;
+	int reused;
+	char err[160];
+	struct upconn *next;		/* free list */
+	int64_t idle_since;
+};
+
+static struct upconn *ups;
+static unsigned nups;
+static struct upconn *free_ups;
+static const struct cfg *cfg;
+
+static void on_io(struct loop_fd *w, unsigned ev);
+static void on_timer(struct loop_timer *t);
+
+int upstream_init(const struct cfg *config)
+{
+	cfg = config;
+	nups = cfg->gw.max_upstream;
+	ups = calloc(nups, sizeof *ups);
+	if (!ups)
+		return -1;
+	for (unsigned i = nups; i-- > 0;) {
+		struct upconn *u = &ups[i];
+		loop_fd_init(&u->w);
+		loop_timer_init(&u->timer);
+		dns_req_init(&u->dns);
+		u->state = U_FREE;
+		u->next = free_ups;
+		free_ups = u;
+	}
+	return 0;
+}
+
+static void up_close(struct upconn *u)
+{
+	if (u->state == U_FREE)
+		return;
+	dns_cancel(&u->dns);
+	loop_timer_stop(&u->timer);
+	if (u->w.slot >= 0)
+		loop_del(&u->w);
+	if (u->tls) {
+		tls_close(u->tls);
+		u->tls = NULL;
+	}
+	if (u->w.fd >= 0)
+		close(u->w.fd);
+	u->w.fd = -1;
+	u->x = NULL;
+	u->state = U_FREE;
+	u->next = free_ups;
+	free_ups = u;
+}
+
+void upstream_free(void)
+{
+	if (!ups)
+		return;
+	for (unsigned i = 0; i < nups; i++)
+		up_close(&ups[i]);
+	free(ups);
+	ups = NULL;
+	free_ups = NULL;
+}
+
+static int same_host(const struct cfg_url *a, const struct cfg_url *b)
+{
+	return a->tls == b->tls && a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+/* Starts a TCP connect to the next address; 1 started, 0 none left. */
+static int connect_next(struct upconn *u)
+{
+	while (u->ai < u->naddrs) {
+		const struct dns_addr *a = &u->addrs[u->ai++];
+		struct sockaddr_storage ss;
+		socklen_t slen;
+		memset(&ss, 0, sizeof ss);
+		if (a->family == AF_INET) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons(u->url->port);
+			memcpy(&s4->sin_addr, a->addr, 4);
+			slen = sizeof *s4;
+		} else {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons(u->url->port);
+			memcpy(&s6->sin6_addr, a->addr, 16);
+			slen = sizeof *s6;
+		}
+		if (u->w.fd >= 0) {
+			loop_del(&u->w);
+			close(u->w.fd);
+			u->w.fd = -1;
+		}
+		int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			snprintf(u->err, sizeof u->err, "socket: %s", strerror(errno));
+			continue;
+		}
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		if (connect(fd, (struct sockaddr *)&ss, slen) < 0 && errno != EINPROGRESS) {
+			snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+			close(fd);
+			continue;
+		}
+		if (loop_add(&u->w, fd, LOOP_OUT, on_io) < 0) {
+			close(fd);
+			snprintf(u->err, sizeof u->err, "too many open files");
+			return 0;
+		}
+		u->state = U_CONNECTING;
+		gw.upstream_connects++;
+		loop_timer_set(&u->timer, cfg->gw.connect_timeout_ms, on_timer);
+		return 1;
+	}
+	return 0;
+}
+
+static void on_dns(struct dns_req *r, int err, const struct dns_addr *addrs, unsigned n)
+{
+	struct upconn *u = container_of(r, struct upconn, dns);
+	if (err < 0) {
+		snprintf(u->err, sizeof u->err, "resolve %s: %s", u->url->host, dns_strerror(err));
+		proxy_on_upstream(u->x, UP_FAILED);
+		return;
+	}
+	if (n > DNS_MAX_ADDRS)
+		n = DNS_MAX_ADDRS;
+	memcpy(u->addrs, addrs, n * sizeof *addrs);
+	u->naddrs = n;
+	u->ai = 0;
+	if (!connect_next(u))
+		proxy_on_upstream(u->x, UP_FAILED);
+}
+
+int upstream_get(struct exchange *x, const struct cfg_provider *prov)
+{
+	const struct cfg_url *url = &prov->url;
+	/* Reuse the most recently idled connection to the same host: it is the
+	 * least likely to have been closed by the server meanwhile. */
+	struct upconn *best = NULL;
+	for (unsigned i = 0; i < nups; i++) {
+		struct upconn *u = &ups[i];
+		if (u->state == U_IDLE && same_host(u->url, url) && (!best || u->idle_since > best->idle_since))
+			best = u;
+	}
+	if (best && !x->up_retry) {
+		loop_timer_stop(&best->timer);
+		best->state = U_BUSY;
+		best->x = x;
+		best->url = url;
+		best->reused = 1;
+		best->want = 0;
+		best->err[0] = 0;
+		x->u = best;
+		return 1;
+	}
+	struct upconn *u = free_ups;
+	if (!u) {
+		/* Evict the idle connection unused the longest. */
+		struct upconn *old = NULL;
+		for (unsigned i = 0; i < nups; i++)
+			if (ups[i].state == U_IDLE && (!old || ups[i].idle_since < old->idle_since))
+				old = &ups[i];
+		if (!old)
+			return -1;
+		up_close(old);
+		u = free_ups;
+	}
+	free_ups = u->next;
+	u->next = NULL;
+	u->x = x;
+	u->url = url;
+	u->reused = 0;
+	u->want = 0;
+	u->err[0] = 0;
+	u->naddrs = u->ai = 0;
+	u->w.fd = -1;
+	x->u = u;
+	if (url->tls) {
+		u->tls = tls_client_open(url->host);
+		if (!u->tls) {
+			u->state = U_BUSY;
+			snprintf(u->err, sizeof u->err, "no free TLS context (max_upstream)");
+			return -1;
+		}
+	}
+	u->state = U_RESOLVING;
+	int n = dns_resolve(&u->dns, url->host, u->addrs, DNS_MAX_ADDRS, on_dns);
+	if (n < 0) {
+		snprintf(u->err, sizeof u->err, "resolve %s: %s", url->host, dns_strerror(n));
+		return -1;
+	}
+	if (n == 0) {
+		loop_timer_set(&u->timer, cfg->gw.connect_timeout_ms, on_timer);
+		return 0;
+	}
+	u->naddrs = (unsigned)n;
+	if (!connect_next(u))
+		return -1;
+	return 0;
+}
+
+void upstream_release(struct exchange *x, int reusable)
+{
+	struct upconn *u = x->u;
+	if (!u)
+		return;
+	x->u = NULL;
+	u->x = NULL;
+	if (!reusable || u->state != U_BUSY || gw.stopping || cfg->gw.upstream_idle_ms == 0) {
+		up_close(u);
+		return;
+	}
+	u->state = U_IDLE;
+	u->idle_since = loop_now();
+	u->want = 0;
+	loop_set(&u->w, LOOP_IN);
+	loop_timer_set(&u->timer, cfg->gw.upstream_idle_ms, on_timer);
+}
+
+ssize_t upstream_read(struct exchange *x, void *buf, size_t len)
+{
+	struct upconn *u = x->u;
+	if (u->tls) {
+		ssize_t n = tls_read(u->tls, u->w.fd, buf, len);
+		if (n < 0 && errno == EPROTO)
+			snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+		return n;
+	}
+	for (;;) {
+		ssize_t n = recv(u->w.fd, buf, len, 0);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno != EAGAIN)
+			snprintf(u->err, sizeof u->err, "read from %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+		return n;
+	}
+}
+
+ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
+{
+	struct upconn *u = x->u;
+	if (u->tls) {
+		ssize_t total = 0;
+		for (int i = 0; i < n; i++) {
+			size_t off = 0;
+			while (off < iov[i].iov_len) {
+				ssize_t w = tls_write(u->tls, u->w.fd, (const char *)iov[i].iov_base + off, iov[i].iov_len - off);
+				if (w < 0) {
+					if (errno == EPROTO)
+						snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+					return total > 0 ? total : -1;
+				}
+				off += (size_t)w;
+				total += w;
+			}
+		}
+		/* Records of a complete request go out now, not at the next read. */
+		if (tls_flush(u->tls, u->w.fd) < 0 && errno != EAGAIN) {
+			snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+			return -1;
+		}
+		return total;
+	}
+	struct msghdr mh = { .msg_iov = (struct iovec *)iov, .msg_iovlen = (size_t)n };
+	for (;;) {
+		ssize_t w = sendmsg(u->w.fd, &mh, MSG_NOSIGNAL);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0 && errno != EAGAIN)
+			snprintf(u->err, sizeof u->err, "write to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+		return w;
+	}
+}
+
+void upstream_want(struct exchange *x, unsigned what)
+{
+	struct upconn *u = x->u;
+	u->want = what;
+	if (u->state != U_BUSY)
+		return;
+	unsigned ev = ((what & UP_READABLE) ? LOOP_IN : 0) | ((what & UP_WRITABLE) ? LOOP_OUT : 0);
+	/* TLS may need the other direction first (records to flush before a
+	 * read, a handshake message to read before a write). Paused (what 0)
+	 * means paused, whatever the engine holds. */
+	if (u->tls && what)
+		ev = tls_want(u->tls);
+	if (u->w.slot < 0)
+		loop_add(&u->w, u->w.fd, ev, on_io);	/* was parked after a hang-up */
+	else
+		loop_set(&u->w, ev);
+}
+
+void upstream_timeout(struct exchange *x, unsigned ms)
+{
+	struct upconn *u = x->u;
+	if (ms)
+		loop_timer_set(&u->timer, ms, on_timer);
+	else
+		loop_timer_stop(&u->timer);
+}
+
+int upstream_was_reused(const struct exchange *x)
+{
+	return x->u && x->u->reused;
+}
+
+const char *upstream_error(const struct exchange *x)
+{
+	return x->u && x->u->err[0] ? x->u->err : "connection failed";
+}
+
+static void on_io(struct loop_fd *w, unsigned ev)
+{
+	struct upconn *u = container_of(w, struct upconn, w);
+	switch (u->state) {
+	case U_CONNECTING: {
+		int e = 0;
+		socklen_t el = sizeof e;
+		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
+			e = errno;
+		if (e) {
+			snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(e));
+			if (!connect_next(u))
+				proxy_on_upstream(u->x, UP_FAILED);
+			return;
+		}
+		u->state = U_BUSY;
+		loop_set(w, 0);
+		/* The timer keeps running: connect_timeout covers the TLS
+		 * handshake and request, until proxy.c arms first_byte. */
+		proxy_on_upstream(u->x, UP_CONNECTED);
+		return;
+	}
+	case U_BUSY:
+		if (!u->want) {
+			/* Paused for a slow client, but poll reports hang-ups
+			 * regardless: park the fd until the proxy wants it. */
+			loop_del(w);
+			return;
+		}
+		proxy_on_upstream(u->x, u->want);
+		return;
+	case U_IDLE:
+		/* The server closed (or sent something unasked): drop it. */
+		up_close(u);
+		return;
+	default:
+		return;
+	}
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct upconn *u = container_of(t, struct upconn, timer);
+	if (u->state == U_IDLE) {
+		up_close(u);
+		return;
+	}
+	if (u->state == U_RESOLVING || u->state == U_CONNECTING)
+		snprintf(u->err, sizeof u->err, "connect to %s:%u: timed out", u->url->host, u->url->port);
+	if (u->x)
+		proxy_on_upstream(u->x, UP_TIMEOUT);
+}

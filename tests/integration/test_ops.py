@@ -1,0 +1,152 @@
+"""Operations: connection limit, graceful SIGTERM, secrets never leaked,
+idle memory of the release build."""
+
+import signal
+import socket
+import time
+
+from harness import (Client, chat, chat_body, chat_content, check, check_error, free_port, get, reply_for,
+	rss_kb, stream_parts, test)
+
+
+@test()
+def max_connections_503(ctx):
+	mock, gw = ctx.standard(gateway=[("option", "max_connections", "4")])
+	held = []
+	try:
+		for i in range(4):
+			c = Client(gw.port)
+			held.append(c)
+			r = c.call("GET", "/healthz")
+			check(r.status == 200, "connection %d: %s" % (i + 1, r.describe()))
+		c5 = Client(gw.port, timeout=5)
+		held.append(c5)
+		# The gateway may answer at once; only send the request if it waits.
+		c5.settimeout(0.5)
+		try:
+			d = c5.sock.recv(65536)
+			c5.buf += d
+			if not d:
+				c5.eof = True
+		except socket.timeout:
+			c5.send(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+		except ConnectionResetError:
+			check(False, "the 5th connection was reset without a 503")
+		c5.settimeout(5)
+		r = c5.read_response("GET")
+		check_error(r, 503, what="5th connection")
+		check(r.eof or c5.closed_by_server(2), "the 5th connection was not closed after its 503")
+		# The held connections still work, and a slot frees up on close.
+		r = held[0].call("GET", "/healthz")
+		check(r.status == 200, "held connection after the 503: %s" % r.describe())
+		held[1].close()
+		time.sleep(0.2)
+		r = get(gw.port, "/healthz")
+		check(r.status == 200, "new connection after one closed: %s" % r.describe())
+	finally:
+		for c in held:
+			c.close()
+
+
+@test(timeout=30)
+def sigterm_drains_stream(ctx):
+	mock, gw = ctx.standard(gateway=[("option", "shutdown_timeout", "5s")])
+	c = Client(gw.port, timeout=10)
+	ctx.on_cleanup(c.close)
+	c.request("POST", "/v1/chat/completions", chat_body("mock/fault:chunks=6,interval_ms=250", "drain me", stream=True))
+	state = {"sent": False}
+
+	def on_piece(t, d):
+		if not state["sent"]:
+			state["sent"] = True
+			state["t"] = t
+			gw.signal(signal.SIGTERM)
+	r = c.read_response(on_piece=on_piece)
+	check(state["sent"], "no stream data arrived before SIGTERM")
+	content, done, errors, evs = stream_parts(r)
+	check(r.status == 200 and not errors, "stream during shutdown: %s" % r.describe())
+	check(content == reply_for("drain me"), "stream cut short by SIGTERM: content %r" % content)
+	check(done, "the draining stream did not end with [DONE]")
+	# New connections are not served once stopping.
+	served = False
+	try:
+		with Client(gw.port, timeout=1) as c2:
+			c2.request("GET", "/healthz")
+			try:
+				r2 = c2.read_response("GET")
+				served = r2.status == 200
+			except Exception:
+				pass
+	except OSError:
+		pass
+	check(not served, "a new connection was served after SIGTERM")
+	code = gw.wait(6)
+	check(code is not None, "llmgw still running 6 s after SIGTERM (shutdown_timeout 5s)")
+	check(code == 0, "llmgw exited %r after SIGTERM, want 0" % code)
+	ctx.note("exited %.1f s after SIGTERM" % (time.monotonic() - state["t"]))
+
+
+@test(timeout=20)
+def sigterm_idle_exits(ctx):
+	mock, gw = ctx.standard(gateway=[("option", "shutdown_timeout", "10s")])
+	c = Client(gw.port)
+	ctx.on_cleanup(c.close)
+	r = c.call("GET", "/healthz")
+	check(r.status == 200, "healthz: %s" % r.describe())
+	# An idle keep-alive connection must not hold up the exit.
+	t0 = time.monotonic()
+	gw.signal(signal.SIGTERM)
+	code = gw.wait(5)
+	check(code is not None, "llmgw with only an idle connection still running 5 s after SIGTERM")
+	check(code == 0, "exit code %r after SIGTERM" % code)
+	ctx.note("exited %.2f s after SIGTERM" % (time.monotonic() - t0))
+
+
+@test(timeout=30)
+def secrets_never_leak(ctx):
+	ckey = "llmgw-client-" + ctx.secret[-20:]
+	mock, gw = ctx.standard(clients=[("tablet", ckey, [])])
+	ok = {"Authorization": "Bearer " + ckey}
+	seen = []
+
+	def keep(r):
+		seen.append(r.raw_head + b"\r\n\r\n" + r.body)
+		return r
+	keep(chat(gw.port, "fast", "hi", headers=ok))
+	keep(chat(gw.port, "fast", "hi", stream=True, headers=ok))
+	keep(chat(gw.port, "mock/fault:status=429,retry_after=1", headers=ok))
+	keep(chat(gw.port, "mock/fault:html502", headers=ok))
+	keep(chat(gw.port, "mock/fault:reset", headers=ok))
+	keep(chat(gw.port, "mock/fault:chunks=4,truncate_after=2", stream=True, headers=ok))
+	keep(chat(gw.port, "nope", headers=ok))
+	keep(chat(gw.port, "fast", headers={"Authorization": "Bearer " + ckey + "-wrong"}))
+	keep(chat(gw.port, "fast", headers={"Authorization": "Bearer " + ctx.secret}))
+	keep(get(gw.port, "/v1/models", headers=ok))
+	keep(get(gw.port, "/nope", headers=ok))
+	# A provider that rejects the key: the gateway relays the error, not the key.
+	with Client(gw.port) as c:
+		keep(c.call("POST", "/v1/chat/completions", b"{bad json " + ckey.encode(),
+			{"Authorization": "Bearer " + ckey, "Content-Type": "application/json"}))
+	gw.stop()
+	blob = b"\n".join(seen)
+	for what, s in (("provider key", ctx.secret), ("client key", ckey)):
+		check(s.encode() not in blob, "the %s appears in a response" % what)
+		check(s not in gw.stderr(), "the %s appears in llmgw's log" % what)
+	# Partial leaks (a log printing a prefix of the key) count too.
+	check(ctx.secret[8:24] not in gw.stderr(), "part of the provider key appears in llmgw's log")
+	check(ctx.secret[8:24].encode() not in blob, "part of the provider key appears in a response")
+
+
+@test(timeout=30)
+def idle_rss_release(ctx):
+	mock = ctx.mockprov()
+	port = free_port()
+	gw = ctx.llmgw(ctx.config(port, providers=[("mock", mock.url, [("list", "model", "mock-1")])],
+		routes=[("fast", ["mock/mock-1"])]), flavor="release")
+	for i in range(10):
+		r = chat(gw.port, "fast", "rss %d" % i, stream=bool(i % 2))
+		check(r.status == 200, "request %d: %s" % (i, r.describe()))
+	time.sleep(0.3)
+	kb = rss_kb(gw.pid)
+	ctx.note("idle VmRSS %d kB" % kb)
+	check(kb < 4096, "idle VmRSS %d kB, budget 4096 kB" % kb)

@@ -1,0 +1,172 @@
+"""SSE streaming: relay, timing (no batching), client disconnect, and
+streams that break after bytes went out (in-band error, never [DONE])."""
+
+import json
+import re
+import time
+
+from harness import (Client, chat, chat_body, chat_content, check, reply_for, stream_parts, test)
+
+
+def stream(port, model, msg="hello", timeout=10.0, headers=None):
+	return chat(port, model, msg, stream=True, timeout=timeout, headers=headers)
+
+
+@test()
+def stream_basic(ctx):
+	mock, gw = ctx.standard()
+	r = stream(gw.port, "fast", "stream me")
+	check(r.status == 200, "stream: %s" % r.describe())
+	check((r.header("content-type") or "").startswith("text/event-stream"),
+		"content-type %r" % r.header("content-type"))
+	check(r.header("x-llmgw-provider") == "mock", "x-llmgw-provider %r" % r.header("x-llmgw-provider"))
+	content, done, errors, evs = stream_parts(r)
+	check(not errors, "error events: %r" % errors)
+	check(content == reply_for("stream me"), "reassembled content %r" % content)
+	check(done and evs[-1][1].strip() == "[DONE]", "stream does not end with [DONE]: %r" % [e[1] for e in evs[-3:]])
+	check(r.complete, "stream body not terminated cleanly")
+	check(len(evs) >= 3, "only %d events" % len(evs))
+	# The provider was asked to stream, with the target model.
+	from harness import last_body
+	b = last_body(mock.last())
+	check(b.get("stream") is True and b.get("model") == "mock-1", "upstream body %r" % b)
+
+
+@test()
+def stream_keepalive_after(ctx):
+	# A finished stream leaves the client connection usable.
+	mock, gw = ctx.standard()
+	with Client(gw.port) as c:
+		for i in range(3):
+			r = c.call("POST", "/v1/chat/completions", chat_body("fast", "s%d" % i, stream=True))
+			content, done, errors, _ = stream_parts(r)
+			check(r.status == 200 and done and content == reply_for("s%d" % i),
+				"stream %d on one connection: %s" % (i, r.describe()))
+		r = c.call("POST", "/v1/chat/completions", chat_body("fast", "plain"))
+		check(r.status == 200 and chat_content(r) == reply_for("plain"), "non-stream after streams: %s" % r.describe())
+
+
+def delta_content(data):
+	try:
+		j = json.loads(data)
+		return "".join((ch.get("delta") or {}).get("content") or "" for ch in j.get("choices") or [])
+	except (ValueError, AttributeError):
+		return ""
+
+
+@test(timeout=20)
+def stream_not_batched(ctx):
+	mock, gw = ctx.standard()
+	r = stream(gw.port, "mock/fault:chunks=5,interval_ms=200", "timing")
+	check(r.status == 200, "stream: %s" % r.describe())
+	content, done, errors, evs = stream_parts(r)
+	check(done and not errors, "stream did not finish cleanly: %r" % [e[1] for e in evs])
+	check(content == reply_for("timing"), "content %r" % content)
+	cev = [(t, d) for t, d in evs if d.strip() != "[DONE]" and delta_content(d)]
+	check(len(cev) >= 4, "only %d content events for chunks=5" % len(cev))
+	first = cev[0][0] - r.t_head
+	total = r.t_end - r.t_head
+	spread = cev[-1][0] - cev[0][0]
+	ctx.note("first content event %.0f ms after the head, last %.0f ms, total %.0f ms"
+		% (first * 1000, (cev[-1][0] - r.t_head) * 1000, total * 1000))
+	# Mock sends a chunk every 200 ms: relayed one by one, the first event
+	# arrives within one interval (+ slack) and the events stay spread out.
+	check(first < 0.2 + 0.15, "first content event %.0f ms after the head: batched" % (first * 1000))
+	check(spread >= 0.5, "content events arrived within %.0f ms of each other: batched" % (spread * 1000))
+	gaps = [b[0] - a[0] for a, b in zip(cev, cev[1:])]
+	check(sum(1 for g in gaps if g >= 0.1) >= 3, "gaps between events %r: batched"
+		% ["%.0f" % (g * 1000) for g in gaps])
+
+
+@test(timeout=25)
+def stream_client_disconnect(ctx):
+	mock, gw = ctx.standard()
+	c = Client(gw.port)
+	c.request("POST", "/v1/chat/completions", chat_body("mock/fault:chunks=20,interval_ms=100", "bye", stream=True))
+	got = []
+
+	class Enough(Exception):
+		pass
+
+	def on_piece(t, d):
+		got.append(d)
+		if b"".join(got).count(b"\n\n") >= 2:
+			raise Enough()
+	try:
+		c.read_response(on_piece=on_piece)
+		check(False, "the stream ended before the client hung up")
+	except Enough:
+		pass
+	c.close()
+	t_close = time.monotonic()
+	# The gateway must drop the upstream exchange: mockprov's "active"
+	# count (open connections, this stats query included) falls back to 1
+	# well before the 2 s the stream would have run. A pooled or still
+	# reading upstream connection would keep it at 2.
+	active = None
+	while time.monotonic() < t_close + 1.5:
+		active = mock.stats().get("active")
+		if active is not None and active <= 1:
+			break
+		time.sleep(0.05)
+	check(active is not None, "/mock/stats has no 'active' count")
+	check(active <= 1, "the upstream connection is still open 1.5 s after the client hung up (mock active=%r)" % active)
+	ctx.note("upstream closed %.0f ms after the hang-up" % ((time.monotonic() - t_close) * 1000))
+	check(gw.alive(), "llmgw died after a client hung up mid-stream")
+	r = stream(gw.port, "fast", "after hangup")
+	content, done, errors, _ = stream_parts(r)
+	check(r.status == 200 and done and content == reply_for("after hangup"),
+		"stream after a hung-up stream: %s" % r.describe())
+	r = chat(gw.port, "fast", "plain after hangup")
+	check(r.status == 200 and chat_content(r) == reply_for("plain after hangup"),
+		"request after a hung-up stream: %s" % r.describe())
+	bad = [l for l in gw.stderr().splitlines() if re.match(r"^llmgw\[\d+\]: (error|err|fatal|crit)\b", l, re.I)]
+	check(not bad, "llmgw logged an error for a client hang-up: %r" % bad[:3])
+
+
+def broken_stream(ctx, spec, gateway=(), want_some=True):
+	mock, gw = ctx.standard(gateway=gateway)
+	t0 = time.monotonic()
+	r = stream(gw.port, "mock/fault:" + spec, "broken stream", timeout=15)
+	dt = time.monotonic() - t0
+	check(r.status == 200, "%s: status %s (the stream had started)" % (spec, r.describe()))
+	content, done, errors, evs = stream_parts(r)
+	if want_some:
+		check(content, "%s: no content before the break" % spec)
+		check(reply_for("broken stream").startswith(content) and content != reply_for("broken stream"),
+			"%s: content %r is not a strict prefix of the reply" % (spec, content))
+	check(not done, "%s: a broken stream ended with a clean [DONE]" % spec)
+	check(errors, "%s: no in-band error event; events %r" % (spec, [e[1] for e in evs]))
+	last = evs[-1][1]
+	check("error" in json.loads(last), "%s: the error is not the last event: %r" % (spec, last))
+	e = errors[-1]["error"]
+	check(isinstance(e, dict) and e.get("message"), "%s: error event without a message: %r" % (spec, errors[-1]))
+	check(r.eof or r.complete, "%s: connection neither closed nor the body terminated" % spec)
+	return gw, dt, e
+
+
+@test()
+def stream_truncated_error_event(ctx):
+	broken_stream(ctx, "chunks=5,interval_ms=50,truncate_after=2")
+
+
+@test()
+def stream_reset_error_event(ctx):
+	broken_stream(ctx, "chunks=5,interval_ms=50,reset_after=2")
+
+
+@test()
+def stream_upstream_error_event(ctx):
+	mock, gw = ctx.standard()
+	r = stream(gw.port, "mock/fault:chunks=5,error_event_after=2", "err event")
+	check(r.status == 200, "status %s" % r.describe())
+	content, done, errors, evs = stream_parts(r)
+	check(errors, "the upstream's in-band error was not relayed: %r" % [e[1] for e in evs])
+	check(content, "no content before the error event")
+
+
+@test(timeout=20)
+def stream_stall_idle_timeout(ctx):
+	gw, dt, e = broken_stream(ctx, "chunks=5,interval_ms=50,stall_after=2",
+		gateway=[("option", "stream_idle_timeout", "1s")])
+	check(dt < 5, "stall noticed after %.1f s with stream_idle_timeout 1s" % dt)

@@ -1,0 +1,586 @@
+/*
+ * test_json.c - unit tests for json.c: strict parsing (every input ends at
+ * a guard page), lookups, unescaping, and the bounded writer's exact bytes.
+ */
+#include "test.h"
+#include "json.h"
+
+#include <float.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#define MAXTOK 2048
+static jsmntok_t toks[MAXTOK];
+static struct json_doc doc;
+
+/* Parses s[0..n) copied to end at a guard page; doc stays valid until the
+ * next call. */
+static int parse_nm(const char *s, size_t n, int max)
+{
+	char *g = test_guard_copy(s, n);
+	if (!g)
+		return -100;
+	return json_parse(&doc, g, n, toks, max);
+}
+
+static int parse_n(const char *s, size_t n)
+{
+	return parse_nm(s, n, MAXTOK);
+}
+
+static int parse(const char *s)
+{
+	return parse_n(s, strlen(s));
+}
+
+TEST(valid_documents)
+{
+	static const char *ok[] = {
+		"{}", "[]", "0", "-0", "1.5e+10", "-1E-5", "0.0e0", "\"x\"", "\"\"",
+		"true", "false", "null", " \t\r\n{\"a\" : [ 1 , 2 ] }\n ",
+		"{\"a\":{\"b\":{\"c\":[]}}}", "[[[[]]]]", "[{}, [], \"\", 0, true, false, null]",
+		"\"\\u00e9\\ud83d\\ude00\"", "\"\xc3\xa9\xf0\x9f\x98\x80\xe2\x82\xac\xf4\x8f\xbf\xbf\"",
+		"{\"\":\"\"}", "[1e5,-1E-5,0.0,123456789012345678901234567890]",
+		"\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"", "\"\\ud800\"", "\"a\x7f" "b\"",
+		"{\"a\":1,\"b\":[true,{\"c\":null}],\"d\":\"e\"}",
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		int r = parse(ok[i]);
+		if (r < 1)
+			fprintf(stderr, "  rejected valid: %s (%d)\n", ok[i], r);
+		CHECK(r >= 1);
+		CHECK_EQ_INT(doc.ntok, r);
+	}
+}
+
+TEST(token_tree)
+{
+	REQUIRE(parse("{\"a\":[1,2]}") == 5);
+	CHECK_EQ_INT(toks[0].type, JSMN_OBJECT);
+	CHECK_EQ_INT(toks[0].size, 1);
+	CHECK_EQ_INT(toks[0].parent, -1);
+	CHECK_EQ_INT(toks[1].type, JSMN_STRING);
+	CHECK_EQ_INT(toks[1].parent, 0);
+	CHECK_EQ_INT(toks[2].type, JSMN_ARRAY);
+	CHECK_EQ_INT(toks[2].size, 2);
+	CHECK_EQ_INT(toks[2].parent, 1);
+	CHECK_EQ_INT(toks[3].parent, 2);
+	CHECK_EQ_INT(toks[4].parent, 2);
+	CHECK_EQ_STR(json_raw(&doc, 4), json_raw_len(&doc, 4), "2");
+
+	/* Top-level primitives (jsmn strict mode alone calls these partial). */
+	REQUIRE(parse(" 42 ") == 1);
+	CHECK_EQ_INT(toks[0].type, JSMN_PRIMITIVE);
+	CHECK_EQ_INT(toks[0].start, 1);
+	CHECK_EQ_INT(toks[0].end, 3);
+	CHECK_EQ_INT(toks[0].parent, -1);
+	REQUIRE(parse("-12.5e3") == 1);
+	CHECK_EQ_STR(json_raw(&doc, 0), json_raw_len(&doc, 0), "-12.5e3");
+	REQUIRE(parse("true") == 1);
+	CHECK(json_is_true(&doc, 0));
+	REQUIRE(parse("\"s\"") == 1);
+	CHECK(json_str_eq(&doc, 0, "s"));
+}
+
+TEST(malformed_rejected)
+{
+	static const char *bad[] = {
+		/* trailing garbage and extra values */
+		"{\"a\":1}x", "{} {}", "1 2", "[1] ]", "\"a\" \"b\"", "{}}", "truex", "nulll",
+		"\"a\":1",
+		/* bad primitives */
+		"[tru]", "[nul]", "[True]", "[fals ]", "[NaN]", "[Infinity]", "[-Infinity]",
+		"[undefined]", "['a']",
+		/* bad numbers */
+		"[01]", "[-01]", "[00]", "[1.2.3]", "[1.]", "[.5]", "[+1]", "[1e]", "[1e+]",
+		"[0x10]", "[--1]", "[-a]", "[1ee5]", "[1.e5]", "[- 1]", "01",
+		/* bad escapes */
+		"[\"\\x\"]", "[\"\\u12G4\"]", "[\"\\u12\"]", "[\"\\U0041\"]", "[\"\\'\"]", "[\"\\ \"]",
+		/* raw control bytes in strings */
+		"[\"a\tb\"]", "[\"a\nb\"]", "[\"\x01\"]", "[\"\x1f\"]",
+		/* invalid UTF-8 in strings, and non-ASCII outside them */
+		"[\"\xff\"]", "[\"\xc0\xaf\"]", "[\"\xed\xa0\x80\"]", "[\"\xf4\x90\x80\x80\"]",
+		"[\"\x80\"]", "[\"\xe2\x28\xa1\"]", "\xef\xbb\xbf{}", "[\xc3\xa9]",
+		/* structure jsmn lets through */
+		"[1,]", "[,1]", "[1 2]", "[1,,2]", "{\"a\" 1}", "{\"a\"}", "{\"a\":}", "{\"a\":1,}",
+		"{1:2}", "{\"a\":1 \"b\":2}", "[1:2]", "{]", "[}", "{\"a\":1]", "[\"a\":1]",
+		"{,}", "{\"a\"::1}", "{\"a\":1,,\"b\":2}", "{{}}", "{[]:1}", "]", "}", ",", ":",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int r = parse(bad[i]);
+		if (r != -1)
+			fprintf(stderr, "  %s -> %d, expected -1\n", bad[i], r);
+		CHECK_EQ_INT(r, -1);
+		CHECK_EQ_INT(doc.ntok, 0);
+	}
+	/* NUL bytes (jsmn stops at them as if the input ended there). */
+	CHECK_EQ_INT(parse_n("[1]\0", 4), -1);
+	CHECK_EQ_INT(parse_n("[1,\0 2]", 7), -1);
+	CHECK_EQ_INT(parse_n("[\"a\0b\"]", 7), -1);
+	CHECK_EQ_INT(parse_n("\0", 1), -1);
+}
+
+TEST(truncated)
+{
+	static const char *part[] = {
+		"", "   ", "{", "[", "{\"a\"", "{\"a\":", "{\"a\":1", "{\"a\":1,", "\"abc",
+		"\"abc\\", "\"\\u12", "tr", "fals", "n", "-", "1.", "1e", "1e-", "[1", "[[]",
+		"[\"\xe2\x82", "{\"a\" ", "[1,", "[tr", "[-",
+	};
+	for (size_t i = 0; i < sizeof(part) / sizeof(part[0]); i++) {
+		int r = parse(part[i]);
+		if (r != -2)
+			fprintf(stderr, "  \"%s\" -> %d, expected -2\n", part[i], r);
+		CHECK_EQ_INT(r, -2);
+	}
+}
+
+static const char chat_req[] =
+	"{\"model\":\"gpt-4o-mini\",\"messages\":[{\"role\":\"system\",\"content\":"
+	"\"You are terse.\"},{\"role\":\"user\",\"content\":[{\"type\":\"text\","
+	"\"text\":\"Caf\\u00e9 \\\"quoted\\\" \\ud83d\\ude00 \xe2\x82\xac\"}]}],"
+	"\"temperature\":0.7,\"max_tokens\":1024,\"stream\":true,\"stop\":null,"
+	"\"tools\":[],\"n\":-1,\"top_p\":1e-3}";
+
+/* Every proper prefix of a document that starts with a bracket is
+ * truncated, never malformed, and none reads past its end. */
+TEST(byte_by_byte_prefixes)
+{
+	size_t n = strlen(chat_req);
+	for (size_t k = 0; k < n; k++) {
+		int r = parse_n(chat_req, k);
+		if (r != -2)
+			fprintf(stderr, "  prefix %zu -> %d\n", k, r);
+		CHECK_EQ_INT(r, -2);
+	}
+	CHECK(parse_n(chat_req, n) > 0);
+}
+
+TEST(too_many_tokens)
+{
+	CHECK_EQ_INT(parse_nm("[1,2,3]", 7, 3), -3);
+	CHECK_EQ_INT(parse_nm("[1,2,3]", 7, 4), 4);
+	CHECK_EQ_INT(parse_nm("{\"a\":1}", 7, 0), -3);
+	CHECK_EQ_INT(parse_nm("1", 1, 0), -3);
+	CHECK_EQ_INT(parse_nm("1", 1, 1), 1);
+	/* Malformed wins over too many tokens. */
+	CHECK_EQ_INT(parse_nm("[1,2,3,]", 8, 2), -1);
+	CHECK_EQ_INT(parse_nm("[1,2,3", 6, 2), -2);
+
+	/* Nesting: JSON_MAX_DEPTH levels parse, one more is refused. */
+	static char deep[2 * (JSON_MAX_DEPTH + 1)];
+	size_t d = JSON_MAX_DEPTH;
+	memset(deep, '[', d);
+	memset(deep + d, ']', d);
+	CHECK_EQ_INT(parse_n(deep, 2 * d), JSON_MAX_DEPTH);
+	d = JSON_MAX_DEPTH + 1;
+	memset(deep, '[', d);
+	memset(deep + d, ']', d);
+	CHECK_EQ_INT(parse_n(deep, 2 * d), -3);
+}
+
+TEST(get_with_escaped_keys)
+{
+	REQUIRE(parse("{\"model\":\"gpt\",\"m\\u006fdel2\":1,\"a\\\"b\":2,"
+		      "\"x\":{\"model\":\"inner\"},\"dup\":1,\"dup\":2,"
+		      "\"\\u00e9t\\u00e9\":3,\"nul\\u0000\":4,\"\\ud83d\\ude00\":5}") > 0);
+	int v = json_get(&doc, 0, "model");
+	CHECK(json_str_eq(&doc, v, "gpt"));
+	CHECK(!json_str_eq(&doc, v, "gp"));
+	CHECK(!json_str_eq(&doc, v, "gptx"));
+	int64_t i64 = 0;
+	CHECK(json_get_i64(&doc, json_get(&doc, 0, "model2"), &i64) == 0 && i64 == 1);
+	CHECK(json_get_i64(&doc, json_get(&doc, 0, "a\"b"), &i64) == 0 && i64 == 2);
+	CHECK(json_get_i64(&doc, json_get(&doc, 0, "\xc3\xa9t\xc3\xa9"), &i64) == 0 && i64 == 3);
+	CHECK(json_get_i64(&doc, json_get(&doc, 0, "\xf0\x9f\x98\x80"), &i64) == 0 && i64 == 5);
+	/* The key with an escaped NUL matches neither "nul" nor anything else. */
+	CHECK_EQ_INT(json_get(&doc, 0, "nul"), -1);
+	/* Last duplicate wins. */
+	CHECK(json_get_i64(&doc, json_get(&doc, 0, "dup"), &i64) == 0 && i64 == 2);
+	int x = json_get(&doc, 0, "x");
+	CHECK(json_is_object(&doc, x));
+	CHECK(json_str_eq(&doc, json_get(&doc, x, "model"), "inner"));
+	CHECK_EQ_INT(json_get(&doc, 0, "inner"), -1);
+	CHECK_EQ_INT(json_get(&doc, 0, "missing"), -1);
+	CHECK_EQ_INT(json_get(&doc, 0, "gpt"), -1);	/* values are not keys */
+	CHECK_EQ_INT(json_get(&doc, v, "model"), -1);	/* not an object */
+	CHECK_EQ_INT(json_get(&doc, -1, "model"), -1);
+	CHECK_EQ_INT(json_get(&doc, doc.ntok, "model"), -1);
+
+	REQUIRE(parse("{}") == 1);
+	CHECK_EQ_INT(json_get(&doc, 0, ""), -1);
+	REQUIRE(parse("{\"\":7}") == 3);
+	CHECK_EQ_INT(json_get(&doc, 0, ""), 2);
+}
+
+TEST(skip_and_index)
+{
+	REQUIRE(parse("[{\"a\":[1,{\"b\":2}],\"c\":3},4,\"s\",[]]") > 0);
+	/* 0 [ 1 { 2 "a" 3 [ 4 1 5 { 6 "b" 7 2 8 "c" 9 3 10 4 11 "s" 12 [] */
+	CHECK_EQ_INT(doc.ntok, 13);
+	CHECK_EQ_INT(json_skip(&doc, 0), 13);
+	CHECK_EQ_INT(json_skip(&doc, 1), 10);
+	CHECK_EQ_INT(json_skip(&doc, 2), 8);	/* a key: key and value */
+	CHECK_EQ_INT(json_skip(&doc, 3), 8);
+	CHECK_EQ_INT(json_skip(&doc, 5), 8);
+	CHECK_EQ_INT(json_skip(&doc, 4), 5);
+	CHECK_EQ_INT(json_skip(&doc, 12), 13);
+	CHECK_EQ_INT(json_skip(&doc, 13), -1);
+	CHECK_EQ_INT(json_skip(&doc, -1), -1);
+	CHECK_EQ_INT(json_index(&doc, 0, 0), 1);
+	CHECK_EQ_INT(json_index(&doc, 0, 1), 10);
+	CHECK_EQ_INT(json_index(&doc, 0, 2), 11);
+	CHECK_EQ_INT(json_index(&doc, 0, 3), 12);
+	CHECK_EQ_INT(json_index(&doc, 0, 4), -1);
+	CHECK_EQ_INT(json_index(&doc, 0, -1), -1);
+	CHECK_EQ_INT(json_index(&doc, 12, 0), -1);	/* empty */
+	CHECK_EQ_INT(json_index(&doc, 1, 0), -1);	/* object */
+	CHECK_EQ_INT(json_index(&doc, 3, 1), 5);
+
+	/* Member walk as documented in json.h. */
+	int k = 2, n;
+	const char *names[] = { "a", "c" };
+	for (n = 0; n < toks[1].size; n++) {
+		CHECK(json_str_eq(&doc, k, names[n]));
+		k = json_skip(&doc, k);
+	}
+	CHECK_EQ_INT(k, 10);
+}
+
+TEST(unescape)
+{
+	char out[64];
+	int r;
+	REQUIRE(parse("[\"plain\",\"\\\"\\\\\\/\\b\\f\\n\\r\\t\","
+		      "\"\\u0041\\u00e9\\u20AC\\ud83d\\ude00\",\"\\ud800x\",\"\\udc00\","
+		      "\"\\ud800\\u0041\",\"\\ud800\\ud800\\udc00\",\"a\\u0000b\",\"\","
+		      "\"\\uDBFF\\uDFFF\",1]") == 12);
+	r = json_unescape(&doc, 1, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "plain");
+	CHECK_EQ_INT(out[5], 0);
+	r = json_unescape(&doc, 2, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "\"\\/\b\f\n\r\t");
+	r = json_unescape(&doc, 3, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	CHECK(json_str_eq(&doc, 3, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80"));
+	r = json_unescape(&doc, 4, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "\xef\xbf\xbdx");
+	r = json_unescape(&doc, 5, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "\xef\xbf\xbd");
+	r = json_unescape(&doc, 6, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "\xef\xbf\xbd" "A");
+	r = json_unescape(&doc, 7, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "\xef\xbf\xbd\xf0\x90\x80\x80");
+	r = json_unescape(&doc, 8, out, sizeof(out));
+	CHECK_EQ_INT(r, 3);
+	CHECK(memcmp(out, "a\0b", 4) == 0);
+	r = json_unescape(&doc, 9, out, sizeof(out));
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(out[0], 0);
+	r = json_unescape(&doc, 10, out, sizeof(out));
+	CHECK_EQ_STR(out, (size_t)r, "\xf4\x8f\xbf\xbf");
+
+	/* Fit: needs length + 1 for the NUL. */
+	CHECK_EQ_INT(json_unescape(&doc, 1, out, 5), -1);
+	CHECK_EQ_INT(json_unescape(&doc, 1, out, 6), 5);
+	CHECK_EQ_INT(json_unescape(&doc, 3, out, 10), -1);	/* 10 bytes of UTF-8 */
+	CHECK_EQ_INT(json_unescape(&doc, 3, out, 11), 10);
+	CHECK_EQ_INT(json_unescape(&doc, 9, out, 1), 0);
+	CHECK_EQ_INT(json_unescape(&doc, 9, out, 0), -1);
+	/* Not a string, out of range. */
+	CHECK_EQ_INT(json_unescape(&doc, 0, out, sizeof(out)), -1);
+	CHECK_EQ_INT(json_unescape(&doc, 11, out, sizeof(out)), -1);
+	CHECK_EQ_INT(json_unescape(&doc, 12, out, sizeof(out)), -1);
+	CHECK_EQ_INT(json_unescape(&doc, -1, out, sizeof(out)), -1);
+}
+
+/* json_parse never produces these, but a hand-made doc must not crash the
+ * unescaper: it fails cleanly instead. */
+TEST(unescape_malformed_tokens)
+{
+	static const char *raw[] = { "\\x", "\\u12", "ab\\", "\\u12G4", "\\" };
+	char out[32];
+	for (size_t i = 0; i < sizeof(raw) / sizeof(raw[0]); i++) {
+		size_t n = strlen(raw[i]);
+		char *g = test_guard_copy(raw[i], n);
+		jsmntok_t t = { JSMN_STRING, 0, (int)n, 0, -1 };
+		struct json_doc d = { g, n, &t, 1 };
+		CHECK_EQ_INT(json_unescape(&d, 0, out, sizeof(out)), -1);
+		CHECK(!json_str_eq(&d, 0, raw[i]));
+	}
+}
+
+TEST(numbers)
+{
+	int64_t v;
+	double dv;
+	REQUIRE(parse("[0,-0,42,-9223372036854775808,9223372036854775807,"
+		      "9223372036854775808,-9223372036854775809,1e3,1024.0,1.5,\"1\",true,"
+		      "1e300,-2.5e-3,1e400,99999999999999999999]") == 17);
+	CHECK(json_get_i64(&doc, 1, &v) == 0 && v == 0);
+	CHECK(json_get_i64(&doc, 2, &v) == 0 && v == 0);
+	CHECK(json_get_i64(&doc, 3, &v) == 0 && v == 42);
+	CHECK(json_get_i64(&doc, 4, &v) == 0 && v == INT64_MIN);
+	CHECK(json_get_i64(&doc, 5, &v) == 0 && v == INT64_MAX);
+	CHECK_EQ_INT(json_get_i64(&doc, 6, &v), -1);
+	CHECK_EQ_INT(json_get_i64(&doc, 7, &v), -1);
+	CHECK(json_get_i64(&doc, 8, &v) == 0 && v == 1000);
+	CHECK(json_get_i64(&doc, 9, &v) == 0 && v == 1024);
+	CHECK_EQ_INT(json_get_i64(&doc, 10, &v), -1);
+	CHECK_EQ_INT(json_get_i64(&doc, 11, &v), -1);
+	CHECK_EQ_INT(json_get_i64(&doc, 12, &v), -1);
+	CHECK_EQ_INT(json_get_i64(&doc, 13, &v), -1);
+	CHECK_EQ_INT(json_get_i64(&doc, 0, &v), -1);
+	CHECK(json_get_double(&doc, 10, &dv) == 0 && dv == 1.5);
+	CHECK(json_get_double(&doc, 14, &dv) == 0 && dv == -2.5e-3);
+	CHECK(json_get_double(&doc, 13, &dv) == 0 && dv == 1e300);
+	CHECK_EQ_INT(json_get_double(&doc, 15, &dv), -1);
+	CHECK(json_get_double(&doc, 16, &dv) == 0 && dv == 1e20);
+	CHECK_EQ_INT(json_get_double(&doc, 11, &dv), -1);
+	CHECK_EQ_INT(json_get_double(&doc, 12, &dv), -1);
+	CHECK_EQ_INT(json_get_double(&doc, 99, &dv), -1);
+
+	/* A top-level number ends the buffer at the guard page. */
+	REQUIRE(parse("-7") == 1);
+	CHECK(json_get_i64(&doc, 0, &v) == 0 && v == -7);
+	CHECK(json_get_double(&doc, 0, &dv) == 0 && dv == -7.0);
+}
+
+TEST(type_checks)
+{
+	REQUIRE(parse("[\"s\",true,false,null,1,{},[]]") == 8);
+	CHECK(json_is_string(&doc, 1) && !json_is_string(&doc, 2));
+	CHECK(json_is_true(&doc, 2) && !json_is_true(&doc, 3) && !json_is_true(&doc, 1));
+	CHECK(json_is_false(&doc, 3) && !json_is_false(&doc, 2));
+	CHECK(json_is_null(&doc, 4) && !json_is_null(&doc, 5));
+	CHECK(json_is_number(&doc, 5) && !json_is_number(&doc, 2) && !json_is_number(&doc, 1));
+	CHECK(json_is_object(&doc, 6) && !json_is_object(&doc, 7));
+	CHECK(json_is_array(&doc, 7) && json_is_array(&doc, 0) && !json_is_array(&doc, 6));
+	CHECK(!json_is_string(&doc, 8) && !json_is_true(&doc, -1) && !json_is_null(&doc, 99));
+	/* "true" as a string is not true. */
+	REQUIRE(parse("[\"true\",\"null\"]") == 3);
+	CHECK(!json_is_true(&doc, 1) && !json_is_null(&doc, 2));
+}
+
+#define OUT_IS(o, lit) CHECK_EQ_STR((o).buf, (o).len, lit)
+
+TEST(writer_escaping)
+{
+	char buf[256];
+	struct json_out o;
+
+	json_out_init(&o, buf, sizeof(buf));
+	json_str(&o, "a\"b\\c/\n\r\t\b\f\x01\x1f\x7f", 14);
+	OUT_IS(o, "\"a\\\"b\\\\c/\\n\\r\\t\\b\\f\\u0001\\u001f\x7f\"");
+	CHECK(!o.overflow);
+
+	json_out_init(&o, buf, sizeof(buf));
+	json_str(&o, "a\0b", 3);
+	OUT_IS(o, "\"a\\u0000b\"");
+
+	/* Valid UTF-8 passes through untouched. */
+	json_out_init(&o, buf, sizeof(buf));
+	json_cstr(&o, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xef\xbf\xbd");
+	OUT_IS(o, "\"\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\xf4\x8f\xbf\xbf\xef\xbf\xbd\"");
+
+	/* Each maximal invalid subsequence becomes one U+FFFD. */
+	static const struct { const char *in, *out; } bad[] = {
+		{ "\xff", "\"\xef\xbf\xbd\"" },
+		{ "a\xe2\x82", "\"a\xef\xbf\xbd\"" },
+		{ "\xe2\x82" "A", "\"\xef\xbf\xbd" "A\"" },
+		{ "\xc0\xaf", "\"\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xed\xa0\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xf4\x90\x80\x80", "\"\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\"" },
+		{ "\xf0\x9f\x98", "\"\xef\xbf\xbd\"" },
+		{ "x\x80y\n", "\"x\xef\xbf\xbdy\\n\"" },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		json_out_init(&o, buf, sizeof(buf));
+		json_cstr(&o, bad[i].in);
+		OUT_IS(o, bad[i].out);
+	}
+
+	json_out_init(&o, buf, sizeof(buf));
+	json_cstr(&o, NULL);
+	json_lit(&o, ",");
+	json_str(&o, NULL, 0);
+	json_lit(&o, ",");
+	json_cstr(&o, "");
+	OUT_IS(o, "null,\"\",\"\"");
+}
+
+TEST(writer_numbers)
+{
+	char buf[256];
+	struct json_out o;
+
+	json_out_init(&o, buf, sizeof(buf));
+	json_i64(&o, INT64_MIN);
+	json_lit(&o, " ");
+	json_i64(&o, INT64_MAX);
+	json_lit(&o, " ");
+	json_i64(&o, 0);
+	json_lit(&o, " ");
+	json_i64(&o, -1);
+	OUT_IS(o, "-9223372036854775808 9223372036854775807 0 -1");
+
+	static const struct { double v; const char *s; } dv[] = {
+		{ 0.1, "0.1" }, { 0.1 + 0.2, "0.30000000000000004" }, { 1.0 / 3, "0.3333333333333333" },
+		{ 100, "100" }, { 0.5, "0.5" }, { 1e21, "1e+21" }, { 1e-7, "1e-07" }, { -0.0, "-0" },
+		{ 0.7, "0.7" }, { 5e-324, "4.94065645841247e-324" }, { 123456789.125, "123456789.125" },
+	};
+	for (size_t i = 0; i < sizeof(dv) / sizeof(dv[0]); i++) {
+		json_out_init(&o, buf, sizeof(buf));
+		json_double(&o, dv[i].v);
+		OUT_IS(o, dv[i].s);
+	}
+	json_out_init(&o, buf, sizeof(buf));
+	json_double(&o, NAN);
+	json_lit(&o, ",");
+	json_double(&o, INFINITY);
+	json_lit(&o, ",");
+	json_double(&o, -INFINITY);
+	OUT_IS(o, "0,0,0");
+}
+
+/* Written doubles are valid JSON numbers that read back bit for bit. */
+TEST(doubles_round_trip)
+{
+	char buf[64];
+	struct json_out o;
+	uint64_t x = 88172645463325252ull;
+	static const double fixed[] = { 0.1, 0.3, 1e300, -1e-300, 5e-324, DBL_MAX, -DBL_MAX, DBL_MIN,
+		2.2250738585072009e-308, 9007199254740993.0, 1e22, 1e23, -0.0, 0.0, 3.141592653589793 };
+	int bad = 0;
+
+	for (int i = 0; i < 20000; i++) {
+		double v, back;
+		if (i < (int)(sizeof(fixed) / sizeof(fixed[0]))) {
+			v = fixed[i];
+		} else {
+			x ^= x << 13;
+			x ^= x >> 7;
+			x ^= x << 17;
+			memcpy(&v, &x, sizeof(v));
+			if (isnan(v) || isinf(v))
+				continue;
+		}
+		json_out_init(&o, buf, sizeof(buf));
+		json_double(&o, v);
+		if (o.overflow || parse_n(buf, o.len) != 1 || json_get_double(&doc, 0, &back) != 0 ||
+		    memcmp(&back, &v, sizeof(v)) != 0) {
+			if (bad++ < 5)
+				fprintf(stderr, "  %.17g written as %.*s\n", v, (int)o.len, buf);
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+}
+
+TEST(writer_overflow)
+{
+	char buf[16];
+	struct json_out o;
+
+	/* A string that does not fit writes nothing; later appends are dropped. */
+	json_out_init(&o, buf, 10);
+	json_lit(&o, "[");
+	json_cstr(&o, "abcdefghij");
+	CHECK(o.overflow);
+	CHECK_EQ_INT(o.len, 1);
+	json_lit(&o, "]");
+	CHECK_EQ_INT(o.len, 1);
+	OUT_IS(o, "[");
+
+	/* Exact fit. */
+	json_out_init(&o, buf, 7);
+	json_cstr(&o, "abcde");
+	CHECK(!o.overflow);
+	OUT_IS(o, "\"abcde\"");
+	json_raw_append(&o, "", 0);
+	CHECK(!o.overflow);
+	json_raw_append(&o, "x", 1);
+	CHECK(o.overflow);
+	OUT_IS(o, "\"abcde\"");
+
+	/* One short, and escapes that push a short string over. */
+	json_out_init(&o, buf, 6);
+	json_cstr(&o, "abcde");
+	CHECK(o.overflow);
+	CHECK_EQ_INT(o.len, 0);
+	json_out_init(&o, buf, 5);
+	json_str(&o, "\n\n", 2);
+	CHECK(o.overflow);
+	CHECK_EQ_INT(o.len, 0);
+	json_out_init(&o, buf, 6);
+	json_str(&o, "\n\n", 2);
+	CHECK(!o.overflow);
+	OUT_IS(o, "\"\\n\\n\"");
+	json_out_init(&o, buf, 8);
+	json_str(&o, "\x01", 1);
+	CHECK(!o.overflow);
+	OUT_IS(o, "\"\\u0001\"");
+	json_out_init(&o, buf, 7);
+	json_str(&o, "\x01", 1);
+	CHECK(o.overflow);
+
+	/* Numbers and raw text are all-or-nothing too. */
+	json_out_init(&o, buf, 4);
+	json_lit(&o, "ab");
+	json_i64(&o, 123);
+	CHECK(o.overflow);
+	OUT_IS(o, "ab");
+	json_out_init(&o, buf, 4);
+	json_double(&o, 0.125);
+	CHECK(o.overflow);
+	CHECK_EQ_INT(o.len, 0);
+	json_out_init(&o, NULL, 0);
+	json_lit(&o, "");
+	CHECK(!o.overflow);
+	json_cstr(&o, "");
+	CHECK(o.overflow);
+	CHECK_EQ_INT(o.len, 0);
+}
+
+/* Every string json_str writes parses back to the bytes it was given
+ * (for valid UTF-8 input). */
+TEST(writer_reader_round_trip)
+{
+	char in[160], buf[1024], back[256];
+	struct json_out o;
+	size_t n = 0;
+	for (int c = 0; c < 128; c++)
+		in[n++] = (char)c;
+	memcpy(in + n, "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80", 9);
+	n += 9;
+	json_out_init(&o, buf, sizeof(buf));
+	json_str(&o, in, n);
+	REQUIRE(!o.overflow);
+	REQUIRE(parse_n(buf, o.len) == 1);
+	int r = json_unescape(&doc, 0, back, sizeof(back));
+	CHECK_EQ_INT(r, (int)n);
+	CHECK(r == (int)n && memcmp(back, in, n) == 0);
+}
+
+int main(void)
+{
+	test_suite = "json";
+	RUN(valid_documents);
+	RUN(token_tree);
+	RUN(malformed_rejected);
+	RUN(truncated);
+	RUN(byte_by_byte_prefixes);
+	RUN(too_many_tokens);
+	RUN(get_with_escaped_keys);
+	RUN(skip_and_index);
+	RUN(unescape);
+	RUN(unescape_malformed_tokens);
+	RUN(numbers);
+	RUN(type_checks);
+	RUN(writer_escaping);
+	RUN(writer_numbers);
+	RUN(doubles_round_trip);
+	RUN(writer_overflow);
+	RUN(writer_reader_round_trip);
+	return test_summary();
+}

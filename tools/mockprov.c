@@ -1,0 +1,1927 @@
+/*
+ * mockprov.c - a mock OpenAI-compatible provider for llmgw's integration
+ * tests and benchmarks.
+ *
+ * One process, one thread, llmgw's own poll() loop (loop.h). Every
+ * connection comes from a pool allocated at start-up (--max-conns) with a
+ * fixed input and output buffer; request bodies larger than the input
+ * buffer borrow one of a few large buffers (--max-body-kb), so nothing is
+ * allocated per request. Requests are parsed with http.h, bodies with
+ * json.h, https is served through tls.h. Responses are deterministic
+ * (see the usage text and the report in tools/) and can be bent by fault
+ * injection, per run (--fault SPEC) or per request (model "fault:SPEC").
+ *
+ * Pipelined requests are answered in order, one at a time: the next request
+ * is parsed only when the previous answer has been fully queued. Delays and
+ * stream pacing use loop timers; nothing here blocks or sleeps.
+ *
+ * Control endpoints (no auth): GET /mock/stats, GET /mock/last,
+ * POST /mock/reset. Everything else under /v1/ counts as an API request.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http.h"
+#include "json.h"
+#include "loop.h"
+#include "tls.h"
+
+#define IN_SMALL	(32 * 1024)	/* per-connection request buffer */
+#define OUT_CAP		(16 * 1024)	/* per-connection response buffer */
+#define OUT_GATE	(4 * 1024)	/* parse the next request only below this backlog */
+#define EV_ROOM		(6 * 1024)	/* room kept free for the largest single response/event */
+#define N_BIG		8		/* large request buffers shared by all connections */
+#define LAST_CAP	(256 * 1024)	/* /mock/last keeps this much head+body */
+#define MODEL_MAX	256
+#define REPLY_MAX	200
+#define TOOL_MAX	128
+#define MSG_MAX		256
+#define LINGER_MS	1000
+
+static const char TOOL_ARGS[] = "{\"city\":\"Paris\"}";
+
+/* ---- fault injection --------------------------------------------------- */
+
+struct fault {
+	int status;			/* 0: none */
+	long long retry_after;		/* -1: none */
+	long long retry_after_ms;	/* -1: none */
+	long long delay_ms;
+	long long chunks, interval_ms;	/* -1: the run's defaults */
+	long long stall_after, truncate_after, reset_after, error_event_after;	/* -1: off */
+	bool reset, html502, error200, empty200, close;
+};
+
+static void fault_clear(struct fault *f)
+{
+	memset(f, 0, sizeof *f);
+	f->retry_after = f->retry_after_ms = -1;
+	f->chunks = f->interval_ms = -1;
+	f->stall_after = f->truncate_after = f->reset_after = f->error_event_after = -1;
+}
+
+static int parse_num(const char *s, size_t n, long long max, long long *out)
+{
+	long long v = 0;
+	if (n == 0 || n > 12)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	if (v > max)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* Parses "a=1,b,c=2". On error writes a message naming the item into err. */
+static int fault_parse(const char *s, size_t n, struct fault *f, char *err, size_t errlen)
+{
+	static const struct {
+		const char *name;
+		size_t off;
+		long long max;
+	} nums[] = {
+		{ "retry_after", offsetof(struct fault, retry_after), 1000000000 },
+		{ "retry_after_ms", offsetof(struct fault, retry_after_ms), 1000000000 },
+		{ "delay_ms", offsetof(struct fault, delay_ms), 100000000 },
+		{ "chunks", offsetof(struct fault, chunks), 100000 },
+		{ "interval_ms", offsetof(struct fault, interval_ms), 100000000 },
+		{ "stall_after", offsetof(struct fault, stall_after), 100000 },
+		{ "truncate_after", offsetof(struct fault, truncate_after), 100000 },
+		{ "reset_after", offsetof(struct fault, reset_after), 100000 },
+		{ "error_event_after", offsetof(struct fault, error_event_after), 100000 },
+	};
+	static const struct {
+		const char *name;
+		size_t off;
+	} flags[] = {
+		{ "reset", offsetof(struct fault, reset) },
+		{ "html502", offsetof(struct fault, html502) },
+		{ "error200", offsetof(struct fault, error200) },
+		{ "empty200", offsetof(struct fault, empty200) },
+		{ "close", offsetof(struct fault, close) },
+	};
+	fault_clear(f);
+	size_t i = 0;
+	while (i < n) {
+		size_t e = i;
+		while (e < n && s[e] != ',')
+			e++;
+		const char *it = s + i;
+		size_t il = e - i;
+		i = e + 1;
+		while (il && (*it == ' ' || *it == '\t'))
+			it++, il--;
+		while (il && (it[il - 1] == ' ' || it[il - 1] == '\t'))
+			il--;
+		if (!il)
+			continue;
+		const char *eq = memchr(it, '=', il);
+		size_t kl = eq ? (size_t)(eq - it) : il;
+		const char *v = eq ? eq + 1 : NULL;
+		size_t vl = eq ? il - kl - 1 : 0;
+		bool known = false, bad = false;
+		if (kl == 6 && !memcmp(it, "status", 6)) {
+			long long x;
+			known = true;
+			if (!v || parse_num(v, vl, 599, &x) || x < 100)
+				bad = true;
+			else
+				f->status = (int)x;
+		}
+		for (size_t k = 0; !known && k < sizeof nums / sizeof nums[0]; k++) {
+			if (strlen(nums[k].name) != kl || memcmp(nums[k].name, it, kl))
+				continue;
+			known = true;
+			if (!v || parse_num(v, vl, nums[k].max, (long long *)(void *)((char *)f + nums[k].off)))
+				bad = true;
+		}
+		for (size_t k = 0; !known && k < sizeof flags / sizeof flags[0]; k++) {
+			if (strlen(flags[k].name) != kl || memcmp(flags[k].name, it, kl))
+				continue;
+			known = true;
+			if (v)
+				bad = true;
+			else
+				*(bool *)(void *)((char *)f + flags[k].off) = true;
+		}
+		if (!known || bad) {
+			int w = il > 64 ? 64 : (int)il;
+			snprintf(err, errlen, "%s fault item '%.*s'", known ? "bad value in" : "unknown", w, it);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* ---- configuration and global state ------------------------------------ */
+
+static struct {
+	const char *listen;
+	const char *port_file;
+	const char *cert, *key_file;
+	const char *key;
+	size_t key_len;
+	struct fault fault;
+	int chunks;
+	int interval_ms;
+	unsigned max_conns;
+	size_t max_body;
+	bool quiet, verbose;
+} opt = { .chunks = 5, .max_conns = 4096, .max_body = 8u << 20 };
+
+static struct {
+	unsigned long long requests, connections, chat, models, tls_handshakes, tls_resumed, accepted;
+} st;
+static unsigned long long seq_req, seq_chat;	/* ids: never reset */
+static unsigned active_conns;
+
+enum { PS_IDLE, PS_DELAY, PS_STREAM, PS_STALLED, PS_CLOSING, PS_LINGER };
+enum { AFTER_NONE, AFTER_CLOSE, AFTER_RST };
+enum { RS_HEAD, RS_BODY };
+enum { K_CHAT, K_MODELS, K_ERROR, K_HTML502, K_EMPTY200, K_ERROR200, K_RESET };
+
+struct conn {
+	struct loop_fd w;
+	struct loop_timer t;
+	struct tls *tls;
+	int fd;
+	bool used, counted, hs_counted, eof, waited;
+	bool notify;			/* send TLS close_notify before closing */
+	int ps, after;
+
+	/* Input: the current request starts at in_off; bytes up to in_len. */
+	char *in, *small;		/* in is small or a borrowed large buffer */
+	size_t in_cap, in_off, in_len;
+	int big;			/* borrowed large buffer, -1 */
+	int rstate;
+	size_t head_len, last_len, body_len;
+	bool sent_continue;
+	struct http_body_info bi;
+	struct http_chunked ck;
+
+	/* Output: out[out_off..out_len) then ext[ext_off..ext_len). */
+	char *out;
+	size_t out_off, out_len;
+	const char *ext;
+	size_t ext_off, ext_len;
+
+	/* The response being produced. */
+	int kind, status;
+	bool stream, keep_alive, http10, include_usage, tool;
+	struct fault f;
+	int nchunks, interval, step;
+	unsigned long long reqid, chatid;
+	long long created;
+	unsigned ptok, ctok;
+	size_t model_len, reply_len, tool_len, msg_len;
+	char model[MODEL_MAX];
+	char reply[REPLY_MAX + 1];
+	char toolname[TOOL_MAX];
+	char msg[MSG_MAX];
+};
+
+static struct conn *conns;
+static unsigned *free_list, n_free;
+static char *big_bufs[N_BIG];
+static bool big_used[N_BIG];
+static int listen_fd = -1;
+static struct loop_fd listen_w;
+static bool listen_paused;
+static int sig_pipe[2] = { -1, -1 };
+static struct loop_fd sig_w;
+
+static char *g_scratch;			/* one response body or event, OUT_CAP */
+static char *g_text;			/* unescaped strings, max_body + 1 */
+static size_t g_text_cap;
+static jsmntok_t *g_tok;
+static int g_ntok;
+static struct http_request g_req;
+
+static char *g_last;			/* head then body of the last chat request */
+static size_t g_last_head, g_last_body, g_last_body_full;
+static bool g_have_last;
+static char *g_lastr;			/* rendered /mock/last body */
+static size_t g_lastr_cap;
+static struct conn *g_lastr_busy;
+
+static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static void say(const char *fmt, ...)
+{
+	char b[512];
+	va_list ap;
+	if (opt.quiet)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(b, sizeof b - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n > sizeof b - 2)
+		n = sizeof b - 2;
+	b[n++] = '\n';
+	ssize_t w = write(2, b, (size_t)n);
+	(void)w;
+}
+
+/* ---- output helpers ----------------------------------------------------- */
+
+static size_t out_pending(const struct conn *c)
+{
+	return (c->out_len - c->out_off) + (c->ext ? c->ext_len - c->ext_off : 0);
+}
+
+/* Free space at the end of out, compacting first. */
+static size_t out_room(struct conn *c)
+{
+	if (c->out_off == c->out_len) {
+		c->out_off = c->out_len = 0;
+	} else if (c->out_off > 0 && OUT_CAP - c->out_len < EV_ROOM) {
+		memmove(c->out, c->out + c->out_off, c->out_len - c->out_off);
+		c->out_len -= c->out_off;
+		c->out_off = 0;
+	}
+	return OUT_CAP - c->out_len;
+}
+
+static void out_append(struct conn *c, const char *s, size_t n)
+{
+	if (out_room(c) < n)
+		return;	/* sizes are bounded by EV_ROOM; callers checked */
+	memcpy(c->out + c->out_len, s, n);
+	c->out_len += n;
+}
+
+static void put_u(struct json_out *o, unsigned long long v)
+{
+	char b[24];
+	int i = sizeof b;
+	do {
+		b[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	json_raw_append(o, b + i, sizeof b - (size_t)i);
+}
+
+static const char *reason(int s)
+{
+	switch (s) {
+	case 100: return "Continue";
+	case 200: return "OK";
+	case 400: return "Bad Request";
+	case 401: return "Unauthorized";
+	case 403: return "Forbidden";
+	case 404: return "Not Found";
+	case 405: return "Method Not Allowed";
+	case 408: return "Request Timeout";
+	case 409: return "Conflict";
+	case 413: return "Payload Too Large";
+	case 422: return "Unprocessable Entity";
+	case 429: return "Too Many Requests";
+	case 431: return "Request Header Fields Too Large";
+	case 500: return "Internal Server Error";
+	case 502: return "Bad Gateway";
+	case 503: return "Service Unavailable";
+	case 504: return "Gateway Timeout";
+	case 529: return "Overloaded";
+	default: return "Status";
+	}
+}
+
+/* clen >= 0: Content-Length; -1: chunked; -2: body until close. */
+static void put_head(struct conn *c, struct json_out *o, int status, const char *ctype, long long clen)
+{
+	json_lit(o, "HTTP/1.1 ");
+	put_u(o, (unsigned)status);
+	json_lit(o, " ");
+	json_lit(o, reason(status));
+	if (ctype) {
+		json_lit(o, "\r\nContent-Type: ");
+		json_lit(o, ctype);
+	}
+	if (clen >= 0) {
+		json_lit(o, "\r\nContent-Length: ");
+		put_u(o, (unsigned long long)clen);
+	} else if (clen == -1) {
+		json_lit(o, "\r\nCache-Control: no-cache\r\nTransfer-Encoding: chunked");
+	} else {
+		json_lit(o, "\r\nCache-Control: no-cache");
+	}
+	json_lit(o, "\r\nx-request-id: req_mock_");
+	put_u(o, c->reqid);
+	if (c->f.retry_after >= 0) {
+		json_lit(o, "\r\nRetry-After: ");
+		put_u(o, (unsigned long long)c->f.retry_after);
+	}
+	if (c->f.retry_after_ms >= 0) {
+		json_lit(o, "\r\nretry-after-ms: ");
+		put_u(o, (unsigned long long)c->f.retry_after_ms);
+	}
+	if (!c->keep_alive)
+		json_lit(o, "\r\nConnection: close");
+	else if (c->http10)
+		json_lit(o, "\r\nConnection: keep-alive");
+	json_lit(o, "\r\n\r\n");
+}
+
+/* Queues head + body (body_len bytes of body, which may be less than the
+ * announced clen for truncation faults). */
+static void send_resp(struct conn *c, int status, const char *ctype, const char *body, size_t clen, size_t body_len)
+{
+	struct json_out o;
+	out_room(c);
+	json_out_init(&o, c->out + c->out_len, OUT_CAP - c->out_len);
+	put_head(c, &o, status, ctype, (long long)clen);
+	json_raw_append(&o, body, body_len);
+	if (o.overflow) {
+		/* Cannot happen with the fixed size bounds; fail loudly but safely. */
+		say("mockprov: response does not fit the output buffer");
+		c->after = AFTER_RST;
+		return;
+	}
+	c->out_len += o.len;
+}
+
+static const char *err_type(int status)
+{
+	if (status == 401)
+		return "authentication_error";
+	if (status == 429)
+		return "rate_limit_exceeded";
+	if (status >= 500)
+		return "server_error";
+	return "invalid_request_error";
+}
+
+static size_t error_body(char *buf, size_t cap, int status, const char *msg, size_t msg_len)
+{
+	struct json_out o;
+	json_out_init(&o, buf, cap);
+	json_lit(&o, "{\"error\":{\"message\":");
+	json_str(&o, msg, msg_len);
+	json_lit(&o, ",\"type\":\"");
+	json_lit(&o, err_type(status));
+	json_lit(&o, "\",\"param\":null,\"code\":");
+	if (status == 429)
+		json_lit(&o, "\"rate_limit_exceeded\"");
+	else if (status == 401)
+		json_lit(&o, "\"invalid_api_key\"");
+	else
+		json_lit(&o, "null");
+	json_lit(&o, "}}");
+	return o.overflow ? 0 : o.len;
+}
+
+static void send_error(struct conn *c, int status, const char *msg, size_t msg_len)
+{
+	size_t n = error_body(g_scratch, OUT_CAP, status, msg, msg_len);
+	send_resp(c, status, "application/json", g_scratch, n, n);
+}
+
+static void send_errorf(struct conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void send_errorf(struct conn *c, int status, const char *fmt, ...)
+{
+	char m[MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof m)
+		n = sizeof m - 1;
+	send_error(c, status, m, (size_t)n);
+}
+
+/* ---- connection lifetime ------------------------------------------------ */
+
+static void listen_resume(void);
+static void conn_pump(struct conn *c);
+
+static void conn_close(struct conn *c, bool rst)
+{
+	if (!c->used)
+		return;
+	if (rst) {
+		struct linger l = { 1, 0 };
+		setsockopt(c->fd, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+	}
+	loop_del(&c->w);
+	loop_timer_stop(&c->t);
+	if (c->tls)
+		tls_close(c->tls);
+	c->tls = NULL;
+	close(c->fd);
+	c->fd = -1;
+	if (c->big >= 0) {
+		big_used[c->big] = false;
+		c->big = -1;
+		c->in = c->small;
+		c->in_cap = IN_SMALL;
+	}
+	if (g_lastr_busy == c)
+		g_lastr_busy = NULL;
+	c->used = false;
+	free_list[n_free++] = (unsigned)(c - conns);
+	active_conns--;
+	if (listen_paused)
+		listen_resume();
+}
+
+static void linger_timeout(struct loop_timer *t)
+{
+	conn_close(container_of(t, struct conn, t), false);
+}
+
+/* Graceful close: FIN after the last byte, then read and drop whatever the
+ * peer still sends, so unread input does not turn our close into an RST
+ * that could destroy the response in flight. */
+static void conn_linger(struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	c->ps = PS_LINGER;
+	loop_set(&c->w, LOOP_IN);
+	loop_timer_set(&c->t, LINGER_MS, linger_timeout);
+}
+
+static void linger_read(struct conn *c)
+{
+	char b[4096];
+	for (int i = 0; i < 16; i++) {
+		ssize_t n = read(c->fd, b, sizeof b);
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return;
+		conn_close(c, false);
+		return;
+	}
+}
+
+/* Ends the current response: back to reading requests, or closing. */
+static void resp_done(struct conn *c)
+{
+	if (!c->keep_alive && c->after == AFTER_NONE) {
+		c->after = AFTER_CLOSE;
+		c->notify = true;
+	}
+	c->ps = c->after != AFTER_NONE ? PS_CLOSING : PS_IDLE;
+}
+
+/* ---- chat responses ----------------------------------------------------- */
+
+static const char *resp_text(const struct conn *c, size_t *len)
+{
+	if (c->tool) {
+		*len = sizeof TOOL_ARGS - 1;
+		return TOOL_ARGS;
+	}
+	*len = c->reply_len;
+	return c->reply;
+}
+
+/* Piece i of n of the reply text, cut on UTF-8 character boundaries. */
+static void piece(const struct conn *c, int i, const char **p, size_t *len)
+{
+	size_t L;
+	const char *s = resp_text(c, &L);
+	size_t a = (size_t)i * L / (size_t)c->nchunks, b = (size_t)(i + 1) * L / (size_t)c->nchunks;
+	while (a > 0 && a < L && ((unsigned char)s[a] & 0xC0) == 0x80)
+		a--;
+	while (b > 0 && b < L && ((unsigned char)s[b] & 0xC0) == 0x80)
+		b--;
+	if (b < a)
+		b = a;
+	*p = s + a;
+	*len = b - a;
+}
+
+static unsigned count_words(const char *s, size_t n)
+{
+	unsigned w = 0;
+	bool in = false;
+	for (size_t i = 0; i < n; i++) {
+		bool sp = s[i] == ' ' || s[i] == '\t' || s[i] == '\n' || s[i] == '\r';
+		if (!sp && !in)
+			w++;
+		in = !sp;
+	}
+	return w;
+}
+
+static void put_usage(struct json_out *o, const struct conn *c)
+{
+	json_lit(o, "{\"prompt_tokens\":");
+	put_u(o, c->ptok);
+	json_lit(o, ",\"completion_tokens\":");
+	put_u(o, c->ctok);
+	json_lit(o, ",\"total_tokens\":");
+	put_u(o, (unsigned long long)c->ptok + c->ctok);
+	json_lit(o, ",\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}");
+}
+
+static void put_id_model(struct json_out *o, const struct conn *c, const char *object)
+{
+	json_lit(o, "{\"id\":\"chatcmpl-mock-");
+	put_u(o, c->chatid);
+	json_lit(o, "\",\"object\":\"");
+	json_lit(o, object);
+	json_lit(o, "\",\"created\":");
+	put_u(o, (unsigned long long)c->created);
+	json_lit(o, ",\"model\":");
+	json_str(o, c->model, c->model_len);
+}
+
+static void put_tool_call(struct json_out *o, const struct conn *c, bool stream, const char *args, size_t args_len)
+{
+	json_lit(o, "\"tool_calls\":[{");
+	if (stream)
+		json_lit(o, "\"index\":0,");
+	json_lit(o, "\"id\":\"call_mock_1\",\"type\":\"function\",\"function\":{\"name\":");
+	json_str(o, c->toolname, c->tool_len);
+	json_lit(o, ",\"arguments\":");
+	json_str(o, args, args_len);
+	json_lit(o, "}}]");
+}
+
+static size_t chat_body(const struct conn *c, char *buf, size_t cap)
+{
+	struct json_out o;
+	json_out_init(&o, buf, cap);
+	put_id_model(&o, c, "chat.completion");
+	json_lit(&o, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
+	if (c->tool) {
+		json_lit(&o, "null,");
+		put_tool_call(&o, c, false, TOOL_ARGS, sizeof TOOL_ARGS - 1);
+	} else {
+		json_str(&o, c->reply, c->reply_len);
+	}
+	json_lit(&o, ",\"refusal\":null},\"logprobs\":null,\"finish_reason\":\"");
+	json_lit(&o, c->tool ? "tool_calls" : "stop");
+	json_lit(&o, "\"}],\"usage\":");
+	put_usage(&o, c);
+	json_lit(&o, "}");
+	return o.overflow ? 0 : o.len;
+}
+
+/* Frames g_scratch[0..n) as one chunk (or raw for HTTP/1.0) into out. */
+static void put_event(struct conn *c, size_t len)
+{
+	size_t n = len;
+	if (!c->http10) {
+		char h[24];
+		int i = 20;
+		h[20] = '\r';
+		h[21] = '\n';
+		do {
+			h[--i] = "0123456789abcdef"[n & 15];
+			n >>= 4;
+		} while (n);
+		out_append(c, h + i, (size_t)(22 - i));
+	}
+	out_append(c, g_scratch, len);
+	if (!c->http10)
+		out_append(c, "\r\n", 2);
+}
+
+/* Stream event kinds. */
+enum { EV_ROLE, EV_PIECE, EV_FINISH, EV_USAGE, EV_ERROR };
+
+static void stream_event(struct conn *c, int kind, int i)
+{
+	struct json_out o;
+	json_out_init(&o, g_scratch, OUT_CAP);
+	json_lit(&o, "data: ");
+	if (kind == EV_ERROR) {
+		json_lit(&o, "{\"error\":{\"message\":\"mock mid-stream error\",\"type\":\"server_error\",\"code\":null}}");
+	} else {
+		put_id_model(&o, c, "chat.completion.chunk");
+		if (kind == EV_USAGE) {
+			json_lit(&o, ",\"choices\":[],\"usage\":");
+			put_usage(&o, c);
+			json_lit(&o, "}");
+		} else {
+			json_lit(&o, ",\"choices\":[{\"index\":0,\"delta\":");
+			if (kind == EV_ROLE) {
+				if (c->tool) {
+					json_lit(&o, "{\"role\":\"assistant\",\"content\":null,");
+					put_tool_call(&o, c, true, "", 0);
+					json_lit(&o, ",\"refusal\":null}");
+				} else {
+					json_lit(&o, "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}");
+				}
+			} else if (kind == EV_PIECE) {
+				const char *p;
+				size_t pl;
+				piece(c, i, &p, &pl);
+				if (c->tool) {
+					json_lit(&o, "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":");
+					json_str(&o, p, pl);
+					json_lit(&o, "}}]}");
+				} else {
+					json_lit(&o, "{\"content\":");
+					json_str(&o, p, pl);
+					json_lit(&o, "}");
+				}
+			} else {
+				json_lit(&o, "{}");
+			}
+			json_lit(&o, ",\"logprobs\":null,\"finish_reason\":");
+			if (kind == EV_FINISH)
+				json_lit(&o, c->tool ? "\"tool_calls\"" : "\"stop\"");
+			else
+				json_lit(&o, "null");
+			json_lit(&o, "}]");
+			if (c->include_usage)
+				json_lit(&o, ",\"usage\":null");
+			json_lit(&o, "}");
+		}
+	}
+	json_lit(&o, "\n\n");
+	if (o.overflow) {
+		c->after = AFTER_RST;
+		c->ps = PS_CLOSING;
+		return;
+	}
+	put_event(c, o.len);
+}
+
+static void put_raw_event(struct conn *c, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(g_scratch, s, n);
+	put_event(c, n);
+}
+
+static void stream_end(struct conn *c)
+{
+	if (c->http10) {
+		c->after = AFTER_CLOSE;
+	} else {
+		out_append(c, "0\r\n\r\n", 5);
+	}
+	resp_done(c);
+}
+
+static void on_timer(struct loop_timer *t);
+
+static long long trig(long long v, int n)
+{
+	return v < 0 ? -1 : (v > n ? n : v);
+}
+
+/* Produces stream events while there is room and no pacing timer pending.
+ * Steps: 1..n content pieces, n+1 finish, n+2 usage, n+3 [DONE], n+4 end. */
+static void stream_advance(struct conn *c)
+{
+	int n = c->nchunks;
+	while (c->ps == PS_STREAM) {
+		if (loop_timer_armed(&c->t) || out_room(c) < EV_ROOM)
+			return;
+		if (c->step <= n + 1) {
+			int i = c->step - 1;
+			if (i == trig(c->f.stall_after, n)) {
+				c->ps = PS_STALLED;
+				return;
+			}
+			if (i == trig(c->f.truncate_after, n)) {
+				c->after = AFTER_CLOSE;
+				c->ps = PS_CLOSING;
+				return;
+			}
+			if (i == trig(c->f.reset_after, n)) {
+				c->after = AFTER_RST;
+				c->ps = PS_CLOSING;
+				return;
+			}
+			if (i == trig(c->f.error_event_after, n)) {
+				stream_event(c, EV_ERROR, 0);
+				stream_end(c);
+				return;
+			}
+			if (c->interval > 0 && !c->waited) {
+				c->waited = true;
+				loop_timer_set(&c->t, c->interval, on_timer);
+				return;
+			}
+			c->waited = false;
+			stream_event(c, i < n ? EV_PIECE : EV_FINISH, i);
+		} else if (c->step == n + 2) {
+			if (c->include_usage)
+				stream_event(c, EV_USAGE, 0);
+		} else if (c->step == n + 3) {
+			put_raw_event(c, "data: [DONE]\n\n");
+		} else {
+			stream_end(c);
+			return;
+		}
+		c->step++;
+	}
+}
+
+static const char HTML502[] =
+	"<html>\r\n<head><title>502 Bad Gateway</title></head>\r\n<body>\r\n"
+	"<center><h1>502 Bad Gateway</h1></center>\r\n<hr><center>nginx</center>\r\n</body>\r\n</html>\r\n";
+
+static const char MODELS_BODY[] =
+	"{\"object\":\"list\",\"data\":["
+	"{\"id\":\"mock-1\",\"object\":\"model\",\"created\":0,\"owned_by\":\"mockprov\"},"
+	"{\"id\":\"mock-2\",\"object\":\"model\",\"created\":0,\"owned_by\":\"mockprov\"}]}";
+
+/* Queues a complete (non-stream) body, applying the body-level faults:
+ * truncate_after/reset_after/stall_after send only the first half. */
+static void send_faulted(struct conn *c, int status, const char *ctype, const char *body, size_t n)
+{
+	bool cut = c->f.truncate_after >= 0 || c->f.reset_after >= 0 || c->f.stall_after >= 0;
+	send_resp(c, status, ctype, body, n, cut ? n / 2 : n);
+	if (c->f.stall_after >= 0) {
+		c->ps = PS_STALLED;
+		return;
+	}
+	if (c->f.reset_after >= 0)
+		c->after = AFTER_RST;
+	else if (c->f.truncate_after >= 0)
+		c->after = AFTER_CLOSE;
+	resp_done(c);
+}
+
+/* Sends the response prepared in c (after the fault delay, if any). */
+static void emit_response(struct conn *c)
+{
+	size_t n;
+	switch (c->kind) {
+	case K_RESET:
+		c->after = AFTER_RST;
+		c->ps = PS_CLOSING;
+		return;
+	case K_HTML502:
+		send_faulted(c, 502, "text/html", HTML502, sizeof HTML502 - 1);
+		return;
+	case K_ERROR:
+		if (c->msg_len == 0)
+			c->msg_len = (size_t)snprintf(c->msg, sizeof c->msg, "mock error %d", c->status);
+		n = error_body(g_scratch, OUT_CAP, c->status, c->msg, c->msg_len);
+		send_faulted(c, c->status, "application/json", g_scratch, n);
+		return;
+	case K_EMPTY200:
+		send_faulted(c, 200, "application/json", "", 0);
+		return;
+	case K_ERROR200:
+		n = error_body(g_scratch, OUT_CAP, 500, "mock error in a 200 response", 28);
+		send_faulted(c, 200, "application/json", g_scratch, n);
+		return;
+	case K_MODELS:
+		send_faulted(c, 200, "application/json", MODELS_BODY, sizeof MODELS_BODY - 1);
+		return;
+	case K_CHAT:
+		break;
+	}
+	if (!c->stream) {
+		n = chat_body(c, g_scratch, OUT_CAP);
+		send_faulted(c, 200, "application/json", g_scratch, n);
+		return;
+	}
+	/* HTTP/1.0 has no chunked encoding: the stream ends with the connection. */
+	if (c->http10)
+		c->keep_alive = false;
+	struct json_out o;
+	out_room(c);
+	json_out_init(&o, c->out + c->out_len, OUT_CAP - c->out_len);
+	put_head(c, &o, 200, "text/event-stream", c->http10 ? -2 : -1);
+	if (o.overflow) {
+		c->after = AFTER_RST;
+		c->ps = PS_CLOSING;
+		return;
+	}
+	c->out_len += o.len;
+	stream_event(c, EV_ROLE, 0);
+	c->ps = PS_STREAM;
+	c->step = 1;
+	c->waited = false;
+	stream_advance(c);
+}
+
+static void on_timer(struct loop_timer *t)
+{
+	struct conn *c = container_of(t, struct conn, t);
+	if (c->ps == PS_DELAY)
+		emit_response(c);
+	conn_pump(c);
+}
+
+/* ---- request handling --------------------------------------------------- */
+
+static void reply_add(struct conn *c, const char *s, size_t n, bool *full)
+{
+	if (*full)
+		return;
+	size_t room = REPLY_MAX - c->reply_len;
+	if (n > room) {
+		n = room;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+		*full = true;
+	}
+	memcpy(c->reply + c->reply_len, s, n);
+	c->reply_len += n;
+}
+
+static void reply_add_tok(struct conn *c, const struct json_doc *d, int i, bool *full)
+{
+	int n = json_unescape(d, i, g_text, g_text_cap);
+	if (n > 0)
+		reply_add(c, g_text, (size_t)n, full);
+}
+
+/* Appends the text of a message's content: a string, or the "text" parts
+ * of an array joined with single spaces. */
+static void reply_add_content(struct conn *c, const struct json_doc *d, int msg, bool *full)
+{
+	int ct = json_get(d, msg, "content");
+	if (ct < 0)
+		return;
+	if (json_is_string(d, ct)) {
+		reply_add_tok(c, d, ct, full);
+		return;
+	}
+	if (d->tok[ct].type != JSMN_ARRAY)
+		return;
+	int p = ct + 1, parts = 0;
+	for (int k = 0; k < d->tok[ct].size; k++, p = json_skip(d, p)) {
+		if (d->tok[p].type != JSMN_OBJECT)
+			continue;
+		int ty = json_get(d, p, "type"), tx = json_get(d, p, "text");
+		if (ty < 0 || !json_str_eq(d, ty, "text") || tx < 0 || !json_is_string(d, tx))
+			continue;
+		if (parts++)
+			reply_add(c, " ", 1, full);
+		reply_add_tok(c, d, tx, full);
+	}
+}
+
+static int chat_prepare(struct conn *c, const char *body, size_t blen)
+{
+	struct json_doc d;
+	char err[160];
+	int n = json_parse(&d, body, blen, g_tok, g_ntok);
+	if (n == -3) {
+		send_errorf(c, 400, "request body has too many JSON tokens");
+		return -1;
+	}
+	if (n < 0 || d.tok[0].type != JSMN_OBJECT) {
+		send_errorf(c, 400, "We could not parse the JSON body of your request.");
+		return -1;
+	}
+	int m = json_get(&d, 0, "model");
+	int ml = m >= 0 && json_is_string(&d, m) ? json_unescape(&d, m, c->model, sizeof c->model) : -1;
+	if (ml <= 0) {
+		send_errorf(c, 400, m < 0 ? "Missing required parameter: 'model'." : "Invalid 'model'.");
+		return -1;
+	}
+	c->model_len = (size_t)ml;
+	if (c->model_len > 6 && !memcmp(c->model, "fault:", 6)) {
+		if (fault_parse(c->model + 6, c->model_len - 6, &c->f, err, sizeof err)) {
+			fault_clear(&c->f);
+			send_errorf(c, 400, "%s", err);
+			return -1;
+		}
+	} else {
+		c->f = opt.fault;
+	}
+	int msgs = json_get(&d, 0, "messages");
+	if (msgs < 0 || d.tok[msgs].type != JSMN_ARRAY || d.tok[msgs].size < 1) {
+		fault_clear(&c->f);
+		send_errorf(c, 400, msgs < 0 ? "Missing required parameter: 'messages'." :
+			    "Invalid 'messages': expected a non-empty array.");
+		return -1;
+	}
+	int last = -1, last_user = -1, p = msgs + 1;
+	for (int k = 0; k < d.tok[msgs].size; k++, p = json_skip(&d, p)) {
+		int r = d.tok[p].type == JSMN_OBJECT ? json_get(&d, p, "role") : -1;
+		if (r < 0 || !json_is_string(&d, r)) {
+			fault_clear(&c->f);
+			send_errorf(c, 400, "Invalid 'messages[%d]': missing 'role'.", k);
+			return -1;
+		}
+		if (json_str_eq(&d, r, "user"))
+			last_user = p;
+		last = p;
+	}
+	int s = json_get(&d, 0, "stream");
+	c->stream = s >= 0 && json_is_true(&d, s);
+	int so = json_get(&d, 0, "stream_options");
+	int iu = so >= 0 && d.tok[so].type == JSMN_OBJECT ? json_get(&d, so, "include_usage") : -1;
+	c->include_usage = c->stream && iu >= 0 && json_is_true(&d, iu);
+
+	int tools = json_get(&d, 0, "tools");
+	c->tool = false;
+	c->reply_len = 0;
+	bool full = false;
+	if (tools >= 0 && d.tok[tools].type == JSMN_ARRAY && d.tok[tools].size > 0 && last == last_user) {
+		int fn = d.tok[tools + 1].type == JSMN_OBJECT ? json_get(&d, tools + 1, "function") : -1;
+		int nm = fn >= 0 && d.tok[fn].type == JSMN_OBJECT ? json_get(&d, fn, "name") : -1;
+		int tl = nm >= 0 && json_is_string(&d, nm) ? json_unescape(&d, nm, c->toolname, sizeof c->toolname) : -1;
+		if (tl <= 0) {
+			fault_clear(&c->f);
+			send_errorf(c, 400, "Invalid 'tools[0].function.name'.");
+			return -1;
+		}
+		c->tool_len = (size_t)tl;
+		c->tool = true;
+		c->ctok = count_words(TOOL_ARGS, sizeof TOOL_ARGS - 1);
+	} else {
+		int r = json_get(&d, last, "role");
+		if (json_str_eq(&d, r, "tool")) {
+			reply_add(c, "tool said: ", 11, &full);
+			reply_add_content(c, &d, last, &full);
+		} else {
+			reply_add(c, "mock reply to: ", 15, &full);
+			if (last_user >= 0)
+				reply_add_content(c, &d, last_user, &full);
+		}
+		c->ctok = count_words(c->reply, c->reply_len);
+	}
+	c->reply[c->reply_len] = 0;
+	c->ptok = blen / 4 > 0 ? (unsigned)(blen / 4) : 1;
+	c->chatid = ++seq_chat;
+	c->created = (long long)time(NULL);
+	c->nchunks = c->f.chunks >= 0 ? (int)c->f.chunks : opt.chunks;
+	c->interval = c->f.interval_ms >= 0 ? (int)c->f.interval_ms : opt.interval_ms;
+	return 0;
+}
+
+/* Picks the response kind from the fault and queues it now or after the
+ * fault's delay. */
+static void respond(struct conn *c)
+{
+	const struct fault *f = &c->f;
+	if (f->reset)
+		c->kind = K_RESET;
+	else if (f->html502)
+		c->kind = K_HTML502;
+	else if (f->status) {
+		c->kind = K_ERROR;
+		c->status = f->status;
+		c->msg_len = 0;
+	} else if (f->empty200)
+		c->kind = K_EMPTY200;
+	else if (f->error200)
+		c->kind = K_ERROR200;
+	if (f->close)
+		c->keep_alive = false;
+	if (f->delay_ms > 0) {
+		c->ps = PS_DELAY;
+		loop_timer_set(&c->t, f->delay_ms, on_timer);
+		return;
+	}
+	emit_response(c);
+}
+
+static void store_last(const char *head, size_t hl, const char *body, size_t bl)
+{
+	if (hl > LAST_CAP)
+		return;
+	memcpy(g_last, head, hl);
+	g_last_head = hl;
+	g_last_body_full = bl;
+	g_last_body = bl > LAST_CAP - hl ? LAST_CAP - hl : bl;
+	memcpy(g_last + hl, body, g_last_body);
+	g_have_last = true;
+}
+
+static void send_stats(struct conn *c)
+{
+	struct json_out o;
+	json_out_init(&o, g_scratch, OUT_CAP);
+	json_lit(&o, "{\"requests\":");
+	put_u(&o, st.requests);
+	json_lit(&o, ",\"connections\":");
+	put_u(&o, st.connections);
+	json_lit(&o, ",\"chat\":");
+	put_u(&o, st.chat);
+	json_lit(&o, ",\"models\":");
+	put_u(&o, st.models);
+	json_lit(&o, ",\"tls_handshakes\":");
+	put_u(&o, st.tls_handshakes);
+	json_lit(&o, ",\"tls_resumed\":");
+	put_u(&o, st.tls_resumed);
+	json_lit(&o, ",\"accepted\":");
+	put_u(&o, st.accepted);
+	json_lit(&o, ",\"active\":");
+	put_u(&o, active_conns);
+	json_lit(&o, "}");
+	send_resp(c, 200, "application/json", g_scratch, o.len, o.len);
+}
+
+/* Lowercased copy of a header name, quoted. */
+static void put_lower(struct json_out *o, const char *s, size_t n)
+{
+	size_t k = n < g_text_cap ? n : g_text_cap;
+	for (size_t i = 0; i < k; i++)
+		g_text[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + 32 : s[i]);
+	json_str(o, g_text, k);
+}
+
+static void send_last(struct conn *c)
+{
+	struct http_request r;
+	if (!g_have_last || http_parse_request(g_last, g_last_head, 0, &r) != (int)g_last_head) {
+		send_errorf(c, 404, "no chat request received yet");
+		return;
+	}
+	if (g_lastr_busy) {
+		send_errorf(c, 503, "/mock/last is being sent on another connection");
+		return;
+	}
+	struct json_out o;
+	json_out_init(&o, g_lastr, g_lastr_cap);
+	json_lit(&o, "{\"method\":");
+	json_str(&o, r.method, r.method_len);
+	json_lit(&o, ",\"target\":");
+	json_str(&o, r.target, r.target_len);
+	json_lit(&o, ",\"headers\":{");
+	bool first = true;
+	for (size_t i = 0; i < r.num_headers; i++) {
+		const struct http_header *h = &r.headers[i];
+		bool dup = false;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = r.headers[j].name_len == h->name_len &&
+			      strncasecmp(r.headers[j].name, h->name, h->name_len) == 0;
+		if (dup)
+			continue;
+		if (!first)
+			json_lit(&o, ",");
+		first = false;
+		put_lower(&o, h->name, h->name_len);
+		json_lit(&o, ":");
+		/* Repeated headers are joined with ", " as RFC 9110 allows. */
+		size_t vl = 0;
+		for (size_t k = i; k < r.num_headers; k++) {
+			const struct http_header *x = &r.headers[k];
+			if (x->name_len != h->name_len || strncasecmp(x->name, h->name, h->name_len))
+				continue;
+			if (vl + x->value_len + 2 > g_text_cap)
+				break;
+			if (vl) {
+				memcpy(g_text + vl, ", ", 2);
+				vl += 2;
+			}
+			memcpy(g_text + vl, x->value, x->value_len);
+			vl += x->value_len;
+		}
+		json_str(&o, g_text, vl);
+	}
+	json_lit(&o, "},\"body\":");
+	json_str(&o, g_last + g_last_head, g_last_body);
+	json_lit(&o, ",\"body_len\":");
+	put_u(&o, g_last_body_full);
+	json_lit(&o, ",\"truncated\":");
+	json_lit(&o, g_last_body < g_last_body_full ? "true" : "false");
+	json_lit(&o, "}");
+	if (o.overflow) {
+		send_errorf(c, 500, "/mock/last does not fit its buffer");
+		return;
+	}
+	send_resp(c, 200, "application/json", "", o.len, 0);
+	c->ext = g_lastr;
+	c->ext_off = 0;
+	c->ext_len = o.len;
+	g_lastr_busy = c;
+}
+
+static bool auth_ok(const struct http_request *r)
+{
+	if (!opt.key)
+		return true;
+	const struct http_header *h = http_find_header(r->headers, r->num_headers, "authorization");
+	if (!h || h->value_len != 7 + opt.key_len || !http_token_eq(h->value, 6, "bearer") || h->value[6] != ' ')
+		return false;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < opt.key_len; i++)
+		diff |= (unsigned char)(h->value[7 + i] ^ opt.key[i]);
+	return diff == 0;
+}
+
+static bool path_is(const char *t, size_t tl, const char *p)
+{
+	size_t pl = strlen(p);
+	return tl >= pl && !memcmp(t, p, pl) && (tl == pl || t[pl] == '?');
+}
+
+static void handle_request(struct conn *c, const struct http_request *r, const char *body, size_t blen)
+{
+	const char *t = r->target;
+	size_t tl = r->target_len;
+	bool get = r->method_len == 3 && !memcmp(r->method, "GET", 3);
+	bool post = r->method_len == 4 && !memcmp(r->method, "POST", 4);
+
+	c->reqid = ++seq_req;
+	c->kind = K_CHAT;
+	c->status = 200;
+	c->msg_len = 0;
+	c->http10 = r->minor_version == 0;
+	c->keep_alive = c->bi.keep_alive;
+	fault_clear(&c->f);
+
+	if (tl >= 6 && !memcmp(t, "/mock/", 6)) {
+		if (path_is(t, tl, "/mock/stats") && get)
+			send_stats(c);
+		else if (path_is(t, tl, "/mock/last") && get)
+			send_last(c);
+		else if (path_is(t, tl, "/mock/reset") && post) {
+			memset(&st, 0, sizeof st);
+			g_have_last = false;
+			for (unsigned i = 0; i < opt.max_conns; i++)
+				conns[i].counted = conns[i].used && &conns[i] != c ? conns[i].counted : false;
+			static const char ok[] = "{\"ok\":true}";
+			send_resp(c, 200, "application/json", ok, sizeof ok - 1, sizeof ok - 1);
+		} else
+			send_errorf(c, 404, "Invalid URL (%.*s %.*s)", (int)r->method_len, r->method,
+				    (int)(tl > 100 ? 100 : tl), t);
+		resp_done(c);
+		return;
+	}
+
+	st.requests++;
+	if (!c->counted) {
+		c->counted = true;
+		st.connections++;
+	}
+	bool is_chat = path_is(t, tl, "/v1/chat/completions");
+	bool is_models = path_is(t, tl, "/v1/models");
+	if (is_chat)
+		store_last(c->in + c->in_off, c->head_len, body, blen);
+	if (!is_chat && !is_models) {
+		send_errorf(c, 404, "Invalid URL (%.*s %.*s)", (int)r->method_len, r->method,
+			    (int)(tl > 100 ? 100 : tl), t);
+	} else if ((is_chat && !post) || (is_models && !get)) {
+		send_errorf(c, 405, "Method %.*s not allowed for %.*s", (int)r->method_len, r->method,
+			    (int)(tl > 100 ? 100 : tl), t);
+	} else if (!auth_ok(r)) {
+		send_errorf(c, 401, "Incorrect API key provided.");
+	} else if (is_models) {
+		st.models++;
+		c->kind = K_MODELS;
+		c->f = opt.fault;
+		c->stream = false;
+		respond(c);
+		return;
+	} else {
+		st.chat++;
+		if (chat_prepare(c, body, blen) == 0) {
+			respond(c);
+			return;
+		}
+	}
+	resp_done(c);
+}
+
+/* ---- input -------------------------------------------------------------- */
+
+static void fail_request(struct conn *c, int status, const char *msg)
+{
+	c->reqid = ++seq_req;
+	c->keep_alive = false;
+	c->http10 = false;
+	fault_clear(&c->f);
+	send_errorf(c, status, "%s", msg);
+	c->in_off = c->in_len = 0;
+	c->after = AFTER_CLOSE;
+	c->ps = PS_CLOSING;
+}
+
+/* Moves the input into a large buffer; false when none is free or the body
+ * cannot fit even there. */
+static bool big_take(struct conn *c, size_t need)
+{
+	if (c->big >= 0 || need > opt.max_body + IN_SMALL)
+		return false;
+	for (int i = 0; i < N_BIG; i++) {
+		if (big_used[i])
+			continue;
+		big_used[i] = true;
+		memcpy(big_bufs[i], c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+		c->in = big_bufs[i];
+		c->in_cap = opt.max_body + IN_SMALL;
+		c->big = i;
+		return true;
+	}
+	return false;
+}
+
+/* After a request on a large buffer: move what is left back to the small one. */
+static void big_return(struct conn *c)
+{
+	size_t left = c->in_len - c->in_off;
+	if (c->big < 0 || left > IN_SMALL)
+		return;
+	memcpy(c->small, c->in + c->in_off, left);
+	big_used[c->big] = false;
+	c->big = -1;
+	c->in = c->small;
+	c->in_cap = IN_SMALL;
+	c->in_off = 0;
+	c->in_len = left;
+}
+
+/* Parses and answers the requests waiting in the input buffer, one at a
+ * time. Returns whether anything changed. */
+static bool process_input(struct conn *c)
+{
+	bool progress = false, fresh = false;
+	while (c->ps == PS_IDLE && !c->ext && out_pending(c) <= OUT_GATE) {
+		size_t avail = c->in_len - c->in_off;
+		if (c->rstate == RS_HEAD) {
+			if (avail == 0)
+				return progress;
+			int n = http_parse_request(c->in + c->in_off, avail, c->last_len, &g_req);
+			if (n == HTTP_INCOMPLETE) {
+				c->last_len = avail;
+				if (c->in_off == 0 && c->in_len == c->in_cap) {
+					fail_request(c, 431, "request head too large");
+					return true;
+				}
+				return progress;
+			}
+			if (n < 0) {
+				fail_request(c, 400, "malformed HTTP request");
+				return true;
+			}
+			if (http_request_body_info(&g_req, &c->bi) < 0 || c->bi.kind == HTTP_BODY_UNTIL_CLOSE) {
+				fail_request(c, 400, "bad request body framing");
+				return true;
+			}
+			c->head_len = (size_t)n;
+			c->last_len = 0;
+			c->body_len = 0;
+			c->sent_continue = false;
+			memset(&c->ck, 0, sizeof c->ck);
+			c->rstate = RS_BODY;
+			fresh = true;
+			if (c->bi.kind == HTTP_BODY_LENGTH) {
+				if (c->bi.length > opt.max_body) {
+					fail_request(c, 413, "request body too large");
+					return true;
+				}
+				size_t need = c->head_len + (size_t)c->bi.length;
+				if (need > c->in_cap - c->in_off) {
+					if (need > c->in_cap && !big_take(c, need)) {
+						fail_request(c, 413, "request body too large");
+						return true;
+					}
+					fresh = false;	/* moved: g_req is stale */
+				}
+			}
+			progress = true;
+		}
+
+		bool complete = false;
+		size_t hl = c->head_len, end = 0;
+		if (c->bi.kind == HTTP_BODY_NONE) {
+			complete = true;
+			end = c->in_off + hl;
+		} else if (c->bi.kind == HTTP_BODY_LENGTH) {
+			if (avail >= hl + c->bi.length) {
+				complete = true;
+				c->body_len = (size_t)c->bi.length;
+				end = c->in_off + hl + c->body_len;
+			}
+		} else {
+			size_t start = c->in_off + hl + c->body_len;
+			size_t len = c->in_len - start;
+			if (len > 0) {
+				ssize_t r = http_chunked_decode(&c->ck, c->in + start, &len);
+				if (r == HTTP_BAD) {
+					fail_request(c, 400, "bad chunked encoding");
+					return true;
+				}
+				c->body_len += len;
+				if (r == HTTP_INCOMPLETE) {
+					c->in_len = start + len;
+				} else {
+					c->in_len = start + len + (size_t)r;
+					complete = true;
+					end = start + len;
+				}
+				if (c->body_len > opt.max_body) {
+					fail_request(c, 413, "request body too large");
+					return true;
+				}
+			}
+		}
+		if (!complete) {
+			if (c->in_off == 0 && c->in_len == c->in_cap && !big_take(c, 0)) {
+				fail_request(c, 413, "request body too large");
+				return true;
+			}
+			if (c->bi.expect_continue && !c->sent_continue) {
+				static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+				out_append(c, cont, sizeof cont - 1);
+				c->sent_continue = true;
+				progress = true;
+			}
+			return progress;
+		}
+		if (!fresh && http_parse_request(c->in + c->in_off, hl, 0, &g_req) != (int)hl) {
+			fail_request(c, 400, "malformed HTTP request");
+			return true;
+		}
+		handle_request(c, &g_req, c->in + c->in_off + hl, c->body_len);
+		progress = true;
+		fresh = false;
+		c->rstate = RS_HEAD;
+		c->last_len = 0;
+		c->in_off = end;
+		if (c->in_off >= c->in_len)
+			c->in_off = c->in_len = 0;
+		big_return(c);
+	}
+	return progress;
+}
+
+/* ---- socket I/O --------------------------------------------------------- */
+
+static bool want_read(const struct conn *c)
+{
+	if (c->eof || c->ps == PS_CLOSING || c->ps == PS_LINGER)
+		return false;
+	return !(c->in_off == 0 && c->in_len == c->in_cap);
+}
+
+/* 1: bytes read; 0: nothing now (or EOF, which sets c->eof); -1: dead. */
+static int read_in(struct conn *c)
+{
+	if (c->in_off > 0 && c->in_len == c->in_cap) {
+		memmove(c->in, c->in + c->in_off, c->in_len - c->in_off);
+		c->in_len -= c->in_off;
+		c->in_off = 0;
+	}
+	size_t room = c->in_cap - c->in_len;
+	if (room == 0)
+		return 0;
+	ssize_t n;
+	if (c->tls)
+		n = tls_read(c->tls, c->fd, c->in + c->in_len, room);
+	else
+		n = read(c->fd, c->in + c->in_len, room);
+	if (n > 0) {
+		c->in_len += (size_t)n;
+		return 1;
+	}
+	if (n == 0) {
+		c->eof = true;
+		return 0;
+	}
+	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
+		return 0;
+	if (c->tls && errno == ECONNRESET) {
+		c->eof = true;	/* TCP FIN without close_notify */
+		return 0;
+	}
+	if (c->tls && errno == EPROTO && opt.verbose)
+		say("mockprov: TLS: %s", tls_error(c->tls));
+	return -1;
+}
+
+static ssize_t do_write(struct conn *c, const char *p, size_t n)
+{
+	if (c->tls)
+		return tls_write(c->tls, c->fd, p, n);
+	return send(c->fd, p, n, MSG_NOSIGNAL);
+}
+
+/* 1: everything on the wire; 0: more to send later; -1: dead. */
+static int flush_out(struct conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t w = do_write(c, c->out + c->out_off, c->out_len - c->out_off);
+		if (w > 0) {
+			c->out_off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		return -1;
+	}
+	c->out_off = c->out_len = 0;
+	while (c->ext && c->ext_off < c->ext_len) {
+		ssize_t w = do_write(c, c->ext + c->ext_off, c->ext_len - c->ext_off);
+		if (w > 0) {
+			c->ext_off += (size_t)w;
+			continue;
+		}
+		if (w < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return 0;
+		return -1;
+	}
+	if (c->ext) {
+		c->ext = NULL;
+		if (g_lastr_busy == c)
+			g_lastr_busy = NULL;
+	}
+	if (c->tls && tls_flush(c->tls, c->fd) < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR ? 0 : -1;
+	return 1;
+}
+
+static void update_events(struct conn *c)
+{
+	unsigned ev = 0;
+	bool wr = want_read(c);
+	if (c->tls) {
+		ev = tls_want(c->tls);
+		if (!wr && tls_handshake_done(c->tls))
+			ev &= ~(unsigned)LOOP_IN;
+	} else {
+		if (wr)
+			ev |= LOOP_IN;
+		if (out_pending(c))
+			ev |= LOOP_OUT;
+	}
+	/* Work left over when conn_pump yielded for fairness: a stream that can
+	 * go on, or decrypted input held in the engine. The socket is normally
+	 * writable, so LOOP_OUT brings us back on the next round. */
+	if ((c->ps == PS_STREAM && !loop_timer_armed(&c->t)) || (c->tls && wr && tls_pending(c->tls)))
+		ev |= LOOP_OUT;
+	if (ev != c->w.events)
+		loop_set(&c->w, ev);
+}
+
+/* Runs the connection as far as it goes without blocking: write, produce,
+ * read, parse, until nothing moves. */
+static void conn_pump(struct conn *c)
+{
+	if (!c->used || c->ps == PS_LINGER)
+		return;
+	for (int round = 0; round < 64; round++) {
+		bool progress = false;
+		int r = flush_out(c);
+		if (r < 0) {
+			conn_close(c, false);
+			return;
+		}
+		if (c->tls && !c->hs_counted && tls_handshake_done(c->tls)) {
+			c->hs_counted = true;
+			if (tls_resumed(c->tls))
+				st.tls_resumed++;	/* abbreviated handshake */
+			else
+				st.tls_handshakes++;	/* full handshake */
+		}
+		if (r > 0 && c->ps == PS_CLOSING) {
+			if (c->after == AFTER_RST) {
+				conn_close(c, true);
+			} else {
+				if (c->tls && c->notify)
+					tls_shutdown(c->tls, c->fd);	/* best effort, one try */
+				conn_linger(c);
+			}
+			return;
+		}
+		if (c->ps == PS_STREAM) {
+			int step = c->step, ps = c->ps;
+			stream_advance(c);
+			progress |= step != c->step || ps != c->ps;
+		}
+		if (want_read(c)) {
+			int rr = read_in(c);
+			if (rr < 0) {
+				conn_close(c, false);
+				return;
+			}
+			progress |= rr > 0;
+		}
+		if (c->ps == PS_IDLE)
+			progress |= process_input(c);
+		if (c->eof && (c->ps == PS_STALLED || (c->ps == PS_IDLE && r > 0 && !out_pending(c)))) {
+			conn_close(c, false);
+			return;
+		}
+		if (!progress && !(r > 0 && out_pending(c)))
+			break;
+	}
+	update_events(c);
+}
+
+static void on_io(struct loop_fd *w, unsigned revents)
+{
+	struct conn *c = container_of(w, struct conn, w);
+	if (c->ps == PS_LINGER) {
+		if (revents & (LOOP_ERR | LOOP_HUP))
+			conn_close(c, false);
+		else
+			linger_read(c);
+		return;
+	}
+	if (revents & LOOP_ERR) {
+		conn_close(c, false);
+		return;
+	}
+	conn_pump(c);
+	if (c->used && (revents & LOOP_HUP) && c->ps != PS_LINGER)
+		conn_close(c, false);
+}
+
+/* ---- listening ---------------------------------------------------------- */
+
+static struct loop_timer accept_retry;
+
+static void listen_resume(void)
+{
+	listen_paused = false;
+	loop_set(&listen_w, LOOP_IN);
+}
+
+static void accept_retry_cb(struct loop_timer *t)
+{
+	listen_resume();
+}
+
+static void on_accept(struct loop_fd *w, unsigned revents)
+{
+	for (int i = 0; i < 128; i++) {
+		if (n_free == 0) {
+			listen_paused = true;
+			loop_set(&listen_w, 0);
+			return;
+		}
+		int fd = accept4(listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK) {
+				/* EMFILE and friends: back off instead of spinning. */
+				say("mockprov: accept: %s", strerror(errno));
+				loop_set(&listen_w, 0);
+				loop_timer_set(&accept_retry, 100, accept_retry_cb);
+			}
+			return;
+		}
+		st.accepted++;
+		int one = 1;
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+		struct conn *c = &conns[free_list[--n_free]];
+		c->tls = NULL;
+		if (opt.cert && !(c->tls = tls_server_open())) {
+			say("mockprov: TLS context pool exhausted");
+			close(fd);
+			free_list[n_free++] = (unsigned)(c - conns);
+			continue;
+		}
+		c->fd = fd;
+		c->used = true;
+		c->counted = c->hs_counted = c->eof = c->waited = c->notify = false;
+		c->ps = PS_IDLE;
+		c->after = AFTER_NONE;
+		c->in = c->small;
+		c->in_cap = IN_SMALL;
+		c->in_off = c->in_len = 0;
+		c->big = -1;
+		c->rstate = RS_HEAD;
+		c->last_len = 0;
+		c->out_off = c->out_len = 0;
+		c->ext = NULL;
+		fault_clear(&c->f);
+		loop_fd_init(&c->w);
+		loop_timer_init(&c->t);
+		active_conns++;
+		if (loop_add(&c->w, fd, LOOP_IN, on_io) < 0) {
+			conn_close(c, false);
+			continue;
+		}
+	}
+}
+
+static int do_listen(const char *spec)
+{
+	char host[256];
+	const char *colon = strrchr(spec, ':');
+	if (!colon || colon == spec || strlen(spec) >= sizeof host) {
+		fprintf(stderr, "mockprov: --listen wants HOST:PORT\n");
+		return -1;
+	}
+	size_t hl = (size_t)(colon - spec);
+	memcpy(host, spec, hl);
+	host[hl] = 0;
+	if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']') {
+		memmove(host, host + 1, hl - 2);
+		host[hl - 2] = 0;
+	}
+	struct addrinfo hints, *ai;
+	memset(&hints, 0, sizeof hints);
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	int e = getaddrinfo(host, colon + 1, &hints, &ai);
+	if (e) {
+		fprintf(stderr, "mockprov: bad --listen address %s: %s\n", spec, gai_strerror(e));
+		return -1;
+	}
+	int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	int one = 1;
+	if (fd >= 0)
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 4096) < 0) {
+		fprintf(stderr, "mockprov: listen on %s: %s\n", spec, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		freeaddrinfo(ai);
+		return -1;
+	}
+	freeaddrinfo(ai);
+	return fd;
+}
+
+static int bound_port(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof ss;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) < 0)
+		return -1;
+	if (ss.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+}
+
+static int write_port_file(const char *path, int port)
+{
+	char tmp[4096];
+	if (snprintf(tmp, sizeof tmp, "%s.tmp", path) >= (int)sizeof tmp)
+		return -1;
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -1;
+	fprintf(f, "%d\n", port);
+	if (fclose(f) != 0 || rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- signals, start-up -------------------------------------------------- */
+
+static void on_signal(int sig)
+{
+	int e = errno;
+	char b = (char)sig;
+	ssize_t w = write(sig_pipe[1], &b, 1);
+	(void)w;
+	errno = e;
+}
+
+static void on_sig_pipe(struct loop_fd *w, unsigned revents)
+{
+	loop_stop();
+}
+
+static void usage(void)
+{
+	fprintf(stderr,
+		"usage: mockprov --listen HOST:PORT [--port-file F] [--tls-cert F --tls-key F]\n"
+		"                [--key SECRET] [--fault SPEC] [--chunks N] [--interval-ms N]\n"
+		"                [--max-conns N] [--max-body-kb N] [--quiet] [--verbose]\n"
+		"SPEC: comma-separated status=N retry_after=S retry_after_ms=MS delay_ms=N\n"
+		"      chunks=N interval_ms=N stall_after=N truncate_after=N reset reset_after=N\n"
+		"      html502 error_event_after=N error200 empty200 close\n");
+}
+
+static int arg_num(const char *name, const char *v, long long max, long long *out)
+{
+	if (!v || parse_num(v, strlen(v), max, out)) {
+		fprintf(stderr, "mockprov: %s wants a number up to %lld\n", name, max);
+		return -1;
+	}
+	return 0;
+}
+
+static int alloc_pools(void)
+{
+	conns = calloc(opt.max_conns, sizeof *conns);
+	free_list = calloc(opt.max_conns, sizeof *free_list);
+	g_scratch = malloc(OUT_CAP);
+	g_text_cap = opt.max_body + IN_SMALL + 1;
+	g_text = malloc(g_text_cap);
+	g_ntok = (int)(opt.max_body / 6 + 4096);
+	g_tok = calloc((size_t)g_ntok, sizeof *g_tok);
+	g_last = malloc(LAST_CAP);
+	g_lastr_cap = 6 * (size_t)LAST_CAP + 8192;
+	g_lastr = malloc(g_lastr_cap);
+	if (!conns || !free_list || !g_scratch || !g_text || !g_tok || !g_last || !g_lastr)
+		return -1;
+	for (int i = 0; i < N_BIG; i++)
+		if (!(big_bufs[i] = malloc(opt.max_body + IN_SMALL)))
+			return -1;
+	for (unsigned i = 0; i < opt.max_conns; i++) {
+		struct conn *c = &conns[i];
+		c->small = malloc(IN_SMALL);
+		c->out = malloc(OUT_CAP);
+		if (!c->small || !c->out)
+			return -1;
+		c->in = c->small;
+		c->in_cap = IN_SMALL;
+		c->fd = -1;
+		c->big = -1;
+		loop_fd_init(&c->w);
+		loop_timer_init(&c->t);
+		free_list[n_free++] = opt.max_conns - 1 - i;
+	}
+	return 0;
+}
+
+static void free_pools(void)
+{
+	if (conns) {
+		for (unsigned i = 0; i < opt.max_conns; i++) {
+			if (conns[i].used)
+				conn_close(&conns[i], false);
+			free(conns[i].small);
+			free(conns[i].out);
+		}
+	}
+	for (int i = 0; i < N_BIG; i++)
+		free(big_bufs[i]);
+	free(conns);
+	free(free_list);
+	free(g_scratch);
+	free(g_text);
+	free(g_tok);
+	free(g_last);
+	free(g_lastr);
+}
+
+int main(int argc, char **argv)
+{
+	char err[256];
+	long long v;
+	fault_clear(&opt.fault);
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *val = i + 1 < argc ? argv[i + 1] : NULL;
+		bool takes = true;
+		if (!strcmp(a, "--listen"))
+			opt.listen = val;
+		else if (!strcmp(a, "--port-file"))
+			opt.port_file = val;
+		else if (!strcmp(a, "--tls-cert"))
+			opt.cert = val;
+		else if (!strcmp(a, "--tls-key"))
+			opt.key_file = val;
+		else if (!strcmp(a, "--key"))
+			opt.key = val;
+		else if (!strcmp(a, "--fault")) {
+			if (!val || fault_parse(val, strlen(val), &opt.fault, err, sizeof err)) {
+				fprintf(stderr, "mockprov: --fault: %s\n", val ? err : "missing SPEC");
+				return 2;
+			}
+		} else if (!strcmp(a, "--chunks")) {
+			if (arg_num(a, val, 100000, &v))
+				return 2;
+			opt.chunks = (int)v;
+		} else if (!strcmp(a, "--interval-ms")) {
+			if (arg_num(a, val, 100000000, &v))
+				return 2;
+			opt.interval_ms = (int)v;
+		} else if (!strcmp(a, "--max-conns")) {
+			if (arg_num(a, val, 1000000, &v) || v < 1)
+				return 2;
+			opt.max_conns = (unsigned)v;
+		} else if (!strcmp(a, "--max-body-kb")) {
+			if (arg_num(a, val, 1024 * 1024, &v) || v < 1)
+				return 2;
+			opt.max_body = (size_t)v * 1024;
+		} else if (!strcmp(a, "--quiet")) {
+			opt.quiet = true;
+			takes = false;
+		} else if (!strcmp(a, "--verbose")) {
+			opt.verbose = true;
+			takes = false;
+		} else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+			usage();
+			return 0;
+		} else {
+			fprintf(stderr, "mockprov: unknown argument %s\n", a);
+			usage();
+			return 2;
+		}
+		if (takes) {
+			if (!val) {
+				fprintf(stderr, "mockprov: %s needs a value\n", a);
+				return 2;
+			}
+			i++;
+		}
+	}
+	if (!opt.listen || (!opt.cert) != (!opt.key_file)) {
+		usage();
+		return 2;
+	}
+	if (opt.key)
+		opt.key_len = strlen(opt.key);
+
+	signal(SIGPIPE, SIG_IGN);
+	if (loop_init(opt.max_conns + 8, opt.max_conns + 8) < 0 || alloc_pools() < 0) {
+		fprintf(stderr, "mockprov: out of memory for %u connections\n", opt.max_conns);
+		return 1;
+	}
+	if (opt.cert) {
+		struct tls_options to = { .server_cert = opt.cert, .server_key = opt.key_file, .max_servers = opt.max_conns };
+		if (tls_init(&to, err, sizeof err) < 0) {
+			fprintf(stderr, "mockprov: TLS: %s\n", err);
+			return 1;
+		}
+	}
+	listen_fd = do_listen(opt.listen);
+	if (listen_fd < 0)
+		return 1;
+	int port = bound_port(listen_fd);
+	if (opt.port_file && write_port_file(opt.port_file, port) < 0) {
+		fprintf(stderr, "mockprov: cannot write %s: %s\n", opt.port_file, strerror(errno));
+		return 1;
+	}
+	if (pipe2(sig_pipe, O_NONBLOCK | O_CLOEXEC) < 0) {
+		perror("mockprov: pipe");
+		return 1;
+	}
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	loop_fd_init(&sig_w);
+	loop_fd_init(&listen_w);
+	loop_timer_init(&accept_retry);
+	loop_add(&sig_w, sig_pipe[0], LOOP_IN, on_sig_pipe);
+	loop_add(&listen_w, listen_fd, LOOP_IN, on_accept);
+	say("mockprov: listening on %s port %d (%s)", opt.listen, port, opt.cert ? "https" : "http");
+
+	loop_run();
+
+	free_pools();
+	loop_timer_stop(&accept_retry);
+	close(listen_fd);
+	close(sig_pipe[0]);
+	close(sig_pipe[1]);
+	if (opt.cert)
+		tls_free();
+	loop_free();
+	return 0;
+}
