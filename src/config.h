@@ -21,6 +21,7 @@
 #include "providers.h"
 
 #define CFG_DEFAULT_PATH "/etc/llmgw/llmgw.conf"
+#define CFG_MAX_LISTEN 8		/* listen addresses; more is a config error */
 
 struct cfg_url {
 	int tls;			/* https */
@@ -60,8 +61,11 @@ struct cfg_client {
 	int line;
 };
 
+/* The string arrays below (listen, nameservers, models, allow) also end
+ * with a NULL entry, so they can be passed where a NULL-terminated list is
+ * wanted (dns_options.servers). */
 struct cfg_gateway {
-	const char *const *listen;	/* "127.0.0.1:8080", "[::1]:8080", ":8080" */
+	const char *const *listen;	/* "127.0.0.1:8080", "[::1]:8080", ":8080"; numeric hosts only */
 	unsigned nlisten;
 	const char *ca_file;
 	enum log_level log_level;

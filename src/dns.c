@@ -15,8 +15,8 @@
  * matched only when id, source address and port agree; the question must
  * then match too, or the packet is ignored and the try keeps waiting.
  *
- * Query ids come from a ChaCha20 keystream keyed at init from getrandom()
- * (or /dev/urandom), so they are not predictable from earlier ids.
+ * Query ids come from a ChaCha20 keystream keyed at init by port_random()
+ * (the kernel CSPRNG), so they are not predictable from earlier ids.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -26,13 +26,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "dns.h"
 #include "loop.h"
+#include "port.h"
 
 #define WIRE_MAX 255		/* a name in wire form, root label included */
 #define CHAIN_MAX 16		/* names in one CNAME chain, the queried one included */
@@ -194,33 +194,8 @@ static uint16_t rng_u16(void)
 
 static int rng_seed(void)
 {
-	unsigned char *k = (unsigned char *)D.rng_key;
-	size_t need = sizeof D.rng_key, got = 0;
-	/* GRND_NONBLOCK: early at boot we would rather use urandom than wait. */
-	while (got < need) {
-		ssize_t n = getrandom(k + got, need - got, GRND_NONBLOCK);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
-	if (got < need) {
-		int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			return -1;
-		while (got < need) {
-			ssize_t n = read(fd, k + got, need - got);
-			if (n < 0 && errno == EINTR)
-				continue;
-			if (n <= 0)
-				break;
-			got += (size_t)n;
-		}
-		close(fd);
-		if (got < need)
-			return -1;
-	}
+	if (port_random(D.rng_key, sizeof D.rng_key) < 0)
+		return -1;
 	D.rng_ctr = 0;
 	D.rng_pos = sizeof D.rng_buf;
 	return 0;

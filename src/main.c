@@ -167,7 +167,7 @@ int main(int argc, char **argv)
 	char err[256] = "";
 	const struct cfg_gateway *g = &cfg.gw;
 	unsigned max_fds = g->max_connections + g->max_upstream + MAX_LISTEN_FDS + 16;
-	unsigned max_timers = g->max_connections + g->max_upstream + 64;
+	unsigned max_timers = g->max_connections + g->max_upstream + 2 * 16 + 64;	/* + dns lookups */
 	int rc = 1;
 	if (loop_init(max_fds, max_timers) < 0) {
 		log_error("out of memory");

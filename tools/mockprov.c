@@ -4,19 +4,58 @@
  *
  * One process, one thread, llmgw's own poll() loop (loop.h). Every
  * connection comes from a pool allocated at start-up (--max-conns) with a
- * fixed input and output buffer; request bodies larger than the input
- * buffer borrow one of a few large buffers (--max-body-kb), so nothing is
- * allocated per request. Requests are parsed with http.h, bodies with
- * json.h, https is served through tls.h. Responses are deterministic
- * (see the usage text and the report in tools/) and can be bent by fault
- * injection, per run (--fault SPEC) or per request (model "fault:SPEC").
+ * fixed 32 KB input and 16 KB output buffer; a request larger than the input
+ * buffer borrows one of 8 shared large buffers (--max-body-kb, default 8192),
+ * so nothing is allocated per request. Requests are parsed with http.h,
+ * bodies with json.h, https is served through tls.h. Pipelined requests are
+ * answered in order; the next one is parsed once the previous answer is
+ * queued. Delays and stream pacing use loop timers: nothing blocks or sleeps.
  *
- * Pipelined requests are answered in order, one at a time: the next request
- * is parsed only when the previous answer has been fully queued. Delays and
- * stream pacing use loop timers; nothing here blocks or sleeps.
+ * mockprov --listen HOST:PORT [--port-file F] [--tls-cert F --tls-key F]
+ *          [--key SECRET] [--fault SPEC] [--chunks N] [--interval-ms N]
+ *          [--max-conns N] [--max-body-kb N] [--quiet] [--verbose]
+ * Port 0 picks a free port; --port-file gets "PORT\n" (written atomically)
+ * once the socket listens. SIGTERM/SIGINT: exit 0. Bad arguments: exit 2.
  *
- * Control endpoints (no auth): GET /mock/stats, GET /mock/last,
- * POST /mock/reset. Everything else under /v1/ counts as an API request.
+ * API (auth with --key: "Authorization: Bearer SECRET", else 401
+ * authentication_error / invalid_api_key):
+ *   POST /v1/chat/completions  reply "mock reply to: " + text of the last
+ *     user message (string content, or its "text" parts joined by one
+ *     space), cut to 200 bytes on a UTF-8 boundary. Last message role
+ *     "tool": "tool said: " + its content. "tools" present and the last
+ *     message is the user's: a call to tools[0].function.name with
+ *     arguments {"city":"Paris"}, id call_mock_1, finish_reason tool_calls.
+ *     usage: prompt_tokens = max(1, body bytes / 4), completion_tokens =
+ *     words in the reply (or in the arguments). id chatcmpl-mock-N.
+ *     "stream": true: role chunk, --chunks pieces (empty pieces when the
+ *     text is shorter than N), finish chunk, usage chunk (choices []) when
+ *     stream_options.include_usage (then every other chunk has
+ *     "usage":null), data: [DONE]; chunked encoding, one SSE event per
+ *     chunk, --interval-ms before each piece and before the finish chunk.
+ *     HTTP/1.0 clients get the stream unchunked, ended by close.
+ *   GET /v1/models             mock-1, mock-2.
+ *   Every response has x-request-id: req_mock_N (N never resets).
+ *   Errors are OpenAI-shaped: 400 bad JSON / missing model or messages /
+ *   unknown fault item, 404 unknown path, 405 wrong method, 413 body over
+ *   --max-body-kb (or all large buffers busy), 431 head over 32 KB.
+ *
+ * Control (no auth, not counted): GET /mock/stats -> {"requests",
+ * "connections" (TCP connections that carried an API request),
+ * "chat", "models", "tls_handshakes" (full), "tls_resumed", "accepted",
+ * "active"}; GET /mock/last -> {"method","target","headers" (lowercased,
+ * repeats joined by ", "),"body","body_len","truncated"} of the last chat
+ * request, head+body kept up to 256 KB (404 before any); POST /mock/reset
+ * zeroes the counters and forgets the last request.
+ *
+ * Faults: --fault SPEC for every /v1/ request, or per chat request with
+ * model "fault:SPEC" (replaces the run's SPEC). SPEC items, comma-separated:
+ *   status=N (error body, type by status), retry_after=S, retry_after_ms=MS,
+ *   delay_ms=N (before the head), chunks=N, interval_ms=N, close,
+ *   stall_after=N / truncate_after=N / reset_after=N / error_event_after=N
+ *   (stream: after min(N, chunks) pieces; non-stream: the first three send
+ *   the head and half the body, then stall / FIN / RST), reset (RST instead
+ *   of a response), html502, error200, empty200.
+ * Precedence: reset > html502 > status > empty200 > error200 > normal.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -933,7 +972,8 @@ static int chat_prepare(struct conn *c, const char *body, size_t blen)
 	int m = json_get(&d, 0, "model");
 	int ml = m >= 0 && json_is_string(&d, m) ? json_unescape(&d, m, c->model, sizeof c->model) : -1;
 	if (ml <= 0) {
-		send_errorf(c, 400, m < 0 ? "Missing required parameter: 'model'." : "Invalid 'model'.");
+		send_errorf(c, 400, m < 0 ? "Missing required parameter: 'model'." :
+			    "Invalid 'model': expected a non-empty string of at most 255 bytes.");
 		return -1;
 	}
 	c->model_len = (size_t)ml;
@@ -1189,8 +1229,10 @@ static void handle_request(struct conn *c, const struct http_request *r, const c
 		else if (path_is(t, tl, "/mock/reset") && post) {
 			memset(&st, 0, sizeof st);
 			g_have_last = false;
-			for (unsigned i = 0; i < opt.max_conns; i++)
-				conns[i].counted = conns[i].used && &conns[i] != c ? conns[i].counted : false;
+			/* Open connections stay counted: "connections" is new TCP
+			 * connections since the reset. Only the caller's own is
+			 * counted again if it goes on to send API requests. */
+			c->counted = false;
 			static const char ok[] = "{\"ok\":true}";
 			send_resp(c, 200, "application/json", ok, sizeof ok - 1, sizeof ok - 1);
 		} else

@@ -1,0 +1,134 @@
+/*
+ * log.c - leveled logging to stderr or syslog. See log.h.
+ *
+ * Each stderr line is formatted into a stack buffer and written with one
+ * write(2), so lines from one process never interleave mid-line and nothing
+ * is buffered across calls. Over-long lines are cut and end in "...".
+ * Control characters in the message (e.g. a newline in an upstream error
+ * text) are replaced by '?' so that one call is one line and log lines
+ * cannot be forged. write(2) to stderr may block if stderr is a full pipe;
+ * that is accepted: stderr is a terminal, journald or a file. Owns only its
+ * static settings; errno is preserved across calls.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+#include <unistd.h>
+#include "log.h"
+
+#define LOG_LINE_MAX 1024
+
+static enum log_level cur_level = LOG_LVL_INFO;
+static int to_syslog;
+static char ident_buf[32] = "llmgw";
+
+static const char *const level_names[] = { "error", "warn", "info", "debug" };
+static const char *const level_tags[] = { "ERROR", "WARN", "INFO", "DEBUG" };
+static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+
+void log_setup(enum log_level level, int use_syslog, const char *ident)
+{
+	if (level > LOG_LVL_DEBUG)
+		level = LOG_LVL_DEBUG;
+	cur_level = level;
+	if (ident && *ident)
+		snprintf(ident_buf, sizeof ident_buf, "%s", ident);
+	if (use_syslog && !to_syslog)
+		openlog(ident_buf, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!use_syslog && to_syslog)
+		closelog();
+	to_syslog = use_syslog != 0;
+}
+
+int log_level_parse(const char *s, enum log_level *out)
+{
+	if (!s)
+		return -1;
+	for (unsigned i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum log_level)i;
+			return 0;
+		}
+	}
+	if (strcmp(s, "warning") == 0) {	/* syslog's spelling */
+		*out = LOG_LVL_WARN;
+		return 0;
+	}
+	return -1;
+}
+
+enum log_level log_get_level(void)
+{
+	return cur_level;
+}
+
+/* Formats the message (plus ": strerror" when errnum >= 0) into msg,
+ * cutting it with "..." when too long; the errno text is kept whole since it
+ * is usually the useful part. Control characters become '?'. */
+static void format_msg(char *msg, size_t cap, int errnum, const char *fmt, va_list ap)
+{
+	char etail[128] = "";
+	size_t elen = 0;
+
+	if (errnum >= 0) {
+		snprintf(etail, sizeof etail, ": %s", strerror(errnum));
+		elen = strlen(etail);
+	}
+	size_t room = cap - elen;	/* for the message and its NUL */
+	int n = vsnprintf(msg, room, fmt, ap);
+	size_t len = n < 0 ? 0 : (size_t)n;
+	if (n < 0)
+		msg[0] = '\0';
+	if (len >= room) {
+		len = room - 1;
+		memcpy(msg + len - 3, "...", 3);
+	}
+	memcpy(msg + len, etail, elen + 1);
+	len += elen;
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)msg[i];
+		if (c < 0x20 || c == 0x7f)
+			msg[i] = '?';
+	}
+}
+
+static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+{
+	char msg[LOG_LINE_MAX];
+	char line[LOG_LINE_MAX + 80];
+
+	format_msg(msg, sizeof msg, errnum, fmt, ap);
+	if (to_syslog) {
+		syslog(syslog_prio[lvl], "%s", msg);
+		return;
+	}
+	int n = snprintf(line, sizeof line, "%s[%ld]: %s: %s\n", ident_buf, (long)getpid(),
+	    level_tags[lvl], msg);
+	if (n <= 0)
+		return;
+	size_t total = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+	line[total - 1] = '\n';
+	while (write(STDERR_FILENO, line, total) < 0 && errno == EINTR)
+		;
+}
+
+#define LOG_FN(fname, lvl, with_errno) \
+void fname(const char *fmt, ...) \
+{ \
+	int saved = errno; \
+	if (cur_level < (lvl)) \
+		return; \
+	va_list ap; \
+	va_start(ap, fmt); \
+	log_emit((lvl), (with_errno) ? saved : -1, fmt, ap); \
+	va_end(ap); \
+	errno = saved; \
+}
+
+LOG_FN(log_error, LOG_LVL_ERROR, 0)
+LOG_FN(log_warn, LOG_LVL_WARN, 1)
+LOG_FN(log_warnx, LOG_LVL_WARN, 0)
+LOG_FN(log_info, LOG_LVL_INFO, 0)
+LOG_FN(log_debug, LOG_LVL_DEBUG, 0)

@@ -1,0 +1,880 @@
+/*
+ * test_config.c - unit tests for config.c: the UCI parser, every error kind
+ * with its line number, secrets kept out of messages, value parsers, the
+ * embedded default and the lookups.
+ */
+#include <fcntl.h>
+#include <stdlib.h>
+#include "test.h"
+#include "config.h"
+
+#define HEX64 "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+
+struct coll {
+	int n;
+	int lines[128];
+	char msgs[128][512];
+	char path[128];
+};
+
+static void coll_cb(void *ctx, const char *path, int line, const char *msg)
+{
+	struct coll *k = ctx;
+	snprintf(k->path, sizeof k->path, "%s", path);
+	if (k->n < 128) {
+		k->lines[k->n] = line;
+		snprintf(k->msgs[k->n], sizeof k->msgs[0], "%s", msg);
+	}
+	k->n++;
+}
+
+static int load(const char *text, struct cfg *c, struct coll *k)
+{
+	memset(k, 0, sizeof *k);
+	int r = cfg_load_text("test.conf", text, strlen(text), c, coll_cb, k);
+	if (getenv("CFG_TEST_VERBOSE"))
+		for (int i = 0; i < k->n && i < 128; i++)
+			fprintf(stderr, "    test.conf:%d: %s\n", k->lines[i], k->msgs[i]);
+	return r;
+}
+
+/* Whether an error on line mentions all of the given text. */
+static int has_err(const struct coll *k, int line, const char *sub)
+{
+	for (int i = 0; i < k->n && i < 128; i++)
+		if (k->lines[i] == line && strstr(k->msgs[i], sub))
+			return 1;
+	fprintf(stderr, "  no error on line %d with \"%s\"\n", line, sub);
+	return 0;
+}
+
+static int any_msg_has(const struct coll *k, const char *sub)
+{
+	for (int i = 0; i < k->n && i < 128; i++)
+		if (strstr(k->msgs[i], sub))
+			return 1;
+	return 0;
+}
+
+static char keyfile_path[64];
+
+static void make_keyfile(const char *content)
+{
+	snprintf(keyfile_path, sizeof keyfile_path, "/tmp/llmgw-test-key.XXXXXX");
+	int fd = mkstemp(keyfile_path);
+	if (fd >= 0) {
+		if (write(fd, content, strlen(content)) < 0)
+			perror("write");
+		close(fd);
+	}
+}
+
+TEST(test_full_example)
+{
+	struct cfg c;
+	struct coll k;
+	char text[4096];
+
+	setenv("LLMGW_TEST_OAI_KEY", "sk-test-oai-123", 1);
+	make_keyfile("or-key-456\n\n");
+	/* Routes and clients come first: references may point forward. */
+	snprintf(text, sizeof text,
+	    "# llmgw example\n"
+	    "config route 'fast'\n"
+	    "\tlist target 'oai/gpt-4.1-mini'\n"
+	    "\tlist target 'or/meta-llama/llama-3'\n"
+	    "\tlist target 'local/llama3.2'\n"
+	    "\n"
+	    "config client 'laptop'\n"
+	    "\toption key_sha256 '" HEX64 "'\n"
+	    "\tlist allow 'fast'\n"
+	    "\tlist allow 'oai/*'\n"
+	    "\n"
+	    "config gateway 'main'\n"
+	    "\toption listen '0.0.0.0:8080'\n"
+	    "\tlist listen '[::]:8080'\n"
+	    "\toption log_level 'debug'\n"
+	    "\toption max_body_kb '2048'\n"
+	    "\toption first_byte_timeout '300s'\n"
+	    "\toption header_timeout 500ms\n"
+	    "\toption anonymous 1\n"
+	    "\toption user 'llmgw'\n"
+	    "\tlist nameserver '1.1.1.1'\n"
+	    "\tlist nameserver '[2606:4700:4700::1111]:53'\n"
+	    "\n"
+	    "config provider 'oai'\n"
+	    "\toption type 'openai'\n"
+	    "\toption key_env 'LLMGW_TEST_OAI_KEY'\n"
+	    "\tlist model 'gpt-4.1-mini'\n"
+	    "\tlist model 'gpt-4.1'\n"
+	    "\n"
+	    "config provider 'local'\n"
+	    "\toption type 'ollama'\n"
+	    "\toption base_url 'http://192.168.1.10:11434/v1/'\n"
+	    "\n"
+	    "config provider 'or'\n"
+	    "\toption type 'openrouter'\n"
+	    "\toption key_file '%s'\n",
+	    keyfile_path);
+	int r = load(text, &c, &k);
+	unlink(keyfile_path);
+	CHECK_EQ_INT(r, 0);
+	CHECK_EQ_INT(k.n, 0);
+	REQUIRE(r == 0);
+
+	CHECK(strcmp(c.path, "test.conf") == 0);
+	CHECK_EQ_INT(c.gw.nlisten, 2);
+	CHECK(strcmp(c.gw.listen[0], "0.0.0.0:8080") == 0);
+	CHECK(strcmp(c.gw.listen[1], "[::]:8080") == 0);
+	CHECK(c.gw.listen[2] == NULL);
+	CHECK_EQ_INT(c.gw.log_level, LOG_LVL_DEBUG);
+	CHECK_EQ_INT(c.gw.max_body_bytes, 2048 * 1024);
+	CHECK_EQ_INT(c.gw.first_byte_timeout_ms, 300000);
+	CHECK_EQ_INT(c.gw.header_timeout_ms, 500);
+	CHECK_EQ_INT(c.gw.anonymous, 1);
+	CHECK(c.gw.user && strcmp(c.gw.user, "llmgw") == 0);
+	CHECK_EQ_INT(c.gw.nnameservers, 2);
+	CHECK(c.gw.nameservers[2] == NULL);
+	/* untouched defaults */
+	CHECK_EQ_INT(c.gw.max_connections, 1024);
+	CHECK_EQ_INT(c.gw.max_header_bytes, 16384);
+	CHECK_EQ_INT(c.gw.stream_idle_timeout_ms, 120000);
+	CHECK_EQ_INT(c.gw.default_max_tokens, 4096);
+	CHECK(strcmp(c.gw.ca_file, "/etc/ssl/certs/ca-certificates.crt") == 0);
+
+	REQUIRE(c.nproviders == 3);
+	const struct cfg_provider *p = &c.providers[0];
+	CHECK(strcmp(p->name, "oai") == 0);
+	CHECK(p->type == provider_type_find("openai"));
+	CHECK(p->url.tls == 1 && p->url.port == 443);
+	CHECK(strcmp(p->url.host, "api.openai.com") == 0);
+	CHECK(strcmp(p->url.prefix, "") == 0);
+	CHECK_EQ_STR(p->key, p->key_len, "sk-test-oai-123");
+	CHECK_EQ_INT(p->nmodels, 2);
+	CHECK(strcmp(p->models[1], "gpt-4.1") == 0 && p->models[2] == NULL);
+	CHECK_EQ_INT(p->line, 24);
+
+	p = &c.providers[1];
+	CHECK(strcmp(p->name, "local") == 0);
+	CHECK(p->url.tls == 0 && p->url.port == 11434);
+	CHECK(strcmp(p->url.host, "192.168.1.10") == 0);
+	CHECK(strcmp(p->url.prefix, "") == 0);
+	CHECK(p->key == NULL);
+
+	p = &c.providers[2];
+	CHECK_EQ_STR(p->key, p->key_len, "or-key-456");
+	CHECK(strcmp(p->url.host, "openrouter.ai") == 0 && strcmp(p->url.prefix, "/api") == 0);
+
+	REQUIRE(c.nroutes == 1);
+	const struct cfg_route *rt = &c.routes[0];
+	CHECK(strcmp(rt->name, "fast") == 0);
+	REQUIRE(rt->ntargets == 3);
+	CHECK_EQ_INT(rt->targets[0].provider, 0);
+	CHECK(strcmp(rt->targets[0].model, "gpt-4.1-mini") == 0);
+	CHECK_EQ_INT(rt->targets[1].provider, 2);
+	CHECK(strcmp(rt->targets[1].model, "meta-llama/llama-3") == 0);
+	CHECK_EQ_INT(rt->targets[2].provider, 1);
+
+	REQUIRE(c.nclients == 1);
+	const struct cfg_client *cl = &c.clients[0];
+	CHECK(strcmp(cl->name, "laptop") == 0);
+	CHECK(cl->key_sha256[0] == 0x00 && cl->key_sha256[1] == 0x11 && cl->key_sha256[31] == 0xff);
+	CHECK_EQ_INT(cl->nallow, 2);
+	CHECK(cfg_client_allows(cl, "fast", 4));
+	CHECK(cfg_client_allows(cl, "oai/gpt-4.1", 11));
+	CHECK(!cfg_client_allows(cl, "or/x", 4));
+	cfg_free(&c);
+	CHECK(c.arena == NULL && c.providers == NULL);
+	cfg_free(&c);	/* twice is harmless */
+}
+
+TEST(test_every_error_kind)
+{
+	struct cfg c;
+	struct coll k;
+	const char *text =
+	    "option listen ':1'\n"				/* 1 outside a section */
+	    "config gateway\n"					/* 2 */
+	    "\toption lisen '1.2.3.4:80'\n"			/* 3 unknown, did you mean */
+	    "\tlist log_level 'info'\n"				/* 4 list for single */
+	    "\toption max_connections 10\n"			/* 5 */
+	    "\toption max_connections 20\n"			/* 6 twice */
+	    "\toption ca_file 'unterminated\n"			/* 7 */
+	    "\toption hosts_file \"also unterminated\n"	/* 8 */
+	    "config gateway\n"					/* 9 second gateway */
+	    "config porvider 'x'\n"				/* 10 unknown section type */
+	    "\toption whatever 1\n"				/* 11 swallowed */
+	    "confg provider 'y'\n"				/* 12 unknown keyword */
+	    "config provider\n"					/* 13 no name */
+	    "\toption type 'openai'\n"				/* 14 */
+	    "config provider 'a'\n"				/* 15 */
+	    "\toption type 'openia'\n"				/* 16 unknown type */
+	    "config provider 'a'\n"				/* 17 duplicate */
+	    "\toption type 'openai'\n"				/* 18 */
+	    "config provider 'b'\n"				/* 19 missing type */
+	    "config provider 'c'\n"				/* 20 */
+	    "\toption type 'openai-compatible'\n"		/* 21 no base_url */
+	    "config route 'r'\n"				/* 22 */
+	    "\tlist target 'nomodel'\n"				/* 23 */
+	    "\tlist target 'zz/m'\n"				/* 24 unknown provider */
+	    "config route 'c'\n"				/* 25 same name as provider */
+	    "\tlist target 'c/m'\n"				/* 26 */
+	    "config route 'empty'\n"				/* 27 no targets */
+	    "config client 'k'\n"				/* 28 */
+	    "\toption key_sha256 'abc'\n"			/* 29 */
+	    "\tlist allow 'nosuchroute'\n"			/* 30 */
+	    "config client 'bad name!'\n"			/* 31 */
+	    "\toption key_sha256 '" HEX64 "'\n";		/* 32 */
+	int r = load(text, &c, &k);
+	CHECK(r > 0);
+	CHECK_EQ_INT(r, k.n);
+	CHECK(c.arena == NULL);	/* freed on error */
+	CHECK(strcmp(k.path, "test.conf") == 0);
+	CHECK(has_err(&k, 1, "outside a section"));
+	CHECK(has_err(&k, 3, "unknown option 'lisen' in gateway section (did you mean 'listen'?)"));
+	CHECK(has_err(&k, 4, "'log_level' takes a single value"));
+	CHECK(has_err(&k, 6, "given twice (first at line 5)"));
+	CHECK(has_err(&k, 7, "unterminated single quote"));
+	CHECK(has_err(&k, 8, "unterminated double quote"));
+	CHECK(has_err(&k, 9, "only one gateway section"));
+	CHECK(has_err(&k, 10, "unknown section type 'porvider' (did you mean 'provider'?)"));
+	CHECK(has_err(&k, 12, "unknown keyword 'confg' (did you mean 'config'?)"));
+	CHECK(has_err(&k, 13, "needs a name"));
+	CHECK(has_err(&k, 16, "unknown type 'openia' (did you mean 'openai'?)"));
+	CHECK(has_err(&k, 16, "groq"));	/* lists the valid types */
+	CHECK(has_err(&k, 17, "duplicate provider section 'a' (first at line 15)"));
+	CHECK(has_err(&k, 19, "option type is required"));
+	CHECK(has_err(&k, 20, "base_url is required"));
+	CHECK(has_err(&k, 23, "must be 'provider/model'"));
+	CHECK(has_err(&k, 24, "no provider section named 'zz'"));
+	CHECK(has_err(&k, 25, "name of a provider"));
+	CHECK(has_err(&k, 27, "target 'provider/model' is required"));
+	CHECK(has_err(&k, 29, "64 hex digits"));
+	CHECK(has_err(&k, 30, "names no route"));
+	/* reported in line order, though found in two passes */
+	for (int i = 1; i < k.n && i < 128; i++)
+		CHECK(k.lines[i - 1] <= k.lines[i]);
+	CHECK(has_err(&k, 31, "may only contain"));
+	/* the unknown section swallows its options: one error, not two */
+	for (int i = 0; i < k.n; i++)
+		CHECK(k.lines[i] != 11);
+	cfg_free(&c);
+}
+
+TEST(test_value_errors)
+{
+	struct cfg c;
+	struct coll k;
+	const char *text =
+	    "config gateway 'main'\n"				/* 1 */
+	    "\toption max_connections 0\n"			/* 2 */
+	    "\toption max_inflight 70000\n"			/* 3 */
+	    "\toption max_upstream 'many'\n"			/* 4 */
+	    "\toption header_timeout 10x\n"			/* 5 */
+	    "\toption idle_timeout 0\n"				/* 6 */
+	    "\toption log_level loud\n"				/* 7 */
+	    "\toption syslog 2\n"				/* 8 */
+	    "\toption listen 'nope'\n"				/* 9 */
+	    "\tlist listen '::1:80'\n"				/* 10 v6 needs brackets */
+	    "\tlist nameserver 'dns.example'\n"			/* 11 */
+	    "\toption max_header_kb 99999999999999999999\n"	/* 12 overflow */
+	    "\toption ca_file ''\n"				/* 13 */
+	    "\toption connect_timeout 99999999999999999999999999s\n" /* 14 */
+	    "config gateway 'other'\n"				/* 15 */
+	    "config provider 'p'\n"				/* 16 */
+	    "\toption type openai\n"				/* 17 */
+	    "\toption base_url 'ftp://x'\n"			/* 18 */
+	    "\toption key_env 'LLMGW_TEST_UNSET_VAR'\n"	/* 19 */
+	    "\toption model\n"					/* 20 */
+	    "\toption model 'a' 'b'\n"				/* 21 */
+	    "config provider 'q'\n"				/* 22 */
+	    "\toption type openai\n"				/* 23 */
+	    "\toption key_file '/nonexistent/llmgw-key'\n"	/* 24 */
+	    "config provider 'r'\n"				/* 25 */
+	    "\toption type openai\n"				/* 26 */
+	    "\toption key_env 'BAD NAME'\n"			/* 27 */
+	    "config provider 's'\n"				/* 28 */
+	    "\toption type openai\n"				/* 29 */
+	    "\toption key_env X\n"				/* 30 */
+	    "\toption key y\n"					/* 31 */
+	    "config\n"						/* 32 */
+	    "option\n"						/* 33 */
+	    "config route x y z\n"				/* 34 */
+	    "\tlist model \"a\\\"b\" # ok\n";			/* 35 swallowed: config line was bad */
+	unsetenv("LLMGW_TEST_UNSET_VAR");
+	int r = load(text, &c, &k);
+	CHECK_EQ_INT(r, k.n);
+	CHECK(has_err(&k, 2, "max_connections: must be between 1 and 65535"));
+	CHECK(has_err(&k, 3, "max_inflight: must be between 1 and 65535"));
+	CHECK(has_err(&k, 4, "'many' is not a number"));
+	CHECK(has_err(&k, 5, "'10x' is not a duration"));
+	CHECK(has_err(&k, 6, "idle_timeout: must be between 1ms and"));
+	CHECK(has_err(&k, 7, "log_level: 'loud'"));
+	CHECK(has_err(&k, 8, "not a boolean"));
+	CHECK(has_err(&k, 9, "listen: 'nope'"));
+	CHECK(has_err(&k, 10, "listen: '::1:80'"));
+	CHECK(has_err(&k, 11, "nameserver"));
+	CHECK(has_err(&k, 12, "max_header_kb: must be between 1 and 1024"));
+	CHECK(has_err(&k, 13, "empty path"));
+	CHECK(has_err(&k, 14, "connect_timeout"));
+	CHECK(has_err(&k, 15, "only one gateway section"));
+	CHECK(has_err(&k, 18, "base_url: unsupported scheme"));
+	CHECK(has_err(&k, 19, "LLMGW_TEST_UNSET_VAR (key_env) is not set"));
+	CHECK(has_err(&k, 20, "has no value"));
+	CHECK(has_err(&k, 21, "more than one value"));
+	CHECK(has_err(&k, 24, "cannot read key_file '/nonexistent/llmgw-key'"));
+	CHECK(has_err(&k, 27, "not an environment variable name"));
+	CHECK(has_err(&k, 28, "only one of key, key_env and key_file"));
+	CHECK(has_err(&k, 32, "needs a section type"));
+	CHECK(has_err(&k, 33, "needs a name and a value"));
+	CHECK(has_err(&k, 34, "too many words"));
+	for (int i = 0; i < k.n; i++)
+		CHECK(k.lines[i] != 35);
+
+	/* listen takes numeric addresses only (no resolver at bind time), and
+	 * at most CFG_MAX_LISTEN of them */
+	r = load("config gateway\n option listen 'localhost:80'\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 2, "numeric"));
+	char many[1024];
+	size_t o = (size_t)snprintf(many, sizeof many, "config gateway\n");
+	for (int i = 0; i <= CFG_MAX_LISTEN; i++)
+		o += (size_t)snprintf(many + o, sizeof many - o, " list listen '127.0.0.%d:80'\n", i + 1);
+	r = load(many, &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 1, "at most"));
+
+	/* an empty key_env value counts as unset */
+	setenv("LLMGW_TEST_EMPTY", "", 1);
+	r = load("config provider p\n option type groq\n option key_env LLMGW_TEST_EMPTY\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 3, "is empty"));
+	/* a type that needs no key accepts an unset key_env */
+	r = load("config provider p\n option type ollama\n option key_env LLMGW_TEST_UNSET_VAR\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	CHECK(c.providers[0].key == NULL);
+	cfg_free(&c);
+}
+
+TEST(test_secrets_never_reported)
+{
+	struct cfg c;
+	struct coll k;
+	char text[2048];
+
+	setenv("LLMGW_TEST_K1", "sk-SECRETENV-123", 1);
+	setenv("LLMGW_TEST_K2", "sk-SECRETSPACE 999", 1);
+	make_keyfile("sk-SECRETFILE-456\nsk-SECRETFILE-second-line\n");
+	snprintf(text, sizeof text,
+	    "config provider 'a'\n"
+	    "\toption type 'openai'\n"
+	    "\toption key_env 'LLMGW_TEST_K1'\n"
+	    "\toption key_file '%s'\n"			/* two sources: error */
+	    "config provider 'b'\n"
+	    "\toption type 'no-such-type'\n"
+	    "\toption key_file '%s'\n"			/* two lines: error */
+	    "config provider 'c'\n"
+	    "\toption type 'openai'\n"
+	    "\toption key_env 'LLMGW_TEST_K2'\n"
+	    "config provider 'd'\n"
+	    "\toption type 'openai'\n"
+	    "\toption key 'sk-SECRETINLINE-789'\n"
+	    "\toption key 'sk-SECRETINLINE-789'\n"	/* twice */
+	    "\tlist key 'sk-SECRETINLINE-789'\n"	/* list of a single */
+	    "config gateway\n"
+	    "\toption key 'sk-SECRETINLINE-789'\n"	/* unknown option */
+	    "\toption sk-SECRETINLINE-789 x\n"		/* unknown option name */
+	    "sk-SECRETINLINE-789\n"			/* unknown keyword */
+	    "config route 'r'\n"
+	    "\tlist target 'd/x'\n"
+	    "\toption key 'sk-SECRETINLINE-789 with space'\n"
+	    "config provider 'e'\n"
+	    "\toption type 'openai'\n"
+	    "\toption key 'sk-SECRETINLINE\tctl'\n",
+	    keyfile_path, keyfile_path);
+	int r = load(text, &c, &k);
+	CHECK(r >= 10);
+	CHECK(has_err(&k, 7, "must hold one key on one line"));
+	CHECK(has_err(&k, 10, "whitespace or control characters"));
+	CHECK(has_err(&k, 14, "given twice"));
+	CHECK(has_err(&k, 17, "unknown option 'key' in gateway section"));
+	CHECK(has_err(&k, 18, "unknown option in gateway section"));
+	CHECK(has_err(&k, 19, "unknown keyword"));
+	CHECK(has_err(&k, 25, "control character"));
+	CHECK(!any_msg_has(&k, "SECRET"));
+
+	unlink(keyfile_path);
+
+	/* a valid one-line key file in a file that has another error */
+	make_keyfile("  sk-SECRETFILE-456 \r\n");
+	snprintf(text, sizeof text,
+	    "config provider 'a'\n option type openai\n option key_file '%s'\n"
+	    "config route 'a'\n list target 'a/m'\n", keyfile_path);
+	r = load(text, &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(!any_msg_has(&k, "SECRET"));
+	/* and alone: loads, whitespace around the key stripped */
+	snprintf(text, sizeof text, "config provider 'a'\n option type openai\n option key_file '%s'\n",
+	    keyfile_path);
+	r = load(text, &c, &k);
+	unlink(keyfile_path);
+	CHECK_EQ_INT(r, 0);
+	if (r == 0) {
+		CHECK_EQ_STR(c.providers[0].key, c.providers[0].key_len, "sk-SECRETFILE-456");
+		cfg_free(&c);
+	}
+	/* an empty key file */
+	make_keyfile("\n \n");
+	snprintf(text, sizeof text, "config provider 'a'\n option type openai\n option key_file '%s'\n",
+	    keyfile_path);
+	r = load(text, &c, &k);
+	unlink(keyfile_path);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 3, "is empty"));
+}
+
+TEST(test_quoting)
+{
+	struct cfg c;
+	struct coll k;
+	const char *text =
+	    "# comment line\n"
+	    "   # indented comment\n"
+	    "\n"
+	    "config\tprovider\t\"p\\1\"   # trailing comment\r\n"
+	    "\toption type 'ollama'\n"
+	    "\tlist model 'it''s'\n"			/* adjacent quotes join */
+	    "\tlist model \"a\\\"b\"\n"			/* escaped double quote */
+	    "\tlist model \"x\\\\y\"\n"			/* escaped backslash */
+	    "\tlist model 'no\\escape'\n"		/* single quotes are literal */
+	    "\tlist model unquoted\\ space\n"
+	    "\tlist model 'has # hash' # comment\n"
+	    "\tlist model bare#comment\n"
+	    "\toption model mixed'\"q\"'\"'s\"\n"	/* option on a multi-valued key appends */
+	    "\tlist model ''\n";			/* empty model: error on line 14 */
+	int r = load(text, &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 14, "empty model name"));
+
+	/* drop the last line and check the values */
+	char buf[1024];
+	size_t n = strlen(text) - strlen("\tlist model ''\n");
+	memcpy(buf, text, n);
+	buf[n] = '\0';
+	r = load(buf, &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+	REQUIRE(c.nproviders == 1);
+	const struct cfg_provider *p = &c.providers[0];
+	CHECK(strcmp(p->name, "p1") == 0);
+	REQUIRE(p->nmodels == 8);
+	CHECK(strcmp(p->models[0], "its") == 0);
+	CHECK(strcmp(p->models[1], "a\"b") == 0);
+	CHECK(strcmp(p->models[2], "x\\y") == 0);
+	CHECK(strcmp(p->models[3], "no\\escape") == 0);
+	CHECK(strcmp(p->models[4], "unquoted space") == 0);
+	CHECK(strcmp(p->models[5], "has # hash") == 0);
+	CHECK(strcmp(p->models[6], "bare") == 0);
+	CHECK(strcmp(p->models[7], "mixed\"q\"'s") == 0);
+	CHECK(p->models[8] == NULL);
+	cfg_free(&c);
+
+	/* `package` from `uci export` is accepted; control bytes are not */
+	r = load("package llmgw\nconfig gateway\n option user \"a\tb\"\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 3, "control character"));
+	r = load("config gateway\n option user a\\", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 2, "backslash"));
+	r = load("config gateway\n option user \"a\\", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 2, "unterminated"));
+	static const char nul[] = "config gateway\n option user a\0b\n";
+	memset(&k, 0, sizeof k);
+	r = cfg_load_text("t", nul, sizeof nul - 1, &c, coll_cb, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 2, "NUL"));
+	/* empty user means "do not drop privileges" */
+	r = load("config gateway\n option user ''\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	CHECK(c.gw.user == NULL);
+	cfg_free(&c);
+}
+
+/* Inputs that end exactly at a guard page: no byte past the end is read. */
+TEST(test_guard_page_ends)
+{
+	static const char *const cases[] = {
+		"config gateway\n option user 'abc",
+		"config gateway\n option user \"abc\\",
+		"config gateway\n option user abc\\",
+		"config gateway\n option user abc",
+		"config gateway\n option user #",
+		"config",
+		"c",
+		"",
+	};
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct cfg c;
+		size_t n = strlen(cases[i]);
+		char *p = test_guard_copy(cases[i], n);
+		REQUIRE(p);
+		int r = cfg_load_text("g", p, n, &c, NULL, NULL);
+		if (r == 0)
+			cfg_free(&c);
+		CHECK(i != 3 || r == 0);
+		CHECK(i != 0 || r == 1);
+	}
+}
+
+TEST(test_did_you_mean)
+{
+	struct cfg c;
+	struct coll k;
+	int r = load("config gateway\n"
+	    " option max_conections 5\n"
+	    " option first_bite_timeout 5\n"
+	    " option zzzzzz 1\n"
+	    "config client 'c'\n"
+	    " option key_sha256 '" HEX64 "'\n"
+	    " list alow x\n"
+	    "config provider p\n"
+	    " option tpye ollama\n"
+	    "config route r\n"
+	    " list target 'q/m'\n"
+	    " list target 'pp/m'\n", &c, &k);
+	CHECK_EQ_INT(r, k.n);
+	CHECK(has_err(&k, 2, "did you mean 'max_connections'"));
+	CHECK(has_err(&k, 3, "did you mean 'first_byte_timeout'"));
+	CHECK(has_err(&k, 4, "unknown option 'zzzzzz'"));
+	CHECK(!any_msg_has(&k, "zzzzzz' in gateway section (did"));
+	CHECK(has_err(&k, 7, "unknown option 'alow' in client section (did you mean 'allow'?)"));
+	CHECK(has_err(&k, 9, "did you mean 'type'"));
+	CHECK(has_err(&k, 11, "did you mean 'p'"));
+	CHECK(has_err(&k, 12, "did you mean 'p'"));
+}
+
+TEST(test_timeouts)
+{
+	static const struct { const char *v; int ok; unsigned ms; } cases[] = {
+		{ "10", 1, 10000 }, { "10s", 1, 10000 }, { "500ms", 1, 500 }, { "2m", 1, 120000 },
+		{ "1h", 1, 3600000 }, { "86400", 1, 86400000 }, { "86401", 0, 0 }, { "0", 0, 0 },
+		{ "0ms", 0, 0 }, { "1ms", 1, 1 }, { "-1", 0, 0 }, { "10 s", 0, 0 }, { "s", 0, 0 },
+		{ "", 0, 0 }, { "10sec", 0, 0 }, { "1.5", 0, 0 },
+	};
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[128];
+		struct cfg c;
+		struct coll k;
+		snprintf(text, sizeof text, "config gateway\n option idle_timeout '%s'\n", cases[i].v);
+		int r = load(text, &c, &k);
+		if (cases[i].ok) {
+			CHECK_EQ_INT(r, 0);
+			CHECK_EQ_INT(c.gw.idle_timeout_ms, cases[i].ms);
+			cfg_free(&c);
+		} else {
+			CHECK_EQ_INT(r, 1);
+			CHECK(has_err(&k, 2, "idle_timeout"));
+		}
+	}
+	struct cfg c;
+	struct coll k;
+	CHECK_EQ_INT(load("config gateway\n option shutdown_timeout 0\n", &c, &k), 0);
+	CHECK_EQ_INT(c.gw.shutdown_timeout_ms, 0);
+	cfg_free(&c);
+}
+
+TEST(test_parse_url)
+{
+	struct cfg_url u;
+	char err[128];
+
+	CHECK_EQ_INT(cfg_parse_url("https://api.example.com", &u, err, sizeof err), 0);
+	CHECK(u.tls == 1 && u.port == 443 && strcmp(u.host, "api.example.com") == 0 && u.prefix[0] == 0);
+	CHECK_EQ_INT(cfg_parse_url("http://example.com/", &u, err, sizeof err), 0);
+	CHECK(u.tls == 0 && u.port == 80 && u.prefix[0] == 0);
+	CHECK_EQ_INT(cfg_parse_url("HTTP://h:8443/base/path/v1/", &u, err, sizeof err), 0);
+	CHECK(u.port == 8443 && strcmp(u.host, "h") == 0 && strcmp(u.prefix, "/base/path") == 0);
+	CHECK_EQ_INT(cfg_parse_url("https://[2001:db8::1]:8443/x", &u, err, sizeof err), 0);
+	CHECK(strcmp(u.host, "2001:db8::1") == 0 && u.port == 8443 && strcmp(u.prefix, "/x") == 0);
+	CHECK_EQ_INT(cfg_parse_url("http://[::1]/v1", &u, err, sizeof err), 0);
+	CHECK(strcmp(u.host, "::1") == 0 && u.port == 80 && u.prefix[0] == 0);
+	CHECK_EQ_INT(cfg_parse_url("https://api.groq.com/openai/v1", &u, err, sizeof err), 0);
+	CHECK(strcmp(u.prefix, "/openai") == 0);
+	CHECK_EQ_INT(cfg_parse_url("https://h/v1/v1", &u, err, sizeof err), 0);
+	CHECK(strcmp(u.prefix, "/v1") == 0);	/* only one /v1 goes */
+	CHECK_EQ_INT(cfg_parse_url("https://h/v10", &u, err, sizeof err), 0);
+	CHECK(strcmp(u.prefix, "/v10") == 0);
+
+	CHECK_EQ_INT(cfg_parse_url("ftp://h/", &u, err, sizeof err), -1);
+	CHECK(strstr(err, "scheme") != NULL);
+	CHECK_EQ_INT(cfg_parse_url("api.example.com", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://", &u, err, sizeof err), -1);
+	CHECK(strstr(err, "no host") != NULL);
+	CHECK_EQ_INT(cfg_parse_url("https:///v1", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://:443/", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://h:0", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://h:65536", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://h:", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://h:8x", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://user:pw@h/", &u, err, sizeof err), -1);
+	CHECK(strstr(err, "pw") == NULL);
+	CHECK_EQ_INT(cfg_parse_url("https://2001:db8::1/", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://[zz::1]/", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://[::1/", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://h/a?b=c", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://h/a b", &u, err, sizeof err), -1);
+	CHECK_EQ_INT(cfg_parse_url("https://h_x!/", &u, err, sizeof err), -1);
+}
+
+TEST(test_parse_hostport)
+{
+	char host[64];
+	unsigned short port;
+
+	CHECK_EQ_INT(cfg_parse_hostport("127.0.0.1:8080", host, sizeof host, &port), 0);
+	CHECK(strcmp(host, "127.0.0.1") == 0 && port == 8080);
+	CHECK_EQ_INT(cfg_parse_hostport("[::1]:443", host, sizeof host, &port), 0);
+	CHECK(strcmp(host, "::1") == 0 && port == 443);
+	CHECK_EQ_INT(cfg_parse_hostport(":8080", host, sizeof host, &port), 0);
+	CHECK(host[0] == 0 && port == 8080);
+	CHECK_EQ_INT(cfg_parse_hostport("localhost:1", host, sizeof host, &port), 0);
+	CHECK_EQ_INT(cfg_parse_hostport("127.0.0.1", host, sizeof host, &port), -1);
+	CHECK_EQ_INT(cfg_parse_hostport("::1:80", host, sizeof host, &port), -1);
+	CHECK_EQ_INT(cfg_parse_hostport("[::1]", host, sizeof host, &port), -1);
+	CHECK_EQ_INT(cfg_parse_hostport("h:0", host, sizeof host, &port), -1);
+	CHECK_EQ_INT(cfg_parse_hostport("h:", host, sizeof host, &port), -1);
+	CHECK_EQ_INT(cfg_parse_hostport("h:123456", host, sizeof host, &port), -1);
+	CHECK_EQ_INT(cfg_parse_hostport("averyveryveryverylonghostnamethatdoesnotfitinsixtyfourbytes.example:1",
+	    host, sizeof host, &port), -1);
+}
+
+static void clear_provider_env(void)
+{
+	for (unsigned i = 0; provider_type_at(i); i++) {
+		const struct provider_type *t = provider_type_at(i);
+		if (t->key_env)
+			unsetenv(t->key_env);
+		if (t->host_env)
+			unsetenv(t->host_env);
+	}
+}
+
+TEST(test_default_config)
+{
+	struct cfg c;
+	struct coll k;
+
+	clear_provider_env();
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_default(&c, coll_cb, &k), 0);
+	CHECK_EQ_INT(c.nproviders, 0);
+	CHECK_EQ_INT(c.gw.nlisten, 1);
+	CHECK(strcmp(c.gw.listen[0], "127.0.0.1:8080") == 0);
+	CHECK(strcmp(c.path, "(embedded default)") == 0);
+	CHECK_EQ_INT(c.gw.first_byte_timeout_ms, 120000);
+	CHECK_EQ_INT(c.gw.max_inflight, 64);
+	cfg_free(&c);
+
+	setenv("OPENAI_API_KEY", "sk-default-1", 1);
+	setenv("GROQ_API_KEY", "", 1);		/* empty: not configured */
+	setenv("MISTRAL_API_KEY", "m-key", 1);
+	setenv("OLLAMA_HOST", "10.0.0.5", 1);
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_default(&c, coll_cb, &k), 0);
+	REQUIRE(c.nproviders == 3);
+	int oi = cfg_provider_index(&c, "openai", 6);
+	int mi = cfg_provider_index(&c, "mistral", 7);
+	int li = cfg_provider_index(&c, "ollama", 6);
+	CHECK(cfg_provider_index(&c, "groq", 4) < 0);
+	REQUIRE(oi >= 0 && mi >= 0 && li >= 0);
+	CHECK_EQ_STR(c.providers[oi].key, c.providers[oi].key_len, "sk-default-1");
+	CHECK_EQ_STR(c.providers[mi].key, c.providers[mi].key_len, "m-key");
+	CHECK(c.providers[li].key == NULL);
+	CHECK(strcmp(c.providers[li].url.host, "10.0.0.5") == 0);
+	CHECK_EQ_INT(c.providers[li].url.port, 11434);
+	CHECK_EQ_INT(c.providers[li].url.tls, 0);
+	cfg_free(&c);
+
+	static const struct { const char *v; const char *host; unsigned port; int tls; } hosts[] = {
+		{ "0.0.0.0", "127.0.0.1", 11434, 0 },
+		{ ":9999", "127.0.0.1", 9999, 0 },
+		{ "box:1234", "box", 1234, 0 },
+		{ "http://box", "box", 80, 0 },
+		{ "https://ollama.example/", "ollama.example", 443, 1 },
+		{ "[::1]", "::1", 11434, 0 },
+		{ "[::]:5", "::1", 5, 0 },
+	};
+	clear_provider_env();
+	for (unsigned i = 0; i < sizeof hosts / sizeof hosts[0]; i++) {
+		setenv("OLLAMA_HOST", hosts[i].v, 1);
+		CHECK_EQ_INT(cfg_load_default(&c, NULL, NULL), 0);
+		if (c.nproviders != 1) {
+			CHECK(c.nproviders == 1);
+			continue;
+		}
+		if (strcmp(c.providers[0].url.host, hosts[i].host) != 0 || c.providers[0].url.port != hosts[i].port ||
+		    c.providers[0].url.tls != hosts[i].tls) {
+			fprintf(stderr, "  OLLAMA_HOST=%s -> %s %u %d\n", hosts[i].v, c.providers[0].url.host,
+			    c.providers[0].url.port, c.providers[0].url.tls);
+			CHECK(0);
+		}
+		cfg_free(&c);
+	}
+	/* a broken OLLAMA_HOST is reported, naming the variable */
+	setenv("OLLAMA_HOST", "ftp://x", 1);
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_default(&c, coll_cb, &k), 1);
+	CHECK(any_msg_has(&k, "OLLAMA_HOST"));
+	/* a config file's ollama provider also honours it without base_url */
+	setenv("OLLAMA_HOST", "gpu-box:11500", 1);
+	CHECK_EQ_INT(load("config provider 'l'\n option type ollama\n", &c, &k), 0);
+	CHECK(strcmp(c.providers[0].url.host, "gpu-box") == 0 && c.providers[0].url.port == 11500);
+	cfg_free(&c);
+	clear_provider_env();
+}
+
+TEST(test_client_allows)
+{
+	static const char *const pats[] = { "fast", "oai/*", "*/gpt-4.1-mini", "loc*/llama*" };
+	struct cfg_client cl;
+	memset(&cl, 0, sizeof cl);
+	CHECK(cfg_client_allows(&cl, "anything", 8));	/* nallow 0: all */
+	cl.allow = pats;
+	cl.nallow = 4;
+#define ALLOWS(s) cfg_client_allows(&cl, s, strlen(s))
+	CHECK(ALLOWS("fast"));
+	CHECK(!ALLOWS("fas"));
+	CHECK(!ALLOWS("faster"));
+	CHECK(ALLOWS("oai/gpt-4.1"));
+	CHECK(ALLOWS("oai/"));
+	CHECK(ALLOWS("oai/a/b"));
+	CHECK(!ALLOWS("oai"));
+	CHECK(!ALLOWS("oaix/gpt"));
+	CHECK(ALLOWS("groq/gpt-4.1-mini"));
+	CHECK(!ALLOWS("groq/gpt-4.1-mini-2"));
+	CHECK(ALLOWS("local/llama3.2"));
+	CHECK(!ALLOWS("local/qwen"));
+	CHECK(!ALLOWS(""));
+	/* the model is a slice, not a C string */
+	CHECK(cfg_client_allows(&cl, "fastXYZ", 4));
+	CHECK(!cfg_client_allows(&cl, "oai/gpt", 3));
+	static const char *const star[] = { "*" };
+	cl.allow = star;
+	cl.nallow = 1;
+	CHECK(ALLOWS("x/y") && ALLOWS(""));
+	static const char *const stars[] = { "a*a*a*a*a*a*a*b" };
+	cl.allow = stars;
+	CHECK(!ALLOWS("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"));
+	CHECK(ALLOWS("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab"));
+#undef ALLOWS
+}
+
+TEST(test_lookups)
+{
+	struct cfg c;
+	struct coll k;
+	int r = load("config provider 'a'\n option type ollama\n"
+	    "config provider 'bb'\n option type vllm\n"
+	    "config route 'r1'\n list target 'bb/m1'\n list target 'a/m2'\n"
+	    "config route 'r2'\n list target 'a/x'\n"
+	    "config client 'c'\n option key_sha256 '" HEX64 "'\n list allow r1\n list allow 'a/*'\n list allow '*/m'\n",
+	    &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+	CHECK_EQ_INT(cfg_provider_index(&c, "a", 1), 0);
+	CHECK_EQ_INT(cfg_provider_index(&c, "bb", 2), 1);
+	CHECK_EQ_INT(cfg_provider_index(&c, "bbx", 2), 1);	/* slice */
+	CHECK_EQ_INT(cfg_provider_index(&c, "b", 1), -1);
+	CHECK_EQ_INT(cfg_provider_index(&c, "", 0), -1);
+	const struct cfg_route *rt = cfg_route_find(&c, "r2", 2);
+	REQUIRE(rt != NULL);
+	CHECK(rt == &c.routes[1]);
+	CHECK(strcmp(rt->targets[0].model, "x") == 0);
+	CHECK(cfg_route_find(&c, "r1/x", 2) == &c.routes[0]);
+	CHECK(cfg_route_find(&c, "r", 1) == NULL);
+	CHECK(cfg_route_find(&c, "r3", 2) == NULL);
+	CHECK_EQ_INT(c.routes[0].ntargets, 2);
+	CHECK_EQ_INT(c.routes[0].targets[0].provider, 1);
+	CHECK_EQ_INT(c.routes[0].line, 5);
+	CHECK_EQ_INT(c.clients[0].line, 10);
+	cfg_free(&c);
+
+	/* duplicate client keys, allow pointing at an unknown provider */
+	r = load("config provider 'a'\n option type ollama\n"
+	    "config client 'c1'\n option key_sha256 '" HEX64 "'\n"
+	    "config client 'c2'\n option key_sha256 '" HEX64 "'\n list allow 'zz/*'\n list allow '*/*'\n", &c, &k);
+	CHECK_EQ_INT(r, 2);
+	CHECK(has_err(&k, 5, "same key_sha256"));
+	CHECK(has_err(&k, 7, "no provider section named 'zz'"));
+}
+
+TEST(test_load_file)
+{
+	struct cfg c;
+	struct coll k;
+	char path[] = "/tmp/llmgw-test-conf.XXXXXX";
+	int fd = mkstemp(path);
+	REQUIRE(fd >= 0);
+	const char *text = "config gateway 'main'\n option max_inflight 8\n option bogus 1\n";
+	CHECK(write(fd, text, strlen(text)) == (ssize_t)strlen(text));
+	close(fd);
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_file(path, &c, coll_cb, &k), 1);
+	CHECK(strcmp(k.path, path) == 0);
+	CHECK(has_err(&k, 3, "unknown option 'bogus'"));
+	fd = open(path, O_WRONLY | O_TRUNC);
+	REQUIRE(fd >= 0);
+	size_t good = strlen("config gateway 'main'\n option max_inflight 8\n");
+	CHECK(write(fd, text, good) == (ssize_t)good);
+	close(fd);
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_file(path, &c, coll_cb, &k), 0);
+	CHECK_EQ_INT(c.gw.max_inflight, 8);
+	CHECK(strcmp(c.path, path) == 0);
+	cfg_free(&c);
+	unlink(path);
+
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_file("/nonexistent/llmgw.conf", &c, coll_cb, &k), 1);
+	CHECK(k.n == 1 && k.lines[0] == 0 && strstr(k.msgs[0], "cannot open"));
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_file("/tmp", &c, coll_cb, &k), 1);
+	CHECK(k.n == 1 && strstr(k.msgs[0], "not a regular file"));
+}
+
+TEST(test_many_errors_all_reported)
+{
+	/* 40 bad lines in one file: each one is reported, in order */
+	char text[4096];
+	size_t o = 0;
+	o += (size_t)snprintf(text + o, sizeof text - o, "config gateway\n");
+	for (int i = 0; i < 40; i++)
+		o += (size_t)snprintf(text + o, sizeof text - o, " option max_upstream%d 1\n", i);
+	struct cfg c;
+	struct coll k;
+	CHECK_EQ_INT(load(text, &c, &k), 40);
+	for (int i = 0; i < 40 && i < k.n; i++)
+		CHECK_EQ_INT(k.lines[i], i + 2);
+}
+
+int main(void)
+{
+	test_suite = "config";
+	RUN(test_full_example);
+	RUN(test_every_error_kind);
+	RUN(test_value_errors);
+	RUN(test_secrets_never_reported);
+	RUN(test_quoting);
+	RUN(test_guard_page_ends);
+	RUN(test_did_you_mean);
+	RUN(test_timeouts);
+	RUN(test_parse_url);
+	RUN(test_parse_hostport);
+	RUN(test_default_config);
+	RUN(test_client_allows);
+	RUN(test_lookups);
+	RUN(test_load_file);
+	RUN(test_many_errors_all_reported);
+	return test_summary();
+}
