@@ -14,7 +14,9 @@ BEARSSL_CFLAGS ?=
 BEARSSL_LIBS ?= -lbearssl
 JSMN_CFLAGS ?=
 
-WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter -Wno-format-truncation
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+# Messages are cut with snprintf on purpose; gcc's guesses about it are noise.
+GCC_ONLY := $(if $(shell $(CC) --version 2>/dev/null | grep -qi clang && echo clang),,-Wno-format-truncation)
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -Iport $(BEARSSL_CFLAGS) $(JSMN_CFLAGS)
 REL_CFLAGS ?= -O2 -g
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -40,10 +42,10 @@ deps-ok:
 
 $(REL)/%.o: %.c $(HDRS) | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(REL_CFLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(GCC_ONLY) $(REL_CFLAGS) $(CFLAGS) -c $< -o $@
 $(ASAN)/%.o: %.c $(HDRS) | deps-ok
 	@mkdir -p $(dir $@)
-	$(CC) $(BASE_CFLAGS) $(ASAN_FLAGS) $(CFLAGS) -c $< -o $@
+	$(CC) $(BASE_CFLAGS) $(GCC_ONLY) $(ASAN_FLAGS) $(CFLAGS) -c $< -o $@
 
 $(REL)/libllmgw.a: $(LIB_SRC:%.c=$(REL)/%.o)
 	rm -f $@; $(AR) rcs $@ $^
@@ -73,7 +75,9 @@ ASAN_BINS := $(ASAN)/llmgw $(ASAN)/mockprov $(UNIT_BINS)
 $(FUZZ)/%.o: %.c $(HDRS) | deps-ok
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
-$(FUZZ)/tests/fuzz/%: $(FUZZ)/tests/fuzz/%.o $(LIB_SRC:%.c=$(FUZZ)/%.o)
+$(FUZZ)/libllmgw.a: $(LIB_SRC:%.c=$(FUZZ)/%.o)
+	rm -f $@; $(AR) rcs $@ $^
+$(FUZZ)/tests/fuzz/%: $(FUZZ)/tests/fuzz/%.o $(FUZZ)/libllmgw.a
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(BEARSSL_LIBS)
 FUZZ_BINS := $(FUZZ_SRC:%.c=$(FUZZ)/%)
 

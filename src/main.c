@@ -21,7 +21,7 @@
 #include "port.h"
 #include "tls.h"
 
-struct gw gw;
+
 
 static int sig_pipe[2] = { -1, -1 };
 static struct loop_fd sig_watch;

@@ -27,6 +27,8 @@ struct listener {
 	struct loop_fd w;
 };
 
+struct gw gw;
+
 static struct listener listeners[MAX_LISTENERS];
 static unsigned nlisteners;
 static struct client *clients;

@@ -103,8 +103,8 @@ def main():
 		ctx.remove()
 	for name, why in skips:
 		print("SKIP %s: %s" % (name, why))
-	print("integration: %d passed, %d failed" % (passed, failed))
-	sys.stderr.write("integration: %.1f s\n" % (time.monotonic() - t_all))
+	print("integration took %.1f s" % (time.monotonic() - t_all))
+	print("integration: %d passed, %d failed" % (passed, failed), flush=True)
 	return 1 if failed else 0
 
 

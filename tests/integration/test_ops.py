@@ -150,3 +150,47 @@ def idle_rss_release(ctx):
 	kb = rss_kb(gw.pid)
 	ctx.note("idle VmRSS %d kB" % kb)
 	check(kb < 4096, "idle VmRSS %d kB, budget 4096 kB" % kb)
+
+
+def malloc_run(ctx, mock, rounds, tag):
+	"""Runs the release llmgw under malloc_count.so for `rounds` rounds of a
+	fixed request mix; returns the allocation count it wrote at exit."""
+	import os
+	shim = os.path.join(ctx.build, "release", "malloc_count.so")
+	check(os.path.exists(shim), "%s is not built" % shim)
+	out = ctx.path("malloc-%s.count" % tag)
+	port = free_port()
+	gw = ctx.llmgw(ctx.config(port, gateway=[("option", "log_level", "info")],
+		providers=[("mock", mock.url, [("list", "model", "mock-1")])],
+		routes=[("fast", ["mock/mock-1"])]), flavor="release", name="llmgw-" + tag,
+		env={"LD_PRELOAD": shim, "MALLOC_COUNT_FILE": out})
+	t_end = time.monotonic() + 20
+	for i in range(rounds):
+		check(time.monotonic() < t_end, "%d rounds took longer than 20 s" % rounds)
+		r = chat(gw.port, "fast", "m%d" % i)
+		check(r.status == 200, "chat: %s" % r.describe())
+		r = chat(gw.port, "fast", "s%d" % i, stream=True)
+		check(r.status == 200, "stream: %s" % r.describe())
+		with Client(gw.port) as c:
+			for _ in range(3):
+				check(c.call("POST", "/v1/chat/completions", chat_body("fast", "k")).status == 200, "keep-alive chat")
+			check(c.call("GET", "/v1/models").status == 200, "models")
+			check(c.call("GET", "/healthz").status == 200, "healthz")
+		check(chat(gw.port, "nope").status == 404, "unknown model")
+		check(chat(gw.port, "mock/fault:status=429,retry_after=1").status == 429, "429")
+		check(chat(gw.port, "mock/fault:chunks=3,truncate_after=1", stream=True).status == 200, "truncated stream")
+	code, killed = gw.stop()
+	check(code == 0 and not killed, "llmgw-%s exit %r after SIGTERM" % (tag, code))
+	check(os.path.exists(out), "malloc_count.so wrote no count (did llmgw exit through exit()?)")
+	with open(out) as f:
+		return int(f.read().strip())
+
+
+@test(timeout=60)
+def no_malloc_on_request_path(ctx):
+	mock = ctx.mockprov()
+	few = malloc_run(ctx, mock, 2, "few")
+	many = malloc_run(ctx, mock, 20, "many")
+	ctx.note("%d allocations with 2 rounds, %d with 20" % (few, many))
+	check(many == few, "%d allocations serving 2 rounds of requests but %d serving 20: "
+		"about %.1f per round on the request path" % (few, many, (many - few) / 18.0))
