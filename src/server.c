@@ -256,10 +256,11 @@ void server_close_listeners(void)
 	nlisteners = 0;
 }
 
+#define BUSY_BODY "{\"error\":{\"message\":\"llmgw: too many open connections\",\"type\":\"server_error\",\"param\":null,\"code\":\"too_many_connections\"}}"
 static const char busy_503[] =
 	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-	"Connection: close\r\nRetry-After: 1\r\nContent-Length: 115\r\n\r\n"
-	"{\"error\":{\"message\":\"llmgw: too many open connections\",\"type\":\"server_error\",\"param\":null,\"code\":\"too_many_connections\"}}";
+	"Connection: close\r\nRetry-After: 1\r\nContent-Length: ";
+static const char busy_body[] = BUSY_BODY;
 
 static int is_loopback(const struct sockaddr_storage *ss)
 {
@@ -289,7 +290,9 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 		struct client *c = free_clients;
 		if (!c || gw.stopping) {
 			/* Best effort: the socket buffer takes this small answer. */
-			ssize_t r = send(fd, busy_503, sizeof busy_503 - 1, MSG_NOSIGNAL);
+			char msg[512];
+			int n = snprintf(msg, sizeof msg, "%s%zu\r\n\r\n%s", busy_503, sizeof busy_body - 1, busy_body);
+			ssize_t r = send(fd, msg, (size_t)n, MSG_NOSIGNAL);
 			(void)r;
 			close(fd);
 			continue;

@@ -15,6 +15,8 @@ import importlib
 import os
 import signal
 import sys
+
+sys.dont_write_bytecode = True	# no __pycache__ in the source tree
 import time
 import traceback
 

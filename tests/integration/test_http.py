@@ -199,3 +199,24 @@ def http10_and_connection_close(ctx):
 		r = c.read_response("GET")
 		check(r.status == 200, "HTTP/1.0: %s" % r.describe())
 		check(c.closed_by_server(3), "server kept an HTTP/1.0 connection open")
+
+
+@test()
+def idle_timeout_closes(ctx):
+	mock, gw = ctx.standard(gateway=[("option", "idle_timeout", "1s"), ("option", "header_timeout", "2s")])
+	with Client(gw.port) as c:
+		r = c.call("GET", "/healthz")
+		check(r.status == 200, "healthz: %s" % r.describe())
+		t0 = time.monotonic()
+		check(c.closed_by_server(4), "an idle keep-alive connection was still open 4 s after its request (idle_timeout 1s)")
+		dt = time.monotonic() - t0
+		check(0.7 <= dt <= 3.0, "idle connection closed after %.2f s, want about 1 s" % dt)
+		check(not c.buf, "the server sent %r on an idle connection" % c.buf[:200])
+	# A fresh connection that never sends anything is closed too, by
+	# header_timeout (a 408 or a bare close are both fine: no request began).
+	with Client(gw.port) as c:
+		t0 = time.monotonic()
+		check(c.closed_by_server(5), "a silent new connection was still open after 5 s (header_timeout 2s)")
+		dt = time.monotonic() - t0
+		check(dt <= 3.5, "a silent new connection closed after %.2f s (header_timeout 2s)" % dt)
+		check(not c.buf or c.buf.startswith(b"HTTP/1.1 408"), "silent connection got %r" % c.buf[:100])

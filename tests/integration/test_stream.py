@@ -64,6 +64,10 @@ def stream_not_batched(ctx):
 	check(content == reply_for("timing"), "content %r" % content)
 	cev = [(t, d) for t, d in evs if d.strip() != "[DONE]" and delta_content(d)]
 	check(len(cev) >= 4, "only %d content events for chunks=5" % len(cev))
+	# mockprov sends the role event at once: relayed at once, too.
+	first_any = evs[0][0] - r.t_head
+	check(first_any < 0.15, "the first event (sent at once by the provider) arrived %.0f ms after the head"
+		% (first_any * 1000))
 	first = cev[0][0] - r.t_head
 	total = r.t_end - r.t_head
 	spread = cev[-1][0] - cev[0][0]

@@ -16,6 +16,8 @@ import signal
 import subprocess
 import sys
 
+sys.dont_write_bytecode = True	# no __pycache__ in the source tree
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "integration"))
 import harness  # noqa: E402
