@@ -32,7 +32,7 @@
 
 #define LLMGW_VERSION "0.1.0"
 #define MAX_LISTEN_FDS 8
-#define GW_JSON_TOKENS 8192	/* per exchange: a chat request's JSON elements */
+#define GW_JSON_TOKENS 16384	/* per exchange: a chat request's JSON elements (20 B each) */
 #define GW_OUT_SIZE 65536	/* per exchange: response heads, errors, SSE events */
 #define GW_UPHEAD_SIZE 2048	/* per exchange: the upstream request head */
 

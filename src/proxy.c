@@ -269,7 +269,13 @@ static void finish_nonstream(struct exchange *x, int reusable)
 	size_t blen = x->resp_body;
 	int st = x->up_status;
 	int r = json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS);
-	int is_obj = r > 0 && x->tok[0].type == JSMN_OBJECT;
+	/* -3: valid JSON with more elements than the token array holds (long
+	 * logprobs, say). It is still a good answer; it just is not inspected. */
+	size_t lead = 0;
+	while (lead < blen && (body[lead] == ' ' || body[lead] == '\n' || body[lead] == '\r' || body[lead] == '\t'))
+		lead++;
+	int is_obj = (r > 0 && x->tok[0].type == JSMN_OBJECT) || (r == -3 && lead < blen && body[lead] == '{');
+	int inspected = r > 0;
 	upstream_release(x, reusable);
 	if (st >= 200 && st < 300) {
 		if (blen == 0) {
@@ -280,7 +286,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 			fail(x, E_UPSTREAM, "response is not a JSON object");
 			return;
 		}
-		if (json_get(&x->doc, 0, "error") >= 0 && json_get(&x->doc, 0, "choices") < 0) {
+		if (inspected && json_get(&x->doc, 0, "error") >= 0 && json_get(&x->doc, 0, "choices") < 0) {
 			char m[300] = "error in a 200 response";
 			int ei = json_get(&x->doc, 0, "error");
 			int mi = x->tok[ei].type == JSMN_OBJECT ? json_get(&x->doc, ei, "message") : -1;
