@@ -774,3 +774,21 @@ void json_double(struct json_out *o, double v)
 	}
 	json_raw_append(o, b, (size_t)n);
 }
+
+int json_valid(const char *js, size_t len)
+{
+	return validate(js, len);
+}
+
+int json_unescape_append(struct json_out *o, const char *p, size_t n)
+{
+	size_t pos = 0;
+	unsigned char b[4];
+	while (pos < n) {
+		int k = str_next(p, n, &pos, b);
+		if (k < 0)
+			return -1;
+		json_raw_append(o, (const char *)b, (size_t)k);
+	}
+	return 0;
+}

@@ -120,6 +120,12 @@ struct json_out {
 };
 static inline void json_out_init(struct json_out *o, char *buf, size_t cap) { o->buf = buf; o->cap = cap; o->len = 0; o->overflow = 0; }
 void json_raw_append(struct json_out *o, const char *s, size_t n);	/* verbatim */
+/* 0 when js[0..len) is one valid JSON document; -1 malformed, -2 truncated,
+ * -3 nested too deep. No tokens needed. */
+int json_valid(const char *js, size_t len);
+/* Appends the unescaped bytes of raw string content p[0..n) (as between
+ * the quotes of a string token). 0, or -1 on a malformed escape. */
+int json_unescape_append(struct json_out *o, const char *p, size_t n);
 void json_lit(struct json_out *o, const char *s);			/* verbatim C string */
 /* Quoted and escaped: " \ and control bytes are escaped (\n \r \t \b \f,
  * \u00xx with lowercase hex for the rest); valid UTF-8 passes through;

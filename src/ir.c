@@ -1,0 +1,118 @@
+/*
+ * ir.c - writers and small helpers shared by the dialect encoders around
+ * the intermediate form (ir.h).
+ */
+#include <string.h>
+#include "ir.h"
+
+void ir_write_string(struct json_out *o, const struct ir_str *s)
+{
+	if (!s->p) {
+		json_lit(o, "\"\"");
+		return;
+	}
+	if (s->kind == IR_RAW) {
+		json_lit(o, "\"");
+		json_raw_append(o, s->p, s->n);
+		json_lit(o, "\"");
+	} else {
+		json_str(o, s->p, s->n);
+	}
+}
+
+void ir_write_unescaped(struct json_out *o, const struct ir_str *s)
+{
+	if (!s->p)
+		return;
+	if (s->kind == IR_RAW) {
+		if (json_unescape_append(o, s->p, s->n) < 0)
+			o->overflow = 1;	/* cannot happen on parsed input */
+	} else {
+		json_raw_append(o, s->p, s->n);
+	}
+}
+
+int ir_write_value(struct json_out *o, const struct ir_str *s)
+{
+	if (!s->p || s->n == 0) {
+		json_lit(o, "{}");
+		return 0;
+	}
+	if (s->kind == IR_JSON) {
+		json_raw_append(o, s->p, s->n);
+		return 0;
+	}
+	size_t start = o->len;
+	ir_write_unescaped(o, s);
+	if (o->overflow)
+		return 0;
+	const char *t = o->buf + start;
+	size_t n = o->len - start;
+	size_t i = 0;
+	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
+		i++;
+	if (i == n) {			/* "" or blanks: no arguments */
+		o->len = start;
+		json_lit(o, "{}");
+		return 0;
+	}
+	if (json_valid(t, n) != 0) {
+		o->len = start;
+		return -1;
+	}
+	return 0;
+}
+
+int ir_str_eq(const struct ir_str *s, const char *lit)
+{
+	if (!s->p)
+		return 0;
+	size_t n = strlen(lit);
+	if (s->kind != IR_RAW || !memchr(s->p, '\\', s->n))
+		return s->n == n && memcmp(s->p, lit, n) == 0;
+	char buf[256];
+	struct json_out o;
+	json_out_init(&o, buf, sizeof buf);
+	if (json_unescape_append(&o, s->p, s->n) < 0 || o.overflow)
+		return 0;
+	return o.len == n && memcmp(buf, lit, n) == 0;
+}
+
+const char *ir_finish_name(uint8_t f)
+{
+	switch (f) {
+	case IR_FIN_STOP: return "stop";
+	case IR_FIN_LENGTH: return "length";
+	case IR_FIN_TOOL_CALLS: return "tool_calls";
+	case IR_FIN_CONTENT_FILTER: return "content_filter";
+	case IR_FIN_ERROR: return "error";
+	}
+	return "none";
+}
+
+int ir_err_status(uint8_t cls)
+{
+	static const int st[] = {
+		[IR_ERR_INVALID] = 400, [IR_ERR_AUTH] = 401, [IR_ERR_BILLING] = 402,
+		[IR_ERR_PERMISSION] = 403, [IR_ERR_NOT_FOUND] = 404, [IR_ERR_TOO_LARGE] = 413,
+		[IR_ERR_RATE_LIMIT] = 429, [IR_ERR_SERVER] = 500, [IR_ERR_OVERLOADED] = 503,
+		[IR_ERR_TIMEOUT] = 504,
+	};
+	return cls < sizeof st / sizeof st[0] ? st[cls] : 500;
+}
+
+uint8_t ir_err_class_of_status(int status)
+{
+	switch (status) {
+	case 400: case 422: return IR_ERR_INVALID;
+	case 401: return IR_ERR_AUTH;
+	case 402: return IR_ERR_BILLING;
+	case 403: return IR_ERR_PERMISSION;
+	case 404: return IR_ERR_NOT_FOUND;
+	case 408: case 504: return IR_ERR_TIMEOUT;
+	case 413: return IR_ERR_TOO_LARGE;
+	case 429: return IR_ERR_RATE_LIMIT;
+	case 503: case 529: return IR_ERR_OVERLOADED;
+	}
+	return status >= 500 ? IR_ERR_SERVER : IR_ERR_INVALID;
+}
