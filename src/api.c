@@ -157,20 +157,19 @@ static void no_providers(struct exchange *x)
 		 "OLLAMA_HOST, ...) before starting llmgw, or add a 'config provider' section to %s", CFG_DEFAULT_PATH);
 }
 
-/* Resolves the request's model to provider + target model. 1 when done. */
-static int resolve_model(struct exchange *x, int mi)
+/* Resolves the model the client named (a route, or "provider/model") to a
+ * provider and target model. 1 when done, else an error is queued. */
+static int resolve_model(struct exchange *x, const char *name, size_t n)
 {
 	const struct cfg *cfg = gw.cfg;
-	char name[256];
-	int n = json_unescape(&x->doc, mi, name, sizeof name);
-	if (n <= 0) {
-		gw_error(x, E_BAD_REQUEST, "'model' must be a non-empty string of at most 255 bytes");
+	if (n == 0 || n >= sizeof x->model_buf) {
+		gw_error(x, E_BAD_REQUEST, "the model name must be 1 to 255 bytes");
 		return 0;
 	}
-	const struct cfg_route *r = cfg_route_find(cfg, name, (size_t)n);
+	const struct cfg_route *r = cfg_route_find(cfg, name, n);
 	if (r) {
-		if (!allowed(x, name, (size_t)n)) {
-			gw_error(x, E_FORBIDDEN, "this API key may not use model '%s'", name);
+		if (!allowed(x, name, n)) {
+			gw_error(x, E_FORBIDDEN, "this API key may not use model '%.*s'", (int)n, name);
 			return 0;
 		}
 		x->route = r->name;
@@ -178,30 +177,63 @@ static int resolve_model(struct exchange *x, int mi)
 		x->model = r->targets[0].model;
 		return 1;
 	}
-	const char *slash = memchr(name, '/', (size_t)n);
+	const char *slash = memchr(name, '/', n);
 	int p = slash ? cfg_provider_index(cfg, name, (size_t)(slash - name)) : -1;
-	if (p < 0 || slash[1] == 0) {
+	if (p < 0 || (size_t)(slash + 1 - name) == n) {
 		if (cfg->nproviders == 0) {
 			no_providers(x);
 			return 0;
 		}
 		char av[400];
 		available(av, sizeof av);
-		gw_error(x, E_MODEL_NOT_FOUND, "model '%s' not found; available: %s", name, av);
+		gw_error(x, E_MODEL_NOT_FOUND, "model '%.*s' not found; available: %s", (int)n, name, av);
 		return 0;
 	}
-	if (!allowed(x, name, (size_t)n)) {
-		gw_error(x, E_FORBIDDEN, "this API key may not use model '%s'", name);
+	if (!allowed(x, name, n)) {
+		gw_error(x, E_FORBIDDEN, "this API key may not use model '%.*s'", (int)n, name);
 		return 0;
 	}
 	x->prov = &cfg->providers[p];
-	memcpy(x->model_buf, slash + 1, (size_t)n - (size_t)(slash + 1 - name) + 1);
+	size_t ml = n - (size_t)(slash + 1 - name);
+	memcpy(x->model_buf, slash + 1, ml);
+	x->model_buf[ml] = 0;
 	x->model = x->model_buf;
 	return 1;
 }
 
-static void chat(struct exchange *x)
+/* Decodes %XX in a URL path segment into out (NUL-terminated). -1 if bad. */
+static int url_decode(const char *s, size_t n, char *out, size_t cap)
 {
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '%') {
+			int v = 0;
+			for (int k = 1; k <= 2; k++) {
+				if (i + (size_t)k >= n)
+					return -1;
+				char h = s[i + (size_t)k];
+				v = v * 16 + (h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
+					      h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1000);
+			}
+			if (v < 1 || v > 255)
+				return -1;
+			c = (unsigned char)v;
+			i += 2;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = (char)c;
+	}
+	out[o] = 0;
+	return (int)o;
+}
+
+/* A chat request in dialect cd. For Gemini the model comes from the URL
+ * (path_model) and streaming from the method; otherwise both from the body. */
+static void chat(struct exchange *x, const struct dialect_ops *cd, const char *path_model, int path_stream)
+{
+	x->cd = cd;
 	const char *body = x->in + x->head_len;
 	int r = json_parse(&x->doc, body, x->body_len, x->tok, GW_JSON_TOKENS);
 	if (r == -3) {
@@ -212,21 +244,116 @@ static void chat(struct exchange *x)
 		gw_error(x, E_BAD_JSON, "request body is not a valid JSON object");
 		return;
 	}
-	int mi = json_get(&x->doc, 0, "model");
-	if (mi < 0 || !json_is_string(&x->doc, mi)) {
-		gw_error(x, E_BAD_REQUEST, "'model' is required and must be a string");
+	int n;
+	if (path_model) {
+		n = (int)strlen(path_model);
+		memcpy(x->model_buf2, path_model, (size_t)n + 1);
+		x->stream = path_stream;
+	} else {
+		int mi = json_get(&x->doc, 0, "model");
+		if (mi < 0 || !json_is_string(&x->doc, mi) ||
+		    (n = json_unescape(&x->doc, mi, x->model_buf2, sizeof x->model_buf2)) <= 0) {
+			gw_error(x, E_BAD_REQUEST, "'model' is required and must be a non-empty string of at most 255 bytes");
+			return;
+		}
+		int si = json_get(&x->doc, 0, "stream");
+		x->stream = si >= 0 && json_is_true(&x->doc, si);
+	}
+	x->client_model = x->model_buf2;
+	const char *list = cd->id == DIALECT_GEMINI ? "contents" : "messages";
+	int msgs = json_get(&x->doc, 0, list);
+	if (!x->count_tokens && (msgs < 0 || x->tok[msgs].type != JSMN_ARRAY)) {
+		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
 		return;
 	}
-	int msgs = json_get(&x->doc, 0, "messages");
-	if (msgs < 0 || x->tok[msgs].type != JSMN_ARRAY) {
-		gw_error(x, E_BAD_REQUEST, "'messages' is required and must be an array");
+	if (!resolve_model(x, x->model_buf2, (size_t)n))
+		return;
+	x->pd = dialect_get(x->prov->type->dialect);
+	/* A Gemini client streaming without alt=sse wants one JSON array, which
+	 * only the encoder writes: that goes through the IR even Gemini to Gemini. */
+	x->translate = x->pd != x->cd || (cd->id == DIALECT_GEMINI && x->stream && !x->client_sse);
+	if (x->count_tokens && x->pd->id != DIALECT_ANTHROPIC) {
+		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic provider; '%s' is %s",
+			 x->prov->name, x->prov->type->name);
 		return;
 	}
-	int si = json_get(&x->doc, 0, "stream");
-	x->stream = si >= 0 && json_is_true(&x->doc, si);
-	if (!resolve_model(x, mi))
-		return;
+	if (x->translate) {
+		struct ir_request *ir = &x->ir;
+		struct ir_part *parts = ir->parts;
+		struct ir_msg *msgs_st = ir->msgs;
+		struct ir_tool *tools = ir->tools;
+		memset(ir, 0, sizeof *ir);
+		ir->parts = parts;
+		ir->msgs = msgs_st;
+		ir->tools = tools;
+		ir->max_tokens = -1;
+		ir->seed = -1;
+		ir->thinking_budget = -1;
+		ir->parallel_tools = -1;
+		char err[300] = "";
+		if (cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
+			gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");
+			return;
+		}
+		if (path_model)
+			ir->stream = (uint8_t)path_stream;
+		x->stream = ir->stream;
+		if (ir->max_tokens < 0 && x->pd->id == DIALECT_ANTHROPIC)
+			ir->max_tokens = gw.cfg->gw.default_max_tokens;
+	}
 	proxy_start(x);
+}
+
+/* "/v1beta/models/{model}:{method}[?query]": the model (URL-decoded, may
+ * hold '/' and ':') before the LAST ':' of the path. */
+static void gemini_chat(struct exchange *x)
+{
+	const char *t = x->req.target;
+	size_t n = x->req.target_len;
+	const char *q = memchr(t, '?', n);
+	size_t plen = q ? (size_t)(q - t) : n;
+	static const char pre[] = "/v1beta/models/";
+	const char *colon = NULL;
+	for (size_t i = sizeof pre - 1; i < plen; i++)
+		if (t[i] == ':')
+			colon = t + i;
+	if (!colon) {
+		gw_error(x, E_NOT_FOUND, "expected /v1beta/models/{model}:generateContent");
+		return;
+	}
+	const char *method = colon + 1;
+	size_t mlen = plen - (size_t)(method - t);
+	int stream;
+	if (mlen == 15 && !memcmp(method, "generateContent", 15))
+		stream = 0;
+	else if (mlen == 21 && !memcmp(method, "streamGenerateContent", 21))
+		stream = 1;
+	else {
+		gw_error(x, E_NOT_FOUND, "unsupported Gemini method '%.*s' (generateContent and streamGenerateContent are)",
+			 (int)(mlen > 60 ? 60 : mlen), method);
+		return;
+	}
+	char model[256];
+	if (url_decode(t + sizeof pre - 1, (size_t)(colon - t) - (sizeof pre - 1), model, sizeof model) <= 0) {
+		gw_error(x, E_BAD_REQUEST, "bad model name in the URL");
+		return;
+	}
+	/* alt=sse: Server-Sent Events; otherwise one JSON array, streamed. */
+	x->client_sse = 0;
+	if (q) {
+		size_t qn = n - (size_t)(q - t);
+		for (size_t i = 1; i + 7 <= qn; i++)
+			if ((q[i - 1] == '?' || q[i - 1] == '&') && !memcmp(q + i, "alt=sse", 7) &&
+			    (i + 7 == qn || q[i + 7] == '&'))
+				x->client_sse = 1;
+	}
+	chat(x, &dialect_gemini, model, stream);
+}
+
+static int target_has_prefix(const struct exchange *x, const char *pre)
+{
+	size_t n = strlen(pre);
+	return x->req.target_len > n && memcmp(x->req.target, pre, n) == 0;
 }
 
 void api_dispatch(struct exchange *x)
@@ -246,13 +373,20 @@ void api_dispatch(struct exchange *x)
 			list_models(x);
 			return;
 		}
-	} else if (target_is(x, "/v1/chat/completions")) {
+	} else if (target_is(x, "/v1/chat/completions") || target_is(x, "/v1/messages") ||
+		   target_is(x, "/v1/messages/count_tokens") || target_has_prefix(x, "/v1beta/models/")) {
+		int gemini = target_has_prefix(x, "/v1beta/models/");
+		x->cd = gemini ? &dialect_gemini : target_is(x, "/v1/chat/completions") ? &dialect_openai : &dialect_anthropic;
+		x->count_tokens = target_is(x, "/v1/messages/count_tokens");
 		if (!method_is(x, "POST"))
 			gw_error(x, E_METHOD, "use POST");
 		else if (gw.stopping)
 			gw_error(x, E_SHUTTING_DOWN, "llmgw is shutting down");
 		else if (authenticate(x)) {
-			chat(x);
+			if (gemini)
+				gemini_chat(x);
+			else
+				chat(x, x->cd, NULL, 0);
 			if (!x->resp_done)
 				return;	/* proxy.c has it */
 		}

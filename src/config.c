@@ -881,6 +881,8 @@ int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
 		plen--;
 	if (plen >= 3 && memcmp(path + plen - 3, "/v1", 3) == 0)
 		plen -= 3;
+	else if (plen >= 7 && memcmp(path + plen - 7, "/v1beta", 7) == 0)
+		plen -= 7;	/* Gemini's version, which its dialect adds back */
 	while (plen && path[plen - 1] == '/')
 		plen--;
 	if (plen >= sizeof u->prefix)

@@ -4,6 +4,8 @@
  * error body is written here, in OpenAI's shape
  *   {"error":{"message":..,"type":..,"param":..,"code":..}}
  * (the other client dialects' shapes join this table in a later change).
+ * For Anthropic and Gemini clients the same error goes through that
+ * dialect's encoder (dialect.h), so every SDK parses it as its own.
  * Also the response-head writer shared by every answer the gateway makes.
  */
 #include <stdarg.h>
@@ -15,24 +17,25 @@ static const struct {
 	int status;
 	const char *type;
 	const char *code;
+	uint8_t cls;
 } errs[] = {
-	[E_BAD_REQUEST] = { 400, "invalid_request_error", NULL },
-	[E_BAD_JSON] = { 400, "invalid_request_error", "invalid_json" },
-	[E_NOT_FOUND] = { 404, "invalid_request_error", "not_found" },
-	[E_METHOD] = { 405, "invalid_request_error", "method_not_allowed" },
-	[E_AUTH] = { 401, "invalid_request_error", "invalid_api_key" },
-	[E_FORBIDDEN] = { 403, "permission_error", "model_not_allowed" },
-	[E_MODEL_NOT_FOUND] = { 404, "invalid_request_error", "model_not_found" },
-	[E_NO_PROVIDERS] = { 503, "server_error", "no_providers" },
-	[E_TOO_LARGE] = { 413, "invalid_request_error", "request_too_large" },
-	[E_HEADERS_TOO_LARGE] = { 431, "invalid_request_error", "headers_too_large" },
-	[E_TIMEOUT] = { 408, "invalid_request_error", "request_timeout" },
-	[E_BUSY] = { 503, "server_error", "gateway_busy" },
-	[E_UPSTREAM] = { 502, "upstream_error", "bad_gateway" },
-	[E_UPSTREAM_TIMEOUT] = { 504, "upstream_error", "gateway_timeout" },
-	[E_UNSUPPORTED] = { 501, "invalid_request_error", "not_supported" },
-	[E_SHUTTING_DOWN] = { 503, "server_error", "shutting_down" },
-	[E_INTERNAL] = { 500, "server_error", "internal_error" },
+	[E_BAD_REQUEST] = { 400, "invalid_request_error", NULL, IR_ERR_INVALID },
+	[E_BAD_JSON] = { 400, "invalid_request_error", "invalid_json", IR_ERR_INVALID },
+	[E_NOT_FOUND] = { 404, "invalid_request_error", "not_found", IR_ERR_NOT_FOUND },
+	[E_METHOD] = { 405, "invalid_request_error", "method_not_allowed", IR_ERR_INVALID },
+	[E_AUTH] = { 401, "invalid_request_error", "invalid_api_key", IR_ERR_AUTH },
+	[E_FORBIDDEN] = { 403, "permission_error", "model_not_allowed", IR_ERR_PERMISSION },
+	[E_MODEL_NOT_FOUND] = { 404, "invalid_request_error", "model_not_found", IR_ERR_NOT_FOUND },
+	[E_NO_PROVIDERS] = { 503, "server_error", "no_providers", IR_ERR_OVERLOADED },
+	[E_TOO_LARGE] = { 413, "invalid_request_error", "request_too_large", IR_ERR_TOO_LARGE },
+	[E_HEADERS_TOO_LARGE] = { 431, "invalid_request_error", "headers_too_large", IR_ERR_TOO_LARGE },
+	[E_TIMEOUT] = { 408, "invalid_request_error", "request_timeout", IR_ERR_TIMEOUT },
+	[E_BUSY] = { 503, "server_error", "gateway_busy", IR_ERR_OVERLOADED },
+	[E_UPSTREAM] = { 502, "upstream_error", "bad_gateway", IR_ERR_SERVER },
+	[E_UPSTREAM_TIMEOUT] = { 504, "upstream_error", "gateway_timeout", IR_ERR_TIMEOUT },
+	[E_UNSUPPORTED] = { 501, "invalid_request_error", "not_supported", IR_ERR_INVALID },
+	[E_SHUTTING_DOWN] = { 503, "server_error", "shutting_down", IR_ERR_OVERLOADED },
+	[E_INTERNAL] = { 500, "server_error", "internal_error", IR_ERR_SERVER },
 };
 
 int gw_err_status(enum gw_err e)
@@ -106,6 +109,20 @@ int gw_head(struct exchange *x, int status, const char *ctype, long long len, co
 	return server_write(x, "\r\n", 2);
 }
 
+void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, const char *msg)
+{
+	if (!x->cd || x->cd->id == DIALECT_OPENAI) {
+		gw_error_body(o, e, msg);
+		return;
+	}
+	struct ir_error ie;
+	memset(&ie, 0, sizeof ie);
+	ie.cls = errs[e].cls;
+	ie.status = errs[e].status;
+	ie.message = ir_plain(msg, (uint32_t)strlen(msg));
+	x->cd->encode_error(&ie, o);
+}
+
 void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...)
 {
 	char msg[1024];
@@ -116,7 +133,7 @@ void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...)
 	char body[1400];
 	struct json_out o;
 	json_out_init(&o, body, sizeof body);
-	gw_error_body(&o, e, msg);
+	gw_error_body_for(x, &o, e, msg);
 	const char *extra = NULL;
 	size_t elen = 0;
 	if (e == E_BUSY || e == E_SHUTTING_DOWN) {

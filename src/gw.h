@@ -25,6 +25,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include "config.h"
+#include "dialect.h"
 #include "dns.h"
 #include "http.h"
 #include "json.h"
@@ -34,7 +35,8 @@
 #define MAX_LISTEN_FDS 8
 #define GW_JSON_TOKENS 16384	/* per exchange: a chat request's JSON elements (20 B each) */
 #define GW_OUT_SIZE 65536	/* per exchange: response heads, errors, SSE events */
-#define GW_UPHEAD_SIZE 2048	/* per exchange: the upstream request head */
+#define GW_UPHEAD_SIZE 4096	/* per exchange: the upstream request head */
+#define GW_SCRATCH_SIZE 65536	/* per exchange: stream encoder scratch (tool arguments) */
 
 struct exchange;
 struct upconn;
@@ -88,6 +90,18 @@ struct exchange {
 	int status;			/* for the access log */
 
 	/* The chat exchange, owned by proxy.c. */
+	const struct dialect_ops *cd;	/* the client's dialect (from the endpoint) */
+	const struct dialect_ops *pd;	/* the provider's dialect */
+	int translate;			/* cd != pd: through the IR */
+	int client_sse;			/* Gemini client: alt=sse (else a JSON array stream) */
+	int count_tokens;		/* POST /v1/messages/count_tokens */
+	const char *client_model;	/* the model name as the client gave it (model_buf2) */
+	char model_buf2[256];
+	struct ir_request ir;		/* decoded request when translating */
+	struct xlate_stream *xs;	/* stream translation state */
+	char *xbuf;			/* translated request body, then translated response */
+	size_t xbuf_cap, xbuf_len;
+	char *scratch;			/* stream encoder scratch */
 	struct json_doc doc;
 	jsmntok_t *tok;
 	const struct cfg_provider *prov;
@@ -173,6 +187,8 @@ int gw_err_status(enum gw_err e);
 void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* The error body alone, in OpenAI's shape, into o. */
 void gw_error_body(struct json_out *o, enum gw_err e, const char *msg);
+/* The error body alone in the exchange's client dialect. */
+void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, const char *msg);
 
 /* Response head helper: status line, Content-Type, Content-Length (or
  * chunked when len < 0), Connection, plus extra header lines (each ending

@@ -3,7 +3,8 @@
  *
  * Base URLs stop before "/v1": chat_path carries the version so that a
  * user's base_url may be written either way (config.c strips a trailing
- * "/v1" the OpenAI SDK habit adds).
+ * "/v1" the OpenAI SDK habit adds). Gemini's path holds the model, so its
+ * dialect builds it (dialect.h request_path).
  */
 #include <string.h>
 #include "providers.h"
@@ -25,6 +26,8 @@ static const struct provider_type types[] = {
 	OPENAI_COMPAT("fireworks", "https://api.fireworks.ai/inference", "FIREWORKS_API_KEY"),
 	OPENAI_COMPAT("cerebras", "https://api.cerebras.ai", "CEREBRAS_API_KEY"),
 	OPENAI_COMPAT("perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY"),
+	{ "anthropic", DIALECT_ANTHROPIC, "https://api.anthropic.com", "/v1/messages", "/v1/models", AUTH_X_API_KEY, "ANTHROPIC_API_KEY", NULL, 0 },
+	{ "gemini", DIALECT_GEMINI, "https://generativelanguage.googleapis.com", NULL, "/v1beta/models", AUTH_GOOG_API_KEY, "GEMINI_API_KEY", NULL, 0 },
 	LOCAL_OPENAI("ollama", "http://127.0.0.1:11434", "OLLAMA_HOST"),
 	LOCAL_OPENAI("llamacpp", "http://127.0.0.1:8080", NULL),
 	LOCAL_OPENAI("vllm", "http://127.0.0.1:8000", NULL),

@@ -23,7 +23,7 @@ struct provider_type {
 	const char *name;		/* config `option type` */
 	enum dialect dialect;
 	const char *base_url;		/* NULL: the config must give base_url */
-	const char *chat_path;		/* appended to base_url */
+	const char *chat_path;		/* appended to base_url; NULL: the dialect's request_path */
 	const char *models_path;	/* free health probe and model listing */
 	enum auth_style auth;
 	const char *key_env;		/* usual environment variable; NULL: none */

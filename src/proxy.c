@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "gw.h"
 #include "log.h"
 
@@ -28,24 +29,88 @@ static void read_response(struct exchange *x);
 
 /* ---- building the upstream request ---- */
 
+/* Appends "Name: value\r\n" to the head; -1 if it does not fit. */
+static int add_header(char *h, size_t *hl, size_t cap, const char *name, const char *pre,
+		      const char *v, size_t vlen)
+{
+	size_t nl = strlen(name), pl = strlen(pre);
+	if (*hl + nl + 2 + pl + vlen + 2 + 2 > cap)
+		return -1;
+	memcpy(h + *hl, name, nl);
+	memcpy(h + *hl + nl, ": ", 2);
+	memcpy(h + *hl + nl + 2, pre, pl);
+	memcpy(h + *hl + nl + 2 + pl, v, vlen);
+	*hl += nl + 2 + pl + vlen;
+	memcpy(h + *hl, "\r\n", 2);
+	*hl += 2;
+	return 0;
+}
+
+/* The provider request: a head in uphead, and the body as iovecs. Same
+ * dialect: the client's body with only the model replaced (zero-copy);
+ * otherwise the IR encoded in the provider's dialect into xbuf. Returns 0,
+ * -1 (head too large), or -2 when an error answer has been queued. */
 static int build_request(struct exchange *x)
 {
 	const struct cfg_provider *p = x->prov;
 	const struct provider_type *t = p->type;
 	const char *body = x->in + x->head_len;
-	int mi = json_get(&x->doc, 0, "model");
-	/* The model value token spans the string without its quotes. */
-	size_t mstart = (size_t)x->tok[mi].start - 1, mend = (size_t)x->tok[mi].end + 1;
-
-	/* The new model string is written after the head in the same buffer. */
 	char *h = x->uphead;
-	size_t cap = GW_UPHEAD_SIZE;
-	struct json_out m;
-	json_out_init(&m, h + cap / 2, cap / 2);
-	json_cstr(&m, x->model);
-	if (m.overflow)
-		return -1;
-	size_t blen = mstart + m.len + (x->body_len - mend);
+	size_t cap = GW_UPHEAD_SIZE / 2;	/* the upper half holds the model string */
+	size_t blen;
+
+	if (x->translate) {
+		struct json_out o;
+		char err[300] = "";
+		json_out_init(&o, x->xbuf, x->xbuf_cap);
+		if (x->pd->encode_request(&x->ir, x->model, &o, err, sizeof err) < 0) {
+			gw_error(x, E_BAD_REQUEST, "cannot express this request for provider '%s' (%s API): %s",
+				 p->name, x->pd->name, err);
+			return -2;
+		}
+		if (o.overflow) {
+			gw_error(x, E_TOO_LARGE, "the translated request does not fit the buffer (max_body_kb)");
+			return -2;
+		}
+		x->xbuf_len = o.len;
+		x->upv[1].iov_base = x->xbuf;
+		x->upv[1].iov_len = o.len;
+		x->upv_n = 2;
+		blen = o.len;
+	} else if (x->pd->id == DIALECT_GEMINI) {
+		/* Gemini names the model in the URL: the body goes as it came. */
+		x->upv[1].iov_base = (void *)body;
+		x->upv[1].iov_len = x->body_len;
+		x->upv_n = 2;
+		blen = x->body_len;
+	} else {
+		int mi = json_get(&x->doc, 0, "model");
+		/* The model value token spans the string without its quotes. */
+		size_t mstart = (size_t)x->tok[mi].start - 1, mend = (size_t)x->tok[mi].end + 1;
+		struct json_out m;
+		json_out_init(&m, h + cap, GW_UPHEAD_SIZE - cap);
+		json_cstr(&m, x->model);
+		if (m.overflow)
+			return -1;
+		x->upv[1].iov_base = (void *)body;
+		x->upv[1].iov_len = mstart;
+		x->upv[2].iov_base = m.buf;
+		x->upv[2].iov_len = m.len;
+		x->upv[3].iov_base = (void *)(body + mend);
+		x->upv[3].iov_len = x->body_len - mend;
+		x->upv_n = 4;
+		blen = mstart + m.len + (x->body_len - mend);
+	}
+
+	char path[700];
+	if (x->count_tokens)
+		snprintf(path, sizeof path, "/v1/messages/count_tokens");
+	else if (t->chat_path)
+		snprintf(path, sizeof path, "%s", t->chat_path);
+	else if (x->pd->request_path(x->model, x->stream, path, sizeof path) < 0) {
+		gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
+		return -2;
+	}
 
 	char hostport[300];
 	int v6 = strchr(p->url.host, ':') != NULL;
@@ -53,45 +118,43 @@ static int build_request(struct exchange *x)
 	if (p->url.port != (p->url.tls ? 443 : 80))
 		snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)p->url.port);
 
-	const char *auth_name = NULL;
-	const char *auth_pre = "";
-	if (p->key) {
-		switch (t->auth) {
-		case AUTH_BEARER: auth_name = "Authorization"; auth_pre = "Bearer "; break;
-		case AUTH_X_API_KEY: auth_name = "x-api-key"; break;
-		case AUTH_GOOG_API_KEY: auth_name = "x-goog-api-key"; break;
-		case AUTH_API_KEY: auth_name = "api-key"; break;
-		}
-	}
-	int n = snprintf(h, cap / 2,
+	int n = snprintf(h, cap,
 			 "POST %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\n"
 			 "Content-Type: application/json\r\nAccept: %s\r\nContent-Length: %zu\r\n",
-			 p->url.prefix, t->chat_path, hostport, x->stream ? "text/event-stream" : "application/json", blen);
-	if (n < 0 || (size_t)n >= cap / 2)
+			 p->url.prefix, path, hostport, x->stream ? "text/event-stream" : "application/json", blen);
+	if (n < 0 || (size_t)n >= cap)
 		return -1;
 	size_t hl = (size_t)n;
-	if (auth_name) {
-		size_t need = strlen(auth_name) + 2 + strlen(auth_pre) + p->key_len + 2;
-		if (hl + need + 2 > cap / 2)
+	if (p->key) {
+		int r = 0;
+		switch (t->auth) {
+		case AUTH_BEARER: r = add_header(h, &hl, cap, "Authorization", "Bearer ", p->key, p->key_len); break;
+		case AUTH_X_API_KEY: r = add_header(h, &hl, cap, "x-api-key", "", p->key, p->key_len); break;
+		case AUTH_GOOG_API_KEY: r = add_header(h, &hl, cap, "x-goog-api-key", "", p->key, p->key_len); break;
+		case AUTH_API_KEY: r = add_header(h, &hl, cap, "api-key", "", p->key, p->key_len); break;
+		}
+		if (r < 0)
 			return -1;
-		hl += (size_t)snprintf(h + hl, cap / 2 - hl, "%s: %s", auth_name, auth_pre);
-		memcpy(h + hl, p->key, p->key_len);
-		hl += p->key_len;
-		memcpy(h + hl, "\r\n", 2);
-		hl += 2;
 	}
+	if (x->pd->id == DIALECT_ANTHROPIC) {
+		/* An Anthropic client's own API version and betas go through
+		 * (it wrote its body for them); a translated body is written
+		 * for 2023-06-01. */
+		const struct http_header *v = NULL, *beta = NULL;
+		if (x->cd->id == DIALECT_ANTHROPIC) {
+			v = http_find_header(x->req.headers, x->req.num_headers, "anthropic-version");
+			beta = http_find_header(x->req.headers, x->req.num_headers, "anthropic-beta");
+		}
+		if (add_header(h, &hl, cap, "anthropic-version", "", v ? v->value : "2023-06-01", v ? v->value_len : 10) < 0 ||
+		    (beta && add_header(h, &hl, cap, "anthropic-beta", "", beta->value, beta->value_len) < 0))
+			return -1;
+	}
+	if (hl + 2 > cap)
+		return -1;
 	memcpy(h + hl, "\r\n", 2);
 	hl += 2;
-
 	x->upv[0].iov_base = h;
 	x->upv[0].iov_len = hl;
-	x->upv[1].iov_base = (void *)body;
-	x->upv[1].iov_len = mstart;
-	x->upv[2].iov_base = m.buf;
-	x->upv[2].iov_len = m.len;
-	x->upv[3].iov_base = (void *)(body + mend);
-	x->upv[3].iov_len = x->body_len - mend;
-	x->upv_n = 4;
 	x->upv_i = 0;
 	x->upv_off = 0;
 	return 0;
@@ -105,8 +168,25 @@ static void finish(struct exchange *x)
 	server_flush(x);	/* may release x */
 }
 
+static int queue_chunk(struct exchange *x, const char *data, size_t n);
+
+/* Whether the client reads SSE (all but a Gemini client without alt=sse). */
+static int client_sse(const struct exchange *x)
+{
+	return x->cd->id != DIALECT_GEMINI || x->client_sse;
+}
+
+static void stream_begin(struct exchange *x)
+{
+	xlate_begin(x->xs, x->pd, x->cd, x->tok, GW_JSON_TOKENS, x->scratch, GW_SCRATCH_SIZE,
+		    x->client_model, client_sse(x));
+	x->xs->client_usage = x->translate ? x->ir.include_usage : 0;
+}
+
 /* Fails the exchange. Before the response started: an error answer with
- * the right status. After: an in-band error event, then close. */
+ * the right status. After: an in-band error event in the client's dialect,
+ * then close, with no terminating chunk, so the client's HTTP layer sees
+ * the stream as broken too. */
 static void fail(struct exchange *x, enum gw_err e, const char *why)
 {
 	char msg[300];
@@ -118,20 +198,30 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 		finish(x);
 		return;
 	}
-	char ev[1400];
-	struct json_out o;
-	json_out_init(&o, ev + 8, sizeof ev - 16);
-	json_lit(&o, "data: ");
 	char m[600];
 	snprintf(m, sizeof m, "provider '%s': %s", x->prov->name, msg);
-	gw_error_body(&o, e, m);
-	json_lit(&o, "\n\n");
-	/* One chunk of the chunked body; no terminating chunk follows, so the
-	 * client's HTTP layer sees the stream as broken too. */
-	int hl = snprintf(ev, 9, "%zx\r\n", o.len);
-	memmove(ev + hl, ev + 8, o.len);
-	memcpy(ev + hl + o.len, "\r\n", 2);
-	server_write(x, ev, (size_t)hl + o.len + 2);
+	char ev[1400];
+	struct json_out o;
+	json_out_init(&o, ev, sizeof ev);
+	if (x->cd->id == DIALECT_OPENAI) {
+		json_lit(&o, "data: ");
+		gw_error_body(&o, e, m);
+		json_lit(&o, "\n\n");
+	} else {
+		/* The client encoder knows its error event; a passthrough stream
+		 * has no encoder state yet, and an error event needs none. */
+		if (!x->translate)
+			stream_begin(x);
+		struct ir_event iev;
+		memset(&iev, 0, sizeof iev);
+		iev.kind = EV_ERROR;
+		iev.error.cls = ir_err_class_of_status(gw_err_status(e));
+		iev.error.status = gw_err_status(e);
+		iev.error.message = ir_plain(m, (uint32_t)strlen(m));
+		x->cd->encode_event(x->xs, &iev, &o);
+	}
+	if (!o.overflow)
+		queue_chunk(x, ev, o.len);
 	x->close_after = 1;
 	finish(x);
 }
@@ -197,14 +287,10 @@ static void send_request(struct exchange *x)
 
 void proxy_start(struct exchange *x)
 {
-	if (x->prov->type->dialect != DIALECT_OPENAI) {
-		gw_error(x, E_UNSUPPORTED, "provider '%s' speaks the %s dialect, which this build cannot translate to",
-			 x->prov->name, dialect_name(x->prov->type->dialect));
-		finish(x);
-		return;
-	}
-	if (build_request(x) < 0) {
-		gw_error(x, E_INTERNAL, "upstream request head too large");
+	int b = build_request(x);
+	if (b < 0) {
+		if (b == -1)
+			gw_error(x, E_INTERNAL, "upstream request head too large");
 		finish(x);
 		return;
 	}
@@ -263,6 +349,58 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 	return n;
 }
 
+/* The provider's answer translated into the client's dialect. */
+static void finish_translated(struct exchange *x, int st, int is_obj, int inspected)
+{
+	char hb[1024];
+	size_t hn = response_headers(x, hb, sizeof hb);
+	struct json_out o;
+	json_out_init(&o, x->xbuf, x->xbuf_cap);
+	int status = st;
+	if (st >= 200 && st < 300) {
+		char err[300] = "";
+		struct ir_response r;
+		memset(&r, 0, sizeof r);
+		r.parts = x->ir.parts + x->ir.nparts;	/* the request's parts stay intact */
+		if (!inspected || IR_MAX_PARTS - x->ir.nparts < IR_MAX_CALLS + 16) {
+			fail(x, E_UPSTREAM, is_obj ? "response too large to translate" : "response is not a JSON object");
+			return;
+		}
+		if (x->pd->decode_response(&x->doc, &r, err, sizeof err) < 0) {
+			char m[400];
+			snprintf(m, sizeof m, "invalid %s response: %s", x->pd->name, err);
+			fail(x, E_UPSTREAM, m);
+			return;
+		}
+		if (!r.created)
+			r.created = (int64_t)time(NULL);
+		x->cd->encode_response(&r, x->client_model, &o);
+	} else {
+		struct ir_error e;
+		memset(&e, 0, sizeof e);
+		x->pd->decode_error(inspected ? &x->doc : NULL, st, &e);
+		if (!e.status)
+			e.status = st;
+		status = e.status;
+		if (x->cd->id == DIALECT_ANTHROPIC && e.cls == IR_ERR_OVERLOADED)
+			status = 529;	/* what Anthropic's SDK knows as overloaded */
+		else if (x->cd->id != DIALECT_ANTHROPIC && status == 529)
+			status = 503;
+		x->cd->encode_error(&e, &o);
+	}
+	if (o.overflow) {
+		fail(x, E_UPSTREAM, "translated response larger than the buffer");
+		return;
+	}
+	if (gw_head(x, status, "application/json", (long long)o.len, hb, hn) < 0) {
+		gw_error(x, E_INTERNAL, "response head too large");
+		finish(x);
+		return;
+	}
+	server_write_ext(x, x->xbuf, o.len);
+	finish(x);
+}
+
 static void finish_nonstream(struct exchange *x, int reusable)
 {
 	const char *body = x->resp + x->resp_head;
@@ -277,6 +415,10 @@ static void finish_nonstream(struct exchange *x, int reusable)
 	int is_obj = (r > 0 && x->tok[0].type == JSMN_OBJECT) || (r == -3 && lead < blen && body[lead] == '{');
 	int inspected = r > 0;
 	upstream_release(x, reusable);
+	if (x->translate && !(st >= 200 && st < 300 && (blen == 0 || !is_obj))) {
+		finish_translated(x, st, is_obj, inspected);
+		return;
+	}
 	if (st >= 200 && st < 300) {
 		if (blen == 0) {
 			fail(x, E_UPSTREAM, "empty response body");
@@ -328,29 +470,62 @@ static void finish_nonstream(struct exchange *x, int reusable)
 	finish(x);
 }
 
-/* Queues one SSE event as one chunk. 1 queued, 0 no room now. */
-static int queue_event(struct exchange *x, const char *ev, size_t n)
+/* Queues n bytes of stream output as one chunk of the chunked body, after
+ * the response head if it has not gone out yet. 1 queued, 0 no room now. */
+static int queue_chunk(struct exchange *x, const char *data, size_t n)
 {
+	if (n == 0)
+		return 1;
 	char hex[16];
 	int hl = snprintf(hex, sizeof hex, "%zx\r\n", n);
 	if (!x->resp_started && x->out_len == 0 && x->events == 0) {
 		char hb[1024];
 		size_t hn = response_headers(x, hb, sizeof hb);
-		if (gw_head(x, 200, "text/event-stream", -1, hb, hn) < 0)
+		const char *ct = x->translate ? x->cd->stream_type(x->xs) : "text/event-stream";
+		if (gw_head(x, 200, ct, -1, hb, hn) < 0)
 			return 0;
 	}
 	if ((size_t)hl + n + 2 > GW_OUT_SIZE - x->out_len + x->out_off)
 		return 0;
 	server_write(x, hex, (size_t)hl);
-	server_write(x, ev, n);
+	server_write(x, data, n);
 	server_write(x, "\r\n", 2);
 	x->events++;
 	return 1;
 }
 
-static int is_done_event(const struct sse_event *e)
+/* The provider's end-of-stream marker, for a same-dialect relay. */
+static int is_done_event(const struct exchange *x, const struct sse_event *e)
 {
+	if (x->pd->id == DIALECT_ANTHROPIC)
+		return e->event && e->event_len == 12 && memcmp(e->event, "message_stop", 12) == 0;
 	return e->data_lines == 1 && e->data_len == 6 && memcmp(e->data, "[DONE]", 6) == 0;
+}
+
+/* One provider event translated; 1 queued, 0 no room now, -1 x failed. */
+static int translate_event(struct exchange *x, const struct sse_event *e)
+{
+	/* Encode into xbuf (free once the request is sent), then queue. The
+	 * encoder state must not advance twice for one event, so room in out[]
+	 * is checked before decoding: one event's output is far below half. */
+	if (GW_OUT_SIZE - x->out_len + x->out_off < GW_OUT_SIZE / 2)
+		return 0;
+	struct json_out o;
+	json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
+	if (xlate_event(x->xs, e, &o) < 0) {
+		char m[200];
+		snprintf(m, sizeof m, "malformed %s stream event", x->pd->name);
+		fail(x, E_UPSTREAM, m);
+		return -1;
+	}
+	if (o.overflow) {
+		fail(x, E_UPSTREAM, "translated stream event larger than the output buffer");
+		return -1;
+	}
+	queue_chunk(x, x->xbuf, o.len);
+	if (x->xs->ended)
+		x->saw_done = 1;
+	return 1;
 }
 
 /* Relays every complete event held in the response buffer. Returns 0 to go
@@ -372,7 +547,16 @@ static int relay_events(struct exchange *x)
 			x->resp_consumed += (size_t)n;
 			continue;
 		}
-		if (!queue_event(x, p, (size_t)n)) {
+		if (x->translate) {
+			int t = translate_event(x, &e);
+			if (t < 0)
+				return -1;
+			if (t == 0)
+				break;
+			x->resp_consumed += (size_t)n;
+			continue;
+		}
+		if (!queue_chunk(x, p, (size_t)n)) {
 			if (x->out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
 				fail(x, E_UPSTREAM, "stream event larger than the output buffer");
 				return -1;
@@ -380,7 +564,7 @@ static int relay_events(struct exchange *x)
 			break;
 		}
 		x->resp_consumed += (size_t)n;
-		if (is_done_event(&e))
+		if (is_done_event(x, &e))
 			x->saw_done = 1;
 	}
 	/* Move the partial event (and undecoded bytes) to the front. */
@@ -403,6 +587,27 @@ static int relay_events(struct exchange *x)
 
 static void finish_stream(struct exchange *x, int reusable)
 {
+	if (x->pd->id == DIALECT_GEMINI && !x->saw_done) {
+		/* Gemini's stream ends with its body; a cut connection would have
+		 * failed before this point. */
+		if (x->translate) {
+			struct json_out o;
+			json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
+			xlate_end(x->xs, &o);
+			if (!o.overflow && !x->xs->failed)
+				queue_chunk(x, x->xbuf, o.len);
+			x->saw_done = x->xs->ended;
+		} else {
+			x->saw_done = x->events > 0;
+		}
+	}
+	if (x->translate && x->xs->failed) {
+		/* The provider's own error event went out in-band: end broken. */
+		upstream_release(x, 0);
+		x->close_after = 1;
+		finish(x);
+		return;
+	}
 	if (!x->saw_done) {
 		upstream_release(x, 0);
 		if (x->events == 0) {
@@ -445,6 +650,8 @@ static int take_head(struct exchange *x)
 		const struct http_header *ct = http_find_header(x->rh.headers, x->rh.num_headers, "content-type");
 		x->up_is_sse = x->up_status == 200 && ct && ct->value_len >= 17 &&
 			       http_token_eq(ct->value, 17, "text/event-stream");
+		if (x->up_is_sse && x->translate)
+			stream_begin(x);
 		x->phase = P_BODY;
 		return 1;
 	}

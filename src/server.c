@@ -54,7 +54,11 @@ int server_init(const struct cfg *config)
 	xs = calloc(g->max_inflight, sizeof *xs);
 	size_t in_cap = (size_t)g->max_header_bytes + g->max_body_bytes;
 	size_t resp_cap = (size_t)g->max_response_bytes + 16384;
-	size_t per = in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t);
+	size_t xbuf_cap = (g->max_body_bytes > g->max_response_bytes ? g->max_body_bytes : g->max_response_bytes) + 65536;
+	size_t ir_bytes = IR_MAX_PARTS * sizeof(struct ir_part) + IR_MAX_MSGS * sizeof(struct ir_msg) +
+			  IR_MAX_TOOLS * sizeof(struct ir_tool) + sizeof(struct xlate_stream);
+	size_t per = in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t) +
+		     xbuf_cap + GW_SCRATCH_SIZE + ir_bytes;
 	/* One mapping for all exchange buffers: untouched pages cost no RSS. */
 	xmem = malloc(per * g->max_inflight);
 	if (!clients || !xs || !xmem)
@@ -82,6 +86,21 @@ int server_init(const struct cfg *config)
 		p += GW_OUT_SIZE;
 		x->uphead = p;
 		p += GW_UPHEAD_SIZE;
+		/* The IR arrays first: they want pointer alignment, and every size
+		 * before them in this block is a multiple of 8. */
+		x->ir.parts = (struct ir_part *)(void *)p;
+		p += IR_MAX_PARTS * sizeof(struct ir_part);
+		x->ir.msgs = (struct ir_msg *)(void *)p;
+		p += IR_MAX_MSGS * sizeof(struct ir_msg);
+		x->ir.tools = (struct ir_tool *)(void *)p;
+		p += IR_MAX_TOOLS * sizeof(struct ir_tool);
+		x->xs = (struct xlate_stream *)(void *)p;
+		p += sizeof(struct xlate_stream);
+		x->xbuf = p;
+		x->xbuf_cap = xbuf_cap;
+		p += xbuf_cap;
+		x->scratch = p;
+		p += GW_SCRATCH_SIZE;
 		x->next_free = free_xs;
 		free_xs = x;
 	}
@@ -117,6 +136,10 @@ static void exchange_reset(struct exchange *x)
 	x->status = 0;
 	x->prov = NULL;
 	x->model = x->route = NULL;
+	x->cd = x->pd = NULL;
+	x->translate = x->client_sse = x->count_tokens = 0;
+	x->client_model = NULL;
+	x->xbuf_len = 0;
 	x->who = NULL;
 	x->stream = 0;
 	x->upv_n = x->upv_i = 0;

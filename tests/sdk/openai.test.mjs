@@ -1,44 +1,14 @@
-// openai.test.mjs - llmgw driven by the official OpenAI Node SDK.
+// openai.test.mjs - llmgw driven by the official OpenAI Node SDK, same
+// dialect: provider 'mock' (openai-compatible) and route 'fast'.
 //
-// tests/sdk/run.sh copies this next to BUILD/sdk/node_modules and runs it
-// through tests/sdk/serve.py, which starts mockprov + llmgw and passes
-// LLMGW_BASE_URL (http://127.0.0.1:PORT/v1) and LLMGW_KEY (a client key).
-// Prints "ok   name" / "FAIL name: reason" and "sdk: N passed, N failed".
+// Imported by main.mjs (see there and serve.py for the set-up); the
+// cross-dialect tests are in matrix.test.mjs.
 import OpenAI from "openai";
+import { env, test, assert } from "./lib.mjs";
 
-const baseURL = process.env.LLMGW_BASE_URL;
-const apiKey = process.env.LLMGW_KEY;
-if (!baseURL || !apiKey) {
-	console.log("FAIL setup: LLMGW_BASE_URL / LLMGW_KEY not set");
-	console.log("sdk: 0 passed, 1 failed");
-	process.exit(1);
-}
-
+const baseURL = env.baseURL;
+const apiKey = env.key;
 const client = new OpenAI({ baseURL, apiKey, maxRetries: 0, timeout: 15000 });
-let passed = 0;
-let failed = 0;
-
-function assert(cond, msg) {
-	if (!cond) throw new Error(msg);
-}
-
-async function test(name, fn) {
-	// A hard limit per test: a hung stream must not hang the suite.
-	let timer;
-	const limit = new Promise((_, reject) => {
-		timer = setTimeout(() => reject(new Error("timed out after 20 s")), 20000);
-	});
-	try {
-		await Promise.race([fn(), limit]);
-		passed++;
-		console.log(`ok   ${name}`);
-	} catch (e) {
-		failed++;
-		console.log(`FAIL ${name}: ${e && e.stack ? e.stack.split("\n").slice(0, 3).join(" | ") : e}`);
-	} finally {
-		clearTimeout(timer);
-	}
-}
 
 await test("sdk_chat", async () => {
 	const r = await client.chat.completions.create({
@@ -130,6 +100,3 @@ await test("sdk_models_list", async () => {
 	for await (const m of client.models.list()) ids.push(m.id);
 	assert(ids.includes("fast") && ids.includes("mock/mock-1"), `ids ${JSON.stringify(ids)}`);
 });
-
-console.log(`sdk: ${passed} passed, ${failed} failed`);
-process.exit(failed ? 1 : 0);

@@ -1,12 +1,23 @@
 #!/usr/bin/env python3
 """serve.py BUILD -- CMD...: runs CMD against a live llmgw.
 
-Starts mockprov and llmgw (BUILD/asan) with the integration harness,
-provider 'mock' (model mock-1), route 'fast' and one client key, runs CMD
-with LLMGW_BASE_URL and LLMGW_KEY set, relays its output, then stops both
-servers by PID. CMD's closing "sdk: N passed, N failed" line is re-printed
-with one more failure when the servers misbehaved (a sanitizer report,
-llmgw not exiting 0 on SIGTERM) or CMD printed no summary.
+Starts three mockprovs and llmgw (BUILD/asan) with the integration harness:
+  provider 'mock' type openai-compatible -> mockprov A (model mock-1),
+    route 'fast' -> mock/mock-1 (the same-dialect OpenAI tests);
+  provider 'oai'  type openai-compatible -> mockprov A,
+  provider 'ant'  type anthropic         -> mockprov B,
+  provider 'gem'  type gemini            -> mockprov C,
+and one client key. One mockprov per provider dialect so that each test can
+read GET /mock/last of the provider it used and check what llmgw really
+sent upstream (the path decides the dialect mockprov answers in), while the
+tests for the three providers run in parallel. Every mockprov runs with
+--key (the provider key), so it also checks each API's own auth header.
+CMD gets LLMGW_BASE_URL (http://127.0.0.1:PORT/v1), LLMGW_ORIGIN
+(http://127.0.0.1:PORT), LLMGW_KEY and MOCK_URL_OAI / MOCK_URL_ANT /
+MOCK_URL_GEM (the mockprovs' control URLs). Its output is relayed; then all
+servers are stopped by PID. CMD's closing "sdk: N passed, N failed" line is
+re-printed with one more failure when the servers misbehaved (a sanitizer
+report, llmgw not exiting 0 on SIGTERM) or CMD printed no summary.
 """
 
 import os
@@ -35,10 +46,29 @@ def main():
 	summary = None
 	try:
 		key = "llmgw-sdk-" + secrets.token_hex(12)
-		mock, gw = ctx.standard(clients=[("sdk", key, [])])
+		mocks = {}
+		for name in ("oai", "ant", "gem"):
+			mocks[name] = ctx.mockprov(name="mockprov_" + name)
+		port = harness.free_port()
+		more = harness.uci([
+			("provider", "oai", [("option", "type", "openai-compatible"),
+				("option", "base_url", mocks["oai"].url), ("option", "key_env", "MOCK_KEY")]),
+			("provider", "ant", [("option", "type", "anthropic"),
+				("option", "base_url", mocks["ant"].url), ("option", "key_env", "MOCK_KEY")]),
+			("provider", "gem", [("option", "type", "gemini"),
+				("option", "base_url", mocks["gem"].url), ("option", "key_env", "MOCK_KEY")]),
+		])
+		conf = ctx.config(port,
+			providers=[("mock", mocks["oai"].url, [("list", "model", "mock-1")])],
+			routes=[("fast", ["mock/mock-1"])],
+			clients=[("sdk", key, [])], extra="\n" + more)
+		gw = ctx.llmgw(conf)
 		env = dict(os.environ)
 		env["LLMGW_BASE_URL"] = "http://127.0.0.1:%d/v1" % gw.port
+		env["LLMGW_ORIGIN"] = "http://127.0.0.1:%d" % gw.port
 		env["LLMGW_KEY"] = key
+		for name, m in mocks.items():
+			env["MOCK_URL_" + name.upper()] = m.url
 		p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env)
 		try:
 			for raw in p.stdout:
