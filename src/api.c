@@ -235,13 +235,14 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 {
 	x->cd = cd;
 	const char *body = x->in + x->head_len;
-	int r = json_parse(&x->doc, body, x->body_len, x->tok, GW_JSON_TOKENS);
-	if (r == -3) {
-		gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
-		return;
-	}
-	if (r < 0 || x->tok[0].type != JSMN_OBJECT) {
-		gw_error(x, E_BAD_JSON, "request body is not a valid JSON object");
+	size_t blen = x->body_len;
+	/* Validate without tokens; only a translation needs the token tree. */
+	int v = json_valid(body, blen);
+	size_t lead = 0, vs, ve;
+	while (lead < blen && (body[lead] == ' ' || body[lead] == '\t' || body[lead] == '\n' || body[lead] == '\r'))
+		lead++;
+	if (v != 0 || lead == blen || body[lead] != '{') {
+		gw_error(x, E_BAD_JSON, v == -3 ? "request JSON is nested too deeply" : "request body is not a valid JSON object");
 		return;
 	}
 	int n;
@@ -250,19 +251,22 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 		memcpy(x->model_buf2, path_model, (size_t)n + 1);
 		x->stream = path_stream;
 	} else {
-		int mi = json_get(&x->doc, 0, "model");
-		if (mi < 0 || !json_is_string(&x->doc, mi) ||
-		    (n = json_unescape(&x->doc, mi, x->model_buf2, sizeof x->model_buf2)) <= 0) {
+		struct json_out mo;
+		json_out_init(&mo, x->model_buf2, sizeof x->model_buf2 - 1);
+		if (json_top_get(body, blen, "model", &vs, &ve) < 0 || body[vs] != '"' || ve - vs < 3 ||
+		    json_unescape_append(&mo, body + vs + 1, ve - vs - 2) < 0 || mo.overflow) {
 			gw_error(x, E_BAD_REQUEST, "'model' is required and must be a non-empty string of at most 255 bytes");
 			return;
 		}
-		int si = json_get(&x->doc, 0, "stream");
-		x->stream = si >= 0 && json_is_true(&x->doc, si);
+		x->model_buf2[mo.len] = 0;
+		n = (int)mo.len;
+		x->mstart = vs;
+		x->mend = ve;
+		x->stream = json_top_get(body, blen, "stream", &vs, &ve) == 0 && ve - vs == 4 && !memcmp(body + vs, "true", 4);
 	}
 	x->client_model = x->model_buf2;
 	const char *list = cd->id == DIALECT_GEMINI ? "contents" : "messages";
-	int msgs = json_get(&x->doc, 0, list);
-	if (!x->count_tokens && (msgs < 0 || x->tok[msgs].type != JSMN_ARRAY)) {
+	if (!x->count_tokens && (json_top_get(body, blen, list, &vs, &ve) < 0 || body[vs] != '[')) {
 		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
 		return;
 	}
@@ -278,6 +282,11 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 		return;
 	}
 	if (x->translate) {
+		int r = json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS);
+		if (r < 0) {
+			gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
+			return;
+		}
 		struct ir_request *ir = &x->ir;
 		struct ir_part *parts = ir->parts;
 		struct ir_msg *msgs_st = ir->msgs;

@@ -9,7 +9,10 @@
  * keywords, known option names, single versus multi-valued options. The
  * builder then walks the sections and fills struct cfg, resolving the
  * references that may point forward in the file (route targets, client
- * allow patterns). Every problem is reported and counted; nothing stops
+ * allow patterns), and last numbers the targets (build_targets: a dense
+ * id per distinct provider/model, prices merged from target sections and
+ * the compiled-in table, a hash index for lookups, one "other" bucket per
+ * provider). Every problem is reported and counted; nothing stops
  * early, so one `llmgw -t` run shows every mistake. Reports are held until
  * the end and given in line order. Messages quote user text only where it
  * cannot be a secret: never a key value, and unknown words only when they
@@ -36,6 +39,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include "config.h"
+#include "prices.h"
 
 #define CFG_FILE_MAX	(1u << 20)	/* a config file larger than this is a mistake */
 #define KEY_FILE_MAX	16384
@@ -102,21 +106,34 @@ static void arena_free(struct arena *a)
 
 /* ---- option tables ---- */
 
-enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_NKINDS, S_BAD = -1 };
-static const char *const sect_names[S_NKINDS] = { "gateway", "provider", "route", "client" };
+enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_TARGET, S_NKINDS, S_BAD = -1 };
+static const char *const sect_names[S_NKINDS] = { "gateway", "provider", "route", "client", "target" };
 
-enum vkind { V_SPECIAL, V_STR, V_PATH, V_BOOL, V_UINT, V_KB, V_MS };
+/* V_DEC: a decimal number (digits, one optional '.'; no sign or exponent)
+ * stored as a double. */
+enum vkind { V_SPECIAL, V_STR, V_PATH, V_BOOL, V_UINT, V_KB, V_MS, V_DEC };
 
 struct optdesc {
 	const char *name;
 	unsigned char multi;		/* `list` allowed; `option` may repeat */
 	unsigned char kind;
-	size_t off;			/* into struct cfg_gateway */
-	unsigned min, max;		/* V_UINT/V_KB in their unit; V_MS in ms */
+	size_t off;			/* into the section's struct: cfg_gateway, cfg_route,
+					 * cfg_client, or tvals for a target section */
+	unsigned min, max;		/* V_UINT/V_KB/V_DEC in their unit; V_MS in ms */
+};
+
+/* A target section's values before they are merged with the price table. */
+struct tvals {
+	double in, cached, out;
+	unsigned quality, weight;
 };
 
 #define GW(f) offsetof(struct cfg_gateway, f)
+#define RT(f) offsetof(struct cfg_route, f)
+#define CL(f) offsetof(struct cfg_client, f)
+#define TV(f) offsetof(struct tvals, f)
 #define DAY_MS 86400000u
+#define USD_MAX 1000000000u		/* a price or budget above this is a typo */
 
 static const struct optdesc gateway_opts[] = {
 	{ "listen", 1, V_SPECIAL, 0, 0, 0 },
@@ -142,6 +159,21 @@ static const struct optdesc gateway_opts[] = {
 	{ "hosts_file", 0, V_PATH, GW(hosts_file), 0, 0 },
 	{ "nameserver", 1, V_SPECIAL, 0, 0, 0 },
 	{ "default_max_tokens", 0, V_UINT, GW(default_max_tokens), 1, 10000000 },
+	{ "state_dir", 0, V_PATH, GW(state_dir), 0, 0 },
+	{ "flush_interval", 0, V_MS, GW(flush_interval_ms), 1, DAY_MS },
+	{ "probe_interval", 0, V_MS, GW(probe_interval_ms), 0, DAY_MS },
+	{ "probe_interval_open", 0, V_MS, GW(probe_interval_open_ms), 1, DAY_MS },
+	{ "breaker_failures", 0, V_UINT, GW(breaker_failures), 1, 1000000 },
+	{ "breaker_ratio", 0, V_DEC, GW(breaker_ratio), 0, 1 },
+	{ "breaker_min_requests", 0, V_UINT, GW(breaker_min_requests), 1, 1000000 },
+	{ "breaker_window", 0, V_MS, GW(breaker_window_ms), 1, DAY_MS },
+	{ "breaker_cooldown", 0, V_MS, GW(breaker_cooldown_ms), 1, DAY_MS },
+	{ "breaker_max_cooldown", 0, V_MS, GW(breaker_max_cooldown_ms), 1, DAY_MS },
+	{ "max_attempts", 0, V_UINT, GW(max_attempts), 1, 10 },
+	{ "request_deadline", 0, V_MS, GW(request_deadline_ms), 1, DAY_MS },
+	{ "access_log", 0, V_BOOL, GW(access_log), 0, 0 },
+	{ "status_page", 0, V_BOOL, GW(status_page), 0, 0 },
+	{ "metrics", 0, V_BOOL, GW(metrics), 0, 0 },
 	{ NULL, 0, 0, 0, 0, 0 }
 };
 
@@ -155,19 +187,40 @@ static const struct optdesc provider_opts[] = {
 	{ NULL, 0, 0, 0, 0, 0 }
 };
 
+/* Route timeouts and max_attempts: 0 / absent take the gateway's. */
 static const struct optdesc route_opts[] = {
 	{ "target", 1, V_SPECIAL, 0, 0, 0 },
+	{ "strategy", 0, V_SPECIAL, 0, 0, 0 },
+	{ "min_quality", 0, V_UINT, RT(min_quality), 0, 5 },
+	{ "max_attempts", 0, V_UINT, RT(max_attempts), 1, 10 },
+	{ "connect_timeout", 0, V_MS, RT(connect_timeout_ms), 0, DAY_MS },
+	{ "first_byte_timeout", 0, V_MS, RT(first_byte_timeout_ms), 0, DAY_MS },
+	{ "stream_idle_timeout", 0, V_MS, RT(stream_idle_timeout_ms), 0, DAY_MS },
 	{ NULL, 0, 0, 0, 0, 0 }
 };
 
 static const struct optdesc client_opts[] = {
 	{ "key_sha256", 0, V_SPECIAL, 0, 0, 0 },
 	{ "allow", 1, V_SPECIAL, 0, 0, 0 },
+	{ "rpm", 0, V_UINT, CL(rpm), 0, 100000000 },
+	{ "tpm", 0, V_UINT, CL(tpm), 0, 4000000000u },
+	{ "daily_usd", 0, V_DEC, CL(daily_usd), 0, USD_MAX },
+	{ "monthly_usd", 0, V_DEC, CL(monthly_usd), 0, USD_MAX },
+	{ NULL, 0, 0, 0, 0, 0 }
+};
+
+static const struct optdesc target_opts[] = {
+	{ "model", 0, V_SPECIAL, 0, 0, 0 },
+	{ "input_usd_per_mtok", 0, V_DEC, TV(in), 0, USD_MAX },
+	{ "cached_usd_per_mtok", 0, V_DEC, TV(cached), 0, USD_MAX },
+	{ "output_usd_per_mtok", 0, V_DEC, TV(out), 0, USD_MAX },
+	{ "quality", 0, V_UINT, TV(quality), 1, 5 },
+	{ "weight", 0, V_UINT, TV(weight), 1, 1000 },
 	{ NULL, 0, 0, 0, 0, 0 }
 };
 
 static const struct optdesc *const sect_opts[S_NKINDS] = {
-	gateway_opts, provider_opts, route_opts, client_opts
+	gateway_opts, provider_opts, route_opts, client_opts, target_opts
 };
 
 /* ---- parsed form ---- */
@@ -510,7 +563,7 @@ static void parse_config(struct loader *L, int lineno, struct tok *t, int n)
 		for (int k = 0; k < S_NKINDS; k++)
 			suggest_try(&sg, sect_names[k]);
 		const char *shown = word_shown(&t[1]);
-		report(L, lineno, "unknown section type%s%s%s%s; expected gateway, provider, route or client",
+		report(L, lineno, "unknown section type%s%s%s%s; expected gateway, provider, route, target or client",
 		    shown ? " '" : "", shown ? shown : "", shown ? "'" : "", suggest_text(&sg, sb, sizeof sb));
 		return;
 	}
@@ -705,6 +758,51 @@ static int parse_duration_ms(const char *s, unsigned long long *ms)
 	if (r < 0)
 		return r;
 	*ms = v * mul;
+	return 0;
+}
+
+/* "0.5", "12", "12.", ".25": digits with at most one '.'. No sign,
+ * exponent, inf or nan, and no locale (strtod has all of those). -1: not
+ * a decimal number; -2: negative or too large. */
+static int parse_decimal(const char *s, double max, double *out)
+{
+	unsigned long long m = 0;
+	unsigned frac = 0, ndig = 0;
+	int dot = 0, neg = 0, big = 0;
+
+	if (*s == '-') {
+		neg = 1;
+		s++;
+	}
+	for (; *s; s++) {
+		if (*s == '.') {
+			if (dot)
+				return -1;
+			dot = 1;
+			continue;
+		}
+		if (*s < '0' || *s > '9')
+			return -1;
+		ndig++;
+		if (m >= 100000000000000000ull) {
+			if (!dot)
+				big = 1;
+			continue;	/* further fraction digits are below a double's precision */
+		}
+		m = m * 10 + (unsigned)(*s - '0');
+		frac += (unsigned)dot;
+	}
+	if (ndig == 0)
+		return -1;
+	if (big || (neg && m))
+		return -2;
+	double v = (double)m, p10 = 1;
+	while (frac--)
+		p10 *= 10;	/* exact: at most 10^18 */
+	v /= p10;
+	if (v > max)
+		return -2;
+	*out = v;
 	return 0;
 }
 
@@ -956,6 +1054,21 @@ static void gateway_defaults(struct cfg_gateway *g)
 	g->nameservers = no_ns;
 	g->nnameservers = 0;
 	g->default_max_tokens = 4096;
+	g->state_dir = "/var/lib/llmgw";
+	g->flush_interval_ms = 300000;
+	g->probe_interval_ms = 60000;
+	g->probe_interval_open_ms = 10000;
+	g->breaker_failures = 5;
+	g->breaker_ratio = 0.5;
+	g->breaker_min_requests = 10;
+	g->breaker_window_ms = 60000;
+	g->breaker_cooldown_ms = 10000;
+	g->breaker_max_cooldown_ms = 300000;
+	g->max_attempts = 3;
+	g->request_deadline_ms = 300000;
+	g->access_log = 1;
+	g->status_page = 1;
+	g->metrics = 1;
 }
 
 static void fmt_ms(char *buf, size_t cap, unsigned ms)
@@ -966,67 +1079,96 @@ static void fmt_ms(char *buf, size_t cap, unsigned ms)
 		snprintf(buf, cap, "%ums", ms);
 }
 
+/* Sets the field of a table-driven option (any kind but V_SPECIAL) in
+ * base, the section's struct; pfx starts messages ("route 'r': "). A value
+ * that does not parse or is out of range is reported and leaves the
+ * default in place. */
+static void set_opt(struct loader *L, const char *pfx, const struct opt *o, void *base)
+{
+	const struct optdesc *d = o->d;
+	void *field = (char *)base + d->off;
+	char eb[ECHO_MAX + 8], lo[32], hi[32];
+	unsigned long long v = 0;
+	double dv = 0;
+	int r, b;
+
+	switch (d->kind) {
+	case V_STR:
+		*(const char **)field = o->len ? o->val : NULL;
+		break;
+	case V_PATH:
+		if (!o->len)
+			report(L, o->line, "%s%s: empty path", pfx, d->name);
+		else
+			*(const char **)field = o->val;
+		break;
+	case V_BOOL:
+		if (parse_bool(o->val, &b) < 0)
+			report(L, o->line, "%s%s: '%s' is not a boolean (use 1 or 0)", pfx, d->name, ECHO(eb, o->val));
+		else
+			*(int *)field = b;
+		break;
+	case V_UINT:
+	case V_KB:
+		r = parse_uint(o->val, 0xffffffffull, &v);
+		if (r == -1)
+			report(L, o->line, "%s%s: '%s' is not a number", pfx, d->name, ECHO(eb, o->val));
+		else if (r < 0 || v < d->min || v > d->max)
+			report(L, o->line, "%s%s: must be between %u and %u", pfx, d->name, d->min, d->max);
+		else
+			*(unsigned *)field = (unsigned)(d->kind == V_KB ? v * 1024 : v);
+		break;
+	case V_MS:
+		r = parse_duration_ms(o->val, &v);
+		fmt_ms(lo, sizeof lo, d->min);
+		fmt_ms(hi, sizeof hi, d->max);
+		if (r == -1)
+			report(L, o->line, "%s%s: '%s' is not a duration (use e.g. 30, 30s or 500ms)",
+			    pfx, d->name, ECHO(eb, o->val));
+		else if (r < 0 || v < d->min || v > d->max)
+			report(L, o->line, "%s%s: must be between %s and %s", pfx, d->name, lo, hi);
+		else
+			*(unsigned *)field = (unsigned)v;
+		break;
+	case V_DEC:
+		r = parse_decimal(o->val, (double)d->max, &dv);
+		if (r == -1)
+			report(L, o->line, "%s%s: '%s' is not a decimal number (use e.g. 0.5 or 12)",
+			    pfx, d->name, ECHO(eb, o->val));
+		else if (r < 0 || dv < d->min)
+			report(L, o->line, "%s%s: must be between %u and %u", pfx, d->name, d->min, d->max);
+		else
+			*(double *)field = dv;
+		break;
+	default:
+		break;
+	}
+}
+
 static void build_gateway(struct loader *L, const struct sect *s)
 {
 	struct cfg_gateway *g = &L->c->gw;
-	char eb[ECHO_MAX + 8], lo[32], hi[32];
+	char eb[ECHO_MAX + 8];
 
 	if (s->name && strcmp(s->name, "main") != 0)
 		report(L, s->line, "the gateway section is named 'main' or not named at all");
 	for (const struct opt *o = s->opts; o; o = o->next) {
-		const struct optdesc *d = o->d;
-		void *field = (char *)g + d->off;
-		unsigned long long v = 0;
-		int r, b;
-
-		switch (d->kind) {
-		case V_STR:
-			*(const char **)field = o->len ? o->val : NULL;
-			break;
-		case V_PATH:
-			if (!o->len)
-				report(L, o->line, "%s: empty path", d->name);
-			else
-				*(const char **)field = o->val;
-			break;
-		case V_BOOL:
-			if (parse_bool(o->val, &b) < 0)
-				report(L, o->line, "%s: '%s' is not a boolean (use 1 or 0)", d->name, ECHO(eb, o->val));
-			else
-				*(int *)field = b;
-			break;
-		case V_UINT:
-		case V_KB:
-			r = parse_uint(o->val, 0xffffffffull, &v);
-			if (r == -1)
-				report(L, o->line, "%s: '%s' is not a number", d->name, ECHO(eb, o->val));
-			else if (r < 0 || v < d->min || v > d->max)
-				report(L, o->line, "%s: must be between %u and %u", d->name, d->min, d->max);
-			else
-				*(unsigned *)field = (unsigned)(d->kind == V_KB ? v * 1024 : v);
-			break;
-		case V_MS:
-			r = parse_duration_ms(o->val, &v);
-			fmt_ms(lo, sizeof lo, d->min);
-			fmt_ms(hi, sizeof hi, d->max);
-			if (r == -1)
-				report(L, o->line, "%s: '%s' is not a duration (use e.g. 30, 30s or 500ms)",
-				    d->name, ECHO(eb, o->val));
-			else if (r < 0 || v < d->min || v > d->max)
-				report(L, o->line, "%s: must be between %s and %s", d->name, lo, hi);
-			else
-				*(unsigned *)field = (unsigned)v;
-			break;
-		default:
-			break;
-		}
-		if (strcmp(d->name, "log_level") == 0) {
+		set_opt(L, "", o, g);
+		if (strcmp(o->d->name, "log_level") == 0) {
 			enum log_level lvl;
 			if (log_level_parse(o->val, &lvl) < 0)
 				report(L, o->line, "log_level: '%s' is not one of error, warn, info, debug", ECHO(eb, o->val));
 			else
 				g->log_level = lvl;
 		}
+	}
+	if (g->breaker_max_cooldown_ms < g->breaker_cooldown_ms) {
+		const struct opt *o = get_opt(s, "breaker_max_cooldown");
+		char lo[32], hi[32];
+		fmt_ms(lo, sizeof lo, g->breaker_max_cooldown_ms);
+		fmt_ms(hi, sizeof hi, g->breaker_cooldown_ms);
+		report(L, o ? o->line : get_opt(s, "breaker_cooldown")->line,
+		    "breaker_max_cooldown (%s) is shorter than breaker_cooldown (%s)", lo, hi);
 	}
 
 	unsigned n;
@@ -1295,6 +1437,8 @@ static int check_name(struct loader *L, const struct sect *s)
 	const char *what = sect_names[s->kind];
 
 	if (!s->name) {
+		if (s->kind == S_TARGET)
+			return 0;	/* the model option identifies it */
 		report(L, s->line, "%s section needs a name: config %s 'NAME'", what, what);
 		return -1;
 	}
@@ -1324,10 +1468,76 @@ static void suggest_provider(struct loader *L, struct suggest *sg)
 			suggest_try(sg, L->c->providers[i].name);
 }
 
-static void build_route(struct loader *L, const struct sect *s, struct cfg_route *r)
+static const char *const strategy_names[] = { "fallback", "cheapest", "fastest", "weighted" };
+
+/* Splits "provider/model" at the first '/' and resolves the provider. 0 and
+ * *prov, *model set; -1 after reporting (what: "route 'r': target" or
+ * "target"). */
+static int resolve_target(struct loader *L, const char *what, const struct opt *o, unsigned *prov, const char **model)
 {
 	char eb[ECHO_MAX + 8], pb[ECHO_MAX + 8], sb[96];
+	const char *slash = strchr(o->val, '/');
+
+	if (!slash || slash == o->val || !slash[1]) {
+		report(L, o->line, "%s '%s' must be 'provider/model'", what, ECHO(eb, o->val));
+		return -1;
+	}
+	size_t pn = (size_t)(slash - o->val);
+	int idx = cfg_provider_index(L->c, o->val, pn);
+	if (idx < 0) {
+		char pname[SUGGEST_MAX + 1];
+		struct suggest sg;
+		echo(pb, sizeof pb, o->val, pn);
+		snprintf(pname, sizeof pname, "%.*s", (int)(pn < SUGGEST_MAX ? pn : SUGGEST_MAX), o->val);
+		suggest_init(&sg, pname);
+		suggest_provider(L, &sg);
+		report(L, o->line, "%s '%s': no provider section named '%s'%s", what,
+		    ECHO(eb, o->val), pb, suggest_text(&sg, sb, sizeof sb));
+		return -1;
+	}
+	if (strcmp(slash + 1, "*") == 0) {
+		report(L, o->line, "%s '%s': '*' is not a model name (it names the provider's bucket for "
+		    "models no route or target section lists)", what, ECHO(eb, o->val));
+		return -1;
+	}
+	*prov = (unsigned)idx;
+	*model = slash + 1;
+	return 0;
+}
+
+static void build_route(struct loader *L, const struct sect *s, struct cfg_route *r)
+{
+	char eb[ECHO_MAX + 8], sb[96], pfx[96], what[96];
 	unsigned n = count_opts(s, "target");
+	const struct cfg_gateway *g = &L->c->gw;
+
+	snprintf(pfx, sizeof pfx, "route '%s': ", r->name);
+	for (const struct opt *o = s->opts; o; o = o->next)
+		set_opt(L, pfx, o, r);
+	const struct opt *os = get_opt(s, "strategy");
+	if (os) {
+		unsigned i;
+		for (i = 0; i < 4 && strcmp(os->val, strategy_names[i]) != 0; i++)
+			;
+		if (i < 4) {
+			r->strategy = (enum cfg_strategy)i;
+		} else {
+			struct suggest sg;
+			suggest_init(&sg, os->val);
+			for (unsigned j = 0; j < 4; j++)
+				suggest_try(&sg, strategy_names[j]);
+			report(L, os->line, "route '%s': strategy '%s' is not one of fallback, cheapest, fastest, weighted%s",
+			    r->name, ECHO(eb, os->val), suggest_text(&sg, sb, sizeof sb));
+		}
+	}
+	if (!r->max_attempts)
+		r->max_attempts = g->max_attempts;
+	if (!r->connect_timeout_ms)
+		r->connect_timeout_ms = g->connect_timeout_ms;
+	if (!r->first_byte_timeout_ms)
+		r->first_byte_timeout_ms = g->first_byte_timeout_ms;
+	if (!r->stream_idle_timeout_ms)
+		r->stream_idle_timeout_ms = g->stream_idle_timeout_ms;
 
 	if (provider_index_str(L->c, r->name) >= 0)
 		report(L, s->line, "route '%s' has the name of a provider (a model name would be ambiguous)", r->name);
@@ -1338,29 +1548,15 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	r->targets = lalloc(L, n * sizeof *r->targets);
 	if (!r->targets)
 		return;
+	snprintf(what, sizeof what, "route '%s': target", r->name);
 	for (const struct opt *o = s->opts; o; o = o->next) {
-		if (strcmp(o->d->name, "target") != 0)
+		unsigned prov;
+		const char *model;
+		if (strcmp(o->d->name, "target") != 0 || resolve_target(L, what, o, &prov, &model) < 0)
 			continue;
-		const char *slash = strchr(o->val, '/');
-		if (!slash || slash == o->val || !slash[1]) {
-			report(L, o->line, "route '%s': target '%s' must be 'provider/model'", r->name, ECHO(eb, o->val));
-			continue;
-		}
-		size_t pn = (size_t)(slash - o->val);
-		int idx = cfg_provider_index(L->c, o->val, pn);
-		if (idx < 0) {
-			char pname[SUGGEST_MAX + 1];
-			struct suggest sg;
-			echo(pb, sizeof pb, o->val, pn);
-			snprintf(pname, sizeof pname, "%.*s", (int)(pn < SUGGEST_MAX ? pn : SUGGEST_MAX), o->val);
-			suggest_init(&sg, pname);
-			suggest_provider(L, &sg);
-			report(L, o->line, "route '%s': target '%s': no provider section named '%s'%s", r->name,
-			    ECHO(eb, o->val), pb, suggest_text(&sg, sb, sizeof sb));
-			continue;
-		}
-		r->targets[r->ntargets].provider = (unsigned)idx;
-		r->targets[r->ntargets].model = slash + 1;
+		r->targets[r->ntargets].provider = prov;
+		r->targets[r->ntargets].model = model;
+		r->targets[r->ntargets].line = o->line;
 		r->ntargets++;
 	}
 }
@@ -1401,6 +1597,11 @@ static void build_client(struct loader *L, const struct sect *s, struct cfg_clie
 			*has_key = 1;
 	}
 
+	char pfx[96];
+	snprintf(pfx, sizeof pfx, "client '%s': ", cl->name);
+	for (const struct opt *o = s->opts; o; o = o->next)
+		set_opt(L, pfx, o, cl);
+
 	cl->allow = collect(L, s, "allow", &cl->nallow);
 	/* Catch typos: a plain word must be a route, a provider part without
 	 * '*' must be a provider. */
@@ -1426,6 +1627,189 @@ static void build_client(struct loader *L, const struct sect *s, struct cfg_clie
 				report(L, o->line, "client '%s': allow '%s': no provider section named '%.*s'",
 				    cl->name, ECHO(eb, o->val), (int)(pn < ECHO_MAX ? pn : ECHO_MAX), o->val);
 		}
+	}
+}
+
+/* ---- the target table ---- */
+
+/* FNV-1a over the provider index and the model name. */
+static uint32_t target_hash(unsigned provider, const char *model, size_t len)
+{
+	uint32_t h = 2166136261u;
+	for (unsigned i = 0; i < 4; i++) {
+		h ^= (provider >> (8 * i)) & 0xffu;
+		h *= 16777619u;
+	}
+	for (size_t i = 0; i < len; i++) {
+		h ^= (unsigned char)model[i];
+		h *= 16777619u;
+	}
+	return h;
+}
+
+static int tinfo_is(const struct cfg_tinfo *t, unsigned provider, const char *model, size_t len)
+{
+	return t->provider == provider && strncmp(t->model, model, len) == 0 && t->model[len] == '\0';
+}
+
+/* The tid of (provider, model), adding it when new; -1 when out of memory.
+ * The index has at least twice as many slots as entries, so probing ends. */
+static int intern(struct loader *L, unsigned *index, unsigned mask, unsigned provider, const char *model, int line)
+{
+	struct cfg *c = L->c;
+	size_t len = strlen(model);
+	uint32_t i = target_hash(provider, model, len) & mask;
+
+	for (; index[i]; i = (i + 1) & mask)
+		if (tinfo_is(&c->targets_all[index[i] - 1], provider, model, len))
+			return (int)(index[i] - 1);
+	const char *pn = c->providers[provider].name;
+	size_t pl = strlen(pn);
+	char *name = lalloc(L, pl + 1 + len + 1);
+	if (!name)
+		return -1;
+	memcpy(name, pn, pl);
+	name[pl] = '/';
+	memcpy(name + pl + 1, model, len + 1);
+	unsigned tid = c->ntargets_all++;
+	struct cfg_tinfo *t = &c->targets_all[tid];
+	t->provider = provider;
+	t->name = name;
+	t->model = name + pl + 1;
+	t->weight = 1;
+	t->line = line;
+	index[i] = tid + 1;
+	return (int)tid;
+}
+
+/* Prices and quality of t: the table's, then the target section's options
+ * (s may be NULL) on top, field by field. */
+static void price_target(struct loader *L, struct cfg_tinfo *t, const struct sect *s, const struct tvals *v)
+{
+	const struct provider_type *ty = L->c->providers[t->provider].type;
+	struct price p;
+	int known = 0;
+
+	memset(&p, 0, sizeof p);
+	if (ty)
+		known = prices_lookup(ty->name, t->model, &p) == 1;
+	if (known) {
+		t->in_usd_mtok = p.in_usd_mtok;
+		t->cached_usd_mtok = p.cached_usd_mtok;
+		t->out_usd_mtok = p.out_usd_mtok;
+		t->quality = p.quality >= 0 && p.quality <= 5 ? p.quality : 0;
+		t->priced = 1;
+	}
+	if (!s)
+		return;
+	const struct opt *oi = get_opt(s, "input_usd_per_mtok"), *oc = get_opt(s, "cached_usd_per_mtok");
+	const struct opt *oo = get_opt(s, "output_usd_per_mtok");
+	if (oi)
+		t->in_usd_mtok = v->in;
+	if (oc)
+		t->cached_usd_mtok = v->cached;
+	if (oo)
+		t->out_usd_mtok = v->out;
+	if (!known && (oi || oc || oo)) {
+		/* Half a price would count the other half as $0. */
+		if (!oi || !oo) {
+			report(L, (oi ? oi : oc ? oc : oo)->line, "target '%s': the built-in price table does not know "
+			    "this model: give both input_usd_per_mtok and output_usd_per_mtok", t->name);
+		} else {
+			if (!oc)
+				t->cached_usd_mtok = t->in_usd_mtok;	/* never more than uncached */
+			t->priced = 1;
+		}
+	}
+	if (get_opt(s, "quality"))
+		t->quality = (int)v->quality;
+	if (get_opt(s, "weight"))
+		t->weight = v->weight;
+}
+
+/* Gives every distinct (provider, model) of the routes and target sections
+ * a dense id, then one "other" bucket (model "*") per provider, last. */
+static void build_targets(struct loader *L, const struct sect *const *tsect, unsigned ntsect)
+{
+	struct cfg *c = L->c;
+	size_t nrt = 0;
+
+	for (unsigned i = 0; i < c->nroutes; i++)
+		nrt += c->routes[i].ntargets;
+	size_t cap = nrt + ntsect + c->nproviders;
+	size_t slots = 16;
+	while (slots < 2 * (nrt + ntsect) + 1)
+		slots *= 2;
+	c->targets_all = lalloc(L, (cap + 1) * sizeof *c->targets_all);
+	unsigned *index = lalloc(L, slots * sizeof *index);
+	const struct sect **bysect = lalloc(L, (cap + 1) * sizeof *bysect);
+	if (!c->targets_all || !index || !bysect)
+		return;
+	unsigned mask = (unsigned)(slots - 1);
+	c->tindex = index;
+	c->tindex_mask = mask;
+
+	for (unsigned i = 0; i < c->nroutes; i++) {
+		struct cfg_route *r = &c->routes[i];
+		for (unsigned j = 0; j < r->ntargets; j++) {
+			int tid = intern(L, index, mask, r->targets[j].provider, r->targets[j].model, r->targets[j].line);
+			if (tid < 0)
+				return;
+			r->targets[j].tid = (unsigned)tid;
+		}
+	}
+	for (unsigned i = 0; i < ntsect; i++) {
+		const struct sect *s = tsect[i];
+		const struct opt *om = get_opt(s, "model");
+		struct tvals v = { 0, 0, 0, 0, 1 };
+		char pfx[ECHO_MAX + 40], eb[ECHO_MAX + 8];
+		unsigned prov;
+		const char *model;
+
+		if (om)
+			snprintf(pfx, sizeof pfx, "target '%s': ", ECHO(eb, om->val));
+		else
+			snprintf(pfx, sizeof pfx, "target: ");
+		for (const struct opt *o = s->opts; o; o = o->next)
+			set_opt(L, pfx, o, &v);
+		if (!om) {
+			report(L, s->line, "target section: option model 'provider/model' is required");
+			continue;
+		}
+		if (resolve_target(L, "target", om, &prov, &model) < 0)
+			continue;
+		int tid = intern(L, index, mask, prov, model, s->line);
+		if (tid < 0)
+			return;
+		if (bysect[tid]) {
+			report(L, s->line, "target '%s' is already described by the target section at line %d",
+			    c->targets_all[tid].name, bysect[tid]->line);
+			continue;
+		}
+		bysect[tid] = s;
+		c->targets_all[tid].line = s->line;
+		price_target(L, &c->targets_all[tid], s, &v);
+	}
+	for (unsigned tid = 0; tid < c->ntargets_all; tid++)
+		if (!bysect[tid])
+			price_target(L, &c->targets_all[tid], NULL, NULL);
+
+	for (unsigned p = 0; p < c->nproviders; p++) {
+		const char *pn = c->providers[p].name;
+		size_t pl = strlen(pn);
+		char *name = lalloc(L, pl + 3);
+		if (!name)
+			return;
+		memcpy(name, pn, pl);
+		memcpy(name + pl, "/*", 3);
+		unsigned tid = c->ntargets_all++;
+		struct cfg_tinfo *t = &c->targets_all[tid];
+		t->provider = p;
+		t->name = name;
+		t->model = name + pl + 1;
+		t->weight = 1;
+		t->other = 1;
+		c->providers[p].other_tid = tid;
 	}
 }
 
@@ -1458,7 +1842,9 @@ static void build(struct loader *L)
 	const struct sect **psect = lalloc(L, (counts[S_PROVIDER] + 1) * sizeof *psect);
 	const struct sect **rsect = lalloc(L, (counts[S_ROUTE] + 1) * sizeof *rsect);
 	const struct sect **csect = lalloc(L, (counts[S_CLIENT] + 1) * sizeof *csect);
-	if (!psect || !rsect || !csect)
+	const struct sect **tsect = lalloc(L, (counts[S_TARGET] + 1) * sizeof *tsect);
+	unsigned ntsect = 0;
+	if (!psect || !rsect || !csect || !tsect)
 		return;
 	for (const struct sect *s = L->sects; s; s = s->next) {
 		if (s->kind == S_GATEWAY || check_name(L, s) < 0)
@@ -1471,6 +1857,8 @@ static void build(struct loader *L)
 			rsect[c->nroutes] = s;
 			c->routes[c->nroutes].name = s->name;
 			c->routes[c->nroutes++].line = s->line;
+		} else if (s->kind == S_TARGET) {
+			tsect[ntsect++] = s;
 		} else {
 			csect[c->nclients] = s;
 			c->clients[c->nclients].name = s->name;
@@ -1481,6 +1869,7 @@ static void build(struct loader *L)
 		build_provider(L, psect[i], &c->providers[i]);
 	for (unsigned i = 0; i < c->nroutes; i++)
 		build_route(L, rsect[i], &c->routes[i]);
+	build_targets(L, tsect, ntsect);
 	unsigned char *has_key = lalloc(L, c->nclients + 1);
 	if (!has_key)
 		return;
@@ -1643,6 +2032,29 @@ int cfg_provider_index(const struct cfg *c, const char *name, size_t len)
 			return (int)i;
 	}
 	return -1;
+}
+
+int cfg_target_id(const struct cfg *c, unsigned provider, const char *model, size_t len)
+{
+	if (provider >= c->nproviders || !c->tindex)
+		return -1;
+	for (uint32_t i = target_hash(provider, model, len) & c->tindex_mask; c->tindex[i];
+	    i = (i + 1) & c->tindex_mask)
+		if (tinfo_is(&c->targets_all[c->tindex[i] - 1], provider, model, len))
+			return (int)(c->tindex[i] - 1);
+	return (int)c->providers[provider].other_tid;
+}
+
+int cfg_target_find(const struct cfg *c, const char *name, size_t len)
+{
+	const char *slash = memchr(name, '/', len);
+	if (!slash || slash == name || slash == name + len - 1)
+		return -1;
+	size_t pn = (size_t)(slash - name);
+	int p = cfg_provider_index(c, name, pn);
+	if (p < 0)
+		return -1;
+	return cfg_target_id(c, (unsigned)p, slash + 1, len - pn - 1);
 }
 
 const struct cfg_route *cfg_route_find(const struct cfg *c, const char *name, size_t len)

@@ -12,6 +12,15 @@
  * (start-up or SIGHUP reload, never on the request path). Provider keys are
  * read from the environment or a key file during load and kept only in the
  * arena; they never appear in error messages. cfg_free() wipes them.
+ *
+ * Targets: every distinct (provider, model) named by a route target or a
+ * `config target` section gets a dense target id at load, indexing
+ * cfg.targets_all (prices, quality, weight). Health, usage and metrics
+ * tables are sized from ntargets_all. Memory is fixed after load, so a
+ * model a client names ad hoc ("provider/model" in no route or target
+ * section) cannot get an id of its own: it is accounted under its
+ * provider's "other" bucket: a tinfo with model "*" that every provider
+ * has, named provider + slash + star (cfg_target_find falls back to it).
  */
 #ifndef LLMGW_CONFIG_H
 #define LLMGW_CONFIG_H
@@ -32,6 +41,7 @@ struct cfg_url {
 
 struct cfg_provider {
 	const char *name;		/* section name: clients send "name/model" */
+	unsigned other_tid;		/* target id of this provider's "other" bucket */
 	const struct provider_type *type;
 	struct cfg_url url;		/* base_url option, or the type's default */
 	const char *key;		/* secret; NULL when the type takes none */
@@ -44,6 +54,38 @@ struct cfg_provider {
 struct cfg_target {
 	unsigned provider;		/* index into cfg.providers */
 	const char *model;		/* model name sent to the provider */
+	unsigned tid;			/* target id: index into cfg.targets_all */
+	int line;			/* of its `list target` */
+};
+
+/* One entry per target id. Prices are USD per million tokens; they come
+ * from the target section's options, each one not given from the
+ * compiled-in table (prices_lookup(type name, model)). A model that is in
+ * neither has priced 0: it is unpriced, never $0 (`cheapest` skips it).
+ * When the table does not know the model, a target section must give both
+ * input and output prices; cached input then defaults to the input price. */
+struct cfg_tinfo {
+	unsigned provider;		/* index into cfg.providers */
+	const char *model;		/* model name; "*" for the provider's other bucket */
+	double in_usd_mtok;		/* input tokens, not cached */
+	double cached_usd_mtok;		/* cached input tokens */
+	double out_usd_mtok;		/* output tokens */
+	int priced;			/* 1: the three prices are known; 0: unpriced (all 0) */
+	int quality;			/* 1..5: target option, else the table's; 0: unknown */
+	unsigned weight;		/* `weighted` strategy: 1..1000, default 1 */
+	const char *name;		/* "provider/model" (metrics labels, logs) */
+	int other;			/* 1: the provider's "other" bucket for ad-hoc models:
+					 * model "*", priced 0, quality 0, weight 1. Usage code
+					 * may still price an ad-hoc model itself with
+					 * prices_lookup() on the model the client named. */
+	int line;			/* target section's line, else the first route target's; 0 for buckets */
+};
+
+enum cfg_strategy {
+	CFG_STRATEGY_FALLBACK,		/* targets in order */
+	CFG_STRATEGY_CHEAPEST,		/* cheapest healthy, priced target with quality >= min_quality */
+	CFG_STRATEGY_FASTEST,		/* lowest recent time to first token */
+	CFG_STRATEGY_WEIGHTED,		/* random by the targets' weight */
 };
 
 struct cfg_route {
@@ -51,6 +93,14 @@ struct cfg_route {
 	struct cfg_target *targets;	/* `list target 'provider/model'`, in order */
 	unsigned ntargets;
 	int line;
+	enum cfg_strategy strategy;	/* `option strategy`; default fallback */
+	unsigned min_quality;		/* 0..5 (0: any); for `cheapest` */
+	/* The values below are always set after load: the route's option, or
+	 * the gateway's when the option is absent (or 0 for the timeouts). */
+	unsigned max_attempts;		/* targets tried per request, 1..10 */
+	unsigned connect_timeout_ms;
+	unsigned first_byte_timeout_ms;
+	unsigned stream_idle_timeout_ms;
 };
 
 struct cfg_client {
@@ -59,6 +109,10 @@ struct cfg_client {
 	const char *const *allow;	/* route names or "provider/model" patterns with '*' */
 	unsigned nallow;		/* 0: everything */
 	int line;
+	unsigned rpm;			/* requests per minute; 0: unlimited */
+	unsigned tpm;			/* tokens (input + output) per minute; 0: unlimited */
+	double daily_usd;		/* spend per UTC day; 0: unlimited */
+	double monthly_usd;		/* spend per UTC calendar month; 0: unlimited */
 };
 
 /* The string arrays below (listen, nameservers, models, allow) also end
@@ -93,6 +147,28 @@ struct cfg_gateway {
 	const char *const *nameservers;	/* `list nameserver`: overrides resolv.conf */
 	unsigned nnameservers;
 	unsigned default_max_tokens;	/* for providers that require max_tokens */
+
+	/* Usage totals and health persistence */
+	const char *state_dir;		/* default /var/lib/llmgw */
+	unsigned flush_interval_ms;	/* write totals at most this often (flash wear); 300s */
+	/* Active health probes (free list-models calls) */
+	unsigned probe_interval_ms;	/* every target; 0: no active probes; 60s */
+	unsigned probe_interval_open_ms;/* a target whose breaker is open; 10s */
+	/* Circuit breaker per target, fed by real traffic */
+	unsigned breaker_failures;	/* consecutive failures that open it; 5 */
+	double breaker_ratio;		/* failure ratio in breaker_window that opens it, 0..1;
+					 * 0: no ratio trigger; 0.5 */
+	unsigned breaker_min_requests;	/* requests in the window before the ratio counts; 10 */
+	unsigned breaker_window_ms;	/* 60s */
+	unsigned breaker_cooldown_ms;	/* first open period; doubles on each failed trial; 10s */
+	unsigned breaker_max_cooldown_ms;/* cap of that backoff, >= breaker_cooldown; 300s */
+	/* Failover */
+	unsigned max_attempts;		/* targets tried per request, 1..10; 3 (routes may override) */
+	unsigned request_deadline_ms;	/* no new attempt after this much time; 300s */
+	/* Monitoring */
+	int access_log;			/* one line per request; 1 */
+	int status_page;		/* serve /status and /status.json; 1 */
+	int metrics;			/* serve /metrics; 1 */
 };
 
 struct cfg {
@@ -103,9 +179,14 @@ struct cfg {
 	unsigned nroutes;
 	struct cfg_client *clients;
 	unsigned nclients;
+	struct cfg_tinfo *targets_all;	/* indexed by target id; the providers'
+					 * "other" buckets are the last nproviders */
+	unsigned ntargets_all;
 	const char *path;		/* file loaded, or "(embedded default)" */
 	void *arena;			/* internal */
 	size_t arena_size;
+	const unsigned *tindex;		/* internal: hash of (provider, model) -> tid + 1 */
+	unsigned tindex_mask;
 };
 
 /* Called once per problem found; line is 0 for whole-file problems. */
@@ -126,6 +207,14 @@ void cfg_free(struct cfg *c);
 /* Lookups used by the router; NULL / -1 when absent. */
 int cfg_provider_index(const struct cfg *c, const char *name, size_t len);
 const struct cfg_route *cfg_route_find(const struct cfg *c, const char *name, size_t len);
+/* The target id of "provider/model" (a slice, split at the first '/'):
+ * its own id when a route or target section names it, else the provider's
+ * "other" bucket (cfg.providers[p].other_tid; targets_all[id].other is
+ * set). -1 when the provider is unknown or the text is not provider/model.
+ * Constant time in the number of targets; no allocation. */
+int cfg_target_find(const struct cfg *c, const char *name, size_t len);
+/* The same for a provider index and a model (slice). -1: bad provider. */
+int cfg_target_id(const struct cfg *c, unsigned provider, const char *model, size_t len);
 /* Whether client cl may use model (a route name or "provider/model"). */
 int cfg_client_allows(const struct cfg_client *cl, const char *model, size_t len);
 

@@ -97,6 +97,7 @@ struct exchange {
 	int count_tokens;		/* POST /v1/messages/count_tokens */
 	const char *client_model;	/* the model name as the client gave it (model_buf2) */
 	char model_buf2[256];
+	size_t mstart, mend;		/* the "model" value's span in the request body */
 	struct ir_request ir;		/* decoded request when translating */
 	struct xlate_stream *xs;	/* stream translation state */
 	char *xbuf;			/* translated request body, then translated response */

@@ -792,3 +792,89 @@ int json_unescape_append(struct json_out *o, const char *p, size_t n)
 	}
 	return 0;
 }
+
+/* ---- token-free access to a validated document's top level ---- */
+
+/* The index just past the string whose opening quote is at js[i]. */
+static size_t skip_string(const char *js, size_t len, size_t i)
+{
+	for (i++; i < len && js[i] != '"'; i++)
+		if (js[i] == '\\')
+			i++;
+	return i < len ? i + 1 : len;
+}
+
+/* The index just past the value starting at js[i] (input already valid). */
+static size_t skip_value(const char *js, size_t len, size_t i)
+{
+	if (i >= len)
+		return len;
+	if (js[i] == '"')
+		return skip_string(js, len, i);
+	if (js[i] == '{' || js[i] == '[') {
+		size_t depth = 0;
+		while (i < len) {
+			char c = js[i];
+			if (c == '"') {
+				i = skip_string(js, len, i);
+				continue;
+			}
+			if (c == '{' || c == '[')
+				depth++;
+			else if ((c == '}' || c == ']') && --depth == 0)
+				return i + 1;
+			i++;
+		}
+		return len;
+	}
+	while (i < len && js[i] != ',' && js[i] != '}' && js[i] != ']' && !is_ws((unsigned char)js[i]))
+		i++;
+	return i;
+}
+
+static size_t skip_ws(const char *js, size_t len, size_t i)
+{
+	while (i < len && is_ws((unsigned char)js[i]))
+		i++;
+	return i;
+}
+
+/* Whether raw string content p[0..n) unescapes to s. */
+static int raw_eq(const char *p, size_t n, const char *s)
+{
+	size_t pos = 0, k = 0, slen = strlen(s);
+	unsigned char ch[4];
+	while (pos < n) {
+		int r = str_next(p, n, &pos, ch);
+		if (r < 0 || (size_t)r > slen - k || memcmp(s + k, ch, (size_t)r) != 0)
+			return 0;
+		k += (size_t)r;
+	}
+	return k == slen;
+}
+
+int json_top_get(const char *js, size_t len, const char *key, size_t *vstart, size_t *vend)
+{
+	size_t i = skip_ws(js, len, 0);
+	int found = -1;
+	if (i >= len || js[i] != '{')
+		return -1;
+	i = skip_ws(js, len, i + 1);
+	while (i < len && js[i] == '"') {
+		size_t ks = i + 1, ke = skip_string(js, len, i);
+		i = skip_ws(js, len, ke);
+		if (i >= len || js[i] != ':')
+			return -1;
+		i = skip_ws(js, len, i + 1);
+		size_t vs = i, ve = skip_value(js, len, i);
+		if (ke > ks && raw_eq(js + ks, ke - 1 - ks, key)) {
+			*vstart = vs;	/* the last duplicate wins, as in json_get */
+			*vend = ve;
+			found = 0;
+		}
+		i = skip_ws(js, len, ve);
+		if (i < len && js[i] == ',')
+			i = skip_ws(js, len, i + 1);
+	}
+	return found;
+}

@@ -123,6 +123,11 @@ void json_raw_append(struct json_out *o, const char *s, size_t n);	/* verbatim *
 /* 0 when js[0..len) is one valid JSON document; -1 malformed, -2 truncated,
  * -3 nested too deep. No tokens needed. */
 int json_valid(const char *js, size_t len);
+/* For a document json_valid() accepted: the span js[*vstart, *vend) of the
+ * value of top-level key `key` (strings with their quotes), without
+ * tokens. 0 when found (the last duplicate wins), -1 when absent or the
+ * document is not an object. */
+int json_top_get(const char *js, size_t len, const char *key, size_t *vstart, size_t *vend);
 /* Appends the unescaped bytes of raw string content p[0..n) (as between
  * the quotes of a string token). 0, or -1 on a malformed escape. */
 int json_unescape_append(struct json_out *o, const char *p, size_t n);

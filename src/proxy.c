@@ -84,9 +84,7 @@ static int build_request(struct exchange *x)
 		x->upv_n = 2;
 		blen = x->body_len;
 	} else {
-		int mi = json_get(&x->doc, 0, "model");
-		/* The model value token spans the string without its quotes. */
-		size_t mstart = (size_t)x->tok[mi].start - 1, mend = (size_t)x->tok[mi].end + 1;
+		size_t mstart = x->mstart, mend = x->mend;	/* with its quotes */
 		struct json_out m;
 		json_out_init(&m, h + cap, GW_UPHEAD_SIZE - cap);
 		json_cstr(&m, x->model);
@@ -377,10 +375,18 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 		x->cd->encode_response(&r, x->client_model, &o);
 	} else {
 		struct ir_error e;
+		char m[160];
 		memset(&e, 0, sizeof e);
 		x->pd->decode_error(inspected ? &x->doc : NULL, st, &e);
 		if (!e.status)
 			e.status = st;
+		if (!inspected) {
+			/* An HTML or empty error page: our own words, its status class. */
+			snprintf(m, sizeof m, "provider '%s' answered HTTP %d without a JSON body", x->prov->name, st);
+			e.message = ir_plain(m, (uint32_t)strlen(m));
+			if (e.status < 400 || e.status > 599)
+				e.status = 502;
+		}
 		status = e.status;
 		if (x->cd->id == DIALECT_ANTHROPIC && e.cls == IR_ERR_OVERLOADED)
 			status = 529;	/* what Anthropic's SDK knows as overloaded */
@@ -401,62 +407,51 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 	finish(x);
 }
 
+/* The key a successful response of each dialect always has. */
+static const char *success_key(const struct dialect_ops *d)
+{
+	return d->id == DIALECT_OPENAI ? "choices" : d->id == DIALECT_ANTHROPIC ? "content" : "candidates";
+}
+
 static void finish_nonstream(struct exchange *x, int reusable)
 {
 	const char *body = x->resp + x->resp_head;
 	size_t blen = x->resp_body;
 	int st = x->up_status;
-	int r = json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS);
-	/* -3: valid JSON with more elements than the token array holds (long
-	 * logprobs, say). It is still a good answer; it just is not inspected. */
-	size_t lead = 0;
+	size_t lead = 0, vs, ve;
 	while (lead < blen && (body[lead] == ' ' || body[lead] == '\n' || body[lead] == '\r' || body[lead] == '\t'))
 		lead++;
-	int is_obj = (r > 0 && x->tok[0].type == JSMN_OBJECT) || (r == -3 && lead < blen && body[lead] == '{');
-	int inspected = r > 0;
+	/* Validated without tokens: the same-dialect path never needs them. */
+	int is_obj = lead < blen && body[lead] == '{' && json_valid(body, blen) == 0;
 	upstream_release(x, reusable);
-	if (x->translate && !(st >= 200 && st < 300 && (blen == 0 || !is_obj))) {
-		finish_translated(x, st, is_obj, inspected);
+	int ok = st >= 200 && st < 300;
+	if (ok && blen == 0) {
+		fail(x, E_UPSTREAM, "empty response body");
 		return;
 	}
-	if (st >= 200 && st < 300) {
-		if (blen == 0) {
-			fail(x, E_UPSTREAM, "empty response body");
-			return;
-		}
-		if (!is_obj) {
-			fail(x, E_UPSTREAM, "response is not a JSON object");
-			return;
-		}
-		if (inspected && json_get(&x->doc, 0, "error") >= 0 && json_get(&x->doc, 0, "choices") < 0) {
-			char m[300] = "error in a 200 response";
+	if (ok && !is_obj) {
+		fail(x, E_UPSTREAM, "response is not a JSON object");
+		return;
+	}
+	if (ok && json_top_get(body, blen, "error", &vs, &ve) == 0 &&
+	    json_top_get(body, blen, success_key(x->pd), &vs, &ve) < 0) {
+		char m[300] = "error in a 200 response";
+		if (json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS) > 0) {
 			int ei = json_get(&x->doc, 0, "error");
-			int mi = x->tok[ei].type == JSMN_OBJECT ? json_get(&x->doc, ei, "message") : -1;
-			if (mi >= 0 && json_is_string(&x->doc, mi)) {
-				char t[256];
-				if (json_unescape(&x->doc, mi, t, sizeof t) >= 0)
-					snprintf(m, sizeof m, "error in a 200 response: %s", t);
-			}
-			fail(x, E_UPSTREAM, m);
-			return;
+			int mi = ei >= 0 && x->tok[ei].type == JSMN_OBJECT ? json_get(&x->doc, ei, "message") : -1;
+			char t[256];
+			if (mi >= 0 && json_is_string(&x->doc, mi) && json_unescape(&x->doc, mi, t, sizeof t) >= 0)
+				snprintf(m, sizeof m, "error in a 200 response: %s", t);
 		}
-	} else if (!is_obj) {
-		/* An HTML or empty error page: answer with our own JSON error but
-		 * keep the provider's status class. */
-		char m[160];
-		snprintf(m, sizeof m, "provider '%s' answered HTTP %d without a JSON body", x->prov->name, st);
-		char hb[1024];
-		size_t hn = response_headers(x, hb, sizeof hb);
-		char eb[600];
-		struct json_out o;
-		json_out_init(&o, eb, sizeof eb);
-		gw_error_body(&o, st == 429 ? E_BUSY : st >= 500 ? E_UPSTREAM : E_BAD_REQUEST, m);
-		log_warnx("%s", m);
-		x->out_len = x->out_off = 0;
-		if (gw_head(x, st >= 400 && st < 600 ? st : 502, "application/json", (long long)o.len, hb, hn) < 0 ||
-		    server_write(x, eb, o.len) < 0)
-			gw_error(x, E_UPSTREAM, "%s", m);
-		finish(x);
+		fail(x, E_UPSTREAM, m);
+		return;
+	}
+	if (x->translate || !is_obj) {
+		int inspected = is_obj && json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS) > 0;
+		if (!is_obj) {
+			log_warnx("provider %s answered HTTP %d without a JSON body", x->prov->name, st);
+		}
+		finish_translated(x, st, is_obj, inspected);
 		return;
 	}
 	char hb[1024];

@@ -1,6 +1,7 @@
 /*
- * mockprov.c - a mock OpenAI-compatible provider for llmgw's integration
- * tests and benchmarks.
+ * mockprov.c - a mock LLM provider (OpenAI Chat Completions, Anthropic
+ * Messages, Google Gemini generateContent) for llmgw's integration tests
+ * and benchmarks.
  *
  * One process, one thread, llmgw's own poll() loop (loop.h). Every
  * connection comes from a pool allocated at start-up (--max-conns) with a
@@ -17,44 +18,137 @@
  * Port 0 picks a free port; --port-file gets "PORT\n" (written atomically)
  * once the socket listens. SIGTERM/SIGINT: exit 0. Bad arguments: exit 2.
  *
- * API (auth with --key: "Authorization: Bearer SECRET", else 401
+ * Common to the three APIs. Reply text: "mock reply to: " + the text of the
+ * last user turn (its text parts joined by one space), or "tool said: " +
+ * the tool result (see each API), cut to 200 bytes on a UTF-8 boundary.
+ * With tools, when the last turn is the user's and carries no tool result:
+ * a call to the first tool with arguments {"city":"Paris"}; TWO calls when
+ * the first tool is named "two_calls" or the fault SPEC has calls=2 (the
+ * second to the second tool, or the first again if there is one tool, with
+ * {"city":"Rome"}; calls=1 forces one). Tokens: prompt P = max(1, body
+ * bytes / 4); completion = words in the reply text or in the arguments (1
+ * per call). Fault item cached=N adds N cached prompt tokens: OpenAI
+ * prompt_tokens P+N with prompt_tokens_details.cached_tokens N; Anthropic
+ * input_tokens P and cache_read_input_tokens N; Gemini promptTokenCount P+N
+ * and cachedContentTokenCount N (absent when 0). Message ids count up across
+ * all APIs (N below); request ids req_mock_R count every API request.
+ * "stream": --chunks pieces of the text (empty pieces when it is shorter),
+ * --interval-ms before each piece and before the finish; tool arguments are
+ * cut into --chunks pieces per call. Chunked encoding, one SSE event (or
+ * group) per chunk; HTTP/1.0 clients get the stream unchunked, ended by
+ * close. Every response has x-request-id: req_mock_R.
+ *
+ * OpenAI (auth with --key: "Authorization: Bearer SECRET", else 401
  * authentication_error / invalid_api_key):
- *   POST /v1/chat/completions  reply "mock reply to: " + text of the last
- *     user message (string content, or its "text" parts joined by one
- *     space), cut to 200 bytes on a UTF-8 boundary. Last message role
- *     "tool": "tool said: " + its content. "tools" present and the last
- *     message is the user's: a call to tools[0].function.name with
- *     arguments {"city":"Paris"}, id call_mock_1, finish_reason tool_calls.
- *     usage: prompt_tokens = max(1, body bytes / 4), completion_tokens =
- *     words in the reply (or in the arguments). id chatcmpl-mock-N.
- *     "stream": true: role chunk, --chunks pieces (empty pieces when the
- *     text is shorter than N), finish chunk, usage chunk (choices []) when
+ *   POST /v1/chat/completions  last message role "tool": "tool said: " +
+ *     its content. Tool calls: ids call_mock_1/call_mock_2, finish_reason
+ *     tool_calls. id chatcmpl-mock-N. Stream: role chunk (carrying call 1's
+ *     id and name), pieces, a header chunk for call 2 before its pieces,
+ *     finish chunk, usage chunk (choices []) when
  *     stream_options.include_usage (then every other chunk has
- *     "usage":null), data: [DONE]; chunked encoding, one SSE event per
- *     chunk, --interval-ms before each piece and before the finish chunk.
- *     HTTP/1.0 clients get the stream unchunked, ended by close.
- *   GET /v1/models             mock-1, mock-2.
- *   Every response has x-request-id: req_mock_N (N never resets).
- *   Errors are OpenAI-shaped: 400 bad JSON / missing model or messages /
- *   unknown fault item, 404 unknown path, 405 wrong method, 413 body over
- *   --max-body-kb (or all large buffers busy), 431 head over 32 KB.
+ *     "usage":null), data: [DONE].
+ *   GET /v1/models             mock-1, mock-2 (OpenAI list shape).
+ *   Errors {"error":{"message","type","param","code"}}: 400 bad JSON /
+ *   missing model or messages / unknown fault item, 404 unknown path, 405
+ *   wrong method, 413 body over --max-body-kb (or all large buffers busy),
+ *   431 head over 32 KB.
+ *
+ * Anthropic (auth with --key: "x-api-key: SECRET" or "Authorization: Bearer
+ * SECRET"; missing: 401 "x-api-key header is required", wrong: 401 "invalid
+ * x-api-key"; then anthropic-version is required: 400 "anthropic-version:
+ * header is required", and must look like YYYY-MM-DD and appear once):
+ *   POST /v1/messages  validated like the API: top-level keys outside the
+ *     Messages API's ("X: Extra inputs are not permitted"), model,
+ *     max_tokens (integer >= 1), messages (non-empty; roles user/assistant
+ *     only, "system" gets the API's message), content string or blocks;
+ *     tool_use.input must be an object; every tool_result must answer a
+ *     tool_use of the previous (assistant) message and every tool_use must
+ *     be answered in the next message. Reply text: the last user turn's
+ *     text; if that turn has only tool_result blocks, "tool said: " + their
+ *     content text (joined by one space). Tool calls (tools given, the last
+ *     message is the user's with no tool_result, tool_choice not "none"):
+ *     tool_use blocks toolu_mock_1/2, stop_reason tool_use; else end_turn.
+ *     {"id":"msg_mock_N","type":"message","role":"assistant","model",
+ *     "content","stop_reason","stop_sequence":null,"usage":{input_tokens,
+ *     output_tokens,cache_creation_input_tokens:0,cache_read_input_tokens}}.
+ *     Stream (event: lines): message_start (usage with output_tokens 1),
+ *     content_block_start, ping, [tool: an empty input_json_delta],
+ *     content_block_delta per piece (text_delta / input_json_delta), for a
+ *     second call content_block_stop + content_block_start(index 1) + empty
+ *     delta, then content_block_stop, message_delta {stop_reason,
+ *     usage.output_tokens}, message_stop.
+ *   POST /v1/messages/count_tokens  {"input_tokens":P} (max_tokens is an
+ *     extra input here, as in the API).
+ *   GET /v1/models with anthropic-version: {"data":[{"type":"model",
+ *     "id":"mock-1","display_name":"Mock 1","created_at":...},...],
+ *     "has_more":false,"first_id":"mock-1","last_id":"mock-2"}.
+ *   Errors {"type":"error","error":{"type","message"},"request_id":
+ *   "req_mock_R"} plus a request-id header; type by status: 400
+ *   invalid_request_error, 401 authentication_error, 402 billing_error, 403
+ *   permission_error, 404 not_found_error, 413 request_too_large, 429
+ *   rate_limit_error, 504 timeout_error, 529 overloaded_error, other 5xx
+ *   api_error.
+ *
+ * Gemini (auth with --key: "x-goog-api-key: SECRET" or ?key=SECRET;
+ * missing: 403 PERMISSION_DENIED, wrong: 400 INVALID_ARGUMENT with details
+ * ErrorInfo reason API_KEY_INVALID, as the real API):
+ *   POST /v1beta/models/{model}:generateContent, :streamGenerateContent
+ *     (?alt=sse: "data: {...}\r\n\r\n" events; without: one JSON array
+ *     "[{...}\n,\r\n{...}]" streamed element by element), :countTokens
+ *     ({"totalTokens":P}); also under /v1/models/. The model is the
+ *     percent-decoded path between "models/" and the last ':' (slashes
+ *     allowed: .../models/prov/model:generateContent is "prov/model"; a
+ *     fault model is "fault:SPEC" or "fault%3ASPEC"). Validated like the
+ *     API: unknown top-level names (camelCase or snake_case accepted),
+ *     contents non-empty with roles user/model ("Please use a valid role:
+ *     user, model."), parts non-empty, functionCall.args and
+ *     functionResponse.response objects, systemInstruction an object.
+ *     Reply text: the last non-model turn's text parts; if it has only
+ *     functionResponse parts, "tool said: " + each response object as
+ *     compact JSON. Function calls (a functionDeclaration in tools, the
+ *     last turn is the user's with no functionResponse, mode not NONE):
+ *     functionCall parts (no ids), finishReason "STOP" all the same.
+ *     {"candidates":[{"content":{"role":"model","parts"},"finishReason":
+ *     "STOP","index":0}],"usageMetadata":{promptTokenCount,
+ *     candidatesTokenCount,totalTokenCount},"modelVersion":model,
+ *     "responseId":"mock-N"}. Stream: max(1, --chunks) chunks with one text
+ *     part each (function calls come whole in one chunk); chunks before the
+ *     last carry usageMetadata {promptTokenCount,totalTokenCount} only, the
+ *     last has finishReason and the full usageMetadata. No [DONE].
+ *   GET /v1beta/models  {"models":[{"name":"models/mock-1",...},...]}.
+ *   Errors {"error":{"code","message","status"[,"details"]}}: status by
+ *   code (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
+ *   404 NOT_FOUND, 429 RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE,
+ *   504 DEADLINE_EXCEEDED). A 429 has no Retry-After header (Gemini never
+ *   sends retry headers) but details QuotaFailure + RetryInfo retryDelay
+ *   "<retry_after>s" ("1.500s" from retry_after_ms, default "7s").
  *
  * Control (no auth, not counted): GET /mock/stats -> {"requests",
- * "connections" (TCP connections that carried an API request),
- * "chat", "models", "tls_handshakes" (full), "tls_resumed", "accepted",
- * "active"}; GET /mock/last -> {"method","target","headers" (lowercased,
- * repeats joined by ", "),"body","body_len","truncated"} of the last chat
- * request, head+body kept up to 256 KB (404 before any); POST /mock/reset
- * zeroes the counters and forgets the last request.
+ * "connections" (TCP connections that carried an API request), "chat"
+ * (generation requests of any API), "models", "tls_handshakes" (full),
+ * "tls_resumed", "accepted", "active", "anthropic" and "gemini" (their
+ * generation requests), "count_tokens"}; GET /mock/last ->
+ * {"method","target","headers" (lowercased, repeats joined by ", "),
+ * "body","body_len","truncated"} of the last generation or count request
+ * (any API), head+body kept up to 256 KB (404 before any); POST
+ * /mock/reset zeroes the counters and forgets the last request.
  *
- * Faults: --fault SPEC for every /v1/ request, or per chat request with
- * model "fault:SPEC" (replaces the run's SPEC). SPEC items, comma-separated:
- *   status=N (error body, type by status), retry_after=S, retry_after_ms=MS,
+ * Faults: --fault SPEC for every API request, or per generation request
+ * with model "fault:SPEC" (replaces the run's SPEC). SPEC items,
+ * comma-separated:
+ *   status=N (error body in the API's shape, type by status),
+ *   retry_after=S, retry_after_ms=MS (headers; Gemini: RetryInfo only),
  *   delay_ms=N (before the head), chunks=N, interval_ms=N, close,
+ *   calls=N (1 or 2 tool calls), cached=N (cached prompt tokens),
  *   stall_after=N / truncate_after=N / reset_after=N / error_event_after=N
- *   (stream: after min(N, chunks) pieces; non-stream: the first three send
- *   the head and half the body, then stall / FIN / RST), reset (RST instead
- *   of a response), html502, error200, empty200.
+ *   (stream: after min(N, pieces) content events, before the finish; on
+ *   Gemini at most before the last chunk, which carries finishReason;
+ *   non-stream: the first three send the head and half the body, then
+ *   stall / FIN / RST), reset (RST instead of a response), html502,
+ *   error200 (the API's error body with status 200), empty200.
+ *   Mid-stream errors: OpenAI data: {"error":{...server_error}}; Anthropic
+ *   "event: error" overloaded_error; Gemini {"error":{"code":503,...,
+ *   "status":"UNAVAILABLE"}} as the next event or array element.
  * Precedence: reset > html502 > status > empty200 > error200 > normal.
  */
 #include <errno.h>
@@ -93,6 +187,12 @@
 #define LINGER_MS	1000
 
 static const char TOOL_ARGS[] = "{\"city\":\"Paris\"}";
+static const char TOOL_ARGS2[] = "{\"city\":\"Rome\"}";
+static const char *const TOOL_ARGV[2] = { TOOL_ARGS, TOOL_ARGS2 };
+static const size_t TOOL_ARGL[2] = { sizeof TOOL_ARGS - 1, sizeof TOOL_ARGS2 - 1 };
+
+/* The three wire dialects. */
+enum { API_OAI, API_ANT, API_GEM };
 
 /* ---- fault injection --------------------------------------------------- */
 
@@ -103,6 +203,8 @@ struct fault {
 	long long delay_ms;
 	long long chunks, interval_ms;	/* -1: the run's defaults */
 	long long stall_after, truncate_after, reset_after, error_event_after;	/* -1: off */
+	long long calls;		/* -1: the request decides (1, or 2 for a tool "two_calls") */
+	long long cached;		/* cached prompt tokens to report */
 	bool reset, html502, error200, empty200, close;
 };
 
@@ -112,6 +214,7 @@ static void fault_clear(struct fault *f)
 	f->retry_after = f->retry_after_ms = -1;
 	f->chunks = f->interval_ms = -1;
 	f->stall_after = f->truncate_after = f->reset_after = f->error_event_after = -1;
+	f->calls = -1;
 }
 
 static int parse_num(const char *s, size_t n, long long max, long long *out)
@@ -147,6 +250,8 @@ static int fault_parse(const char *s, size_t n, struct fault *f, char *err, size
 		{ "truncate_after", offsetof(struct fault, truncate_after), 100000 },
 		{ "reset_after", offsetof(struct fault, reset_after), 100000 },
 		{ "error_event_after", offsetof(struct fault, error_event_after), 100000 },
+		{ "calls", offsetof(struct fault, calls), 2 },
+		{ "cached", offsetof(struct fault, cached), 1000000000 },
 	};
 	static const struct {
 		const char *name;
@@ -229,6 +334,7 @@ static struct {
 
 static struct {
 	unsigned long long requests, connections, chat, models, tls_handshakes, tls_resumed, accepted;
+	unsigned long long anthropic, gemini, count_tokens;
 } st;
 static unsigned long long seq_req, seq_chat;	/* ids: never reset */
 static unsigned active_conns;
@@ -236,7 +342,7 @@ static unsigned active_conns;
 enum { PS_IDLE, PS_DELAY, PS_STREAM, PS_STALLED, PS_CLOSING, PS_LINGER };
 enum { AFTER_NONE, AFTER_CLOSE, AFTER_RST };
 enum { RS_HEAD, RS_BODY };
-enum { K_CHAT, K_MODELS, K_ERROR, K_HTML502, K_EMPTY200, K_ERROR200, K_RESET };
+enum { K_CHAT, K_MODELS, K_COUNT, K_ERROR, K_HTML502, K_EMPTY200, K_ERROR200, K_RESET };
 
 struct conn {
 	struct loop_fd w;
@@ -252,6 +358,7 @@ struct conn {
 	size_t in_cap, in_off, in_len;
 	int big;			/* borrowed large buffer, -1 */
 	int rstate;
+	int head_api;			/* dialect guessed from the head, for early errors */
 	size_t head_len, last_len, body_len;
 	bool sent_continue;
 	struct http_body_info bi;
@@ -264,17 +371,22 @@ struct conn {
 	size_t ext_off, ext_len;
 
 	/* The response being produced. */
-	int kind, status;
+	int kind, status, api;
 	bool stream, keep_alive, http10, include_usage, tool;
+	bool sse;			/* Gemini stream: SSE (alt=sse) rather than a JSON array */
+	bool key_invalid;		/* Gemini error: add the API_KEY_INVALID details */
 	struct fault f;
 	int nchunks, interval, step;
+	int ncalls;			/* tool calls in the reply (1 or 2) when tool */
+	int npieces;			/* content events in the stream */
 	unsigned long long reqid, chatid;
 	long long created;
-	unsigned ptok, ctok;
-	size_t model_len, reply_len, tool_len, msg_len;
+	unsigned ptok, ctok, cached;
+	size_t model_len, reply_len, msg_len;
+	size_t tool_len[2];
 	char model[MODEL_MAX];
 	char reply[REPLY_MAX + 1];
-	char toolname[TOOL_MAX];
+	char toolname[2][TOOL_MAX];
 	char msg[MSG_MAX];
 };
 
@@ -406,11 +518,16 @@ static void put_head(struct conn *c, struct json_out *o, int status, const char 
 	}
 	json_lit(o, "\r\nx-request-id: req_mock_");
 	put_u(o, c->reqid);
-	if (c->f.retry_after >= 0) {
+	if (c->api == API_ANT) {
+		json_lit(o, "\r\nrequest-id: req_mock_");
+		put_u(o, c->reqid);
+	}
+	/* Gemini never sends Retry-After: its delay is RetryInfo in the body. */
+	if (c->f.retry_after >= 0 && c->api != API_GEM) {
 		json_lit(o, "\r\nRetry-After: ");
 		put_u(o, (unsigned long long)c->f.retry_after);
 	}
-	if (c->f.retry_after_ms >= 0) {
+	if (c->f.retry_after_ms >= 0 && c->api != API_GEM) {
 		json_lit(o, "\r\nretry-after-ms: ");
 		put_u(o, (unsigned long long)c->f.retry_after_ms);
 	}
@@ -450,10 +567,90 @@ static const char *err_type(int status)
 	return "invalid_request_error";
 }
 
-static size_t error_body(char *buf, size_t cap, int status, const char *msg, size_t msg_len)
+static const char *ant_err_type(int status)
+{
+	switch (status) {
+	case 401: return "authentication_error";
+	case 402: return "billing_error";
+	case 403: return "permission_error";
+	case 404: return "not_found_error";
+	case 413: return "request_too_large";
+	case 429: return "rate_limit_error";
+	case 504: return "timeout_error";
+	case 529: return "overloaded_error";
+	default: return status >= 500 ? "api_error" : "invalid_request_error";
+	}
+}
+
+static const char *gem_status(int code)
+{
+	switch (code) {
+	case 401: return "UNAUTHENTICATED";
+	case 403: return "PERMISSION_DENIED";
+	case 404: return "NOT_FOUND";
+	case 409: return "ABORTED";
+	case 429: return "RESOURCE_EXHAUSTED";
+	case 499: return "CANCELLED";
+	case 501: return "UNIMPLEMENTED";
+	case 502: case 503: return "UNAVAILABLE";
+	case 504: return "DEADLINE_EXCEEDED";
+	default: return code >= 500 ? "INTERNAL" : "INVALID_ARGUMENT";
+	}
+}
+
+/* Google's Duration JSON: "7s", "1.500s" (0, 3, 6 or 9 fraction digits). */
+static void put_retry_delay(struct json_out *o, const struct fault *f)
+{
+	unsigned long long ms = f->retry_after >= 0 ? (unsigned long long)f->retry_after * 1000 :
+				f->retry_after_ms >= 0 ? (unsigned long long)f->retry_after_ms : 7000;
+	json_lit(o, "\"");
+	put_u(o, ms / 1000);
+	if (ms % 1000) {
+		char b[5] = { '.', (char)('0' + ms % 1000 / 100), (char)('0' + ms % 100 / 10), (char)('0' + ms % 10), 0 };
+		json_lit(o, b);
+	}
+	json_lit(o, "s\"");
+}
+
+static size_t error_body(const struct conn *c, char *buf, size_t cap, int status, const char *msg, size_t msg_len)
 {
 	struct json_out o;
 	json_out_init(&o, buf, cap);
+	if (c->api == API_ANT) {
+		json_lit(&o, "{\"type\":\"error\",\"error\":{\"type\":\"");
+		json_lit(&o, ant_err_type(status));
+		json_lit(&o, "\",\"message\":");
+		json_str(&o, msg, msg_len);
+		json_lit(&o, "},\"request_id\":\"req_mock_");
+		put_u(&o, c->reqid);
+		json_lit(&o, "\"}");
+		return o.overflow ? 0 : o.len;
+	}
+	if (c->api == API_GEM) {
+		json_lit(&o, "{\"error\":{\"code\":");
+		put_u(&o, (unsigned)status);
+		json_lit(&o, ",\"message\":");
+		json_str(&o, msg, msg_len);
+		json_lit(&o, ",\"status\":\"");
+		json_lit(&o, gem_status(status));
+		json_lit(&o, "\"");
+		if (status == 429) {
+			json_lit(&o, ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.QuotaFailure\","
+				 "\"violations\":[{\"quotaMetric\":\"generativelanguage.googleapis.com/generate_content_free_tier_requests\","
+				 "\"quotaId\":\"GenerateRequestsPerMinutePerProjectPerModel-FreeTier\",\"quotaValue\":\"10\"}]},"
+				 "{\"@type\":\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":");
+			put_retry_delay(&o, &c->f);
+			json_lit(&o, "}]");
+		} else if (c->key_invalid) {
+			json_lit(&o, ",\"details\":[{\"@type\":\"type.googleapis.com/google.rpc.ErrorInfo\","
+				 "\"reason\":\"API_KEY_INVALID\",\"domain\":\"googleapis.com\","
+				 "\"metadata\":{\"service\":\"generativelanguage.googleapis.com\"}},"
+				 "{\"@type\":\"type.googleapis.com/google.rpc.LocalizedMessage\",\"locale\":\"en-US\","
+				 "\"message\":\"API key not valid. Please pass a valid API key.\"}]");
+		}
+		json_lit(&o, "}}");
+		return o.overflow ? 0 : o.len;
+	}
 	json_lit(&o, "{\"error\":{\"message\":");
 	json_str(&o, msg, msg_len);
 	json_lit(&o, ",\"type\":\"");
@@ -469,10 +666,15 @@ static size_t error_body(char *buf, size_t cap, int status, const char *msg, siz
 	return o.overflow ? 0 : o.len;
 }
 
+static const char *json_ctype(const struct conn *c)
+{
+	return c->api == API_GEM ? "application/json; charset=UTF-8" : "application/json";
+}
+
 static void send_error(struct conn *c, int status, const char *msg, size_t msg_len)
 {
-	size_t n = error_body(g_scratch, OUT_CAP, status, msg, msg_len);
-	send_resp(c, status, "application/json", g_scratch, n, n);
+	size_t n = error_body(c, g_scratch, OUT_CAP, status, msg, msg_len);
+	send_resp(c, status, json_ctype(c), g_scratch, n, n);
 }
 
 static void send_errorf(struct conn *c, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -567,22 +769,33 @@ static void resp_done(struct conn *c)
 
 /* ---- chat responses ----------------------------------------------------- */
 
-static const char *resp_text(const struct conn *c, size_t *len)
+/* The text streamed as piece i of npieces: the reply, or with tool calls
+ * each call's arguments cut into nchunks pieces one call after the other. */
+static void piece_src(const struct conn *c, int i, int *call, int *sub, const char **s, size_t *len)
 {
-	if (c->tool) {
-		*len = sizeof TOOL_ARGS - 1;
-		return TOOL_ARGS;
+	int n = c->nchunks > 0 ? c->nchunks : 1;
+	if (!c->tool) {
+		*call = 0;
+		*sub = i;
+		*s = c->reply;
+		*len = c->reply_len;
+		return;
 	}
-	*len = c->reply_len;
-	return c->reply;
+	*call = i / n;
+	*sub = i % n;
+	*s = TOOL_ARGV[*call];
+	*len = TOOL_ARGL[*call];
 }
 
-/* Piece i of n of the reply text, cut on UTF-8 character boundaries. */
-static void piece(const struct conn *c, int i, const char **p, size_t *len)
+/* Piece i of the stream, cut on UTF-8 character boundaries. */
+static void piece(const struct conn *c, int i, int *call, const char **p, size_t *len)
 {
+	int sub, n;
 	size_t L;
-	const char *s = resp_text(c, &L);
-	size_t a = (size_t)i * L / (size_t)c->nchunks, b = (size_t)(i + 1) * L / (size_t)c->nchunks;
+	const char *s;
+	piece_src(c, i, call, &sub, &s, &L);
+	n = c->tool ? (c->nchunks > 0 ? c->nchunks : 1) : c->npieces;
+	size_t a = (size_t)sub * L / (size_t)n, b = (size_t)(sub + 1) * L / (size_t)n;
 	while (a > 0 && a < L && ((unsigned char)s[a] & 0xC0) == 0x80)
 		a--;
 	while (b > 0 && b < L && ((unsigned char)s[b] & 0xC0) == 0x80)
@@ -606,15 +819,20 @@ static unsigned count_words(const char *s, size_t n)
 	return w;
 }
 
+/* ---- OpenAI ---- */
+
 static void put_usage(struct json_out *o, const struct conn *c)
 {
+	/* OpenAI counts cached tokens inside prompt_tokens. */
 	json_lit(o, "{\"prompt_tokens\":");
-	put_u(o, c->ptok);
+	put_u(o, (unsigned long long)c->ptok + c->cached);
 	json_lit(o, ",\"completion_tokens\":");
 	put_u(o, c->ctok);
 	json_lit(o, ",\"total_tokens\":");
-	put_u(o, (unsigned long long)c->ptok + c->ctok);
-	json_lit(o, ",\"prompt_tokens_details\":{\"cached_tokens\":0},\"completion_tokens_details\":{\"reasoning_tokens\":0}}");
+	put_u(o, (unsigned long long)c->ptok + c->cached + c->ctok);
+	json_lit(o, ",\"prompt_tokens_details\":{\"cached_tokens\":");
+	put_u(o, c->cached);
+	json_lit(o, "},\"completion_tokens_details\":{\"reasoning_tokens\":0}}");
 }
 
 static void put_id_model(struct json_out *o, const struct conn *c, const char *object)
@@ -629,16 +847,21 @@ static void put_id_model(struct json_out *o, const struct conn *c, const char *o
 	json_str(o, c->model, c->model_len);
 }
 
-static void put_tool_call(struct json_out *o, const struct conn *c, bool stream, const char *args, size_t args_len)
+/* One entry of a tool_calls array (the stream form carries "index"). */
+static void put_tool_call1(struct json_out *o, const struct conn *c, int k, bool stream, const char *args, size_t args_len)
 {
-	json_lit(o, "\"tool_calls\":[{");
-	if (stream)
-		json_lit(o, "\"index\":0,");
-	json_lit(o, "\"id\":\"call_mock_1\",\"type\":\"function\",\"function\":{\"name\":");
-	json_str(o, c->toolname, c->tool_len);
+	json_lit(o, "{");
+	if (stream) {
+		json_lit(o, "\"index\":");
+		put_u(o, (unsigned)k);
+		json_lit(o, ",");
+	}
+	json_lit(o, k ? "\"id\":\"call_mock_2\"" : "\"id\":\"call_mock_1\"");
+	json_lit(o, ",\"type\":\"function\",\"function\":{\"name\":");
+	json_str(o, c->toolname[k], c->tool_len[k]);
 	json_lit(o, ",\"arguments\":");
 	json_str(o, args, args_len);
-	json_lit(o, "}}]");
+	json_lit(o, "}}");
 }
 
 static size_t chat_body(const struct conn *c, char *buf, size_t cap)
@@ -648,8 +871,13 @@ static size_t chat_body(const struct conn *c, char *buf, size_t cap)
 	put_id_model(&o, c, "chat.completion");
 	json_lit(&o, ",\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":");
 	if (c->tool) {
-		json_lit(&o, "null,");
-		put_tool_call(&o, c, false, TOOL_ARGS, sizeof TOOL_ARGS - 1);
+		json_lit(&o, "null,\"tool_calls\":[");
+		for (int k = 0; k < c->ncalls; k++) {
+			if (k)
+				json_lit(&o, ",");
+			put_tool_call1(&o, c, k, false, TOOL_ARGV[k], TOOL_ARGL[k]);
+		}
+		json_lit(&o, "]");
 	} else {
 		json_str(&o, c->reply, c->reply_len);
 	}
@@ -681,9 +909,21 @@ static void put_event(struct conn *c, size_t len)
 		out_append(c, "\r\n", 2);
 }
 
-/* Stream event kinds. */
-enum { EV_ROLE, EV_PIECE, EV_FINISH, EV_USAGE, EV_ERROR };
+/* Queues the event built in o (or drops the connection if it overflowed). */
+static void put_built(struct conn *c, const struct json_out *o)
+{
+	if (o->overflow) {
+		c->after = AFTER_RST;
+		c->ps = PS_CLOSING;
+		return;
+	}
+	put_event(c, o->len);
+}
 
+/* Stream event kinds. */
+enum { EV_ROLE, EV_PIECE, EV_FINISH, EV_USAGE, EV_ERROR, EV_CALL };
+
+/* OpenAI: one "data:" event; i is the piece (EV_PIECE) or call (EV_CALL). */
 static void stream_event(struct conn *c, int kind, int i)
 {
 	struct json_out o;
@@ -701,18 +941,25 @@ static void stream_event(struct conn *c, int kind, int i)
 			json_lit(&o, ",\"choices\":[{\"index\":0,\"delta\":");
 			if (kind == EV_ROLE) {
 				if (c->tool) {
-					json_lit(&o, "{\"role\":\"assistant\",\"content\":null,");
-					put_tool_call(&o, c, true, "", 0);
-					json_lit(&o, ",\"refusal\":null}");
+					json_lit(&o, "{\"role\":\"assistant\",\"content\":null,\"tool_calls\":[");
+					put_tool_call1(&o, c, 0, true, "", 0);
+					json_lit(&o, "],\"refusal\":null}");
 				} else {
 					json_lit(&o, "{\"role\":\"assistant\",\"content\":\"\",\"refusal\":null}");
 				}
+			} else if (kind == EV_CALL) {
+				json_lit(&o, "{\"tool_calls\":[");
+				put_tool_call1(&o, c, i, true, "", 0);
+				json_lit(&o, "]}");
 			} else if (kind == EV_PIECE) {
 				const char *p;
 				size_t pl;
-				piece(c, i, &p, &pl);
+				int call;
+				piece(c, i, &call, &p, &pl);
 				if (c->tool) {
-					json_lit(&o, "{\"tool_calls\":[{\"index\":0,\"function\":{\"arguments\":");
+					json_lit(&o, "{\"tool_calls\":[{\"index\":");
+					put_u(&o, (unsigned)call);
+					json_lit(&o, ",\"function\":{\"arguments\":");
 					json_str(&o, p, pl);
 					json_lit(&o, "}}]}");
 				} else {
@@ -735,13 +982,287 @@ static void stream_event(struct conn *c, int kind, int i)
 		}
 	}
 	json_lit(&o, "\n\n");
-	if (o.overflow) {
-		c->after = AFTER_RST;
-		c->ps = PS_CLOSING;
-		return;
-	}
-	put_event(c, o.len);
+	put_built(c, &o);
 }
+
+static void oai_piece(struct conn *c, int i)
+{
+	int call, sub;
+	const char *s;
+	size_t L;
+	piece_src(c, i, &call, &sub, &s, &L);
+	if (c->tool && call > 0 && sub == 0)
+		stream_event(c, EV_CALL, call);	/* the next call starts */
+	if (c->ps == PS_STREAM)
+		stream_event(c, EV_PIECE, i);
+}
+
+static void oai_finish(struct conn *c)
+{
+	/* Calls that got no piece (chunks=0) still announce themselves. */
+	for (int k = 1; c->tool && k < c->ncalls && c->npieces == 0; k++)
+		stream_event(c, EV_CALL, k);
+	stream_event(c, EV_FINISH, 0);
+}
+
+/* ---- Anthropic ---- */
+
+static void ant_usage(struct json_out *o, const struct conn *c, unsigned out_tokens)
+{
+	json_lit(o, "{\"input_tokens\":");
+	put_u(o, c->ptok);
+	json_lit(o, ",\"output_tokens\":");
+	put_u(o, out_tokens);
+	json_lit(o, ",\"cache_creation_input_tokens\":0,\"cache_read_input_tokens\":");
+	put_u(o, c->cached);
+	json_lit(o, "}");
+}
+
+static void ant_head(struct json_out *o, const struct conn *c)
+{
+	json_lit(o, "{\"id\":\"msg_mock_");
+	put_u(o, c->chatid);
+	json_lit(o, "\",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
+	json_str(o, c->model, c->model_len);
+}
+
+static void ant_tool_use(struct json_out *o, const struct conn *c, int k, bool with_input)
+{
+	json_lit(o, k ? "{\"type\":\"tool_use\",\"id\":\"toolu_mock_2\",\"name\":" :
+			"{\"type\":\"tool_use\",\"id\":\"toolu_mock_1\",\"name\":");
+	json_str(o, c->toolname[k], c->tool_len[k]);
+	json_lit(o, ",\"input\":");
+	if (with_input)
+		json_raw_append(o, TOOL_ARGV[k], TOOL_ARGL[k]);
+	else
+		json_lit(o, "{}");
+	json_lit(o, "}");
+}
+
+static size_t ant_body(const struct conn *c, char *buf, size_t cap)
+{
+	struct json_out o;
+	json_out_init(&o, buf, cap);
+	ant_head(&o, c);
+	json_lit(&o, ",\"content\":[");
+	if (c->tool) {
+		for (int k = 0; k < c->ncalls; k++) {
+			if (k)
+				json_lit(&o, ",");
+			ant_tool_use(&o, c, k, true);
+		}
+	} else {
+		json_lit(&o, "{\"type\":\"text\",\"text\":");
+		json_str(&o, c->reply, c->reply_len);
+		json_lit(&o, "}");
+	}
+	json_lit(&o, "],\"stop_reason\":\"");
+	json_lit(&o, c->tool ? "tool_use" : "end_turn");
+	json_lit(&o, "\",\"stop_sequence\":null,\"usage\":");
+	ant_usage(&o, c, c->ctok);
+	json_lit(&o, "}");
+	return o.overflow ? 0 : o.len;
+}
+
+static void ant_ev(struct json_out *o, const char *name)
+{
+	json_lit(o, "event: ");
+	json_lit(o, name);
+	json_lit(o, "\ndata: ");
+}
+
+/* The API opens every tool input with an empty fragment. */
+static void ant_empty_input(struct json_out *o, const struct conn *c, int k)
+{
+	if (!c->tool)
+		return;
+	ant_ev(o, "content_block_delta");
+	json_lit(o, "{\"type\":\"content_block_delta\",\"index\":");
+	put_u(o, (unsigned)k);
+	json_lit(o, ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"\"}}\n\n");
+}
+
+static void ant_block_start(struct json_out *o, const struct conn *c, int k, bool then_empty)
+{
+	ant_ev(o, "content_block_start");
+	json_lit(o, "{\"type\":\"content_block_start\",\"index\":");
+	put_u(o, (unsigned)k);
+	json_lit(o, ",\"content_block\":");
+	if (c->tool) {
+		ant_tool_use(o, c, k, false);
+		json_lit(o, "}\n\n");
+	} else {
+		json_lit(o, "{\"type\":\"text\",\"text\":\"\"}}\n\n");
+	}
+	if (then_empty)
+		ant_empty_input(o, c, k);
+}
+
+static void ant_block_stop(struct json_out *o, int k)
+{
+	ant_ev(o, "content_block_stop");
+	json_lit(o, "{\"type\":\"content_block_stop\",\"index\":");
+	put_u(o, (unsigned)k);
+	json_lit(o, "}\n\n");
+}
+
+static void ant_preamble(struct conn *c)
+{
+	struct json_out o;
+	json_out_init(&o, g_scratch, OUT_CAP);
+	ant_ev(&o, "message_start");
+	json_lit(&o, "{\"type\":\"message_start\",\"message\":");
+	ant_head(&o, c);
+	json_lit(&o, ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":");
+	ant_usage(&o, c, 1);
+	json_lit(&o, "}}\n\n");
+	ant_block_start(&o, c, 0, false);
+	ant_ev(&o, "ping");
+	json_lit(&o, "{\"type\": \"ping\"}\n\n");
+	ant_empty_input(&o, c, 0);
+	put_built(c, &o);
+}
+
+static void ant_piece(struct conn *c, int i)
+{
+	struct json_out o;
+	const char *p;
+	size_t pl;
+	int call, sub;
+	const char *s;
+	size_t L;
+	json_out_init(&o, g_scratch, OUT_CAP);
+	piece_src(c, i, &call, &sub, &s, &L);
+	if (c->tool && call > 0 && sub == 0) {
+		ant_block_stop(&o, call - 1);
+		ant_block_start(&o, c, call, true);
+	}
+	piece(c, i, &call, &p, &pl);
+	ant_ev(&o, "content_block_delta");
+	json_lit(&o, "{\"type\":\"content_block_delta\",\"index\":");
+	put_u(&o, (unsigned)call);
+	json_lit(&o, c->tool ? ",\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":" :
+			       ",\"delta\":{\"type\":\"text_delta\",\"text\":");
+	json_str(&o, p, pl);
+	json_lit(&o, "}}\n\n");
+	put_built(c, &o);
+}
+
+static void ant_finish(struct conn *c)
+{
+	struct json_out o;
+	json_out_init(&o, g_scratch, OUT_CAP);
+	ant_block_stop(&o, c->npieces == 0 || !c->tool ? 0 : c->ncalls - 1);
+	/* chunks=0: the later calls never started; open and close them now. */
+	for (int k = 1; c->tool && c->npieces == 0 && k < c->ncalls; k++) {
+		ant_block_start(&o, c, k, true);
+		ant_block_stop(&o, k);
+	}
+	ant_ev(&o, "message_delta");
+	json_lit(&o, "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"");
+	json_lit(&o, c->tool ? "tool_use" : "end_turn");
+	json_lit(&o, "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":");
+	put_u(&o, c->ctok);
+	json_lit(&o, "}}\n\n");
+	ant_ev(&o, "message_stop");
+	json_lit(&o, "{\"type\":\"message_stop\"}\n\n");
+	put_built(c, &o);
+}
+
+/* ---- Gemini ---- */
+
+static void gem_usage(struct json_out *o, const struct conn *c, bool final)
+{
+	/* promptTokenCount includes the cached tokens; chunks before the last
+	 * carry a partial count, as the real API does. */
+	json_lit(o, "\"usageMetadata\":{\"promptTokenCount\":");
+	put_u(o, (unsigned long long)c->ptok + c->cached);
+	if (final) {
+		json_lit(o, ",\"candidatesTokenCount\":");
+		put_u(o, c->ctok);
+	}
+	json_lit(o, ",\"totalTokenCount\":");
+	put_u(o, (unsigned long long)c->ptok + c->cached + (final ? c->ctok : 0));
+	if (c->cached) {
+		json_lit(o, ",\"cachedContentTokenCount\":");
+		put_u(o, c->cached);
+	}
+	json_lit(o, "}");
+}
+
+/* One GenerateContentResponse; piece < 0: the whole reply. */
+static void gem_response(struct json_out *o, const struct conn *c, int piece_i, bool final)
+{
+	json_lit(o, "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[");
+	if (c->tool) {
+		for (int k = 0; k < c->ncalls; k++) {
+			json_lit(o, k ? ",{\"functionCall\":{\"name\":" : "{\"functionCall\":{\"name\":");
+			json_str(o, c->toolname[k], c->tool_len[k]);
+			json_lit(o, ",\"args\":");
+			json_raw_append(o, TOOL_ARGV[k], TOOL_ARGL[k]);
+			json_lit(o, "}}");
+		}
+	} else {
+		const char *p = c->reply;
+		size_t pl = c->reply_len;
+		int call;
+		if (piece_i >= 0)
+			piece(c, piece_i, &call, &p, &pl);
+		json_lit(o, "{\"text\":");
+		json_str(o, p, pl);
+		json_lit(o, "}");
+	}
+	json_lit(o, "]},");
+	if (final)
+		json_lit(o, "\"finishReason\":\"STOP\",");	/* STOP even for function calls */
+	json_lit(o, "\"index\":0}],");
+	gem_usage(o, c, final);
+	json_lit(o, ",\"modelVersion\":");
+	json_str(o, c->model, c->model_len);
+	json_lit(o, ",\"responseId\":\"mock-");
+	put_u(o, c->chatid);
+	json_lit(o, "\"}");
+}
+
+static size_t gem_body(const struct conn *c, char *buf, size_t cap)
+{
+	struct json_out o;
+	json_out_init(&o, buf, cap);
+	gem_response(&o, c, -1, true);
+	return o.overflow ? 0 : o.len;
+}
+
+/* Opens stream element i: SSE "data: ", or the JSON array's separator. */
+static void gem_open(struct json_out *o, const struct conn *c, int i)
+{
+	if (c->sse)
+		json_lit(o, "data: ");
+	else
+		json_lit(o, i == 0 ? "[" : "\n,\r\n");
+}
+
+static void gem_piece(struct conn *c, int i)
+{
+	struct json_out o;
+	json_out_init(&o, g_scratch, OUT_CAP);
+	gem_open(&o, c, i);
+	gem_response(&o, c, c->tool ? -1 : i, i == c->npieces - 1);
+	if (c->sse)
+		json_lit(&o, "\r\n\r\n");
+	put_built(c, &o);
+}
+
+static void gem_error_event(struct conn *c, int i)
+{
+	struct json_out o;
+	json_out_init(&o, g_scratch, OUT_CAP);
+	gem_open(&o, c, i);
+	json_lit(&o, "{\"error\":{\"code\":503,\"message\":\"mock mid-stream error\",\"status\":\"UNAVAILABLE\"}}");
+	json_lit(&o, c->sse ? "\r\n\r\n" : "]");
+	put_built(c, &o);
+}
+
+/* ---- streaming, all dialects ---- */
 
 static void put_raw_event(struct conn *c, const char *s)
 {
@@ -768,31 +1289,44 @@ static long long trig(long long v, int n)
 }
 
 /* Produces stream events while there is room and no pacing timer pending.
- * Steps: 1..n content pieces, n+1 finish, n+2 usage, n+3 [DONE], n+4 end. */
+ * Steps 1..n are the content pieces; OpenAI and Anthropic then have a
+ * finish step (n+1), Gemini folds the finish into piece n. After that:
+ * OpenAI usage and [DONE], Gemini the closing "]" of a JSON array; then
+ * the end. A fault "after N pieces" fires before the step that would send
+ * piece N+1 (or the finish); on Gemini at most before the last piece, so
+ * the stream never looks complete. */
 static void stream_advance(struct conn *c)
 {
-	int n = c->nchunks;
+	int n = c->npieces;
+	int paced = c->api == API_GEM ? n : n + 1;
+	int lim = paced - 1;
 	while (c->ps == PS_STREAM) {
 		if (loop_timer_armed(&c->t) || out_room(c) < EV_ROOM)
 			return;
-		if (c->step <= n + 1) {
+		if (c->step <= paced) {
 			int i = c->step - 1;
-			if (i == trig(c->f.stall_after, n)) {
+			if (i == trig(c->f.stall_after, lim)) {
 				c->ps = PS_STALLED;
 				return;
 			}
-			if (i == trig(c->f.truncate_after, n)) {
+			if (i == trig(c->f.truncate_after, lim)) {
 				c->after = AFTER_CLOSE;
 				c->ps = PS_CLOSING;
 				return;
 			}
-			if (i == trig(c->f.reset_after, n)) {
+			if (i == trig(c->f.reset_after, lim)) {
 				c->after = AFTER_RST;
 				c->ps = PS_CLOSING;
 				return;
 			}
-			if (i == trig(c->f.error_event_after, n)) {
-				stream_event(c, EV_ERROR, 0);
+			if (i == trig(c->f.error_event_after, lim)) {
+				if (c->api == API_ANT)
+					put_raw_event(c, "event: error\ndata: {\"type\":\"error\",\"error\":"
+						      "{\"type\":\"overloaded_error\",\"message\":\"mock mid-stream error\"}}\n\n");
+				else if (c->api == API_GEM)
+					gem_error_event(c, i);
+				else
+					stream_event(c, EV_ERROR, 0);
 				stream_end(c);
 				return;
 			}
@@ -802,11 +1336,19 @@ static void stream_advance(struct conn *c)
 				return;
 			}
 			c->waited = false;
-			stream_event(c, i < n ? EV_PIECE : EV_FINISH, i);
-		} else if (c->step == n + 2) {
+			if (c->api == API_GEM)
+				gem_piece(c, i);
+			else if (c->api == API_ANT)
+				i < n ? ant_piece(c, i) : ant_finish(c);
+			else
+				i < n ? oai_piece(c, i) : oai_finish(c);
+		} else if (c->step == paced + 1 && c->api == API_OAI) {
 			if (c->include_usage)
 				stream_event(c, EV_USAGE, 0);
-		} else if (c->step == n + 3) {
+		} else if (c->step == paced + 1 && c->api == API_GEM) {
+			if (!c->sse)
+				put_raw_event(c, "]");
+		} else if (c->step == paced + 2 && c->api == API_OAI) {
 			put_raw_event(c, "data: [DONE]\n\n");
 		} else {
 			stream_end(c);
@@ -824,6 +1366,18 @@ static const char MODELS_BODY[] =
 	"{\"object\":\"list\",\"data\":["
 	"{\"id\":\"mock-1\",\"object\":\"model\",\"created\":0,\"owned_by\":\"mockprov\"},"
 	"{\"id\":\"mock-2\",\"object\":\"model\",\"created\":0,\"owned_by\":\"mockprov\"}]}";
+
+static const char ANT_MODELS_BODY[] =
+	"{\"data\":["
+	"{\"type\":\"model\",\"id\":\"mock-1\",\"display_name\":\"Mock 1\",\"created_at\":\"2025-01-01T00:00:00Z\"},"
+	"{\"type\":\"model\",\"id\":\"mock-2\",\"display_name\":\"Mock 2\",\"created_at\":\"2025-01-01T00:00:00Z\"}],"
+	"\"has_more\":false,\"first_id\":\"mock-1\",\"last_id\":\"mock-2\"}";
+
+#define GEM_MODEL(n) \
+	"{\"name\":\"models/mock-" n "\",\"version\":\"001\",\"displayName\":\"Mock " n "\"," \
+	"\"description\":\"mockprov model " n "\",\"inputTokenLimit\":1048576,\"outputTokenLimit\":8192," \
+	"\"supportedGenerationMethods\":[\"generateContent\",\"countTokens\"]}"
+static const char GEM_MODELS_BODY[] = "{\"models\":[" GEM_MODEL("1") "," GEM_MODEL("2") "]}";
 
 /* Queues a complete (non-stream) body, applying the body-level faults:
  * truncate_after/reset_after/stall_after send only the first half. */
@@ -846,6 +1400,7 @@ static void send_faulted(struct conn *c, int status, const char *ctype, const ch
 static void emit_response(struct conn *c)
 {
 	size_t n;
+	const char *ct = json_ctype(c);
 	switch (c->kind) {
 	case K_RESET:
 		c->after = AFTER_RST;
@@ -857,25 +1412,44 @@ static void emit_response(struct conn *c)
 	case K_ERROR:
 		if (c->msg_len == 0)
 			c->msg_len = (size_t)snprintf(c->msg, sizeof c->msg, "mock error %d", c->status);
-		n = error_body(g_scratch, OUT_CAP, c->status, c->msg, c->msg_len);
-		send_faulted(c, c->status, "application/json", g_scratch, n);
+		n = error_body(c, g_scratch, OUT_CAP, c->status, c->msg, c->msg_len);
+		send_faulted(c, c->status, ct, g_scratch, n);
 		return;
 	case K_EMPTY200:
-		send_faulted(c, 200, "application/json", "", 0);
+		send_faulted(c, 200, ct, "", 0);
 		return;
 	case K_ERROR200:
-		n = error_body(g_scratch, OUT_CAP, 500, "mock error in a 200 response", 28);
-		send_faulted(c, 200, "application/json", g_scratch, n);
+		n = error_body(c, g_scratch, OUT_CAP, 500, "mock error in a 200 response", 28);
+		send_faulted(c, 200, ct, g_scratch, n);
 		return;
 	case K_MODELS:
-		send_faulted(c, 200, "application/json", MODELS_BODY, sizeof MODELS_BODY - 1);
+		if (c->api == API_ANT)
+			send_faulted(c, 200, ct, ANT_MODELS_BODY, sizeof ANT_MODELS_BODY - 1);
+		else if (c->api == API_GEM)
+			send_faulted(c, 200, ct, GEM_MODELS_BODY, sizeof GEM_MODELS_BODY - 1);
+		else
+			send_faulted(c, 200, ct, MODELS_BODY, sizeof MODELS_BODY - 1);
 		return;
+	case K_COUNT: {
+		struct json_out o;
+		json_out_init(&o, g_scratch, OUT_CAP);
+		json_lit(&o, c->api == API_GEM ? "{\"totalTokens\":" : "{\"input_tokens\":");
+		put_u(&o, c->ptok);
+		json_lit(&o, "}");
+		send_faulted(c, 200, ct, g_scratch, o.len);
+		return;
+	}
 	case K_CHAT:
 		break;
 	}
 	if (!c->stream) {
-		n = chat_body(c, g_scratch, OUT_CAP);
-		send_faulted(c, 200, "application/json", g_scratch, n);
+		if (c->api == API_ANT)
+			n = ant_body(c, g_scratch, OUT_CAP);
+		else if (c->api == API_GEM)
+			n = gem_body(c, g_scratch, OUT_CAP);
+		else
+			n = chat_body(c, g_scratch, OUT_CAP);
+		send_faulted(c, 200, ct, g_scratch, n);
 		return;
 	}
 	/* HTTP/1.0 has no chunked encoding: the stream ends with the connection. */
@@ -884,15 +1458,20 @@ static void emit_response(struct conn *c)
 	struct json_out o;
 	out_room(c);
 	json_out_init(&o, c->out + c->out_len, OUT_CAP - c->out_len);
-	put_head(c, &o, 200, "text/event-stream", c->http10 ? -2 : -1);
+	put_head(c, &o, 200, c->api == API_GEM && !c->sse ? ct : "text/event-stream", c->http10 ? -2 : -1);
 	if (o.overflow) {
 		c->after = AFTER_RST;
 		c->ps = PS_CLOSING;
 		return;
 	}
 	c->out_len += o.len;
-	stream_event(c, EV_ROLE, 0);
 	c->ps = PS_STREAM;
+	if (c->api == API_ANT)
+		ant_preamble(c);
+	else if (c->api == API_OAI)
+		stream_event(c, EV_ROLE, 0);
+	if (c->ps != PS_STREAM)
+		return;
 	c->step = 1;
 	c->waited = false;
 	stream_advance(c);
@@ -956,11 +1535,78 @@ static void reply_add_content(struct conn *c, const struct json_doc *d, int msg,
 	}
 }
 
+/* Sets c->f from the model name ("fault:SPEC") or the run's SPEC. */
+static int model_fault(struct conn *c)
+{
+	char err[160];
+	if (c->model_len > 6 && !memcmp(c->model, "fault:", 6)) {
+		if (fault_parse(c->model + 6, c->model_len - 6, &c->f, err, sizeof err)) {
+			fault_clear(&c->f);
+			send_errorf(c, 400, "%s", err);
+			return -1;
+		}
+	} else {
+		c->f = opt.fault;
+	}
+	return 0;
+}
+
+/* Copies string token i into tool name slot k; false if not a usable name. */
+static bool take_tool_name(struct conn *c, const struct json_doc *d, int i, int k)
+{
+	int tl = i >= 0 && json_is_string(d, i) ? json_unescape(d, i, c->toolname[k], sizeof c->toolname[k]) : -1;
+	if (tl <= 0)
+		return false;
+	c->tool_len[k] = (size_t)tl;
+	return true;
+}
+
+/* Everything the three dialects share once the reply is chosen. */
+static void prep_finish(struct conn *c, size_t blen)
+{
+	if (c->tool) {
+		bool two = c->tool_len[0] == 9 && !memcmp(c->toolname[0], "two_calls", 9);
+		c->ncalls = c->f.calls >= 0 ? (c->f.calls == 2 ? 2 : 1) : (two ? 2 : 1);
+		if (c->tool_len[1] == 0) {
+			memcpy(c->toolname[1], c->toolname[0], c->tool_len[0]);
+			c->tool_len[1] = c->tool_len[0];
+		}
+		c->ctok = 0;
+		for (int k = 0; k < c->ncalls; k++)
+			c->ctok += count_words(TOOL_ARGV[k], TOOL_ARGL[k]);
+	} else {
+		c->ctok = count_words(c->reply, c->reply_len);
+	}
+	c->reply[c->reply_len] = 0;
+	c->ptok = blen / 4 > 0 ? (unsigned)(blen / 4) : 1;
+	c->cached = (unsigned)c->f.cached;
+	c->chatid = ++seq_chat;
+	c->created = (long long)time(NULL);
+	c->nchunks = c->f.chunks >= 0 ? (int)c->f.chunks : opt.chunks;
+	c->interval = c->f.interval_ms >= 0 ? (int)c->f.interval_ms : opt.interval_ms;
+	if (c->api == API_GEM)
+		/* Gemini sends function calls whole, and the last chunk carries
+		 * finishReason: at least one chunk. */
+		c->npieces = c->tool || c->nchunks < 1 ? 1 : c->nchunks;
+	else
+		c->npieces = c->tool ? c->ncalls * c->nchunks : c->nchunks;
+}
+
+static void prep_reset(struct conn *c)
+{
+	c->tool = false;
+	c->ncalls = 0;
+	c->reply_len = 0;
+	c->tool_len[0] = c->tool_len[1] = 0;
+	c->include_usage = false;
+	c->stream = false;
+}
+
 static int chat_prepare(struct conn *c, const char *body, size_t blen)
 {
 	struct json_doc d;
-	char err[160];
 	int n = json_parse(&d, body, blen, g_tok, g_ntok);
+	prep_reset(c);
 	if (n == -3) {
 		send_errorf(c, 400, "request body has too many JSON tokens");
 		return -1;
@@ -977,15 +1623,8 @@ static int chat_prepare(struct conn *c, const char *body, size_t blen)
 		return -1;
 	}
 	c->model_len = (size_t)ml;
-	if (c->model_len > 6 && !memcmp(c->model, "fault:", 6)) {
-		if (fault_parse(c->model + 6, c->model_len - 6, &c->f, err, sizeof err)) {
-			fault_clear(&c->f);
-			send_errorf(c, 400, "%s", err);
-			return -1;
-		}
-	} else {
-		c->f = opt.fault;
-	}
+	if (model_fault(c))
+		return -1;
 	int msgs = json_get(&d, 0, "messages");
 	if (msgs < 0 || d.tok[msgs].type != JSMN_ARRAY || d.tok[msgs].size < 1) {
 		fault_clear(&c->f);
@@ -1012,21 +1651,20 @@ static int chat_prepare(struct conn *c, const char *body, size_t blen)
 	c->include_usage = c->stream && iu >= 0 && json_is_true(&d, iu);
 
 	int tools = json_get(&d, 0, "tools");
-	c->tool = false;
-	c->reply_len = 0;
 	bool full = false;
 	if (tools >= 0 && d.tok[tools].type == JSMN_ARRAY && d.tok[tools].size > 0 && last == last_user) {
 		int fn = d.tok[tools + 1].type == JSMN_OBJECT ? json_get(&d, tools + 1, "function") : -1;
 		int nm = fn >= 0 && d.tok[fn].type == JSMN_OBJECT ? json_get(&d, fn, "name") : -1;
-		int tl = nm >= 0 && json_is_string(&d, nm) ? json_unescape(&d, nm, c->toolname, sizeof c->toolname) : -1;
-		if (tl <= 0) {
+		if (!take_tool_name(c, &d, nm, 0)) {
 			fault_clear(&c->f);
 			send_errorf(c, 400, "Invalid 'tools[0].function.name'.");
 			return -1;
 		}
-		c->tool_len = (size_t)tl;
+		int t1 = json_index(&d, tools, 1);
+		fn = t1 >= 0 && d.tok[t1].type == JSMN_OBJECT ? json_get(&d, t1, "function") : -1;
+		nm = fn >= 0 && d.tok[fn].type == JSMN_OBJECT ? json_get(&d, fn, "name") : -1;
+		take_tool_name(c, &d, nm, 1);
 		c->tool = true;
-		c->ctok = count_words(TOOL_ARGS, sizeof TOOL_ARGS - 1);
 	} else {
 		int r = json_get(&d, last, "role");
 		if (json_str_eq(&d, r, "tool")) {
@@ -1037,14 +1675,449 @@ static int chat_prepare(struct conn *c, const char *body, size_t blen)
 			if (last_user >= 0)
 				reply_add_content(c, &d, last_user, &full);
 		}
-		c->ctok = count_words(c->reply, c->reply_len);
 	}
-	c->reply[c->reply_len] = 0;
-	c->ptok = blen / 4 > 0 ? (unsigned)(blen / 4) : 1;
-	c->chatid = ++seq_chat;
-	c->created = (long long)time(NULL);
-	c->nchunks = c->f.chunks >= 0 ? (int)c->f.chunks : opt.chunks;
-	c->interval = c->f.interval_ms >= 0 ? (int)c->f.interval_ms : opt.interval_ms;
+	prep_finish(c, blen);
+	return 0;
+}
+
+/* ---- Anthropic requests ---- */
+
+static bool key_in(const struct json_doc *d, int k, const char *const *keys)
+{
+	for (; *keys; keys++)
+		if (json_str_eq(d, k, *keys))
+			return true;
+	return false;
+}
+
+/* The first top-level key not in keys, or -1. */
+static int unknown_key(const struct json_doc *d, const char *const *keys)
+{
+	int k = 1;
+	for (int i = 0; i < d->tok[0].size; i++, k = json_skip(d, k))
+		if (!key_in(d, k, keys))
+			return k;
+	return -1;
+}
+
+static bool raw_eq(const struct json_doc *d, int a, int b)
+{
+	return json_raw_len(d, a) == json_raw_len(d, b) && !memcmp(json_raw(d, a), json_raw(d, b), json_raw_len(d, a));
+}
+
+/* Whether message msg has a content block of type `type` whose string
+ * member `key` is spelled exactly as string token id. */
+static bool has_block_id(const struct json_doc *d, int msg, const char *type, const char *key, int id)
+{
+	int ct = json_get(d, msg, "content");
+	if (ct < 0 || d->tok[ct].type != JSMN_ARRAY)
+		return false;
+	int b = ct + 1;
+	for (int j = 0; j < d->tok[ct].size; j++, b = json_skip(d, b)) {
+		if (d->tok[b].type != JSMN_OBJECT)
+			continue;
+		int ty = json_get(d, b, "type"), v = json_get(d, b, key);
+		if (ty >= 0 && json_str_eq(d, ty, type) && v >= 0 && json_is_string(d, v) && raw_eq(d, v, id))
+			return true;
+	}
+	return false;
+}
+
+static int ant_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int ant_fail(struct conn *c, const char *fmt, ...)
+{
+	char m[MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof m)
+		n = sizeof m - 1;
+	fault_clear(&c->f);
+	send_error(c, 400, m, (size_t)n);
+	return -1;
+}
+
+static int idlen(const struct json_doc *d, int i)
+{
+	size_t n = json_raw_len(d, i);
+	return n > 64 ? 64 : (int)n;
+}
+
+/* Checks one message's blocks, and the tool_use/tool_result pairing with
+ * the message before it, as the API does. */
+static int ant_check_msg(struct conn *c, const struct json_doc *d, int k, int msg, int prev, bool prev_asst)
+{
+	int ct = json_get(d, msg, "content");
+	if (ct < 0)
+		return ant_fail(c, "messages.%d.content: Field required", k);
+	if (json_is_string(d, ct))
+		ct = -1;
+	else if (d->tok[ct].type != JSMN_ARRAY)
+		return ant_fail(c, "messages.%d.content: Input should be a valid list", k);
+	int b = ct + 1;
+	for (int j = 0; ct >= 0 && j < d->tok[ct].size; j++, b = json_skip(d, b)) {
+		int ty = d->tok[b].type == JSMN_OBJECT ? json_get(d, b, "type") : -1;
+		if (ty < 0 || !json_is_string(d, ty))
+			return ant_fail(c, "messages.%d.content.%d.type: Field required", k, j);
+		if (json_str_eq(d, ty, "text")) {
+			int tx = json_get(d, b, "text");
+			if (tx < 0 || !json_is_string(d, tx))
+				return ant_fail(c, "messages.%d.content.%d.text.text: Field required", k, j);
+		} else if (json_str_eq(d, ty, "tool_use")) {
+			int id = json_get(d, b, "id"), nm = json_get(d, b, "name"), in = json_get(d, b, "input");
+			if (id < 0 || !json_is_string(d, id) || nm < 0 || !json_is_string(d, nm))
+				return ant_fail(c, "messages.%d.content.%d.tool_use: 'id' and 'name' are required", k, j);
+			if (in < 0 || d->tok[in].type != JSMN_OBJECT)
+				return ant_fail(c, "messages.%d.content.%d.tool_use.input: Input should be a valid dictionary", k, j);
+		} else if (json_str_eq(d, ty, "tool_result")) {
+			int id = json_get(d, b, "tool_use_id");
+			if (id < 0 || !json_is_string(d, id))
+				return ant_fail(c, "messages.%d.content.%d.tool_result.tool_use_id: Field required", k, j);
+			if (!prev_asst || !has_block_id(d, prev, "tool_use", "id", id))
+				return ant_fail(c, "messages.%d.content.%d: unexpected `tool_use_id` found in `tool_result` blocks: %.*s. "
+						"Each `tool_result` block must have a corresponding `tool_use` block in the previous message.",
+						k, j, idlen(d, id), json_raw(d, id));
+		}
+	}
+	/* Every tool_use of the assistant turn before needs its result here. */
+	int pc = prev_asst ? json_get(d, prev, "content") : -1;
+	if (pc >= 0 && d->tok[pc].type == JSMN_ARRAY) {
+		b = pc + 1;
+		for (int j = 0; j < d->tok[pc].size; j++, b = json_skip(d, b)) {
+			int ty = d->tok[b].type == JSMN_OBJECT ? json_get(d, b, "type") : -1;
+			int id = ty >= 0 && json_str_eq(d, ty, "tool_use") ? json_get(d, b, "id") : -1;
+			if (id >= 0 && !has_block_id(d, msg, "tool_result", "tool_use_id", id))
+				return ant_fail(c, "messages.%d: `tool_use` ids were found without `tool_result` blocks immediately after: %.*s. "
+						"Each `tool_use` block must have a corresponding `tool_result` block in the next message.",
+						k - 1, idlen(d, id), json_raw(d, id));
+		}
+	}
+	return 0;
+}
+
+/* Counts the text and tool_result blocks of a user turn. */
+static void ant_turn_kinds(const struct json_doc *d, int msg, int *texts, int *results)
+{
+	int ct = json_get(d, msg, "content");
+	*texts = *results = 0;
+	if (json_is_string(d, ct)) {
+		*texts = 1;
+		return;
+	}
+	if (ct < 0 || d->tok[ct].type != JSMN_ARRAY)
+		return;
+	int b = ct + 1;
+	for (int j = 0; j < d->tok[ct].size; j++, b = json_skip(d, b)) {
+		int ty = d->tok[b].type == JSMN_OBJECT ? json_get(d, b, "type") : -1;
+		if (ty >= 0 && json_str_eq(d, ty, "text"))
+			(*texts)++;
+		else if (ty >= 0 && json_str_eq(d, ty, "tool_result"))
+			(*results)++;
+	}
+}
+
+static const char *const ANT_KEYS[] = {
+	"model", "messages", "max_tokens", "system", "metadata", "stop_sequences", "stream",
+	"temperature", "top_p", "top_k", "tools", "tool_choice", "thinking", "service_tier",
+	"container", "mcp_servers", "context_management", "output_config", "output_format",
+	"inference_geo", NULL
+};
+static const char *const ANT_COUNT_KEYS[] = {
+	"model", "messages", "system", "tools", "tool_choice", "thinking", "mcp_servers",
+	"context_management", "output_config", "output_format", NULL
+};
+
+static int ant_prepare(struct conn *c, const char *body, size_t blen, bool count)
+{
+	struct json_doc d;
+	int n = json_parse(&d, body, blen, g_tok, g_ntok);
+	prep_reset(c);
+	if (n < 0 || d.tok[0].type != JSMN_OBJECT)
+		return ant_fail(c, n == -3 ? "request body has too many JSON tokens" :
+				"There was an error parsing the body of your request: it is not a valid JSON object.");
+	int uk = unknown_key(&d, count ? ANT_COUNT_KEYS : ANT_KEYS);
+	if (uk >= 0)
+		return ant_fail(c, "%.*s: Extra inputs are not permitted", idlen(&d, uk), json_raw(&d, uk));
+	int m = json_get(&d, 0, "model");
+	int ml = m >= 0 && json_is_string(&d, m) ? json_unescape(&d, m, c->model, sizeof c->model) : -1;
+	if (ml <= 0)
+		return ant_fail(c, m < 0 ? "model: Field required" : "model: Input should be a valid string of at most 255 bytes");
+	c->model_len = (size_t)ml;
+	if (model_fault(c))
+		return -1;
+	int mt = json_get(&d, 0, "max_tokens");
+	int64_t mtv = 0;
+	if (!count && mt < 0)
+		return ant_fail(c, "max_tokens: Field required");
+	if (!count && json_get_i64(&d, mt, &mtv))
+		return ant_fail(c, "max_tokens: Input should be a valid integer");
+	if (!count && mtv < 1)
+		return ant_fail(c, "max_tokens: Input should be greater than or equal to 1");
+	int sy = json_get(&d, 0, "system");
+	if (sy >= 0 && !json_is_string(&d, sy) && d.tok[sy].type != JSMN_ARRAY)
+		return ant_fail(c, "system: Input should be a valid string or a list of text blocks");
+	int msgs = json_get(&d, 0, "messages");
+	if (msgs < 0)
+		return ant_fail(c, "messages: Field required");
+	if (d.tok[msgs].type != JSMN_ARRAY)
+		return ant_fail(c, "messages: Input should be a valid list");
+	if (d.tok[msgs].size < 1)
+		return ant_fail(c, "messages: at least one message is required");
+	int last = -1, last_user = -1, prev = -1, p = msgs + 1;
+	bool prev_asst = false;
+	for (int k = 0; k < d.tok[msgs].size; k++, p = json_skip(&d, p)) {
+		int r = d.tok[p].type == JSMN_OBJECT ? json_get(&d, p, "role") : -1;
+		if (r < 0 || !json_is_string(&d, r))
+			return ant_fail(c, "messages.%d.role: Field required", k);
+		bool user = json_str_eq(&d, r, "user"), asst = json_str_eq(&d, r, "assistant");
+		if (!user && !asst)
+			return ant_fail(c, "messages: Unexpected role \"%.*s\". The Messages API accepts a top-level `system` "
+					"parameter, not \"system\" as an input message role; allowed roles are \"user\" and \"assistant\".",
+					idlen(&d, r), json_raw(&d, r));
+		if (ant_check_msg(c, &d, k, p, prev, prev_asst))
+			return -1;
+		if (user)
+			last_user = p;
+		last = prev = p;
+		prev_asst = asst;
+	}
+	int s = json_get(&d, 0, "stream");
+	c->stream = !count && s >= 0 && json_is_true(&d, s);
+
+	int tools = json_get(&d, 0, "tools");
+	if (tools >= 0 && d.tok[tools].type != JSMN_ARRAY)
+		return ant_fail(c, "tools: Input should be a valid list");
+	int ntools = tools >= 0 ? d.tok[tools].size : 0;
+	for (int k = 0; k < ntools && k < 2; k++) {
+		int t = json_index(&d, tools, k);
+		int nm = d.tok[t].type == JSMN_OBJECT ? json_get(&d, t, "name") : -1;
+		if (!take_tool_name(c, &d, nm, k))
+			return ant_fail(c, "tools.%d.name: Field required", k);
+	}
+	int tc = json_get(&d, 0, "tool_choice");
+	int tct = tc >= 0 && d.tok[tc].type == JSMN_OBJECT ? json_get(&d, tc, "type") : -1;
+	bool choice_none = tct >= 0 && json_str_eq(&d, tct, "none");
+
+	int texts = 0, results = 0;
+	if (last_user >= 0)
+		ant_turn_kinds(&d, last_user, &texts, &results);
+	bool full = false;
+	if (ntools > 0 && last == last_user && results == 0 && !choice_none) {
+		c->tool = true;
+	} else if (texts == 0 && results > 0) {
+		reply_add(c, "tool said: ", 11, &full);
+		int ct = json_get(&d, last_user, "content"), b = ct + 1, done = 0;
+		for (int j = 0; j < d.tok[ct].size; j++, b = json_skip(&d, b)) {
+			int ty = d.tok[b].type == JSMN_OBJECT ? json_get(&d, b, "type") : -1;
+			if (ty < 0 || !json_str_eq(&d, ty, "tool_result"))
+				continue;
+			if (done++)
+				reply_add(c, " ", 1, &full);
+			reply_add_content(c, &d, b, &full);
+		}
+	} else {
+		reply_add(c, "mock reply to: ", 15, &full);
+		if (last_user >= 0)
+			reply_add_content(c, &d, last_user, &full);
+	}
+	prep_finish(c, blen);
+	return 0;
+}
+
+/* ---- Gemini requests ---- */
+
+/* json_get under the proto JSON name or the proto field name: the API
+ * accepts both spellings. */
+static int json_get2(const struct json_doc *d, int obj, const char *camel, const char *snake)
+{
+	if (obj < 0 || d->tok[obj].type != JSMN_OBJECT)
+		return -1;
+	int v = json_get(d, obj, camel);
+	return v >= 0 ? v : json_get(d, obj, snake);
+}
+
+static int gem_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int gem_fail(struct conn *c, const char *fmt, ...)
+{
+	char m[MSG_MAX];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(m, sizeof m, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		n = 0;
+	if ((size_t)n >= sizeof m)
+		n = sizeof m - 1;
+	fault_clear(&c->f);
+	send_error(c, 400, m, (size_t)n);
+	return -1;
+}
+
+/* Appends JSON value token i with the blanks outside strings removed. */
+static void reply_add_compact(struct conn *c, const struct json_doc *d, int i, bool *full)
+{
+	const char *s = json_raw(d, i);
+	size_t n = json_raw_len(d, i), o = 0;
+	bool in = false, esc = false;
+	for (size_t k = 0; k < n && o < g_text_cap; k++) {
+		char ch = s[k];
+		if (in) {
+			if (esc)
+				esc = false;
+			else if (ch == '\\')
+				esc = true;
+			else if (ch == '"')
+				in = false;
+		} else if (ch == '"') {
+			in = true;
+		} else if (ch == ' ' || ch == '\t' || ch == '\n' || ch == '\r') {
+			continue;
+		}
+		g_text[o++] = ch;
+	}
+	reply_add(c, g_text, o, full);
+}
+
+static const char *const GEM_KEYS[] = {
+	"contents", "tools", "toolConfig", "tool_config", "safetySettings", "safety_settings",
+	"systemInstruction", "system_instruction", "generationConfig", "generation_config",
+	"cachedContent", "cached_content", "model", "labels", "serviceTier", "service_tier", "store", NULL
+};
+
+/* Checks one content's parts; counts its text and functionResponse parts. */
+static int gem_check_content(struct conn *c, const struct json_doc *d, int k, int ct, int *texts, int *responses)
+{
+	int parts = json_get(d, ct, "parts");
+	*texts = *responses = 0;
+	if (parts < 0 || d->tok[parts].type != JSMN_ARRAY || d->tok[parts].size < 1)
+		return gem_fail(c, "* GenerateContentRequest.contents[%d].parts: contents.parts must not be empty.\n", k);
+	int p = parts + 1;
+	for (int j = 0; j < d->tok[parts].size; j++, p = json_skip(d, p)) {
+		if (d->tok[p].type != JSMN_OBJECT)
+			return gem_fail(c, "Invalid JSON payload received. Expected an object for contents[%d].parts[%d].", k, j);
+		int tx = json_get(d, p, "text");
+		int fc = json_get2(d, p, "functionCall", "function_call");
+		int fr = json_get2(d, p, "functionResponse", "function_response");
+		if (tx >= 0 && !json_is_string(d, tx))
+			return gem_fail(c, "Invalid value at 'contents[%d].parts[%d].text' (TYPE_STRING)", k, j);
+		if (fc >= 0) {
+			int a = json_get(d, fc, "args"), nm = json_get(d, fc, "name");
+			if (d->tok[fc].type != JSMN_OBJECT || nm < 0 || !json_is_string(d, nm))
+				return gem_fail(c, "* GenerateContentRequest.contents[%d].parts[%d].function_call.name: Name cannot be empty.\n", k, j);
+			if (a >= 0 && d->tok[a].type != JSMN_OBJECT)
+				return gem_fail(c, "Invalid value at 'contents[%d].parts[%d].function_call.args' (type.googleapis.com/google.protobuf.Struct)", k, j);
+		}
+		if (fr >= 0) {
+			int r = json_get(d, fr, "response"), nm = json_get(d, fr, "name");
+			if (d->tok[fr].type != JSMN_OBJECT || nm < 0 || !json_is_string(d, nm))
+				return gem_fail(c, "* GenerateContentRequest.contents[%d].parts[%d].function_response.name: Name cannot be empty.\n", k, j);
+			if (r >= 0 && d->tok[r].type != JSMN_OBJECT)
+				return gem_fail(c, "Invalid value at 'contents[%d].parts[%d].function_response.response' (type.googleapis.com/google.protobuf.Struct)", k, j);
+			(*responses)++;
+		}
+		if (tx >= 0)
+			(*texts)++;
+	}
+	return 0;
+}
+
+static int gem_prepare(struct conn *c, const char *body, size_t blen, bool count)
+{
+	struct json_doc d;
+	int n = json_parse(&d, body, blen, g_tok, g_ntok);
+	/* prep_reset() ran in the caller: stream and sse come from the URL. */
+	if (n < 0 || d.tok[0].type != JSMN_OBJECT)
+		return gem_fail(c, n == -3 ? "request body has too many JSON tokens" :
+				"Invalid JSON payload received. Unexpected token.");
+	if (count) {
+		prep_finish(c, blen);
+		return 0;
+	}
+	int uk = unknown_key(&d, GEM_KEYS);
+	if (uk >= 0)
+		return gem_fail(c, "Invalid JSON payload received. Unknown name \"%.*s\": Cannot find field.",
+				idlen(&d, uk), json_raw(&d, uk));
+	int si = json_get2(&d, 0, "systemInstruction", "system_instruction");
+	if (si >= 0 && d.tok[si].type != JSMN_OBJECT)
+		return gem_fail(c, "Invalid value at 'system_instruction' (type.googleapis.com/google.ai.generativelanguage.v1beta.Content)");
+	int gc = json_get2(&d, 0, "generationConfig", "generation_config");
+	if (gc >= 0 && d.tok[gc].type != JSMN_OBJECT)
+		return gem_fail(c, "Invalid value at 'generation_config' (type.googleapis.com/google.ai.generativelanguage.v1beta.GenerationConfig)");
+	int cs = json_get(&d, 0, "contents");
+	if (cs < 0 || d.tok[cs].type != JSMN_ARRAY || d.tok[cs].size < 1)
+		return gem_fail(c, "* GenerateContentRequest.contents: contents is not specified\n");
+	int last = -1, last_user = -1, texts = 0, responses = 0, p = cs + 1;
+	for (int k = 0; k < d.tok[cs].size; k++, p = json_skip(&d, p)) {
+		if (d.tok[p].type != JSMN_OBJECT)
+			return gem_fail(c, "Invalid JSON payload received. Expected an object for contents[%d].", k);
+		int r = json_get(&d, p, "role");
+		bool model = r >= 0 && json_str_eq(&d, r, "model");
+		if (r >= 0 && !model && !json_str_eq(&d, r, "user"))
+			return gem_fail(c, "Please use a valid role: user, model.");
+		int t, fr;
+		if (gem_check_content(c, &d, k, p, &t, &fr))
+			return -1;
+		if (!model) {
+			last_user = p;
+			texts = t;
+			responses = fr;
+		}
+		last = p;
+	}
+	/* The first two function declarations, across all tools. */
+	int tools = json_get(&d, 0, "tools"), nfn = 0;
+	if (tools >= 0 && d.tok[tools].type != JSMN_ARRAY)
+		return gem_fail(c, "Invalid value at 'tools' (type.googleapis.com/google.ai.generativelanguage.v1beta.Tool)");
+	p = tools + 1;
+	for (int k = 0; tools >= 0 && k < d.tok[tools].size && nfn < 2; k++, p = json_skip(&d, p)) {
+		int fd = json_get2(&d, p, "functionDeclarations", "function_declarations");
+		if (fd < 0 || d.tok[fd].type != JSMN_ARRAY)
+			continue;
+		int q = fd + 1;
+		for (int j = 0; j < d.tok[fd].size && nfn < 2; j++, q = json_skip(&d, q)) {
+			int nm = json_get(&d, q, "name");
+			if (!take_tool_name(c, &d, nm, nfn))
+				return gem_fail(c, "* GenerateContentRequest.tools[%d].function_declarations[%d].name: Name cannot be empty.\n", k, j);
+			nfn++;
+		}
+	}
+	int tc = json_get2(&d, 0, "toolConfig", "tool_config");
+	int fcc = json_get2(&d, tc, "functionCallingConfig", "function_calling_config");
+	int mode = fcc >= 0 && d.tok[fcc].type == JSMN_OBJECT ? json_get(&d, fcc, "mode") : -1;
+	bool mode_none = mode >= 0 && json_str_eq(&d, mode, "NONE");
+
+	bool full = false;
+	if (nfn > 0 && last == last_user && responses == 0 && !mode_none) {
+		c->tool = true;
+	} else if (texts == 0 && responses > 0) {
+		reply_add(c, "tool said: ", 11, &full);
+		int parts = json_get(&d, last_user, "parts"), q = parts + 1, done = 0;
+		for (int j = 0; j < d.tok[parts].size; j++, q = json_skip(&d, q)) {
+			int fr = json_get2(&d, q, "functionResponse", "function_response");
+			int r = fr >= 0 ? json_get(&d, fr, "response") : -1;
+			if (fr < 0)
+				continue;
+			if (done++)
+				reply_add(c, " ", 1, &full);
+			if (r >= 0)
+				reply_add_compact(c, &d, r, &full);
+		}
+	} else {
+		reply_add(c, "mock reply to: ", 15, &full);
+		int parts = last_user >= 0 ? json_get(&d, last_user, "parts") : -1, q = parts + 1, done = 0;
+		for (int j = 0; parts >= 0 && j < d.tok[parts].size; j++, q = json_skip(&d, q)) {
+			int tx = json_get(&d, q, "text");
+			if (tx < 0)
+				continue;
+			if (done++)
+				reply_add(c, " ", 1, &full);
+			reply_add_tok(c, &d, tx, &full);
+		}
+	}
+	prep_finish(c, blen);
 	return 0;
 }
 
@@ -1107,6 +2180,12 @@ static void send_stats(struct conn *c)
 	put_u(&o, st.accepted);
 	json_lit(&o, ",\"active\":");
 	put_u(&o, active_conns);
+	json_lit(&o, ",\"anthropic\":");
+	put_u(&o, st.anthropic);
+	json_lit(&o, ",\"gemini\":");
+	put_u(&o, st.gemini);
+	json_lit(&o, ",\"count_tokens\":");
+	put_u(&o, st.count_tokens);
 	json_lit(&o, "}");
 	send_resp(c, 200, "application/json", g_scratch, o.len, o.len);
 }
@@ -1187,23 +2266,307 @@ static void send_last(struct conn *c)
 	g_lastr_busy = c;
 }
 
+/* Constant-time comparison with --key. */
+static bool key_eq(const char *v, size_t vl)
+{
+	if (vl != opt.key_len)
+		return false;
+	unsigned char diff = 0;
+	for (size_t i = 0; i < opt.key_len; i++)
+		diff |= (unsigned char)(v[i] ^ opt.key[i]);
+	return diff == 0;
+}
+
+static bool bearer_ok(const struct http_header *h)
+{
+	return h && h->value_len == 7 + opt.key_len && http_token_eq(h->value, 6, "bearer") && h->value[6] == ' ' &&
+	       key_eq(h->value + 7, opt.key_len);
+}
+
 static bool auth_ok(const struct http_request *r)
 {
 	if (!opt.key)
 		return true;
-	const struct http_header *h = http_find_header(r->headers, r->num_headers, "authorization");
-	if (!h || h->value_len != 7 + opt.key_len || !http_token_eq(h->value, 6, "bearer") || h->value[6] != ' ')
+	return bearer_ok(http_find_header(r->headers, r->num_headers, "authorization"));
+}
+
+/* Anthropic: x-api-key, or Authorization: Bearer. 0 ok, 1 missing, 2 wrong. */
+static int ant_auth(const struct http_request *r)
+{
+	if (!opt.key)
+		return 0;
+	const struct http_header *x = http_find_header(r->headers, r->num_headers, "x-api-key");
+	if (x)
+		return key_eq(x->value, x->value_len) ? 0 : 2;
+	const struct http_header *a = http_find_header(r->headers, r->num_headers, "authorization");
+	if (a)
+		return bearer_ok(a) ? 0 : 2;
+	return 1;
+}
+
+/* Decodes %XX escapes of s[0..n) into out (NUL-terminated). Returns the
+ * length, or -1 on a bad escape or when it does not fit. */
+static int pct_decode(const char *s, size_t n, char *out, size_t cap)
+{
+	size_t o = 0;
+	for (size_t i = 0; i < n; i++) {
+		char ch = s[i];
+		if (ch == '%') {
+			int v = 0;
+			for (int k = 1; k <= 2; k++) {
+				char h = i + (size_t)k < n ? s[i + (size_t)k] : 0;
+				int x = h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
+					h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1;
+				if (x < 0)
+					return -1;
+				v = v * 16 + x;
+			}
+			ch = (char)v;
+			i += 2;
+		}
+		if (o + 1 >= cap)
+			return -1;
+		out[o++] = ch;
+	}
+	out[o] = 0;
+	return (int)o;
+}
+
+/* The value of query parameter name in target t (raw, still escaped). */
+static bool query_param(const char *t, size_t tl, const char *name, const char **v, size_t *vl)
+{
+	const char *q = memchr(t, '?', tl);
+	size_t nl = strlen(name);
+	if (!q)
 		return false;
-	unsigned char diff = 0;
-	for (size_t i = 0; i < opt.key_len; i++)
-		diff |= (unsigned char)(h->value[7 + i] ^ opt.key[i]);
-	return diff == 0;
+	const char *e = t + tl;
+	for (const char *p = q + 1; p < e;) {
+		const char *amp = memchr(p, '&', (size_t)(e - p));
+		const char *end = amp ? amp : e;
+		if ((size_t)(end - p) > nl && !memcmp(p, name, nl) && p[nl] == '=') {
+			*v = p + nl + 1;
+			*vl = (size_t)(end - *v);
+			return true;
+		}
+		p = end + 1;
+	}
+	return false;
+}
+
+/* Gemini: x-goog-api-key header, else ?key=. 0 ok, 1 missing, 2 wrong. */
+static int gem_auth(const struct http_request *r)
+{
+	if (!opt.key)
+		return 0;
+	const struct http_header *x = http_find_header(r->headers, r->num_headers, "x-goog-api-key");
+	if (x)
+		return key_eq(x->value, x->value_len) ? 0 : 2;
+	const char *v;
+	size_t vl;
+	char buf[512];
+	if (!query_param(r->target, r->target_len, "key", &v, &vl))
+		return 1;
+	int n = pct_decode(v, vl, buf, sizeof buf);
+	return n >= 0 && key_eq(buf, (size_t)n) ? 0 : 2;
 }
 
 static bool path_is(const char *t, size_t tl, const char *p)
 {
 	size_t pl = strlen(p);
 	return tl >= pl && !memcmp(t, p, pl) && (tl == pl || t[pl] == '?');
+}
+
+static bool has_prefix(const char *t, size_t tl, const char *p)
+{
+	size_t pl = strlen(p);
+	return tl >= pl && !memcmp(t, p, pl);
+}
+
+/* The dialect a target belongs to, for errors sent before the request is
+ * complete. /v1/models is OpenAI unless anthropic-version says otherwise. */
+static int target_api(const char *t, size_t tl)
+{
+	size_t pl = tl;
+	const char *q = memchr(t, '?', tl);
+	if (q)
+		pl = (size_t)(q - t);
+	if (has_prefix(t, pl, "/v1/messages") && (pl == 12 || t[12] == '/'))
+		return API_ANT;
+	if (has_prefix(t, pl, "/v1beta/") || path_is(t, pl, "/v1beta"))
+		return API_GEM;
+	if (has_prefix(t, pl, "/v1/models/") && memchr(t, ':', pl))
+		return API_GEM;
+	return API_OAI;
+}
+
+static void send_404(struct conn *c, const struct http_request *r)
+{
+	send_errorf(c, 404, "Invalid URL (%.*s %.*s)", (int)r->method_len, r->method,
+		    (int)(r->target_len > 100 ? 100 : r->target_len), r->target);
+}
+
+static void send_405(struct conn *c, const struct http_request *r)
+{
+	send_errorf(c, 405, "Method %.*s not allowed for %.*s", (int)r->method_len, r->method,
+		    (int)(r->target_len > 100 ? 100 : r->target_len), r->target);
+}
+
+/* /v1/messages, /v1/messages/count_tokens, and /v1/models with anthropic-version. */
+static void handle_anthropic(struct conn *c, const struct http_request *r, const char *body, size_t blen, bool get, bool post)
+{
+	const char *t = r->target;
+	size_t tl = r->target_len;
+	bool is_msgs = path_is(t, tl, "/v1/messages");
+	bool is_count = path_is(t, tl, "/v1/messages/count_tokens");
+	bool is_models = path_is(t, tl, "/v1/models");
+	if (is_msgs || is_count)
+		store_last(c->in + c->in_off, c->head_len, body, blen);
+	if (!is_msgs && !is_count && !is_models) {
+		send_404(c, r);
+		return;
+	}
+	if (((is_msgs || is_count) && !post) || (is_models && !get)) {
+		send_405(c, r);
+		return;
+	}
+	int a = ant_auth(r);
+	if (a) {
+		send_errorf(c, 401, a == 1 ? "x-api-key header is required" : "invalid x-api-key");
+		return;
+	}
+	const struct http_header *v = http_find_header(r->headers, r->num_headers, "anthropic-version");
+	if (!v) {
+		send_errorf(c, 400, "anthropic-version: header is required");
+		return;
+	}
+	/* A repeated header (a proxy adding its own) is one joined value to
+	 * the API, and no valid version. */
+	bool ok = v->value_len == 10;
+	for (size_t i = 0; ok && i < 10; i++)
+		ok = i == 4 || i == 7 ? v->value[i] == '-' : v->value[i] >= '0' && v->value[i] <= '9';
+	for (size_t i = 0; ok && i < r->num_headers; i++)
+		ok = &r->headers[i] == v || r->headers[i].name_len != 17 ||
+		     strncasecmp(r->headers[i].name, "anthropic-version", 17);
+	if (!ok) {
+		char all[128];
+		size_t n = 0;
+		for (size_t i = 0; i < r->num_headers; i++) {
+			const struct http_header *h = &r->headers[i];
+			if (h->name_len != 17 || strncasecmp(h->name, "anthropic-version", 17))
+				continue;
+			if (n + 2 + h->value_len >= sizeof all)
+				break;
+			if (n) {
+				memcpy(all + n, ", ", 2);
+				n += 2;
+			}
+			memcpy(all + n, h->value, h->value_len);
+			n += h->value_len;
+		}
+		send_errorf(c, 400, "anthropic-version: \"%.*s\" is not a valid version", (int)n, all);
+		return;
+	}
+	if (is_models) {
+		st.models++;
+		c->kind = K_MODELS;
+		c->f = opt.fault;
+		c->stream = false;
+		respond(c);
+		return;
+	}
+	if (is_count) {
+		st.count_tokens++;
+		c->kind = K_COUNT;
+	} else {
+		st.chat++;
+		st.anthropic++;
+	}
+	if (ant_prepare(c, body, blen, is_count) == 0) {
+		if (is_count)
+			c->stream = false;
+		respond(c);
+	}
+}
+
+/* /v1beta/models, /v1beta/models/{model}:{generateContent,streamGenerateContent,countTokens}. */
+static void handle_gemini(struct conn *c, const struct http_request *r, const char *body, size_t blen, bool get, bool post)
+{
+	const char *t = r->target;
+	size_t tl = r->target_len, pl = tl;
+	const char *q = memchr(t, '?', tl);
+	if (q)
+		pl = (size_t)(q - t);
+	size_t pre = has_prefix(t, pl, "/v1beta/models/") ? 15 : has_prefix(t, pl, "/v1/models/") ? 11 : 0;
+	const char *colon = NULL;
+	for (size_t i = pre; pre && i < pl; i++)
+		if (t[i] == ':')
+			colon = t + i;
+	if (path_is(t, tl, "/v1beta/models")) {
+		if (!get) {
+			send_405(c, r);
+		} else if (gem_auth(r)) {
+			c->key_invalid = gem_auth(r) == 2;
+			if (c->key_invalid)
+				send_errorf(c, 400, "API key not valid. Please pass a valid API key.");
+			else
+				send_errorf(c, 403, "Method doesn't allow unregistered callers (callers without established "
+					    "identity). Please use API Key or other form of API consumer identity to call this API.");
+		} else {
+			st.models++;
+			c->kind = K_MODELS;
+			c->f = opt.fault;
+			c->stream = false;
+			respond(c);
+			return;
+		}
+		return;
+	}
+	const char *meth = colon ? colon + 1 : NULL;
+	size_t ml = colon ? (size_t)(t + pl - meth) : 0;
+	bool gen = ml == 15 && !memcmp(meth, "generateContent", 15);
+	bool sgen = ml == 21 && !memcmp(meth, "streamGenerateContent", 21);
+	bool count = ml == 11 && !memcmp(meth, "countTokens", 11);
+	if (!gen && !sgen && !count) {
+		send_404(c, r);
+		return;
+	}
+	store_last(c->in + c->in_off, c->head_len, body, blen);
+	if (!post) {
+		send_405(c, r);
+		return;
+	}
+	int a = gem_auth(r);
+	if (a) {
+		c->key_invalid = a == 2;
+		if (c->key_invalid)
+			send_errorf(c, 400, "API key not valid. Please pass a valid API key.");
+		else
+			send_errorf(c, 403, "Method doesn't allow unregistered callers (callers without established "
+				    "identity). Please use API Key or other form of API consumer identity to call this API.");
+		return;
+	}
+	prep_reset(c);
+	int n = pct_decode(t + pre, (size_t)(colon - (t + pre)), c->model, sizeof c->model);
+	if (n <= 0) {
+		send_errorf(c, n == 0 ? 404 : 400, "model name in the URL is empty, too long or badly escaped");
+		return;
+	}
+	c->model_len = (size_t)n;
+	if (model_fault(c))
+		return;
+	if (count) {
+		st.count_tokens++;
+		c->kind = K_COUNT;
+	} else {
+		st.chat++;
+		st.gemini++;
+		c->stream = sgen;
+		const char *v;
+		size_t vl;
+		c->sse = sgen && query_param(t, tl, "alt", &v, &vl) && vl == 3 && !memcmp(v, "sse", 3);
+	}
+	if (gem_prepare(c, body, blen, count) == 0)
+		respond(c);
 }
 
 static void handle_request(struct conn *c, const struct http_request *r, const char *body, size_t blen)
@@ -1217,6 +2580,8 @@ static void handle_request(struct conn *c, const struct http_request *r, const c
 	c->kind = K_CHAT;
 	c->status = 200;
 	c->msg_len = 0;
+	c->api = API_OAI;
+	c->sse = c->key_invalid = false;
 	c->http10 = r->minor_version == 0;
 	c->keep_alive = c->bi.keep_alive;
 	fault_clear(&c->f);
@@ -1236,8 +2601,7 @@ static void handle_request(struct conn *c, const struct http_request *r, const c
 			static const char ok[] = "{\"ok\":true}";
 			send_resp(c, 200, "application/json", ok, sizeof ok - 1, sizeof ok - 1);
 		} else
-			send_errorf(c, 404, "Invalid URL (%.*s %.*s)", (int)r->method_len, r->method,
-				    (int)(tl > 100 ? 100 : tl), t);
+			send_404(c, r);
 		resp_done(c);
 		return;
 	}
@@ -1247,16 +2611,30 @@ static void handle_request(struct conn *c, const struct http_request *r, const c
 		c->counted = true;
 		st.connections++;
 	}
+	c->api = target_api(t, tl);
+	if (c->api == API_OAI && path_is(t, tl, "/v1/models") &&
+	    http_find_header(r->headers, r->num_headers, "anthropic-version"))
+		c->api = API_ANT;
+	if (c->api == API_ANT) {
+		handle_anthropic(c, r, body, blen, get, post);
+		if (c->ps == PS_IDLE)
+			resp_done(c);
+		return;
+	}
+	if (c->api == API_GEM) {
+		handle_gemini(c, r, body, blen, get, post);
+		if (c->ps == PS_IDLE)
+			resp_done(c);
+		return;
+	}
 	bool is_chat = path_is(t, tl, "/v1/chat/completions");
 	bool is_models = path_is(t, tl, "/v1/models");
 	if (is_chat)
 		store_last(c->in + c->in_off, c->head_len, body, blen);
 	if (!is_chat && !is_models) {
-		send_errorf(c, 404, "Invalid URL (%.*s %.*s)", (int)r->method_len, r->method,
-			    (int)(tl > 100 ? 100 : tl), t);
+		send_404(c, r);
 	} else if ((is_chat && !post) || (is_models && !get)) {
-		send_errorf(c, 405, "Method %.*s not allowed for %.*s", (int)r->method_len, r->method,
-			    (int)(tl > 100 ? 100 : tl), t);
+		send_405(c, r);
 	} else if (!auth_ok(r)) {
 		send_errorf(c, 401, "Incorrect API key provided.");
 	} else if (is_models) {
@@ -1283,6 +2661,8 @@ static void fail_request(struct conn *c, int status, const char *msg)
 	c->reqid = ++seq_req;
 	c->keep_alive = false;
 	c->http10 = false;
+	c->api = c->head_api;
+	c->key_invalid = false;
 	fault_clear(&c->f);
 	send_errorf(c, status, "%s", msg);
 	c->in_off = c->in_len = 0;
@@ -1337,6 +2717,7 @@ static bool process_input(struct conn *c)
 			if (avail == 0)
 				return progress;
 			int n = http_parse_request(c->in + c->in_off, avail, c->last_len, &g_req);
+			c->head_api = n > 0 ? target_api(g_req.target, g_req.target_len) : API_OAI;
 			if (n == HTTP_INCOMPLETE) {
 				c->last_len = avail;
 				if (c->in_off == 0 && c->in_len == c->in_cap) {
@@ -1679,6 +3060,7 @@ static void on_accept(struct loop_fd *w, unsigned revents)
 		c->in_off = c->in_len = 0;
 		c->big = -1;
 		c->rstate = RS_HEAD;
+		c->head_api = API_OAI;
 		c->last_len = 0;
 		c->out_off = c->out_len = 0;
 		c->ext = NULL;
@@ -1783,7 +3165,7 @@ static void usage(void)
 		"                [--max-conns N] [--max-body-kb N] [--quiet] [--verbose]\n"
 		"SPEC: comma-separated status=N retry_after=S retry_after_ms=MS delay_ms=N\n"
 		"      chunks=N interval_ms=N stall_after=N truncate_after=N reset reset_after=N\n"
-		"      html502 error_event_after=N error200 empty200 close\n");
+		"      html502 error_event_after=N error200 empty200 close calls=N cached=N\n");
 }
 
 static int arg_num(const char *name, const char *v, long long max, long long *out)

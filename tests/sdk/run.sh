@@ -1,10 +1,11 @@
 #!/bin/bash
-# run.sh BUILD - llmgw against the official OpenAI Node SDK.
+# run.sh BUILD - llmgw against the official OpenAI, Anthropic and Google
+# GenAI Node SDKs.
 #
 # Installs tests/sdk/package.json into BUILD/sdk (npm; node_modules never in
-# the source tree), copies openai.test.mjs next to it so that its
-# `import "openai"` resolves there, and runs it through serve.py, which
-# starts mockprov + llmgw. Without node or npm it reports a skip; a failed
+# the source tree), copies tests/sdk/*.mjs next to it so that their SDK
+# imports resolve there, and runs main.mjs through serve.py, which starts
+# the mockprovs + llmgw. Without node or npm it reports a skip; a failed
 # npm install (no network, registry down) is a failure.
 # Ends with "sdk: N passed, N failed".
 set -u
@@ -22,7 +23,8 @@ fi
 dir=$build/sdk
 mkdir -p "$dir"
 # Reinstall only when package.json changed since the last install.
-if ! cmp -s tests/sdk/package.json "$dir/package.json" || [ ! -d "$dir/node_modules/openai" ]; then
+if ! cmp -s tests/sdk/package.json "$dir/package.json" || [ ! -d "$dir/node_modules/openai" ] ||
+	[ ! -d "$dir/node_modules/@anthropic-ai/sdk" ] || [ ! -d "$dir/node_modules/@google/genai" ]; then
 	cp tests/sdk/package.json "$dir/package.json"
 	rm -f "$dir/package-lock.json"
 	if ! timeout 300 npm install --prefix "$dir" --no-audit --no-fund --loglevel=error > "$dir/npm-install.log" 2>&1; then
@@ -33,6 +35,8 @@ if ! cmp -s tests/sdk/package.json "$dir/package.json" || [ ! -d "$dir/node_modu
 		exit 1
 	fi
 fi
-echo "sdk: node $(node --version), openai $(node -p 'require(process.argv[1]).version' "$dir/node_modules/openai/package.json" 2>/dev/null)"
-cp tests/sdk/openai.test.mjs "$dir/openai.test.mjs"
-python3 tests/sdk/serve.py "$build" -- node "$dir/openai.test.mjs"
+ver() { node -p 'require(process.argv[1]).version' "$dir/node_modules/$1/package.json" 2>/dev/null; }
+echo "sdk: node $(node --version), openai $(ver openai), @anthropic-ai/sdk $(ver @anthropic-ai/sdk), @google/genai $(ver @google/genai)"
+rm -f "$dir"/*.mjs
+cp tests/sdk/*.mjs "$dir/"
+python3 tests/sdk/serve.py "$build" -- node "$dir/main.mjs"

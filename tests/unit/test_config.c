@@ -1,12 +1,14 @@
 /*
  * test_config.c - unit tests for config.c: the UCI parser, every error kind
  * with its line number, secrets kept out of messages, value parsers, the
- * embedded default and the lookups.
+ * embedded default and the lookups; the issue-4 options (health, failover,
+ * budgets, monitoring, target sections) and the target table.
  */
 #include <fcntl.h>
 #include <stdlib.h>
 #include "test.h"
 #include "config.h"
+#include "prices.h"
 
 #define HEX64 "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
 
@@ -858,6 +860,523 @@ TEST(test_many_errors_all_reported)
 		CHECK_EQ_INT(k.lines[i], i + 2);
 }
 
+/* ---- issue 4: health, failover, budgets, monitoring, targets ---- */
+
+static int near(double a, double b)
+{
+	double d = a - b;
+	return d < 1e-9 && d > -1e-9;
+}
+
+TEST(test_issue4_defaults)
+{
+	struct cfg c;
+	struct coll k;
+	int r = load("config provider 'p'\n option type ollama\n"
+	    "config route 'r'\n list target 'p/m'\n"
+	    "config client 'c'\n option key_sha256 '" HEX64 "'\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+	const struct cfg_gateway *g = &c.gw;
+	CHECK(strcmp(g->state_dir, "/var/lib/llmgw") == 0);
+	CHECK_EQ_INT(g->flush_interval_ms, 300000);
+	CHECK_EQ_INT(g->probe_interval_ms, 60000);
+	CHECK_EQ_INT(g->probe_interval_open_ms, 10000);
+	CHECK_EQ_INT(g->breaker_failures, 5);
+	CHECK(near(g->breaker_ratio, 0.5));
+	CHECK_EQ_INT(g->breaker_min_requests, 10);
+	CHECK_EQ_INT(g->breaker_window_ms, 60000);
+	CHECK_EQ_INT(g->breaker_cooldown_ms, 10000);
+	CHECK_EQ_INT(g->breaker_max_cooldown_ms, 300000);
+	CHECK_EQ_INT(g->max_attempts, 3);
+	CHECK_EQ_INT(g->request_deadline_ms, 300000);
+	CHECK_EQ_INT(g->access_log, 1);
+	CHECK_EQ_INT(g->status_page, 1);
+	CHECK_EQ_INT(g->metrics, 1);
+	const struct cfg_route *rt = &c.routes[0];
+	CHECK_EQ_INT(rt->strategy, CFG_STRATEGY_FALLBACK);
+	CHECK_EQ_INT(rt->min_quality, 0);
+	CHECK_EQ_INT(rt->max_attempts, 3);
+	CHECK_EQ_INT(rt->connect_timeout_ms, g->connect_timeout_ms);
+	CHECK_EQ_INT(rt->first_byte_timeout_ms, g->first_byte_timeout_ms);
+	CHECK_EQ_INT(rt->stream_idle_timeout_ms, g->stream_idle_timeout_ms);
+	const struct cfg_client *cl = &c.clients[0];
+	CHECK(cl->rpm == 0 && cl->tpm == 0);
+	CHECK(cl->daily_usd == 0 && cl->monthly_usd == 0);
+	cfg_free(&c);
+
+	/* the embedded default has them too, and one bucket per provider */
+	clear_provider_env();
+	setenv("OPENAI_API_KEY", "sk-default-1", 1);
+	CHECK_EQ_INT(cfg_load_default(&c, NULL, NULL), 0);
+	CHECK_EQ_INT(c.gw.max_attempts, 3);
+	CHECK(strcmp(c.gw.state_dir, "/var/lib/llmgw") == 0);
+	REQUIRE(c.nproviders == 1);
+	CHECK_EQ_INT(c.ntargets_all, 1);
+	CHECK(c.targets_all[0].other == 1 && strcmp(c.targets_all[0].name, "openai/*") == 0);
+	CHECK_EQ_INT(cfg_target_find(&c, "openai/gpt-4.1", 14), 0);
+	cfg_free(&c);
+	clear_provider_env();
+}
+
+TEST(test_issue4_options)
+{
+	struct cfg c;
+	struct coll k;
+	int r = load("config gateway\n"
+	    " option state_dir '/tmp/llmgw-state'\n"
+	    " option flush_interval 2m\n"
+	    " option probe_interval 0\n"		/* 0: no active probes */
+	    " option probe_interval_open 500ms\n"
+	    " option breaker_failures 3\n"
+	    " option breaker_ratio '0.25'\n"
+	    " option breaker_min_requests 20\n"
+	    " option breaker_window 30s\n"
+	    " option breaker_cooldown 2s\n"
+	    " option breaker_max_cooldown 1h\n"
+	    " option max_attempts 5\n"
+	    " option request_deadline 90\n"
+	    " option access_log 0\n"
+	    " option status_page off\n"
+	    " option metrics no\n"
+	    " option connect_timeout 7s\n"
+	    "config provider 'p'\n option type ollama\n"
+	    "config route 'cheap'\n"
+	    " list target 'p/a'\n"
+	    " option strategy cheapest\n"
+	    " option min_quality 3\n"
+	    " option max_attempts 2\n"
+	    " option first_byte_timeout 20s\n"
+	    " option stream_idle_timeout 1500ms\n"
+	    " option connect_timeout 0\n"		/* 0: the gateway's */
+	    "config route 'fast'\n list target 'p/a'\n option strategy fastest\n"
+	    "config route 'w'\n list target 'p/a'\n option strategy weighted\n"
+	    "config route 'f'\n list target 'p/a'\n option strategy fallback\n"
+	    "config client 'c'\n option key_sha256 '" HEX64 "'\n"
+	    " option rpm 60\n option tpm 4000000000\n option daily_usd 2.50\n option monthly_usd '40'\n",
+	    &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+	const struct cfg_gateway *g = &c.gw;
+	CHECK(strcmp(g->state_dir, "/tmp/llmgw-state") == 0);
+	CHECK_EQ_INT(g->flush_interval_ms, 120000);
+	CHECK_EQ_INT(g->probe_interval_ms, 0);
+	CHECK_EQ_INT(g->probe_interval_open_ms, 500);
+	CHECK_EQ_INT(g->breaker_failures, 3);
+	CHECK(near(g->breaker_ratio, 0.25));
+	CHECK_EQ_INT(g->breaker_min_requests, 20);
+	CHECK_EQ_INT(g->breaker_window_ms, 30000);
+	CHECK_EQ_INT(g->breaker_cooldown_ms, 2000);
+	CHECK_EQ_INT(g->breaker_max_cooldown_ms, 3600000);
+	CHECK_EQ_INT(g->max_attempts, 5);
+	CHECK_EQ_INT(g->request_deadline_ms, 90000);
+	CHECK(g->access_log == 0 && g->status_page == 0 && g->metrics == 0);
+	REQUIRE(c.nroutes == 4);
+	const struct cfg_route *rt = &c.routes[0];
+	CHECK_EQ_INT(rt->strategy, CFG_STRATEGY_CHEAPEST);
+	CHECK_EQ_INT(rt->min_quality, 3);
+	CHECK_EQ_INT(rt->max_attempts, 2);
+	CHECK_EQ_INT(rt->first_byte_timeout_ms, 20000);
+	CHECK_EQ_INT(rt->stream_idle_timeout_ms, 1500);
+	CHECK_EQ_INT(rt->connect_timeout_ms, 7000);
+	CHECK_EQ_INT(c.routes[1].strategy, CFG_STRATEGY_FASTEST);
+	CHECK_EQ_INT(c.routes[1].max_attempts, 5);	/* the gateway's, set in the file */
+	CHECK_EQ_INT(c.routes[1].connect_timeout_ms, 7000);
+	CHECK_EQ_INT(c.routes[2].strategy, CFG_STRATEGY_WEIGHTED);
+	CHECK_EQ_INT(c.routes[3].strategy, CFG_STRATEGY_FALLBACK);
+	const struct cfg_client *cl = &c.clients[0];
+	CHECK_EQ_INT(cl->rpm, 60);
+	CHECK(cl->tpm == 4000000000u);
+	CHECK(near(cl->daily_usd, 2.5));
+	CHECK(near(cl->monthly_usd, 40));
+	cfg_free(&c);
+
+	/* the gateway section may come after the routes: routes still get its values */
+	r = load("config provider 'p'\n option type ollama\n"
+	    "config route 'r'\n list target 'p/a'\n"
+	    "config gateway\n option max_attempts 7\n option stream_idle_timeout 9s\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+	CHECK_EQ_INT(c.routes[0].max_attempts, 7);
+	CHECK_EQ_INT(c.routes[0].stream_idle_timeout_ms, 9000);
+	cfg_free(&c);
+}
+
+TEST(test_issue4_decimals)
+{
+	static const struct { const char *v; int ok; double want; } cases[] = {
+		{ "0", 1, 0 }, { "1", 1, 1 }, { "0.5", 1, 0.5 }, { ".5", 1, 0.5 }, { "1.", 1, 1 },
+		{ "0.125", 1, 0.125 }, { "00.75", 1, 0.75 }, { "0.1000000000000000000000001", 1, 0.1 },
+		{ "1.5", 0, 0 }, { "-0.5", 0, 0 }, { "", 0, 0 }, { ".", 0, 0 }, { "1.2.3", 0, 0 },
+		{ "1e-1", 0, 0 }, { "+0.5", 0, 0 }, { " 0.5", 0, 0 }, { "inf", 0, 0 }, { "nan", 0, 0 },
+		{ "0x1", 0, 0 }, { "0,5", 0, 0 }, { "-", 0, 0 }, { "99999999999999999999999", 0, 0 },
+	};
+	for (unsigned i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char text[128];
+		struct cfg c;
+		struct coll k;
+		snprintf(text, sizeof text, "config gateway\n option breaker_ratio '%s'\n", cases[i].v);
+		int r = load(text, &c, &k);
+		if (cases[i].ok) {
+			CHECK_EQ_INT(r, 0);
+			if (r == 0) {
+				if (!near(c.gw.breaker_ratio, cases[i].want))
+					fprintf(stderr, "  '%s' -> %g\n", cases[i].v, c.gw.breaker_ratio);
+				CHECK(near(c.gw.breaker_ratio, cases[i].want));
+				cfg_free(&c);
+			}
+		} else {
+			if (r != 1)
+				fprintf(stderr, "  '%s' accepted\n", cases[i].v);
+			CHECK_EQ_INT(r, 1);
+			CHECK(has_err(&k, 2, "breaker_ratio"));
+		}
+	}
+	struct cfg c;
+	struct coll k;
+	/* prices and budgets: large values are fine, up to a sanity limit */
+	int r = load("config provider p\n option type ollama\n"
+	    "config target\n option model 'p/m'\n option input_usd_per_mtok 1000000\n"
+	    " option output_usd_per_mtok 0.0001\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+	CHECK(near(c.targets_all[0].in_usd_mtok, 1e6));
+	CHECK(near(c.targets_all[0].out_usd_mtok, 0.0001));
+	cfg_free(&c);
+	r = load("config client c\n option key_sha256 '" HEX64 "'\n option daily_usd 1000000001\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 3, "client 'c': daily_usd: must be between 0 and 1000000000"));
+}
+
+TEST(test_issue4_errors)
+{
+	struct cfg c;
+	struct coll k;
+	const char *text =
+	    "config gateway\n"					/* 1 */
+	    " option breaker_ratio 1.5\n"			/* 2 */
+	    " option max_attempts 0\n"				/* 3 */
+	    " option flush_interval 0\n"			/* 4 */
+	    " option probe_interval_open 0\n"			/* 5 */
+	    " option breaker_cooldown 10m\n"			/* 6 */
+	    " option breaker_max_cooldown 1m\n"			/* 7 shorter than cooldown */
+	    " option access_log maybe\n"			/* 8 */
+	    " option state_dir ''\n"				/* 9 */
+	    " option request_deadline 2d\n"			/* 10 */
+	    " option breaker_failure 3\n"			/* 11 did you mean */
+	    "config provider 'oai'\n"				/* 12 */
+	    " option type openai\n"				/* 13 */
+	    " option key 'sk-SECRETINLINE-1'\n"			/* 14 */
+	    "config route 'r'\n"				/* 15 */
+	    " list target 'oai/gpt-4.1-mini'\n"			/* 16 */
+	    " option strategy cheapset\n"			/* 17 */
+	    " option min_quality 6\n"				/* 18 */
+	    " option max_attempts 11\n"				/* 19 */
+	    " option connect_timeout 5x\n"			/* 20 */
+	    " option stratgy fastest\n"				/* 21 did you mean */
+	    " list target 'oai/*'\n"				/* 22 reserved */
+	    "config client 'c'\n"				/* 23 */
+	    " option key_sha256 '" HEX64 "'\n"			/* 24 */
+	    " option rpm -1\n"					/* 25 */
+	    " option tpm lots\n"				/* 26 */
+	    " option daily_usd '-5'\n"				/* 27 */
+	    " option monthly_usd '1,5'\n"			/* 28 */
+	    "config target\n"					/* 29 no model */
+	    " option quality 3\n"				/* 30 */
+	    "config target 't1'\n"				/* 31 */
+	    " option model 'nomodel'\n"				/* 32 */
+	    "config target\n"					/* 33 */
+	    " option model 'oaii/gpt-4.1'\n"			/* 34 unknown provider */
+	    "config target\n"					/* 35 */
+	    " option model 'oai/gpt-4.1-mini'\n"		/* 36 */
+	    " option quality 0\n"				/* 37 */
+	    " option weight 1001\n"				/* 38 */
+	    " option input_usd_per_mtok x\n"			/* 39 */
+	    "config target\n"					/* 40 duplicate of 35 */
+	    " option model 'oai/gpt-4.1-mini'\n"		/* 41 */
+	    "config target\n"					/* 42 */
+	    " option model 'oai/unpriced-model-xyz'\n"		/* 43 */
+	    " option output_usd_per_mtok 2\n"			/* 44 half a price */
+	    "config target 't1'\n"				/* 45 duplicate name */
+	    " option model 'oai/other-model-xyz'\n"		/* 46 */
+	    " option wieght 2\n"				/* 47 did you mean */
+	    "config target 'bad name'\n"			/* 48 */
+	    " option model 'oai/third-model-xyz'\n"		/* 49 */
+	    "config target\n"					/* 50 */
+	    " option model 'oai/*'\n"				/* 51 reserved */
+	    " option key 'sk-SECRETINLINE-1'\n"			/* 52 unknown option */
+	    "config targte\n";					/* 53 unknown section type */
+	int r = load(text, &c, &k);
+	CHECK_EQ_INT(r, k.n);
+	CHECK(c.arena == NULL);
+	CHECK(has_err(&k, 2, "breaker_ratio: must be between 0 and 1"));
+	CHECK(has_err(&k, 3, "max_attempts: must be between 1 and 10"));
+	CHECK(has_err(&k, 4, "flush_interval: must be between 1ms and"));
+	CHECK(has_err(&k, 5, "probe_interval_open: must be between 1ms and"));
+	CHECK(has_err(&k, 7, "breaker_max_cooldown (60s) is shorter than breaker_cooldown (600s)"));
+	CHECK(has_err(&k, 8, "access_log: 'maybe' is not a boolean"));
+	CHECK(has_err(&k, 9, "state_dir: empty path"));
+	CHECK(has_err(&k, 10, "request_deadline: '2d' is not a duration"));
+	CHECK(has_err(&k, 11, "unknown option 'breaker_failure' in gateway section (did you mean 'breaker_failures'?)"));
+	CHECK(has_err(&k, 17, "route 'r': strategy 'cheapset' is not one of fallback, cheapest, fastest, weighted "
+	    "(did you mean 'cheapest'?)"));
+	CHECK(has_err(&k, 18, "route 'r': min_quality: must be between 0 and 5"));
+	CHECK(has_err(&k, 19, "route 'r': max_attempts: must be between 1 and 10"));
+	CHECK(has_err(&k, 20, "route 'r': connect_timeout: '5x' is not a duration"));
+	CHECK(has_err(&k, 21, "unknown option 'stratgy' in route section (did you mean 'strategy'?)"));
+	CHECK(has_err(&k, 22, "route 'r': target 'oai/*': '*' is not a model name"));
+	CHECK(has_err(&k, 25, "client 'c': rpm: '-1' is not a number"));
+	CHECK(has_err(&k, 26, "client 'c': tpm: 'lots' is not a number"));
+	CHECK(has_err(&k, 27, "client 'c': daily_usd: must be between 0 and"));
+	CHECK(has_err(&k, 28, "client 'c': monthly_usd: '1,5' is not a decimal number"));
+	CHECK(has_err(&k, 29, "target section: option model 'provider/model' is required"));
+	CHECK(has_err(&k, 32, "target 'nomodel' must be 'provider/model'"));
+	CHECK(has_err(&k, 34, "target 'oaii/gpt-4.1': no provider section named 'oaii' (did you mean 'oai'?)"));
+	CHECK(has_err(&k, 37, "target 'oai/gpt-4.1-mini': quality: must be between 1 and 5"));
+	CHECK(has_err(&k, 38, "target 'oai/gpt-4.1-mini': weight: must be between 1 and 1000"));
+	CHECK(has_err(&k, 39, "input_usd_per_mtok: 'x' is not a decimal number"));
+	CHECK(has_err(&k, 40, "target 'oai/gpt-4.1-mini' is already described by the target section at line 35"));
+	CHECK(has_err(&k, 44, "target 'oai/unpriced-model-xyz': the built-in price table does not know this model: "
+	    "give both input_usd_per_mtok and output_usd_per_mtok"));
+	CHECK(has_err(&k, 45, "duplicate target section 't1' (first at line 31)"));
+	CHECK(has_err(&k, 47, "unknown option 'wieght' in target section (did you mean 'weight'?)"));
+	CHECK(has_err(&k, 48, "target name 'bad name' may only contain"));
+	CHECK(has_err(&k, 51, "'*' is not a model name"));
+	CHECK(has_err(&k, 52, "unknown option 'key' in target section"));
+	CHECK(has_err(&k, 53, "unknown section type 'targte' (did you mean 'target'?)"));
+	CHECK(!any_msg_has(&k, "SECRET"));
+	for (int i = 1; i < k.n && i < 128; i++)
+		CHECK(k.lines[i - 1] <= k.lines[i]);
+	/* the good lines draw no error */
+	static const int clean[] = { 1, 6, 12, 13, 14, 15, 16, 23, 24, 30, 31, 35, 36, 41, 42, 43, 46, 49, 50 };
+	for (unsigned i = 0; i < sizeof clean / sizeof clean[0]; i++)
+		for (int j = 0; j < k.n && j < 128; j++)
+			if (k.lines[j] == clean[i]) {
+				fprintf(stderr, "  unexpected error on line %d: %s\n", clean[i], k.msgs[j]);
+				CHECK(0);
+			}
+
+	/* breaker_max_cooldown shorter than a default breaker_cooldown */
+	r = load("config gateway\n option breaker_max_cooldown 5s\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 2, "breaker_max_cooldown (5s) is shorter than breaker_cooldown (10s)"));
+	r = load("config gateway\n option breaker_cooldown 301s\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 2, "shorter than breaker_cooldown"));
+	/* a cached price alone for an unknown model is half a price too */
+	r = load("config provider p\n option type openai-compatible\n option base_url http://h\n"
+	    "config target\n option model 'p/m'\n option cached_usd_per_mtok 1\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 6, "does not know this model"));
+}
+
+/* Finds the tinfo of "provider/model" by name, checking the lookup agrees. */
+static const struct cfg_tinfo *tinfo(const struct cfg *c, const char *name)
+{
+	int tid = cfg_target_find(c, name, strlen(name));
+	if (tid < 0 || (unsigned)tid >= c->ntargets_all) {
+		fprintf(stderr, "  no target id for %s\n", name);
+		return NULL;
+	}
+	return &c->targets_all[tid];
+}
+
+TEST(test_target_table)
+{
+	struct cfg c;
+	struct coll k;
+	struct price mini, gpt41, ol;
+
+	/* The real table: what the config takes from it is compared with
+	 * prices_lookup itself, so a price update does not break this test. */
+	REQUIRE(prices_lookup("openai", "gpt-4.1-mini", &mini) == 1);
+	REQUIRE(prices_lookup("ollama", "llama3.2", &ol) == 1);
+	int have41 = prices_lookup("openai", "gpt-4.1", &gpt41) == 1;
+	struct price none;
+	CHECK(prices_lookup("openai", "no-such-model-xyz", &none) == 0);
+
+	setenv("LLMGW_TEST_OAI_KEY", "sk-test-oai-123", 1);
+	int r = load(
+	    "config route 'fast'\n"				/* 1 */
+	    " list target 'oai/gpt-4.1-mini'\n"			/* 2 */
+	    " list target 'local/llama3.2'\n"			/* 3 */
+	    " list target 'oai/no-such-model-xyz'\n"		/* 4 */
+	    "config route 'second'\n"				/* 5 */
+	    " list target 'oai/no-such-model-xyz'\n"		/* 6 same target, same id */
+	    " list target 'local/a/b'\n"			/* 7 model with a slash */
+	    " list target 'oai/gpt-4.1-mini'\n"			/* 8 */
+	    "config provider 'oai'\n option type openai\n option key_env LLMGW_TEST_OAI_KEY\n" /* 9-11 */
+	    "config provider 'local'\n option type ollama\n"	/* 12-13 */
+	    "config provider 'idle'\n option type ollama\n"	/* 14-15 no targets */
+	    "config target\n"					/* 16 partial override of a priced model */
+	    " option model 'oai/gpt-4.1-mini'\n"
+	    " option output_usd_per_mtok 9.5\n"
+	    " option weight 3\n"
+	    "config target 'ft'\n"				/* 20 an unpriced model priced here */
+	    " option model 'oai/ft:gpt-4.1:acme'\n"
+	    " option input_usd_per_mtok 3\n"
+	    " option output_usd_per_mtok 12\n"
+	    " option quality 4\n"
+	    "config target\n"					/* 25 quality only */
+	    " option model 'local/llama3.2'\n"
+	    " option quality 2\n"
+	    "config target\n"					/* 28 all three prices */
+	    " option model 'oai/gpt-4.1'\n"
+	    " option input_usd_per_mtok 1\n"
+	    " option cached_usd_per_mtok 0\n"
+	    " option output_usd_per_mtok 4\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+
+	/* distinct: gpt-4.1-mini, llama3.2, no-such, a/b (routes), ft, gpt-4.1
+	 * (target sections), then 3 buckets */
+	REQUIRE(c.ntargets_all == 6 + 3);
+	for (unsigned i = 0; i < c.ntargets_all; i++) {
+		const struct cfg_tinfo *t = &c.targets_all[i];
+		REQUIRE(t->name && t->model);
+		REQUIRE(t->provider < c.nproviders);
+		/* name is provider/model */
+		size_t pl = strlen(c.providers[t->provider].name);
+		CHECK(strncmp(t->name, c.providers[t->provider].name, pl) == 0 && t->name[pl] == '/');
+		CHECK(strcmp(t->name + pl + 1, t->model) == 0);
+		/* unique, and the lookup gives the id back */
+		for (unsigned j = 0; j < i; j++)
+			CHECK(strcmp(c.targets_all[j].name, t->name) != 0);
+		CHECK_EQ_INT(cfg_target_find(&c, t->name, strlen(t->name)), i);
+		CHECK_EQ_INT(t->other, i >= 6);
+		CHECK(t->weight >= 1);
+		if (!t->priced)
+			CHECK(t->in_usd_mtok == 0 && t->cached_usd_mtok == 0 && t->out_usd_mtok == 0);
+	}
+	/* ids follow first appearance: routes in order, then target sections */
+	CHECK(strcmp(c.targets_all[0].name, "oai/gpt-4.1-mini") == 0);
+	CHECK(strcmp(c.targets_all[1].name, "local/llama3.2") == 0);
+	CHECK(strcmp(c.targets_all[2].name, "oai/no-such-model-xyz") == 0);
+	CHECK(strcmp(c.targets_all[3].name, "local/a/b") == 0);
+	CHECK(strcmp(c.targets_all[4].name, "oai/ft:gpt-4.1:acme") == 0);
+	CHECK(strcmp(c.targets_all[5].name, "oai/gpt-4.1") == 0);
+
+	/* route targets carry the ids */
+	const struct cfg_route *f = &c.routes[0], *s2 = &c.routes[1];
+	REQUIRE(f->ntargets == 3 && s2->ntargets == 3);
+	for (unsigned ri = 0; ri < 2; ri++)
+		for (unsigned j = 0; j < c.routes[ri].ntargets; j++) {
+			const struct cfg_target *tg = &c.routes[ri].targets[j];
+			REQUIRE(tg->tid < c.ntargets_all);
+			CHECK_EQ_INT(c.targets_all[tg->tid].provider, tg->provider);
+			CHECK(strcmp(c.targets_all[tg->tid].model, tg->model) == 0);
+		}
+	CHECK_EQ_INT(f->targets[0].tid, 0);
+	CHECK_EQ_INT(s2->targets[2].tid, 0);
+	CHECK_EQ_INT(f->targets[2].tid, s2->targets[0].tid);
+	CHECK_EQ_INT(s2->targets[1].tid, 3);
+	CHECK_EQ_INT(f->targets[1].line, 3);
+	CHECK_EQ_INT(s2->targets[1].line, 7);
+
+	/* partial override: output from the config, the rest from the table */
+	const struct cfg_tinfo *t = tinfo(&c, "oai/gpt-4.1-mini");
+	REQUIRE(t);
+	CHECK(t->priced == 1);
+	CHECK(near(t->in_usd_mtok, mini.in_usd_mtok));
+	CHECK(near(t->cached_usd_mtok, mini.cached_usd_mtok));
+	CHECK(near(t->out_usd_mtok, 9.5));
+	CHECK_EQ_INT(t->quality, mini.quality);
+	CHECK_EQ_INT(t->weight, 3);
+	CHECK_EQ_INT(t->line, 16);	/* the target section's */
+	/* unpriced model priced in full by the config; cached defaults to input */
+	t = tinfo(&c, "oai/ft:gpt-4.1:acme");
+	REQUIRE(t);
+	CHECK(t->priced == 1 && near(t->in_usd_mtok, 3) && near(t->cached_usd_mtok, 3) && near(t->out_usd_mtok, 12));
+	CHECK_EQ_INT(t->quality, 4);
+	CHECK_EQ_INT(t->weight, 1);
+	/* the three prices given: all from the config, an explicit 0 included */
+	t = tinfo(&c, "oai/gpt-4.1");
+	REQUIRE(t);
+	CHECK(t->priced == 1 && near(t->in_usd_mtok, 1) && t->cached_usd_mtok == 0 && near(t->out_usd_mtok, 4));
+	CHECK_EQ_INT(t->quality, have41 ? gpt41.quality : 0);
+	/* table price, config quality */
+	t = tinfo(&c, "local/llama3.2");
+	REQUIRE(t);
+	CHECK(t->priced == 1 && near(t->in_usd_mtok, ol.in_usd_mtok) && near(t->out_usd_mtok, ol.out_usd_mtok));
+	CHECK_EQ_INT(t->quality, 2);
+	CHECK_EQ_INT(t->line, 25);
+	/* in no table and no target section: unpriced, quality unknown */
+	t = tinfo(&c, "oai/no-such-model-xyz");
+	REQUIRE(t);
+	CHECK(t->priced == 0 && t->quality == 0 && t->weight == 1);
+	CHECK_EQ_INT(t->line, 4);	/* its first route target */
+
+	/* every provider has its "other" bucket, last, in provider order */
+	for (unsigned p = 0; p < c.nproviders; p++) {
+		unsigned ot = c.providers[p].other_tid;
+		CHECK_EQ_INT(ot, 6 + p);
+		const struct cfg_tinfo *b = &c.targets_all[ot];
+		CHECK(b->other == 1 && b->priced == 0 && b->quality == 0 && b->weight == 1);
+		CHECK_EQ_INT(b->provider, p);
+		CHECK(strcmp(b->model, "*") == 0);
+		CHECK(b->in_usd_mtok == 0 && b->out_usd_mtok == 0);
+		CHECK_EQ_INT(b->line, 0);
+	}
+	CHECK(strcmp(c.targets_all[6].name, "oai/*") == 0);
+	CHECK(strcmp(c.targets_all[8].name, "idle/*") == 0);
+
+	/* ad-hoc models fall back to their provider's bucket */
+#define FIND(s) cfg_target_find(&c, s, strlen(s))
+	CHECK_EQ_INT(FIND("oai/gpt-5-something"), c.providers[0].other_tid);
+	CHECK_EQ_INT(FIND("oai/gpt-4.1-min"), c.providers[0].other_tid);
+	CHECK_EQ_INT(FIND("oai/gpt-4.1-mini2"), c.providers[0].other_tid);
+	CHECK_EQ_INT(FIND("local/a"), c.providers[1].other_tid);
+	CHECK_EQ_INT(FIND("local/a/b"), 3);
+	CHECK_EQ_INT(FIND("idle/llama3.2"), c.providers[2].other_tid);	/* same model, other provider */
+	CHECK_EQ_INT(FIND("nope/gpt-4.1-mini"), -1);
+	CHECK_EQ_INT(FIND("gpt-4.1-mini"), -1);
+	CHECK_EQ_INT(FIND("/gpt-4.1-mini"), -1);
+	CHECK_EQ_INT(FIND("oai/"), -1);
+	CHECK_EQ_INT(FIND(""), -1);
+	CHECK_EQ_INT(FIND("fast"), -1);		/* a route is not a target */
+#undef FIND
+	/* slices: only len bytes count */
+	CHECK_EQ_INT(cfg_target_find(&c, "oai/gpt-4.1-mini", 11), 5);		/* "oai/gpt-4.1" */
+	CHECK_EQ_INT(cfg_target_find(&c, "oai/gpt-4.1-miniXYZ", 16), 0);
+	CHECK_EQ_INT(cfg_target_id(&c, 1, "llama3.2", 8), 1);
+	CHECK_EQ_INT(cfg_target_id(&c, 1, "llama3.2-extra", 8), 1);
+	CHECK_EQ_INT(cfg_target_id(&c, 2, "llama3.2", 8), 8);
+	CHECK_EQ_INT(cfg_target_id(&c, 3, "llama3.2", 8), -1);
+	cfg_free(&c);
+	CHECK(c.targets_all == NULL && c.ntargets_all == 0 && c.tindex == NULL);
+	CHECK_EQ_INT(cfg_target_find(&c, "oai/x", 5), -1);	/* a freed cfg answers, without crashing */
+}
+
+/* Many targets: ids stay dense and lookups exact, with index collisions. */
+TEST(test_target_table_many)
+{
+	enum { N = 3000 };
+	size_t cap = 64 + (size_t)N * 48;
+	char *text = malloc(cap);
+	REQUIRE(text);
+	size_t o = (size_t)snprintf(text, cap, "config provider p\n option type ollama\n"
+	    "config provider q\n option type ollama\nconfig route r\n");
+	for (int i = 0; i < N; i++)
+		o += (size_t)snprintf(text + o, cap - o, " list target '%c/m%d'\n", i % 2 ? 'q' : 'p', i / 2);
+	struct cfg c;
+	struct coll k;
+	int r = load(text, &c, &k);
+	free(text);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0);
+	CHECK_EQ_INT(c.ntargets_all, N + 2);
+	for (unsigned i = 0; i < N; i++) {
+		const struct cfg_target *tg = &c.routes[0].targets[i];
+		CHECK_EQ_INT(tg->tid, i);
+		char name[32];
+		snprintf(name, sizeof name, "%c/m%u", i % 2 ? 'q' : 'p', i / 2);
+		CHECK_EQ_INT(cfg_target_find(&c, name, strlen(name)), i);
+	}
+	CHECK_EQ_INT(cfg_target_find(&c, "p/m99999", 8), N);
+	CHECK_EQ_INT(cfg_target_find(&c, "q/m99999", 8), N + 1);
+	cfg_free(&c);
+}
+
 int main(void)
 {
 	test_suite = "config";
@@ -876,5 +1395,11 @@ int main(void)
 	RUN(test_lookups);
 	RUN(test_load_file);
 	RUN(test_many_errors_all_reported);
+	RUN(test_issue4_defaults);
+	RUN(test_issue4_options);
+	RUN(test_issue4_decimals);
+	RUN(test_issue4_errors);
+	RUN(test_target_table);
+	RUN(test_target_table_many);
 	return test_summary();
 }

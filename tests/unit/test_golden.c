@@ -312,7 +312,7 @@ static int sse_events_eq(const char *got, size_t gn, const char *exp, size_t en)
 		}
 		if (g.data_lines == 1) {
 			struct json_doc a;
-			int isjson = e.data_len > 0 && (e.data[0] == '{' || e.data[0] == '[');
+			int isjson = e.data_len > 0 && json_valid(e.data, e.data_len) == 0;
 			if (isjson) {
 				if (!json_text_eq(g.data, g.data_len, e.data, e.data_len)) {
 					char w[512];

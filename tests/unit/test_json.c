@@ -562,6 +562,40 @@ TEST(writer_reader_round_trip)
 	CHECK(r == (int)n && memcmp(back, in, n) == 0);
 }
 
+/* json_top_get finds top-level members without tokens, agreeing with
+ * json_get (escaped keys, nested look-alikes, last duplicate wins). */
+TEST(top_level_get_without_tokens)
+{
+	static const char doc[] =
+		" {\"messages\":[{\"model\":\"inner\",\"x\":\"}\\\"]\"}],\"m\\u006fdel\":\"gpt-4\\\"x\","
+		"\"stream\": true ,\"n\":12,\"o\":{\"model\":1},\"model\":\"last\"} ";
+	size_t n = sizeof doc - 1, vs, ve;
+	REQUIRE(json_valid(doc, n) == 0);
+	const char *g = test_guard_copy(doc, n);
+	REQUIRE(g);
+	REQUIRE(json_top_get(g, n, "model", &vs, &ve) == 0);
+	CHECK_EQ_STR(g + vs, ve - vs, "\"last\"");
+	REQUIRE(json_top_get(g, n, "stream", &vs, &ve) == 0);
+	CHECK_EQ_STR(g + vs, ve - vs, "true");
+	REQUIRE(json_top_get(g, n, "n", &vs, &ve) == 0);
+	CHECK_EQ_STR(g + vs, ve - vs, "12");
+	REQUIRE(json_top_get(g, n, "o", &vs, &ve) == 0);
+	CHECK_EQ_STR(g + vs, ve - vs, "{\"model\":1}");
+	REQUIRE(json_top_get(g, n, "messages", &vs, &ve) == 0);
+	CHECK(g[vs] == '[' && g[ve - 1] == ']');
+	CHECK(json_top_get(g, n, "x", &vs, &ve) < 0);	/* only nested */
+	CHECK(json_top_get(g, n, "absent", &vs, &ve) < 0);
+	static const char arr[] = "[{\"model\":\"a\"}]";
+	CHECK(json_top_get(arr, sizeof arr - 1, "model", &vs, &ve) < 0);
+	static const char esc[] = "{\"model\":\"a\\u0041\"}";
+	REQUIRE(json_top_get(esc, sizeof esc - 1, "model", &vs, &ve) == 0);
+	char buf[16];
+	struct json_out o;
+	json_out_init(&o, buf, sizeof buf);
+	CHECK(json_unescape_append(&o, esc + vs + 1, ve - vs - 2) == 0);
+	CHECK_EQ_STR(buf, o.len, "aA");
+}
+
 int main(void)
 {
 	test_suite = "json";
@@ -582,5 +616,6 @@ int main(void)
 	RUN(doubles_round_trip);
 	RUN(writer_overflow);
 	RUN(writer_reader_round_trip);
+	RUN(top_level_get_without_tokens);
 	return test_summary();
 }
