@@ -276,9 +276,9 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 	/* A Gemini client streaming without alt=sse wants one JSON array, which
 	 * only the encoder writes: that goes through the IR even Gemini to Gemini. */
 	x->translate = x->pd != x->cd || (cd->id == DIALECT_GEMINI && x->stream && !x->client_sse);
-	if (x->count_tokens && x->pd->id != DIALECT_ANTHROPIC) {
-		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic provider; '%s' is %s",
-			 x->prov->name, x->prov->type->name);
+	if (x->count_tokens && x->pd->id == DIALECT_OPENAI) {
+		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic or gemini provider; '%s' is %s, "
+			 "whose API has no token counting", x->prov->name, x->prov->type->name);
 		return;
 	}
 	if (x->translate) {

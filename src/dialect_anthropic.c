@@ -849,7 +849,7 @@ static int anth_encode_request(const struct ir_request *ir, const char *model, s
 			}
 			key(o, "input_schema");
 			if (t->parameters.p && t->parameters.kind == IR_JSON)
-				json_raw_append(o, t->parameters.p, t->parameters.n);
+				ir_write_schema(o, &t->parameters);
 			else
 				json_lit(o, "{\"type\":\"object\",\"properties\":{}}");
 			json_lit(o, "}");
@@ -915,7 +915,7 @@ static int anth_encode_request(const struct ir_request *ir, const char *model, s
 	if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p && ir->schema.kind == IR_JSON) {
 		key(o, "output_config");
 		json_lit(o, "{\"format\":{\"type\":\"json_schema\",\"schema\":");
-		json_raw_append(o, ir->schema.p, ir->schema.n);
+		ir_write_schema(o, &ir->schema);
 		json_lit(o, "}}");
 	}
 	json_lit(o, "}");

@@ -68,11 +68,21 @@
  *   stop, and "stop" with tool calls present -> tool_calls; usage with
  *   prompt_tokens_details.cached_tokens (or DeepSeek prompt_cache_hit_tokens)
  *   and completion_tokens_details.reasoning_tokens.
- * Responses (encode): id kept from the provider, else "chatcmpl-llmgw";
+ * Responses (encode): id kept from the provider, else "chatcmpl-llmgw"; a
+ *   tool call without an id gets "call_llmgw_<k>" (k: its position);
  *   model = the name the client asked for; thinking text -> the
  *   non-standard message.reasoning_content (as DeepSeek; the SDKs keep
  *   unknown fields), signatures dropped; usage omitted when the provider
  *   gave none; IR_FIN_ERROR -> finish_reason "error" (as OpenRouter).
+ * Streams (decode): EV_START on the first chunk with choices or usage (an
+ *   Azure-style empty first chunk is skipped); reasoning_content/reasoning
+ *   -> thinking; refusal -> text (finish content_filter); tool-call indices
+ *   mapped to dense 0-based IR indices in order of appearance (a new id at
+ *   a known index, or with no index, starts a new call); arguments as
+ *   string fragments (IR_RAW) or a whole object (IR_JSON); usage (also
+ *   Groq's x_groq.usage) -> EV_USAGE; [DONE] -> EV_END; {"error":..} ->
+ *   EV_ERROR, class from its type/code (or a numeric code); comments and
+ *   empty chunks ignored; an event with several data lines -> -1.
  * Streams (encode): chunk id = the provider's id from EV_START, else
  *   "chatcmpl-llmgw-<serial>"; made-up tool call ids "call_<serial>_<index>";
  *   thinking -> delta.reasoning_content; the usage chunk only when the
@@ -777,7 +787,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 			}
 			if (t->parameters.p) {
 				json_lit(o, ",\"parameters\":");
-				if (ir_write_value(o, &t->parameters) < 0)
+				if (ir_write_schema(o, &t->parameters) < 0)
 					return fail(err, errlen, "tool parameters are not valid JSON");
 			}
 			json_lit(o, "}}");
@@ -826,7 +836,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 		else
 			json_lit(o, "\"response\"");
 		json_lit(o, ",\"schema\":");
-		if (ir_write_value(o, &ir->schema) < 0)
+		if (ir_write_schema(o, &ir->schema) < 0)
 			return fail(err, errlen, "response schema is not valid JSON");
 		json_lit(o, "}}");
 	}

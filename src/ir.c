@@ -116,3 +116,51 @@ uint8_t ir_err_class_of_status(int status)
 	}
 	return status >= 500 ? IR_ERR_SERVER : IR_ERR_INVALID;
 }
+
+/* JSON Schema spells types in lower case; Gemini's OpenAPI-style schemas
+ * (and its SDK's Type enum) in upper case ("OBJECT"). Copies the schema
+ * text with every string value of a "type" key lowercased. */
+int ir_write_schema(struct json_out *o, const struct ir_str *s)
+{
+	if (!s->p || s->kind != IR_JSON)
+		return ir_write_value(o, s);
+	const char *p = s->p;
+	size_t n = s->n, i = 0, from = 0;
+	while (i < n) {
+		if (p[i] != '"') {
+			i++;
+			continue;
+		}
+		size_t ks = i + 1, j = ks;
+		while (j < n && p[j] != '"')
+			j += p[j] == '\\' ? 2 : 1;
+		size_t ke = j;		/* closing quote of this string */
+		i = j + 1;
+		if (ke - ks != 4 || memcmp(p + ks, "type", 4) != 0)
+			continue;
+		size_t k = i;
+		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\n' || p[k] == '\r'))
+			k++;
+		if (k >= n || p[k] != ':')
+			continue;	/* the string "type" as a value, not a key */
+		k++;
+		while (k < n && (p[k] == ' ' || p[k] == '\t' || p[k] == '\n' || p[k] == '\r'))
+			k++;
+		if (k >= n || p[k] != '"')
+			continue;
+		size_t vs = k + 1, ve = vs;
+		while (ve < n && p[ve] != '"')
+			ve += p[ve] == '\\' ? 2 : 1;
+		json_raw_append(o, p + from, vs - from);
+		for (size_t c = vs; c < ve && c < n; c++) {
+			char ch = p[c];
+			if (ch >= 'A' && ch <= 'Z')
+				ch = (char)(ch - 'A' + 'a');
+			json_raw_append(o, &ch, 1);
+		}
+		from = ve < n ? ve : n;
+		i = ve + 1;
+	}
+	json_raw_append(o, p + from, n - from);
+	return 0;
+}

@@ -183,6 +183,10 @@ void ir_write_string(struct json_out *o, const struct ir_str *s);
  * OpenAI's tool arguments do) and checked to be valid JSON, an empty one
  * written as {}. Returns 0, or -1 when the text is not valid JSON. */
 int ir_write_value(struct json_out *o, const struct ir_str *s);
+/* A JSON Schema (IR_JSON) copied with "type" values lowercased, since
+ * Gemini clients send OpenAPI-style "OBJECT"/"STRING"; otherwise as
+ * ir_write_value(). */
+int ir_write_schema(struct json_out *o, const struct ir_str *s);
 /* The unescaped bytes of s appended without quotes (for concatenation). */
 void ir_write_unescaped(struct json_out *o, const struct ir_str *s);
 static inline struct ir_str ir_tok_str(const struct json_doc *d, int i)

@@ -21,6 +21,7 @@
 #include <string.h>
 #include <time.h>
 #include "gw.h"
+#include "health.h"
 #include "log.h"
 
 enum { P_CONNECT, P_SEND, P_HEAD, P_BODY };
@@ -63,6 +64,17 @@ static int build_request(struct exchange *x)
 		struct json_out o;
 		char err[300] = "";
 		json_out_init(&o, x->xbuf, x->xbuf_cap);
+		/* Gemini counts tokens of a whole generateContent request wrapped
+		 * as {"generateContentRequest":{"model":"models/M", ...}}. */
+		int wrap = x->count_tokens && x->pd->id == DIALECT_GEMINI;
+		if (wrap) {
+			json_lit(&o, "{\"generateContentRequest\":{\"model\":");
+			char mm[300];
+			snprintf(mm, sizeof mm, "models/%s", x->model);
+			json_cstr(&o, mm);
+			json_lit(&o, ",");
+		}
+		size_t body_at = o.len;
 		if (x->pd->encode_request(&x->ir, x->model, &o, err, sizeof err) < 0) {
 			gw_error(x, E_BAD_REQUEST, "cannot express this request for provider '%s' (%s API): %s",
 				 p->name, x->pd->name, err);
@@ -71,6 +83,20 @@ static int build_request(struct exchange *x)
 		if (o.overflow) {
 			gw_error(x, E_TOO_LARGE, "the translated request does not fit the buffer (max_body_kb)");
 			return -2;
+		}
+		if (wrap) {
+			/* Drop the encoded object's own '{' (an empty "{}" leaves "}"). */
+			memmove(x->xbuf + body_at, x->xbuf + body_at + 1, o.len - body_at - 1);
+			o.len--;
+			if (o.len > 0 && x->xbuf[o.len - 1] == '}' && x->xbuf[o.len - 2] == ',') {
+				x->xbuf[o.len - 2] = '}';
+				o.len--;
+			}
+			json_lit(&o, "}");
+			if (o.overflow) {
+				gw_error(x, E_TOO_LARGE, "the translated request does not fit the buffer (max_body_kb)");
+				return -2;
+			}
 		}
 		x->xbuf_len = o.len;
 		x->upv[1].iov_base = x->xbuf;
@@ -101,7 +127,13 @@ static int build_request(struct exchange *x)
 	}
 
 	char path[700];
-	if (x->count_tokens)
+	if (x->count_tokens && x->pd->id == DIALECT_GEMINI) {
+		if (x->pd->request_path(x->model, 0, path, sizeof path) < 0) {
+			gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
+			return -2;
+		}
+		snprintf(path, sizeof path, "/v1beta/models/%s:countTokens", x->model);
+	} else if (x->count_tokens)
 		snprintf(path, sizeof path, "/v1/messages/count_tokens");
 	else if (t->chat_path)
 		snprintf(path, sizeof path, "%s", t->chat_path);
@@ -334,15 +366,37 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 			json_raw_append(&o, m, 1);
 	json_lit(&o, "\r\n");
 	n += o.overflow ? 0 : o.len;
+	int rid_done = 0;
 	for (size_t i = 0; i < x->rh.num_headers; i++) {
 		const struct http_header *h = &x->rh.headers[i];
+		int xrid = http_token_eq(h->name, h->name_len, "x-request-id");
+		int rid = http_token_eq(h->name, h->name_len, "request-id");
+		if ((xrid || rid) && x->cd && x->pd && x->cd != x->pd) {
+			/* The provider's request id, under the name the client's SDK
+			 * reads (Anthropic: request-id; OpenAI: x-request-id). */
+			struct http_header alias = *h;
+			alias.name = x->cd->id == DIALECT_ANTHROPIC ? "request-id" : "x-request-id";
+			alias.name_len = strlen(alias.name);
+			if (!rid_done++)
+				copy_header(buf, &n, cap, &alias);
+			continue;
+		}
 		if (http_token_eq(h->name, h->name_len, "retry-after") ||
 		    http_token_eq(h->name, h->name_len, "retry-after-ms") ||
-		    http_token_eq(h->name, h->name_len, "x-request-id") ||
-		    http_token_eq(h->name, h->name_len, "request-id") ||
+		    xrid || rid ||
 		    (h->name_len > 12 && http_token_eq(h->name, 12, "x-ratelimit-")) ||
 		    (h->name_len > 22 && http_token_eq(h->name, 22, "anthropic-ratelimit-")))
 			copy_header(buf, &n, cap, h);
+	}
+	/* A provider that says when to retry only in its body (Gemini's
+	 * RetryInfo) or in reset headers: say it as Retry-After, which every
+	 * SDK reads. */
+	if (x->up_status >= 400 && !http_find_header(x->rh.headers, x->rh.num_headers, "retry-after")) {
+		jsmntok_t tok[256];
+		int64_t ms = health_retry_hint(x->up_status, x->rh.headers, x->rh.num_headers, x->resp + x->resp_head,
+					       x->resp_body, (int64_t)time(NULL), tok, 256);
+		if (ms >= 0 && n + 40 < cap)
+			n += (size_t)snprintf(buf + n, cap - n, "Retry-After: %lld\r\n", (long long)((ms + 999) / 1000));
 	}
 	return n;
 }
@@ -444,6 +498,30 @@ static void finish_nonstream(struct exchange *x, int reusable)
 				snprintf(m, sizeof m, "error in a 200 response: %s", t);
 		}
 		fail(x, E_UPSTREAM, m);
+		return;
+	}
+	if (ok && x->count_tokens && x->translate) {
+		/* Gemini's {"totalTokens":N} as Anthropic's {"input_tokens":N}. */
+		int64_t total = -1;
+		if (json_top_get(body, blen, "totalTokens", &vs, &ve) == 0) {
+			total = 0;
+			for (size_t i = vs; i < ve && body[i] >= '0' && body[i] <= '9' && total < 1000000000000LL; i++)
+				total = total * 10 + (body[i] - '0');
+		}
+		if (total < 0) {
+			fail(x, E_UPSTREAM, "countTokens answer without totalTokens");
+			return;
+		}
+		int n = snprintf(x->xbuf, x->xbuf_cap, "{\"input_tokens\":%lld}", (long long)total);
+		char hb[1024];
+		size_t hn = response_headers(x, hb, sizeof hb);
+		if (gw_head(x, 200, "application/json", n, hb, hn) < 0) {
+			gw_error(x, E_INTERNAL, "response head too large");
+			finish(x);
+			return;
+		}
+		server_write_ext(x, x->xbuf, (size_t)n);
+		finish(x);
 		return;
 	}
 	if (x->translate || !is_obj) {

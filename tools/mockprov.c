@@ -115,7 +115,9 @@
  *     part each (function calls come whole in one chunk); chunks before the
  *     last carry usageMetadata {promptTokenCount,totalTokenCount} only, the
  *     last has finishReason and the full usageMetadata. No [DONE].
- *   GET /v1beta/models  {"models":[{"name":"models/mock-1",...},...]}.
+ *   GET /v1beta/models, and GET /v1/models with x-goog-api-key or ?key=
+ *     (but no anthropic-version): {"models":[{"name":"models/mock-1",
+ *     ...},...]}. (@google/genai 3.x defaults to API version v1.)
  *   Errors {"error":{"code","message","status"[,"details"]}}: status by
  *   code (400 INVALID_ARGUMENT, 401 UNAUTHENTICATED, 403 PERMISSION_DENIED,
  *   404 NOT_FOUND, 429 RESOURCE_EXHAUSTED, 500 INTERNAL, 503 UNAVAILABLE,
@@ -1726,7 +1728,7 @@ static bool has_block_id(const struct json_doc *d, int msg, const char *type, co
 static int ant_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int ant_fail(struct conn *c, const char *fmt, ...)
 {
-	char m[MSG_MAX];
+	char m[2 * MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(m, sizeof m, fmt, ap);
@@ -1942,7 +1944,7 @@ static int json_get2(const struct json_doc *d, int obj, const char *camel, const
 static int gem_fail(struct conn *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static int gem_fail(struct conn *c, const char *fmt, ...)
 {
-	char m[MSG_MAX];
+	char m[2 * MSG_MAX];
 	va_list ap;
 	va_start(ap, fmt);
 	int n = vsnprintf(m, sizeof m, fmt, ap);
@@ -2501,7 +2503,7 @@ static void handle_gemini(struct conn *c, const struct http_request *r, const ch
 	for (size_t i = pre; pre && i < pl; i++)
 		if (t[i] == ':')
 			colon = t + i;
-	if (path_is(t, tl, "/v1beta/models")) {
+	if (path_is(t, tl, "/v1beta/models") || path_is(t, tl, "/v1/models")) {
 		if (!get) {
 			send_405(c, r);
 		} else if (gem_auth(r)) {
@@ -2612,9 +2614,17 @@ static void handle_request(struct conn *c, const struct http_request *r, const c
 		st.connections++;
 	}
 	c->api = target_api(t, tl);
-	if (c->api == API_OAI && path_is(t, tl, "/v1/models") &&
-	    http_find_header(r->headers, r->num_headers, "anthropic-version"))
-		c->api = API_ANT;
+	if (c->api == API_OAI && path_is(t, tl, "/v1/models")) {
+		/* One path, three list shapes: the headers say who asks (the
+		 * Google GenAI SDK defaults to API version v1). */
+		const char *v;
+		size_t vl;
+		if (http_find_header(r->headers, r->num_headers, "anthropic-version"))
+			c->api = API_ANT;
+		else if (http_find_header(r->headers, r->num_headers, "x-goog-api-key") ||
+			 query_param(t, tl, "key", &v, &vl))
+			c->api = API_GEM;
+	}
 	if (c->api == API_ANT) {
 		handle_anthropic(c, r, body, blen, get, post);
 		if (c->ps == PS_IDLE)

@@ -2,35 +2,49 @@
 //
 // Clients: openai (chat.completions at LLMGW_BASE_URL), @anthropic-ai/sdk
 // (messages at LLMGW_ORIGIN) and @google/genai (generateContent at
-// LLMGW_ORIGIN, apiVersion v1beta). Providers: 'oai' (openai-compatible),
-// 'ant' (anthropic) and 'gem' (gemini), each its own mockprov (serve.py).
-// For each of the 9 pairs: a plain call, a stream, exact usage with cached
-// tokens (plain and streamed), a provider stream that breaks mid-way (error
-// event / closed connection) raised by the SDK, a tool-call round trip,
-// an upstream 429 that the SDK must raise as its own rate-limit error (SDK
-// retries off), and two tool calls in one streamed turn reassembled by the
-// SDK's own stream helpers. Besides what the SDK sees, each test reads the
-// provider mockprov's GET /mock/last and checks what llmgw sent upstream:
-// the provider's path (so a request that went out in the wrong dialect
-// cannot pass), no client key forwarded, the system prompt, tools and tool
+// LLMGW_ORIGIN, apiVersion v1beta), all with SDK retries off. Providers:
+// 'oai' (openai-compatible), 'ant' (anthropic) and 'gem' (gemini), each its
+// own mockprov (serve.py). Each of the 9 pairs runs these cases, named
+// sdk_<client>_to_<provider>_<case>:
+//   chat                plain call with a system prompt; text, finish, usage
+//   stream              streamed text, one finish, usage at the end
+//   history             multi-turn + max tokens, stop sequences, temperature
+//   image               text + base64 PNG
+//   usage, stream_usage exact token counts with cached tokens counted once
+//   stream_error_event  provider error event mid-stream: the SDK raises
+//   stream_truncated    provider closes mid-stream: the SDK still raises
+//   tools               tool call, result sent back, "tool said: ..."
+//   two_results         two calls in one turn, both results sent back
+//   count_tokens        (Anthropic client) answered or a clear error
+//   errors              upstream 400/401/403/404/overload -> the SDK's own
+//                       error class, the provider's message and request id
+//   rate_limit          upstream 429 -> the SDK's own rate-limit error
+//   two_calls           two calls in one streamed turn, reassembled by the
+//                       SDK's stream helpers (ids, names, arguments)
+// Besides what the SDK sees, each case reads the provider mockprov's
+// GET /mock/last and checks what llmgw sent upstream: the provider's path
+// (so a request sent in the wrong dialect cannot pass), no client key
+// forwarded, the system prompt, turns, images, parameters, tools and tool
 // results where that provider's API wants them, with matching ids.
 //
 // The three providers run in parallel (each has its own mockprov, so
-// /mock/last belongs to the test that just ran); within a provider the
-// tests run one after the other.
+// /mock/last belongs to the case that just ran); within a provider the
+// cases run one after the other.
 //
-// mockprov's behaviour relied on (tools/mockprov.c header): the reply is
+// mockprov behaviour relied on (tools/mockprov.c header): the reply is
 // "mock reply to: " + the last user text; a tool result as the last turn
 // gives "tool said: " + the result (a Gemini functionResponse as compact
 // JSON); tools present and the last turn the user's: a call to the first
-// tool with {"city":"Paris"}; fault:SPEC models; first tool named
-// "two_calls": two calls in one turn, the second to the second tool with
-// {"city":"Rome"}. mockprov validates Anthropic and Gemini requests like
+// tool with {"city":"Paris"}; first tool named "two_calls": two calls in
+// one turn, the second to the second tool with {"city":"Rome"}; prompt
+// tokens = max(1, body bytes / 4), completion tokens = words; fault:SPEC
+// models (status=, retry_after=, cached=, error_event_after=,
+// truncate_after=). mockprov validates Anthropic and Gemini requests like
 // the real APIs (unknown fields, roles, tool_result pairing, auth header).
 import OpenAI from "openai";
 import Anthropic from "@anthropic-ai/sdk";
 import { GoogleGenAI, ApiError, Type } from "@google/genai";
-import { env, test, assert, assertEq, show } from "./lib.mjs";
+import { env, test, assert, assertEq, show, TestFailure } from "./lib.mjs";
 
 const PROVIDERS = ["oai", "ant", "gem"];
 const CLIENTS = ["openai", "anthropic", "gemini"];
@@ -64,17 +78,13 @@ async function mockLast(p) {
 			throw new Error(`upstream body is not JSON: ${show(j.body)}`);
 		}
 	}
-	const headers = {};
+	// {"name": "value"}, lowercased (mockprov's documented form; anything
+	// else would quietly void the header checks).
 	const h = j.headers;
-	if (Array.isArray(h)) {
-		for (const it of h) {
-			if (Array.isArray(it)) headers[String(it[0]).toLowerCase()] = String(it[1]);
-			else if (it && typeof it === "object") headers[String(it.name).toLowerCase()] = String(it.value);
-		}
-	} else if (h && typeof h === "object") {
-		for (const [k, v] of Object.entries(h)) headers[k.toLowerCase()] = Array.isArray(v) ? v.join(", ") : String(v);
-	}
-	return { method: j.method, target: j.target, headers, body };
+	assert(h && typeof h === "object" && !Array.isArray(h), `/mock/last headers ${show(h)}`);
+	const headers = {};
+	for (const [k, v] of Object.entries(h)) headers[k.toLowerCase()] = String(v);
+	return { method: j.method, target: j.target, headers, body, bodyLen: j.body_len };
 }
 
 // What llmgw must have sent to provider p: the provider's own path and
@@ -112,7 +122,7 @@ function upstreamSystem(p, body) {
 	}
 	if (p === "ant")
 		return typeof body.system === "string" ? body.system : (body.system ?? []).map((b) => b.text).join("");
-	return (body.systemInstruction?.parts ?? []).map((x) => x.text).join("");
+	return ((body.systemInstruction ?? body.system_instruction)?.parts ?? []).map((x) => x.text).join("");
 }
 
 // The tools as the provider's API declares them: [{name, schema}].
@@ -121,8 +131,9 @@ function upstreamTools(p, body) {
 		return (body.tools ?? []).map((t) => ({ type: t.type, name: t.function?.name, schema: t.function?.parameters }));
 	if (p === "ant")
 		return (body.tools ?? []).map((t) => ({ name: t.name, schema: t.input_schema }));
-	return (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? [])
-		.map((d) => ({ name: d.name, schema: d.parameters ?? d.parametersJsonSchema }));
+	// Gemini takes its field names in camelCase or snake_case.
+	return (body.tools ?? []).flatMap((t) => t.functionDeclarations ?? t.function_declarations ?? [])
+		.map((d) => ({ name: d.name, schema: d.parameters ?? d.parametersJsonSchema ?? d.parameters_json_schema }));
 }
 
 function checkUpstreamTools(p, body, names) {
@@ -174,12 +185,14 @@ function upstreamToolTurns(p, body) {
 	} else {
 		for (const c of body.contents ?? []) {
 			for (const part of c.parts ?? []) {
-				if (part.functionCall) calls.push({ role: c.role, id: part.functionCall.id, name: part.functionCall.name, args: part.functionCall.args });
-				if (part.functionResponse) {
-					const r = part.functionResponse.response;
+				const fc = part.functionCall ?? part.function_call;
+				const fr = part.functionResponse ?? part.function_response;
+				if (fc) calls.push({ role: c.role, id: fc.id, name: fc.name, args: fc.args });
+				if (fr) {
+					const r = fr.response;
 					assert(r && typeof r === "object" && !Array.isArray(r),
 						`upstream functionResponse.response must be an object: ${show(r)}`);
-					results.push({ id: part.functionResponse.id, name: part.functionResponse.name, text: text(r) });
+					results.push({ id: fr.id, name: fr.name, text: text(r) });
 				}
 			}
 		}
@@ -206,6 +219,36 @@ function checkUpstreamRoundTrip(p, body) {
 	assert(results[0].text.includes(TOOL_RESULT), `upstream tool result ${show(results[0].text)} lacks ${show(TOOL_RESULT)}`);
 }
 
+// After answering two calls of one turn: both calls, then both results in
+// the same order, each tied to its call (id, or name for Gemini); for
+// Anthropic the results must share the one user turn after the calls
+// (mockprov refuses anything else, as the API does).
+const RESULTS = ["sunny in Paris", "rainy in Rome"];
+
+function checkUpstreamTwoResults(p, body) {
+	const { calls, results } = upstreamToolTurns(p, body);
+	assertEq(calls.map((c) => [c.name, c.args]), TWO_CALLS, "upstream tool calls");
+	assertEq(results.length, 2, `upstream tool results (${show(results)})`);
+	for (let i = 0; i < 2; i++) {
+		if (p === "gem") {
+			assertEq(results[i].name, calls[i].name, `upstream functionResponse[${i}].name`);
+		} else {
+			assert(typeof calls[i].id === "string" && calls[i].id.length > 0, `upstream tool call ${i} id ${show(calls[i].id)}`);
+			assertEq(results[i].id, calls[i].id, `upstream tool result ${i} id`);
+		}
+		assert(results[i].text.includes(RESULTS[i]), `upstream tool result ${i} ${show(results[i].text)} lacks ${show(RESULTS[i])}`);
+	}
+	assert(calls[0].id === undefined || calls[0].id !== calls[1].id, `upstream tool call ids not distinct: ${show(calls.map((c) => c.id))}`);
+}
+
+function checkToolSaidLast(text) {
+	// mockprov's answer to several results differs by API (OpenAI: the
+	// last tool message; Anthropic and Gemini: all of them), but always
+	// holds the last one.
+	assert(typeof text === "string" && text.startsWith("tool said: ") && text.includes(RESULTS[1]),
+		`final answer ${show(text)}, want "tool said: ..." containing ${show(RESULTS[1])}`);
+}
+
 function checkToolSaid(client, p, text) {
 	// mockprov answers a tool result with "tool said: " + the result. A
 	// string result between string-content dialects (OpenAI, Anthropic)
@@ -219,6 +262,74 @@ function checkToolSaid(client, p, text) {
 			`final answer ${show(text)}, want "tool said: ..." containing ${show(TOOL_RESULT)}`);
 }
 
+// The conversation as the provider got it, system prompt aside:
+// [{role: "user" | "assistant", text, images: [{mime, data}]}].
+function upstreamTurns(p, body) {
+	const out = [];
+	if (p === "oai") {
+		for (const m of body.messages ?? []) {
+			if (m.role === "system" || m.role === "developer") continue;
+			const t = { role: m.role, text: "", images: [] };
+			if (typeof m.content === "string") t.text = m.content;
+			for (const c of Array.isArray(m.content) ? m.content : []) {
+				if (c.type === "text") t.text += c.text;
+				if (c.type === "image_url") {
+					const mm = /^data:([^;,]+);base64,(.*)$/s.exec(c.image_url?.url ?? "");
+					t.images.push(mm ? { mime: mm[1], data: mm[2] } : { url: c.image_url?.url });
+				}
+			}
+			out.push(t);
+		}
+	} else if (p === "ant") {
+		for (const m of body.messages ?? []) {
+			const t = { role: m.role, text: "", images: [] };
+			if (typeof m.content === "string") t.text = m.content;
+			for (const b of Array.isArray(m.content) ? m.content : []) {
+				if (b.type === "text") t.text += b.text;
+				if (b.type === "image") t.images.push(b.source?.type === "base64"
+					? { mime: b.source.media_type, data: b.source.data } : { source: b.source });
+			}
+			out.push(t);
+		}
+	} else {
+		for (const c of body.contents ?? []) {
+			const t = { role: c.role === "model" ? "assistant" : c.role, text: "", images: [] };
+			for (const part of c.parts ?? []) {
+				if (typeof part.text === "string") t.text += part.text;
+				const d = part.inlineData ?? part.inline_data;
+				if (d) t.images.push({ mime: d.mimeType ?? d.mime_type, data: d.data });
+			}
+			out.push(t);
+		}
+	}
+	return out;
+}
+
+// A 1x1 PNG.
+const PNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==";
+const STOP = "STOPHERE";
+const MAXTOK = 77;
+
+// Max tokens, stop sequences and temperature where the provider's API
+// wants them. Temperature may be dropped for Anthropic (newer API versions
+// refuse sampling parameters for some models) but never changed.
+function checkUpstreamParams(p, body) {
+	if (p === "oai") {
+		assertEq(body.max_completion_tokens ?? body.max_tokens, MAXTOK, "upstream max_completion_tokens");
+		assertEq(typeof body.stop === "string" ? [body.stop] : body.stop, [STOP], "upstream stop");
+		assertEq(body.temperature, 0.5, "upstream temperature");
+	} else if (p === "ant") {
+		assertEq(body.max_tokens, MAXTOK, "upstream max_tokens");
+		assertEq(body.stop_sequences, [STOP], "upstream stop_sequences");
+		if ("temperature" in body) assertEq(body.temperature, 0.5, "upstream temperature");
+	} else {
+		const g = body.generationConfig ?? body.generation_config ?? {};
+		assertEq(g.maxOutputTokens ?? g.max_output_tokens, MAXTOK, "upstream generationConfig.maxOutputTokens");
+		assertEq(g.stopSequences ?? g.stop_sequences, [STOP], "upstream generationConfig.stopSequences");
+		assertEq(g.temperature, 0.5, "upstream generationConfig.temperature");
+	}
+}
+
 // Token counts mockprov reports for the request it just got (see its
 // header): P = max(1, body bytes / 4) uncached prompt tokens, plus CACHED
 // cached ones (fault item cached=N); completion = words in the reply. Every
@@ -230,11 +341,9 @@ const USAGE_MODEL = `fault:cached=${CACHED}`;
 
 async function upstreamUsage(p, stream, reply) {
 	const u = await upstream(p, { model: USAGE_MODEL, stream });
-	const r = await fetch(`${env.mock[p]}/mock/last`);
-	const j = await r.json();
-	assert(Number.isInteger(j.body_len), `/mock/last body_len ${show(j.body_len)}`);
+	assert(Number.isInteger(u.bodyLen), `/mock/last body_len ${show(u.bodyLen)}`);
 	const words = reply.split(/[ \t\r\n]+/).filter((w) => w).length;
-	return { uncached: Math.max(1, Math.floor(j.body_len / 4)), cached: CACHED, out: words, u };
+	return { uncached: Math.max(1, Math.floor(u.bodyLen / 4)), cached: CACHED, out: words };
 }
 
 // A provider stream that breaks after two content pieces, either with an
@@ -250,6 +359,60 @@ const BROKEN = {
 function checkBrokenPrefix(text, full) {
 	assert(full.startsWith(text) && text.length < full.length,
 		`text before the error ${show(text)} is not a strict prefix of ${show(full)}`);
+}
+
+// Provider errors by class: the status a provider of each dialect sends
+// (overload: Anthropic 529, the others 503) and what each client must see.
+const ERROR_CLASSES = [
+	{ name: "bad_request", up: { oai: 400, ant: 400, gem: 400 },
+		openai: [400, OpenAI.BadRequestError], anthropic: [400, Anthropic.BadRequestError, "invalid_request_error"],
+		gemini: [400, "INVALID_ARGUMENT"] },
+	{ name: "auth", up: { oai: 401, ant: 401, gem: 401 },
+		openai: [401, OpenAI.AuthenticationError], anthropic: [401, Anthropic.AuthenticationError, "authentication_error"],
+		gemini: [401, "UNAUTHENTICATED"] },
+	{ name: "permission", up: { oai: 403, ant: 403, gem: 403 },
+		openai: [403, OpenAI.PermissionDeniedError], anthropic: [403, Anthropic.PermissionDeniedError, "permission_error"],
+		gemini: [403, "PERMISSION_DENIED"] },
+	{ name: "not_found", up: { oai: 404, ant: 404, gem: 404 },
+		openai: [404, OpenAI.NotFoundError], anthropic: [404, Anthropic.NotFoundError, "not_found_error"],
+		gemini: [404, "NOT_FOUND"] },
+	{ name: "overload", up: { oai: 503, ant: 529, gem: 503 },
+		openai: [503, OpenAI.InternalServerError], anthropic: [529, Anthropic.OverloadedError, "overloaded_error"],
+		gemini: [503, "UNAVAILABLE"] },
+];
+
+// Runs every error class through call(model) and check(err, cls, upstatus);
+// the provider's message ("mock error N") must reach the client. Returns
+// the request ids the SDK saw, for the caller to check last.
+async function errorClasses(p, call, check) {
+	const ids = [];
+	for (const cls of ERROR_CLASSES) {
+		const upstatus = cls.up[p];
+		const model = `fault:status=${upstatus}`;
+		let err;
+		try {
+			await call(`${p}/${model}`);
+		} catch (e) {
+			err = e;
+		}
+		assert(err, `${cls.name}: no error raised for an upstream ${upstatus}`);
+		try {
+			check(err, cls, upstatus);
+			assert(String(err.message).includes(`mock error ${upstatus}`),
+				`the provider's message "mock error ${upstatus}" is not in ${show(err.message)}`);
+			await upstream(p, { model });
+		} catch (e) {
+			throw new TestFailure(`${cls.name} (upstream ${upstatus}): ${e.message}`);
+		}
+		ids.push(err.requestID);
+	}
+	return ids;
+}
+
+function checkRequestIds(ids) {
+	// mockprov's request ids are req_mock_N (x-request-id, and Anthropic's
+	// request-id); the SDK must find the provider's id where it looks.
+	assert(ids.every((id) => /^req_mock_\d+$/.test(id ?? "")), `request ids the SDK saw: ${show(ids)}, want the provider's req_mock_N`);
 }
 
 // ---------------------------------------------------------------- OpenAI client
@@ -342,6 +505,34 @@ const openaiCases = {
 		await upstream(p, { stream: true });
 	},
 
+	async history(p, tag, signal) {
+		const msg = `second ${tag}`;
+		const r = await openai.chat.completions.create({
+			model: `${p}/mock-1`,
+			messages: [{ role: "system", content: SYSTEM }, { role: "user", content: "first question" },
+				{ role: "assistant", content: "first answer" }, { role: "user", content: msg }],
+			max_completion_tokens: MAXTOK, stop: [STOP], temperature: 0.5,
+		}, { signal });
+		assertEq(r.choices?.[0]?.message?.content, `mock reply to: ${msg}`, "message.content");
+		const up = await upstream(p);
+		assertEq(upstreamSystem(p, up.body), SYSTEM, "upstream system prompt");
+		assertEq(upstreamTurns(p, up.body).map((t) => [t.role, t.text]),
+			[["user", "first question"], ["assistant", "first answer"], ["user", msg]], "upstream turns");
+		checkUpstreamParams(p, up.body);
+	},
+
+	async image(p, tag, signal) {
+		const msg = `what is this? ${tag}`;
+		const r = await openai.chat.completions.create({
+			model: `${p}/mock-1`,
+			messages: [{ role: "user", content: [{ type: "text", text: msg },
+				{ type: "image_url", image_url: { url: `data:image/png;base64,${PNG}` } }] }],
+		}, { signal });
+		assertEq(r.choices?.[0]?.message?.content, `mock reply to: ${msg}`, "message.content");
+		const up = await upstream(p);
+		assertEq(upstreamTurns(p, up.body), [{ role: "user", text: msg, images: [{ mime: "image/png", data: PNG }] }], "upstream turns");
+	},
+
 	async usage(p, tag, signal) {
 		const msg = `usage ${tag}`;
 		const r = await openai.chat.completions.create({
@@ -405,6 +596,30 @@ const openaiCases = {
 		checkToolSaid("openai", p, r2.choices?.[0]?.message?.content);
 		assertEq(r2.choices?.[0]?.finish_reason, "stop", "second finish_reason");
 		checkUpstreamRoundTrip(p, (await upstream(p)).body);
+	},
+
+	async two_results(p, tag, signal) {
+		const tools = [OAI_TOOL("two_calls"), OAI_TOOL("get_weather")];
+		const messages = [{ role: "user", content: `two calls ${tag}` }];
+		const r1 = await openai.chat.completions.create({ model: `${p}/mock-1`, messages, tools }, { signal });
+		const m1 = r1.choices?.[0]?.message;
+		const tcs = m1?.tool_calls ?? [];
+		assertEq(tcs.map((t) => [t.function.name, JSON.parse(t.function.arguments)]), TWO_CALLS, "tool_calls");
+		messages.push(m1, ...tcs.map((t, i) => ({ role: "tool", tool_call_id: t.id, content: RESULTS[i] })));
+		const r2 = await openai.chat.completions.create({ model: `${p}/mock-1`, messages, tools }, { signal });
+		checkToolSaidLast(r2.choices?.[0]?.message?.content);
+		checkUpstreamTwoResults(p, (await upstream(p)).body);
+	},
+
+	async errors(p, tag, signal) {
+		const ids = await errorClasses(p, (model) => openai.chat.completions.create({
+			model, messages: [{ role: "user", content: tag }] }, { signal }), (err, cls) => {
+			const [status, type] = cls.openai;
+			assert(err instanceof type, `got ${err?.constructor?.name} (status ${err?.status}), want ${type.name}`);
+			assertEq(err.status, status, "status");
+			assert(typeof err.error?.message === "string", `error body ${show(err.error)}`);
+		});
+		checkRequestIds(ids);
 	},
 
 	async rate_limit(p, tag, signal) {
@@ -548,13 +763,26 @@ async function anthropicBroken(p, tag, signal, fault) {
 	await upstream(p, { model: fault, stream: true });
 }
 
+// The request headers the Anthropic SDK sent last (to compare with what
+// llmgw relays to an Anthropic provider).
+let antSent = null;
+const anthropicRec = new Anthropic({
+	baseURL: env.origin, apiKey: env.key, maxRetries: 0, timeout: 10000,
+	fetch: (url, init) => {
+		antSent = new Headers(init?.headers);
+		return fetch(url, init);
+	},
+});
+
 const anthropicCases = {
 	async chat(p, tag, signal) {
 		const msg = `hello ${tag}`;
-		const r = await anthropic.messages.create({
+		const r = await anthropicRec.messages.create({
 			model: `${p}/mock-1`, max_tokens: 256, system: SYSTEM,
 			messages: [{ role: "user", content: msg }],
-		}, { signal });
+		}, { signal, headers: { "anthropic-beta": "llmgw-test-2026-01-01" } });
+		const version = antSent?.get("anthropic-version");
+		assert(version, "the SDK sent no anthropic-version (test set-up)");
 		assertEq(r.type, "message", "type");
 		assertEq(r.role, "assistant", "role");
 		assertEq(r.content?.map((b) => b.type), ["text"], "content block types");
@@ -563,6 +791,11 @@ const anthropicCases = {
 		assert(r.usage?.input_tokens > 0 && r.usage?.output_tokens > 0, `usage ${show(r.usage)}`);
 		const up = await upstream(p);
 		assertEq(upstreamSystem(p, up.body), SYSTEM, "upstream system prompt");
+		if (p === "ant") {
+			// Anthropic to Anthropic: the client's API version and betas go through.
+			assertEq(up.headers["anthropic-version"], version, "upstream anthropic-version");
+			assertEq(up.headers["anthropic-beta"], "llmgw-test-2026-01-01", "upstream anthropic-beta");
+		}
 	},
 
 	async stream(p, tag, signal) {
@@ -580,6 +813,33 @@ const anthropicCases = {
 		assertEq(stop, "end_turn", "message_delta stop_reason");
 		assert(outTokens > 0, `message_delta usage.output_tokens ${show(outTokens)}`);
 		await upstream(p, { stream: true });
+	},
+
+	async history(p, tag, signal) {
+		const msg = `second ${tag}`;
+		const r = await anthropic.messages.create({
+			model: `${p}/mock-1`, max_tokens: MAXTOK, system: SYSTEM, stop_sequences: [STOP], temperature: 0.5,
+			messages: [{ role: "user", content: "first question" },
+				{ role: "assistant", content: "first answer" }, { role: "user", content: msg }],
+		}, { signal });
+		assertEq(r.content?.[0]?.text, `mock reply to: ${msg}`, "content[0].text");
+		const up = await upstream(p);
+		assertEq(upstreamSystem(p, up.body), SYSTEM, "upstream system prompt");
+		assertEq(upstreamTurns(p, up.body).map((t) => [t.role, t.text]),
+			[["user", "first question"], ["assistant", "first answer"], ["user", msg]], "upstream turns");
+		checkUpstreamParams(p, up.body);
+	},
+
+	async image(p, tag, signal) {
+		const msg = `what is this? ${tag}`;
+		const r = await anthropic.messages.create({
+			model: `${p}/mock-1`, max_tokens: 256,
+			messages: [{ role: "user", content: [{ type: "text", text: msg },
+				{ type: "image", source: { type: "base64", media_type: "image/png", data: PNG } }] }],
+		}, { signal });
+		assertEq(r.content?.[0]?.text, `mock reply to: ${msg}`, "content[0].text");
+		const up = await upstream(p);
+		assertEq(upstreamTurns(p, up.body), [{ role: "user", text: msg, images: [{ mime: "image/png", data: PNG }] }], "upstream turns");
 	},
 
 	async usage(p, tag, signal) {
@@ -639,6 +899,53 @@ const anthropicCases = {
 		checkToolSaid("anthropic", p, r2.content[0].text);
 		assertEq(r2.stop_reason, "end_turn", "second stop_reason");
 		checkUpstreamRoundTrip(p, (await upstream(p)).body);
+	},
+
+	async two_results(p, tag, signal) {
+		const tools = [ANT_TOOL("two_calls"), ANT_TOOL("get_weather")];
+		const messages = [{ role: "user", content: `two calls ${tag}` }];
+		const r1 = await anthropic.messages.create({ model: `${p}/mock-1`, max_tokens: 256, messages, tools }, { signal });
+		const uses = r1.content.filter((b) => b.type === "tool_use");
+		assertEq(uses.map((u) => [u.name, u.input]), TWO_CALLS, "tool_use blocks");
+		messages.push({ role: "assistant", content: r1.content }, { role: "user",
+			content: uses.map((u, i) => ({ type: "tool_result", tool_use_id: u.id, content: RESULTS[i] })) });
+		const r2 = await anthropic.messages.create({ model: `${p}/mock-1`, max_tokens: 256, messages, tools }, { signal });
+		checkToolSaidLast(r2.content?.[0]?.text);
+		checkUpstreamTwoResults(p, (await upstream(p)).body);
+	},
+
+	async count_tokens(p, tag, signal) {
+		// Anthropic and Gemini can count tokens (Gemini: :countTokens), so
+		// llmgw must answer from them; OpenAI cannot: a clear error in the
+		// Anthropic shape.
+		const req = { model: `${p}/mock-1`, system: SYSTEM, messages: [{ role: "user", content: `count ${tag}` }] };
+		if (p === "oai") {
+			const err = await caught(() => anthropic.messages.countTokens(req, { signal }));
+			assert(err instanceof Anthropic.APIError && !(err instanceof Anthropic.APIConnectionError) &&
+				err.status >= 400 && err.error?.type === "error" &&
+				typeof err.error?.error?.message === "string" && err.error.error.message.length > 0,
+				`got ${err?.constructor?.name} (status ${err?.status}): ${err?.message}; want an Anthropic-shaped error`);
+			return;
+		}
+		const r = await anthropic.messages.countTokens(req, { signal });
+		const u = await mockLast(p);
+		const want = p === "ant" ? "/v1/messages/count_tokens" : "/v1beta/models/mock-1:countTokens";
+		assertEq(u.target, want, "upstream path");
+		for (const [k, v] of Object.entries(u.headers))
+			assert(!v.includes(env.key), `the client key was forwarded upstream in ${k}`);
+		assertEq(r.input_tokens, Math.max(1, Math.floor(u.bodyLen / 4)), "input_tokens (mockprov: upstream body bytes / 4)");
+	},
+
+	async errors(p, tag, signal) {
+		const ids = await errorClasses(p, (model) => anthropic.messages.create({
+			model, max_tokens: 16, messages: [{ role: "user", content: tag }] }, { signal }), (err, cls) => {
+			const [status, type, etype] = cls.anthropic;
+			assert(err instanceof type, `got ${err?.constructor?.name} (status ${err?.status}), want ${type.name}`);
+			assertEq(err.status, status, "status");
+			assertEq(err.error?.type, "error", "error body type");
+			assertEq(err.error?.error?.type, etype, "error body error.type");
+		});
+		checkRequestIds(ids);
 	},
 
 	async rate_limit(p, tag, signal) {
@@ -775,6 +1082,34 @@ const geminiCases = {
 		await upstream(p, { stream: true });
 	},
 
+	async history(p, tag, signal) {
+		const msg = `second ${tag}`;
+		const r = await genai.models.generateContent({
+			model: `${p}/mock-1`,
+			contents: [{ role: "user", parts: [{ text: "first question" }] },
+				{ role: "model", parts: [{ text: "first answer" }] }, { role: "user", parts: [{ text: msg }] }],
+			config: { systemInstruction: SYSTEM, maxOutputTokens: MAXTOK, stopSequences: [STOP], temperature: 0.5, abortSignal: signal },
+		});
+		assertEq(r.text, `mock reply to: ${msg}`, "text");
+		const up = await upstream(p);
+		assertEq(upstreamSystem(p, up.body), SYSTEM, "upstream system prompt");
+		assertEq(upstreamTurns(p, up.body).map((t) => [t.role, t.text]),
+			[["user", "first question"], ["assistant", "first answer"], ["user", msg]], "upstream turns");
+		checkUpstreamParams(p, up.body);
+	},
+
+	async image(p, tag, signal) {
+		const msg = `what is this? ${tag}`;
+		const r = await genai.models.generateContent({
+			model: `${p}/mock-1`,
+			contents: [{ role: "user", parts: [{ text: msg }, { inlineData: { mimeType: "image/png", data: PNG } }] }],
+			config: { abortSignal: signal },
+		});
+		assertEq(r.text, `mock reply to: ${msg}`, "text");
+		const up = await upstream(p);
+		assertEq(upstreamTurns(p, up.body), [{ role: "user", text: msg, images: [{ mime: "image/png", data: PNG }] }], "upstream turns");
+	},
+
 	async usage(p, tag, signal) {
 		const msg = `usage ${tag}`;
 		const r = await genai.models.generateContent({
@@ -837,6 +1172,32 @@ const geminiCases = {
 		assert(!r2.functionCalls?.length, `second answer calls a tool again: ${show(r2.functionCalls)}`);
 		assertEq(r2.candidates?.[0]?.finishReason, "STOP", "second finishReason");
 		checkUpstreamRoundTrip(p, (await upstream(p)).body);
+	},
+
+	async two_results(p, tag, signal) {
+		const config = { tools: GEM_TOOLS("two_calls", "get_weather"), abortSignal: signal };
+		const contents = [{ role: "user", parts: [{ text: `two calls ${tag}` }] }];
+		const r1 = await genai.models.generateContent({ model: `${p}/mock-1`, contents, config });
+		const fcs = r1.functionCalls ?? [];
+		assertEq(fcs.map((c) => [c.name, c.args]), TWO_CALLS, "functionCalls");
+		contents.push(r1.candidates[0].content, { role: "user", parts: fcs.map((fc, i) => ({
+			functionResponse: { ...(fc.id ? { id: fc.id } : {}), name: fc.name, response: { result: RESULTS[i] } } })) });
+		const r2 = await genai.models.generateContent({ model: `${p}/mock-1`, contents, config });
+		checkToolSaidLast(r2.text);
+		checkUpstreamTwoResults(p, (await upstream(p)).body);
+	},
+
+	async errors(p, tag, signal) {
+		await errorClasses(p, (model) => genai.models.generateContent({
+			model, contents: tag, config: { abortSignal: signal } }), (err, cls) => {
+			const [status, gstatus] = cls.gemini;
+			assert(err instanceof ApiError, `got ${err?.constructor?.name}: ${err?.message}; want ApiError`);
+			assertEq(err.status, status, "ApiError.status");
+			const body = gemError(err);
+			assertEq(body?.error?.code, status, `error.code in ${show(err.message)}`);
+			assertEq(body?.error?.status, gstatus, `error.status in ${show(err.message)}`);
+		});
+		// ApiError keeps no response headers: no request id to check.
 	},
 
 	async rate_limit(p, tag, signal) {

@@ -566,12 +566,12 @@ TEST(writer_reader_round_trip)
  * json_get (escaped keys, nested look-alikes, last duplicate wins). */
 TEST(top_level_get_without_tokens)
 {
-	static const char doc[] =
+	static const char top[] =
 		" {\"messages\":[{\"model\":\"inner\",\"x\":\"}\\\"]\"}],\"m\\u006fdel\":\"gpt-4\\\"x\","
 		"\"stream\": true ,\"n\":12,\"o\":{\"model\":1},\"model\":\"last\"} ";
-	size_t n = sizeof doc - 1, vs, ve;
-	REQUIRE(json_valid(doc, n) == 0);
-	const char *g = test_guard_copy(doc, n);
+	size_t n = sizeof top - 1, vs, ve;
+	REQUIRE(json_valid(top, n) == 0);
+	const char *g = test_guard_copy(top, n);
 	REQUIRE(g);
 	REQUIRE(json_top_get(g, n, "model", &vs, &ve) == 0);
 	CHECK_EQ_STR(g + vs, ve - vs, "\"last\"");
