@@ -33,7 +33,7 @@ export function assertEq(got, want, what) {
 }
 
 export function show(v) {
-	return inspect(v, { depth: 6, breakLength: Infinity, maxStringLength: 300 });
+	return inspect(v, { depth: 6, compact: true, breakLength: Infinity, maxStringLength: 300 });
 }
 
 function describe(e) {
