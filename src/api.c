@@ -231,7 +231,7 @@ static int url_decode(const char *s, size_t n, char *out, size_t cap)
 
 /* A chat request in dialect cd. For Gemini the model comes from the URL
  * (path_model) and streaming from the method; otherwise both from the body. */
-static void chat(struct exchange *x, const struct dialect_ops *cd, const char *path_model, int path_stream)
+static int chat(struct exchange *x, const struct dialect_ops *cd, const char *path_model, int path_stream)
 {
 	x->cd = cd;
 	const char *body = x->in + x->head_len;
@@ -243,7 +243,7 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 		lead++;
 	if (v != 0 || lead == blen || body[lead] != '{') {
 		gw_error(x, E_BAD_JSON, v == -3 ? "request JSON is nested too deeply" : "request body is not a valid JSON object");
-		return;
+		return 0;
 	}
 	int n;
 	if (path_model) {
@@ -256,7 +256,7 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 		if (json_top_get(body, blen, "model", &vs, &ve) < 0 || body[vs] != '"' || ve - vs < 3 ||
 		    json_unescape_append(&mo, body + vs + 1, ve - vs - 2) < 0 || mo.overflow) {
 			gw_error(x, E_BAD_REQUEST, "'model' is required and must be a non-empty string of at most 255 bytes");
-			return;
+			return 0;
 		}
 		x->model_buf2[mo.len] = 0;
 		n = (int)mo.len;
@@ -268,10 +268,10 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 	const char *list = cd->id == DIALECT_GEMINI ? "contents" : "messages";
 	if (!x->count_tokens && (json_top_get(body, blen, list, &vs, &ve) < 0 || body[vs] != '[')) {
 		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
-		return;
+		return 0;
 	}
 	if (!resolve_model(x, x->model_buf2, (size_t)n))
-		return;
+		return 0;
 	x->pd = dialect_get(x->prov->type->dialect);
 	/* A Gemini client streaming without alt=sse wants one JSON array, which
 	 * only the encoder writes: that goes through the IR even Gemini to Gemini. */
@@ -279,13 +279,13 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 	if (x->count_tokens && x->pd->id == DIALECT_OPENAI) {
 		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic or gemini provider; '%s' is %s, "
 			 "whose API has no token counting", x->prov->name, x->prov->type->name);
-		return;
+		return 0;
 	}
 	if (x->translate) {
 		int r = json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS);
 		if (r < 0) {
 			gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
-			return;
+			return 0;
 		}
 		struct ir_request *ir = &x->ir;
 		struct ir_part *parts = ir->parts;
@@ -302,7 +302,7 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 		char err[300] = "";
 		if (cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
 			gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");
-			return;
+			return 0;
 		}
 		if (path_model)
 			ir->stream = (uint8_t)path_stream;
@@ -311,11 +311,12 @@ static void chat(struct exchange *x, const struct dialect_ops *cd, const char *p
 			ir->max_tokens = gw.cfg->gw.default_max_tokens;
 	}
 	proxy_start(x);
+	return 1;
 }
 
 /* "/v1beta/models/{model}:{method}[?query]": the model (URL-decoded, may
  * hold '/' and ':') before the LAST ':' of the path. */
-static void gemini_chat(struct exchange *x)
+static int gemini_chat(struct exchange *x)
 {
 	const char *t = x->req.target;
 	size_t n = x->req.target_len;
@@ -328,7 +329,7 @@ static void gemini_chat(struct exchange *x)
 			colon = t + i;
 	if (!colon) {
 		gw_error(x, E_NOT_FOUND, "expected /v1beta/models/{model}:generateContent");
-		return;
+		return 0;
 	}
 	const char *method = colon + 1;
 	size_t mlen = plen - (size_t)(method - t);
@@ -340,12 +341,12 @@ static void gemini_chat(struct exchange *x)
 	else {
 		gw_error(x, E_NOT_FOUND, "unsupported Gemini method '%.*s' (generateContent and streamGenerateContent are)",
 			 (int)(mlen > 60 ? 60 : mlen), method);
-		return;
+		return 0;
 	}
 	char model[256];
 	if (url_decode(t + sizeof pre - 1, (size_t)(colon - t) - (sizeof pre - 1), model, sizeof model) <= 0) {
 		gw_error(x, E_BAD_REQUEST, "bad model name in the URL");
-		return;
+		return 0;
 	}
 	/* alt=sse: Server-Sent Events; otherwise one JSON array, streamed. */
 	x->client_sse = 0;
@@ -356,7 +357,7 @@ static void gemini_chat(struct exchange *x)
 			    (i + 7 == qn || q[i + 7] == '&'))
 				x->client_sse = 1;
 	}
-	chat(x, &dialect_gemini, model, stream);
+	return chat(x, &dialect_gemini, model, stream);
 }
 
 static int target_has_prefix(const struct exchange *x, const char *pre)
@@ -392,12 +393,10 @@ void api_dispatch(struct exchange *x)
 		else if (gw.stopping)
 			gw_error(x, E_SHUTTING_DOWN, "llmgw is shutting down");
 		else if (authenticate(x)) {
-			if (gemini)
-				gemini_chat(x);
-			else
-				chat(x, x->cd, NULL, 0);
-			if (!x->resp_done)
-				return;	/* proxy.c has it */
+			/* Once proxy.c has the exchange it owns it: it may already be
+			 * answered and even released, so x is not touched again. */
+			if (gemini ? gemini_chat(x) : chat(x, x->cd, NULL, 0))
+				return;
 		}
 	} else {
 		gw_error(x, E_NOT_FOUND, "no such endpoint: %.*s", (int)(x->req.target_len > 100 ? 100 : x->req.target_len), x->req.target);

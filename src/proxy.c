@@ -575,6 +575,20 @@ static int is_done_event(const struct exchange *x, const struct sse_event *e)
 	return e->data_lines == 1 && e->data_len == 6 && memcmp(e->data, "[DONE]", 6) == 0;
 }
 
+/* A provider's in-band error: Anthropic's "event: error", or a data
+ * object whose first key is "error" (OpenAI, Gemini). */
+static int is_error_event(const struct sse_event *e)
+{
+	if (e->event && e->event_len == 5 && memcmp(e->event, "error", 5) == 0)
+		return 1;
+	if (e->data_lines != 1 || e->data_len < 9 || e->data[0] != '{')
+		return 0;
+	size_t i = 1;
+	while (i < e->data_len && (e->data[i] == ' ' || e->data[i] == '\t'))
+		i++;
+	return e->data_len - i > 7 && memcmp(e->data + i, "\"error\"", 7) == 0;
+}
+
 /* One provider event translated; 1 queued, 0 no room now, -1 x failed. */
 static int translate_event(struct exchange *x, const struct sse_event *e)
 {
@@ -639,6 +653,8 @@ static int relay_events(struct exchange *x)
 		x->resp_consumed += (size_t)n;
 		if (is_done_event(x, &e))
 			x->saw_done = 1;
+		else if (is_error_event(&e))
+			x->up_error_event = 1;	/* relayed; the stream then ends broken */
 	}
 	/* Move the partial event (and undecoded bytes) to the front. */
 	if (x->resp_consumed > 0) {
@@ -674,7 +690,7 @@ static void finish_stream(struct exchange *x, int reusable)
 			x->saw_done = x->events > 0;
 		}
 	}
-	if (x->translate && x->xs->failed) {
+	if ((x->translate && x->xs->failed) || (!x->translate && x->up_error_event)) {
 		/* The provider's own error event went out in-band: end broken. */
 		upstream_release(x, 0);
 		x->close_after = 1;
