@@ -31,9 +31,9 @@
  *  - executableCode / codeExecutionResult parts: refused.
  *  - systemInstruction (Content, or a plain string) -> system prompt.
  *  - tools[].functionDeclarations[{name,description,parameters |
- *    parametersJsonSchema}] -> tools. Schemas are passed verbatim: an
- *    OpenAPI-style "parameters" schema with upper-case types ("OBJECT")
- *    reaches the other dialects as is. Other tool kinds (googleSearch,
+ *    parametersJsonSchema}] -> tools. Schemas are passed verbatim; the
+ *    OpenAI and Anthropic encoders lowercase OpenAPI-style type names
+ *    ("OBJECT" -> "object", ir_write_schema). Other tool kinds (googleSearch,
  *    codeExecution, urlContext, ...): refused.
  *  - toolConfig.functionCallingConfig.mode AUTO -> auto, VALIDATED -> auto,
  *    NONE -> none, ANY -> required, or ANY with exactly one
