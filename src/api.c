@@ -173,8 +173,7 @@ static int resolve_model(struct exchange *x, const char *name, size_t n)
 			return 0;
 		}
 		x->route = r->name;
-		x->prov = &cfg->providers[r->targets[0].provider];
-		x->model = r->targets[0].model;
+		x->rt = r;	/* proxy.c picks the target per attempt */
 		return 1;
 	}
 	const char *slash = memchr(name, '/', n);
@@ -272,44 +271,6 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	}
 	if (!resolve_model(x, x->model_buf2, (size_t)n))
 		return 0;
-	x->pd = dialect_get(x->prov->type->dialect);
-	/* A Gemini client streaming without alt=sse wants one JSON array, which
-	 * only the encoder writes: that goes through the IR even Gemini to Gemini. */
-	x->translate = x->pd != x->cd || (cd->id == DIALECT_GEMINI && x->stream && !x->client_sse);
-	if (x->count_tokens && x->pd->id == DIALECT_OPENAI) {
-		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic or gemini provider; '%s' is %s, "
-			 "whose API has no token counting", x->prov->name, x->prov->type->name);
-		return 0;
-	}
-	if (x->translate) {
-		int r = json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS);
-		if (r < 0) {
-			gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
-			return 0;
-		}
-		struct ir_request *ir = &x->ir;
-		struct ir_part *parts = ir->parts;
-		struct ir_msg *msgs_st = ir->msgs;
-		struct ir_tool *tools = ir->tools;
-		memset(ir, 0, sizeof *ir);
-		ir->parts = parts;
-		ir->msgs = msgs_st;
-		ir->tools = tools;
-		ir->max_tokens = -1;
-		ir->seed = -1;
-		ir->thinking_budget = -1;
-		ir->parallel_tools = -1;
-		char err[300] = "";
-		if (cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
-			gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");
-			return 0;
-		}
-		if (path_model)
-			ir->stream = (uint8_t)path_stream;
-		x->stream = ir->stream;
-		if (ir->max_tokens < 0 && x->pd->id == DIALECT_ANTHROPIC)
-			ir->max_tokens = gw.cfg->gw.default_max_tokens;
-	}
 	proxy_start(x);
 	return 1;
 }

@@ -67,9 +67,16 @@ struct dialect_ops {
 	/* The client stream's media type: "text/event-stream", or
 	 * "application/json" for a Gemini JSON-array stream. */
 	const char *(*stream_type)(const struct xlate_stream *s);
+	/* The usage object of a response (key usage_key at the top level:
+	 * "usage" or "usageMetadata"), token obj of d -> u. */
+	const char *usage_key;
+	void (*decode_usage)(const struct json_doc *d, int obj, struct ir_usage *u);
 };
 
 extern const struct dialect_ops dialect_openai, dialect_anthropic, dialect_gemini;
+/* An encoder that writes nothing: a same-dialect relay runs the provider's
+ * decoder into it to learn usage, content and errors from the stream. */
+extern const struct dialect_ops dialect_sink;
 const struct dialect_ops *dialect_get(enum dialect d);
 
 /* Per-stream translation state, embedded in the exchange. The two opaque
@@ -90,6 +97,7 @@ struct xlate_stream {
 	struct json_out *out;		/* where encoded events go (set by xlate) */
 	unsigned events_out;		/* IR events encoded */
 	unsigned content_events;	/* TEXT/THINKING/TOOL_* encoded: the stream is committed */
+	unsigned last_kinds;		/* bit (1 << kind) of each event the last xlate_event emitted */
 	int ended, failed;
 	struct ir_usage usage;		/* last usage seen */
 	uint8_t finish;			/* finish reason seen */

@@ -1637,6 +1637,13 @@ static const char *anth_stream_type(const struct xlate_stream *s)
 	return "text/event-stream";
 }
 
+static void anth_decode_usage(const struct json_doc *d, int obj, struct ir_usage *u)
+{
+	int64_t raw = 0;
+	memset(u, 0, sizeof *u);
+	usage_read(d, obj, u, &raw);
+}
+
 const struct dialect_ops dialect_anthropic = {
 	.id = DIALECT_ANTHROPIC,
 	.name = "anthropic",
@@ -1650,4 +1657,6 @@ const struct dialect_ops dialect_anthropic = {
 	.decode_event = anth_decode_event,
 	.encode_event = anth_encode_event,
 	.stream_type = anth_stream_type,
+	.usage_key = "usage",
+	.decode_usage = anth_decode_usage,
 };

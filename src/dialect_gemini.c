@@ -1771,6 +1771,11 @@ static const char *gem_stream_type(const struct xlate_stream *s)
 	return s->sse ? "text/event-stream" : "application/json";
 }
 
+static void gem_decode_usage(const struct json_doc *d, int obj, struct ir_usage *u)
+{
+	usage_of(d, obj, u);
+}
+
 const struct dialect_ops dialect_gemini = {
 	.id = DIALECT_GEMINI,
 	.name = "gemini",
@@ -1784,4 +1789,6 @@ const struct dialect_ops dialect_gemini = {
 	.decode_event = gem_decode_event,
 	.encode_event = gem_encode_event,
 	.stream_type = gem_stream_type,
+	.usage_key = "usageMetadata",
+	.decode_usage = gem_decode_usage,
 };

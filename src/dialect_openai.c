@@ -1543,6 +1543,14 @@ static const char *oa_stream_type(const struct xlate_stream *s)
 	return "text/event-stream";
 }
 
+static void oa_decode_usage(const struct json_doc *d, int obj, struct ir_usage *u)
+{
+	if (json_is_object(d, obj))
+		dec_usage(d, obj, u);
+	else
+		memset(u, 0, sizeof *u);
+}
+
 const struct dialect_ops dialect_openai = {
 	.id = DIALECT_OPENAI,
 	.name = "openai",
@@ -1556,4 +1564,6 @@ const struct dialect_ops dialect_openai = {
 	.decode_event = oa_decode_event,
 	.encode_event = oa_encode_event,
 	.stream_type = oa_stream_type,
+	.usage_key = "usage",
+	.decode_usage = oa_decode_usage,
 };

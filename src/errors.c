@@ -36,6 +36,7 @@ static const struct {
 	[E_UNSUPPORTED] = { 501, "invalid_request_error", "not_supported", IR_ERR_INVALID },
 	[E_SHUTTING_DOWN] = { 503, "server_error", "shutting_down", IR_ERR_OVERLOADED },
 	[E_INTERNAL] = { 500, "server_error", "internal_error", IR_ERR_SERVER },
+	[E_RATE_LIMITED] = { 429, "requests", "rate_limit_exceeded", IR_ERR_RATE_LIMIT },
 };
 
 int gw_err_status(enum gw_err e)
@@ -123,28 +124,41 @@ void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, co
 	x->cd->encode_error(&ie, o);
 }
 
-void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...)
+static void error_v(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	va_list ap;
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
 	char body[1400];
 	struct json_out o;
 	json_out_init(&o, body, sizeof body);
 	gw_error_body_for(x, &o, e, msg);
-	const char *extra = NULL;
-	size_t elen = 0;
-	if (e == E_BUSY || e == E_SHUTTING_DOWN) {
-		extra = "Retry-After: 1\r\n";
-		elen = strlen(extra);
-	}
-	/* Whatever was queued (a partial head) is dropped: the error replaces it. */
+	if (retry_s < 0 && (e == E_BUSY || e == E_SHUTTING_DOWN))
+		retry_s = 1;
+	char extra[48] = "";
+	if (retry_s >= 0)
+		snprintf(extra, sizeof extra, "Retry-After: %lld\r\n", retry_s);
+	/* Whatever was queued (a partial head, a held preamble) is dropped:
+	 * the error replaces it. */
 	x->out_len = x->out_off = 0;
 	x->ext = NULL;
 	x->ext_len = x->ext_off = 0;
-	gw_head(x, errs[e].status, "application/json", (long long)o.len, extra, elen);
+	gw_head(x, errs[e].status, "application/json", (long long)o.len, extra, strlen(extra));
 	server_write(x, body, o.len);
 	x->resp_done = 1;
+}
+
+void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(x, e, -1, fmt, ap);
+	va_end(ap);
+}
+
+void gw_error_retry(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	error_v(x, e, retry_s, fmt, ap);
+	va_end(ap);
 }

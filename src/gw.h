@@ -30,6 +30,7 @@
 #include "http.h"
 #include "json.h"
 #include "loop.h"
+#include "route.h"
 
 #define LLMGW_VERSION "0.1.0"
 #define MAX_LISTEN_FDS 8
@@ -89,6 +90,21 @@ struct exchange {
 	int close_after;		/* close the connection after this response */
 	int status;			/* for the access log */
 
+	/* Routing, owned by proxy.c: the route, the targets tried so far. */
+	const struct cfg_route *rt;	/* NULL: a direct provider/model request */
+	int tid;			/* current target id (cfg.targets_all), -1 none */
+	unsigned tried[ROUTE_MAX_TRIED];
+	unsigned ntried, attempts;
+	struct route_ask ask;
+	int64_t deadline_ms;		/* no new attempt after this (loop_now) */
+	int64_t attempt_ms;		/* when the current attempt started */
+	int committed;			/* response bytes may go to the client: no more failover */
+	int ir_ready;			/* x->ir holds the decoded request */
+	int strip_usage;		/* usage was asked for the gateway, not the client */
+	struct ir_usage usage;		/* of the successful attempt */
+	double cost_usd;
+	int priced;
+
 	/* The chat exchange, owned by proxy.c. */
 	const struct dialect_ops *cd;	/* the client's dialect (from the endpoint) */
 	const struct dialect_ops *pd;	/* the provider's dialect */
@@ -113,7 +129,7 @@ struct exchange {
 	int stream;
 	int phase;			/* proxy.c: P_CONNECT, P_SEND, P_HEAD, P_BODY */
 	char *uphead;
-	struct iovec upv[5];		/* upstream request: head + body pieces */
+	struct iovec upv[8];		/* upstream request: head + body pieces */
 	int upv_n, upv_i;
 	size_t upv_off;
 	struct upconn *u;
@@ -182,11 +198,14 @@ enum gw_err {
 	E_BAD_REQUEST, E_BAD_JSON, E_NOT_FOUND, E_METHOD, E_AUTH, E_FORBIDDEN,
 	E_MODEL_NOT_FOUND, E_NO_PROVIDERS, E_TOO_LARGE, E_HEADERS_TOO_LARGE,
 	E_TIMEOUT, E_BUSY, E_UPSTREAM, E_UPSTREAM_TIMEOUT, E_UNSUPPORTED,
-	E_SHUTTING_DOWN, E_INTERNAL
+	E_SHUTTING_DOWN, E_INTERNAL, E_RATE_LIMITED
 };
 int gw_err_status(enum gw_err e);
 /* Queues a complete error response (head + body) and marks resp_done. */
 void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* The same with a Retry-After header of retry_s seconds (< 0: none). */
+void gw_error_retry(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 /* The error body alone, in OpenAI's shape, into o. */
 void gw_error_body(struct json_out *o, enum gw_err e, const char *msg);
 /* The error body alone in the exchange's client dialect. */

@@ -14,10 +14,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include "auth.h"
 #include "gw.h"
+#include "health.h"
 #include "log.h"
+#include "usage.h"
 #include "port.h"
 #include "tls.h"
 
@@ -26,6 +30,59 @@
 static int sig_pipe[2] = { -1, -1 };
 static struct loop_fd sig_watch;
 static struct loop_timer stop_timer;
+static struct loop_timer flush_timer;
+static struct usage_names unames;
+static const char **name_mem;
+
+/* The names usage totals are saved under (see usage.h), built once. */
+static int usage_setup(const struct cfg *cfg)
+{
+	unsigned n = cfg->nclients + cfg->ntargets_all + cfg->nroutes;
+	name_mem = calloc(n ? n : 1, sizeof *name_mem);
+	if (!name_mem || usage_init(cfg->nclients, cfg->ntargets_all, cfg->nroutes) < 0)
+		return -1;
+	const char **c = name_mem, **t = c + cfg->nclients, **r = t + cfg->ntargets_all;
+	for (unsigned i = 0; i < cfg->nclients; i++) {
+		c[i] = cfg->clients[i].name;
+		const struct cfg_client *cl = &cfg->clients[i];
+		usage_set_limits((int)i, cl->rpm, cl->tpm, cl->daily_usd, cl->monthly_usd);
+	}
+	for (unsigned i = 0; i < cfg->ntargets_all; i++)
+		t[i] = cfg->targets_all[i].name;
+	for (unsigned i = 0; i < cfg->nroutes; i++)
+		r[i] = cfg->routes[i].name;
+	unames = (struct usage_names){ c, cfg->nclients, t, cfg->ntargets_all, r, cfg->nroutes };
+	char err[256] = "";
+	unsigned dropped = 0;
+	/* Start-up may create the state directory (its parent must exist). */
+	if (mkdir(cfg->gw.state_dir, 0750) < 0 && errno != EEXIST)
+		log_warnx("state_dir %s: %s; usage totals will not survive a restart", cfg->gw.state_dir, strerror(errno));
+	if (usage_load(cfg->gw.state_dir, &unames, &dropped, err, sizeof err) < 0)
+		log_warnx("usage totals in %s not restored: %s", cfg->gw.state_dir, err);
+	else if (dropped)
+		log_info("usage totals: %u records for names no longer configured were dropped", dropped);
+	return 0;
+}
+
+static void usage_flush(void)
+{
+	static char last[256];	/* the same failure is logged once, not every flush */
+	char err[256] = "";
+	if (usage_save(gw.cfg->gw.state_dir, &unames, (int64_t)time(NULL), err, sizeof err) < 0) {
+		if (strcmp(err, last) != 0)
+			log_warnx("saving usage totals to %s: %s", gw.cfg->gw.state_dir, err);
+		snprintf(last, sizeof last, "%s", err);
+	} else if (last[0]) {
+		log_info("usage totals saved to %s again", gw.cfg->gw.state_dir);
+		last[0] = 0;
+	}
+}
+
+static void on_flush_timer(struct loop_timer *t)
+{
+	usage_flush();
+	loop_timer_set(t, gw.cfg->gw.flush_interval_ms, on_flush_timer);
+}
 
 static void usage(FILE *f)
 {
@@ -85,7 +142,9 @@ static void on_sig_readable(struct loop_fd *w, unsigned ev)
 			loop_timer_set(&stop_timer, gw.cfg->gw.shutdown_timeout_ms, on_stop_deadline);
 			server_stop();
 		} else if (b[i] == SIGHUP) {
-			log_warnx("SIGHUP: configuration reload is not supported yet; restart llmgw to apply changes");
+			usage_flush();
+			log_warnx("SIGHUP: usage totals saved; configuration reload is not supported yet, "
+				  "restart llmgw to apply changes");
 		}
 	}
 }
@@ -194,6 +253,29 @@ int main(int argc, char **argv)
 		log_error("DNS: %s", err);
 		goto out;
 	}
+	struct health_options ho = {
+		.failures = g->breaker_failures,
+		.ratio = g->breaker_ratio > 0 ? g->breaker_ratio : 2.0,
+		.min_requests = g->breaker_min_requests,
+		.window_ms = g->breaker_window_ms,
+		.cooldown_ms = g->breaker_cooldown_ms,
+		.cooldown_max_ms = g->breaker_max_cooldown_ms,
+		.probe_interval_ms = g->probe_interval_ms,
+		.probe_interval_open_ms = g->probe_interval_open_ms,
+	};
+	if (health_init(cfg.ntargets_all, &ho) < 0 || usage_setup(&cfg) < 0) {
+		log_error("out of memory for %u targets", cfg.ntargets_all);
+		goto out;
+	}
+	for (unsigned r = 0; r < cfg.nroutes; r++)
+		for (unsigned k = 0; k < cfg.routes[r].ntargets; k++) {
+			const struct cfg_tinfo *t = &cfg.targets_all[cfg.routes[r].targets[k].tid];
+			if (!t->priced)
+				log_warnx("route %s: target %s has no known price%s; set input_usd_per_mtok and "
+					  "output_usd_per_mtok in a target section", cfg.routes[r].name, t->name,
+					  cfg.routes[r].strategy == CFG_STRATEGY_CHEAPEST ? " and is never picked by cheapest" :
+					  ": its cost is not counted");
+		}
 	if (upstream_init(&cfg) < 0 || server_init(&cfg) < 0) {
 		log_error("out of memory for %u connections and %u requests in flight", g->max_connections, g->max_inflight);
 		goto out;
@@ -207,11 +289,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	loop_timer_init(&stop_timer);
+	loop_timer_init(&flush_timer);
+	loop_timer_set(&flush_timer, g->flush_interval_ms, on_flush_timer);
 	log_info("llmgw %s ready: %u providers, %u routes, %u clients (%s)", LLMGW_VERSION,
 		 cfg.nproviders, cfg.nroutes, cfg.nclients, cfg.path);
 	if (cfg.nproviders == 0)
 		log_warnx("no providers configured: set OPENAI_API_KEY (or another provider's key) or add a provider section");
 	loop_run();
+	usage_flush();
 	log_info("stopped after %llu requests", gw.requests);
 	rc = 0;
 out:
@@ -224,6 +309,9 @@ out:
 		close(sig_pipe[0]);
 		close(sig_pipe[1]);
 	}
+	usage_free();
+	health_free();
+	free(name_mem);
 	cfg_free(&cfg);
 	return rc;
 }

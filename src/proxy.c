@@ -23,6 +23,7 @@
 #include "gw.h"
 #include "health.h"
 #include "log.h"
+#include "usage.h"
 
 enum { P_CONNECT, P_SEND, P_HEAD, P_BODY };
 
@@ -116,14 +117,32 @@ static int build_request(struct exchange *x)
 		json_cstr(&m, x->model);
 		if (m.overflow)
 			return -1;
-		x->upv[1].iov_base = (void *)body;
-		x->upv[1].iov_len = mstart;
-		x->upv[2].iov_base = m.buf;
-		x->upv[2].iov_len = m.len;
-		x->upv[3].iov_base = (void *)(body + mend);
-		x->upv[3].iov_len = x->body_len - mend;
-		x->upv_n = 4;
-		blen = mstart + m.len + (x->body_len - mend);
+		size_t vs, ve, lead = 0;
+		int k = 1;
+		/* An OpenAI stream reports usage only when asked: ask, and drop
+		 * the usage chunk again for a client that did not. */
+		static const char ask_usage[] = "\"stream_options\":{\"include_usage\":true},";
+		if (x->pd->id == DIALECT_OPENAI && x->stream &&
+		    json_top_get(body, x->body_len, "stream_options", &vs, &ve) < 0) {
+			while (body[lead] != '{')
+				lead++;
+			x->upv[k].iov_base = (void *)body;
+			x->upv[k++].iov_len = lead + 1;
+			x->upv[k].iov_base = (void *)ask_usage;
+			x->upv[k++].iov_len = sizeof ask_usage - 1;
+			lead++;
+			x->strip_usage = 1;
+		}
+		x->upv[k].iov_base = (void *)(body + lead);
+		x->upv[k++].iov_len = mstart - lead;
+		x->upv[k].iov_base = m.buf;
+		x->upv[k++].iov_len = m.len;
+		x->upv[k].iov_base = (void *)(body + mend);
+		x->upv[k++].iov_len = x->body_len - mend;
+		x->upv_n = k;
+		blen = 0;
+		for (int i = 1; i < k; i++)
+			blen += x->upv[i].iov_len;
 	}
 
 	char path[700];
@@ -208,9 +227,105 @@ static int client_sse(const struct exchange *x)
 
 static void stream_begin(struct exchange *x)
 {
-	xlate_begin(x->xs, x->pd, x->cd, x->tok, GW_JSON_TOKENS, x->scratch, GW_SCRATCH_SIZE,
-		    x->client_model, client_sse(x));
+	/* A same-dialect relay decodes into the sink: events go out as they
+	 * came, but usage, content and errors are still known. */
+	xlate_begin(x->xs, x->pd, x->translate ? x->cd : &dialect_sink, x->tok, GW_JSON_TOKENS, x->scratch,
+		    GW_SCRATCH_SIZE, x->client_model, client_sse(x));
 	x->xs->client_usage = x->translate ? x->ir.include_usage : 0;
+}
+
+/* ---- attempts and failover ---- */
+
+static int start_attempt(struct exchange *x);
+
+/* Forgets everything of the previous attempt's response. Nothing of it
+ * reached the client: output is held until the attempt commits. */
+static void reset_attempt(struct exchange *x)
+{
+	x->upv_n = x->upv_i = 0;
+	x->upv_off = 0;
+	x->up_retry = 0;
+	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
+	memset(&x->rch, 0, sizeof x->rch);
+	x->up_status = 0;
+	x->up_is_sse = x->saw_done = x->events = x->up_error_event = 0;
+	x->body_done = x->body_clean = 0;
+	x->first_byte_us = 0;
+	x->out_len = x->out_off = 0;
+	x->ext = NULL;
+	x->ext_len = x->ext_off = 0;
+	x->strip_usage = 0;
+	x->phase = P_CONNECT;
+}
+
+static int client_index(const struct exchange *x)
+{
+	return x->who ? (int)(x->who - gw.cfg->clients) : USAGE_ANON;
+}
+
+/* Records a failed attempt with the health module and, when the route has
+ * another target, time and attempts left, starts the next attempt: 1 then
+ * (the caller must not touch x's response), 0 when the caller answers. */
+static int on_failure(struct exchange *x, int kind, int64_t retry_ms)
+{
+	int64_t now = loop_now();
+	if (x->tid >= 0) {
+		if (kind >= 0) {
+			if (health_failure((unsigned)x->tid, now, (enum health_kind)kind, retry_ms) &&
+			    kind == HEALTH_FAIL_AUTH)
+				log_error("provider %s rejected its key for %s: check the key; this target is "
+					  "not used again until the configuration is reloaded",
+					  x->prov->name, gw.cfg->targets_all[x->tid].name);
+		} else {
+			health_cancel((unsigned)x->tid, now);
+		}
+	}
+	if (!x->rt || x->committed || x->resp_started || gw.stopping || x->attempts >= x->rt->max_attempts ||
+	    now >= x->deadline_ms || kind < 0 || x->ntried >= ROUTE_MAX_TRIED)
+		return 0;
+	const char *why;
+	int tid = route_pick(gw.cfg, x->rt, &x->ask, x->tried, x->ntried, now, &why);
+	if (tid < 0)
+		return 0;
+	log_info("failover: %s -> %s (attempt %u)", gw.cfg->targets_all[x->tid].name,
+		 gw.cfg->targets_all[tid].name, x->attempts + 1);
+	upstream_release(x, 0);
+	x->tid = tid;
+	x->tried[x->ntried++] = (unsigned)tid;
+	start_attempt(x);
+	return 1;
+}
+
+/* The health kind of a gateway-side failure of the current attempt. */
+static int kind_of(const struct exchange *x, enum gw_err e)
+{
+	if (e == E_UPSTREAM_TIMEOUT)
+		return HEALTH_FAIL_TIMEOUT;
+	if (e == E_UPSTREAM)
+		return x->phase <= P_SEND ? HEALTH_FAIL_CONNECT : HEALTH_FAIL_BAD_RESPONSE;
+	return -1;
+}
+
+/* Counts a good answer: health, tokens and money. */
+static void succeeded(struct exchange *x, const struct ir_usage *u)
+{
+	int64_t now = loop_now();
+	if (x->tid >= 0) {
+		int64_t ttft = x->first_byte_us ? (x->first_byte_us / 1000 - x->attempt_ms) : -1;
+		health_success((unsigned)x->tid, now, now - x->attempt_ms, ttft);
+	}
+	if (u)
+		x->usage = *u;
+	const struct cfg_tinfo *t = x->tid >= 0 ? &gw.cfg->targets_all[x->tid] : NULL;
+	x->priced = t && t->priced && x->usage.have;
+	x->cost_usd = 0;
+	if (x->priced) {
+		int64_t cached = x->usage.cached > x->usage.input ? x->usage.input : x->usage.cached;
+		x->cost_usd = ((double)(x->usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
+			       (double)x->usage.output * t->out_usd_mtok) / 1e6;
+	}
+	usage_record(client_index(x), x->tid, x->rt ? (int)(x->rt - gw.cfg->routes) : -1, &x->usage,
+		     x->cost_usd, x->priced, (int64_t)time(NULL));
 }
 
 /* Fails the exchange. Before the response started: an error answer with
@@ -222,8 +337,12 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 	char msg[300];
 	snprintf(msg, sizeof msg, "%s", why);	/* why may live in the connection released below */
 	log_warnx("provider %s: %s", x->prov ? x->prov->name : "?", msg);
+	if (on_failure(x, kind_of(x, e), -1))
+		return;
 	upstream_release(x, 0);
-	if (!x->resp_started && x->out_len == 0) {
+	if (!x->resp_started && !x->committed) {
+		/* Nothing reached the client (held preamble included): a proper
+		 * error answer with its status. */
 		gw_error(x, e, "provider '%s': %s", x->prov->name, msg);
 		finish(x);
 		return;
@@ -240,8 +359,6 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 	} else {
 		/* The client encoder knows its error event; a passthrough stream
 		 * has no encoder state yet, and an error event needs none. */
-		if (!x->translate)
-			stream_begin(x);
 		struct ir_event iev;
 		memset(&iev, 0, sizeof iev);
 		iev.kind = EV_ERROR;
@@ -283,10 +400,10 @@ static void send_request(struct exchange *x)
 {
 	if (x->phase != P_SEND) {
 		x->phase = P_SEND;
-		upstream_timeout(x, gw.cfg->gw.connect_timeout_ms);
+		upstream_timeout(x, x->rt ? x->rt->connect_timeout_ms : gw.cfg->gw.connect_timeout_ms);
 	}
 	while (x->upv_i < x->upv_n) {
-		struct iovec iov[5];
+		struct iovec iov[8];
 		int n = 0;
 		for (int i = x->upv_i; i < x->upv_n; i++)
 			iov[n++] = x->upv[i];
@@ -311,18 +428,81 @@ static void send_request(struct exchange *x)
 		x->upv_off += left;
 	}
 	x->phase = P_HEAD;
-	upstream_timeout(x, gw.cfg->gw.first_byte_timeout_ms);
+	upstream_timeout(x, x->rt ? x->rt->first_byte_timeout_ms : gw.cfg->gw.first_byte_timeout_ms);
 	upstream_want(x, UP_READABLE);
 }
 
-void proxy_start(struct exchange *x)
+/* Decodes the client's request into the IR, once, for a target whose
+ * dialect differs from the client's. 0, or -1 with an error queued. */
+static int decode_ir(struct exchange *x)
 {
+	if (x->ir_ready)
+		return 0;
+	int r = json_parse(&x->doc, x->in + x->head_len, x->body_len, x->tok, GW_JSON_TOKENS);
+	if (r < 0) {
+		gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
+		return -1;
+	}
+	struct ir_request *ir = &x->ir;
+	struct ir_part *parts = ir->parts;
+	struct ir_msg *msgs = ir->msgs;
+	struct ir_tool *tools = ir->tools;
+	memset(ir, 0, sizeof *ir);
+	ir->parts = parts;
+	ir->msgs = msgs;
+	ir->tools = tools;
+	ir->max_tokens = -1;
+	ir->seed = -1;
+	ir->thinking_budget = -1;
+	ir->parallel_tools = -1;
+	char err[300] = "";
+	if (x->cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
+		gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");
+		return -1;
+	}
+	if (x->cd->id == DIALECT_GEMINI)
+		ir->stream = (uint8_t)x->stream;	/* from the URL, not the body */
+	x->ir_ready = 1;
+	return 0;
+}
+
+/* Starts the attempt on the current target (x->prov, x->model; for a
+ * route, x->tid). Returns 0, or -1 when it was answered instead. */
+static int start_attempt(struct exchange *x)
+{
+	const struct cfg *cfg = gw.cfg;
+	if (x->rt) {
+		const struct cfg_tinfo *t = &cfg->targets_all[x->tid];
+		x->prov = &cfg->providers[t->provider];
+		x->model = t->model;
+	}
+	x->attempts++;
+	x->attempt_ms = loop_now();
+	reset_attempt(x);
+	x->pd = dialect_get(x->prov->type->dialect);
+	/* A Gemini client streaming without alt=sse wants one JSON array, which
+	 * only the encoder writes: that goes through the IR even Gemini to Gemini. */
+	x->translate = x->pd != x->cd || (x->cd->id == DIALECT_GEMINI && x->stream && !x->client_sse);
+	if (x->count_tokens && x->pd->id == DIALECT_OPENAI) {
+		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic or gemini provider; '%s' is %s, "
+			 "whose API has no token counting", x->prov->name, x->prov->type->name);
+		finish(x);
+		return -1;
+	}
+	if (x->translate) {
+		if (decode_ir(x) < 0) {
+			finish(x);
+			return -1;
+		}
+		if (x->ir.max_tokens < 0 && x->pd->id == DIALECT_ANTHROPIC)
+			x->ir.max_tokens = cfg->gw.default_max_tokens;
+	}
 	int b = build_request(x);
 	if (b < 0) {
 		if (b == -1)
 			gw_error(x, E_INTERNAL, "upstream request head too large");
 		finish(x);
-		return;
+		return -1;
 	}
 	x->phase = P_CONNECT;
 	int r = upstream_get(x, x->prov);
@@ -331,10 +511,83 @@ void proxy_start(struct exchange *x)
 			fail(x, E_UPSTREAM, upstream_error(x));
 		else
 			fail(x, E_BUSY, "all upstream connections are busy");
-		return;
+		return -1;
 	}
 	if (r == 1)
 		send_request(x);
+	return 0;
+}
+
+/* The request's max tokens, for cost estimates (0 when not given). */
+static int64_t asked_max_tokens(const struct exchange *x)
+{
+	static const char *const keys[] = { "max_completion_tokens", "max_tokens", "maxOutputTokens" };
+	const char *body = x->in + x->head_len;
+	size_t vs, ve;
+	for (unsigned k = 0; k < 3; k++) {
+		if (json_top_get(body, x->body_len, keys[k], &vs, &ve) == 0) {
+			int64_t v = 0;
+			for (size_t i = vs; i < ve && body[i] >= '0' && body[i] <= '9' && v < 100000000; i++)
+				v = v * 10 + (body[i] - '0');
+			return v;
+		}
+	}
+	return 0;
+}
+
+/* Reads the x-llmgw-route-strategy / x-llmgw-min-quality headers. */
+static void client_narrowing(struct exchange *x)
+{
+	const struct http_header *h = http_find_header(x->req.headers, x->req.num_headers, "x-llmgw-route-strategy");
+	if (h) {
+		static const char *const names[] = { "fallback", "cheapest", "fastest", "weighted" };
+		for (unsigned i = 0; i < 4; i++)
+			if (http_token_eq(h->value, h->value_len, names[i]))
+				x->ask.strategy = (enum cfg_strategy)i;
+	}
+	h = http_find_header(x->req.headers, x->req.num_headers, "x-llmgw-min-quality");
+	if (h && h->value_len == 1 && h->value[0] >= '0' && h->value[0] <= '5')
+		x->ask.min_quality = (unsigned)(h->value[0] - '0');
+}
+
+void proxy_start(struct exchange *x)
+{
+	const struct cfg *cfg = gw.cfg;
+	int64_t now = loop_now();
+	x->deadline_ms = now + cfg->gw.request_deadline_ms;
+	int64_t retry_s;
+	const char *which;
+	if (usage_check(client_index(x), (int64_t)time(NULL), &retry_s, &which)) {
+		gw_error_retry(x, E_RATE_LIMITED, retry_s, "this API key is over its %s; retry in %lld s",
+			       which, (long long)retry_s);
+		finish(x);
+		return;
+	}
+	if (!x->rt) {
+		x->tid = cfg_target_id(cfg, (unsigned)(x->prov - cfg->providers), x->model, strlen(x->model));
+		if (x->tid >= 0)
+			health_admit((unsigned)x->tid, now);	/* a direct request always goes */
+		start_attempt(x);
+		return;
+	}
+	x->ask.strategy = x->rt->strategy;
+	x->ask.min_quality = x->rt->min_quality;
+	client_narrowing(x);
+	x->ask.est_input_tokens = (int64_t)(x->body_len / 4);
+	x->ask.est_output_tokens = asked_max_tokens(x);
+	if (!x->ask.est_output_tokens)
+		x->ask.est_output_tokens = cfg->gw.default_max_tokens;
+	x->ask.random = (uint32_t)(loop_now_us() * 2654435761u);
+	const char *why;
+	int tid = route_pick(cfg, x->rt, &x->ask, x->tried, x->ntried, now, &why);
+	if (tid < 0) {
+		gw_error(x, E_BUSY, "route '%s': no target can take this request now (%s)", x->rt->name, why);
+		finish(x);
+		return;
+	}
+	x->tid = tid;
+	x->tried[x->ntried++] = (unsigned)tid;
+	start_attempt(x);
 }
 
 /* ---- the response ---- */
@@ -366,6 +619,11 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 			json_raw_append(&o, m, 1);
 	json_lit(&o, "\r\n");
 	n += o.overflow ? 0 : o.len;
+	if (n + 80 < cap) {
+		n += (size_t)snprintf(buf + n, cap - n, "x-llmgw-attempts: %u\r\n", x->attempts);
+		if (x->priced)
+			n += (size_t)snprintf(buf + n, cap - n, "x-llmgw-cost-usd: %.6f\r\n", x->cost_usd);
+	}
 	int rid_done = 0;
 	for (size_t i = 0; i < x->rh.num_headers; i++) {
 		const struct http_header *h = &x->rh.headers[i];
@@ -426,6 +684,8 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 		}
 		if (!r.created)
 			r.created = (int64_t)time(NULL);
+		succeeded(x, &r.usage);
+		hn = response_headers(x, hb, sizeof hb);	/* now with the cost */
 		x->cd->encode_response(&r, x->client_model, &o);
 	} else {
 		struct ir_error e;
@@ -500,6 +760,23 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		fail(x, E_UPSTREAM, m);
 		return;
 	}
+	if (!ok) {
+		/* A provider error: another target may serve the request (rate
+		 * limit, overload, server error, a rejected key); the client's own
+		 * mistakes (400, 404, 422) are answered as they are. */
+		int kind = health_kind_for_status(st);
+		int64_t hint = -1;
+		if (kind >= 0) {
+			jsmntok_t tk[256];
+			hint = health_retry_hint(st, x->rh.headers, x->rh.num_headers, body, blen, (int64_t)time(NULL), tk, 256);
+		}
+		if (on_failure(x, kind, hint))
+			return;
+	}
+	if (ok && x->count_tokens) {
+		if (x->tid >= 0)
+			health_success((unsigned)x->tid, loop_now(), loop_now() - x->attempt_ms, -1);
+	}
 	if (ok && x->count_tokens && x->translate) {
 		/* Gemini's {"totalTokens":N} as Anthropic's {"input_tokens":N}. */
 		int64_t total = -1;
@@ -531,6 +808,16 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		}
 		finish_translated(x, st, is_obj, inspected);
 		return;
+	}
+	if (ok && !x->count_tokens) {
+		/* Usage from the response's usage object alone: the body itself
+		 * goes out untouched, so it is not tokenized. */
+		struct ir_usage u;
+		memset(&u, 0, sizeof u);
+		if (json_top_get(body, blen, x->pd->usage_key, &vs, &ve) == 0 &&
+		    json_parse(&x->doc, body + vs, ve - vs, x->tok, GW_JSON_TOKENS) > 0)
+			x->pd->decode_usage(&x->doc, 0, &u);
+		succeeded(x, &u);
 	}
 	char hb[1024];
 	size_t hn = response_headers(x, hb, sizeof hb);
@@ -641,7 +928,19 @@ static int relay_events(struct exchange *x)
 			if (t == 0)
 				break;
 			x->resp_consumed += (size_t)n;
+			if (!x->committed && x->xs->content_events > 0)
+				x->committed = 1;	/* this event carried content */
 			continue;
+		}
+		if (x->up_is_sse) {
+			char none[1];
+			struct json_out sink;
+			json_out_init(&sink, none, 0);
+			xlate_event(x->xs, &e, &sink);	/* a provider quirk here is not fatal: it is relayed */
+			if (x->strip_usage && x->xs->last_kinds == (1u << EV_USAGE)) {
+				x->resp_consumed += (size_t)n;	/* asked for by us, not the client */
+				continue;
+			}
 		}
 		if (!queue_chunk(x, p, (size_t)n)) {
 			if (x->out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
@@ -651,6 +950,8 @@ static int relay_events(struct exchange *x)
 			break;
 		}
 		x->resp_consumed += (size_t)n;
+		if (!x->committed && x->xs->content_events > 0)
+			x->committed = 1;	/* this event carried content */
 		if (is_done_event(x, &e))
 			x->saw_done = 1;
 		else if (is_error_event(&e))
@@ -663,6 +964,19 @@ static int relay_events(struct exchange *x)
 		x->resp_len -= x->resp_consumed;
 		x->resp_body -= x->resp_consumed;
 		x->resp_consumed = 0;
+	}
+	if (!x->committed) {
+		/* The preamble (role chunk, message_start, pings) is held until the
+		 * first content: until then another target can still take over,
+		 * unseen by the client. */
+		if (x->xs->failed || x->up_error_event) {
+			fail(x, E_UPSTREAM, "the provider's stream failed before any content");
+			return -1;
+		}
+		if (x->xs->content_events > 0 || x->out_len > GW_OUT_SIZE / 2)
+			x->committed = 1;
+		else
+			return 0;
 	}
 	if (server_pending(x)) {
 		int r = server_flush(x);
@@ -703,10 +1017,12 @@ static void finish_stream(struct exchange *x, int reusable)
 			fail(x, E_UPSTREAM, "stream ended before any event");
 			return;
 		}
-		fail(x, E_UPSTREAM, "stream ended without [DONE]");
+		fail(x, E_UPSTREAM, "stream ended without its end marker");
 		return;
 	}
 	upstream_release(x, reusable);
+	x->committed = 1;	/* a complete stream, even one without content */
+	succeeded(x, &x->xs->usage);
 	server_write(x, "0\r\n\r\n", 5);
 	finish(x);
 }
@@ -739,7 +1055,7 @@ static int take_head(struct exchange *x)
 		const struct http_header *ct = http_find_header(x->rh.headers, x->rh.num_headers, "content-type");
 		x->up_is_sse = x->up_status == 200 && ct && ct->value_len >= 17 &&
 			       http_token_eq(ct->value, 17, "text/event-stream");
-		if (x->up_is_sse && x->translate)
+		if (x->up_is_sse)
 			stream_begin(x);
 		x->phase = P_BODY;
 		return 1;
@@ -824,7 +1140,7 @@ static void read_response(struct exchange *x)
 		if (n < 0 && errno == EAGAIN) {
 			upstream_want(x, UP_READABLE);
 			if (x->phase == P_BODY)
-				upstream_timeout(x, g->stream_idle_timeout_ms);
+				upstream_timeout(x, x->rt ? x->rt->stream_idle_timeout_ms : g->stream_idle_timeout_ms);
 			return;
 		}
 		if (n <= 0) {

@@ -137,6 +137,12 @@ static void exchange_reset(struct exchange *x)
 	x->prov = NULL;
 	x->model = x->route = NULL;
 	x->cd = x->pd = NULL;
+	x->rt = NULL;
+	x->tid = -1;
+	x->ntried = x->attempts = 0;
+	x->committed = x->ir_ready = x->strip_usage = x->priced = 0;
+	memset(&x->usage, 0, sizeof x->usage);
+	x->cost_usd = 0;
 	x->translate = x->client_sse = x->count_tokens = 0;
 	x->client_model = NULL;
 	x->xbuf_len = 0;

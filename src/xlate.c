@@ -33,10 +33,20 @@ void xlate_begin(struct xlate_stream *s, const struct dialect_ops *from, const s
 	s->sse = sse;
 }
 
+static void sink_encode(struct xlate_stream *s, const struct ir_event *ev, struct json_out *o)
+{
+	(void)s;
+	(void)ev;
+	(void)o;
+}
+
+const struct dialect_ops dialect_sink = { .name = "sink", .encode_event = sink_encode };
+
 void xlate_emit(struct xlate_stream *s, const struct ir_event *ev)
 {
 	if (s->ended || s->failed)
 		return;
+	s->last_kinds |= 1u << ev->kind;
 	switch (ev->kind) {
 	case EV_TEXT: case EV_THINKING: case EV_TOOL_START: case EV_TOOL_ARGS:
 		s->content_events++;
@@ -61,6 +71,7 @@ void xlate_emit(struct xlate_stream *s, const struct ir_event *ev)
 int xlate_event(struct xlate_stream *s, const struct sse_event *ev, struct json_out *out)
 {
 	s->out = out;
+	s->last_kinds = 0;
 	return s->from->decode_event(s, ev);
 }
 

@@ -674,6 +674,8 @@ class Ctx:
 		gw = [("option", "listen", "127.0.0.1:%d" % port)]
 		if "log_level" not in given:
 			gw.append(("option", "log_level", "debug"))
+		if "state_dir" not in given:
+			gw.append(("option", "state_dir", self.dir))	# usage totals stay in the test's scratch dir
 		gw += list(gateway)
 		secs = [("gateway", "main", gw)]
 		for name, url, opts in providers or []:

@@ -160,7 +160,10 @@ def malloc_run(ctx, mock, rounds, tag):
 	check(os.path.exists(shim), "%s is not built" % shim)
 	out = ctx.path("malloc-%s.count" % tag)
 	port = free_port()
-	gw = ctx.llmgw(ctx.config(port, gateway=[("option", "log_level", "info")],
+	# Each run keeps its usage totals apart: loading the other run's file
+	# would be a (start-up) allocation the other run did not make.
+	gw = ctx.llmgw(ctx.config(port, gateway=[("option", "log_level", "info"),
+			("option", "state_dir", ctx.path("state-" + tag))],
 		providers=[("mock", mock.url, [("list", "model", "mock-1")])],
 		routes=[("fast", ["mock/mock-1"])]), flavor="release", name="llmgw-" + tag,
 		env={"LD_PRELOAD": shim, "MALLOC_COUNT_FILE": out})

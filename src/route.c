@@ -1,0 +1,101 @@
+/*
+ * route.c - target selection for a route's next attempt. See route.h.
+ */
+#include "health.h"
+#include "route.h"
+
+double route_estimate(const struct cfg_tinfo *t, int64_t in, int64_t out)
+{
+	return ((double)in * t->in_usd_mtok + (double)out * t->out_usd_mtok) / 1e6;
+}
+
+static int was_tried(unsigned tid, const unsigned *tried, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (tried[i] == tid)
+			return 1;
+	return 0;
+}
+
+int route_pick(const struct cfg *cfg, const struct cfg_route *r, const struct route_ask *ask,
+	       const unsigned *tried, unsigned ntried, int64_t now_ms, const char **why)
+{
+	unsigned cand[ROUTE_MAX_TRIED * 4];
+	unsigned nc = 0, nquality = 0;
+	*why = "every target of the route was tried";
+	/* Untried targets that may serve this request at all. */
+	unsigned rest[ROUTE_MAX_TRIED * 4];
+	unsigned nrest = 0;
+	for (unsigned i = 0; i < r->ntargets && nrest < sizeof rest / sizeof rest[0]; i++) {
+		unsigned tid = r->targets[i].tid;
+		const struct cfg_tinfo *t = &cfg->targets_all[tid];
+		if (was_tried(tid, tried, ntried))
+			continue;
+		if (ask->strategy == CFG_STRATEGY_CHEAPEST && (!t->priced || (unsigned)t->quality < ask->min_quality))
+			continue;
+		nquality++;
+		rest[nrest++] = tid;
+		if (health_ready(tid, now_ms))
+			cand[nc++] = tid;
+	}
+	if (nquality == 0 && ask->strategy == CFG_STRATEGY_CHEAPEST && ntried == 0)
+		*why = "no target of the route is priced with the quality asked for";
+	int best = -1;
+	switch (ask->strategy) {
+	case CFG_STRATEGY_FALLBACK:
+		if (nc)
+			best = (int)cand[0];
+		break;
+	case CFG_STRATEGY_CHEAPEST: {
+		double bc = 0;
+		for (unsigned i = 0; i < nc; i++) {
+			double c = route_estimate(&cfg->targets_all[cand[i]], ask->est_input_tokens, ask->est_output_tokens);
+			if (best < 0 || c < bc) {
+				best = (int)cand[i];
+				bc = c;
+			}
+		}
+		break;
+	}
+	case CFG_STRATEGY_FASTEST: {
+		double bt = 0;
+		for (unsigned i = 0; i < nc; i++) {
+			double t = health_ttft(cand[i]);
+			if (t < 0)
+				t = 0;	/* unmeasured: try it, so it gets measured */
+			if (best < 0 || t < bt) {
+				best = (int)cand[i];
+				bt = t;
+			}
+		}
+		break;
+	}
+	case CFG_STRATEGY_WEIGHTED: {
+		unsigned long total = 0;
+		for (unsigned i = 0; i < nc; i++)
+			total += cfg->targets_all[cand[i]].weight;
+		if (total) {
+			unsigned long x = ask->random % total;
+			for (unsigned i = 0; i < nc; i++) {
+				unsigned w = cfg->targets_all[cand[i]].weight;
+				if (x < w) {
+					best = (int)cand[i];
+					break;
+				}
+				x -= w;
+			}
+		}
+		break;
+	}
+	}
+	if (best >= 0 && health_admit((unsigned)best, now_ms))
+		return best;
+	/* Nothing admitted now: rather than answer nothing, the target that
+	 * failed longest ago (never one whose key was rejected). */
+	int k = health_pick_fallback(rest, nrest, now_ms);	/* admits what it picks */
+	if (k >= 0)
+		return (int)rest[k];
+	if (nrest)
+		*why = "every target is rate-limited or has its key rejected";
+	return -1;
+}
