@@ -64,6 +64,7 @@ struct client {
 
 struct exchange {
 	struct client *c;
+	int is_probe;			/* probe.c's own exchange, not a client's */
 	struct exchange *next_free;
 
 	/* The request, read by server.c. head and decoded body live in `in`. */

@@ -21,6 +21,7 @@
 #include "gw.h"
 #include "health.h"
 #include "log.h"
+#include "probe.h"
 #include "usage.h"
 #include "port.h"
 #include "tls.h"
@@ -276,7 +277,7 @@ int main(int argc, char **argv)
 					  cfg.routes[r].strategy == CFG_STRATEGY_CHEAPEST ? " and is never picked by cheapest" :
 					  ": its cost is not counted");
 		}
-	if (upstream_init(&cfg) < 0 || server_init(&cfg) < 0) {
+	if (upstream_init(&cfg) < 0 || server_init(&cfg) < 0 || probe_init(&cfg) < 0) {
 		log_error("out of memory for %u connections and %u requests in flight", g->max_connections, g->max_inflight);
 		goto out;
 	}
@@ -300,6 +301,7 @@ int main(int argc, char **argv)
 	log_info("stopped after %llu requests", gw.requests);
 	rc = 0;
 out:
+	probe_free();
 	server_free();
 	upstream_free();
 	dns_free();

@@ -23,6 +23,7 @@
 #include "gw.h"
 #include "health.h"
 #include "log.h"
+#include "probe.h"
 #include "usage.h"
 
 enum { P_CONNECT, P_SEND, P_HEAD, P_BODY };
@@ -1176,6 +1177,10 @@ static void read_response(struct exchange *x)
 
 void proxy_on_upstream(struct exchange *x, unsigned what)
 {
+	if (x->is_probe) {
+		probe_on_upstream(x, what);
+		return;
+	}
 	if (what & UP_FAILED) {
 		if (x->phase == P_CONNECT || !retry_fresh(x))
 			fail(x, E_UPSTREAM, upstream_error(x));

@@ -165,3 +165,51 @@ def usage_totals_survive_restart(ctx):
 	gw2.stop()
 	text2 = open(state).read()
 	check(text2 != text, "totals did not change after more requests")
+
+
+@test(timeout=60)
+def breaker_opens_probes_and_closes(ctx):
+	"""A dead target: after breaker_failures failures its breaker opens and
+	requests go straight to the next target; when it comes back, the
+	probes see it and it takes traffic again."""
+	mb = ctx.mockprov(name="mock-b")
+	dead = free_port()
+	port = free_port()
+	gwopts = [("option", "breaker_failures", "2"), ("option", "breaker_cooldown", "1s"),
+		("option", "probe_interval", "1s"), ("option", "probe_interval_open", "1s")]
+	conf = ctx.config(port, gwopts, providers=[("a", "http://127.0.0.1:%d" % dead, []), ("b", mb.url, [])], routes=[])
+	conf += "\nconfig route 'r'\n\tlist target 'a/mock-1'\n\tlist target 'b/mock-1'\n"
+	gw = ctx.llmgw(conf)
+	attempts = []
+	for i in range(4):
+		r = chat(gw.port, "r", "x%d" % i)
+		check(r.status == 200 and r.header("x-llmgw-provider") == "b", "request %d: %s" % (i, r.describe()))
+		attempts.append(r.header("x-llmgw-attempts"))
+	check(attempts[-1] == "1", "the open breaker was still tried: attempts %r" % attempts)
+	ma = ctx.mockprov(name="mock-a", port=dead)	# a comes back
+	deadline = time.monotonic() + 15
+	served = None
+	while time.monotonic() < deadline:
+		r = chat(gw.port, "r", "back")
+		check(r.status == 200, "while recovering: %s" % r.describe())
+		served = r.header("x-llmgw-provider")
+		if served == "a":
+			break
+		time.sleep(0.3)
+	check(served == "a", "target a never took traffic again after it came back")
+	r = chat(gw.port, "r", "steady")
+	check(r.header("x-llmgw-provider") == "a" and r.header("x-llmgw-attempts") == "1",
+		"after recovery: %r attempts %r" % (r.header("x-llmgw-provider"), r.header("x-llmgw-attempts")))
+	check(ma.stats().get("models", 0) >= 1, "no probe reached the revived provider: %r" % ma.stats())
+
+
+@test(timeout=40)
+def revoked_key_is_survived(ctx):
+	"""A provider that rejects its key (401): requests move to the next
+	target, the bad target is not used again, and the log says so loudly."""
+	ma, mb, gw = two_providers(ctx, a_args=("--fault", "status=401"))
+	for i in range(3):
+		r = chat(gw.port, "r", "k%d" % i)
+		check(r.status == 200 and r.header("x-llmgw-provider") == "b", "request %d: %s" % (i, r.describe()))
+	check(chats(ma) == 1, "the target with a rejected key was tried %d times" % chats(ma))
+	check("rejected its key" in gw.stderr(), "no loud log line about the rejected key")

@@ -1,0 +1,219 @@
+/*
+ * probe.c - active health checks of every provider. See probe.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include "health.h"
+#include "log.h"
+#include "probe.h"
+
+#define PROBE_RESP 4096
+#define PROBE_TICK_MS 1000
+
+struct probe {
+	struct exchange x;		/* only what upstream.c needs, plus the head */
+	char head[1024];
+	char resp[PROBE_RESP];
+	size_t head_len, sent, got;
+	unsigned provider;
+	int busy;
+};
+
+static struct probe *probes;
+static unsigned nprobes;
+static struct loop_timer tick;
+static const struct cfg *cfg;
+
+static void on_tick(struct loop_timer *t);
+
+int probe_init(const struct cfg *config)
+{
+	cfg = config;
+	nprobes = cfg->nproviders;
+	loop_timer_init(&tick);
+	if (cfg->gw.probe_interval_ms == 0 || nprobes == 0)
+		return 0;	/* probing switched off */
+	probes = calloc(nprobes, sizeof *probes);
+	if (!probes)
+		return -1;
+	for (unsigned i = 0; i < nprobes; i++) {
+		probes[i].provider = i;
+		probes[i].x.is_probe = 1;
+		probes[i].x.tid = -1;
+	}
+	loop_timer_set(&tick, PROBE_TICK_MS, on_tick);
+	return 0;
+}
+
+void probe_free(void)
+{
+	loop_timer_stop(&tick);
+	for (unsigned i = 0; probes && i < nprobes; i++)
+		if (probes[i].busy)
+			upstream_release(&probes[i].x, 0);
+	free(probes);
+	probes = NULL;
+}
+
+/* The probe's outcome, for every target of its provider. */
+static void result(struct probe *p, int ok, int kind, int64_t retry_ms, const char *why)
+{
+	int64_t now = loop_now();
+	upstream_release(&p->x, 0);
+	p->busy = 0;
+	const struct cfg_provider *pv = &cfg->providers[p->provider];
+	for (unsigned t = 0; t < cfg->ntargets_all; t++) {
+		if (cfg->targets_all[t].provider != p->provider)
+			continue;
+		enum health_state before = health_state(t, now);
+		int changed = ok ? health_probe_ok(t, now) : health_probe_failed(t, now, (enum health_kind)kind, retry_ms);
+		if (changed)
+			log_info("probe of provider %s: %s -> %s (%s)", pv->name, health_state_name(before),
+				 health_state_name(health_state(t, now)), ok ? "answered" : why);
+	}
+	if (!ok)
+		log_debug("probe of provider %s failed: %s", pv->name, why);
+}
+
+static void start(struct probe *p)
+{
+	const struct cfg_provider *pv = &cfg->providers[p->provider];
+	const struct provider_type *t = pv->type;
+	char hostport[300];
+	int v6 = strchr(pv->url.host, ':') != NULL;
+	size_t hp = (size_t)snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", pv->url.host, v6 ? "]" : "");
+	if (pv->url.port != (pv->url.tls ? 443 : 80))
+		snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)pv->url.port);
+	int n = snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: llmgw/" LLMGW_VERSION
+			 "\r\nAccept: application/json\r\nConnection: close\r\n%s", pv->url.prefix, t->models_path, hostport,
+			 t->dialect == DIALECT_ANTHROPIC ? "anthropic-version: 2023-06-01\r\n" : "");
+	const char *an = NULL, *pre = "";
+	switch (t->auth) {
+	case AUTH_BEARER: an = "Authorization"; pre = "Bearer "; break;
+	case AUTH_X_API_KEY: an = "x-api-key"; break;
+	case AUTH_GOOG_API_KEY: an = "x-goog-api-key"; break;
+	case AUTH_API_KEY: an = "api-key"; break;
+	}
+	if (n < 0 || (size_t)n >= sizeof p->head)
+		return;
+	size_t hl = (size_t)n;
+	if (pv->key && an) {
+		size_t need = strlen(an) + 2 + strlen(pre) + pv->key_len + 4;
+		if (hl + need > sizeof p->head)
+			return;
+		hl += (size_t)snprintf(p->head + hl, sizeof p->head - hl, "%s: %s", an, pre);
+		memcpy(p->head + hl, pv->key, pv->key_len);
+		hl += pv->key_len;
+		memcpy(p->head + hl, "\r\n", 2);
+		hl += 2;
+	}
+	if (hl + 2 > sizeof p->head)
+		return;
+	memcpy(p->head + hl, "\r\n", 2);
+	p->head_len = hl + 2;
+	p->sent = p->got = 0;
+	p->busy = 1;
+	p->x.up_retry = 1;	/* a fresh connection: it is closed after the answer */
+	int64_t now = loop_now();
+	for (unsigned tt = 0; tt < cfg->ntargets_all; tt++)
+		if (cfg->targets_all[tt].provider == p->provider)
+			health_probe_start(tt, now);
+	int r = upstream_get(&p->x, pv);
+	if (r < 0) {
+		result(p, 0, HEALTH_FAIL_CONNECT, -1, upstream_error(&p->x));
+		return;
+	}
+	if (p->x.u)
+		upstream_timeout(&p->x, cfg->gw.connect_timeout_ms);
+	if (r == 1)
+		probe_on_upstream(&p->x, UP_CONNECTED);
+}
+
+static void on_tick(struct loop_timer *t)
+{
+	int64_t now = loop_now();
+	if (!gw.stopping) {
+		for (unsigned i = 0; i < nprobes; i++) {
+			struct probe *p = &probes[i];
+			if (p->busy)
+				continue;
+			int64_t due = INT64_MAX;
+			for (unsigned tt = 0; tt < cfg->ntargets_all; tt++)
+				if (cfg->targets_all[tt].provider == i) {
+					int64_t d = health_probe_due(tt, now);
+					if (d < due)
+						due = d;
+				}
+			if (due <= now)
+				start(p);
+		}
+	}
+	loop_timer_set(t, PROBE_TICK_MS, on_tick);
+}
+
+void probe_on_upstream(struct exchange *x, unsigned what)
+{
+	struct probe *p = container_of(x, struct probe, x);
+	if (what & (UP_FAILED | UP_TIMEOUT)) {
+		result(p, 0, (what & UP_TIMEOUT) ? HEALTH_FAIL_TIMEOUT : HEALTH_FAIL_CONNECT, -1, upstream_error(x));
+		return;
+	}
+	while (p->sent < p->head_len) {
+		struct iovec iov = { p->head + p->sent, p->head_len - p->sent };
+		ssize_t w = upstream_writev(x, &iov, 1);
+		if (w < 0) {
+			if (errno == EAGAIN) {
+				upstream_want(x, UP_WRITABLE);
+				return;
+			}
+			result(p, 0, HEALTH_FAIL_CONNECT, -1, upstream_error(x));
+			return;
+		}
+		p->sent += (size_t)w;
+	}
+	for (;;) {
+		if (p->got == sizeof p->resp) {
+			result(p, 0, HEALTH_FAIL_BAD_RESPONSE, -1, "response head too large");
+			return;
+		}
+		ssize_t n = upstream_read(x, p->resp + p->got, sizeof p->resp - p->got);
+		if (n < 0 && errno == EAGAIN) {
+			upstream_want(x, UP_READABLE);
+			return;
+		}
+		if (n <= 0) {
+			result(p, 0, HEALTH_FAIL_CONNECT, -1, n == 0 ? "closed before answering" : upstream_error(x));
+			return;
+		}
+		size_t last = p->got;
+		p->got += (size_t)n;
+		struct http_response rh;
+		int r = http_parse_response(p->resp, p->got, last, &rh);
+		if (r == HTTP_INCOMPLETE)
+			continue;
+		if (r == HTTP_BAD) {
+			result(p, 0, HEALTH_FAIL_BAD_RESPONSE, -1, "malformed HTTP response");
+			return;
+		}
+		if (rh.status >= 200 && rh.status < 300) {
+			result(p, 1, 0, -1, NULL);
+			return;
+		}
+		int kind = health_kind_for_status(rh.status);
+		char why[64];
+		snprintf(why, sizeof why, "HTTP %d", rh.status);
+		if (kind < 0) {
+			/* A 404 or 400 from the models call says nothing about chat:
+			 * the provider answered, so it is up. */
+			result(p, 1, 0, -1, NULL);
+			return;
+		}
+		jsmntok_t tk[64];
+		int64_t hint = health_retry_hint(rh.status, rh.headers, rh.num_headers, NULL, 0, (int64_t)time(NULL), tk, 64);
+		result(p, 0, kind, hint, why);
+		return;
+	}
+}
