@@ -22,4 +22,8 @@ int port_random(void *buf, size_t len);
  * listeners are bound; 0, or -1 with a message in err. Start-up only. */
 int port_drop_privileges(const char *user, char *err, size_t errlen);
 
+/* Resident memory of this process in bytes, or 0 when unknown. Reads
+ * procfs (memory, not disk) through an fd opened on the first call. */
+unsigned long long port_rss_bytes(void);
+
 #endif

@@ -8,9 +8,13 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 #include "auth.h"
 #include "gw.h"
 #include "log.h"
+#include "metrics.h"
+#include "port.h"
+#include "status.h"
 
 static int target_is(const struct exchange *x, const char *path)
 {
@@ -327,8 +331,60 @@ static int target_has_prefix(const struct exchange *x, const char *pre)
 	return x->req.target_len > n && memcmp(x->req.target, pre, n) == 0;
 }
 
+/* /metrics, /status and /status.json: rendered into the exchange's own
+ * response buffer, so concurrent scrapes never share one. */
+static void monitoring(struct exchange *x, int which)
+{
+	struct metrics_runtime rt = {
+		.open_connections = gw.nclients,
+		.active_requests = gw.nactive,
+		.upstream_connections = upstream_open_count(),
+		.rss_bytes = port_rss_bytes(),
+		.start_unix = gw.start_unix,
+	};
+	int64_t now = loop_now(), unix_now = (int64_t)time(NULL);
+	size_t n;
+	const char *ct;
+	if (which == 0) {
+		n = metrics_render(x->resp, x->resp_cap, gw.cfg, &rt, now, unix_now);
+		ct = METRICS_CONTENT_TYPE;
+	} else if (which == 1) {
+		n = status_render_html(x->resp, x->resp_cap, gw.cfg, &rt, now, unix_now);
+		ct = STATUS_HTML_TYPE;
+	} else {
+		n = status_render_json(x->resp, x->resp_cap, gw.cfg, &rt, now, unix_now);
+		ct = STATUS_JSON_TYPE;
+	}
+	if (n > x->resp_cap) {
+		gw_error(x, E_INTERNAL, "the page is larger than max_response_kb");
+		server_flush(x);
+		return;
+	}
+	if (gw_head(x, 200, ct, (long long)n, "Cache-Control: no-store\r\n", 25) < 0) {
+		gw_error(x, E_INTERNAL, "response head too large");
+		server_flush(x);
+		return;
+	}
+	server_write_ext(x, x->resp, n);
+	x->resp_done = 1;
+	server_flush(x);
+}
+
 void api_dispatch(struct exchange *x)
 {
+	int mon = target_is(x, "/metrics") && gw.cfg->gw.metrics ? 0 :
+		  target_is(x, "/status") && gw.cfg->gw.status_page ? 1 :
+		  target_is(x, "/status.json") && gw.cfg->gw.status_page ? 2 : -1;
+	if (mon >= 0) {
+		if (!method_is(x, "GET"))
+			gw_error(x, E_METHOD, "use GET");
+		else if (authenticate(x)) {
+			monitoring(x, mon);
+			return;
+		}
+		server_flush(x);
+		return;
+	}
 	if (target_is(x, "/healthz")) {
 		if (!method_is(x, "GET")) {
 			gw_error(x, E_METHOD, "use GET");

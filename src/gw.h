@@ -160,6 +160,7 @@ struct gw {
 	int64_t stop_deadline;
 	unsigned nclients, nactive;	/* open client connections, exchanges in use */
 	unsigned long long requests, upstream_connects;
+	long long start_unix;
 };
 extern struct gw gw;
 
@@ -238,6 +239,7 @@ void upstream_want(struct exchange *x, unsigned what);
 /* Arms the connection's timer (first byte, idle between events). */
 void upstream_timeout(struct exchange *x, unsigned ms);
 int upstream_was_reused(const struct exchange *x);
+unsigned upstream_open_count(void);		/* provider connections open */
 const char *upstream_error(const struct exchange *x);	/* last failure, for messages */
 void proxy_on_upstream(struct exchange *x, unsigned what);
 

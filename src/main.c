@@ -21,6 +21,7 @@
 #include "gw.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "probe.h"
 #include "usage.h"
 #include "port.h"
@@ -264,7 +265,8 @@ int main(int argc, char **argv)
 		.probe_interval_ms = g->probe_interval_ms,
 		.probe_interval_open_ms = g->probe_interval_open_ms,
 	};
-	if (health_init(cfg.ntargets_all, &ho) < 0 || usage_setup(&cfg) < 0) {
+	gw.start_unix = (long long)time(NULL);
+	if (health_init(cfg.ntargets_all, &ho) < 0 || usage_setup(&cfg) < 0 || metrics_init(cfg.ntargets_all) < 0) {
 		log_error("out of memory for %u targets", cfg.ntargets_all);
 		goto out;
 	}
@@ -313,6 +315,7 @@ out:
 	}
 	usage_free();
 	health_free();
+	metrics_free();
 	free(name_mem);
 	cfg_free(&cfg);
 	return rc;

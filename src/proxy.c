@@ -23,6 +23,7 @@
 #include "gw.h"
 #include "health.h"
 #include "log.h"
+#include "metrics.h"
 #include "probe.h"
 #include "usage.h"
 
@@ -314,6 +315,7 @@ static void succeeded(struct exchange *x, const struct ir_usage *u)
 	if (x->tid >= 0) {
 		int64_t ttft = x->first_byte_us ? (x->first_byte_us / 1000 - x->attempt_ms) : -1;
 		health_success((unsigned)x->tid, now, now - x->attempt_ms, ttft);
+		metrics_observe_target((unsigned)x->tid, now - x->attempt_ms, ttft);
 	}
 	if (u)
 		x->usage = *u;
@@ -348,6 +350,7 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 		finish(x);
 		return;
 	}
+	metrics_count_error(METRICS_ERR_STREAM);
 	char m[600];
 	snprintf(m, sizeof m, "provider '%s': %s", x->prov->name, msg);
 	char ev[1400];

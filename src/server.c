@@ -20,6 +20,7 @@
 #include <unistd.h>
 #include "gw.h"
 #include "log.h"
+#include "metrics.h"
 
 #define MAX_LISTENERS MAX_LISTEN_FDS
 
@@ -426,7 +427,12 @@ static void request_done(struct exchange *x)
 	struct client *c = x->c;
 	c->served++;
 	gw.requests++;
-	access_log(x);
+	if (x->cd)
+		metrics_count_request(x->cd->id, x->status, x->attempts, x->attempts > 1 ? x->attempts - 1 : 0,
+				      (loop_now_us() - x->started_us) / 1000,
+				      x->first_byte_us ? (x->first_byte_us - x->started_us) / 1000 : -1);
+	if (cfg->gw.access_log)
+		access_log(x);
 	if (x->close_after || !x->bi.keep_alive || gw.stopping) {
 		shutdown(c->w.fd, SHUT_WR);
 		client_close(c);

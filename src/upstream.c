@@ -405,3 +405,11 @@ static void on_timer(struct loop_timer *t)
 	if (u->x)
 		proxy_on_upstream(u->x, UP_TIMEOUT);
 }
+
+unsigned upstream_open_count(void)
+{
+	unsigned n = 0;
+	for (unsigned i = 0; i < nups; i++)
+		n += ups[i].state != U_FREE;
+	return n;
+}

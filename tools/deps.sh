@@ -4,10 +4,10 @@
 #   install: apt-get install what is missing (Debian/Raspberry Pi OS; root or sudo).
 # Build: BearSSL and jsmn (headers + library). Tests: clang with the libFuzzer
 # and sanitizer runtimes, openssl (test CA), curl, python3, node and npm
-# (official SDK clients), wrk and nginx-light (benchmarks).
+# (official SDK clients), chromium (the status page test).
 set -u
 pkgs_build="libbearssl-dev libjsmn-dev"
-pkgs_test="clang libclang-rt-14-dev openssl curl python3 nodejs npm"
+pkgs_test="clang libclang-rt-14-dev openssl curl python3 nodejs npm chromium"
 
 have_header() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -fsyntax-only - 2>/dev/null; }
 
@@ -22,6 +22,7 @@ missing() {
 	command -v python3 >/dev/null 2>&1 || m="$m python3"
 	command -v node >/dev/null 2>&1 || m="$m nodejs"
 	command -v npm >/dev/null 2>&1 || m="$m npm"
+	command -v chromium >/dev/null 2>&1 || m="$m chromium"
 	echo "$m"
 }
 
