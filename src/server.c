@@ -407,18 +407,34 @@ static void go_idle(struct client *c)
 	loop_timer_set(&c->timer, cfg->gw.idle_timeout_ms, client_on_timer);
 }
 
+/* One key=value line per request: who, what, what it cost. Never a key
+ * or a prompt: the path is cut at its query and limited in length. */
 static void access_log(struct exchange *x)
 {
 	if (log_get_level() < LOG_LVL_INFO)
 		return;
 	int64_t us = loop_now_us() - x->started_us;
-	log_info("%s \"%.*s %.*s\" %d %lld.%03lldms%s%s%s%s%s%s",
-		 x->c->peer, (int)x->req.method_len, x->req.method,
-		 (int)(x->req.target_len > 200 ? 200 : x->req.target_len), x->req.target, x->status,
+	size_t plen = x->req.target_len;
+	const char *q = memchr(x->req.target, '?', plen);
+	if (q)
+		plen = (size_t)(q - x->req.target);
+	char usage[160] = "";
+	if (x->usage.have)
+		snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld", (long long)x->usage.input,
+			 (long long)x->usage.cached, (long long)x->usage.output);
+	char cost[48] = "";
+	if (x->prov)
+		snprintf(cost, sizeof cost, x->priced ? " usd=%.6f" : " usd=unpriced", x->cost_usd);
+	log_info("access peer=%s method=%.*s path=\"%.*s\" status=%d ms=%lld.%03lld%s%s%s%s%s%s%s%s%s%s attempts=%u%s%s",
+		 x->c->peer, (int)(x->req.method_len > 16 ? 16 : x->req.method_len), x->req.method,
+		 (int)(plen > 160 ? 160 : plen), x->req.target, x->status,
 		 (long long)(us / 1000), (long long)(us % 1000),
+		 x->cd ? " dialect=" : "", x->cd ? x->cd->name : "",
 		 x->who ? " client=" : "", x->who ? x->who->name : "",
+		 x->route ? " route=" : "", x->route ? x->route : "",
 		 x->prov ? " provider=" : "", x->prov ? x->prov->name : "",
-		 x->model ? " model=" : "", x->model ? x->model : "");
+		 x->model ? " model=" : "", x->model ? x->model : "",
+		 x->attempts, usage, cost);
 }
 
 /* The response is out: keep the connection for the next request or close. */

@@ -6,7 +6,7 @@ survive a restart."""
 import os
 import time
 
-from harness import Client, chat, chat_body, chat_content, check, free_port, reply_for, stream_parts, test
+from harness import Client, chat, chat_body, chat_content, check, free_port, get, reply_for, stream_parts, test
 
 
 def two_providers(ctx, route_opts="", extra="", gateway=(), clients=None, a_args=(), b_args=()):
@@ -213,3 +213,73 @@ def revoked_key_is_survived(ctx):
 		check(r.status == 200 and r.header("x-llmgw-provider") == "b", "request %d: %s" % (i, r.describe()))
 	check(chats(ma) == 1, "the target with a rejected key was tried %d times" % chats(ma))
 	check("rejected its key" in gw.stderr(), "no loud log line about the rejected key")
+
+
+PRICED = ("config target\n\toption model 'a/mock-1'\n\toption input_usd_per_mtok '1000'\n"
+	"\toption output_usd_per_mtok '1000'\n")
+
+
+@test(timeout=30)
+def client_daily_budget(ctx):
+	key = "llmgw-test-key-budget"
+	ma, mb, gw = two_providers(ctx, clients=[("spender", key, [])], extra=PRICED)
+	gw.stop()
+	conf = open(gw.conf_path).read().replace("config client 'spender'\n",
+		"config client 'spender'\n\toption daily_usd '0.00001'\n")
+	gw2 = ctx.llmgw(conf, name="llmgw2", port=gw.port)
+	h = {"Authorization": "Bearer " + key}
+	r = chat(gw2.port, "r", "first", headers=h)
+	check(r.status == 200, "first request: %s" % r.describe())
+	cost = float(r.header("x-llmgw-cost-usd") or 0)
+	check(cost > 0.00001, "the first request cost %r, not over the budget" % cost)
+	r = chat(gw2.port, "r", "second", headers=h)
+	check(r.status == 429, "over budget: %s" % r.describe())
+	check("daily budget" in r.json()["error"]["message"], "message %r" % r.json()["error"]["message"])
+	check(int(r.header("retry-after") or 0) >= 1, "Retry-After %r" % r.header("retry-after"))
+
+
+def billed(port, name):
+	r = get(port, "/status.json")
+	for t in r.json()["targets"]:
+		if t["name"] == name:
+			return t.get("billed_requests", 0)
+	return 0
+
+
+@test(timeout=40)
+def kill_9_loses_at_most_the_unflushed_interval(ctx):
+	import signal
+	ma, mb, gw = two_providers(ctx, gateway=[("option", "flush_interval", "1s")])
+	for i in range(4):
+		check(chat(gw.port, "r", "f%d" % i).status == 200, "chat")
+	time.sleep(1.6)		# one flush happened after these
+	check(chat(gw.port, "r", "unflushed").status == 200, "chat")
+	gw.check_exit = False	# killed on purpose
+	gw.signal(signal.SIGKILL)
+	gw.wait(5)
+	gw2 = ctx.llmgw(open(gw.conf_path).read(), name="llmgw2", port=gw.port)
+	n = billed(gw2.port, "a/mock-1")
+	check(4 <= n <= 5, "after kill -9 the totals say %d requests, want 4 (flushed) or 5" % n)
+
+
+@test(timeout=40)
+def cooldown_honours_each_retry_hint(ctx):
+	"""429s that say when to come back in each provider's own way (OpenAI
+	retry-after-ms, Gemini's RetryInfo in the body, Anthropic's
+	retry-after): the target is not tried again before then."""
+	for typ, fault in (("openai-compatible", "status=429,retry_after_ms=30000"),
+			("gemini", "status=429,retry_after=30"), ("anthropic", "status=429,retry_after=30")):
+		ma = ctx.mockprov(args=("--fault", fault), name="mock-a-" + typ)
+		mb = ctx.mockprov(name="mock-b-" + typ)
+		port = free_port()
+		conf = ctx.config(port, (), providers=[("a", ma.url, [("option", "type", typ)]), ("b", mb.url, [])],
+			routes=[])
+		conf = conf.replace("\toption type 'openai-compatible'\n\toption base_url '%s'" % ma.url,
+			"\toption base_url '%s'" % ma.url, 1)
+		conf += "\nconfig route 'r'\n\tlist target 'a/mock-1'\n\tlist target 'b/mock-1'\n"
+		gw = ctx.llmgw(conf, name="llmgw-" + typ)
+		for i in range(3):
+			r = chat(gw.port, "r", "c%d" % i)
+			check(r.status == 200 and r.header("x-llmgw-provider") == "b", "%s, request %d: %s" % (typ, i, r.describe()))
+		check(chats(ma) == 1, "%s: the rate-limited target was tried %d times" % (typ, chats(ma)))
+		gw.stop()
