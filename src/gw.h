@@ -65,6 +65,9 @@ struct client {
 struct exchange {
 	struct client *c;
 	int is_probe;			/* probe.c's own exchange, not a client's */
+	unsigned gen;			/* configuration generation it is served under */
+	const struct cfg *cfg;		/* that configuration (alive while held) */
+	int held;			/* holds that generation alive (gw_cfg_hold) */
 	struct exchange *next_free;
 
 	/* The request, read by server.c. head and decoded body live in `in`. */
@@ -161,11 +164,18 @@ struct gw {
 	unsigned nclients, nactive;	/* open client connections, exchanges in use */
 	unsigned long long requests, upstream_connects;
 	long long start_unix;
+	unsigned gen;			/* configuration generation, +1 per reload */
+	unsigned long long reloads;
 };
 extern struct gw gw;
 
-int gw_init(const struct cfg *cfg, char *err, size_t errlen);
-void gw_free(void);
+/* main.c: a configuration replaced by a reload is freed once no exchange
+ * served under it is left. */
+void gw_cfg_hold(unsigned gen);
+void gw_cfg_release(unsigned gen);
+/* Whether x runs under the current configuration (its target ids index
+ * the current health, usage and metrics tables). */
+static inline int gw_current(const struct exchange *x) { return x->gen == gw.gen; }
 
 /* server.c */
 int server_listen(const struct cfg *cfg, char *err, size_t errlen);
@@ -173,6 +183,7 @@ void server_close_listeners(void);
 int server_init(const struct cfg *cfg);
 void server_free(void);
 void server_stop(void);				/* graceful stop begins */
+void server_reconfigure(const struct cfg *cfg);	/* after a reload */
 /* Queue bytes to the client; copied into out[]. 0, or -1 if out[] is full. */
 int server_write(struct exchange *x, const void *p, size_t n);
 /* Queue a body to be sent after out[] without copying (it must stay valid). */
@@ -224,6 +235,9 @@ struct upconn;
 typedef void (*up_event_fn)(struct exchange *x, unsigned what);
 enum { UP_CONNECTED = 1, UP_WRITABLE = 2, UP_READABLE = 4, UP_FAILED = 8, UP_TIMEOUT = 16 };
 int upstream_init(const struct cfg *cfg);
+/* After a reload: idle connections (which name the old configuration's
+ * hosts) are closed; busy ones close when their exchange is done. */
+void upstream_reconfigure(const struct cfg *cfg);
 void upstream_free(void);
 /* Gets a connection to prov's host for x (pooled or new). The connection
  * reports through proxy_on_upstream(). 0, or -1 (pool exhausted). */

@@ -126,6 +126,8 @@ static void on_signal(int sig)
 	errno = saved;
 }
 
+static void reload(void);
+
 static void on_stop_deadline(struct loop_timer *t)
 {
 	log_warnx("shutdown_timeout reached with %u requests in flight; exiting", gw.nactive);
@@ -143,10 +145,8 @@ static void on_sig_readable(struct loop_fd *w, unsigned ev)
 			log_info("stopping: %u requests in flight", gw.nactive);
 			loop_timer_set(&stop_timer, gw.cfg->gw.shutdown_timeout_ms, on_stop_deadline);
 			server_stop();
-		} else if (b[i] == SIGHUP) {
-			usage_flush();
-			log_warnx("SIGHUP: usage totals saved; configuration reload is not supported yet, "
-				  "restart llmgw to apply changes");
+		} else if (b[i] == SIGHUP && !gw.stopping) {
+			reload();
 		}
 	}
 }
@@ -168,16 +168,16 @@ static int setup_signals(void)
 	return loop_add(&sig_watch, sig_pipe[0], LOOP_IN, on_sig_readable);
 }
 
-static int load_config(const char *path, struct cfg *cfg)
+static int load_config(const char *path, struct cfg *cfg, cfg_report_fn fn, int *errors)
 {
-	int errors = 0;
+	*errors = 0;
 	if (path)
-		cfg_load_file(path, cfg, report, &errors);
+		cfg_load_file(path, cfg, fn, errors);
 	else if (access(CFG_DEFAULT_PATH, F_OK) == 0)
-		cfg_load_file(CFG_DEFAULT_PATH, cfg, report, &errors);
+		cfg_load_file(CFG_DEFAULT_PATH, cfg, fn, errors);
 	else
-		cfg_load_default(cfg, report, &errors);
-	return errors;
+		cfg_load_default(cfg, fn, errors);
+	return *errors;
 }
 
 static int needs_tls(const struct cfg *cfg)
@@ -186,6 +186,171 @@ static int needs_tls(const struct cfg *cfg)
 		if (cfg->providers[i].url.tls)
 			return 1;
 	return 0;
+}
+
+/* ---- configurations alive: the current one, and replaced ones still
+ * serving requests that started under them ---- */
+
+#define MAX_HELD 8
+
+static struct holder {
+	struct cfg *cfg;
+	unsigned gen;
+	unsigned refs;
+	int retired;
+} held[MAX_HELD];
+static const char *cfg_path;
+static int tls_ready;
+
+static void holder_add(struct cfg *c, unsigned gen)
+{
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		if (!held[i].cfg) {
+			held[i] = (struct holder){ c, gen, 0, 0 };
+			return;
+		}
+}
+
+static void holder_drop(struct holder *h)
+{
+	cfg_free(h->cfg);
+	free(h->cfg);
+	memset(h, 0, sizeof *h);
+}
+
+static void holders_free(void)
+{
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		if (held[i].cfg)
+			holder_drop(&held[i]);
+}
+
+void gw_cfg_hold(unsigned gen)
+{
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		if (held[i].cfg && held[i].gen == gen)
+			held[i].refs++;
+}
+
+void gw_cfg_release(unsigned gen)
+{
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		if (held[i].cfg && held[i].gen == gen && held[i].refs > 0 && --held[i].refs == 0 && held[i].retired)
+			holder_drop(&held[i]);
+}
+
+/* Health, usage and metrics tables, sized by the configuration. */
+static int tables_setup(const struct cfg *cfg)
+{
+	const struct cfg_gateway *g = &cfg->gw;
+	struct health_options ho = {
+		.failures = g->breaker_failures,
+		.ratio = g->breaker_ratio > 0 ? g->breaker_ratio : 2.0,
+		.min_requests = g->breaker_min_requests,
+		.window_ms = g->breaker_window_ms,
+		.cooldown_ms = g->breaker_cooldown_ms,
+		.cooldown_max_ms = g->breaker_max_cooldown_ms,
+		.probe_interval_ms = g->probe_interval_ms,
+		.probe_interval_open_ms = g->probe_interval_open_ms,
+	};
+	if (health_init(cfg->ntargets_all, &ho) < 0 || usage_setup(cfg) < 0 || metrics_init(cfg->ntargets_all) < 0) {
+		log_error("out of memory for %u targets", cfg->ntargets_all);
+		return -1;
+	}
+	for (unsigned r = 0; r < cfg->nroutes; r++)
+		for (unsigned k = 0; k < cfg->routes[r].ntargets; k++) {
+			const struct cfg_tinfo *t = &cfg->targets_all[cfg->routes[r].targets[k].tid];
+			if (!t->priced)
+				log_warnx("route %s: target %s has no known price%s; set input_usd_per_mtok and "
+					  "output_usd_per_mtok in a target section", cfg->routes[r].name, t->name,
+					  cfg->routes[r].strategy == CFG_STRATEGY_CHEAPEST ? " and is never picked by cheapest" :
+					  ": its cost is not counted");
+		}
+	return 0;
+}
+
+static void report_log(void *ctx, const char *path, int line, const char *msg)
+{
+	int *count = ctx;
+	(*count)++;
+	log_error("reload: %s:%d: %s", path, line, msg);
+}
+
+/* What a reload cannot change (the pools and buffers sized at start-up,
+ * the listeners, the trust anchors) keeps its running value. */
+static void keep_startup_limits(const struct cfg *old, struct cfg *n)
+{
+	struct cfg_gateway *g = &n->gw;
+	const struct cfg_gateway *o = &old->gw;
+	if (g->max_connections != o->max_connections || g->max_inflight != o->max_inflight ||
+	    g->max_upstream != o->max_upstream || g->max_header_bytes != o->max_header_bytes ||
+	    g->max_body_bytes != o->max_body_bytes || g->max_response_bytes != o->max_response_bytes)
+		log_warnx("reload: connection, request and buffer limits take effect only after a restart");
+	int listen_changed = g->nlisten != o->nlisten;
+	for (unsigned i = 0; !listen_changed && i < g->nlisten; i++)
+		listen_changed = strcmp(g->listen[i], o->listen[i]) != 0;
+	if (listen_changed || strcmp(g->ca_file, o->ca_file) != 0)
+		log_warnx("reload: listen addresses and ca_file take effect only after a restart");
+	g->max_connections = o->max_connections;
+	g->max_inflight = o->max_inflight;
+	g->max_upstream = o->max_upstream;
+	g->max_header_bytes = o->max_header_bytes;
+	g->max_body_bytes = o->max_body_bytes;
+	g->max_response_bytes = o->max_response_bytes;
+}
+
+/* SIGHUP: the new configuration replaces the running one if it has no
+ * error; connections stay open, requests in flight finish under the
+ * configuration they started with. */
+static void reload(void)
+{
+	unsigned free_slots = 0;
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		free_slots += held[i].cfg == NULL;
+	if (!free_slots) {
+		log_error("reload refused: too many earlier configurations still serve requests; try again");
+		return;
+	}
+	struct cfg *n = calloc(1, sizeof *n);
+	int errors = 0;
+	if (!n || load_config(cfg_path, n, report_log, &errors)) {
+		log_error("reload refused: %d error%s in the configuration; the running configuration stays",
+			  errors, errors == 1 ? "" : "s");
+		free(n);
+		return;
+	}
+	struct cfg *old = (struct cfg *)gw.cfg;
+	keep_startup_limits(old, n);
+	usage_flush();			/* the totals, under the old names */
+	free(name_mem);
+	name_mem = NULL;
+	probe_free();
+	gw.gen++;
+	gw.reloads++;
+	gw.cfg = n;
+	holder_add(n, gw.gen);
+	if (tables_setup(n) < 0)
+		log_error("reload: health and usage tables could not be set up");
+	server_reconfigure(n);
+	upstream_reconfigure(n);
+	if (probe_init(n) < 0)
+		log_error("reload: probes could not be set up");
+	if (!tls_ready && needs_tls(n)) {
+		struct tls_options to = { .ca_file = n->gw.ca_file, .max_clients = n->gw.max_upstream };
+		char err[256];
+		if (tls_init(&to, err, sizeof err) < 0)
+			log_error("reload: TLS: %s (https providers will fail)", err);
+		else
+			tls_ready = 1;
+	}
+	log_setup(n->gw.log_level, n->gw.syslog, "llmgw");
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		if (held[i].cfg == old) {
+			held[i].retired = 1;
+			if (held[i].refs == 0)
+				holder_drop(&held[i]);
+		}
+	log_info("configuration reloaded: %u providers, %u routes, %u clients", n->nproviders, n->nroutes, n->nclients);
 }
 
 int main(int argc, char **argv)
@@ -209,24 +374,30 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	struct cfg cfg;
-	memset(&cfg, 0, sizeof cfg);
-	int errors = load_config(path, &cfg);
+	cfg_path = path;
+	struct cfg *cfg = calloc(1, sizeof *cfg);
+	if (!cfg)
+		return 1;
+	int errors = 0;
+	load_config(path, cfg, report, &errors);
 	if (errors) {
 		fprintf(stderr, "llmgw: %d error%s in the configuration\n", errors, errors == 1 ? "" : "s");
+		free(cfg);
 		return 1;
 	}
 	if (test_only) {
-		printf("%s: configuration OK (%u providers, %u routes, %u clients)\n", cfg.path,
-		       cfg.nproviders, cfg.nroutes, cfg.nclients);
-		cfg_free(&cfg);
+		printf("%s: configuration OK (%u providers, %u routes, %u clients)\n", cfg->path,
+		       cfg->nproviders, cfg->nroutes, cfg->nclients);
+		cfg_free(cfg);
+		free(cfg);
 		return 0;
 	}
 
-	log_setup(cfg.gw.log_level, cfg.gw.syslog, "llmgw");
-	gw.cfg = &cfg;
+	log_setup(cfg->gw.log_level, cfg->gw.syslog, "llmgw");
+	gw.cfg = cfg;
+	holder_add(cfg, 0);	/* freed by holders_free() on every way out */
 	char err[256] = "";
-	const struct cfg_gateway *g = &cfg.gw;
+	const struct cfg_gateway *g = &cfg->gw;
 	unsigned max_fds = g->max_connections + g->max_upstream + MAX_LISTEN_FDS + 16;
 	unsigned max_timers = g->max_connections + g->max_upstream + 2 * 16 + 64;	/* + dns lookups */
 	int rc = 1;
@@ -239,7 +410,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct tls_options to = { 0 };
-	if (needs_tls(&cfg)) {
+	if (needs_tls(cfg)) {
 		to.ca_file = g->ca_file;
 		to.max_clients = g->max_upstream;
 	}
@@ -247,6 +418,7 @@ int main(int argc, char **argv)
 		log_error("TLS: %s", err);
 		goto out;
 	}
+	tls_ready = to.ca_file != NULL;
 	struct dns_options dopt = { 0 };
 	dopt.resolv_conf = g->resolv_conf;
 	dopt.hosts_file = g->hosts_file;
@@ -255,35 +427,14 @@ int main(int argc, char **argv)
 		log_error("DNS: %s", err);
 		goto out;
 	}
-	struct health_options ho = {
-		.failures = g->breaker_failures,
-		.ratio = g->breaker_ratio > 0 ? g->breaker_ratio : 2.0,
-		.min_requests = g->breaker_min_requests,
-		.window_ms = g->breaker_window_ms,
-		.cooldown_ms = g->breaker_cooldown_ms,
-		.cooldown_max_ms = g->breaker_max_cooldown_ms,
-		.probe_interval_ms = g->probe_interval_ms,
-		.probe_interval_open_ms = g->probe_interval_open_ms,
-	};
 	gw.start_unix = (long long)time(NULL);
-	if (health_init(cfg.ntargets_all, &ho) < 0 || usage_setup(&cfg) < 0 || metrics_init(cfg.ntargets_all) < 0) {
-		log_error("out of memory for %u targets", cfg.ntargets_all);
+	if (tables_setup(cfg) < 0)
 		goto out;
-	}
-	for (unsigned r = 0; r < cfg.nroutes; r++)
-		for (unsigned k = 0; k < cfg.routes[r].ntargets; k++) {
-			const struct cfg_tinfo *t = &cfg.targets_all[cfg.routes[r].targets[k].tid];
-			if (!t->priced)
-				log_warnx("route %s: target %s has no known price%s; set input_usd_per_mtok and "
-					  "output_usd_per_mtok in a target section", cfg.routes[r].name, t->name,
-					  cfg.routes[r].strategy == CFG_STRATEGY_CHEAPEST ? " and is never picked by cheapest" :
-					  ": its cost is not counted");
-		}
-	if (upstream_init(&cfg) < 0 || server_init(&cfg) < 0 || probe_init(&cfg) < 0) {
+	if (upstream_init(cfg) < 0 || server_init(cfg) < 0 || probe_init(cfg) < 0) {
 		log_error("out of memory for %u connections and %u requests in flight", g->max_connections, g->max_inflight);
 		goto out;
 	}
-	if (server_listen(&cfg, err, sizeof err) < 0) {
+	if (server_listen(cfg, err, sizeof err) < 0) {
 		log_error("%s", err);
 		goto out;
 	}
@@ -295,8 +446,8 @@ int main(int argc, char **argv)
 	loop_timer_init(&flush_timer);
 	loop_timer_set(&flush_timer, g->flush_interval_ms, on_flush_timer);
 	log_info("llmgw %s ready: %u providers, %u routes, %u clients (%s)", LLMGW_VERSION,
-		 cfg.nproviders, cfg.nroutes, cfg.nclients, cfg.path);
-	if (cfg.nproviders == 0)
+		 cfg->nproviders, cfg->nroutes, cfg->nclients, cfg->path);
+	if (cfg->nproviders == 0)
 		log_warnx("no providers configured: set OPENAI_API_KEY (or another provider's key) or add a provider section");
 	loop_run();
 	usage_flush();
@@ -317,6 +468,6 @@ out:
 	health_free();
 	metrics_free();
 	free(name_mem);
-	cfg_free(&cfg);
+	holders_free();
 	return rc;
 }

@@ -262,7 +262,7 @@ static void reset_attempt(struct exchange *x)
 
 static int client_index(const struct exchange *x)
 {
-	return x->who ? (int)(x->who - gw.cfg->clients) : USAGE_ANON;
+	return x->who ? (int)(x->who - x->cfg->clients) : USAGE_ANON;
 }
 
 /* Records a failed attempt with the health module and, when the route has
@@ -271,13 +271,15 @@ static int client_index(const struct exchange *x)
 static int on_failure(struct exchange *x, int kind, int64_t retry_ms)
 {
 	int64_t now = loop_now();
+	if (!gw_current(x))
+		return 0;	/* served under a replaced configuration: its ids index nothing now */
 	if (x->tid >= 0) {
 		if (kind >= 0) {
 			if (health_failure((unsigned)x->tid, now, (enum health_kind)kind, retry_ms) &&
 			    kind == HEALTH_FAIL_AUTH)
 				log_error("provider %s rejected its key for %s: check the key; this target is "
 					  "not used again until the configuration is reloaded",
-					  x->prov->name, gw.cfg->targets_all[x->tid].name);
+					  x->prov->name, x->cfg->targets_all[x->tid].name);
 		} else {
 			health_cancel((unsigned)x->tid, now);
 		}
@@ -286,11 +288,11 @@ static int on_failure(struct exchange *x, int kind, int64_t retry_ms)
 	    now >= x->deadline_ms || kind < 0 || x->ntried >= ROUTE_MAX_TRIED)
 		return 0;
 	const char *why;
-	int tid = route_pick(gw.cfg, x->rt, &x->ask, x->tried, x->ntried, now, &why);
+	int tid = route_pick(x->cfg, x->rt, &x->ask, x->tried, x->ntried, now, &why);
 	if (tid < 0)
 		return 0;
-	log_info("failover: %s -> %s (attempt %u)", gw.cfg->targets_all[x->tid].name,
-		 gw.cfg->targets_all[tid].name, x->attempts + 1);
+	log_info("failover: %s -> %s (attempt %u)", x->cfg->targets_all[x->tid].name,
+		 x->cfg->targets_all[tid].name, x->attempts + 1);
 	upstream_release(x, 0);
 	x->tid = tid;
 	x->tried[x->ntried++] = (unsigned)tid;
@@ -312,14 +314,14 @@ static int kind_of(const struct exchange *x, enum gw_err e)
 static void succeeded(struct exchange *x, const struct ir_usage *u)
 {
 	int64_t now = loop_now();
-	if (x->tid >= 0) {
+	if (x->tid >= 0 && gw_current(x)) {
 		int64_t ttft = x->first_byte_us ? (x->first_byte_us / 1000 - x->attempt_ms) : -1;
 		health_success((unsigned)x->tid, now, now - x->attempt_ms, ttft);
 		metrics_observe_target((unsigned)x->tid, now - x->attempt_ms, ttft);
 	}
 	if (u)
 		x->usage = *u;
-	const struct cfg_tinfo *t = x->tid >= 0 ? &gw.cfg->targets_all[x->tid] : NULL;
+	const struct cfg_tinfo *t = x->tid >= 0 ? &x->cfg->targets_all[x->tid] : NULL;
 	x->priced = t && t->priced && x->usage.have;
 	x->cost_usd = 0;
 	if (x->priced) {
@@ -327,8 +329,9 @@ static void succeeded(struct exchange *x, const struct ir_usage *u)
 		x->cost_usd = ((double)(x->usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
 			       (double)x->usage.output * t->out_usd_mtok) / 1e6;
 	}
-	usage_record(client_index(x), x->tid, x->rt ? (int)(x->rt - gw.cfg->routes) : -1, &x->usage,
-		     x->cost_usd, x->priced, (int64_t)time(NULL));
+	if (gw_current(x))
+		usage_record(client_index(x), x->tid, x->rt ? (int)(x->rt - x->cfg->routes) : -1, &x->usage,
+			     x->cost_usd, x->priced, (int64_t)time(NULL));
 }
 
 /* Fails the exchange. Before the response started: an error answer with
@@ -404,7 +407,7 @@ static void send_request(struct exchange *x)
 {
 	if (x->phase != P_SEND) {
 		x->phase = P_SEND;
-		upstream_timeout(x, x->rt ? x->rt->connect_timeout_ms : gw.cfg->gw.connect_timeout_ms);
+		upstream_timeout(x, x->rt ? x->rt->connect_timeout_ms : x->cfg->gw.connect_timeout_ms);
 	}
 	while (x->upv_i < x->upv_n) {
 		struct iovec iov[8];
@@ -432,7 +435,7 @@ static void send_request(struct exchange *x)
 		x->upv_off += left;
 	}
 	x->phase = P_HEAD;
-	upstream_timeout(x, x->rt ? x->rt->first_byte_timeout_ms : gw.cfg->gw.first_byte_timeout_ms);
+	upstream_timeout(x, x->rt ? x->rt->first_byte_timeout_ms : x->cfg->gw.first_byte_timeout_ms);
 	upstream_want(x, UP_READABLE);
 }
 
@@ -474,7 +477,7 @@ static int decode_ir(struct exchange *x)
  * route, x->tid). Returns 0, or -1 when it was answered instead. */
 static int start_attempt(struct exchange *x)
 {
-	const struct cfg *cfg = gw.cfg;
+	const struct cfg *cfg = x->cfg;
 	if (x->rt) {
 		const struct cfg_tinfo *t = &cfg->targets_all[x->tid];
 		x->prov = &cfg->providers[t->provider];
@@ -556,7 +559,7 @@ static void client_narrowing(struct exchange *x)
 
 void proxy_start(struct exchange *x)
 {
-	const struct cfg *cfg = gw.cfg;
+	const struct cfg *cfg = x->cfg;
 	int64_t now = loop_now();
 	x->deadline_ms = now + cfg->gw.request_deadline_ms;
 	int64_t retry_s;
@@ -1119,7 +1122,7 @@ static void body_complete(struct exchange *x, int clean)
 
 static void read_response(struct exchange *x)
 {
-	const struct cfg_gateway *g = &gw.cfg->gw;
+	const struct cfg_gateway *g = &x->cfg->gw;
 	for (;;) {
 		if (x->phase == P_BODY && x->up_is_sse) {
 			int r = relay_events(x);

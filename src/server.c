@@ -38,6 +38,7 @@ static struct client *wait_head, *wait_tail;	/* clients waiting for an exchange 
 static struct exchange *xs;
 static struct exchange *free_xs;
 static const struct cfg *cfg;
+static unsigned nclients_cap;	/* pool sizes are fixed at start-up, whatever a reload says */
 static char *xmem;
 
 static void client_close(struct client *c);
@@ -64,6 +65,7 @@ int server_init(const struct cfg *config)
 	xmem = malloc(per * g->max_inflight);
 	if (!clients || !xs || !xmem)
 		return -1;
+	nclients_cap = g->max_connections;
 	for (unsigned i = 0; i < g->max_connections; i++) {
 		struct client *c = &clients[i];
 		loop_fd_init(&c->w);
@@ -112,7 +114,7 @@ void server_free(void)
 {
 	server_close_listeners();
 	if (clients)
-		for (unsigned i = 0; i < cfg->gw.max_connections; i++)
+		for (unsigned i = 0; i < nclients_cap; i++)
 			if (clients[i].state != C_FREE)
 				client_close(&clients[i]);
 	free(clients);
@@ -194,6 +196,10 @@ static void wait_remove(struct client *c)
 static void exchange_put(struct exchange *x)
 {
 	struct client *c = x->c;
+	if (x->held) {
+		x->held = 0;
+		gw_cfg_release(x->gen);
+	}
 	if (c)
 		c->x = NULL;
 	x->c = NULL;
@@ -463,6 +469,10 @@ static void request_done(struct exchange *x)
 	 * round, not recursively (a buffer full of tiny requests must not
 	 * become a deep call chain). */
 	memmove(x->in, x->in + x->req_end, left);
+	if (x->held) {
+		x->held = 0;
+		gw_cfg_release(x->gen);
+	}
 	exchange_reset(x);
 	x->in_len = left;
 	c->state = C_READ;
@@ -556,6 +566,12 @@ int server_flush(struct exchange *x)
 static void request_complete(struct exchange *x)
 {
 	struct client *c = x->c;
+	/* The request is served under the configuration of this moment: it
+	 * stays alive (see gw_cfg_hold) until the exchange is done. */
+	x->gen = gw.gen;
+	x->cfg = gw.cfg;
+	x->held = 1;
+	gw_cfg_hold(x->gen);
 	c->state = C_SERVE;
 	loop_timer_stop(&c->timer);
 	if (gw.stopping)
@@ -762,11 +778,16 @@ static void client_on_timer(struct loop_timer *t)
 	}
 }
 
+void server_reconfigure(const struct cfg *c)
+{
+	cfg = c;
+}
+
 void server_stop(void)
 {
 	gw.stopping = 1;
 	server_close_listeners();
-	for (unsigned i = 0; i < cfg->gw.max_connections; i++) {
+	for (unsigned i = 0; i < nclients_cap; i++) {
 		struct client *c = &clients[i];
 		if (c->state == C_IDLE || c->state == C_WAIT_X)
 			client_close(c);

@@ -38,6 +38,7 @@ struct upconn {
 	unsigned naddrs, ai;
 	unsigned want;
 	int reused;
+	unsigned gen;			/* configuration generation of url */
 	char err[160];
 	struct upconn *next;		/* free list */
 	int64_t idle_since;
@@ -191,6 +192,7 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 		best->state = U_BUSY;
 		best->x = x;
 		best->url = url;
+		best->gen = gw.gen;
 		best->reused = 1;
 		best->want = 0;
 		best->err[0] = 0;
@@ -213,6 +215,7 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 	u->next = NULL;
 	u->x = x;
 	u->url = url;
+	u->gen = gw.gen;
 	u->reused = 0;
 	u->want = 0;
 	u->err[0] = 0;
@@ -250,7 +253,7 @@ void upstream_release(struct exchange *x, int reusable)
 		return;
 	x->u = NULL;
 	u->x = NULL;
-	if (!reusable || u->state != U_BUSY || gw.stopping || cfg->gw.upstream_idle_ms == 0) {
+	if (!reusable || u->state != U_BUSY || gw.stopping || cfg->gw.upstream_idle_ms == 0 || u->gen != gw.gen) {
 		up_close(u);
 		return;
 	}
@@ -412,4 +415,12 @@ unsigned upstream_open_count(void)
 	for (unsigned i = 0; i < nups; i++)
 		n += ups[i].state != U_FREE;
 	return n;
+}
+
+void upstream_reconfigure(const struct cfg *config)
+{
+	cfg = config;
+	for (unsigned i = 0; i < nups; i++)
+		if (ups[i].state == U_IDLE)
+			up_close(&ups[i]);
 }

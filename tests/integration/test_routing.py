@@ -283,3 +283,46 @@ def cooldown_honours_each_retry_hint(ctx):
 			check(r.status == 200 and r.header("x-llmgw-provider") == "b", "%s, request %d: %s" % (typ, i, r.describe()))
 		check(chats(ma) == 1, "%s: the rate-limited target was tried %d times" % (typ, chats(ma)))
 		gw.stop()
+
+
+@test(timeout=60)
+def sighup_reload_keeps_connections(ctx):
+	"""SIGHUP: a stream in flight finishes, a kept-alive connection stays
+	usable, new requests follow the new routes; a bad config is refused
+	and the old one keeps serving."""
+	import signal
+	import threading
+	ma = ctx.mockprov(name="mock-a")
+	mb = ctx.mockprov(name="mock-b")
+	port = free_port()
+	base = ctx.config(port, (), providers=[("a", ma.url, []), ("b", mb.url, [])], routes=[])
+	conf_a = base + "\nconfig route 'r'\n\tlist target 'a/mock-1'\n"
+	conf_b = base + "\nconfig route 'r'\n\tlist target 'b/mock-1'\n"
+	gw = ctx.llmgw(conf_a)
+	result = {}
+
+	def slow():
+		result["r"] = chat(gw.port, "a/fault:chunks=6,interval_ms=150", "slow", stream=True, timeout=15)
+	th = threading.Thread(target=slow)
+	th.start()
+	with Client(gw.port) as keep:
+		r = keep.call("POST", "/v1/chat/completions", chat_body("r", "before"))
+		check(r.header("x-llmgw-provider") == "a", "before: %r" % r.header("x-llmgw-provider"))
+		time.sleep(0.2)
+		with open(gw.conf_path, "w") as f:
+			f.write(conf_b)
+		gw.signal(signal.SIGHUP)
+		time.sleep(0.3)
+		r = keep.call("POST", "/v1/chat/completions", chat_body("r", "after"))
+		check(r.status == 200 and r.header("x-llmgw-provider") == "b",
+			"kept-alive connection after reload: %s %r" % (r.describe(), r.header("x-llmgw-provider")))
+	th.join(15)
+	content, done, errors, _ = stream_parts(result["r"])
+	check(done and not errors and content == reply_for("slow"), "the stream in flight broke: %r" % content)
+	with open(gw.conf_path, "w") as f:
+		f.write("config gateway 'main'\n\toption lisen 'oops'\n")
+	gw.signal(signal.SIGHUP)
+	time.sleep(0.3)
+	r = chat(gw.port, "r", "still")
+	check(r.status == 200 and r.header("x-llmgw-provider") == "b", "after a bad reload: %s" % r.describe())
+	check("reload refused" in gw.stderr(), "no log line refusing the bad configuration")
