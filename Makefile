@@ -1,17 +1,65 @@
 # llmgw - see README.md. `make` builds build/release/{llmgw,mockprov};
 # `make check` runs every test under ASan+UBSan; `make run` starts llmgw
 # on the embedded default config; `make fuzz` runs the libFuzzer harnesses.
+#
+# Cross builds (README "Building for routers and the Pi"):
+#   make TOOLCHAIN=port/toolchain/aarch64-linux-musl.mk [check]
+#   make cross                      all five targets, sizes printed and checked
+#   make CROSS=mipsel-openwrt-linux-musl-   (OpenWrt: CC/CFLAGS/LDFLAGS from
+#                                   the environment; CROSS_COMPILE works too)
+# A cross build goes to build/<target>/ (never mixed with the native build),
+# links statically against a BearSSL built for the target by tools/bearssl.sh,
+# and `make check` runs the tests under the target's qemu-user emulator.
 
+TOOLCHAIN ?=
+ifneq ($(TOOLCHAIN),)
+include $(TOOLCHAIN)
+endif
+CROSS_COMPILE ?=
+CROSS ?= $(CROSS_COMPILE)
+ifneq ($(CROSS),)
+ifeq ($(origin CC),default)
+CC := $(CROSS)gcc
+endif
+ifeq ($(origin AR),default)
+AR := $(CROSS)ar
+endif
+STRIP ?= $(CROSS)strip
+endif
+STRIP ?= strip
 CC ?= cc
 CLANG ?= clang
 PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
+SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR ?=
+# A cross build: a toolchain file, or a cross prefix the OpenWrt way.
+XBUILD := $(if $(TOOLCHAIN)$(CROSS),1)
+ifneq ($(XBUILD),)
+TARGET ?= $(shell $(CC) -dumpmachine 2>/dev/null)
+ifeq ($(TARGET),)
+$(error cannot run $(CC): is the $(or $(TARGET),cross) compiler installed? (tools/deps.sh cross TARGET))
+endif
+BUILD ?= build/$(TARGET)
+else
 BUILD ?= build
+endif
 
 # BearSSL and jsmn: Debian's libbearssl-dev and libjsmn-dev by default;
-# tools/deps.sh installs them when missing.
+# tools/deps.sh installs them when missing. A cross build uses its own,
+# built from one source tree (headers and library together) by
+# tools/bearssl.sh into BUILD/deps (BEARSSL_SRC / JSMN_SRC choose the trees).
+ifneq ($(XBUILD),)
+DEPS := $(BUILD)/deps
+BEARSSL_CFLAGS ?= -I$(DEPS)/include
+BEARSSL_LIBS ?= $(DEPS)/lib/libbearssl.a
+else
+DEPS :=
 BEARSSL_CFLAGS ?=
 BEARSSL_LIBS ?= -lbearssl
+endif
 JSMN_CFLAGS ?=
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
@@ -19,6 +67,7 @@ WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes 
 GCC_ONLY := $(if $(shell $(CC) --version 2>/dev/null | grep -qi clang && echo clang),,-Wno-format-truncation)
 BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -Iport $(BEARSSL_CFLAGS) $(JSMN_CFLAGS)
 REL_CFLAGS ?= -O2 -g
+REL_LDFLAGS ?=
 ASAN_FLAGS := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 
 LIB_SRC := $(filter-out src/main.c,$(wildcard src/*.c)) $(wildcard port/*.c)
@@ -30,15 +79,25 @@ REL := $(BUILD)/release
 ASAN := $(BUILD)/asan
 FUZZ := $(BUILD)/fuzz
 
-.PHONY: all deps check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick
+.PHONY: all deps deps-ok check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick cross
 
 all: deps-ok $(REL)/llmgw $(REL)/mockprov
 
+ifeq ($(XBUILD),)
 # Installs BearSSL/jsmn (and the test tools) with apt-get when missing.
 deps:
 	tools/deps.sh install
 deps-ok:
 	@tools/deps.sh check || tools/deps.sh install
+else
+# The cross compiler and emulator (tools/deps.sh cross), then BearSSL
+# built for the target.
+deps: deps-ok
+deps-ok: $(BEARSSL_LIBS)
+$(DEPS)/lib/libbearssl.a: tools/bearssl.sh $(TOOLCHAIN)
+	@command -v $(firstword $(CC)) >/dev/null 2>&1 || tools/deps.sh cross $(TARGET)
+	CC="$(CC)" AR="$(AR)" CFLAGS="$(REL_CFLAGS) $(CFLAGS)" tools/bearssl.sh $(DEPS)
+endif
 
 $(REL)/%.o: %.c $(HDRS) | deps-ok
 	@mkdir -p $(dir $@)
@@ -52,10 +111,20 @@ $(REL)/libllmgw.a: $(LIB_SRC:%.c=$(REL)/%.o)
 $(ASAN)/libllmgw.a: $(LIB_SRC:%.c=$(ASAN)/%.o)
 	rm -f $@; $(AR) rcs $@ $^
 
+ifeq ($(XBUILD),)
 $(REL)/llmgw: $(REL)/src/main.o $(REL)/libllmgw.a
-	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
+	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
+else
+# Cross: static; llmgw.unstripped keeps the symbols (nm --size-sort), llmgw
+# is the stripped binary to ship, checked against SIZE_BUDGET_KB.
+$(REL)/llmgw.unstripped: $(REL)/src/main.o $(REL)/libllmgw.a
+	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
+$(REL)/llmgw: $(REL)/llmgw.unstripped
+	$(STRIP) -o $@ $<
+	@tools/size-check.sh $@ $(TARGET) $(SIZE_BUDGET_KB) || { rm -f $@; exit 1; }
+endif
 $(REL)/mockprov: $(REL)/tools/mockprov.o $(REL)/libllmgw.a
-	$(CC) $(REL_CFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
+	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
 $(ASAN)/llmgw: $(ASAN)/src/main.o $(ASAN)/libllmgw.a
 	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
 $(ASAN)/mockprov: $(ASAN)/tools/mockprov.o $(ASAN)/libllmgw.a
@@ -81,9 +150,37 @@ $(FUZZ)/tests/fuzz/%: $(FUZZ)/tests/fuzz/%.o $(FUZZ)/libllmgw.a
 	$(CLANG) -fsanitize=fuzzer,address,undefined -o $@ $^ $(BEARSSL_LIBS)
 FUZZ_BINS := $(FUZZ_SRC:%.c=$(FUZZ)/%)
 
+ifeq ($(XBUILD),)
 # The README's test command: everything, under the sanitizers, one closing line.
 check: deps-ok $(ASAN_BINS) $(FUZZ_BINS) $(REL)/llmgw $(REL)/mockprov $(REL)/malloc_count.so
 	tests/run.sh $(BUILD)
+else
+# Cross: no sanitizers (no musl runtimes for them); the unit tests are
+# built with the release flags and linked statically like llmgw. EMU is the
+# tree tests/run.sh and the integration harness see: every binary there
+# (under asan/, the directory name the harness looks in, and release/) is a
+# two-line script running the target binary under $(QEMU).
+EMU := $(BUILD)/emu
+XUNIT_BINS := $(UNIT_SRC:%.c=$(REL)/%)
+EMU_BINS := $(EMU)/asan/llmgw $(EMU)/asan/mockprov $(EMU)/release/llmgw $(EMU)/release/mockprov \
+	$(UNIT_SRC:%.c=$(EMU)/asan/%)
+$(REL)/tests/unit/%: $(REL)/tests/unit/%.o $(REL)/libllmgw.a
+	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
+define emu_wrap
+@mkdir -p $(dir $@)
+@command -v $(or $(firstword $(QEMU)),true) >/dev/null 2>&1 || tools/deps.sh cross $(TARGET)
+@printf '#!/bin/sh\n# %s under emulation (make check TOOLCHAIN=...)\nexec %s %s "$$@"\n' \
+	'$(TARGET)' '$(QEMU)' '$(abspath $<)' > $@.tmp && chmod +x $@.tmp && mv $@.tmp $@
+endef
+$(EMU)/asan/llmgw $(EMU)/release/llmgw: $(REL)/llmgw
+	$(emu_wrap)
+$(EMU)/asan/mockprov $(EMU)/release/mockprov: $(REL)/mockprov
+	$(emu_wrap)
+$(EMU)/asan/tests/unit/%: $(REL)/tests/unit/%
+	$(emu_wrap)
+check: deps-ok $(REL)/llmgw $(REL)/mockprov $(XUNIT_BINS) $(EMU_BINS)
+	tests/run.sh $(EMU) emu
+endif
 
 unit: $(UNIT_BINS)
 	tests/run.sh $(BUILD) unit
@@ -97,9 +194,29 @@ run: all
 bench bench-quick: all
 	tools/bench.sh $(BUILD) $(if $(filter bench-quick,$@),quick,full)
 
+# Binary, man page, systemd unit (its paths follow BINDIR/SYSCONFDIR), the
+# example configuration (never over an existing one) and a keys directory
+# for LoadCredential=. tools/test-install.sh checks the file list.
 install: all
-	install -d $(DESTDIR)$(PREFIX)/bin
-	install -m 0755 $(REL)/llmgw $(DESTDIR)$(PREFIX)/bin/llmgw
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SYSTEMDUNITDIR) \
+		$(DESTDIR)$(SYSCONFDIR)/llmgw $(DESTDIR)$(PREFIX)/share/doc/llmgw
+	install -d -m 0700 $(DESTDIR)$(SYSCONFDIR)/llmgw/keys
+	install -m 0755 $(REL)/llmgw $(DESTDIR)$(BINDIR)/llmgw
+	install -m 0644 port/llmgw.8 $(DESTDIR)$(MANDIR)/man8/llmgw.8
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SYSCONFDIR@|$(SYSCONFDIR)|g' port/systemd/llmgw.service \
+		> $(DESTDIR)$(SYSTEMDUNITDIR)/llmgw.service.tmp
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/llmgw.service.tmp
+	mv $(DESTDIR)$(SYSTEMDUNITDIR)/llmgw.service.tmp $(DESTDIR)$(SYSTEMDUNITDIR)/llmgw.service
+	install -m 0644 port/openwrt/files/llmgw.config $(DESTDIR)$(PREFIX)/share/doc/llmgw/llmgw.conf.example
+	test -e $(DESTDIR)$(SYSCONFDIR)/llmgw/llmgw.conf || \
+		install -m 0640 port/openwrt/files/llmgw.config $(DESTDIR)$(SYSCONFDIR)/llmgw/llmgw.conf
+
+# Every cross target (toolchains in port/toolchain/), then a size table.
+CROSS_TARGETS ?= aarch64-linux-musl armhf-linux-musl mipsel-linux-musl mips-linux-musl x86_64-linux-musl
+cross:
+	@set -e; for t in $(CROSS_TARGETS); do \
+		$(MAKE) --no-print-directory TOOLCHAIN=port/toolchain/$$t.mk all; done
+	@tools/size-check.sh --table $(CROSS_TARGETS)
 
 clean:
 	rm -rf $(BUILD)

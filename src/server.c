@@ -420,10 +420,12 @@ static void access_log(struct exchange *x)
 	if (log_get_level() < LOG_LVL_INFO)
 		return;
 	int64_t us = loop_now_us() - x->started_us;
-	size_t plen = x->req.target_len;
-	const char *q = memchr(x->req.target, '?', plen);
+	/* A request refused before its head was parsed has no method or path. */
+	const char *method = x->head_len ? x->req.method : "-", *path = x->head_len ? x->req.target : "-";
+	size_t mlen = x->head_len ? x->req.method_len : 1, plen = x->head_len ? x->req.target_len : 1;
+	const char *q = memchr(path, '?', plen);
 	if (q)
-		plen = (size_t)(q - x->req.target);
+		plen = (size_t)(q - path);
 	char usage[160] = "";
 	if (x->usage.have)
 		snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld", (long long)x->usage.input,
@@ -432,8 +434,7 @@ static void access_log(struct exchange *x)
 	if (x->prov)
 		snprintf(cost, sizeof cost, x->priced ? " usd=%.6f" : " usd=unpriced", x->cost_usd);
 	log_info("access peer=%s method=%.*s path=\"%.*s\" status=%d ms=%lld.%03lld%s%s%s%s%s%s%s%s%s%s attempts=%u%s%s",
-		 x->c->peer, (int)(x->req.method_len > 16 ? 16 : x->req.method_len), x->req.method,
-		 (int)(plen > 160 ? 160 : plen), x->req.target, x->status,
+		 x->c->peer, (int)(mlen > 16 ? 16 : mlen), method, (int)(plen > 160 ? 160 : plen), path, x->status,
 		 (long long)(us / 1000), (long long)(us % 1000),
 		 x->cd ? " dialect=" : "", x->cd ? x->cd->name : "",
 		 x->who ? " client=" : "", x->who ? x->who->name : "",

@@ -14,9 +14,11 @@
  *       each, the clock (CLOCK_MONOTONIC) starts just before the request is
  *       written; every SSE event (a blank line in the decoded body) is
  *       stamped when the read() that completed it returns. Prints
- *       "R <i> <status>" then "E <i> <ns since write> <read number>" per
- *       event; two events with the same read number arrived together
- *       (batched). Exits 1 on a non-200 or a broken response.
+ *       "E <i> <ns since write> <read number> <content>" per event, then
+ *       "R <i> <status>"; <content> is 1 for an event carrying a token
+ *       ("content":"<non-empty>"); two events with the same read number
+ *       arrived together (batched). Exits 1 on a non-200 or a broken
+ *       response.
  *
  *   sseclient hold   HOST PORT IDLE STREAMS SECONDS BODYFILE STREAMBODYFILE [HEADER...]
  *       Opens IDLE connections that each complete one request and then stay
@@ -112,7 +114,14 @@ struct resp {
 	size_t llen;
 	int nl;			/* consecutive '\n' in the body, '\r' ignored */
 	int events;		/* completed SSE events */
+	int content_events;	/* of which carried content (a token) */
+	int m;			/* bytes of CONTENT_PAT matched in this event */
+	int has_content;	/* this event carries a non-empty "content" */
 };
+
+/* An OpenAI chunk with a token: "content":"<at least one character>". The
+ * role chunk ("content":"") and the finish chunk do not match. */
+static const char CONTENT_PAT[] = "\"content\":\"";
 
 static void resp_reset(struct resp *r)
 {
@@ -122,13 +131,29 @@ static void resp_reset(struct resp *r)
 	r->left = 0;
 	r->nl = 0;
 	r->events = 0;
+	r->content_events = 0;
+	r->m = 0;
+	r->has_content = 0;
 }
 
 static void body_byte(struct resp *r, char c)
 {
+	if (r->m == (int)sizeof CONTENT_PAT - 1) {
+		if (c != '"')
+			r->has_content = 1;
+		r->m = 0;
+	}
+	if (c == CONTENT_PAT[r->m])
+		r->m++;
+	else
+		r->m = c == CONTENT_PAT[0];
 	if (c == '\n') {
-		if (++r->nl == 2)
+		if (++r->nl == 2) {
 			r->events++;
+			r->content_events += r->has_content;
+			r->has_content = 0;
+			r->m = 0;
+		}
 	} else if (c != '\r') {
 		r->nl = 0;
 	}
@@ -285,12 +310,15 @@ static int exchange(int fd, int idx, int stamps, struct resp *r)
 			return -1;
 		long long t = now_ns();
 		reads++;
-		int before = r->events;
+		int before = r->events, cbefore = r->content_events;
 		if (resp_feed(r, buf, (size_t)n) < 0)
 			return -1;
+		/* Events completed by this read: the content ones first is a
+		 * guess that does not matter, only counts per read are used. */
 		if (stamps)
 			for (int e = before; e < r->events; e++)
-				printf("E %d %lld %d\n", idx, t - t0, reads);
+				printf("E %d %lld %d %d\n", idx, t - t0, reads,
+				       e - before < r->content_events - cbefore);
 	}
 	return r->status;
 }

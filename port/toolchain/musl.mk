@@ -1,0 +1,28 @@
+# port/toolchain/musl.mk - what every musl toolchain file shares; included
+# by port/toolchain/<target>.mk after it set:
+#   TARGET    the build directory's name: build/$(TARGET)/
+#   MUSL_CC   the musl compiler driver (Debian's musl-dev:<arch> wrapper
+#             <triplet>-gcc, or any musl cross gcc: musl.cc, musl-cross-make,
+#             the OpenWrt SDK's <arch>-openwrt-linux-musl-gcc)
+#   GNU       the binutils prefix used when no <musl triplet>-ar exists
+#             (Debian's wrappers bring only gcc; ar/strip are GNU binutils)
+#   QEMU      the qemu-user emulator `make check` runs target binaries with
+#             (empty: runs natively)
+#   SIZE_BUDGET_KB  optional: the stripped llmgw must not be larger
+# CC, AR, STRIP, REL_CFLAGS and REL_LDFLAGS can all be overridden on the
+# command line or from the environment.
+
+ifeq ($(origin CC),default)
+CC := $(MUSL_CC)
+endif
+# <triplet>-ar next to the compiler if there is one, else GNU binutils.
+musl_bin = $(or $(shell command -v $(patsubst %gcc,%$(1),$(firstword $(MUSL_CC))) 2>/dev/null),$(GNU)-$(1))
+ifeq ($(origin AR),default)
+AR := $(call musl_bin,ar)
+endif
+STRIP ?= $(call musl_bin,strip)
+
+# Small and static: -Os, a section per function and object so the linker
+# drops everything llmgw and BearSSL do not call.
+REL_CFLAGS ?= -Os -ffunction-sections -fdata-sections $(ARCH_CFLAGS)
+REL_LDFLAGS ?= -static -Wl,--gc-sections $(ARCH_LDFLAGS)
