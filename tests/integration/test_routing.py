@@ -326,3 +326,33 @@ def sighup_reload_keeps_connections(ctx):
 	r = chat(gw.port, "r", "still")
 	check(r.status == 200 and r.header("x-llmgw-provider") == "b", "after a bad reload: %s" % r.describe())
 	check("reload refused" in gw.stderr(), "no log line refusing the bad configuration")
+
+
+@test(timeout=40)
+def failover_on_timeout_529_and_empty(ctx):
+	"""No answer within first_byte_timeout, a 529, an empty 200: each moves
+	the request to the next target."""
+	for fault, route_opts in (("delay_ms=3000", "\toption first_byte_timeout '500ms'\n"),
+			("status=529", ""), ("empty200", "")):
+		ma, mb, gw = two_providers(ctx, route_opts=route_opts, a_args=("--fault", fault))
+		t0 = time.monotonic()
+		r = chat(gw.port, "r", "t")
+		took = time.monotonic() - t0
+		check(r.status == 200 and r.header("x-llmgw-provider") == "b", "%s: %s" % (fault, r.describe()))
+		if fault.startswith("delay"):
+			check(took < 2.5, "the first-byte timeout did not cut the wait: %.1f s" % took)
+		gw.stop()
+
+
+@test(timeout=30)
+def cheapest_follows_health(ctx):
+	"""When the cheapest target fails, cheapest serves from the next cheapest."""
+	prices = ("config target\n\toption model 'a/mock-1'\n\toption input_usd_per_mtok '0.1'\n"
+		"\toption output_usd_per_mtok '0.1'\n\n"
+		"config target\n\toption model 'b/mock-1'\n\toption input_usd_per_mtok '9'\n"
+		"\toption output_usd_per_mtok '9'\n")
+	ma, mb, gw = two_providers(ctx, route_opts="\toption strategy 'cheapest'\n", extra=prices,
+		a_args=("--fault", "status=503"))
+	for i in range(3):
+		r = chat(gw.port, "r", "c%d" % i)
+		check(r.status == 200 and r.header("x-llmgw-provider") == "b", "request %d: %s" % (i, r.describe()))
