@@ -79,7 +79,7 @@ REL := $(BUILD)/release
 ASAN := $(BUILD)/asan
 FUZZ := $(BUILD)/fuzz
 
-.PHONY: all deps deps-ok check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick cross
+.PHONY: all deps deps-ok check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick cross size-check
 
 all: deps-ok $(REL)/llmgw $(REL)/mockprov
 
@@ -116,12 +116,16 @@ $(REL)/llmgw: $(REL)/src/main.o $(REL)/libllmgw.a
 	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
 else
 # Cross: static; llmgw.unstripped keeps the symbols (nm --size-sort), llmgw
-# is the stripped binary to ship, checked against SIZE_BUDGET_KB.
+# is the stripped binary to ship. The release build (`make`, `make cross`)
+# fails when it is over the toolchain's SIZE_BUDGET_KB (SIZE_BUDGET_KB= on
+# the command line: no budget); `make check` tests it whatever its size.
 $(REL)/llmgw.unstripped: $(REL)/src/main.o $(REL)/libllmgw.a
 	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
 $(REL)/llmgw: $(REL)/llmgw.unstripped
 	$(STRIP) -o $@ $<
-	@tools/size-check.sh $@ $(TARGET) $(SIZE_BUDGET_KB) || { rm -f $@; exit 1; }
+all: size-check
+size-check: $(REL)/llmgw
+	@tools/size-check.sh $< $(TARGET) $(SIZE_BUDGET_KB)
 endif
 $(REL)/mockprov: $(REL)/tools/mockprov.o $(REL)/libllmgw.a
 	$(CC) $(REL_CFLAGS) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)

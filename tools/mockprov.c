@@ -146,7 +146,7 @@
  *   (stream: after min(N, pieces) content events, before the finish; on
  *   Gemini at most before the last chunk, which carries finishReason;
  *   non-stream: the first three send the head and half the body, then
- *   stall / FIN / RST), reset (RST instead of a response), html502,
+ *   stall / FIN / RST), reset (RST instead of a response), html502, html200 (the same page with 200),
  *   error200 (the API's error body with status 200), empty200.
  *   Mid-stream errors: OpenAI data: {"error":{...server_error}}; Anthropic
  *   "event: error" overloaded_error; Gemini {"error":{"code":503,...,
@@ -207,7 +207,7 @@ struct fault {
 	long long stall_after, truncate_after, reset_after, error_event_after;	/* -1: off */
 	long long calls;		/* -1: the request decides (1, or 2 for a tool "two_calls") */
 	long long cached;		/* cached prompt tokens to report */
-	bool reset, html502, error200, empty200, close;
+	bool reset, html502, html200, error200, empty200, close;
 };
 
 static void fault_clear(struct fault *f)
@@ -261,6 +261,7 @@ static int fault_parse(const char *s, size_t n, struct fault *f, char *err, size
 	} flags[] = {
 		{ "reset", offsetof(struct fault, reset) },
 		{ "html502", offsetof(struct fault, html502) },
+		{ "html200", offsetof(struct fault, html200) },
 		{ "error200", offsetof(struct fault, error200) },
 		{ "empty200", offsetof(struct fault, empty200) },
 		{ "close", offsetof(struct fault, close) },
@@ -344,7 +345,7 @@ static unsigned active_conns;
 enum { PS_IDLE, PS_DELAY, PS_STREAM, PS_STALLED, PS_CLOSING, PS_LINGER };
 enum { AFTER_NONE, AFTER_CLOSE, AFTER_RST };
 enum { RS_HEAD, RS_BODY };
-enum { K_CHAT, K_MODELS, K_COUNT, K_ERROR, K_HTML502, K_EMPTY200, K_ERROR200, K_RESET };
+enum { K_CHAT, K_MODELS, K_COUNT, K_ERROR, K_HTML502, K_HTML200, K_EMPTY200, K_ERROR200, K_RESET };
 
 struct conn {
 	struct loop_fd w;
@@ -1411,6 +1412,9 @@ static void emit_response(struct conn *c)
 	case K_HTML502:
 		send_faulted(c, 502, "text/html", HTML502, sizeof HTML502 - 1);
 		return;
+	case K_HTML200:	/* a captive portal or a misrouted proxy answering 200 */
+		send_faulted(c, 200, "text/html", HTML502, sizeof HTML502 - 1);
+		return;
 	case K_ERROR:
 		if (c->msg_len == 0)
 			c->msg_len = (size_t)snprintf(c->msg, sizeof c->msg, "mock error %d", c->status);
@@ -2132,6 +2136,8 @@ static void respond(struct conn *c)
 		c->kind = K_RESET;
 	else if (f->html502)
 		c->kind = K_HTML502;
+	else if (f->html200)
+		c->kind = K_HTML200;
 	else if (f->status) {
 		c->kind = K_ERROR;
 		c->status = f->status;
@@ -3175,7 +3181,7 @@ static void usage(void)
 		"                [--max-conns N] [--max-body-kb N] [--quiet] [--verbose]\n"
 		"SPEC: comma-separated status=N retry_after=S retry_after_ms=MS delay_ms=N\n"
 		"      chunks=N interval_ms=N stall_after=N truncate_after=N reset reset_after=N\n"
-		"      html502 error_event_after=N error200 empty200 close calls=N cached=N\n");
+		"      html502 html200 error_event_after=N error200 empty200 close calls=N cached=N\n");
 }
 
 static int arg_num(const char *name, const char *v, long long max, long long *out)

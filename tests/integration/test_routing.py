@@ -333,7 +333,7 @@ def failover_on_timeout_529_and_empty(ctx):
 	"""No answer within first_byte_timeout, a 529, an empty 200: each moves
 	the request to the next target."""
 	for fault, route_opts in (("delay_ms=3000", "\toption first_byte_timeout '500ms'\n"),
-			("status=529", ""), ("empty200", "")):
+			("status=529", ""), ("empty200", ""), ("html200", "")):
 		ma, mb, gw = two_providers(ctx, route_opts=route_opts, a_args=("--fault", fault))
 		t0 = time.monotonic()
 		r = chat(gw.port, "r", "t")
@@ -356,3 +356,38 @@ def cheapest_follows_health(ctx):
 	for i in range(3):
 		r = chat(gw.port, "r", "c%d" % i)
 		check(r.status == 200 and r.header("x-llmgw-provider") == "b", "request %d: %s" % (i, r.describe()))
+
+
+@test(timeout=30)
+def failover_on_slow_connect(ctx):
+	"""A provider whose accept queue is full drops our SYNs: the connect
+	hangs until connect_timeout, then the next target serves."""
+	import socket
+	hole = socket.socket()
+	hole.bind(("127.0.0.1", 0))
+	hole.listen(0)
+	fill = []
+	for _ in range(5):	# fill the accept queue; later SYNs are dropped
+		c = socket.socket()
+		c.setblocking(False)
+		try:
+			c.connect(hole.getsockname())
+		except BlockingIOError:
+			pass
+		fill.append(c)
+	try:
+		mb = ctx.mockprov(name="mock-b")
+		port = free_port()
+		conf = ctx.config(port, [("option", "connect_timeout", "500ms")],
+			providers=[("a", "http://127.0.0.1:%d" % hole.getsockname()[1], []), ("b", mb.url, [])], routes=[])
+		conf += "\nconfig route 'r'\n\tlist target 'a/mock-1'\n\tlist target 'b/mock-1'\n"
+		gw = ctx.llmgw(conf)
+		t0 = time.monotonic()
+		r = chat(gw.port, "r", "sc")
+		took = time.monotonic() - t0
+		check(r.status == 200 and r.header("x-llmgw-provider") == "b", "slow connect: %s" % r.describe())
+		check(0.4 < took < 3.0, "took %.2f s; connect_timeout is 0.5 s" % took)
+	finally:
+		for c in fill:
+			c.close()
+		hole.close()
