@@ -241,13 +241,19 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	size_t blen = x->body_len;
 	/* Validate without tokens; only a translation needs the token tree. */
 	int v = json_valid(body, blen);
-	size_t lead = 0, vs, ve;
+	size_t lead = 0;
 	while (lead < blen && (body[lead] == ' ' || body[lead] == '\t' || body[lead] == '\n' || body[lead] == '\r'))
 		lead++;
 	if (v != 0 || lead == blen || body[lead] != '{') {
 		gw_error(x, E_BAD_JSON, v == -3 ? "request JSON is nested too deeply" : "request body is not a valid JSON object");
 		return 0;
 	}
+	/* One pass over the top level for everything the gateway reads. */
+	enum { K_MODEL, K_STREAM, K_LIST, K_SOPT, K_MAXC, K_MAX, K_N };
+	const char *const keys[K_N] = { "model", "stream", cd->id == DIALECT_GEMINI ? "contents" : "messages",
+					"stream_options", "max_completion_tokens", "max_tokens" };
+	size_t vs[K_N], ve[K_N];
+	json_top_scan(body, blen, keys, K_N, vs, ve);
 	int n;
 	if (path_model) {
 		n = (int)strlen(path_model);
@@ -256,20 +262,25 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	} else {
 		struct json_out mo;
 		json_out_init(&mo, x->model_buf2, sizeof x->model_buf2 - 1);
-		if (json_top_get(body, blen, "model", &vs, &ve) < 0 || body[vs] != '"' || ve - vs < 3 ||
-		    json_unescape_append(&mo, body + vs + 1, ve - vs - 2) < 0 || mo.overflow) {
+		if (!ve[K_MODEL] || body[vs[K_MODEL]] != '"' || ve[K_MODEL] - vs[K_MODEL] < 3 ||
+		    json_unescape_append(&mo, body + vs[K_MODEL] + 1, ve[K_MODEL] - vs[K_MODEL] - 2) < 0 || mo.overflow) {
 			gw_error(x, E_BAD_REQUEST, "'model' is required and must be a non-empty string of at most 255 bytes");
 			return 0;
 		}
 		x->model_buf2[mo.len] = 0;
 		n = (int)mo.len;
-		x->mstart = vs;
-		x->mend = ve;
-		x->stream = json_top_get(body, blen, "stream", &vs, &ve) == 0 && ve - vs == 4 && !memcmp(body + vs, "true", 4);
+		x->mstart = vs[K_MODEL];
+		x->mend = ve[K_MODEL];
+		x->stream = ve[K_STREAM] - vs[K_STREAM] == 4 && !memcmp(body + vs[K_STREAM], "true", 4);
 	}
+	x->has_stream_options = ve[K_SOPT] != 0;
+	x->max_tokens_asked = 0;
+	for (int k = K_MAXC; k <= K_MAX && !x->max_tokens_asked; k++)
+		for (size_t i = vs[k]; i < ve[k] && body[i] >= '0' && body[i] <= '9' && x->max_tokens_asked < 100000000; i++)
+			x->max_tokens_asked = x->max_tokens_asked * 10 + (body[i] - '0');
 	x->client_model = x->model_buf2;
-	const char *list = cd->id == DIALECT_GEMINI ? "contents" : "messages";
-	if (!x->count_tokens && (json_top_get(body, blen, list, &vs, &ve) < 0 || body[vs] != '[')) {
+	const char *list = keys[K_LIST];
+	if (!x->count_tokens && (!ve[K_LIST] || body[vs[K_LIST]] != '[')) {
 		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
 		return 0;
 	}

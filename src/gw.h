@@ -118,6 +118,8 @@ struct exchange {
 	const char *client_model;	/* the model name as the client gave it (model_buf2) */
 	char model_buf2[256];
 	size_t mstart, mend;		/* the "model" value's span in the request body */
+	int has_stream_options;		/* the request names stream_options */
+	int64_t max_tokens_asked;	/* its max (completion) tokens, 0 when not given */
 	struct ir_request ir;		/* decoded request when translating */
 	struct xlate_stream *xs;	/* stream translation state */
 	char *xbuf;			/* translated request body, then translated response */
@@ -234,6 +236,13 @@ const char *gw_reason(int status);
 struct upconn;
 typedef void (*up_event_fn)(struct exchange *x, unsigned what);
 enum { UP_CONNECTED = 1, UP_WRITABLE = 2, UP_READABLE = 4, UP_FAILED = 8, UP_TIMEOUT = 16 };
+/* Provider connections the pool holds: never fewer than the requests in
+ * flight (each needs one), plus one per provider for the health probes. */
+static inline unsigned gw_upstream_slots(const struct cfg *c)
+{
+	unsigned n = c->gw.max_upstream > c->gw.max_inflight ? c->gw.max_upstream : c->gw.max_inflight;
+	return n + c->nproviders;
+}
 int upstream_init(const struct cfg *cfg);
 /* After a reload: idle connections (which name the old configuration's
  * hosts) are closed; busy ones close when their exchange is done. */

@@ -506,6 +506,8 @@ int json_str_eq(const struct json_doc *d, int i, const char *s)
 	p = json_raw(d, i);
 	n = json_raw_len(d, i);
 	slen = strlen(s);
+	if (!memchr(p, '\\', n))	/* the usual key: no escapes, one compare */
+		return slen == n && memcmp(p, s, n) == 0;
 	while (pos < n) {
 		if ((r = str_next(p, n, &pos, ch)) < 0)
 			return 0;
@@ -842,6 +844,10 @@ static size_t skip_ws(const char *js, size_t len, size_t i)
 /* Whether raw string content p[0..n) unescapes to s. */
 static int raw_eq(const char *p, size_t n, const char *s)
 {
+	if (!memchr(p, '\\', n)) {	/* the usual key: no escapes */
+		size_t sl = strlen(s);
+		return sl == n && memcmp(p, s, n) == 0;
+	}
 	size_t pos = 0, k = 0, slen = strlen(s);
 	unsigned char ch[4];
 	while (pos < n) {
@@ -851,6 +857,35 @@ static int raw_eq(const char *p, size_t n, const char *s)
 		k += (size_t)r;
 	}
 	return k == slen;
+}
+
+int json_top_scan(const char *js, size_t len, const char *const *keys, unsigned nkeys, size_t *vstart, size_t *vend)
+{
+	size_t i = skip_ws(js, len, 0);
+	int found = 0;
+	for (unsigned k = 0; k < nkeys; k++)
+		vstart[k] = vend[k] = 0;
+	if (i >= len || js[i] != '{')
+		return -1;
+	i = skip_ws(js, len, i + 1);
+	while (i < len && js[i] == '"') {
+		size_t ks = i + 1, ke = skip_string(js, len, i);
+		i = skip_ws(js, len, ke);
+		if (i >= len || js[i] != ':')
+			return -1;
+		i = skip_ws(js, len, i + 1);
+		size_t vs = i, ve = skip_value(js, len, i);
+		for (unsigned k = 0; k < nkeys && ke > ks; k++)
+			if (raw_eq(js + ks, ke - 1 - ks, keys[k])) {
+				found += vend[k] == 0;
+				vstart[k] = vs;	/* the last duplicate wins */
+				vend[k] = ve;
+			}
+		i = skip_ws(js, len, ve);
+		if (i < len && js[i] == ',')
+			i = skip_ws(js, len, i + 1);
+	}
+	return found;
 }
 
 int json_top_get(const char *js, size_t len, const char *key, size_t *vstart, size_t *vend)

@@ -128,6 +128,10 @@ int json_valid(const char *js, size_t len);
  * tokens. 0 when found (the last duplicate wins), -1 when absent or the
  * document is not an object. */
 int json_top_get(const char *js, size_t len, const char *key, size_t *vstart, size_t *vend);
+/* The same for several keys in one pass: vstart[k]/vend[k] for keys[k]
+ * (both 0 when absent). Returns how many keys were found, -1 when the
+ * document is not an object. */
+int json_top_scan(const char *js, size_t len, const char *const *keys, unsigned nkeys, size_t *vstart, size_t *vend);
 /* Appends the unescaped bytes of raw string content p[0..n) (as between
  * the quotes of a string token). 0, or -1 on a malformed escape. */
 int json_unescape_append(struct json_out *o, const char *p, size_t n);

@@ -336,7 +336,7 @@ static void reload(void)
 	if (probe_init(n) < 0)
 		log_error("reload: probes could not be set up");
 	if (!tls_ready && needs_tls(n)) {
-		struct tls_options to = { .ca_file = n->gw.ca_file, .max_clients = n->gw.max_upstream };
+		struct tls_options to = { .ca_file = n->gw.ca_file, .max_clients = gw_upstream_slots(n) };
 		char err[256];
 		if (tls_init(&to, err, sizeof err) < 0)
 			log_error("reload: TLS: %s (https providers will fail)", err);
@@ -398,8 +398,8 @@ int main(int argc, char **argv)
 	holder_add(cfg, 0);	/* freed by holders_free() on every way out */
 	char err[256] = "";
 	const struct cfg_gateway *g = &cfg->gw;
-	unsigned max_fds = g->max_connections + g->max_upstream + MAX_LISTEN_FDS + 16;
-	unsigned max_timers = g->max_connections + g->max_upstream + 2 * 16 + 64;	/* + dns lookups */
+	unsigned max_fds = g->max_connections + gw_upstream_slots(cfg) + MAX_LISTEN_FDS + 16;
+	unsigned max_timers = g->max_connections + gw_upstream_slots(cfg) + 2 * 16 + 64;	/* + dns lookups */
 	int rc = 1;
 	if (loop_init(max_fds, max_timers) < 0) {
 		log_error("out of memory");
@@ -412,7 +412,7 @@ int main(int argc, char **argv)
 	struct tls_options to = { 0 };
 	if (needs_tls(cfg)) {
 		to.ca_file = g->ca_file;
-		to.max_clients = g->max_upstream;
+		to.max_clients = gw_upstream_slots(cfg);
 	}
 	if (to.ca_file && tls_init(&to, err, sizeof err) < 0) {
 		log_error("TLS: %s", err);

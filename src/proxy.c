@@ -119,13 +119,12 @@ static int build_request(struct exchange *x)
 		json_cstr(&m, x->model);
 		if (m.overflow)
 			return -1;
-		size_t vs, ve, lead = 0;
+		size_t lead = 0;
 		int k = 1;
 		/* An OpenAI stream reports usage only when asked: ask, and drop
 		 * the usage chunk again for a client that did not. */
 		static const char ask_usage[] = "\"stream_options\":{\"include_usage\":true},";
-		if (x->pd->id == DIALECT_OPENAI && x->stream &&
-		    json_top_get(body, x->body_len, "stream_options", &vs, &ve) < 0) {
+		if (x->pd->id == DIALECT_OPENAI && x->stream && !x->has_stream_options) {
 			while (body[lead] != '{')
 				lead++;
 			x->upv[k].iov_base = (void *)body;
@@ -525,23 +524,6 @@ static int start_attempt(struct exchange *x)
 	return 0;
 }
 
-/* The request's max tokens, for cost estimates (0 when not given). */
-static int64_t asked_max_tokens(const struct exchange *x)
-{
-	static const char *const keys[] = { "max_completion_tokens", "max_tokens", "maxOutputTokens" };
-	const char *body = x->in + x->head_len;
-	size_t vs, ve;
-	for (unsigned k = 0; k < 3; k++) {
-		if (json_top_get(body, x->body_len, keys[k], &vs, &ve) == 0) {
-			int64_t v = 0;
-			for (size_t i = vs; i < ve && body[i] >= '0' && body[i] <= '9' && v < 100000000; i++)
-				v = v * 10 + (body[i] - '0');
-			return v;
-		}
-	}
-	return 0;
-}
-
 /* Reads the x-llmgw-route-strategy / x-llmgw-min-quality headers. */
 static void client_narrowing(struct exchange *x)
 {
@@ -581,7 +563,7 @@ void proxy_start(struct exchange *x)
 	x->ask.min_quality = x->rt->min_quality;
 	client_narrowing(x);
 	x->ask.est_input_tokens = (int64_t)(x->body_len / 4);
-	x->ask.est_output_tokens = asked_max_tokens(x);
+	x->ask.est_output_tokens = x->max_tokens_asked;
 	if (!x->ask.est_output_tokens)
 		x->ask.est_output_tokens = cfg->gw.default_max_tokens;
 	x->ask.random = (uint32_t)(loop_now_us() * 2654435761u);
@@ -754,8 +736,13 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		fail(x, E_UPSTREAM, "response is not a JSON object");
 		return;
 	}
-	if (ok && json_top_get(body, blen, "error", &vs, &ve) == 0 &&
-	    json_top_get(body, blen, success_key(x->pd), &vs, &ve) < 0) {
+	/* One pass over the answer's top level: an error, the key every good
+	 * answer has, and its usage. */
+	const char *const rkeys[3] = { "error", success_key(x->pd), x->pd->usage_key };
+	size_t rvs[3] = { 0 }, rve[3] = { 0 };
+	if (ok && is_obj)
+		json_top_scan(body, blen, rkeys, 3, rvs, rve);
+	if (ok && rve[0] && !rve[1]) {
 		char m[300] = "error in a 200 response";
 		if (json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS) > 0) {
 			int ei = json_get(&x->doc, 0, "error");
@@ -821,8 +808,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		 * goes out untouched, so it is not tokenized. */
 		struct ir_usage u;
 		memset(&u, 0, sizeof u);
-		if (json_top_get(body, blen, x->pd->usage_key, &vs, &ve) == 0 &&
-		    json_parse(&x->doc, body + vs, ve - vs, x->tok, GW_JSON_TOKENS) > 0)
+		if (rve[2] && json_parse(&x->doc, body + rvs[2], rve[2] - rvs[2], x->tok, GW_JSON_TOKENS) > 0)
 			x->pd->decode_usage(&x->doc, 0, &u);
 		succeeded(x, &u);
 	}

@@ -55,7 +55,7 @@ static void on_timer(struct loop_timer *t);
 int upstream_init(const struct cfg *config)
 {
 	cfg = config;
-	nups = cfg->gw.max_upstream;
+	nups = gw_upstream_slots(cfg);
 	ups = calloc(nups, sizeof *ups);
 	if (!ups)
 		return -1;

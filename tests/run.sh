@@ -11,12 +11,18 @@
 #     skipped: N (name, ...)        (only when something was skipped)
 #     N passed, N failed
 # and the exit status is 1 when anything failed. "unit" runs unit tests only.
+# "emu" is `make check TOOLCHAIN=...`: BUILD is a tree of qemu wrapper
+# scripts (Makefile, EMU); unit and integration tests only (the SDK suite
+# and the fuzzers are host-only), without the integration tests that measure
+# the host process itself (EMU_SKIP: RSS is qemu's, LD_PRELOAD cannot reach a
+# static binary), which are reported as skipped.
 set -u
 
-[ $# -ge 1 ] || { echo "usage: $0 BUILD [unit|all]" >&2; exit 2; }
+[ $# -ge 1 ] || { echo "usage: $0 BUILD [unit|all|emu]" >&2; exit 2; }
 build=$1
 mode=${2:-all}
-case $mode in unit|all) ;; *) echo "usage: $0 BUILD [unit|all]" >&2; exit 2 ;; esac
+case $mode in unit|all|emu) ;; *) echo "usage: $0 BUILD [unit|all|emu]" >&2; exit 2 ;; esac
+EMU_SKIP=${EMU_SKIP:-idle_rss_release no_malloc_on_request_path}
 case $build in /*) ;; *) build=$PWD/$build ;; esac
 cd "$(dirname "$0")/.." || exit 2
 
@@ -104,6 +110,19 @@ if [ "$mode" = all ]; then
 		note_fail "fuzz: the fuzz build failed ($build/fuzz-build-failed)"
 	fi
 	suite fuzz 600 tools/fuzz.sh "$build" 5
+fi
+if [ "$mode" = emu ]; then
+	set --
+	for t in $(python3 tests/integration/run.py --build "$build" --list | sed 's/ .*//'); do
+		case " $EMU_SKIP " in
+		*" $t "*)
+			echo "SKIP $t: measures the host process, not meaningful under emulation"
+			nskip=$((nskip + 1))
+			skipnames="${skipnames:+$skipnames, }$t" ;;
+		*) set -- "$@" -k "$t" ;;
+		esac
+	done
+	suite integration 2400 python3 tests/integration/run.py --build "$build" "$@"
 fi
 
 echo
