@@ -207,6 +207,7 @@ void api_dispatch(struct exchange *x);
 /* proxy.c */
 void proxy_start(struct exchange *x);
 void proxy_abort(struct exchange *x);		/* client gone: drop upstream side */
+int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t cap);
 
 /* errors.c: an error response, in the client's dialect (OpenAI for now). */
 enum gw_err {

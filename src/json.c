@@ -890,26 +890,10 @@ int json_top_scan(const char *js, size_t len, const char *const *keys, unsigned 
 
 int json_top_get(const char *js, size_t len, const char *key, size_t *vstart, size_t *vend)
 {
-	size_t i = skip_ws(js, len, 0);
-	int found = -1;
-	if (i >= len || js[i] != '{')
+	size_t vs, ve;
+	if (json_top_scan(js, len, &key, 1, &vs, &ve) <= 0)
 		return -1;
-	i = skip_ws(js, len, i + 1);
-	while (i < len && js[i] == '"') {
-		size_t ks = i + 1, ke = skip_string(js, len, i);
-		i = skip_ws(js, len, ke);
-		if (i >= len || js[i] != ':')
-			return -1;
-		i = skip_ws(js, len, i + 1);
-		size_t vs = i, ve = skip_value(js, len, i);
-		if (ke > ks && raw_eq(js + ks, ke - 1 - ks, key)) {
-			*vstart = vs;	/* the last duplicate wins, as in json_get */
-			*vend = ve;
-			found = 0;
-		}
-		i = skip_ws(js, len, ve);
-		if (i < len && js[i] == ',')
-			i = skip_ws(js, len, i + 1);
-	}
-	return found;
+	*vstart = vs;
+	*vend = ve;
+	return 0;
 }

@@ -82,34 +82,14 @@ static void start(struct probe *p)
 {
 	const struct cfg_provider *pv = &cfg->providers[p->provider];
 	const struct provider_type *t = pv->type;
-	char hostport[300];
-	int v6 = strchr(pv->url.host, ':') != NULL;
-	size_t hp = (size_t)snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", pv->url.host, v6 ? "]" : "");
-	if (pv->url.port != (pv->url.tls ? 443 : 80))
-		snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)pv->url.port);
-	int n = snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: llmgw/" LLMGW_VERSION
-			 "\r\nAccept: application/json\r\nConnection: close\r\n%s", pv->url.prefix, t->models_path, hostport,
+	int n = snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION
+			 "\r\nAccept: application/json\r\nConnection: close\r\n%s", pv->url.prefix, t->models_path,
 			 t->dialect == DIALECT_ANTHROPIC ? "anthropic-version: 2023-06-01\r\n" : "");
-	const char *an = NULL, *pre = "";
-	switch (t->auth) {
-	case AUTH_BEARER: an = "Authorization"; pre = "Bearer "; break;
-	case AUTH_X_API_KEY: an = "x-api-key"; break;
-	case AUTH_GOOG_API_KEY: an = "x-goog-api-key"; break;
-	case AUTH_API_KEY: an = "api-key"; break;
-	}
 	if (n < 0 || (size_t)n >= sizeof p->head)
 		return;
 	size_t hl = (size_t)n;
-	if (pv->key && an) {
-		size_t need = strlen(an) + 2 + strlen(pre) + pv->key_len + 4;
-		if (hl + need > sizeof p->head)
-			return;
-		hl += (size_t)snprintf(p->head + hl, sizeof p->head - hl, "%s: %s", an, pre);
-		memcpy(p->head + hl, pv->key, pv->key_len);
-		hl += pv->key_len;
-		memcpy(p->head + hl, "\r\n", 2);
-		hl += 2;
-	}
+	if (provider_headers(pv, p->head, &hl, sizeof p->head) < 0)
+		return;
 	if (hl + 2 > sizeof p->head)
 		return;
 	memcpy(p->head + hl, "\r\n", 2);

@@ -50,6 +50,29 @@ static int add_header(char *h, size_t *hl, size_t cap, const char *name, const c
 	return 0;
 }
 
+/* "Host: ...\r\n" and the provider's auth header ("Authorization: Bearer
+ * <key>", "x-api-key", ...) appended to h. 0, or -1 if they do not fit.
+ * Shared with probe.c. */
+int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t cap)
+{
+	char hostport[300];
+	int v6 = strchr(p->url.host, ':') != NULL;
+	size_t hp = (size_t)snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", p->url.host, v6 ? "]" : "");
+	if (p->url.port != (p->url.tls ? 443 : 80))
+		snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)p->url.port);
+	if (add_header(h, hl, cap, "Host", "", hostport, strlen(hostport)) < 0)
+		return -1;
+	if (!p->key)
+		return 0;
+	switch (p->type->auth) {
+	case AUTH_BEARER: return add_header(h, hl, cap, "Authorization", "Bearer ", p->key, p->key_len);
+	case AUTH_X_API_KEY: return add_header(h, hl, cap, "x-api-key", "", p->key, p->key_len);
+	case AUTH_GOOG_API_KEY: return add_header(h, hl, cap, "x-goog-api-key", "", p->key, p->key_len);
+	case AUTH_API_KEY: return add_header(h, hl, cap, "api-key", "", p->key, p->key_len);
+	}
+	return 0;
+}
+
 /* The provider request: a head in uphead, and the body as iovecs. Same
  * dialect: the client's body with only the model replaced (zero-copy);
  * otherwise the IR encoded in the provider's dialect into xbuf. Returns 0,
@@ -162,30 +185,15 @@ static int build_request(struct exchange *x)
 		return -2;
 	}
 
-	char hostport[300];
-	int v6 = strchr(p->url.host, ':') != NULL;
-	size_t hp = (size_t)snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", p->url.host, v6 ? "]" : "");
-	if (p->url.port != (p->url.tls ? 443 : 80))
-		snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)p->url.port);
-
 	int n = snprintf(h, cap,
-			 "POST %s%s HTTP/1.1\r\nHost: %s\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\n"
+			 "POST %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\n"
 			 "Content-Type: application/json\r\nAccept: %s\r\nContent-Length: %zu\r\n",
-			 p->url.prefix, path, hostport, x->stream ? "text/event-stream" : "application/json", blen);
+			 p->url.prefix, path, x->stream ? "text/event-stream" : "application/json", blen);
 	if (n < 0 || (size_t)n >= cap)
 		return -1;
 	size_t hl = (size_t)n;
-	if (p->key) {
-		int r = 0;
-		switch (t->auth) {
-		case AUTH_BEARER: r = add_header(h, &hl, cap, "Authorization", "Bearer ", p->key, p->key_len); break;
-		case AUTH_X_API_KEY: r = add_header(h, &hl, cap, "x-api-key", "", p->key, p->key_len); break;
-		case AUTH_GOOG_API_KEY: r = add_header(h, &hl, cap, "x-goog-api-key", "", p->key, p->key_len); break;
-		case AUTH_API_KEY: r = add_header(h, &hl, cap, "api-key", "", p->key, p->key_len); break;
-		}
-		if (r < 0)
-			return -1;
-	}
+	if (provider_headers(p, h, &hl, cap) < 0)
+		return -1;
 	if (x->pd->id == DIALECT_ANTHROPIC) {
 		/* An Anthropic client's own API version and betas go through
 		 * (it wrote its body for them); a translated body is written
