@@ -110,6 +110,7 @@ if [ "$mode" = all ]; then
 		note_fail "fuzz: the fuzz build failed ($build/fuzz-build-failed)"
 	fi
 	suite fuzz 600 tools/fuzz.sh "$build" 5
+	suite install 300 tools/test-install.sh "$build"
 fi
 if [ "$mode" = emu ]; then
 	set --

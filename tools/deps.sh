@@ -19,10 +19,12 @@
 #   Also dpkg-dev (apt-get source, for tools/bearssl.sh).
 # Build: BearSSL and jsmn (headers + library). Tests: clang with the libFuzzer
 # and sanitizer runtimes, openssl (test CA), curl, python3, node and npm
-# (official SDK clients), chromium (the status page test).
+# (official SDK clients), chromium (the status page test), mandoc and
+# shellcheck (man page and init script lints; systemd-analyze comes with
+# systemd).
 set -u
 pkgs_build="libbearssl-dev libjsmn-dev"
-pkgs_test="clang libclang-rt-14-dev openssl curl python3 nodejs npm chromium"
+pkgs_test="clang libclang-rt-14-dev openssl curl python3 nodejs npm chromium mandoc shellcheck"
 
 have_header() { printf '#include <%s>\nint main(void){return 0;}\n' "$1" | ${CC:-cc} -x c -fsyntax-only - 2>/dev/null; }
 
@@ -38,6 +40,8 @@ missing() {
 	command -v node >/dev/null 2>&1 || m="$m nodejs"
 	command -v npm >/dev/null 2>&1 || m="$m npm"
 	command -v chromium >/dev/null 2>&1 || m="$m chromium"
+	command -v mandoc >/dev/null 2>&1 || m="$m mandoc"
+	command -v shellcheck >/dev/null 2>&1 || m="$m shellcheck"
 	echo "$m"
 }
 
