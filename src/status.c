@@ -36,6 +36,7 @@ struct target_row {
 	uint64_t requests, failures, probes, probe_failures;
 	uint64_t fail_kind[HEALTH_NKINDS];
 	unsigned consecutive_failures;
+	int64_t back_in_ms;		/* until a rate-limit cool-down or an open breaker ends; 0: now */
 	int priced, quality, other;
 	double in_usd_mtok, cached_usd_mtok, out_usd_mtok;
 	double usd;
@@ -98,6 +99,8 @@ static void target_row(const struct cfg *cfg, unsigned t, int64_t now_ms, struct
 	row->probes = hi.probes;
 	row->probe_failures = hi.probe_failures;
 	row->consecutive_failures = hi.consecutive_failures;
+	int64_t until = hi.cooled_until > hi.open_until ? hi.cooled_until : hi.open_until;
+	row->back_in_ms = until > now_ms && row->state != HEALTH_ST_CLOSED ? until - now_ms : 0;
 	row->priced = ti->priced;
 	row->quality = ti->quality;
 	row->other = ti->other;
@@ -311,6 +314,7 @@ static void j_target(struct metrics_out *o, const struct target_row *t, int firs
 	}
 	metrics_out_str(o, "}");
 	j_u64(o, "consecutive_failures", t->consecutive_failures);
+	j_u64(o, "back_in_ms", (uint64_t)t->back_in_ms);
 	j_u64(o, "probes", t->probes);
 	j_u64(o, "probe_failures", t->probe_failures);
 	j_bool(o, "other", t->other);

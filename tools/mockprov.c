@@ -140,6 +140,8 @@
  * comma-separated:
  *   status=N (error body in the API's shape, type by status),
  *   retry_after=S, retry_after_ms=MS (headers; Gemini: RetryInfo only),
+ *   reset_s=N (rate-limit reset headers N s ahead: OpenAI x-ratelimit-*-requests,
+ *   Anthropic anthropic-ratelimit-requests-*),
  *   delay_ms=N (before the head), chunks=N, interval_ms=N, close,
  *   calls=N (1 or 2 tool calls), cached=N (cached prompt tokens),
  *   stall_after=N / truncate_after=N / reset_after=N / error_event_after=N
@@ -207,6 +209,7 @@ struct fault {
 	long long stall_after, truncate_after, reset_after, error_event_after;	/* -1: off */
 	long long calls;		/* -1: the request decides (1, or 2 for a tool "two_calls") */
 	long long cached;		/* cached prompt tokens to report */
+	long long reset_s;		/* -1: none; else rate-limit reset headers, N s ahead */
 	bool reset, html502, html200, error200, empty200, close;
 };
 
@@ -217,6 +220,7 @@ static void fault_clear(struct fault *f)
 	f->chunks = f->interval_ms = -1;
 	f->stall_after = f->truncate_after = f->reset_after = f->error_event_after = -1;
 	f->calls = -1;
+	f->reset_s = -1;
 }
 
 static int parse_num(const char *s, size_t n, long long max, long long *out)
@@ -254,6 +258,7 @@ static int fault_parse(const char *s, size_t n, struct fault *f, char *err, size
 		{ "error_event_after", offsetof(struct fault, error_event_after), 100000 },
 		{ "calls", offsetof(struct fault, calls), 2 },
 		{ "cached", offsetof(struct fault, cached), 1000000000 },
+		{ "reset_s", offsetof(struct fault, reset_s), 86400 },
 	};
 	static const struct {
 		const char *name;
@@ -533,6 +538,23 @@ static void put_head(struct conn *c, struct json_out *o, int status, const char 
 	if (c->f.retry_after_ms >= 0 && c->api != API_GEM) {
 		json_lit(o, "\r\nretry-after-ms: ");
 		put_u(o, (unsigned long long)c->f.retry_after_ms);
+	}
+	/* Rate-limit reset headers, each API its own way: OpenAI a duration,
+	 * Anthropic an RFC 3339 time (Gemini has none: RetryInfo only). */
+	if (c->f.reset_s >= 0 && c->api == API_OAI) {
+		json_lit(o, "\r\nx-ratelimit-limit-requests: 60\r\nx-ratelimit-remaining-requests: 0"
+			    "\r\nx-ratelimit-reset-requests: ");
+		put_u(o, (unsigned long long)c->f.reset_s);
+		json_lit(o, "s");
+	} else if (c->f.reset_s >= 0 && c->api == API_ANT) {
+		char ts[40];
+		time_t at = time(NULL) + (time_t)c->f.reset_s;
+		struct tm tm;
+		gmtime_r(&at, &tm);
+		strftime(ts, sizeof ts, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		json_lit(o, "\r\nanthropic-ratelimit-requests-limit: 60\r\nanthropic-ratelimit-requests-remaining: 0"
+			    "\r\nanthropic-ratelimit-requests-reset: ");
+		json_lit(o, ts);
 	}
 	if (!c->keep_alive)
 		json_lit(o, "\r\nConnection: close");

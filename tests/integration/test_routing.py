@@ -265,23 +265,31 @@ def kill_9_loses_at_most_the_unflushed_interval(ctx):
 @test(timeout=40)
 def cooldown_honours_each_retry_hint(ctx):
 	"""429s that say when to come back in each provider's own way (OpenAI
-	retry-after-ms, Gemini's RetryInfo in the body, Anthropic's
-	retry-after): the target is not tried again before then."""
+	retry-after-ms and x-ratelimit-reset-*, Gemini's RetryInfo in the body,
+	Anthropic's retry-after and anthropic-ratelimit-*-reset): the target is
+	not tried again before then."""
 	for typ, fault in (("openai-compatible", "status=429,retry_after_ms=30000"),
-			("gemini", "status=429,retry_after=30"), ("anthropic", "status=429,retry_after=30")):
-		ma = ctx.mockprov(args=("--fault", fault), name="mock-a-" + typ)
-		mb = ctx.mockprov(name="mock-b-" + typ)
+			("openai-compatible", "status=429,reset_s=30"),	# x-ratelimit-reset-requests
+			("gemini", "status=429,retry_after=30"), ("anthropic", "status=429,retry_after=30"),
+			("anthropic", "status=429,reset_s=30")):	# anthropic-ratelimit-requests-reset
+		tag = typ + "-" + fault.split(",")[1].split("=")[0]
+		ma = ctx.mockprov(args=("--fault", fault), name="mock-a-" + tag)
+		mb = ctx.mockprov(name="mock-b-" + tag)
 		port = free_port()
 		conf = ctx.config(port, (), providers=[("a", ma.url, [("option", "type", typ)]), ("b", mb.url, [])],
 			routes=[])
 		conf = conf.replace("\toption type 'openai-compatible'\n\toption base_url '%s'" % ma.url,
 			"\toption base_url '%s'" % ma.url, 1)
 		conf += "\nconfig route 'r'\n\tlist target 'a/mock-1'\n\tlist target 'b/mock-1'\n"
-		gw = ctx.llmgw(conf, name="llmgw-" + typ)
+		gw = ctx.llmgw(conf, name="llmgw-" + tag)
 		for i in range(3):
 			r = chat(gw.port, "r", "c%d" % i)
 			check(r.status == 200 and r.header("x-llmgw-provider") == "b", "%s, request %d: %s" % (typ, i, r.describe()))
-		check(chats(ma) == 1, "%s: the rate-limited target was tried %d times" % (typ, chats(ma)))
+		check(chats(ma) == 1, "%s: the rate-limited target was tried %d times" % (tag, chats(ma)))
+		# The provider's 30 s, not the 5 s a hint-less 429 gets.
+		back = [t.get("back_in_ms", 0) for t in get(gw.port, "/status.json").json()["targets"]
+			if t["name"] == "a/mock-1"]
+		check(back and 20000 < back[0] <= 30000, "%s: target a is back in %r ms, want about 30000" % (tag, back))
 		gw.stop()
 
 
@@ -391,3 +399,26 @@ def failover_on_slow_connect(ctx):
 		for c in fill:
 			c.close()
 		hole.close()
+
+
+@test(timeout=40)
+def cheapest_follows_price_changes(ctx):
+	"""New prices (a reload) move cheapest to the target that is now cheaper."""
+	import signal
+
+	def prices(pa, pb):
+		return ("config target\n\toption model 'a/mock-1'\n\toption input_usd_per_mtok '%s'\n"
+			"\toption output_usd_per_mtok '%s'\n\nconfig target\n\toption model 'b/mock-1'\n"
+			"\toption input_usd_per_mtok '%s'\n\toption output_usd_per_mtok '%s'\n" % (pa, pa, pb, pb))
+	ma, mb, gw = two_providers(ctx, route_opts="\toption strategy 'cheapest'\n", extra=prices("0.1", "5"))
+	r = chat(gw.port, "r", "p1")
+	check(r.status == 200 and r.header("x-llmgw-provider") == "a", "before: %r" % r.header("x-llmgw-provider"))
+	conf = open(gw.conf_path).read().replace(prices("0.1", "5"), prices("5", "0.1"))
+	with open(gw.conf_path, "w") as f:
+		f.write(conf)
+	gw.signal(signal.SIGHUP)
+	deadline = time.monotonic() + 5
+	while time.monotonic() < deadline and "configuration reloaded" not in gw.stderr():
+		time.sleep(0.05)
+	r = chat(gw.port, "r", "p2")
+	check(r.status == 200 and r.header("x-llmgw-provider") == "b", "after new prices: %r" % r.header("x-llmgw-provider"))
