@@ -800,10 +800,20 @@ int json_unescape_append(struct json_out *o, const char *p, size_t n)
 /* The index just past the string whose opening quote is at js[i]. */
 static size_t skip_string(const char *js, size_t len, size_t i)
 {
-	for (i++; i < len && js[i] != '"'; i++)
-		if (js[i] == '\\')
-			i++;
-	return i < len ? i + 1 : len;
+	/* memchr to each quote; a quote after an odd run of backslashes is
+	 * escaped. The run cannot reach back past i: js[i - 1] is a quote. */
+	for (i++; i < len;) {
+		const char *q = memchr(js + i, '"', len - i);
+		if (!q)
+			return len;
+		size_t k = (size_t)(q - js), b = k;
+		while (b > i && js[b - 1] == '\\')
+			b--;
+		if (((k - b) & 1) == 0)
+			return k + 1;
+		i = k + 1;
+	}
+	return len;
 }
 
 /* The index just past the value starting at js[i] (input already valid). */

@@ -903,6 +903,15 @@ static int translate_event(struct exchange *x, const struct sse_event *e)
 	return 1;
 }
 
+/* The first content event is queued: from now on the stream is the
+ * client's. What is held goes out at once, so the first token does not
+ * wait for the rest of this read. -1 when the client is gone. */
+static int commit_now(struct exchange *x)
+{
+	x->committed = 1;
+	return server_flush(x) < 0 ? -1 : 0;
+}
+
 /* Relays every complete event held in the response buffer. Returns 0 to go
  * on reading, 1 when waiting for the client to drain, -1 when x is gone. */
 static int relay_events(struct exchange *x)
@@ -929,8 +938,8 @@ static int relay_events(struct exchange *x)
 			if (t == 0)
 				break;
 			x->resp_consumed += (size_t)n;
-			if (!x->committed && x->xs->content_events > 0)
-				x->committed = 1;	/* this event carried content */
+			if (!x->committed && x->xs->content_events > 0 && commit_now(x) < 0)
+				return -1;
 			continue;
 		}
 		if (x->up_is_sse) {
@@ -951,8 +960,8 @@ static int relay_events(struct exchange *x)
 			break;
 		}
 		x->resp_consumed += (size_t)n;
-		if (!x->committed && x->xs->content_events > 0)
-			x->committed = 1;	/* this event carried content */
+		if (!x->committed && x->xs->content_events > 0 && commit_now(x) < 0)
+			return -1;
 		if (is_done_event(x, &e))
 			x->saw_done = 1;
 		else if (is_error_event(&e))

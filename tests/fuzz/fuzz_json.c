@@ -111,6 +111,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(d.ntok == r);
 	check_tree(&d);
+	/* The token-free top-level reader agrees with the token tree. */
+	if (d.tok[0].type == JSMN_OBJECT) {
+		for (int k = 1; k < d.ntok && k > 0; k = json_skip(&d, k + 1)) {
+			char key[64];
+			int kl = json_unescape(&d, k, key, sizeof key);
+			size_t vs, ve;
+			if (kl < 0 || memchr(key, 0, (size_t)kl))
+				continue;
+			int vi = json_get(&d, 0, key);
+			check(json_top_get(d.js, d.len, key, &vs, &ve) == 0);
+			size_t ts = (size_t)d.tok[vi].start, te = (size_t)d.tok[vi].end;
+			if (d.tok[vi].type == JSMN_STRING) {
+				ts--;
+				te++;
+			}
+			check(vs == ts && ve == te);
+			if (d.tok[0].size > 0 && json_skip(&d, k + 1) >= d.ntok)
+				break;
+		}
+	}
 	for (int i = 0; i < d.ntok; i++) {
 		const jsmntok_t *t = &d.tok[i];
 
