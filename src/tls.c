@@ -814,6 +814,10 @@ static void note_state(struct tls *t, unsigned st)
 		G.stats.resumed++;
 	else
 		G.stats.handshakes++;
+	/* Cache the session now, not at close: connections opened meanwhile
+	 * to the same server (a pool filling up under load) resume it. */
+	if (!t->server && p->session_id_len > 0)
+		sess_store(t->u.c.name, p);
 }
 
 void tls_close(struct tls *t)

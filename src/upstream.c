@@ -41,12 +41,38 @@ struct upconn {
 	unsigned gen;			/* configuration generation of url */
 	char err[160];
 	struct upconn *next;		/* free list */
+	struct upconn *inext, *iprev;	/* idle list, most recently idled first */
 	int64_t idle_since;
 };
 
 static struct upconn *ups;
 static unsigned nups;
 static struct upconn *free_ups;
+static struct upconn *idle_head, *idle_tail;	/* only idle connections: no scan of the pool */
+
+static void idle_unlink(struct upconn *u)
+{
+	if (u->iprev)
+		u->iprev->inext = u->inext;
+	else
+		idle_head = u->inext;
+	if (u->inext)
+		u->inext->iprev = u->iprev;
+	else
+		idle_tail = u->iprev;
+	u->inext = u->iprev = NULL;
+}
+
+static void idle_push(struct upconn *u)
+{
+	u->iprev = NULL;
+	u->inext = idle_head;
+	if (idle_head)
+		idle_head->iprev = u;
+	else
+		idle_tail = u;
+	idle_head = u;
+}
 static const struct cfg *cfg;
 
 static void on_io(struct loop_fd *w, unsigned ev);
@@ -75,6 +101,8 @@ static void up_close(struct upconn *u)
 {
 	if (u->state == U_FREE)
 		return;
+	if (u->state == U_IDLE)
+		idle_unlink(u);
 	dns_cancel(&u->dns);
 	loop_timer_stop(&u->timer);
 	if (u->w.slot >= 0)
@@ -101,6 +129,7 @@ void upstream_free(void)
 	free(ups);
 	ups = NULL;
 	free_ups = NULL;
+	idle_head = idle_tail = NULL;
 }
 
 static int same_host(const struct cfg_url *a, const struct cfg_url *b)
@@ -182,12 +211,13 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 	/* Reuse the most recently idled connection to the same host: it is the
 	 * least likely to have been closed by the server meanwhile. */
 	struct upconn *best = NULL;
-	for (unsigned i = 0; i < nups; i++) {
-		struct upconn *u = &ups[i];
-		if (u->state == U_IDLE && same_host(u->url, url) && (!best || u->idle_since > best->idle_since))
-			best = u;
-	}
+	for (struct upconn *u = idle_head; u && !x->up_retry; u = u->inext)
+		if (same_host(u->url, url)) {
+			best = u;	/* the list is newest first */
+			break;
+		}
 	if (best && !x->up_retry) {
+		idle_unlink(best);
 		loop_timer_stop(&best->timer);
 		best->state = U_BUSY;
 		best->x = x;
@@ -202,10 +232,7 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 	struct upconn *u = free_ups;
 	if (!u) {
 		/* Evict the idle connection unused the longest. */
-		struct upconn *old = NULL;
-		for (unsigned i = 0; i < nups; i++)
-			if (ups[i].state == U_IDLE && (!old || ups[i].idle_since < old->idle_since))
-				old = &ups[i];
+		struct upconn *old = idle_tail;	/* unused the longest */
 		if (!old)
 			return -1;
 		up_close(old);
@@ -258,6 +285,7 @@ void upstream_release(struct exchange *x, int reusable)
 		return;
 	}
 	u->state = U_IDLE;
+	idle_push(u);
 	u->idle_since = loop_now();
 	u->want = 0;
 	loop_set(&u->w, LOOP_IN);
@@ -420,7 +448,6 @@ unsigned upstream_open_count(void)
 void upstream_reconfigure(const struct cfg *config)
 {
 	cfg = config;
-	for (unsigned i = 0; i < nups; i++)
-		if (ups[i].state == U_IDLE)
-			up_close(&ups[i]);
+	while (idle_head)
+		up_close(idle_head);
 }

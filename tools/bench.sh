@@ -4,7 +4,8 @@
 # smoke test: every leg starts, answers, no errors, report written).
 #
 # Prepares what tools/bench/bench.py needs, then runs it:
-#   - wrk, valgrind and nginx (Debian's nginx-light) with apt-get when missing;
+#   - wrk, valgrind, strace and nginx (Debian's nginx-light) with apt-get when
+#     missing;
 #   - Portkey's gateway (@portkey-ai/gateway from npm) in BUILD/bench/portkey,
 #     once; when npm fails, bench.py prints a SKIP line and goes on without it;
 #   - BUILD/bench/sseclient (tools/bench/sseclient.c), the streaming client;
@@ -18,9 +19,10 @@
 set -eu
 
 [ $# -eq 2 ] || { echo "usage: $0 BUILD quick|full" >&2; exit 2; }
-build=$1
+arg=$1
 mode=$2
 case $mode in quick|full) ;; *) echo "usage: $0 BUILD quick|full" >&2; exit 2 ;; esac
+case $arg in /*) build=$arg ;; *) build=$PWD/$arg ;; esac
 cd "$(dirname "$0")/.."
 out=$build/bench
 mkdir -p "$out"
@@ -32,7 +34,7 @@ need=""
 command -v wrk >/dev/null 2>&1 || need="$need wrk"
 command -v valgrind >/dev/null 2>&1 || need="$need valgrind"
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || need="$need nginx-light"
-command -v taskset >/dev/null 2>&1 || need="$need util-linux"
+command -v strace >/dev/null 2>&1 || need="$need strace"
 if [ -n "$need" ] && [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
 	say "installing$need (apt-get)"
 	if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
@@ -69,8 +71,8 @@ ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
 if [ -n "${MAKELEVEL:-}" ]; then
 	cmd="make $( [ "$mode" = quick ] && echo bench-quick || echo bench )"
-	[ "$build" = build ] || cmd="$cmd BUILD=$build"
+	[ "$arg" = build ] || cmd="$cmd BUILD=$arg"
 else
-	cmd="tools/bench.sh $build $mode"
+	cmd="tools/bench.sh $arg $mode"
 fi
 BENCH_COMMAND=$cmd exec python3 tools/bench/bench.py "$build" "$mode"

@@ -33,6 +33,7 @@ import datetime
 import json
 import os
 import platform
+import re
 import resource
 import signal
 import socket
@@ -58,19 +59,22 @@ ROUNDS = 1 if QUICK else 3
 DUR = 1 if QUICK else 3			# seconds per wrk run
 CONCS = [1, 64, 1024] if QUICK else [1, 16, 64, 256, 1024]
 SIDE_CONCS = [1, 64]			# translation and TLS legs
-STREAMS = 3 if QUICK else 15		# paced streams per leg per round
+STREAMS = 5 if QUICK else 15		# paced streams per leg per round
+TTFTS = 10 if QUICK else 30		# unpaced streams per leg per round (TTFT)
 CHUNKS, INTERVAL_MS = 20, 5
 HOLD_IDLE, HOLD_STREAMS = 1024, 64
 CG_WARM, CG_N = (20, 100) if QUICK else (100, 1000)
 KEY = "bench-upstream-secret"
 
-PIN = os.environ.get("BENCH_PIN", "1") != "0" and (os.cpu_count() or 1) >= 2
-CPU_LOAD, CPU_SERVERS = {0}, {1}	# wrk and clients / every server
+_cpus = sorted(os.sched_getaffinity(0))
+PIN = os.environ.get("BENCH_PIN", "1") != "0" and len(_cpus) >= 2
+CPU_LOAD, CPU_SERVERS = ({_cpus[0]}, {_cpus[1]}) if PIN else (None, None)	# wrk and clients / every server
 HZ = os.sysconf("SC_CLK_TCK")
 
 failures = []		# real failures: exit 1
 notes = []		# SKIP lines and remarks, printed and put in the report
 procs = []		# every process started, stopped by PID at exit
+loads = []		# load generators running (wrk, the hold client), killed at exit
 
 
 def say(msg):
@@ -150,6 +154,10 @@ class Proc:
 
 
 def stop_all():
+	for p in loads:
+		if p.poll() is None:
+			p.kill()
+			p.wait()
 	while procs:
 		p = procs.pop()
 		try:
@@ -199,6 +207,47 @@ def cpu_ticks(pids):
 		except (OSError, IndexError, ValueError):
 			pass
 	return t
+
+
+def mock_active(port, tls):
+	try:
+		if tls:
+			return tls_stats(port).get("active", 0)
+		with socket.create_connection(("127.0.0.1", port), timeout=5) as s:
+			s.sendall(b"GET /mock/stats HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+			data = b""
+			while True:
+				d = s.recv(65536)
+				if not d:
+					break
+				data += d
+		return json.loads(data.partition(b"\r\n\r\n")[2].decode()).get("active", 0)
+	except (OSError, ValueError):
+		return 0
+
+
+def quiesce(timeout=8.0):
+	"""Waits (at most timeout s) until no server burns CPU and the proxies
+	have closed the idle upstream connections a high-concurrency leg left in
+	their pools (upstream idle timeouts are 1 s here): a proxy working off an
+	overload (Portkey after 1024 connections) would slow the next leg on the
+	shared CPU, and a thousand idle connections make every poll() of the
+	single-threaded mockprov (and llmgw) cost O(n). Returns the seconds
+	waited."""
+	t0 = time.monotonic()
+	while time.monotonic() - t0 < timeout:
+		if mock_active(MOCK_PORT, False) <= 70 and mock_active(MOCK_TLS_PORT, True) <= 70:
+			break
+		time.sleep(0.25)
+	pids = [pid for p in procs if p.alive() for pid in p.pids()]
+	last = cpu_ticks(pids)
+	while time.monotonic() - t0 < timeout:
+		time.sleep(0.1)
+		cur = cpu_ticks(pids)
+		if cur - last <= 1:
+			break
+		last = cur
+	return time.monotonic() - t0
 
 
 def mem(pids):
@@ -264,10 +313,10 @@ def llmgw_conf(port, mock, mock_tls, certs, state):
 		"\toption log_level 'warn'",
 		"\toption max_connections '2048'",
 		"\toption max_inflight '1100'",
-		"\toption max_upstream '1100'",
 		"\toption ca_file '%s'" % os.path.join(certs, "ca.crt"),
 		"\toption state_dir '%s'" % state,
 		"\toption probe_interval '0'",
+		"\toption upstream_idle '1s'",
 		"config provider 'mock'",
 		"\toption type 'openai-compatible'",
 		"\toption base_url 'http://127.0.0.1:%d'" % mock,
@@ -283,10 +332,9 @@ def llmgw_conf(port, mock, mock_tls, certs, state):
 		""])
 
 
-def nginx_conf(prefix, port, port_tls, mock, mock_tls, certs):
+def nginx_conf(prefix, port, port_tls, mock, mock_tls, certs, master=True):
 	tmp = lambda n: os.path.join(prefix, n)
-	return """daemon off;
-master_process on;
+	return ("" if master else "master_process off;\n") + """daemon off;
 worker_processes 1;
 worker_rlimit_nofile 10000;
 pid %(pid)s;
@@ -304,11 +352,13 @@ http {
 		server 127.0.0.1:%(mock)d;
 		keepalive 1100;
 		keepalive_requests 1000000;
+		keepalive_timeout 1s;
 	}
 	upstream mocktls {
 		server 127.0.0.1:%(mock_tls)d;
 		keepalive 1100;
 		keepalive_requests 1000000;
+		keepalive_timeout 1s;
 	}
 	server {
 		listen 127.0.0.1:%(port)d;
@@ -337,6 +387,23 @@ http {
 """ % {"pid": tmp("nginx.pid"), "err": tmp("error.log"), "t1": tmp("client_body"), "t2": tmp("proxy"),
 		"t3": tmp("fastcgi"), "t4": tmp("uwsgi"), "t5": tmp("scgi"), "mock": mock, "mock_tls": mock_tls,
 		"port": port, "port_tls": port_tls, "ca": os.path.join(certs, "ca.crt")}
+
+
+def cg_llmgw(binary, certs, state):
+	def argv(port, out):
+		conf = write(os.path.join(RUN, "cg.conf"), llmgw_conf(port, MOCK_PORT, MOCK_TLS_PORT, certs, state))
+		return [binary, "-c", conf]
+	return argv
+
+
+def cg_nginx(nginx, certs):
+	def argv(port, out):
+		prefix = os.path.join(RUN, "nginx-cg")
+		os.makedirs(prefix, exist_ok=True)
+		conf = write(os.path.join(prefix, "nginx.conf"),
+			nginx_conf(prefix, port, free_port(), MOCK_PORT, MOCK_TLS_PORT, certs, master=False))
+		return [nginx, "-p", prefix, "-e", os.path.join(prefix, "error.log"), "-c", conf]
+	return argv
 
 
 # Node preload for Portkey: bind its server to 127.0.0.1 only (it listens on
@@ -383,6 +450,16 @@ class Leg:
 		self.name, self.label, self.server, self.port = name, label, server, port
 		self.bodyfile, self.headers, self.ours = bodyfile, headers, ours
 		self.stream_body, self.tls = stream_body, tls
+		# TTFT is timed on an unpaced stream: mockprov's pacing timer has
+		# millisecond granularity, far coarser than what a proxy adds.
+		self.ttft_body = None
+		if stream_body and not tls:
+			with open(stream_body) as f:
+				b = json.load(f)
+			b["model"] = b["model"].replace("interval_ms=%d" % INTERVAL_MS, "interval_ms=0")
+			self.ttft_body = write(stream_body[:-5] + "_unpaced.json", json.dumps(b, separators=(",", ":")))
+		# The hold test: idle connections' one request, and the streams'.
+		self.hold_idle_port, self.hold_idle_body, self.hold_headers = port, bodyfile, headers
 
 
 def smoke(leg, n=3):
@@ -414,14 +491,20 @@ def wrk(leg, conns, duration, sample=None):
 	argv = [WRK, "-t1", "-c%d" % conns, "-d%ds" % duration, "--latency", "--timeout", "5s",
 		"-s", os.path.join(ROOT, "tools", "bench", "wrk.lua"),
 		"http://127.0.0.1:%d/v1/chat/completions" % leg.port]
+	quiesce()
+	if leg.tls and conns > 1 and sample is not False:
+		# Refill the pool first (the upstream idle timeout is 1 s here):
+		# the measured window is the steady state, handshakes included.
+		wrk(leg, conns, 1, sample=False)
 	pids = leg.server.pids()
 	mpids = MOCK_TLS.pids() if leg.tls else MOCK.pids()
 	hs0 = tls_stats(MOCK_TLS_PORT) if leg.tls else None
 	c0, m0, t0 = cpu_ticks(pids), cpu_ticks(mpids), time.monotonic()
 	p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
 		env=env, preexec_fn=pin(CPU_LOAD))
+	loads.append(p)
 	mid = None
-	if sample is not None:
+	if sample:
 		time.sleep(duration / 2)
 		mid = mem(pids)
 	try:
@@ -449,6 +532,7 @@ def wrk(leg, conns, duration, sample=None):
 		reqs = hs1["requests"] - hs0["requests"]
 		r["handshakes"] = hs
 		r["full_handshakes"] = hs1["tls_handshakes"] - hs0["tls_handshakes"] - 1
+		r["resumed_handshakes"] = hs1["tls_resumed"] - hs0["tls_resumed"]
 		r["upstream_requests"] = reqs
 		r["hs_per_1000"] = hs * 1000.0 / reqs if reqs else None
 	return r
@@ -581,6 +665,9 @@ def main():
 					"x-portkey-custom-host: https://127.0.0.1:%d/v1" % MOCK_TLS_PORT]
 				portkey_tls_leg = Leg("portkey-tls", "Portkey, https upstream", p, port,
 					body("plain", "mock/mock-1"), pth, False, tls=True)
+				portkey_tls_leg.hold_headers = auth + ["x-portkey-provider: openai",
+					"I:x-portkey-custom-host: http://127.0.0.1:%d/v1" % MOCK_PORT,
+					"S:x-portkey-custom-host: https://127.0.0.1:%d/v1" % MOCK_TLS_PORT]
 
 	# The side legs: translation and the https upstream.
 	side = []
@@ -589,15 +676,22 @@ def main():
 		side.append(Leg(name + "-xlate", name + ": OpenAI client -> Anthropic upstream", p, port,
 			body("xlate", "ant/mock-1"), auth, True,
 			stream_body=body("stream_xlate", "ant/fault:chunks=%d,interval_ms=%d" % (CHUNKS, INTERVAL_MS), True)))
+	# The hold test (1024 idle connections + 64 streams over upstream TLS):
+	# the idle connections' one request goes to the plain-http upstream, the
+	# streams to the https one, for every proxy alike.
 	tls_legs = []
 	for name, _ in builds:
-		tls_legs.append(Leg(name + "-tls", name + ", https upstream", proxies[name], gw_ports[name],
+		leg = Leg(name + "-tls", name + ", https upstream", proxies[name], gw_ports[name],
 			body("tls", "mtls/mock-1"), auth, True,
-			stream_body=body("stream_tls", "mtls/fault:chunks=40,interval_ms=25", True), tls=True))
+			stream_body=body("stream_tls", "mtls/fault:chunks=40,interval_ms=25", True), tls=True)
+		leg.hold_idle_body = body("plain", "mock/mock-1")
+		tls_legs.append(leg)
 	if nginx_ports:
-		tls_legs.append(Leg("nginx-tls", "nginx, https upstream", proxies["nginx"], nginx_ports[1],
+		leg = Leg("nginx-tls", "nginx, https upstream", proxies["nginx"], nginx_ports[1],
 			body("plain", "mock/mock-1"), auth, False,
-			stream_body=body("stream_long", "fault:chunks=40,interval_ms=25", True), tls=True))
+			stream_body=body("stream_long", "fault:chunks=40,interval_ms=25", True), tls=True)
+		leg.hold_idle_port = nginx_ports[0]
+		tls_legs.append(leg)
 	if portkey_tls_leg:
 		portkey_tls_leg.stream_body = body("stream_long", "fault:chunks=40,interval_ms=25", True)
 		tls_legs.append(portkey_tls_leg)
@@ -629,11 +723,18 @@ def main():
 		return res
 	say("bench: %s mode, %d round(s), legs: %s" % (MODE, ROUNDS, ", ".join(l.name for l in legs + side)))
 
+	# -- warm-up: every leg once at 64 connections, not counted (pools
+	# filled, caches warm); the TLS legs' handshakes here are the pool fill.
+	for leg in legs + side:
+		r = wrk(leg, 64, 1, sample=False)
+		r.update({"leg": leg.name, "conns": 64})
+		res.setdefault("warmup", []).append(r)
+
 	# -- wrk, round by round, legs interleaved (the order rotates per round)
 	runs_per_round = len(legs) * len(CONCS) + len(side) * len(SIDE_CONCS)
 	stopped_early = False
 	for rnd in range(ROUNDS):
-		if left() < runs_per_round * (DUR + 0.7) + (60 if QUICK else 150):
+		if left() < runs_per_round * (DUR + 0.7) + (45 if QUICK else 120):
 			notes.append("Stopped after %d round(s): the time budget would be exceeded." % rnd)
 			stopped_early = True
 			break
@@ -643,7 +744,10 @@ def main():
 			k = rnd % len(todo)
 			for leg in todo[k:] + todo[:k]:
 				sample = proxies if conns == max(CONCS) and leg.name != "direct" else None
-				r = wrk(leg, conns, DUR, sample)
+				# Portkey answers about 1 000 req/s: at 256+ connections a
+				# 1 s run may end before the first answer.
+				dur = max(DUR, 3) if leg.server.name == "portkey" and conns >= 256 else DUR
+				r = wrk(leg, conns, dur, sample)
 				r.update({"round": rnd, "leg": leg.name, "conns": conns})
 				res["wrk"].append(r)
 				if "error" in r:
@@ -677,28 +781,30 @@ def main():
 			break
 		k = rnd % len(stream_legs)
 		for leg in stream_legs[k:] + stream_legs[:k]:
-			rc, out, err = client(["stream", "127.0.0.1", str(leg.port), str(STREAMS), leg.stream_body] + leg.headers,
-				STREAMS * 2 + 20)
-			if rc != 0:
-				(fail if leg.ours else skip)("%s: streaming failed: %s" % (leg.name, err.strip()[-300:]))
-				continue
-			reqs = {}
-			for line in out.splitlines():
-				f = line.split()
-				if f and f[0] == "E":
-					reqs.setdefault((rnd, int(f[1])), []).append((int(f[2]), int(f[3]), int(f[4])))
-			res["stream"].setdefault(leg.name, []).extend(reqs.values())
+			for key, bfile, n in (("stream", leg.stream_body, STREAMS), ("ttft", leg.ttft_body, TTFTS)):
+				quiesce()
+				rc, out, err = client(["stream", "127.0.0.1", str(leg.port), str(n), bfile] + leg.headers, n + 20)
+				if rc != 0:
+					(fail if leg.ours else skip)("%s: streaming failed: %s" % (leg.name, err.strip()[-300:]))
+					continue
+				reqs = {}
+				for line in out.splitlines():
+					f = line.split()
+					if f and f[0] == "E":
+						reqs.setdefault((rnd, int(f[1])), []).append((int(f[2]), int(f[3]), int(f[4])))
+				res.setdefault(key, {}).setdefault(leg.name, []).extend(reqs.values())
 
 	# -- memory with 1024 open connections and 64 active streams over upstream TLS
 	for leg in tls_legs:
 		if left() < (25 if QUICK else 60):
 			notes.append("Hold test for %s skipped (time budget)." % leg.name)
 			continue
-		name = leg.server.name
-		argv = [SSECLIENT, "hold", "127.0.0.1", str(leg.port), str(HOLD_IDLE), str(HOLD_STREAMS), "30",
-			leg.bodyfile, leg.stream_body] + leg.headers
+		quiesce()
+		argv = [SSECLIENT, "hold", "127.0.0.1", str(leg.hold_idle_port), str(leg.port), str(HOLD_IDLE),
+			str(HOLD_STREAMS), "30", leg.hold_idle_body, leg.stream_body] + leg.hold_headers
 		p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
 			preexec_fn=pin(CPU_LOAD))
+		loads.append(p)
 		sample = None
 		t_end = time.monotonic() + 35
 		line = p.stdout.readline()
@@ -737,38 +843,114 @@ def main():
 	if not vg:
 		skip("callgrind: valgrind not installed")
 	else:
-		cg_builds = builds if not QUICK else builds[:1]
-		for name, binary in cg_builds:
-			for kind, model in (("same dialect", "mock/mock-1"), ("translated", "ant/mock-1")):
-				if left() < 25:
-					notes.append("callgrind %s %s skipped (time budget)" % (name, kind))
-					continue
-				ir = []
-				for n in (CG_WARM, CG_WARM + CG_N):
-					v = callgrind(vg, name, binary, n, body("cg", model), certs, state)
-					if v is None:
-						break
-					ir.append(v)
-				if len(ir) == 2:
-					res["callgrind"]["%s|%s" % (name, kind)] = (ir[1] - ir[0]) / CG_N
+		cg_runs = [(name, cg_llmgw(binary, certs, state), kind, model) for name, binary in builds
+			for kind, model in (("same dialect", "mock/mock-1"), ("translated", "ant/mock-1"))]
+		if nginx:
+			cg_runs.append(("nginx", cg_nginx(nginx, certs), "same dialect", "mock/mock-1"))
+		for name, argv_for, kind, model in cg_runs:
+			if left() < 25:
+				notes.append("callgrind %s %s skipped (time budget)" % (name, kind))
+				continue
+			ir, files = [], []
+			for n in (CG_WARM, CG_WARM + CG_N):
+				f = os.path.join(OUT, "callgrind-%s-%s-%d.out" % (name, kind.replace(" ", "-"), n))
+				v = callgrind(vg, name, argv_for, n, body("cg", model), f)
+				if v is None:
+					break
+				ir.append(v)
+				files.append(f)
+			if len(ir) == 2:
+				res["callgrind"]["%s|%s" % (name, kind)] = (ir[1] - ir[0]) / CG_N
+				res.setdefault("cg_top", {})["%s|%s" % (name, kind)] = cg_top(files[0], files[1], CG_N)
+
+	# -- system calls per request (strace -c), llmgw against nginx
+	st = tool("strace")
+	if not st:
+		skip("syscall profile: strace not installed")
+	else:
+		n = 200 if QUICK else 2000
+		for leg in [l for l in legs if l.name in ("llmgw", "nginx")] + [l for l in side if l.name == "llmgw-xlate"]:
+			if left() < 15:
+				notes.append("syscall profile of %s skipped (time budget)" % leg.name)
+				continue
+			res.setdefault("syscalls", {})[leg.name] = syscalls(st, leg, n)
 	return res
 
 
-def callgrind(vg, name, binary, n, bodyfile, certs, state):
+def cg_funcs(path):
+	"""{function: self Ir} from callgrind_annotate."""
+	out = run_out(["callgrind_annotate", "--threshold=100", "--auto=no", "--inclusive=no", path], timeout=60)
+	d = {}
+	for line in out.splitlines():
+		m = re.match(r"^\s*([\d,]+)\s+\(\s*[\d.]+%\)\s+(\S.*?)(?:\s+\[.*\])?$", line)
+		if m and "PROGRAM TOTALS" not in m.group(2) and not m.group(2).startswith(("=>", "*")):
+			fn = m.group(2)
+			d[fn] = d.get(fn, 0) + int(m.group(1).replace(",", ""))
+	return d
+
+
+def cg_top(small, big, n, k=12):
+	"""The k functions with the most instructions of their own per request:
+	the difference of the two runs, so start-up and exit cancel out."""
+	a, b = cg_funcs(small), cg_funcs(big)
+	diff = sorted(((b.get(fn, 0) - a.get(fn, 0)) / float(n), fn) for fn in b)
+	diff.reverse()
+	return [(ir, fn) for ir, fn in diff[:k] if ir > 0]
+
+
+def syscalls(st, leg, n):
+	"""System calls per request of the proxy (all its processes) for n
+	sequential keep-alive requests, counted by strace -c."""
+	out = os.path.join(RUN, "strace-%s.txt" % leg.name)
+	argv = [st, "-c", "-f", "-o", out]
+	for pid in leg.server.pids():
+		argv += ["-p", str(pid)]
+	p = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+	loads.append(p)
+	try:
+		time.sleep(0.5)		# attached
+		rc, o, e = client(["reqs", "127.0.0.1", str(leg.port), str(n), leg.bodyfile] + leg.headers, 60)
+		time.sleep(0.2)
+	finally:
+		p.send_signal(signal.SIGINT)
+		try:
+			p.wait(10)
+		except subprocess.TimeoutExpired:
+			p.kill()
+			p.wait()
+	if rc != 0:
+		notes.append("syscall profile of %s: requests failed: %s" % (leg.name, (o + e).strip()[-200:]))
+		return None
+	calls = {}
+	try:
+		with open(out) as f:
+			for line in f:
+				x = line.split()
+				# % time, seconds, usecs/call, calls, [errors], syscall
+				if len(x) >= 5 and x[3].isdigit() and not x[-1].startswith("total"):
+					calls[x[-1]] = int(x[3])
+	except OSError:
+		return None
+	return {k: v / float(n) for k, v in calls.items()}
+
+
+def callgrind(vg, name, argv_for, n, bodyfile, out):
+	"""Total Ir of the server for n sequential requests (start-up and exit
+	included; the caller takes the difference of two runs)."""
 	port = free_port()
-	conf = write(os.path.join(RUN, "cg.conf"), llmgw_conf(port, MOCK_PORT, MOCK_TLS_PORT, certs, state))
-	out = os.path.join(RUN, "callgrind.out")
 	if os.path.exists(out):
 		os.unlink(out)
-	p = Proc("callgrind-" + name, [vg, "--tool=callgrind", "--callgrind-out-file=" + out, binary, "-c", conf],
+	p = Proc("callgrind-" + name, [vg, "--tool=callgrind", "--callgrind-out-file=" + out] + argv_for(port, out),
 		env={"BENCH_KEY": KEY})
 	try:
 		if not wait_port(p, port, 30):
-			fail("callgrind: %s did not start under valgrind: %s" % (name, p.tail(300)))
+			(fail if name.startswith("llmgw") else skip)("callgrind: %s did not start under valgrind: %s" % (
+				name, p.tail(300)))
 			return None
 		rc, o, e = client(["reqs", "127.0.0.1", str(port), str(n), bodyfile, "Authorization: Bearer " + KEY], 120)
 		if rc != 0:
-			fail("callgrind: %s: requests failed: %s" % (name, (o + e).strip()[-300:]))
+			(fail if name.startswith("llmgw") else skip)("callgrind: %s: requests failed: %s" % (
+				name, (o + e).strip()[-300:]))
 			return None
 	finally:
 		p.stop(timeout=30)
@@ -781,7 +963,7 @@ def callgrind(vg, name, binary, n, bodyfile, certs, state):
 					return int(line.split()[1])
 	except OSError:
 		pass
-	fail("callgrind: no output for %s" % name)
+	(fail if name.startswith("llmgw") else skip)("callgrind: no output for %s" % name)
 	return None
 
 
@@ -820,7 +1002,7 @@ def summarize_wrk(res):
 	"""{(leg, conns): {metric: median}}"""
 	groups = {}
 	for r in res["wrk"]:
-		if "error" in r:
+		if "error" in r or not r.get("requests"):
 			continue
 		groups.setdefault((r["leg"], r["conns"]), []).append(r)
 	out = {}
@@ -834,9 +1016,9 @@ def summarize_wrk(res):
 	return out
 
 
-def summarize_streams(res):
+def summarize_streams(res, key="stream"):
 	out = {}
-	for leg, reqs in res["stream"].items():
+	for leg, reqs in res.get(key, {}).items():
 		first, ttft, gaps, batched, ncontent = [], [], [], 0, []
 		for evs in reqs:
 			evs.sort()
@@ -847,11 +1029,12 @@ def summarize_streams(res):
 				ttft.append(content[0][0])
 			for a, b in zip(content, content[1:]):
 				gaps.append(b[0] - a[0])
-				# Two token events from one read(), or closer than half the
-				# pacing: the proxy held one back and sent them together.
-				if b[1] == a[1] or b[0] - a[0] < INTERVAL_MS * 1e6 / 2:
+				# Two token events from one read(): sent together (or the
+				# client was descheduled: direct's count is the noise floor).
+				if b[1] == a[1]:
 					batched += 1
-		out[leg] = {"first": med(first), "ttft": med(ttft), "gap50": med(gaps), "gap99": pct(gaps, 99),
+		out[leg] = {"first": med(first), "ttft": med(ttft), "ttft90": pct(ttft, 90), "gap50": med(gaps),
+			"gap99": pct(gaps, 99),
 			"gapmax": max(gaps) if gaps else None, "batched": batched, "streams": len(reqs),
 			"tokens": med(ncontent)}
 	return out
@@ -860,6 +1043,7 @@ def summarize_streams(res):
 def report(res):
 	W = summarize_wrk(res)
 	S = summarize_streams(res)
+	T = summarize_streams(res, "ttft")
 	legs_seen = []
 	for r in res["wrk"]:
 		if r["leg"] not in legs_seen:
@@ -902,10 +1086,15 @@ def report(res):
 		pkv or "absent", run_out(["node", "--version"]) or "absent",
 		(run_out([WRK, "-v"]).splitlines() or ["wrk ?"])[0].split(" Copyright")[0]))
 	a("- Setup: 127.0.0.1 only; wrk -t1 with one fixed POST (a small OpenAI chat request, %d bytes); "
-		"upstream mockprov (C, single-threaded)%s. llmgw log_level warn; nginx 1 worker, upstream "
-		"keepalive, proxy_buffering off; Portkey headless." % (
+		"upstream mockprov (C, single-threaded)%s. llmgw log_level warn, max_connections 2048, "
+		"max_inflight 1100; nginx 1 worker, upstream keepalive, proxy_buffering off; Portkey headless. "
+		"Upstream idle timeouts 1 s (llmgw upstream_idle, nginx keepalive_timeout) and before every leg "
+		"a wait until mockprov has at most 70 connections open and no server burns CPU, so no leg pays "
+		"for the idle pool another left behind; https legs refill their pool for 1 s before the "
+		"measured window." % (
 			os.path.getsize(os.path.join(RUN, "plain.json")),
-			"; wrk and clients pinned to CPU 0, every server (mockprov, the proxy) to CPU 1" if PIN else ""))
+			"; wrk and clients pinned to CPU %d, every server (mockprov, the proxy) to CPU %d" % (
+				min(CPU_LOAD), min(CPU_SERVERS)) if PIN else "; no CPU pinning"))
 	a("- This machine is shared and noisy: compare ratios within this run, not figures across runs.")
 	a("")
 
@@ -986,29 +1175,52 @@ def report(res):
 				row_ratio(leg, c, "cpu_us", "nginx-tls"), row_ratio(leg, c, "cpu_us", base),
 				fnum(w["hs_per_1000"], 2), fnum(w["full_handshakes"])))
 	a("")
+	fill = [r for r in res.get("warmup", []) if r.get("leg", "").endswith("-tls") and "handshakes" in r]
+	if fill:
+		a("Pool fill (the uncounted warm-up: 64 connections, most of them new): " + "; ".join(
+			"%s %d full + %d resumed handshakes for %s requests" % (r["leg"], r["full_handshakes"],
+				r["resumed_handshakes"], fnum(r["upstream_requests"])) for r in fill) + ".")
+		a("")
 
-	a("## Streaming: %d token events %d ms apart, one connection, %d streams per leg and round" % (
-		CHUNKS, INTERVAL_MS, STREAMS))
+	a("## Streaming, one connection")
 	a("")
-	a("TTFT: from writing the request to the first event carrying a token; first event: any event "
-		"(llmgw holds the role-only preamble until the first token, so failover stays invisible). "
-		"Gaps: between consecutive token events. Batched: token events that arrived in the same read() "
-		"as the previous one or under half the pacing after it (must be 0).")
+	a("Time to first token (TTFT): from writing the request to the arrival of the first event carrying "
+		"a token, on an unpaced stream (%d token events sent at once: mockprov's pacing timer has 1 ms "
+		"granularity, too coarse for this), %d streams per leg and round. First event: any event (llmgw "
+		"holds the role-only preamble until the first token, so a failover stays invisible to the "
+		"client)." % (CHUNKS, TTFTS))
 	a("")
-	a("| leg | streams | tokens/stream | first event µs | TTFT µs | added TTFT µs | gap p50 µs | added gap p50 µs | gap p99 µs | added gap p99 µs | max gap µs | batched |")
-	a("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
+	a("| leg | streams | first event µs | TTFT p50 µs | added TTFT p50 µs | ×nginx's added | TTFT p90 µs | added TTFT p90 µs |")
+	a("|---|---:|---:|---:|---:|---:|---:|---:|")
+	td, tn = T.get("direct"), T.get("nginx")
+	us = lambda v: None if v is None else v / 1000.0
+	for leg in ["direct"] + [l for l in T if l != "direct"]:
+		t = T.get(leg)
+		if not t:
+			continue
+		add = (t["ttft"] - td["ttft"]) / 1000.0 if td and leg != "direct" else None
+		add90 = (t["ttft90"] - td["ttft90"]) / 1000.0 if td and leg != "direct" else None
+		nadd = (tn["ttft"] - td["ttft"]) / 1000.0 if tn and td else None
+		a("| %s | %d | %s | %s | %s | %s | %s | %s |" % (leg, t["streams"], fnum(us(t["first"]), 1),
+			fnum(us(t["ttft"]), 1), fnum(add, 1), ratio(add, nadd) if add is not None and nadd and nadd > 0 else "–",
+			fnum(us(t["ttft90"]), 1), fnum(add90, 1)))
+	a("")
+	a("Paced stream: %d token events %d ms apart, %d streams per leg and round. Gaps: between "
+		"consecutive token events as they arrive. Batched: token events that arrived in the same read() "
+		"as the previous one (must be 0; direct's count is this machine's noise floor)." % (
+			CHUNKS, INTERVAL_MS, STREAMS))
+	a("")
+	a("| leg | streams | tokens/stream | gap p50 µs | added gap p50 µs | gap p99 µs | added gap p99 µs | max gap µs | batched |")
+	a("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 	sd = S.get("direct")
 	for leg in ["direct"] + [l for l in S if l != "direct"]:
-		s = S.get(leg)
-		if not s:
+		s_ = S.get(leg)
+		if not s_:
 			continue
-		us = lambda v: None if v is None else v / 1000.0
-		add = lambda m: None if not sd or s[m] is None or sd[m] is None else (s[m] - sd[m]) / 1000.0
-		a("| %s | %d | %s | %s | %s | %s | %s | %s | %s | %s | %s | %d |" % (leg, s["streams"], fnum(s["tokens"]),
-			fnum(us(s["first"]), 1), fnum(us(s["ttft"]), 1), fnum(add("ttft"), 1) if leg != "direct" else "–",
-			fnum(us(s["gap50"]), 1), fnum(add("gap50"), 1) if leg != "direct" else "–",
-			fnum(us(s["gap99"]), 1), fnum(add("gap99"), 1) if leg != "direct" else "–",
-			fnum(us(s["gapmax"]), 1), s["batched"]))
+		add = lambda m: None if not sd or s_[m] is None or sd[m] is None or leg == "direct" else (s_[m] - sd[m]) / 1000.0
+		a("| %s | %d | %s | %s | %s | %s | %s | %s | %d |" % (leg, s_["streams"], fnum(s_["tokens"]),
+			fnum(us(s_["gap50"]), 1), fnum(add("gap50"), 1), fnum(us(s_["gap99"]), 1), fnum(add("gap99"), 1),
+			fnum(us(s_["gapmax"]), 1), s_["batched"]))
 	a("")
 
 	a("## Memory (MB; nginx: master + worker)")
@@ -1037,16 +1249,43 @@ def report(res):
 
 	a("## Instructions per request (valgrind --tool=callgrind)")
 	a("")
-	a("Ir of llmgw for %d more sequential keep-alive requests, divided by %d (runs of %d and %d "
-		"requests, start-up cancels out). Deterministic: track it across commits." % (
-			CG_N, CG_N, CG_WARM, CG_WARM + CG_N))
+	a("Ir of the server (user space: llmgw and the libraries it calls; nginx's worker, here run "
+		"with master_process off) for %d more sequential keep-alive requests, divided by %d (runs of "
+		"%d and %d requests: start-up and exit cancel out). Deterministic: track it across commits. "
+		"The kernel's share (system calls, TCP) is not in it." % (CG_N, CG_N, CG_WARM, CG_WARM + CG_N))
 	a("")
-	a("| build | path | instructions/request |")
-	a("|---|---|---:|")
+	a("| server | path | instructions/request | ×nginx |")
+	a("|---|---|---:|---:|")
+	ngx_ir = res["callgrind"].get("nginx|same dialect")
 	for k, v in res["callgrind"].items():
 		b, kind = k.split("|")
-		a("| %s | %s | %s |" % (b, kind, fnum(v)))
+		a("| %s | %s | %s | %s |" % (b, kind, fnum(v), ratio(v, ngx_ir)))
 	a("")
+
+	if res.get("syscalls"):
+		a("## System calls per request (strace -c, sequential keep-alive requests on one connection)")
+		a("")
+		names = sorted(set(k for v in res["syscalls"].values() if v for k in v),
+			key=lambda k: -max((v or {}).get(k, 0) for v in res["syscalls"].values()))
+		cols = list(res["syscalls"])
+		a("| syscall | " + " | ".join(cols) + " |")
+		a("|---|" + "---:|" * len(cols))
+		tot = {c: sum((res["syscalls"][c] or {}).values()) for c in cols}
+		a("| **total** | " + " | ".join("%.2f" % tot[c] for c in cols) + " |")
+		for k in names:
+			if max((res["syscalls"][c] or {}).get(k, 0) for c in cols) < 0.01:
+				continue
+			a("| %s | %s |" % (k, " | ".join("%.2f" % (res["syscalls"][c] or {}).get(k, 0) for c in cols)))
+		a("")
+	if res.get("cg_top"):
+		a("## Where the instructions go per request (callgrind, self cost, top functions)")
+		a("")
+		for k, top in res["cg_top"].items():
+			b, kind = k.split("|")
+			per = res["callgrind"].get(k)
+			a("- %s, %s: %s" % (b, kind, "; ".join("%s %s (%.0f%%)" % (fn, fnum(ir), 100.0 * ir / per if per else 0)
+				for ir, fn in top)))
+		a("")
 
 	# -- issue 6 targets
 	a("## Targets (issue 6, item 3)")
@@ -1096,12 +1335,22 @@ def report(res):
 	tgt("RSS ≤ 8 MB with 1024 open conns + 64 streams over upstream TLS (%s)" % mb,
 		"%s MB (glibc %s MB)" % (kb_mb(h and h["rss"]), kb_mb(hg and hg["rss"])),
 		None if not h else h["rss"] <= 8192)
-	sg = S.get("llmgw")
+	sg, tg = S.get("llmgw"), T.get("llmgw")
+	if tg and td:
+		at = (tg["ttft"] - td["ttft"]) / 1000.0
+		tgt("streaming: added TTFT ≤ 50 µs at 1 conn", "%s µs (p50; nginx %s µs)" % (fnum(at, 1),
+			fnum(nadd, 1)), at <= 50)
 	if sg and sd:
-		at = (sg["ttft"] - sd["ttft"]) / 1000.0
-		tgt("streaming: added TTFT ≤ 50 µs at 1 conn", "%s µs" % fnum(at, 1), at <= 50)
-		tgt("streaming: zero batching", "%d batched token events in %d streams" % (sg["batched"], sg["streams"]),
-			sg["batched"] == 0)
+		tgt("streaming: zero batching", "%d batched token events in %d streams (direct: %d, the noise floor)" % (
+			sg["batched"], sg["streams"], sd["batched"]), sg["batched"] == 0)
+	gi, ni = res["callgrind"].get("llmgw|same dialect"), res["callgrind"].get("nginx|same dialect")
+	if gi and ni:
+		tgt("(noise-free) user-space instructions/request, same dialect", "%s vs nginx %s = %.2f×" % (
+			fnum(gi), fnum(ni), gi / ni), None)
+	xi = res["callgrind"].get("llmgw|translated")
+	if xi and ni:
+		tgt("(noise-free) translated instructions/request vs nginx same-dialect", "%s vs %s = %.2f×" % (
+			fnum(xi), fnum(ni), xi / ni), None)
 	t64 = W.get(("llmgw-tls", 64), {})
 	if t64:
 		tgt("(upstream TLS) handshakes per 1000 requests, 64 conns", "%s (nginx %s)" % (

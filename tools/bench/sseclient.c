@@ -20,15 +20,18 @@
  *       arrived together (batched). Exits 1 on a non-200 or a broken
  *       response.
  *
- *   sseclient hold   HOST PORT IDLE STREAMS SECONDS BODYFILE STREAMBODYFILE [HEADER...]
- *       Opens IDLE connections that each complete one request and then stay
- *       open (idle keep-alive), then STREAMS connections each sending the
- *       streaming body; once every stream has delivered its first event it
- *       prints "READY" (the caller samples memory then) and waits for the
- *       streams to finish, at most SECONDS in all. Prints "hold idle_ok=
- *       streams_ok= err=" and exits 1 on any error.
+ *   sseclient hold   HOST IDLEPORT STREAMPORT IDLE STREAMS SECONDS BODYFILE STREAMBODYFILE [HEADER...]
+ *       Opens IDLE connections to IDLEPORT that each complete one request
+ *       and then stay open (idle keep-alive), then STREAMS connections to
+ *       STREAMPORT each sending the streaming body; once every stream has
+ *       delivered its first event it prints "READY" (the caller samples
+ *       memory then) and waits for the streams to finish, at most SECONDS
+ *       in all. Prints "hold idle_ok= streams_ok= err=" and exits 1 on any
+ *       error, including an idle connection the server closed.
  *
- * HEADER arguments are "Name: value" lines added to every request.
+ * HEADER arguments are "Name: value" lines added to every request; in hold
+ * mode "I:Name: value" goes only on the idle requests, "S:Name: value" only
+ * on the streams.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -77,6 +80,8 @@ static char *read_file(const char *path, size_t *len)
 	return b;
 }
 
+/* which: 0 the plain request, 1 the stream request (hold mode); headers
+ * prefixed "I:" go on 0 only, "S:" on 1 only. */
 static void build_request(int which, const char *host, const char *port, const char *bodyfile,
 			  int nh, char **hdrs)
 {
@@ -90,8 +95,15 @@ static void build_request(int which, const char *host, const char *port, const c
 		exit(2);
 	int n = snprintf(r, cap, "POST /v1/chat/completions HTTP/1.1\r\nHost: %s:%s\r\n"
 			 "Content-Type: application/json\r\nContent-Length: %zu\r\n", host, port, blen);
-	for (int i = 0; i < nh; i++)
-		n += snprintf(r + n, cap - (size_t)n, "%s\r\n", hdrs[i]);
+	for (int i = 0; i < nh; i++) {
+		const char *h = hdrs[i];
+		if ((h[0] == 'I' || h[0] == 'S') && h[1] == ':') {
+			if ((h[0] == 'I') != (which == 0))
+				continue;
+			h += 2;
+		}
+		n += snprintf(r + n, cap - (size_t)n, "%s\r\n", h);
+	}
 	n += snprintf(r + n, cap - (size_t)n, "\r\n");
 	memcpy(r + n, body, blen);
 	req_buf[which] = r;
@@ -378,13 +390,13 @@ struct hconn {
 
 static int mode_hold(int argc, char **argv)
 {
-	if (argc < 9)
+	if (argc < 10)
 		return 2;
-	const char *host = argv[2], *port = argv[3];
-	int nidle = atoi(argv[4]), nstream = atoi(argv[5]);
-	long long deadline = now_ns() + atoll(argv[6]) * 1000000000LL;
-	build_request(0, host, port, argv[7], argc - 9, argv + 9);
-	build_request(1, host, port, argv[8], argc - 9, argv + 9);
+	const char *host = argv[2], *iport = argv[3], *sport = argv[4];
+	int nidle = atoi(argv[5]), nstream = atoi(argv[6]);
+	long long deadline = now_ns() + atoll(argv[7]) * 1000000000LL;
+	build_request(0, host, iport, argv[8], argc - 10, argv + 10);
+	build_request(1, host, sport, argv[9], argc - 10, argv + 10);
 	int total = nidle + nstream;
 	struct hconn *c = calloc((size_t)total, sizeof *c);
 	struct pollfd *pf = calloc((size_t)total, sizeof *pf);
@@ -401,7 +413,7 @@ static int mode_hold(int argc, char **argv)
 	for (int phase = 1; phase <= 2 && !err; phase++) {
 		int lo = phase == 1 ? 0 : nidle, hi = phase == 1 ? nidle : total;
 		for (int i = lo; i < hi; i++) {
-			if ((c[i].fd = dial(host, port, 0)) < 0) {
+			if ((c[i].fd = dial(host, phase == 1 ? iport : sport, 0)) < 0) {
 				fprintf(stderr, "sseclient: connect %d: %s\n", i, strerror(errno));
 				err++;
 				break;
@@ -515,7 +527,7 @@ int main(int argc, char **argv)
 		rc = mode_hold(argc, argv);
 	if (rc == 2)
 		fprintf(stderr, "usage: sseclient reqs|stream HOST PORT N BODYFILE [HEADER...]\n"
-			"       sseclient hold HOST PORT IDLE STREAMS SECONDS BODYFILE STREAMBODYFILE [HEADER...]\n");
+			"       sseclient hold HOST IDLEPORT STREAMPORT IDLE STREAMS SECONDS BODYFILE STREAMBODYFILE [HEADER...]\n");
 	fflush(stdout);
 	return rc;
 }
