@@ -151,8 +151,6 @@ struct exchange {
 	struct http_chunked rch;
 	int up_status;
 	int up_is_sse;
-	int saw_done;			/* stream: [DONE] seen */
-	int up_error_event;		/* stream: the provider sent an in-band error */
 	int body_done, body_clean;	/* upstream body complete; connection reusable */
 	int events;			/* stream events relayed */
 	int64_t first_byte_us;

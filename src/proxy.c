@@ -257,7 +257,7 @@ static void reset_attempt(struct exchange *x)
 	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
 	memset(&x->rch, 0, sizeof x->rch);
 	x->up_status = 0;
-	x->up_is_sse = x->saw_done = x->events = x->up_error_event = 0;
+	x->up_is_sse = x->events = 0;
 	x->body_done = x->body_clean = 0;
 	x->first_byte_us = 0;
 	x->out_len = x->out_off = 0;
@@ -366,21 +366,14 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 	char ev[1400];
 	struct json_out o;
 	json_out_init(&o, ev, sizeof ev);
-	if (x->cd->id == DIALECT_OPENAI) {
-		json_lit(&o, "data: ");
-		gw_error_body(&o, e, m);
-		json_lit(&o, "\n\n");
-	} else {
-		/* The client encoder knows its error event; a passthrough stream
-		 * has no encoder state yet, and an error event needs none. */
-		struct ir_event iev;
-		memset(&iev, 0, sizeof iev);
-		iev.kind = EV_ERROR;
-		iev.error.cls = ir_err_class_of_status(gw_err_status(e));
-		iev.error.status = gw_err_status(e);
-		iev.error.message = ir_plain(m, (uint32_t)strlen(m));
-		x->cd->encode_event(x->xs, &iev, &o);
-	}
+	/* The client dialect's own error event; it needs no stream state. */
+	struct ir_event iev;
+	memset(&iev, 0, sizeof iev);
+	iev.kind = EV_ERROR;
+	iev.error.cls = ir_err_class_of_status(gw_err_status(e));
+	iev.error.status = gw_err_status(e);
+	iev.error.message = ir_plain(m, (uint32_t)strlen(m));
+	x->cd->encode_event(x->xs, &iev, &o);
 	if (!o.overflow)
 		queue_chunk(x, ev, o.len);
 	x->close_after = 1;
@@ -855,28 +848,6 @@ static int queue_chunk(struct exchange *x, const char *data, size_t n)
 	return 1;
 }
 
-/* The provider's end-of-stream marker, for a same-dialect relay. */
-static int is_done_event(const struct exchange *x, const struct sse_event *e)
-{
-	if (x->pd->id == DIALECT_ANTHROPIC)
-		return e->event && e->event_len == 12 && memcmp(e->event, "message_stop", 12) == 0;
-	return e->data_lines == 1 && e->data_len == 6 && memcmp(e->data, "[DONE]", 6) == 0;
-}
-
-/* A provider's in-band error: Anthropic's "event: error", or a data
- * object whose first key is "error" (OpenAI, Gemini). */
-static int is_error_event(const struct sse_event *e)
-{
-	if (e->event && e->event_len == 5 && memcmp(e->event, "error", 5) == 0)
-		return 1;
-	if (e->data_lines != 1 || e->data_len < 9 || e->data[0] != '{')
-		return 0;
-	size_t i = 1;
-	while (i < e->data_len && (e->data[i] == ' ' || e->data[i] == '\t'))
-		i++;
-	return e->data_len - i > 7 && memcmp(e->data + i, "\"error\"", 7) == 0;
-}
-
 /* One provider event translated; 1 queued, 0 no room now, -1 x failed. */
 static int translate_event(struct exchange *x, const struct sse_event *e)
 {
@@ -898,8 +869,6 @@ static int translate_event(struct exchange *x, const struct sse_event *e)
 		return -1;
 	}
 	queue_chunk(x, x->xbuf, o.len);
-	if (x->xs->ended)
-		x->saw_done = 1;
 	return 1;
 }
 
@@ -923,7 +892,7 @@ static int relay_events(struct exchange *x)
 		int n = sse_next(p, avail, &e);
 		if (n == HTTP_INCOMPLETE || n <= 0)
 			break;
-		if (x->saw_done) {		/* nothing may follow [DONE] */
+		if (x->xs->ended) {		/* nothing may follow [DONE] / message_stop */
 			x->resp_consumed += (size_t)n;
 			continue;
 		}
@@ -942,15 +911,17 @@ static int relay_events(struct exchange *x)
 				return -1;
 			continue;
 		}
-		if (x->up_is_sse) {
-			char none[1];
-			struct json_out sink;
-			json_out_init(&sink, none, 0);
-			xlate_event(x->xs, &e, &sink);	/* a provider quirk here is not fatal: it is relayed */
-			if (x->strip_usage && x->xs->last_kinds == (1u << EV_USAGE)) {
-				x->resp_consumed += (size_t)n;	/* asked for by us, not the client */
-				continue;
-			}
+		/* A same-dialect relay still decodes each event (into the sink
+		 * encoder): that is how the end marker, an in-band error, the
+		 * first content and the usage are known. A provider quirk the
+		 * decoder rejects is not fatal here: the event is relayed. */
+		char none[1];
+		struct json_out sink;
+		json_out_init(&sink, none, 0);
+		xlate_event(x->xs, &e, &sink);
+		if (x->strip_usage && x->xs->last_kinds == (1u << EV_USAGE)) {
+			x->resp_consumed += (size_t)n;	/* asked for by us, not the client */
+			continue;
 		}
 		if (!queue_chunk(x, p, (size_t)n)) {
 			if (x->out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
@@ -962,10 +933,6 @@ static int relay_events(struct exchange *x)
 		x->resp_consumed += (size_t)n;
 		if (!x->committed && x->xs->content_events > 0 && commit_now(x) < 0)
 			return -1;
-		if (is_done_event(x, &e))
-			x->saw_done = 1;
-		else if (is_error_event(&e))
-			x->up_error_event = 1;	/* relayed; the stream then ends broken */
 	}
 	/* Move the partial event (and undecoded bytes) to the front. */
 	if (x->resp_consumed > 0) {
@@ -979,7 +946,7 @@ static int relay_events(struct exchange *x)
 		/* The preamble (role chunk, message_start, pings) is held until the
 		 * first content: until then another target can still take over,
 		 * unseen by the client. */
-		if (x->xs->failed || x->up_error_event) {
+		if (x->xs->failed) {
 			fail(x, E_UPSTREAM, "the provider's stream failed before any content");
 			return -1;
 		}
@@ -1000,33 +967,29 @@ static int relay_events(struct exchange *x)
 
 static void finish_stream(struct exchange *x, int reusable)
 {
-	if (x->pd->id == DIALECT_GEMINI && !x->saw_done) {
-		/* Gemini's stream ends with its body; a cut connection would have
-		 * failed before this point. */
-		if (x->translate) {
-			struct json_out o;
-			json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
-			xlate_end(x->xs, &o);
-			if (!o.overflow && !x->xs->failed)
-				queue_chunk(x, x->xbuf, o.len);
-			x->saw_done = x->xs->ended;
-		} else {
-			x->saw_done = x->events > 0;
-		}
+	if (x->xs->events_out == 0) {
+		upstream_release(x, 0);
+		fail(x, E_UPSTREAM, "stream ended before any event");
+		return;
 	}
-	if ((x->translate && x->xs->failed) || (!x->translate && x->up_error_event)) {
+	if (x->pd->id == DIALECT_GEMINI && !x->xs->ended && !x->xs->failed) {
+		/* Gemini's stream ends with its body (a cut connection fails
+		 * before this point): the end marker is ours to add. */
+		struct json_out o;
+		json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
+		xlate_end(x->xs, &o);
+		if (x->translate && !o.overflow)
+			queue_chunk(x, x->xbuf, o.len);
+	}
+	if (x->xs->failed) {
 		/* The provider's own error event went out in-band: end broken. */
 		upstream_release(x, 0);
 		x->close_after = 1;
 		finish(x);
 		return;
 	}
-	if (!x->saw_done) {
+	if (!x->xs->ended) {
 		upstream_release(x, 0);
-		if (x->events == 0) {
-			fail(x, E_UPSTREAM, "stream ended before any event");
-			return;
-		}
 		fail(x, E_UPSTREAM, "stream ended without its end marker");
 		return;
 	}

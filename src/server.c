@@ -158,7 +158,7 @@ static void exchange_reset(struct exchange *x)
 	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
 	memset(&x->rch, 0, sizeof x->rch);
 	x->up_status = 0;
-	x->up_is_sse = x->saw_done = x->events = x->up_error_event = 0;
+	x->up_is_sse = x->events = 0;
 	x->body_done = x->body_clean = 0;
 	x->phase = 0;
 	x->first_byte_us = 0;

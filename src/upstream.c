@@ -42,7 +42,6 @@ struct upconn {
 	char err[160];
 	struct upconn *next;		/* free list */
 	struct upconn *inext, *iprev;	/* idle list, most recently idled first */
-	int64_t idle_since;
 };
 
 static struct upconn *ups;
@@ -286,7 +285,6 @@ void upstream_release(struct exchange *x, int reusable)
 	}
 	u->state = U_IDLE;
 	idle_push(u);
-	u->idle_since = loop_now();
 	u->want = 0;
 	loop_set(&u->w, LOOP_IN);
 	loop_timer_set(&u->timer, cfg->gw.upstream_idle_ms, on_timer);
