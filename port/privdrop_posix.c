@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "port.h"
 
 int port_drop_privileges(const char *user, char *err, size_t errlen)
@@ -16,15 +17,15 @@ int port_drop_privileges(const char *user, char *err, size_t errlen)
 		return 0;	/* not root: nothing to drop */
 	struct passwd *pw = getpwnam(user);
 	if (!pw) {
-		snprintf(err, errlen, "user '%s' not found", user);
+		fmt_snprintf(err, errlen, "user '%s' not found", user);
 		return -1;
 	}
 	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
-		snprintf(err, errlen, "cannot switch to user '%s': %s", user, strerror(errno));
+		fmt_snprintf(err, errlen, "cannot switch to user '%s': %s", user, strerror(errno));
 		return -1;
 	}
 	if (setuid(0) == 0) {
-		snprintf(err, errlen, "privileges could not be dropped for user '%s'", user);
+		fmt_snprintf(err, errlen, "privileges could not be dropped for user '%s'", user);
 		return -1;
 	}
 	return 0;

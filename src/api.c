@@ -5,14 +5,23 @@
  *
  * Model names: a route name ("fast") or "provider/model" where the model
  * part may itself contain slashes ("or/meta-llama/llama-3.3-70b").
+ *
+ * Endpoints of features left out of this build (options.h) are still
+ * recognised, and answered "not in this build (LLMGW_X=0)": 404 for the
+ * monitoring pages, 501 in the client's own error shape for a dialect's
+ * API (written here: that dialect's encoder is not linked). The code that
+ * serves them stays behind constant conditions, so it is compiled in every
+ * build and dropped by the optimiser/linker in the small ones.
  */
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "fmt.h"
 #include "auth.h"
 #include "gw.h"
 #include "log.h"
 #include "metrics.h"
+#include "options.h"
 #include "port.h"
 #include "status.h"
 
@@ -75,7 +84,7 @@ static int allowed(const struct exchange *x, const char *name, size_t len)
 static void add_model(struct json_out *o, int *first, const char *a, const char *b, const char *owner)
 {
 	char name[600];
-	snprintf(name, sizeof name, "%s%s%s", a, b ? "/" : "", b ? b : "");
+	fmt_snprintf(name, sizeof name, "%s%s%s", a, b ? "/" : "", b ? b : "");
 	json_lit(o, *first ? "{\"id\":" : ",{\"id\":");
 	*first = 0;
 	json_cstr(o, name);
@@ -101,7 +110,7 @@ static void list_models(struct exchange *x)
 	for (unsigned p = 0; p < cfg->nproviders; p++) {
 		const struct cfg_provider *pv = &cfg->providers[p];
 		for (unsigned m = 0; m < pv->nmodels; m++) {
-			snprintf(name, sizeof name, "%s/%s", pv->name, pv->models[m]);
+			fmt_snprintf(name, sizeof name, "%s/%s", pv->name, pv->models[m]);
 			if (allowed(x, name, strlen(name)))
 				add_model(&o, &first, pv->name, pv->models[m], pv->type->name);
 		}
@@ -121,7 +130,7 @@ static void list_models(struct exchange *x)
 							break;
 						dup = o2->provider == p && strcmp(o2->model, tg->model) == 0;
 					}
-				snprintf(name, sizeof name, "%s/%s", pv->name, tg->model);
+				fmt_snprintf(name, sizeof name, "%s/%s", pv->name, tg->model);
 				if (!dup && allowed(x, name, strlen(name)))
 					add_model(&o, &first, pv->name, tg->model, pv->type->name);
 			}
@@ -150,9 +159,9 @@ static void available(char *buf, size_t len)
 	size_t n = 0;
 	buf[0] = 0;
 	for (unsigned i = 0; i < cfg->nroutes && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s", n ? ", " : "", cfg->routes[i].name);
+		n += (size_t)fmt_snprintf(buf + n, len - n, "%s%s", n ? ", " : "", cfg->routes[i].name);
 	for (unsigned i = 0; i < cfg->nproviders && n < len; i++)
-		n += (size_t)snprintf(buf + n, len - n, "%s%s/<model>", n ? ", " : "", cfg->providers[i].name);
+		n += (size_t)fmt_snprintf(buf + n, len - n, "%s%s/<model>", n ? ", " : "", cfg->providers[i].name);
 }
 
 static void no_providers(struct exchange *x)
@@ -239,8 +248,13 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	x->cd = cd;
 	const char *body = x->in + x->head_len;
 	size_t blen = x->body_len;
-	/* Validate without tokens; only a translation needs the token tree. */
-	int v = json_valid(body, blen);
+	/* One pass, without tokens (only a translation needs the token tree):
+	 * the body is valid JSON, and the top-level members the gateway reads. */
+	enum { K_MODEL, K_STREAM, K_LIST, K_SOPT, K_MAXC, K_MAX, K_N };
+	const char *const keys[K_N] = { "model", "stream", cd->id == DIALECT_GEMINI ? "contents" : "messages",
+					"stream_options", "max_completion_tokens", "max_tokens" };
+	size_t vs[K_N], ve[K_N];
+	int v = json_valid_top(body, blen, keys, K_N, vs, ve);
 	size_t lead = 0;
 	while (lead < blen && (body[lead] == ' ' || body[lead] == '\t' || body[lead] == '\n' || body[lead] == '\r'))
 		lead++;
@@ -248,12 +262,6 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 		gw_error(x, E_BAD_JSON, v == -3 ? "request JSON is nested too deeply" : "request body is not a valid JSON object");
 		return 0;
 	}
-	/* One pass over the top level for everything the gateway reads. */
-	enum { K_MODEL, K_STREAM, K_LIST, K_SOPT, K_MAXC, K_MAX, K_N };
-	const char *const keys[K_N] = { "model", "stream", cd->id == DIALECT_GEMINI ? "contents" : "messages",
-					"stream_options", "max_completion_tokens", "max_tokens" };
-	size_t vs[K_N], ve[K_N];
-	json_top_scan(body, blen, keys, K_N, vs, ve);
 	int n;
 	if (path_model) {
 		n = (int)strlen(path_model);
@@ -333,7 +341,7 @@ static int gemini_chat(struct exchange *x)
 			    (i + 7 == qn || q[i + 7] == '&'))
 				x->client_sse = 1;
 	}
-	return chat(x, &dialect_gemini, model, stream);
+	return chat(x, dialect_get(DIALECT_GEMINI), model, stream);
 }
 
 static int target_has_prefix(const struct exchange *x, const char *pre)
@@ -356,15 +364,17 @@ static void monitoring(struct exchange *x, int which)
 	int64_t now = loop_now(), unix_now = (int64_t)time(NULL);
 	size_t n;
 	const char *ct;
-	if (which == 0) {
+	if (LLMGW_METRICS && which == 0) {
 		n = metrics_render(x->resp, x->resp_cap, gw.cfg, &rt, now, unix_now);
 		ct = METRICS_CONTENT_TYPE;
-	} else if (which == 1) {
+	} else if (LLMGW_STATUS_PAGE && which == 1) {
 		n = status_render_html(x->resp, x->resp_cap, gw.cfg, &rt, now, unix_now);
 		ct = STATUS_HTML_TYPE;
-	} else {
+	} else if (LLMGW_STATUS_PAGE) {
 		n = status_render_json(x->resp, x->resp_cap, gw.cfg, &rt, now, unix_now);
 		ct = STATUS_JSON_TYPE;
+	} else {
+		return;		/* not reached: api_dispatch() answers first */
 	}
 	if (n > x->resp_cap) {
 		gw_error(x, E_INTERNAL, "the page is larger than max_response_kb");
@@ -381,11 +391,59 @@ static void monitoring(struct exchange *x, int which)
 	server_flush(x);
 }
 
+/* A dialect's API this build was made without, answered in the error shape
+ * of that dialect's SDK (its encoder is not linked): 501 Not Implemented. */
+static void api_not_built(struct exchange *x, enum dialect shape, const char *api, const char *option)
+{
+	char msg[160], body[400];
+	struct json_out o;
+	fmt_snprintf(msg, sizeof msg, "the %s API is not in this build of llmgw (built with %s=0)", api, option);
+	json_out_init(&o, body, sizeof body);
+	if (shape == DIALECT_GEMINI) {
+		json_lit(&o, "{\"error\":{\"code\":501,\"message\":");
+		json_cstr(&o, msg);
+		json_lit(&o, ",\"status\":\"UNIMPLEMENTED\"}}");
+	} else {
+		json_lit(&o, "{\"type\":\"error\",\"error\":{\"type\":\"invalid_request_error\",\"message\":");
+		json_cstr(&o, msg);
+		json_lit(&o, "}}");
+	}
+	if (gw_head(x, 501, "application/json", (long long)o.len, NULL, 0) < 0 || server_write(x, body, o.len) < 0)
+		gw_error(x, E_INTERNAL, "response too large for the output buffer");
+	x->resp_done = 1;
+}
+
+/* Endpoints of features left out of this build: 1 when x was answered. */
+static int not_built(struct exchange *x)
+{
+	if (!LLMGW_METRICS && target_is(x, "/metrics")) {
+		gw_error(x, E_NOT_FOUND, "/metrics is not in this build of llmgw (built with LLMGW_METRICS=0)");
+		return 1;
+	}
+	if (!LLMGW_STATUS_PAGE && (target_is(x, "/status") || target_is(x, "/status.json"))) {
+		gw_error(x, E_NOT_FOUND, "the status page is not in this build of llmgw (built with LLMGW_STATUS_PAGE=0)");
+		return 1;
+	}
+	if (!LLMGW_DIALECT_ANTHROPIC && (target_is(x, "/v1/messages") || target_is(x, "/v1/messages/count_tokens"))) {
+		api_not_built(x, DIALECT_ANTHROPIC, "Anthropic Messages", "LLMGW_DIALECT_ANTHROPIC");
+		return 1;
+	}
+	if (!LLMGW_DIALECT_GEMINI && target_has_prefix(x, "/v1beta/models/")) {
+		api_not_built(x, DIALECT_GEMINI, "Gemini generateContent", "LLMGW_DIALECT_GEMINI");
+		return 1;
+	}
+	return 0;
+}
+
 void api_dispatch(struct exchange *x)
 {
-	int mon = target_is(x, "/metrics") && gw.cfg->gw.metrics ? 0 :
-		  target_is(x, "/status") && gw.cfg->gw.status_page ? 1 :
-		  target_is(x, "/status.json") && gw.cfg->gw.status_page ? 2 : -1;
+	if (not_built(x)) {
+		server_flush(x);
+		return;
+	}
+	int mon = LLMGW_METRICS && target_is(x, "/metrics") && gw.cfg->gw.metrics ? 0 :
+		  LLMGW_STATUS_PAGE && target_is(x, "/status") && gw.cfg->gw.status_page ? 1 :
+		  LLMGW_STATUS_PAGE && target_is(x, "/status.json") && gw.cfg->gw.status_page ? 2 : -1;
 	if (mon >= 0) {
 		if (!method_is(x, "GET"))
 			gw_error(x, E_METHOD, "use GET");
@@ -413,8 +471,11 @@ void api_dispatch(struct exchange *x)
 		}
 	} else if (target_is(x, "/v1/chat/completions") || target_is(x, "/v1/messages") ||
 		   target_is(x, "/v1/messages/count_tokens") || target_has_prefix(x, "/v1beta/models/")) {
-		int gemini = target_has_prefix(x, "/v1beta/models/");
-		x->cd = gemini ? &dialect_gemini : target_is(x, "/v1/chat/completions") ? &dialect_openai : &dialect_anthropic;
+		/* Through dialect_get(), the one place that names each dialect's
+		 * table: not_built() has answered the dialects left out. */
+		int gemini = LLMGW_DIALECT_GEMINI && target_has_prefix(x, "/v1beta/models/");
+		x->cd = dialect_get(gemini ? DIALECT_GEMINI : target_is(x, "/v1/chat/completions") ? DIALECT_OPENAI :
+				    DIALECT_ANTHROPIC);
 		x->count_tokens = target_is(x, "/v1/messages/count_tokens");
 		if (!method_is(x, "POST"))
 			gw_error(x, E_METHOD, "use POST");

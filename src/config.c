@@ -25,6 +25,14 @@
  *
  * Blocking: cfg_load_file() and key_file reads use blocking file I/O; this
  * runs before the loop starts or on reload, never per request.
+ *
+ * Features left out at build time (options.h): a config that uses one is
+ * an error naming the switch ("... is not in this build (LLMGW_X=0)"),
+ * never a silent change: provider types of a left-out dialect or preset,
+ * the options in left_opts[] given a value that turns them on, the
+ * `cheapest` strategy without LLMGW_USAGE, an https:// provider without
+ * LLMGW_TLS (ca_file is accepted and unused). The options' defaults follow
+ * the build (status_page, metrics, probe_interval are off when left out).
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -38,7 +46,9 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "config.h"
+#include "options.h"
 #include "prices.h"
 
 #define CFG_FILE_MAX	(1u << 20)	/* a config file larger than this is a mistake */
@@ -272,7 +282,7 @@ static void report(struct loader *L, int line, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	fmt_vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
 	L->nerr++;
 	if (!L->report)
@@ -418,7 +428,7 @@ static const char *suggest_text(const struct suggest *s, char *buf, size_t cap)
 {
 	if (!s->best)
 		return "";
-	snprintf(buf, cap, " (did you mean '%s'?)", s->best);
+	fmt_snprintf(buf, cap, " (did you mean '%s'?)", s->best);
 	return buf;
 }
 
@@ -906,7 +916,7 @@ int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short
 static int seterr(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
-		snprintf(err, errlen, "%s", msg);
+		fmt_snprintf(err, errlen, "%s", msg);
 	return -1;
 }
 
@@ -1056,7 +1066,7 @@ static void gateway_defaults(struct cfg_gateway *g)
 	g->default_max_tokens = 4096;
 	g->state_dir = "/var/lib/llmgw";
 	g->flush_interval_ms = 300000;
-	g->probe_interval_ms = 60000;
+	g->probe_interval_ms = LLMGW_PROBES ? 60000 : 0;
 	g->probe_interval_open_ms = 10000;
 	g->breaker_failures = 5;
 	g->breaker_ratio = 0.5;
@@ -1067,16 +1077,16 @@ static void gateway_defaults(struct cfg_gateway *g)
 	g->max_attempts = 3;
 	g->request_deadline_ms = 300000;
 	g->access_log = 1;
-	g->status_page = 1;
-	g->metrics = 1;
+	g->status_page = LLMGW_STATUS_PAGE;
+	g->metrics = LLMGW_METRICS;
 }
 
 static void fmt_ms(char *buf, size_t cap, unsigned ms)
 {
 	if (ms % 1000 == 0)
-		snprintf(buf, cap, "%us", ms / 1000);
+		fmt_snprintf(buf, cap, "%us", ms / 1000);
 	else
-		snprintf(buf, cap, "%ums", ms);
+		fmt_snprintf(buf, cap, "%ums", ms);
 }
 
 /* Sets the field of a table-driven option (any kind but V_SPECIAL) in
@@ -1224,7 +1234,7 @@ static void type_list(char *buf, size_t cap)
 	size_t o = 0;
 	buf[0] = '\0';
 	for (unsigned i = 0; provider_type_at(i); i++) {
-		int n = snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", provider_type_at(i)->name);
+		int n = fmt_snprintf(buf + o, cap - o, "%s%s", i ? ", " : "", provider_type_at(i)->name);
 		if (n < 0 || (size_t)n >= cap - o)
 			break;
 		o += (size_t)n;
@@ -1320,12 +1330,12 @@ static int parse_host_env(const char *val, const struct provider_type *t, struct
 	if (!t->base_url || cfg_parse_url(t->base_url, &def, NULL, 0) < 0)
 		memset(&def, 0, sizeof def);
 	int has_scheme = strstr(val, "://") != NULL;
-	if (snprintf(buf, sizeof buf, "%s%s", has_scheme ? "" : "http://", val) >= (int)sizeof buf)
+	if (fmt_snprintf(buf, sizeof buf, "%s%s", has_scheme ? "" : "http://", val) >= (int)sizeof buf)
 		return seterr(err, errlen, "too long");
 	/* ":11434" and "0.0.0.0" are how servers are told to listen; as a
 	 * client we reach them on loopback. */
 	if (!has_scheme && val[0] == ':')
-		snprintf(buf, sizeof buf, "http://127.0.0.1%s", val);
+		fmt_snprintf(buf, sizeof buf, "http://127.0.0.1%s", val);
 	if (cfg_parse_url(buf, u, err, errlen) < 0)
 		return -1;
 	const char *hostpart = strstr(buf, "://") + 3;
@@ -1353,7 +1363,11 @@ static void build_provider(struct loader *L, const struct sect *s, struct cfg_pr
 	if (!ot) {
 		type_list(types, sizeof types);
 		report(L, s->line, "provider '%s': option type is required (one of: %s)", nm, types);
-	} else if (!(t = provider_type_find(ot->val))) {
+	} else if (!(t = provider_type_find(ot->val)) && provider_left_out_find(ot->val)) {
+		const struct provider_left_out *lo = provider_left_out_find(ot->val);
+		report(L, ot->line, "provider '%s': provider type '%s' is not in this build (%s=0)", nm, lo->name,
+		    lo->option);
+	} else if (!t) {
 		struct suggest sg;
 		suggest_init(&sg, ot->val);
 		for (unsigned i = 0; provider_type_at(i); i++)
@@ -1380,6 +1394,10 @@ static void build_provider(struct loader *L, const struct sect *s, struct cfg_pr
 			    nm, t->name);
 		}
 	}
+	if (!LLMGW_TLS && p->url.tls)
+		report(L, ou ? ou->line : s->line, "provider '%s': https:// is not in this build (LLMGW_TLS=0): "
+		    "only http:// providers%s", nm, ou ? "" : " (the type's default address is https://: give an "
+		    "http:// base_url)");
 
 	int nsrc = !!oe + !!of + !!ok;
 	if (nsrc > 1) {
@@ -1488,7 +1506,7 @@ static int resolve_target(struct loader *L, const char *what, const struct opt *
 		char pname[SUGGEST_MAX + 1];
 		struct suggest sg;
 		echo(pb, sizeof pb, o->val, pn);
-		snprintf(pname, sizeof pname, "%.*s", (int)(pn < SUGGEST_MAX ? pn : SUGGEST_MAX), o->val);
+		fmt_snprintf(pname, sizeof pname, "%.*s", (int)(pn < SUGGEST_MAX ? pn : SUGGEST_MAX), o->val);
 		suggest_init(&sg, pname);
 		suggest_provider(L, &sg);
 		report(L, o->line, "%s '%s': no provider section named '%s'%s", what,
@@ -1511,7 +1529,7 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	unsigned n = count_opts(s, "target");
 	const struct cfg_gateway *g = &L->c->gw;
 
-	snprintf(pfx, sizeof pfx, "route '%s': ", r->name);
+	fmt_snprintf(pfx, sizeof pfx, "route '%s': ", r->name);
 	for (const struct opt *o = s->opts; o; o = o->next)
 		set_opt(L, pfx, o, r);
 	const struct opt *os = get_opt(s, "strategy");
@@ -1519,7 +1537,10 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 		unsigned i;
 		for (i = 0; i < 4 && strcmp(os->val, strategy_names[i]) != 0; i++)
 			;
-		if (i < 4) {
+		if (i == CFG_STRATEGY_CHEAPEST && !LLMGW_USAGE) {
+			report(L, os->line, "route '%s': strategy 'cheapest' is not in this build (LLMGW_USAGE=0): "
+			    "it needs the price table", r->name);
+		} else if (i < 4) {
 			r->strategy = (enum cfg_strategy)i;
 		} else {
 			struct suggest sg;
@@ -1548,7 +1569,7 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	r->targets = lalloc(L, n * sizeof *r->targets);
 	if (!r->targets)
 		return;
-	snprintf(what, sizeof what, "route '%s': target", r->name);
+	fmt_snprintf(what, sizeof what, "route '%s': target", r->name);
 	for (const struct opt *o = s->opts; o; o = o->next) {
 		unsigned prov;
 		const char *model;
@@ -1598,7 +1619,7 @@ static void build_client(struct loader *L, const struct sect *s, struct cfg_clie
 	}
 
 	char pfx[96];
-	snprintf(pfx, sizeof pfx, "client '%s': ", cl->name);
+	fmt_snprintf(pfx, sizeof pfx, "client '%s': ", cl->name);
 	for (const struct opt *o = s->opts; o; o = o->next)
 		set_opt(L, pfx, o, cl);
 
@@ -1691,7 +1712,7 @@ static void price_target(struct loader *L, struct cfg_tinfo *t, const struct sec
 	int known = 0;
 
 	memset(&p, 0, sizeof p);
-	if (ty)
+	if (LLMGW_USAGE && ty)		/* no price table in this build otherwise */
 		known = prices_lookup(ty->name, t->model, &p) == 1;
 	if (known) {
 		t->in_usd_mtok = p.in_usd_mtok;
@@ -1767,9 +1788,9 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 		const char *model;
 
 		if (om)
-			snprintf(pfx, sizeof pfx, "target '%s': ", ECHO(eb, om->val));
+			fmt_snprintf(pfx, sizeof pfx, "target '%s': ", ECHO(eb, om->val));
 		else
-			snprintf(pfx, sizeof pfx, "target: ");
+			fmt_snprintf(pfx, sizeof pfx, "target: ");
 		for (const struct opt *o = s->opts; o; o = o->next)
 			set_opt(L, pfx, o, &v);
 		if (!om) {
@@ -1813,6 +1834,76 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 	}
 }
 
+/* Options of features this build was made without (options.h). Giving
+ * one is an error naming the switch, unless its value leaves the feature
+ * off (syslog 0, rpm 0, ...); `always`: any value is an error (a price). */
+struct left_opt {
+	int kind;
+	const char *name;
+	const char *option;
+	const char *what;
+	int always;
+};
+static const struct left_opt left_opts[] = {
+#if !LLMGW_SYSLOG
+	{ S_GATEWAY, "syslog", "LLMGW_SYSLOG", "logging to syslog is", 0 },
+#endif
+#if !LLMGW_STATUS_PAGE
+	{ S_GATEWAY, "status_page", "LLMGW_STATUS_PAGE", "the status page is", 0 },
+#endif
+#if !LLMGW_METRICS
+	{ S_GATEWAY, "metrics", "LLMGW_METRICS", "/metrics is", 0 },
+#endif
+#if !LLMGW_PROBES
+	{ S_GATEWAY, "probe_interval", "LLMGW_PROBES", "active health probes are", 0 },
+	{ S_GATEWAY, "probe_interval_open", "LLMGW_PROBES", "active health probes are", 1 },
+#endif
+#if !LLMGW_USAGE
+	{ S_CLIENT, "rpm", "LLMGW_USAGE", "client limits are", 0 },
+	{ S_CLIENT, "tpm", "LLMGW_USAGE", "client limits are", 0 },
+	{ S_CLIENT, "daily_usd", "LLMGW_USAGE", "client budgets are", 0 },
+	{ S_CLIENT, "monthly_usd", "LLMGW_USAGE", "client budgets are", 0 },
+	{ S_ROUTE, "min_quality", "LLMGW_USAGE", "the cheapest strategy is", 0 },
+	{ S_TARGET, "input_usd_per_mtok", "LLMGW_USAGE", "cost accounting is", 1 },
+	{ S_TARGET, "cached_usd_per_mtok", "LLMGW_USAGE", "cost accounting is", 1 },
+	{ S_TARGET, "output_usd_per_mtok", "LLMGW_USAGE", "cost accounting is", 1 },
+	{ S_TARGET, "quality", "LLMGW_USAGE", "the cheapest strategy is", 1 },
+#endif
+	{ S_BAD, NULL, NULL, NULL, 0 }
+};
+
+/* Whether o's value leaves its feature off: 0, a zero duration or "0". */
+static int opt_value_off(const struct opt *o)
+{
+	unsigned long long v = 1;
+	double dv = 1;
+	int b = 1;
+	switch (o->d->kind) {
+	case V_BOOL: return parse_bool(o->val, &b) == 0 && b == 0;
+	case V_UINT: case V_KB: return parse_uint(o->val, 0xffffffffull, &v) == 0 && v == 0;
+	case V_MS: return parse_duration_ms(o->val, &v) == 0 && v == 0;
+	case V_DEC: return parse_decimal(o->val, 1e18, &dv) == 0 && dv == 0;
+	default: return 0;
+	}
+}
+
+static void check_left_out(struct loader *L)
+{
+	for (const struct sect *s = L->sects; s; s = s->next)
+		for (const struct opt *o = s->opts; o; o = o->next)
+			for (const struct left_opt *l = left_opts; l->name; l++) {
+				if (l->kind != s->kind || strcmp(l->name, o->d->name) != 0 ||
+				    (!l->always && opt_value_off(o)))
+					continue;
+				char pfx[96] = "";
+				if (s->kind != S_GATEWAY && s->name)
+					fmt_snprintf(pfx, sizeof pfx, "%s '%s': ", sect_names[s->kind], s->name);
+				else if (s->kind != S_GATEWAY)
+					fmt_snprintf(pfx, sizeof pfx, "%s: ", sect_names[s->kind]);
+				report(L, o->line, "%s%s: %s not in this build (%s=0)", pfx, o->d->name, l->what, l->option);
+			}
+}
+
 static void build(struct loader *L)
 {
 	struct cfg *c = L->c;
@@ -1820,6 +1911,7 @@ static void build(struct loader *L)
 	const struct sect *gw = NULL;
 
 	gateway_defaults(&c->gw);
+	check_left_out(L);
 	for (const struct sect *s = L->sects; s; s = s->next)
 		counts[s->kind]++;
 	for (const struct sect *s = L->sects; s; s = s->next) {
@@ -1932,7 +2024,7 @@ int cfg_load_file(const char *path, struct cfg *out, cfg_report_fn rep, void *ct
 	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
 	if (fd < 0) {
 		char msg[256];
-		snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
+		fmt_snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
 		if (rep)
 			rep(ctx, path, 0, msg);
 		return 1;
@@ -1956,7 +2048,7 @@ int cfg_load_file(const char *path, struct cfg *out, cfg_report_fn rep, void *ct
 			continue;
 		if (r < 0) {
 			char msg[256];
-			snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
+			fmt_snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
 			if (rep)
 				rep(ctx, path, 0, msg);
 			close(fd);
@@ -1999,12 +2091,26 @@ int cfg_load_default(struct cfg *out, cfg_report_fn rep, void *ctx)
 		int use_key = kv && *kv;
 		if (!use_key && !(hv && *hv && t->key_optional))
 			continue;
-		int n = snprintf(text + o, sizeof text - o, "config provider '%s'\n\toption type '%s'\n%s%s%s",
+		if (!LLMGW_TLS && !(hv && *hv) && t->base_url && strncmp(t->base_url, "https:", 6) == 0) {
+			log_warnx("%s is set, but https:// providers are not in this build (LLMGW_TLS=0)",
+			    use_key ? t->key_env : t->host_env);
+			continue;
+		}
+		int n = fmt_snprintf(text + o, sizeof text - o, "config provider '%s'\n\toption type '%s'\n%s%s%s",
 		    t->name, t->name, use_key ? "\toption key_env '" : "", use_key ? t->key_env : "",
 		    use_key ? "'\n" : "");
 		if (n < 0 || (size_t)n >= sizeof text - o)
 			break;
 		o += (size_t)n;
+	}
+	/* A key set for a type this build was made without is said once, not
+	 * dropped silently (it is not an error: the default has no file to fix). */
+	for (unsigned i = 0; provider_left_out_at(i); i++) {
+		const struct provider_left_out *lo = provider_left_out_at(i);
+		const char *kv = lo->key_env ? getenv(lo->key_env) : NULL;
+		if (kv && *kv)
+			log_warnx("%s is set, but provider type '%s' is not in this build (%s=0)", lo->key_env,
+			    lo->name, lo->option);
 	}
 	int ret = cfg_load_text("(embedded default)", text, o, out, rep, ctx);
 	return ret;

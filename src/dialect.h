@@ -77,6 +77,8 @@ extern const struct dialect_ops dialect_openai, dialect_anthropic, dialect_gemin
 /* An encoder that writes nothing: a same-dialect relay runs the provider's
  * decoder into it to learn usage, content and errors from the stream. */
 extern const struct dialect_ops dialect_sink;
+/* NULL for a dialect left out of this build (options.h LLMGW_DIALECT_*):
+ * config.c refuses such provider types, so the request path never asks. */
 const struct dialect_ops *dialect_get(enum dialect d);
 
 /* Per-stream translation state, embedded in the exchange. The two opaque

@@ -134,6 +134,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "fmt.h"
 #include "dialect.h"
 
 #define ANTH_DEFAULT_MAX_TOKENS 4096
@@ -145,7 +146,7 @@
 static int fail(char *err, size_t errlen, const char *msg)
 {
 	if (err && errlen)
-		snprintf(err, errlen, "%s", msg);
+		fmt_snprintf(err, errlen, "%s", msg);
 	return -1;
 }
 
@@ -422,7 +423,7 @@ static int dec_number(struct req_dec *r, int v, struct ir_str *out, const char *
 		return 0;
 	if (!json_is_number(r->d, v)) {
 		char m[96];
-		snprintf(m, sizeof m, "%s must be a number", what);
+		fmt_snprintf(m, sizeof m, "%s must be a number", what);
 		return fail(r->err, r->errlen, m);
 	}
 	*out = ir_tok_str(r->d, v);
@@ -926,7 +927,7 @@ static int anth_encode_request(const struct ir_request *ir, const char *model, s
 
 static int anth_request_path(const char *model, int stream, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "/v1/messages");
+	int n = fmt_snprintf(buf, len, "/v1/messages");
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 

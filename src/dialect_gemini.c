@@ -139,6 +139,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "fmt.h"
 #include "dialect.h"
 
 /* ---- helpers ---- */
@@ -149,7 +150,7 @@ static void fail(char *err, size_t errlen, const char *fmt, ...)
 	if (!err || !errlen)
 		return;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	fmt_vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
 
@@ -164,21 +165,28 @@ static int jget(const struct json_doc *d, int obj, const char *camel, const char
 	return v;
 }
 
-/* Made-up call ids "call_0000".."call_2999": constant text for IR strings
- * to point at (the decoders own no storage). */
-#define GID1(p) p "0" p "1" p "2" p "3" p "4" p "5" p "6" p "7" p "8" p "9"
-#define GID2(p) GID1(p "0") GID1(p "1") GID1(p "2") GID1(p "3") GID1(p "4") \
-	GID1(p "5") GID1(p "6") GID1(p "7") GID1(p "8") GID1(p "9")
-#define GID3(p) GID2(p "0") GID2(p "1") GID2(p "2") GID2(p "3") GID2(p "4") \
-	GID2(p "5") GID2(p "6") GID2(p "7") GID2(p "8") GID2(p "9")
-static const char gem_ids[] = GID3("call_0") GID3("call_1") GID3("call_2");
+/* Made-up call ids "call_0000".."call_2999": IR strings point at them (the
+ * decoders own no storage), so they live in one table for the process's
+ * life. It is written on first use, as far as the highest id asked for:
+ * a table in the binary would cost 27 KB of flash, this costs the RAM of
+ * the ids actually used (one page for a request with a few calls). */
 #define GEM_ID_LEN 9
 #define GEM_NIDS 3000
-_Static_assert(sizeof gem_ids == GEM_NIDS * GEM_ID_LEN + 1, "id table");
 _Static_assert(IR_MAX_PARTS <= GEM_NIDS, "id table too small");
+static char gem_ids[GEM_NIDS * GEM_ID_LEN];
+static unsigned gem_ids_made;
 
 static struct ir_str made_id(unsigned n)
 {
+	if (n >= GEM_NIDS)
+		n = GEM_NIDS - 1;
+	for (; gem_ids_made <= n; gem_ids_made++) {
+		char *d = gem_ids + (size_t)gem_ids_made * GEM_ID_LEN;
+		unsigned v = gem_ids_made;
+		memcpy(d, "call_", 5);
+		for (int i = 8; i >= 5; i--, v /= 10)
+			d[i] = (char)('0' + v % 10);
+	}
 	struct ir_str s = { gem_ids + (size_t)n * GEM_ID_LEN, GEM_ID_LEN, IR_PLAIN };
 	return s;
 }
@@ -1145,7 +1153,7 @@ static int gem_request_path(const char *model, int stream, char *buf, size_t len
 	for (const char *c = model; *c; c++)
 		if (*c == '?' || *c == '#' || *c == ' ' || (unsigned char)*c < 0x21 || *c == 0x7f)
 			return -1;
-	int n = snprintf(buf, len, "/v1beta/models/%s:%s", model,
+	int n = fmt_snprintf(buf, len, "/v1beta/models/%s:%s", model,
 			 stream ? "streamGenerateContent?alt=sse" : "generateContent");
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
@@ -1534,7 +1542,7 @@ static int gem_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 			if (json_is_string(d, id) && json_raw_len(d, id)) {
 				ev.id = ir_tok_str(d, id);
 			} else {
-				int n = snprintf(g->id, sizeof g->id, "call_%llu_%u", s->serial, (unsigned)g->ncalls);
+				int n = fmt_snprintf(g->id, sizeof g->id, "call_%llu_%u", s->serial, (unsigned)g->ncalls);
 				ev.id = ir_plain(g->id, (uint32_t)n);
 			}
 			xlate_emit(s, &ev);

@@ -96,6 +96,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "fmt.h"
 #include "dialect.h"
 
 static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -104,7 +105,7 @@ static int fail(char *err, size_t errlen, const char *fmt, ...)
 	if (err && errlen) {
 		va_list ap;
 		va_start(ap, fmt);
-		vsnprintf(err, errlen, fmt, ap);
+		fmt_vsnprintf(err, errlen, fmt, ap);
 		va_end(ap);
 	}
 	return -1;
@@ -864,7 +865,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 
 static int oa_request_path(const char *model, int stream, char *buf, size_t len)
 {
-	int n = snprintf(buf, len, "/v1/chat/completions");
+	int n = fmt_snprintf(buf, len, "/v1/chat/completions");
 	return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
@@ -1081,7 +1082,7 @@ static void oa_encode_response(const struct ir_response *r, const char *model, s
 				ir_write_string(o, &p->a);
 			} else {
 				char id[32];
-				snprintf(id, sizeof id, "call_llmgw_%d", k);
+				fmt_snprintf(id, sizeof id, "call_llmgw_%d", k);
 				json_cstr(o, id);
 			}
 			json_lit(o, ",\"type\":\"function\",\"function\":{\"name\":");
@@ -1419,7 +1420,7 @@ static void chunk_open(struct xlate_stream *s, struct oa_enc *st, struct json_ou
 		json_raw_append(o, st->id, st->idlen);
 	} else {
 		char id[48];
-		snprintf(id, sizeof id, "chatcmpl-llmgw-%llu", s->serial);
+		fmt_snprintf(id, sizeof id, "chatcmpl-llmgw-%llu", s->serial);
 		json_lit(o, id);
 	}
 	json_lit(o, "\",\"object\":\"chat.completion.chunk\",\"created\":");
@@ -1495,7 +1496,7 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 			ir_write_string(o, &ev->id);
 		} else {
 			char id[64];
-			snprintf(id, sizeof id, "\"call_%llu_%u\"", s->serial, (unsigned)ev->index);
+			fmt_snprintf(id, sizeof id, "\"call_%llu_%u\"", s->serial, (unsigned)ev->index);
 			json_lit(o, id);
 		}
 		json_lit(o, ",\"type\":\"function\",\"function\":{\"name\":");

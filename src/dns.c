@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "dns.h"
 #include "loop.h"
 #include "port.h"
@@ -124,7 +125,7 @@ static struct {
 static void errf(char *err, size_t errlen, const char *msg, const char *arg)
 {
 	if (err && errlen)
-		snprintf(err, errlen, "%s%s%s", msg, arg ? ": " : "", arg ? arg : "");
+		fmt_snprintf(err, errlen, "%s%s%s", msg, arg ? ": " : "", arg ? arg : "");
 }
 
 static uint16_t get16(const unsigned char *p)
@@ -380,9 +381,9 @@ static int server_eq(const struct server *a, const struct server *b)
 static size_t format_server(const struct server *sv, char *buf, size_t len)
 {
 	char a[INET6_ADDRSTRLEN];
-	inet_ntop(sv->family, sv->addr, a, sizeof a);
-	int n = sv->family == AF_INET ? snprintf(buf, len, "%s:%u", a, sv->port)
-	    : snprintf(buf, len, "[%s]:%u", a, sv->port);
+	fmt_ip(sv->family == AF_INET6, sv->addr, a, sizeof a);
+	int n = sv->family == AF_INET ? fmt_snprintf(buf, len, "%s:%u", a, sv->port)
+	    : fmt_snprintf(buf, len, "[%s]:%u", a, sv->port);
 	return n < 0 ? 0 : (size_t)n;
 }
 

@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include "fmt.h"
 #include "gw.h"
 
 static const struct {
@@ -96,10 +97,10 @@ int gw_head(struct exchange *x, int status, const char *ctype, long long len, co
 	x->status = status;
 	const char *conn = x->close_after || !x->bi.keep_alive ? "close" : "keep-alive";
 	if (len >= 0)
-		n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\nConnection: %s\r\n",
+		n = fmt_snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\nConnection: %s\r\n",
 			     status, gw_reason(status), ctype, len, conn);
 	else
-		n = snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
+		n = fmt_snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
 			     "Cache-Control: no-cache\r\nConnection: %s\r\n", status, gw_reason(status), ctype, conn);
 	if (n < 0 || (size_t)n >= sizeof h)
 		return -1;
@@ -127,7 +128,7 @@ void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, co
 static void error_v(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, va_list ap)
 {
 	char msg[1024];
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	fmt_vsnprintf(msg, sizeof msg, fmt, ap);
 	char body[1400];
 	struct json_out o;
 	json_out_init(&o, body, sizeof body);
@@ -136,7 +137,7 @@ static void error_v(struct exchange *x, enum gw_err e, long long retry_s, const 
 		retry_s = 1;
 	char extra[48] = "";
 	if (retry_s >= 0)
-		snprintf(extra, sizeof extra, "Retry-After: %lld\r\n", retry_s);
+		fmt_snprintf(extra, sizeof extra, "Retry-After: %lld\r\n", retry_s);
 	/* Whatever was queued (a partial head, a held preamble) is dropped:
 	 * the error replaces it. */
 	x->out_len = x->out_off = 0;

@@ -6,6 +6,7 @@
  * health_free()/the next health_init(); no other allocation. Pure logic:
  * no clock, no I/O, nothing blocks.
  */
+#include "fmt.h"
 #include "health.h"
 
 #include <stdio.h>
@@ -964,21 +965,21 @@ int64_t health_retry_hint(int status, const struct http_header *h, size_t nh,
 		best = max64(best, v);
 	}
 	for (size_t k = 0; k < sizeof(openai) / sizeof(openai[0]); k++) {
-		snprintf(name, sizeof(name), "x-ratelimit-reset-%s", openai[k]);
+		fmt_snprintf(name, sizeof(name), "x-ratelimit-reset-%s", openai[k]);
 		if (!(x = hdr(h, nh, name)) || (v = health_parse_go_duration(x->value, x->value_len)) < 0)
 			continue;
 		earliest = earliest < 0 ? v : min64(earliest, v);
-		snprintf(name, sizeof(name), "x-ratelimit-remaining-%s", openai[k]);
+		fmt_snprintf(name, sizeof(name), "x-ratelimit-remaining-%s", openai[k]);
 		if (is_zero(h, nh, name))
 			best = max64(best, v);
 	}
 	for (size_t k = 0; k < sizeof(anth) / sizeof(anth[0]); k++) {
-		snprintf(name, sizeof(name), "anthropic-ratelimit-%s-reset", anth[k]);
+		fmt_snprintf(name, sizeof(name), "anthropic-ratelimit-%s-reset", anth[k]);
 		if (!(x = hdr(h, nh, name)) || health_parse_rfc3339(x->value, x->value_len, &when))
 			continue;
 		v = delay_until(when, now_ms);
 		earliest = earliest < 0 ? v : min64(earliest, v);
-		snprintf(name, sizeof(name), "anthropic-ratelimit-%s-remaining", anth[k]);
+		fmt_snprintf(name, sizeof(name), "anthropic-ratelimit-%s-remaining", anth[k]);
 		if (is_zero(h, nh, name))
 			best = max64(best, v);
 	}

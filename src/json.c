@@ -16,6 +16,7 @@
 #define JSMN_STRICT
 #include <jsmn.h>
 
+#include "fmt.h"
 #include "json.h"
 
 #include <inttypes.h>
@@ -103,12 +104,35 @@ static int utf8_check(const unsigned char *s, size_t n, size_t *used)
 
 /* Each scanner starts at js[*i] and, on success, leaves *i just past the
  * value; it returns 0, -1 (malformed) or -2 (input ended inside). */
+/* Eight bytes at a time past what a string holds as it is (printable
+ * ASCII other than '"' and '\\'), the bulk of any chat message. Each test
+ * is the classic "some byte is zero / below n" bit trick; a false alarm only
+ * sends a word to the byte loop, a miss cannot happen. */
+#define JSON_ONES 0x0101010101010101ull
+#define JSON_HIGHS 0x8080808080808080ull
+static size_t plain_run(const unsigned char *s, size_t p, size_t len)
+{
+	while (len - p >= 8) {
+		uint64_t w, q, b;
+		memcpy(&w, s + p, 8);
+		q = w ^ (JSON_ONES * '"');
+		b = w ^ (JSON_ONES * '\\');
+		if ((w | ((w - JSON_ONES * 0x20) & ~w) | ((q - JSON_ONES) & ~q) | ((b - JSON_ONES) & ~b)) & JSON_HIGHS)
+			break;
+		p += 8;
+	}
+	return p;
+}
+
 static int scan_string(const char *js, size_t len, size_t *i)
 {
 	const unsigned char *s = (const unsigned char *)js;
 	size_t p = *i + 1, used, k;
 
 	while (p < len) {
+		p = plain_run(s, p, len);
+		if (p >= len)
+			break;
 		unsigned c = s[p];
 
 		if (c == '"') {
@@ -230,31 +254,41 @@ static int scan_scalar(const char *js, size_t len, size_t *i)
 
 /* The whole document: one value, blanks around it, nothing else. The
  * container stack is one bit per level (1 = object) in a fixed array, so
- * nesting is bounded by JSON_MAX_DEPTH instead of by memory. */
-static int validate(const char *js, size_t len)
+ * nesting is bounded by JSON_MAX_DEPTH instead of by memory. When the
+ * document is an object, the spans of the top-level members named in keys
+ * are recorded on the way (see json_valid_top), so a request or an answer
+ * is read once. */
+static int raw_eq(const char *p, size_t n, const char *s);
+
+static int validate(const char *js, size_t len, const char *const *keys, unsigned nkeys,
+		    size_t *vstart, size_t *vend)
 {
 	enum { V_VALUE, V_FIRST_VALUE, V_KEY, V_FIRST_KEY, V_AFTER } st = V_VALUE;
 	unsigned char isobj[JSON_MAX_DEPTH / 8];
-	size_t depth = 0, i = 0;
-	int r, obj;
+	size_t depth = 0, i = 0, ks, top_vs = 0;
+	/* member: which of keys names the top-level value being read, or -1 */
+	int r, obj, member = -1, closed;
 	unsigned char c;
 
+	for (unsigned k = 0; k < nkeys; k++)
+		vstart[k] = vend[k] = 0;
 	for (;;) {
 		while (i < len && is_ws((unsigned char)js[i]))
 			i++;
 		if (i == len)
 			return st == V_AFTER && depth == 0 ? 0 : -2;
 		c = (unsigned char)js[i];
+		closed = 0;
 		switch (st) {
 		case V_FIRST_VALUE:
 			if (c == ']') {
-				depth--;
-				i++;
-				st = V_AFTER;
+				closed = 1;
 				break;
 			}
 			/* fall through */
 		case V_VALUE:
+			if (depth == 1)
+				top_vs = i;
 			if (c == '{' || c == '[') {
 				if (depth == JSON_MAX_DEPTH)
 					return -3;
@@ -270,20 +304,29 @@ static int validate(const char *js, size_t len)
 			if ((r = scan_scalar(js, len, &i)) != 0)
 				return r;
 			st = V_AFTER;
+			if (depth == 1 && member >= 0) {
+				vstart[member] = top_vs;	/* the last duplicate wins */
+				vend[member] = i;
+			}
 			break;
 		case V_FIRST_KEY:
 			if (c == '}') {
-				depth--;
-				i++;
-				st = V_AFTER;
+				closed = 1;
 				break;
 			}
 			/* fall through */
 		case V_KEY:
 			if (c != '"')
 				return -1;
+			ks = i + 1;
 			if ((r = scan_string(js, len, &i)) != 0)
 				return r;
+			if (depth == 1 && nkeys && (isobj[0] & 1)) {
+				member = -1;
+				for (unsigned k = 0; k < nkeys; k++)
+					if (raw_eq(js + ks, i - 1 - ks, keys[k]))
+						member = (int)k;
+			}
 			while (i < len && is_ws((unsigned char)js[i]))
 				i++;
 			if (i == len)
@@ -298,14 +341,24 @@ static int validate(const char *js, size_t len)
 				return -1;	/* trailing garbage */
 			obj = isobj[(depth - 1) / 8] >> ((depth - 1) % 8) & 1;
 			if (c == ',') {
+				i++;
 				st = obj ? V_KEY : V_VALUE;
-			} else if (c == (obj ? '}' : ']')) {
-				depth--;
-			} else {
-				return -1;
+				break;
 			}
-			i++;
+			if (c != (obj ? '}' : ']'))
+				return -1;
+			closed = 1;
 			break;
+		}
+		if (closed) {
+			depth--;
+			i++;
+			st = V_AFTER;
+			/* a container that was a top-level member's value */
+			if (depth == 1 && member >= 0) {
+				vstart[member] = top_vs;
+				vend[member] = i;
+			}
 		}
 	}
 }
@@ -322,7 +375,7 @@ int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, i
 	d->len = len;
 	d->tok = tok;
 	d->ntok = 0;
-	r = validate(js, len);
+	r = validate(js, len, NULL, 0, NULL, NULL);
 	if (r != 0)
 		return r;
 	if (len >= INT_MAX || tok == NULL || max < 1)
@@ -752,7 +805,7 @@ void json_cstr(struct json_out *o, const char *s)
 void json_i64(struct json_out *o, int64_t v)
 {
 	char b[24];
-	int n = snprintf(b, sizeof(b), "%" PRId64, v);
+	int n = fmt_snprintf(b, sizeof(b), "%" PRId64, v);
 
 	json_raw_append(o, b, (size_t)n);
 }
@@ -770,7 +823,7 @@ void json_double(struct json_out *o, double v)
 	 * 1e-05) is valid JSON; the first precision that reads back exactly
 	 * gives the shortest faithful spelling of the three. */
 	for (prec = 15; prec <= 17; prec++) {
-		n = snprintf(b, sizeof(b), "%.*g", prec, v);
+		n = fmt_snprintf(b, sizeof(b), "%.*g", prec, v);
 		if (strtod(b, NULL) == v)
 			break;
 	}
@@ -779,7 +832,13 @@ void json_double(struct json_out *o, double v)
 
 int json_valid(const char *js, size_t len)
 {
-	return validate(js, len);
+	return validate(js, len, NULL, 0, NULL, NULL);
+}
+
+int json_valid_top(const char *js, size_t len, const char *const *keys, unsigned nkeys,
+		   size_t *vstart, size_t *vend)
+{
+	return validate(js, len, keys, nkeys, vstart, vend);
 }
 
 int json_unescape_append(struct json_out *o, const char *p, size_t n)

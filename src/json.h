@@ -123,6 +123,12 @@ void json_raw_append(struct json_out *o, const char *s, size_t n);	/* verbatim *
 /* 0 when js[0..len) is one valid JSON document; -1 malformed, -2 truncated,
  * -3 nested too deep. No tokens needed. */
 int json_valid(const char *js, size_t len);
+/* json_valid() and json_top_scan() in one pass: the validity as
+ * json_valid() returns it, and, when 0 and the document is an object, the
+ * spans of the top-level members named in keys (both 0 when absent; the
+ * last duplicate wins). What a request or an answer needs, read once. */
+int json_valid_top(const char *js, size_t len, const char *const *keys, unsigned nkeys,
+		   size_t *vstart, size_t *vend);
 /* For a document json_valid() accepted: the span js[*vstart, *vend) of the
  * value of top-level key `key` (strings with their quotes), without
  * tokens. 0 when found (the last duplicate wins), -1 when absent or the

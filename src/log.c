@@ -9,19 +9,34 @@
  * cannot be forged. write(2) to stderr may block if stderr is a full pipe;
  * that is accepted: stderr is a terminal, journald or a file. Owns only its
  * static settings; errno is preserved across calls.
+ * LLMGW_SYSLOG=0 (options.h) leaves the syslog client out: config.c then
+ * refuses `option syslog 1`, so use_syslog is never set here.
+ *
+ * The syslog client is our own (a datagram to /dev/log, "<pri>ident[pid]:
+ * msg", which logd, rsyslog and journald all read, stamping the time
+ * themselves), not libc's syslog(3): that one can block the loop on a busy
+ * log daemon, and musl's pulls in its printf engine and the time-zone code.
+ * The socket is non-blocking; a line the daemon cannot take now is dropped
+ * and counted, and the next line says how many were lost.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
-#include <stdio.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "log.h"
+#include "options.h"
 
 #define LOG_LINE_MAX 1024
 
 static enum log_level cur_level = LOG_LVL_INFO;
 static int to_syslog;
+static int syslog_fd = -1;
+static unsigned long syslog_dropped;
 static char ident_buf[32] = "llmgw";
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };
@@ -34,12 +49,65 @@ void log_setup(enum log_level level, int use_syslog, const char *ident)
 		level = LOG_LVL_DEBUG;
 	cur_level = level;
 	if (ident && *ident)
-		snprintf(ident_buf, sizeof ident_buf, "%s", ident);
-	if (use_syslog && !to_syslog)
-		openlog(ident_buf, LOG_PID | LOG_NDELAY, LOG_DAEMON);
-	else if (!use_syslog && to_syslog)
-		closelog();
+		fmt_snprintf(ident_buf, sizeof ident_buf, "%s", ident);
+	if (!LLMGW_SYSLOG)
+		use_syslog = 0;
+	if (!use_syslog && syslog_fd >= 0) {
+		close(syslog_fd);
+		syslog_fd = -1;
+	}
 	to_syslog = use_syslog != 0;
+}
+
+/* Connects to the local syslog socket; -1 when there is none (the line
+ * then goes to stderr). */
+static int syslog_open(void)
+{
+	if (syslog_fd >= 0)
+		return 0;
+	int fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+	if (fd < 0)
+		return -1;
+	struct sockaddr_un sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sun_family = AF_UNIX;
+	memcpy(sa.sun_path, "/dev/log", sizeof "/dev/log");
+	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+		close(fd);
+		return -1;
+	}
+	syslog_fd = fd;
+	return 0;
+}
+
+/* One line to syslog: 0, or -1 when there is no syslog to send it to. */
+static int syslog_line(enum log_level lvl, const char *msg)
+{
+	char line[LOG_LINE_MAX + 120];
+	int n;
+	if (syslog_dropped)
+		n = fmt_snprintf(line, sizeof line, "<%d>%s[%ld]: (%lu lines lost: syslog busy) %s", LOG_DAEMON | syslog_prio[lvl],
+				 ident_buf, (long)getpid(), syslog_dropped, msg);
+	else
+		n = fmt_snprintf(line, sizeof line, "<%d>%s[%ld]: %s", LOG_DAEMON | syslog_prio[lvl], ident_buf,
+				 (long)getpid(), msg);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (syslog_open() < 0)
+			return -1;
+		if (send(syslog_fd, line, len, MSG_NOSIGNAL) >= 0) {
+			syslog_dropped = 0;
+			return 0;
+		}
+		if (errno == EAGAIN || errno == ENOBUFS || errno == EINTR) {
+			syslog_dropped++;
+			return 0;
+		}
+		/* the daemon restarted (ECONNREFUSED, ENOTCONN): reconnect once */
+		close(syslog_fd);
+		syslog_fd = -1;
+	}
+	return -1;
 }
 
 int log_level_parse(const char *s, enum log_level *out)
@@ -73,11 +141,11 @@ static void format_msg(char *msg, size_t cap, int errnum, const char *fmt, va_li
 	size_t elen = 0;
 
 	if (errnum >= 0) {
-		snprintf(etail, sizeof etail, ": %s", strerror(errnum));
+		fmt_snprintf(etail, sizeof etail, ": %s", strerror(errnum));
 		elen = strlen(etail);
 	}
 	size_t room = cap - elen;	/* for the message and its NUL */
-	int n = vsnprintf(msg, room, fmt, ap);
+	int n = fmt_vsnprintf(msg, room, fmt, ap);
 	size_t len = n < 0 ? 0 : (size_t)n;
 	if (n < 0)
 		msg[0] = '\0';
@@ -100,11 +168,9 @@ static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap
 	char line[LOG_LINE_MAX + 80];
 
 	format_msg(msg, sizeof msg, errnum, fmt, ap);
-	if (to_syslog) {
-		syslog(syslog_prio[lvl], "%s", msg);
+	if (LLMGW_SYSLOG && to_syslog && syslog_line(lvl, msg) == 0)
 		return;
-	}
-	int n = snprintf(line, sizeof line, "%s[%ld]: %s: %s\n", ident_buf, (long)getpid(),
+	int n = fmt_snprintf(line, sizeof line, "%s[%ld]: %s: %s\n", ident_buf, (long)getpid(),
 	    level_tags[lvl], msg);
 	if (n <= 0)
 		return;

@@ -7,21 +7,28 @@
  *                          exists, else the embedded default)
  *   llmgw -t [-c FILE]     check the configuration and exit
  *   llmgw keygen           print a new client key and its key_sha256 line
+ *
+ * Features left out at build time (options.h) are skipped here behind
+ * constant conditions (LLMGW_USAGE: totals, limits and their file;
+ * LLMGW_PROBES: the probes), and `llmgw -V` names them.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "auth.h"
 #include "gw.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "options.h"
 #include "probe.h"
 #include "usage.h"
 #include "port.h"
@@ -70,10 +77,12 @@ static void usage_flush(void)
 {
 	static char last[256];	/* the same failure is logged once, not every flush */
 	char err[256] = "";
+	if (!LLMGW_USAGE)
+		return;
 	if (usage_save(gw.cfg->gw.state_dir, &unames, (int64_t)time(NULL), err, sizeof err) < 0) {
 		if (strcmp(err, last) != 0)
 			log_warnx("saving usage totals to %s: %s", gw.cfg->gw.state_dir, err);
-		snprintf(last, sizeof last, "%s", err);
+		fmt_snprintf(last, sizeof last, "%s", err);
 	} else if (last[0]) {
 		log_info("usage totals saved to %s again", gw.cfg->gw.state_dir);
 		last[0] = 0;
@@ -86,12 +95,54 @@ static void on_flush_timer(struct loop_timer *t)
 	loop_timer_set(t, gw.cfg->gw.flush_interval_ms, on_flush_timer);
 }
 
-static void usage(FILE *f)
+/* printf to a file descriptor through fmt.c (no stdio printf in llmgw). */
+static void say(int fd, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static void say(int fd, const char *f, ...)
 {
-	fprintf(f, "usage: llmgw [-c FILE]       run the gateway\n"
+	char b[2048];
+	va_list ap;
+	va_start(ap, f);
+	int n = fmt_vsnprintf(b, sizeof b, f, ap);
+	va_end(ap);
+	size_t len = n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, b + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+static void usage(int fd)
+{
+	say(fd, "usage: llmgw [-c FILE]       run the gateway\n"
 		   "       llmgw -t [-c FILE]    check the configuration and exit\n"
 		   "       llmgw keygen          print a new client key and its key_sha256 line\n"
 		   "       llmgw -V              print the version\n");
+}
+
+/* The features this build was made without (options.h), for -V. */
+static void print_left_out(void)
+{
+	static const struct { int on; const char *name; } sw[] = {
+		{ LLMGW_DIALECT_GEMINI, "LLMGW_DIALECT_GEMINI" },
+		{ LLMGW_DIALECT_ANTHROPIC, "LLMGW_DIALECT_ANTHROPIC" },
+		{ LLMGW_STATUS_PAGE, "LLMGW_STATUS_PAGE" },
+		{ LLMGW_METRICS, "LLMGW_METRICS" },
+		{ LLMGW_PROBES, "LLMGW_PROBES" },
+		{ LLMGW_USAGE, "LLMGW_USAGE" },
+		{ LLMGW_SYSLOG, "LLMGW_SYSLOG" },
+		{ LLMGW_TLS, "LLMGW_TLS" },
+		{ LLMGW_TLS_RSA, "LLMGW_TLS_RSA" },
+	};
+	int n = 0;
+	for (unsigned i = 0; i < sizeof sw / sizeof sw[0]; i++)
+		if (!sw[i].on)
+			say(1, "%s %s=0", n++ ? "" : "built without:", sw[i].name);
+	if (n)
+		say(1, "\n");
 }
 
 static void report(void *ctx, const char *path, int line, const char *msg)
@@ -99,20 +150,20 @@ static void report(void *ctx, const char *path, int line, const char *msg)
 	int *count = ctx;
 	(*count)++;
 	if (line > 0)
-		fprintf(stderr, "%s:%d: %s\n", path, line, msg);
+		say(2, "%s:%d: %s\n", path, line, msg);
 	else
-		fprintf(stderr, "%s: %s\n", path, msg);
+		say(2, "%s: %s\n", path, msg);
 }
 
 static int keygen(void)
 {
 	char key[128], hex[65];
 	if (auth_keygen(key, sizeof key) < 0) {
-		fprintf(stderr, "llmgw: keygen: no random source\n");
+		say(2, "llmgw: keygen: no random source\n");
 		return 1;
 	}
 	auth_sha256_hex(key, strlen(key), hex);
-	printf("key: %s\noption key_sha256 '%s'\n", key, hex);
+	say(1, "key: %s\noption key_sha256 '%s'\n", key, hex);
 	explicit_bzero(key, sizeof key);
 	return 0;
 }
@@ -253,11 +304,12 @@ static int tables_setup(const struct cfg *cfg)
 		.probe_interval_ms = g->probe_interval_ms,
 		.probe_interval_open_ms = g->probe_interval_open_ms,
 	};
-	if (health_init(cfg->ntargets_all, &ho) < 0 || usage_setup(cfg) < 0 || metrics_init(cfg->ntargets_all) < 0) {
+	if (health_init(cfg->ntargets_all, &ho) < 0 || (LLMGW_USAGE && usage_setup(cfg) < 0) ||
+	    metrics_init(cfg->ntargets_all) < 0) {
 		log_error("out of memory for %u targets", cfg->ntargets_all);
 		return -1;
 	}
-	for (unsigned r = 0; r < cfg->nroutes; r++)
+	for (unsigned r = 0; LLMGW_USAGE && r < cfg->nroutes; r++)	/* no prices without usage */
 		for (unsigned k = 0; k < cfg->routes[r].ntargets; k++) {
 			const struct cfg_tinfo *t = &cfg->targets_all[cfg->routes[r].targets[k].tid];
 			if (!t->priced)
@@ -324,7 +376,8 @@ static void reload(void)
 	usage_flush();			/* the totals, under the old names */
 	free(name_mem);
 	name_mem = NULL;
-	probe_free();
+	if (LLMGW_PROBES)
+		probe_free();
 	gw.gen++;
 	gw.reloads++;
 	gw.cfg = n;
@@ -333,7 +386,7 @@ static void reload(void)
 		log_error("reload: health and usage tables could not be set up");
 	server_reconfigure(n);
 	upstream_reconfigure(n);
-	if (probe_init(n) < 0)
+	if (LLMGW_PROBES && probe_init(n) < 0)
 		log_error("reload: probes could not be set up");
 	if (!tls_ready && needs_tls(n)) {
 		struct tls_options to = { .ca_file = n->gw.ca_file, .max_clients = gw_upstream_slots(n) };
@@ -364,13 +417,13 @@ int main(int argc, char **argv)
 		switch (opt) {
 		case 'c': path = optarg; break;
 		case 't': test_only = 1; break;
-		case 'V': printf("llmgw %s\n", LLMGW_VERSION); return 0;
-		case 'h': usage(stdout); return 0;
-		default: usage(stderr); return 2;
+		case 'V': say(1, "llmgw %s\n", LLMGW_VERSION); print_left_out(); return 0;
+		case 'h': usage(1); return 0;
+		default: usage(2); return 2;
 		}
 	}
 	if (optind < argc) {
-		usage(stderr);
+		usage(2);
 		return 2;
 	}
 
@@ -381,12 +434,12 @@ int main(int argc, char **argv)
 	int errors = 0;
 	load_config(path, cfg, report, &errors);
 	if (errors) {
-		fprintf(stderr, "llmgw: %d error%s in the configuration\n", errors, errors == 1 ? "" : "s");
+		say(2, "llmgw: %d error%s in the configuration\n", errors, errors == 1 ? "" : "s");
 		free(cfg);
 		return 1;
 	}
 	if (test_only) {
-		printf("%s: configuration OK (%u providers, %u routes, %u clients)\n", cfg->path,
+		say(1, "%s: configuration OK (%u providers, %u routes, %u clients)\n", cfg->path,
 		       cfg->nproviders, cfg->nroutes, cfg->nclients);
 		cfg_free(cfg);
 		free(cfg);
@@ -430,7 +483,7 @@ int main(int argc, char **argv)
 	gw.start_unix = (long long)time(NULL);
 	if (tables_setup(cfg) < 0)
 		goto out;
-	if (upstream_init(cfg) < 0 || server_init(cfg) < 0 || probe_init(cfg) < 0) {
+	if (upstream_init(cfg) < 0 || server_init(cfg) < 0 || (LLMGW_PROBES && probe_init(cfg) < 0)) {
 		log_error("out of memory for %u connections and %u requests in flight", g->max_connections, g->max_inflight);
 		goto out;
 	}
@@ -444,7 +497,8 @@ int main(int argc, char **argv)
 	}
 	loop_timer_init(&stop_timer);
 	loop_timer_init(&flush_timer);
-	loop_timer_set(&flush_timer, g->flush_interval_ms, on_flush_timer);
+	if (LLMGW_USAGE)
+		loop_timer_set(&flush_timer, g->flush_interval_ms, on_flush_timer);
 	log_info("llmgw %s ready: %u providers, %u routes, %u clients (%s)", LLMGW_VERSION,
 		 cfg->nproviders, cfg->nroutes, cfg->nclients, cfg->path);
 	if (cfg->nproviders == 0)
@@ -454,7 +508,8 @@ int main(int argc, char **argv)
 	log_info("stopped after %llu requests", gw.requests);
 	rc = 0;
 out:
-	probe_free();
+	if (LLMGW_PROBES)
+		probe_free();
 	server_free();
 	upstream_free();
 	dns_free();
@@ -464,7 +519,8 @@ out:
 		close(sig_pipe[0]);
 		close(sig_pipe[1]);
 	}
-	usage_free();
+	if (LLMGW_USAGE)
+		usage_free();
 	health_free();
 	metrics_free();
 	free(name_mem);

@@ -3,6 +3,13 @@
  * GET /metrics (see metrics.h). Owns the counters below and the per-target
  * histograms allocated by metrics_init(); reads health.c and usage.c
  * tables at render time, never changes them. Nothing blocks or logs.
+ *
+ * LLMGW_METRICS=0 (options.h): api.c never calls metrics_render(), and the
+ * counting calls below return at once (server.c and proxy.c keep calling
+ * them), so the counters, histograms and renderer are left to the linker
+ * to drop; the writer (metrics_out_*) stays for status.c. LLMGW_USAGE=0:
+ * the token and money families are not on the page at all (rather than
+ * zeros that look like real totals).
  */
 #include <math.h>
 #include <stdarg.h>
@@ -10,9 +17,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "gw.h"
 #include "health.h"
 #include "metrics.h"
+#include "options.h"
 #include "prices.h"
 #include "usage.h"
 
@@ -178,7 +187,7 @@ void metrics_out_fmt(struct metrics_out *o, size_t maxw, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+	int n = fmt_vsnprintf(tmp, sizeof tmp, fmt, ap);
 	va_end(ap);
 	if (n < 0)
 		n = 0;
@@ -214,7 +223,7 @@ void metrics_out_double(struct metrics_out *o, double v)
 	if (!isfinite(v))
 		v = 0;
 	for (int prec = 15; prec <= 17; prec++) {
-		snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+		fmt_snprintf(tmp, sizeof tmp, "%.*g", prec, v);
 		if (strtod(tmp, NULL) == v)
 			break;
 	}
@@ -226,7 +235,7 @@ void metrics_out_double(struct metrics_out *o, double v)
 int metrics_init(unsigned ntargets)
 {
 	metrics_free();
-	if (ntargets == 0)
+	if (!LLMGW_METRICS || ntargets == 0)
 		return 0;
 	thist = calloc((size_t)ntargets * 2, sizeof *thist);
 	if (!thist)
@@ -307,6 +316,8 @@ void metrics_count_request(enum dialect d, int status, unsigned attempts, unsign
 {
 	enum metrics_error e;
 
+	if (!LLMGW_METRICS)
+		return;
 	if ((unsigned)d < METRICS_NDIALECTS)
 		ctr.requests[d][metrics_class_of(status)]++;
 	if (metrics_error_of_status(status, &e))
@@ -319,13 +330,13 @@ void metrics_count_request(enum dialect d, int status, unsigned attempts, unsign
 
 void metrics_count_error(enum metrics_error e)
 {
-	if ((unsigned)e < METRICS_NERRORS)
+	if (LLMGW_METRICS && (unsigned)e < METRICS_NERRORS)
 		ctr.errors[e]++;
 }
 
 void metrics_observe_target(unsigned tid, int64_t latency_ms, int64_t ttft_ms)
 {
-	if (tid >= nthist)
+	if (!LLMGW_METRICS || tid >= nthist)
 		return;
 	metrics_hist_observe(&thist[2 * tid], latency_ms);
 	metrics_hist_observe(&thist[2 * tid + 1], ttft_ms);
@@ -406,7 +417,7 @@ static void hist_samples(struct metrics_out *o, const char *base, const char *k,
 	char name[96];
 	uint64_t cum = 0;
 
-	snprintf(name, sizeof name, "%s_bucket", base);
+	fmt_snprintf(name, sizeof name, "%s_bucket", base);
 	for (unsigned i = 0; i < METRICS_NBUCKETS; i++) {
 		cum += h ? h->bucket[i] : 0;
 		series(o, name, k, v, "le", bucket_le[i]);
@@ -415,13 +426,13 @@ static void hist_samples(struct metrics_out *o, const char *base, const char *k,
 		metrics_out_mem(o, "\n", 1);
 	}
 	uint64_t sum = h ? h->sum_ms : 0;
-	snprintf(name, sizeof name, "%s_sum", base);
+	fmt_snprintf(name, sizeof name, "%s_sum", base);
 	series(o, name, k, v, NULL, NULL);
 	/* exact milliseconds as seconds with three decimals */
 	metrics_out_fmt(o, NUM_MAXW, "%llu.%03llu", (unsigned long long)(sum / 1000),
 	    (unsigned long long)(sum % 1000));
 	metrics_out_mem(o, "\n", 1);
-	snprintf(name, sizeof name, "%s_count", base);
+	fmt_snprintf(name, sizeof name, "%s_count", base);
 	sample_u64(o, name, k, v, NULL, NULL, h ? h->count : 0);
 }
 
@@ -450,7 +461,7 @@ static void render(struct metrics_out *o, const struct cfg *cfg, const struct me
 		rt = &zero_rt;
 
 	family(o, "llmgw_build_info", "gauge", "Version of the running gateway and date of its price table.");
-	series(o, "llmgw_build_info", "version", LLMGW_VERSION, "prices_date", PRICES_DATE);
+	series(o, "llmgw_build_info", "version", LLMGW_VERSION, "prices_date", LLMGW_USAGE ? PRICES_DATE : "none");
 	metrics_out_str(o, "1\n");
 	family(o, "llmgw_start_time_seconds", "gauge", "Start time of the gateway, unix seconds.");
 	sample_u64(o, "llmgw_start_time_seconds", NULL, NULL, NULL, NULL,
@@ -541,6 +552,8 @@ static void render(struct metrics_out *o, const struct cfg *cfg, const struct me
 		    metrics_target_hist(t, 1));
 
 	/* Usage: tokens and money. */
+	if (!LLMGW_USAGE)
+		return;
 	family(o, "llmgw_client_requests_total", "counter", "Completed requests per client key.");
 	for (unsigned i = 0; i < ncl; i++) {
 		const struct usage_totals *u = usage_get(USAGE_CLIENT, i);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "fmt.h"
 #include "health.h"
 #include "log.h"
 #include "probe.h"
@@ -82,7 +83,7 @@ static void start(struct probe *p)
 {
 	const struct cfg_provider *pv = &cfg->providers[p->provider];
 	const struct provider_type *t = pv->type;
-	int n = snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION
+	int n = fmt_snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION
 			 "\r\nAccept: application/json\r\nConnection: close\r\n%s", pv->url.prefix, t->models_path,
 			 t->dialect == DIALECT_ANTHROPIC ? "anthropic-version: 2023-06-01\r\n" : "");
 	if (n < 0 || (size_t)n >= sizeof p->head)
@@ -184,7 +185,7 @@ void probe_on_upstream(struct exchange *x, unsigned what)
 		}
 		int kind = health_kind_for_status(rh.status);
 		char why[64];
-		snprintf(why, sizeof why, "HTTP %d", rh.status);
+		fmt_snprintf(why, sizeof why, "HTTP %d", rh.status);
 		if (kind < 0) {
 			/* A 404 or 400 from the models call says nothing about chat:
 			 * the provider answered, so it is up. */

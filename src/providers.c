@@ -5,8 +5,13 @@
  * user's base_url may be written either way (config.c strips a trailing
  * "/v1" the OpenAI SDK habit adds). Gemini's path holds the model, so its
  * dialect builds it (dialect.h request_path).
+ *
+ * A dialect left out of the build (options.h) takes its provider type with
+ * it; the type's name stays known in left_out[] so that a config naming it
+ * is told "not in this build (LLMGW_DIALECT_X=0)", not "unknown type".
  */
 #include <string.h>
+#include "options.h"
 #include "providers.h"
 
 #define OPENAI_COMPAT(n, url, env) \
@@ -26,12 +31,26 @@ static const struct provider_type types[] = {
 	OPENAI_COMPAT("fireworks", "https://api.fireworks.ai/inference", "FIREWORKS_API_KEY"),
 	OPENAI_COMPAT("cerebras", "https://api.cerebras.ai", "CEREBRAS_API_KEY"),
 	OPENAI_COMPAT("perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY"),
+#if LLMGW_DIALECT_ANTHROPIC
 	{ "anthropic", DIALECT_ANTHROPIC, "https://api.anthropic.com", "/v1/messages", "/v1/models", AUTH_X_API_KEY, "ANTHROPIC_API_KEY", NULL, 0 },
+#endif
+#if LLMGW_DIALECT_GEMINI
 	{ "gemini", DIALECT_GEMINI, "https://generativelanguage.googleapis.com", NULL, "/v1beta/models", AUTH_GOOG_API_KEY, "GEMINI_API_KEY", NULL, 0 },
+#endif
 	LOCAL_OPENAI("ollama", "http://127.0.0.1:11434", "OLLAMA_HOST"),
 	LOCAL_OPENAI("llamacpp", "http://127.0.0.1:8080", NULL),
 	LOCAL_OPENAI("vllm", "http://127.0.0.1:8000", NULL),
 	LOCAL_OPENAI("lmstudio", "http://127.0.0.1:1234", NULL),
+};
+
+static const struct provider_left_out left_out[] = {
+#if !LLMGW_DIALECT_ANTHROPIC
+	{ "anthropic", "ANTHROPIC_API_KEY", "LLMGW_DIALECT_ANTHROPIC" },
+#endif
+#if !LLMGW_DIALECT_GEMINI
+	{ "gemini", "GEMINI_API_KEY", "LLMGW_DIALECT_GEMINI" },
+#endif
+	{ NULL, NULL, NULL }
 };
 
 const struct provider_type *provider_type_find(const char *name)
@@ -45,6 +64,23 @@ const struct provider_type *provider_type_find(const char *name)
 const struct provider_type *provider_type_at(unsigned i)
 {
 	return i < sizeof types / sizeof types[0] ? &types[i] : NULL;
+}
+
+const struct provider_left_out *provider_left_out_find(const char *name)
+{
+	for (const struct provider_left_out *l = left_out; l->name; l++)
+		if (strcmp(l->name, name) == 0)
+			return l;
+	return NULL;
+}
+
+const struct provider_left_out *provider_left_out_at(unsigned i)
+{
+	/* Walked, not indexed: in the full build the table is the sentinel alone. */
+	for (const struct provider_left_out *l = left_out; l->name; l++, i--)
+		if (i == 0)
+			return l;
+	return NULL;
 }
 
 const char *dialect_name(enum dialect d)

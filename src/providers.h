@@ -36,4 +36,16 @@ const struct provider_type *provider_type_find(const char *name);
 const struct provider_type *provider_type_at(unsigned i);	/* NULL past the end */
 const char *dialect_name(enum dialect d);
 
+/* A provider type this build was made without (options.h): its name, its
+ * usual key variable and the switch that left it out ("LLMGW_DIALECT_GEMINI"),
+ * so that a config naming it is told why, not "unknown type". Empty in the
+ * default (full) build. */
+struct provider_left_out {
+	const char *name;
+	const char *key_env;
+	const char *option;
+};
+const struct provider_left_out *provider_left_out_find(const char *name);	/* NULL: none */
+const struct provider_left_out *provider_left_out_at(unsigned i);		/* NULL past the end */
+
 #endif

@@ -15,15 +15,23 @@
  *
  * Back-pressure: when the client is slow, reading from the provider stops
  * until the client's output drains (proxy_on_client_drained).
+ *
+ * Switches (options.h): LLMGW_USAGE=0 leaves out client limits, usage
+ * totals and cost (no x-llmgw-cost-usd; asking for the `cheapest` strategy
+ * is a 501); LLMGW_PROBES=0 means no exchange is ever a probe's. Both are
+ * constant conditions here, so the code is compiled in every build and
+ * dropped from the small ones.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include "fmt.h"
 #include "gw.h"
 #include "health.h"
 #include "log.h"
 #include "metrics.h"
+#include "options.h"
 #include "probe.h"
 #include "usage.h"
 
@@ -57,9 +65,9 @@ int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t c
 {
 	char hostport[300];
 	int v6 = strchr(p->url.host, ':') != NULL;
-	size_t hp = (size_t)snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", p->url.host, v6 ? "]" : "");
+	size_t hp = (size_t)fmt_snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", p->url.host, v6 ? "]" : "");
 	if (p->url.port != (p->url.tls ? 443 : 80))
-		snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)p->url.port);
+		fmt_snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)p->url.port);
 	if (add_header(h, hl, cap, "Host", "", hostport, strlen(hostport)) < 0)
 		return -1;
 	if (!p->key)
@@ -96,7 +104,7 @@ static int build_request(struct exchange *x)
 		if (wrap) {
 			json_lit(&o, "{\"generateContentRequest\":{\"model\":");
 			char mm[300];
-			snprintf(mm, sizeof mm, "models/%s", x->model);
+			fmt_snprintf(mm, sizeof mm, "models/%s", x->model);
 			json_cstr(&o, mm);
 			json_lit(&o, ",");
 		}
@@ -175,17 +183,17 @@ static int build_request(struct exchange *x)
 			gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
 			return -2;
 		}
-		snprintf(path, sizeof path, "/v1beta/models/%s:countTokens", x->model);
+		fmt_snprintf(path, sizeof path, "/v1beta/models/%s:countTokens", x->model);
 	} else if (x->count_tokens)
-		snprintf(path, sizeof path, "/v1/messages/count_tokens");
+		fmt_snprintf(path, sizeof path, "/v1/messages/count_tokens");
 	else if (t->chat_path)
-		snprintf(path, sizeof path, "%s", t->chat_path);
+		fmt_snprintf(path, sizeof path, "%s", t->chat_path);
 	else if (x->pd->request_path(x->model, x->stream, path, sizeof path) < 0) {
 		gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
 		return -2;
 	}
 
-	int n = snprintf(h, cap,
+	int n = fmt_snprintf(h, cap,
 			 "POST %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\n"
 			 "Content-Type: application/json\r\nAccept: %s\r\nContent-Length: %zu\r\n",
 			 p->url.prefix, path, x->stream ? "text/event-stream" : "application/json", blen);
@@ -329,14 +337,14 @@ static void succeeded(struct exchange *x, const struct ir_usage *u)
 	if (u)
 		x->usage = *u;
 	const struct cfg_tinfo *t = x->tid >= 0 ? &x->cfg->targets_all[x->tid] : NULL;
-	x->priced = t && t->priced && x->usage.have;
+	x->priced = LLMGW_USAGE && t && t->priced && x->usage.have;
 	x->cost_usd = 0;
 	if (x->priced) {
 		int64_t cached = x->usage.cached > x->usage.input ? x->usage.input : x->usage.cached;
 		x->cost_usd = ((double)(x->usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
 			       (double)x->usage.output * t->out_usd_mtok) / 1e6;
 	}
-	if (gw_current(x))
+	if (LLMGW_USAGE && gw_current(x))
 		usage_record(client_index(x), x->tid, x->rt ? (int)(x->rt - x->cfg->routes) : -1, &x->usage,
 			     x->cost_usd, x->priced, (int64_t)time(NULL));
 }
@@ -348,7 +356,7 @@ static void succeeded(struct exchange *x, const struct ir_usage *u)
 static void fail(struct exchange *x, enum gw_err e, const char *why)
 {
 	char msg[300];
-	snprintf(msg, sizeof msg, "%s", why);	/* why may live in the connection released below */
+	fmt_snprintf(msg, sizeof msg, "%s", why);	/* why may live in the connection released below */
 	log_warnx("provider %s: %s", x->prov ? x->prov->name : "?", msg);
 	if (on_failure(x, kind_of(x, e), -1))
 		return;
@@ -362,7 +370,7 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 	}
 	metrics_count_error(METRICS_ERR_STREAM);
 	char m[600];
-	snprintf(m, sizeof m, "provider '%s': %s", x->prov->name, msg);
+	fmt_snprintf(m, sizeof m, "provider '%s': %s", x->prov->name, msg);
 	char ev[1400];
 	struct json_out o;
 	json_out_init(&o, ev, sizeof ev);
@@ -547,7 +555,7 @@ void proxy_start(struct exchange *x)
 	x->deadline_ms = now + cfg->gw.request_deadline_ms;
 	int64_t retry_s;
 	const char *which;
-	if (usage_check(client_index(x), (int64_t)time(NULL), &retry_s, &which)) {
+	if (LLMGW_USAGE && usage_check(client_index(x), (int64_t)time(NULL), &retry_s, &which)) {
 		gw_error_retry(x, E_RATE_LIMITED, retry_s, "this API key is over its %s; retry in %lld s",
 			       which, (long long)retry_s);
 		finish(x);
@@ -563,6 +571,11 @@ void proxy_start(struct exchange *x)
 	x->ask.strategy = x->rt->strategy;
 	x->ask.min_quality = x->rt->min_quality;
 	client_narrowing(x);
+	if (!LLMGW_USAGE && x->ask.strategy == CFG_STRATEGY_CHEAPEST) {
+		gw_error(x, E_UNSUPPORTED, "route strategy 'cheapest' is not in this build of llmgw (built with LLMGW_USAGE=0)");
+		finish(x);
+		return;
+	}
 	x->ask.est_input_tokens = (int64_t)(x->body_len / 4);
 	x->ask.est_output_tokens = x->max_tokens_asked;
 	if (!x->ask.est_output_tokens)
@@ -599,7 +612,7 @@ static void copy_header(char *dst, size_t *len, size_t cap, const struct http_he
 /* Headers a client may need from the provider's answer, plus ours. */
 static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 {
-	size_t n = (size_t)snprintf(buf, cap, "x-llmgw-provider: %s\r\n", x->prov->name);
+	size_t n = (size_t)fmt_snprintf(buf, cap, "x-llmgw-provider: %s\r\n", x->prov->name);
 	struct json_out o;
 	json_out_init(&o, buf + n, cap - n);
 	/* The model name came from config or the client: keep it one header line. */
@@ -610,9 +623,9 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 	json_lit(&o, "\r\n");
 	n += o.overflow ? 0 : o.len;
 	if (n + 80 < cap) {
-		n += (size_t)snprintf(buf + n, cap - n, "x-llmgw-attempts: %u\r\n", x->attempts);
+		n += (size_t)fmt_snprintf(buf + n, cap - n, "x-llmgw-attempts: %u\r\n", x->attempts);
 		if (x->priced)
-			n += (size_t)snprintf(buf + n, cap - n, "x-llmgw-cost-usd: %.6f\r\n", x->cost_usd);
+			n += (size_t)fmt_snprintf(buf + n, cap - n, "x-llmgw-cost-usd: %.6f\r\n", x->cost_usd);
 	}
 	int rid_done = 0;
 	for (size_t i = 0; i < x->rh.num_headers; i++) {
@@ -644,7 +657,7 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 		int64_t ms = health_retry_hint(x->up_status, x->rh.headers, x->rh.num_headers, x->resp + x->resp_head,
 					       x->resp_body, (int64_t)time(NULL), tok, 256);
 		if (ms >= 0 && n + 40 < cap)
-			n += (size_t)snprintf(buf + n, cap - n, "Retry-After: %lld\r\n", (long long)((ms + 999) / 1000));
+			n += (size_t)fmt_snprintf(buf + n, cap - n, "Retry-After: %lld\r\n", (long long)((ms + 999) / 1000));
 	}
 	return n;
 }
@@ -668,7 +681,7 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 		}
 		if (x->pd->decode_response(&x->doc, &r, err, sizeof err) < 0) {
 			char m[400];
-			snprintf(m, sizeof m, "invalid %s response: %s", x->pd->name, err);
+			fmt_snprintf(m, sizeof m, "invalid %s response: %s", x->pd->name, err);
 			fail(x, E_UPSTREAM, m);
 			return;
 		}
@@ -686,7 +699,7 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 			e.status = st;
 		if (!inspected) {
 			/* An HTML or empty error page: our own words, its status class. */
-			snprintf(m, sizeof m, "provider '%s' answered HTTP %d without a JSON body", x->prov->name, st);
+			fmt_snprintf(m, sizeof m, "provider '%s' answered HTTP %d without a JSON body", x->prov->name, st);
 			e.message = ir_plain(m, (uint32_t)strlen(m));
 			if (e.status < 400 || e.status > 599)
 				e.status = 502;
@@ -725,8 +738,12 @@ static void finish_nonstream(struct exchange *x, int reusable)
 	size_t lead = 0, vs, ve;
 	while (lead < blen && (body[lead] == ' ' || body[lead] == '\n' || body[lead] == '\r' || body[lead] == '\t'))
 		lead++;
-	/* Validated without tokens: the same-dialect path never needs them. */
-	int is_obj = lead < blen && body[lead] == '{' && json_valid(body, blen) == 0;
+	/* Validated without tokens (the same-dialect path never needs them),
+	 * in the same pass as the top level: an error, the key every good
+	 * answer has, and its usage. */
+	const char *const rkeys[3] = { "error", success_key(x->pd), x->pd->usage_key };
+	size_t rvs[3] = { 0 }, rve[3] = { 0 };
+	int is_obj = lead < blen && body[lead] == '{' && json_valid_top(body, blen, rkeys, 3, rvs, rve) == 0;
 	upstream_release(x, reusable);
 	int ok = st >= 200 && st < 300;
 	if (ok && blen == 0) {
@@ -737,12 +754,6 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		fail(x, E_UPSTREAM, "response is not a JSON object");
 		return;
 	}
-	/* One pass over the answer's top level: an error, the key every good
-	 * answer has, and its usage. */
-	const char *const rkeys[3] = { "error", success_key(x->pd), x->pd->usage_key };
-	size_t rvs[3] = { 0 }, rve[3] = { 0 };
-	if (ok && is_obj)
-		json_top_scan(body, blen, rkeys, 3, rvs, rve);
 	if (ok && rve[0] && !rve[1]) {
 		char m[300] = "error in a 200 response";
 		if (json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS) > 0) {
@@ -750,7 +761,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 			int mi = ei >= 0 && x->tok[ei].type == JSMN_OBJECT ? json_get(&x->doc, ei, "message") : -1;
 			char t[256];
 			if (mi >= 0 && json_is_string(&x->doc, mi) && json_unescape(&x->doc, mi, t, sizeof t) >= 0)
-				snprintf(m, sizeof m, "error in a 200 response: %s", t);
+				fmt_snprintf(m, sizeof m, "error in a 200 response: %s", t);
 		}
 		fail(x, E_UPSTREAM, m);
 		return;
@@ -784,7 +795,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 			fail(x, E_UPSTREAM, "countTokens answer without totalTokens");
 			return;
 		}
-		int n = snprintf(x->xbuf, x->xbuf_cap, "{\"input_tokens\":%lld}", (long long)total);
+		int n = fmt_snprintf(x->xbuf, x->xbuf_cap, "{\"input_tokens\":%lld}", (long long)total);
 		char hb[1024];
 		size_t hn = response_headers(x, hb, sizeof hb);
 		if (gw_head(x, 200, "application/json", n, hb, hn) < 0) {
@@ -831,7 +842,7 @@ static int queue_chunk(struct exchange *x, const char *data, size_t n)
 	if (n == 0)
 		return 1;
 	char hex[16];
-	int hl = snprintf(hex, sizeof hex, "%zx\r\n", n);
+	int hl = fmt_snprintf(hex, sizeof hex, "%zx\r\n", n);
 	if (!x->resp_started && x->out_len == 0 && x->events == 0) {
 		char hb[1024];
 		size_t hn = response_headers(x, hb, sizeof hb);
@@ -860,7 +871,7 @@ static int translate_event(struct exchange *x, const struct sse_event *e)
 	json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
 	if (xlate_event(x->xs, e, &o) < 0) {
 		char m[200];
-		snprintf(m, sizeof m, "malformed %s stream event", x->pd->name);
+		fmt_snprintf(m, sizeof m, "malformed %s stream event", x->pd->name);
 		fail(x, E_UPSTREAM, m);
 		return -1;
 	}
@@ -1149,7 +1160,7 @@ static void read_response(struct exchange *x)
 
 void proxy_on_upstream(struct exchange *x, unsigned what)
 {
-	if (x->is_probe) {
+	if (LLMGW_PROBES && x->is_probe) {
 		probe_on_upstream(x, what);
 		return;
 	}

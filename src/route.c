@@ -1,7 +1,10 @@
 /*
  * route.c - target selection for a route's next attempt. See route.h.
+ * LLMGW_USAGE=0 (options.h): no prices, so no `cheapest` (config.c and
+ * proxy.c refuse it before a request gets here).
  */
 #include "health.h"
+#include "options.h"
 #include "route.h"
 
 double route_estimate(const struct cfg_tinfo *t, int64_t in, int64_t out)
@@ -48,7 +51,7 @@ int route_pick(const struct cfg *cfg, const struct cfg_route *r, const struct ro
 		break;
 	case CFG_STRATEGY_CHEAPEST: {
 		double bc = 0;
-		for (unsigned i = 0; i < nc; i++) {
+		for (unsigned i = 0; LLMGW_USAGE && i < nc; i++) {
 			double c = route_estimate(&cfg->targets_all[cand[i]], ask->est_input_tokens, ask->est_output_tokens);
 			if (best < 0 || c < bc) {
 				best = (int)cand[i];

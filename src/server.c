@@ -18,6 +18,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "gw.h"
 #include "log.h"
 #include "metrics.h"
@@ -48,73 +49,97 @@ static void process_input(struct exchange *x);
 
 /* ---- pools ---- */
 
+/* The exchange buffers' layout, fixed at start-up. */
+static size_t in_cap, resp_cap, xbuf_cap, per_exchange;
+static unsigned xs_cap, xs_made, clients_made;
+
 int server_init(const struct cfg *config)
 {
 	cfg = config;
 	const struct cfg_gateway *g = &cfg->gw;
+	/* Both pools are set up entry by entry on first use (client_take,
+	 * exchange_take), so untouched entries and buffers cost no RSS: an
+	 * idle gateway with max_inflight 1100 holds none of them. */
 	clients = calloc(g->max_connections, sizeof *clients);
 	xs = calloc(g->max_inflight, sizeof *xs);
-	size_t in_cap = (size_t)g->max_header_bytes + g->max_body_bytes;
-	size_t resp_cap = (size_t)g->max_response_bytes + 16384;
-	size_t xbuf_cap = (g->max_body_bytes > g->max_response_bytes ? g->max_body_bytes : g->max_response_bytes) + 65536;
+	in_cap = (size_t)g->max_header_bytes + g->max_body_bytes;
+	resp_cap = (size_t)g->max_response_bytes + 16384;
+	xbuf_cap = (g->max_body_bytes > g->max_response_bytes ? g->max_body_bytes : g->max_response_bytes) + 65536;
 	size_t ir_bytes = IR_MAX_PARTS * sizeof(struct ir_part) + IR_MAX_MSGS * sizeof(struct ir_msg) +
 			  IR_MAX_TOOLS * sizeof(struct ir_tool) + sizeof(struct xlate_stream);
-	size_t per = in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t) +
-		     xbuf_cap + GW_SCRATCH_SIZE + ir_bytes;
+	per_exchange = in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t) +
+		       xbuf_cap + GW_SCRATCH_SIZE + ir_bytes;
 	/* One mapping for all exchange buffers: untouched pages cost no RSS. */
-	xmem = malloc(per * g->max_inflight);
+	xmem = malloc(per_exchange * g->max_inflight);
 	if (!clients || !xs || !xmem)
 		return -1;
 	nclients_cap = g->max_connections;
-	for (unsigned i = 0; i < g->max_connections; i++) {
-		struct client *c = &clients[i];
+	xs_cap = g->max_inflight;
+	xs_made = clients_made = 0;
+	return 0;
+}
+
+/* A free client: a returned one (the most recently used, its memory is
+ * warm), else the next never-used entry. NULL when all are in use. */
+static struct client *client_take(void)
+{
+	struct client *c = free_clients;
+	if (c) {
+		free_clients = c->next;
+	} else if (clients_made < nclients_cap) {
+		c = &clients[clients_made++];
 		loop_fd_init(&c->w);
 		loop_timer_init(&c->timer);
 		c->state = C_FREE;
-		c->next = free_clients;
-		free_clients = c;
 	}
-	char *p = xmem;
-	for (unsigned i = g->max_inflight; i-- > 0;) {
-		struct exchange *x = &xs[i];
-		x->tok = (jsmntok_t *)(void *)p;
-		p += GW_JSON_TOKENS * sizeof(jsmntok_t);
-		x->in = p;
-		x->in_cap = in_cap;
-		p += in_cap;
-		x->resp = p;
-		x->resp_cap = resp_cap;
-		p += resp_cap;
-		x->out = p;
-		p += GW_OUT_SIZE;
-		x->uphead = p;
-		p += GW_UPHEAD_SIZE;
-		/* The IR arrays first: they want pointer alignment, and every size
-		 * before them in this block is a multiple of 8. */
-		x->ir.parts = (struct ir_part *)(void *)p;
-		p += IR_MAX_PARTS * sizeof(struct ir_part);
-		x->ir.msgs = (struct ir_msg *)(void *)p;
-		p += IR_MAX_MSGS * sizeof(struct ir_msg);
-		x->ir.tools = (struct ir_tool *)(void *)p;
-		p += IR_MAX_TOOLS * sizeof(struct ir_tool);
-		x->xs = (struct xlate_stream *)(void *)p;
-		p += sizeof(struct xlate_stream);
-		x->xbuf = p;
-		x->xbuf_cap = xbuf_cap;
-		p += xbuf_cap;
-		x->scratch = p;
-		p += GW_SCRATCH_SIZE;
-		x->next_free = free_xs;
-		free_xs = x;
+	return c;
+}
+
+static struct exchange *exchange_take(void)
+{
+	struct exchange *x = free_xs;
+	if (x) {
+		free_xs = x->next_free;
+		return x;
 	}
-	return 0;
+	if (xs_made == xs_cap)
+		return NULL;
+	x = &xs[xs_made];
+	char *p = xmem + per_exchange * xs_made++;
+	x->tok = (jsmntok_t *)(void *)p;
+	p += GW_JSON_TOKENS * sizeof(jsmntok_t);
+	x->in = p;
+	x->in_cap = in_cap;
+	p += in_cap;
+	x->resp = p;
+	x->resp_cap = resp_cap;
+	p += resp_cap;
+	x->out = p;
+	p += GW_OUT_SIZE;
+	x->uphead = p;
+	p += GW_UPHEAD_SIZE;
+	/* The IR arrays first: they want pointer alignment, and every size
+	 * before them in this block is a multiple of 8. */
+	x->ir.parts = (struct ir_part *)(void *)p;
+	p += IR_MAX_PARTS * sizeof(struct ir_part);
+	x->ir.msgs = (struct ir_msg *)(void *)p;
+	p += IR_MAX_MSGS * sizeof(struct ir_msg);
+	x->ir.tools = (struct ir_tool *)(void *)p;
+	p += IR_MAX_TOOLS * sizeof(struct ir_tool);
+	x->xs = (struct xlate_stream *)(void *)p;
+	p += sizeof(struct xlate_stream);
+	x->xbuf = p;
+	x->xbuf_cap = xbuf_cap;
+	p += xbuf_cap;
+	x->scratch = p;
+	return x;
 }
 
 void server_free(void)
 {
 	server_close_listeners();
 	if (clients)
-		for (unsigned i = 0; i < nclients_cap; i++)
+		for (unsigned i = 0; i < clients_made; i++)
 			if (clients[i].state != C_FREE)
 				client_close(&clients[i]);
 	free(clients);
@@ -167,10 +192,9 @@ static void exchange_reset(struct exchange *x)
 
 static struct exchange *exchange_get(struct client *c)
 {
-	struct exchange *x = free_xs;
+	struct exchange *x = exchange_take();
 	if (!x)
 		return NULL;
-	free_xs = x->next_free;
 	exchange_reset(x);
 	x->c = c;
 	c->x = x;
@@ -229,7 +253,7 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 		unsigned short port;
 		const char *spec = config->gw.listen[i];
 		if (cfg_parse_hostport(spec, host, sizeof host, &port) < 0) {
-			snprintf(err, errlen, "listen '%s': not host:port", spec);
+			fmt_snprintf(err, errlen, "listen '%s': not host:port", spec);
 			return -1;
 		}
 		struct sockaddr_storage ss;
@@ -251,12 +275,12 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 			s6->sin6_port = htons(port);
 			slen = sizeof *s6;
 		} else {
-			snprintf(err, errlen, "listen '%s': the address must be a numeric IPv4 or IPv6 address", spec);
+			fmt_snprintf(err, errlen, "listen '%s': the address must be a numeric IPv4 or IPv6 address", spec);
 			return -1;
 		}
 		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			snprintf(err, errlen, "listen '%s': socket: %s", spec, strerror(errno));
+			fmt_snprintf(err, errlen, "listen '%s': socket: %s", spec, strerror(errno));
 			return -1;
 		}
 		int one = 1, zero = 0;
@@ -264,7 +288,7 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 		if (ss.ss_family == AF_INET6 && host[0] == 0)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
 		if (bind(fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 511) < 0) {
-			snprintf(err, errlen, "listen '%s': %s", spec, strerror(errno));
+			fmt_snprintf(err, errlen, "listen '%s': %s", spec, strerror(errno));
 			close(fd);
 			return -1;
 		}
@@ -272,7 +296,7 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 		loop_fd_init(&l->w);
 		if (loop_add(&l->w, fd, LOOP_IN, on_accept) < 0) {
 			close(fd);
-			snprintf(err, errlen, "listen '%s': too many fds", spec);
+			fmt_snprintf(err, errlen, "listen '%s': too many fds", spec);
 			return -1;
 		}
 		log_info("listening on %s", spec);
@@ -323,26 +347,25 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 				log_warn("accept");
 			return;
 		}
-		struct client *c = free_clients;
-		if (!c || gw.stopping) {
+		struct client *c = gw.stopping ? NULL : client_take();
+		if (!c) {
 			/* Best effort: the socket buffer takes this small answer. */
 			char msg[512];
-			int n = snprintf(msg, sizeof msg, "%s%zu\r\n\r\n%s", busy_503, sizeof busy_body - 1, busy_body);
+			int n = fmt_snprintf(msg, sizeof msg, "%s%zu\r\n\r\n%s", busy_503, sizeof busy_body - 1, busy_body);
 			ssize_t r = send(fd, msg, (size_t)n, MSG_NOSIGNAL);
 			(void)r;
 			close(fd);
 			continue;
 		}
-		free_clients = c->next;
 		c->next = NULL;
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		c->peer_loopback = is_loopback(&ss);
 		c->peer[0] = 0;
 		if (ss.ss_family == AF_INET)
-			inet_ntop(AF_INET, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof c->peer);
+			fmt_ip(0, &((struct sockaddr_in *)&ss)->sin_addr, c->peer, sizeof c->peer);
 		else if (ss.ss_family == AF_INET6)
-			inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof c->peer);
+			fmt_ip(1, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof c->peer);
 		c->served = 0;
 		c->x = NULL;
 		c->state = C_IDLE;
@@ -428,11 +451,11 @@ static void access_log(struct exchange *x)
 		plen = (size_t)(q - path);
 	char usage[160] = "";
 	if (x->usage.have)
-		snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld", (long long)x->usage.input,
+		fmt_snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld", (long long)x->usage.input,
 			 (long long)x->usage.cached, (long long)x->usage.output);
 	char cost[48] = "";
 	if (x->prov)
-		snprintf(cost, sizeof cost, x->priced ? " usd=%.6f" : " usd=unpriced", x->cost_usd);
+		fmt_snprintf(cost, sizeof cost, x->priced ? " usd=%.6f" : " usd=unpriced", x->cost_usd);
 	log_info("access peer=%s method=%.*s path=\"%.*s\" status=%d ms=%lld.%03lld%s%s%s%s%s%s%s%s%s%s attempts=%u%s%s",
 		 x->c->peer, (int)(mlen > 16 ? 16 : mlen), method, (int)(plen > 160 ? 160 : plen), path, x->status,
 		 (long long)(us / 1000), (long long)(us % 1000),
@@ -788,7 +811,7 @@ void server_stop(void)
 {
 	gw.stopping = 1;
 	server_close_listeners();
-	for (unsigned i = 0; i < nclients_cap; i++) {
+	for (unsigned i = 0; i < clients_made; i++) {
 		struct client *c = &clients[i];
 		if (c->state == C_IDLE || c->state == C_WAIT_X)
 			client_close(c);

@@ -6,6 +6,10 @@
  * the HTML one. Inclusion rules and every figure are decided in the walk,
  * so the two documents always show the same data. Owns nothing; allocates
  * nothing; never blocks.
+ *
+ * LLMGW_USAGE=0 (options.h): no usage tables are read (usage.c and the
+ * price table are left to the linker to drop); the page says so where the
+ * price table's date goes, and its money and token figures stay 0.
  */
 #include <stdio.h>
 #include <string.h>
@@ -13,6 +17,7 @@
 #include "gw.h"
 #include "health.h"
 #include "metrics.h"
+#include "options.h"
 #include "prices.h"
 #include "status.h"
 #include "usage.h"
@@ -79,7 +84,7 @@ static void target_row(const struct cfg *cfg, unsigned t, int64_t now_ms, struct
 {
 	const struct cfg_tinfo *ti = &cfg->targets_all[t];
 	struct health_info hi;
-	const struct usage_totals *u = usage_get(USAGE_TARGET, t);
+	const struct usage_totals *u = LLMGW_USAGE ? usage_get(USAGE_TARGET, t) : NULL;
 
 	memset(row, 0, sizeof *row);
 	health_get(t, now_ms, &hi);
@@ -119,7 +124,7 @@ static void target_row(const struct cfg *cfg, unsigned t, int64_t now_ms, struct
 
 static void client_row(const struct cfg *cfg, unsigned i, int64_t now_unix, struct client_row *row)
 {
-	const struct usage_totals *u = usage_get(USAGE_CLIENT, i);
+	const struct usage_totals *u = LLMGW_USAGE ? usage_get(USAGE_CLIENT, i) : NULL;
 	int idx = i < cfg->nclients ? (int)i : USAGE_ANON;
 
 	memset(row, 0, sizeof *row);
@@ -139,7 +144,7 @@ static void client_row(const struct cfg *cfg, unsigned i, int64_t now_unix, stru
 		row->output = u->output;
 		row->usd = u->usd;
 	}
-	if (usage_spend(idx, now_unix, &row->usd_today, &row->usd_month) != 0)
+	if (!LLMGW_USAGE || usage_spend(idx, now_unix, &row->usd_today, &row->usd_month) != 0)
 		row->usd_today = row->usd_month = 0;
 }
 
@@ -153,7 +158,7 @@ static void walk(const struct emitter *e, struct metrics_out *o, const struct cf
 	if (!rt)
 		rt = &zero_rt;
 	g.version = LLMGW_VERSION;
-	g.prices_date = PRICES_DATE;
+	g.prices_date = LLMGW_USAGE ? PRICES_DATE : "(none: built with LLMGW_USAGE=0)";
 	g.uptime_s = rt->start_unix > 0 && now_unix >= rt->start_unix ? now_unix - rt->start_unix : -1;
 	g.open_connections = rt->open_connections;
 	g.active_requests = rt->active_requests;
@@ -178,7 +183,7 @@ static void walk(const struct emitter *e, struct metrics_out *o, const struct cf
 	e->section(o, SEC_ROUTES, 0);
 	for (unsigned r = 0; r < cfg->nroutes; r++) {
 		const struct cfg_route *cr = &cfg->routes[r];
-		const struct usage_totals *u = usage_get(USAGE_ROUTE, r);
+		const struct usage_totals *u = LLMGW_USAGE ? usage_get(USAGE_ROUTE, r) : NULL;
 		enum health_state st[16];
 		struct route_row row;
 

@@ -1,12 +1,15 @@
 /*
- * tls.h - TLS over non-blocking sockets with BearSSL. This is the only module
- * that includes bearssl.h.
+ * tls.h - TLS over non-blocking sockets with BearSSL. tls.c and
+ * tls_server.c are the only files that include bearssl.h.
  *
  * tls_init() runs once at start-up: it loads the trust anchors from a PEM
- * bundle and allocates fixed pools of client (and, for mockprov, server)
- * contexts with their record buffers. A struct tls is taken from the pool
- * with tls_client_open()/tls_server_open() and given back with tls_close();
- * nothing is allocated after tls_init().
+ * bundle and allocates a fixed pool of client contexts with their record
+ * buffers. tools/mockprov, the test and benchmark upstream, then calls
+ * tls_server_init() for a pool of server contexts; it lives in its own
+ * file so that llmgw, which never calls it, does not link BearSSL's server
+ * code. A struct tls is taken from a pool with tls_client_open() /
+ * tls_server_open() and given back with tls_close(); nothing is allocated
+ * after the init calls.
  *
  * I/O mirrors read(2)/write(2) on a non-blocking fd: the handshake runs
  * implicitly inside tls_read/tls_write/tls_flush, and -1 with errno EAGAIN
@@ -15,32 +18,56 @@
  * Client side: SNI and hostname verification against server_name, X.509
  * chain validation against the loaded anchors, and session resumption: the
  * parameters of the last session with each server name are cached (small
- * fixed table) and offered on the next connection to the same name.
+ * fixed table) and offered on the next connection to the same name. While
+ * the system clock is before a fixed floor (a router without a real-time
+ * clock that NTP has not set yet), tls_client_open() gives a connection
+ * that has already failed (EPROTO, tls_error() says why): nothing is sent,
+ * and connections opened once the clock is set work as usual.
  *
- * Protocol: TLS 1.2 only, ECDHE suites with AES-GCM, ChaCha20-Poly1305 or
- * AES-CBC/SHA-2; RSA and ECDSA certificates. Memory: about 28 KB per pooled
- * context (engine ~7 KB, full 16 KB input record buffer, 4 KB output buffer
- * since BearSSL splits what it sends into records of that size).
+ * Protocol (options.h): TLS 1.2 only, ECDHE suites with AES-128/256-GCM or
+ * ChaCha20-Poly1305 (LLMGW_TLS_MINIMAL_SUITES=0: also AES-CBC/SHA-2);
+ * P-256, P-384, P-521, X25519; ECDSA and (unless LLMGW_TLS_RSA=0) RSA
+ * certificates. LLMGW_TLS=0: no TLS at all, tls_init() with a ca_file
+ * fails with a message saying so.
+ *
+ * Memory: about 28 KB per pooled context (engine and X.509 context ~8 KB,
+ * full 16 KB input record buffer, 4 KB output buffer since BearSSL splits
+ * what it sends into records of that size). The pool is allocated at
+ * tls_init() but a context is set up (its pages touched) only when first
+ * used, so a large pool costs memory only as far as connections use it.
  */
 #ifndef LLMGW_TLS_H
 #define LLMGW_TLS_H
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <time.h>
 
 struct tls;
 
 struct tls_options {
 	const char *ca_file;		/* PEM bundle of trust anchors; NULL: no client side */
 	unsigned max_clients;		/* client contexts in the pool */
-	const char *server_cert;	/* PEM chain, leaf first; NULL: no server side */
-	const char *server_key;		/* PEM private key (RSA or EC) */
+};
+
+/* Loads the anchors and allocates the client pool. Returns 0, or -1 with a
+ * message (no secrets in it) written to err; after a failure nothing is
+ * left allocated. Called with no ca_file (a server-only user) it only
+ * checks that BearSSL has a random source. */
+int tls_init(const struct tls_options *o, char *err, size_t errlen);
+
+struct tls_server_options {
+	const char *cert;		/* PEM chain, leaf first */
+	const char *key;		/* PEM private key (RSA or EC) */
 	unsigned max_servers;		/* server contexts in the pool */
 };
 
-/* Loads anchors / server credentials and allocates the pools. Returns 0, or
- * -1 with a message (no secrets in it) written to err. */
-int tls_init(const struct tls_options *o, char *err, size_t errlen);
+/* Server side (tls_server.c, for tools/mockprov): after tls_init(), loads
+ * the credentials and allocates the server pool. Returns 0, or -1 with a
+ * message in err; a failure leaves the server side empty (tls_free() still
+ * frees the rest). */
+int tls_server_init(const struct tls_server_options *o, char *err, size_t errlen);
+/* Frees both sides and wipes every secret; harmless when not initialised. */
 void tls_free(void);
 /* Number of trust anchors loaded. */
 unsigned tls_anchor_count(void);
@@ -49,6 +76,7 @@ unsigned tls_anchor_count(void);
  * check); NULL when the pool is exhausted (or server_name is empty or
  * longer than 255 bytes). */
 struct tls *tls_client_open(const char *server_name);
+/* A server context; NULL when the pool is exhausted or there is none. */
 struct tls *tls_server_open(void);
 /* Returns the context to the pool; for a client whose handshake completed,
  * the session parameters are kept for resumption. Does not close the fd. */
@@ -85,8 +113,15 @@ int tls_handshake_done(const struct tls *t);
 /* Whether this connection resumed a cached session (no full handshake). */
 int tls_resumed(const struct tls *t);
 /* Human-readable reason for the last failure ("certificate not trusted",
- * "server name mismatch", "peer sent alert 40", ...); never secret. */
+ * "server name mismatch", "peer sent alert 40", "system clock is
+ * 1970-01-01, before ...", ...); at most 159 bytes, never secret. */
 const char *tls_error(const struct tls *t);
+
+/* The clock tls_client_open() checks against the floor and certificate
+ * dates against, time(2)-shaped; NULL (the default) is time(). For tests
+ * (a router at 1970, a clock years ahead); may be set before tls_init()
+ * and stays across tls_free(). */
+void tls_set_clock(time_t (*now)(time_t *));
 
 /* Counters for benchmarks and /metrics, client and server together:
  * handshakes = full handshakes completed, resumed = abbreviated ones,

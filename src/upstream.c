@@ -20,6 +20,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
+#include "fmt.h"
 #include "gw.h"
 #include "log.h"
 #include "tls.h"
@@ -45,7 +46,7 @@ struct upconn {
 };
 
 static struct upconn *ups;
-static unsigned nups;
+static unsigned nups, ups_made;
 static struct upconn *free_ups;
 static struct upconn *idle_head, *idle_tail;	/* only idle connections: no scan of the pool */
 
@@ -81,19 +82,27 @@ int upstream_init(const struct cfg *config)
 {
 	cfg = config;
 	nups = gw_upstream_slots(cfg);
+	ups_made = 0;
+	/* Entries are set up on first use (up_take): untouched ones cost no
+	 * RSS, however large max_upstream is. */
 	ups = calloc(nups, sizeof *ups);
-	if (!ups)
-		return -1;
-	for (unsigned i = nups; i-- > 0;) {
-		struct upconn *u = &ups[i];
+	return ups ? 0 : -1;
+}
+
+/* A free connection slot: a returned one, else the next never-used entry. */
+static struct upconn *up_take(void)
+{
+	struct upconn *u = free_ups;
+	if (u) {
+		free_ups = u->next;
+	} else if (ups_made < nups) {
+		u = &ups[ups_made++];
 		loop_fd_init(&u->w);
 		loop_timer_init(&u->timer);
 		dns_req_init(&u->dns);
 		u->state = U_FREE;
-		u->next = free_ups;
-		free_ups = u;
 	}
-	return 0;
+	return u;
 }
 
 static void up_close(struct upconn *u)
@@ -123,7 +132,7 @@ void upstream_free(void)
 {
 	if (!ups)
 		return;
-	for (unsigned i = 0; i < nups; i++)
+	for (unsigned i = 0; i < ups_made; i++)
 		up_close(&ups[i]);
 	free(ups);
 	ups = NULL;
@@ -164,19 +173,19 @@ static int connect_next(struct upconn *u)
 		}
 		int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			snprintf(u->err, sizeof u->err, "socket: %s", strerror(errno));
+			fmt_snprintf(u->err, sizeof u->err, "socket: %s", strerror(errno));
 			continue;
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (connect(fd, (struct sockaddr *)&ss, slen) < 0 && errno != EINPROGRESS) {
-			snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+			fmt_snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
 			close(fd);
 			continue;
 		}
 		if (loop_add(&u->w, fd, LOOP_OUT, on_io) < 0) {
 			close(fd);
-			snprintf(u->err, sizeof u->err, "too many open files");
+			fmt_snprintf(u->err, sizeof u->err, "too many open files");
 			return 0;
 		}
 		u->state = U_CONNECTING;
@@ -191,7 +200,7 @@ static void on_dns(struct dns_req *r, int err, const struct dns_addr *addrs, uns
 {
 	struct upconn *u = container_of(r, struct upconn, dns);
 	if (err < 0) {
-		snprintf(u->err, sizeof u->err, "resolve %s: %s", u->url->host, dns_strerror(err));
+		fmt_snprintf(u->err, sizeof u->err, "resolve %s: %s", u->url->host, dns_strerror(err));
 		proxy_on_upstream(u->x, UP_FAILED);
 		return;
 	}
@@ -228,16 +237,15 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 		x->u = best;
 		return 1;
 	}
-	struct upconn *u = free_ups;
+	struct upconn *u = up_take();
 	if (!u) {
 		/* Evict the idle connection unused the longest. */
 		struct upconn *old = idle_tail;	/* unused the longest */
 		if (!old)
 			return -1;
 		up_close(old);
-		u = free_ups;
+		u = up_take();
 	}
-	free_ups = u->next;
 	u->next = NULL;
 	u->x = x;
 	u->url = url;
@@ -252,14 +260,14 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 		u->tls = tls_client_open(url->host);
 		if (!u->tls) {
 			u->state = U_BUSY;
-			snprintf(u->err, sizeof u->err, "no free TLS context (max_upstream)");
+			fmt_snprintf(u->err, sizeof u->err, "no free TLS context (max_upstream)");
 			return -1;
 		}
 	}
 	u->state = U_RESOLVING;
 	int n = dns_resolve(&u->dns, url->host, u->addrs, DNS_MAX_ADDRS, on_dns);
 	if (n < 0) {
-		snprintf(u->err, sizeof u->err, "resolve %s: %s", url->host, dns_strerror(n));
+		fmt_snprintf(u->err, sizeof u->err, "resolve %s: %s", url->host, dns_strerror(n));
 		return -1;
 	}
 	if (n == 0) {
@@ -296,7 +304,7 @@ ssize_t upstream_read(struct exchange *x, void *buf, size_t len)
 	if (u->tls) {
 		ssize_t n = tls_read(u->tls, u->w.fd, buf, len);
 		if (n < 0 && errno == EPROTO)
-			snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+			fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
 		return n;
 	}
 	for (;;) {
@@ -304,7 +312,7 @@ ssize_t upstream_read(struct exchange *x, void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != EAGAIN)
-			snprintf(u->err, sizeof u->err, "read from %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+			fmt_snprintf(u->err, sizeof u->err, "read from %s:%u: %s", u->url->host, u->url->port, strerror(errno));
 		return n;
 	}
 }
@@ -320,7 +328,7 @@ ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
 				ssize_t w = tls_write(u->tls, u->w.fd, (const char *)iov[i].iov_base + off, iov[i].iov_len - off);
 				if (w < 0) {
 					if (errno == EPROTO)
-						snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+						fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
 					return total > 0 ? total : -1;
 				}
 				off += (size_t)w;
@@ -329,7 +337,7 @@ ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
 		}
 		/* Records of a complete request go out now, not at the next read. */
 		if (tls_flush(u->tls, u->w.fd) < 0 && errno != EAGAIN) {
-			snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+			fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
 			return -1;
 		}
 		return total;
@@ -340,7 +348,7 @@ ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno != EAGAIN)
-			snprintf(u->err, sizeof u->err, "write to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+			fmt_snprintf(u->err, sizeof u->err, "write to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
 		return w;
 	}
 }
@@ -392,7 +400,7 @@ static void on_io(struct loop_fd *w, unsigned ev)
 		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 			e = errno;
 		if (e) {
-			snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(e));
+			fmt_snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(e));
 			if (!connect_next(u))
 				proxy_on_upstream(u->x, UP_FAILED);
 			return;
@@ -430,7 +438,7 @@ static void on_timer(struct loop_timer *t)
 		return;
 	}
 	if (u->state == U_RESOLVING || u->state == U_CONNECTING)
-		snprintf(u->err, sizeof u->err, "connect to %s:%u: timed out", u->url->host, u->url->port);
+		fmt_snprintf(u->err, sizeof u->err, "connect to %s:%u: timed out", u->url->host, u->url->port);
 	if (u->x)
 		proxy_on_upstream(u->x, UP_TIMEOUT);
 }
@@ -438,7 +446,7 @@ static void on_timer(struct loop_timer *t)
 unsigned upstream_open_count(void)
 {
 	unsigned n = 0;
-	for (unsigned i = 0; i < nups; i++)
+	for (unsigned i = 0; i < ups_made; i++)
 		n += ups[i].state != U_FREE;
 	return n;
 }

@@ -30,6 +30,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fmt.h"
 #include "usage.h"
 
 #define WIN 60			/* seconds per rate window */
@@ -379,7 +380,7 @@ static void set_err(char *err, size_t errlen, const char *fmt, ...)
 		return;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
+	fmt_vsnprintf(err, errlen, fmt, ap);
 	va_end(ap);
 }
 
@@ -467,13 +468,13 @@ static int put_record(struct writer *w, char kind, const char *name,
 	} else if (!name || !*name || !escape_name(name, esc, sizeof esc)) {
 		return 0;	/* unnamed or absurdly long: not saved */
 	}
-	int n = snprintf(line, sizeof line, "%c %s %" PRIu64 " %" PRIu64 " %" PRIu64
+	int n = fmt_snprintf(line, sizeof line, "%c %s %" PRIu64 " %" PRIu64 " %" PRIu64
 	    " %" PRIu64 " %" PRIu64 " %.17g", kind, esc, t->requests, t->input,
 	    t->cached, t->output, t->unpriced, t->usd);
 	if (n < 0 || (size_t)n >= sizeof line)
 		return 0;
 	if (c) {
-		int m = snprintf(line + n, sizeof line - (size_t)n,
+		int m = fmt_snprintf(line + n, sizeof line - (size_t)n,
 		    " %" PRId64 " %.17g %" PRId64 " %.17g",
 		    c->day, c->day_usd, c->month, c->month_usd);
 		if (m < 0 || (size_t)m >= sizeof line - (size_t)n)
@@ -487,7 +488,7 @@ static int put_record(struct writer *w, char kind, const char *name,
 
 static int path_join(char *out, size_t cap, const char *dir, const char *file)
 {
-	int n = snprintf(out, cap, "%s/%s", dir, file);
+	int n = fmt_snprintf(out, cap, "%s/%s", dir, file);
 	return n > 0 && (size_t)n < cap ? 0 : -1;
 }
 
@@ -515,7 +516,7 @@ int usage_save(const char *dir, const struct usage_names *names, int64_t now,
 	w.sum = FNV_INIT;
 
 	char line[MAX_LINE];
-	int n = snprintf(line, sizeof line, "llmgw-usage 1 %" PRId64 "\n", now);
+	int n = fmt_snprintf(line, sizeof line, "llmgw-usage 1 %" PRId64 "\n", now);
 	w_put(&w, line, (size_t)n, 1);
 	unsigned records = 0;
 	unsigned nc = names->nclients < nclients ? names->nclients : nclients;
@@ -531,7 +532,7 @@ int usage_save(const char *dir, const struct usage_names *names, int64_t now,
 	for (unsigned i = 0; i < nr; i++)
 		records += put_record(&w, 'r', names->routes ? names->routes[i] : NULL,
 		    &routes[i], NULL);
-	n = snprintf(line, sizeof line, "end %u %016" PRIx64 "\n", records, w.sum);
+	n = fmt_snprintf(line, sizeof line, "end %u %016" PRIx64 "\n", records, w.sum);
 	w_put(&w, line, (size_t)n, 0);
 	w_flush(&w);
 
@@ -781,7 +782,7 @@ static int walk(const char *buf, size_t len, const struct usage_names *names,
 			first = 0;
 		} else if (strncmp(line, "end ", 4) == 0) {
 			char want[40];
-			snprintf(want, sizeof want, "end %u %016" PRIx64, records, sum);
+			fmt_snprintf(want, sizeof want, "end %u %016" PRIx64, records, sum);
 			if (strcmp(line, want) != 0) {
 				*why = "checksum or record count mismatch";
 				return -1;

@@ -1,17 +1,26 @@
 /*
  * xlate.c - glue between a provider dialect's stream decoder and a client
- * dialect's stream encoder (dialect.h), and the dialect lookup.
+ * dialect's stream encoder (dialect.h), and the dialect lookup: the one
+ * place besides api.c that names a dialect's table, so a dialect switched
+ * off in options.h is never linked (config.c refuses its provider type,
+ * api.c answers its endpoints with "not in this build").
  */
 #include <string.h>
 #include <time.h>
 #include "dialect.h"
+#include "options.h"
 
 const struct dialect_ops *dialect_get(enum dialect d)
 {
 	switch (d) {
 	case DIALECT_OPENAI: return &dialect_openai;
+#if LLMGW_DIALECT_ANTHROPIC
 	case DIALECT_ANTHROPIC: return &dialect_anthropic;
+#endif
+#if LLMGW_DIALECT_GEMINI
 	case DIALECT_GEMINI: return &dialect_gemini;
+#endif
+	default: break;	/* a dialect left out of this build (options.h) */
 	}
 	return NULL;
 }

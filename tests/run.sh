@@ -3,7 +3,9 @@
 #
 # Runs, in order: every unit test binary BUILD/asan/tests/unit/test_*, the
 # integration suite (tests/integration/run.py), the SDK suite
-# (tests/sdk/run.sh) and a fuzz smoke run (tools/fuzz.sh BUILD 5). Each
+# (tests/sdk/run.sh), a fuzz smoke run (tools/fuzz.sh BUILD 5), the
+# install check, the smallest build (tools/test-options.sh) and the
+# benchmark smoke test (tests/bench-smoke.sh). Each
 # suite ends with a "<suite>: N passed, N failed" line; this adds them up.
 # A suite that crashes, times out, prints no summary, or exits non-zero
 # while claiming no failures counts as one more failure. Lines starting
@@ -111,6 +113,8 @@ if [ "$mode" = all ]; then
 	fi
 	suite fuzz 600 tools/fuzz.sh "$build" 5
 	suite install 300 tools/test-install.sh "$build"
+	suite options 600 tools/test-options.sh "$build"
+	suite bench 400 tests/bench-smoke.sh "$build"
 fi
 if [ "$mode" = emu ]; then
 	set --

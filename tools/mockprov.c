@@ -3344,8 +3344,9 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (opt.cert) {
-		struct tls_options to = { .server_cert = opt.cert, .server_key = opt.key_file, .max_servers = opt.max_conns };
-		if (tls_init(&to, err, sizeof err) < 0) {
+		struct tls_options to = { 0 };
+		struct tls_server_options so = { .cert = opt.cert, .key = opt.key_file, .max_servers = opt.max_conns };
+		if (tls_init(&to, err, sizeof err) < 0 || tls_server_init(&so, err, sizeof err) < 0) {
 			fprintf(stderr, "mockprov: TLS: %s\n", err);
 			return 1;
 		}

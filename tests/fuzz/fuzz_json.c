@@ -6,7 +6,8 @@
  * json_unescape and the number readers, and re-serialises every string
  * with json_str: the result must parse as one JSON string that unescapes
  * to the same bytes. Numbers written back with json_double must read back
- * equal. Any inconsistency aborts.
+ * equal. The token-free readers (json_top_get, json_valid_top) must find
+ * the same top-level spans as the token tree. Any inconsistency aborts.
  */
 #include "json.h"
 
@@ -100,6 +101,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size > MAXIN)
 		return 0;
+	{	/* json_valid_top judges exactly as json_valid does */
+		const char *k1[1] = { "model" };
+		size_t vs1, ve1;
+		check(json_valid_top((const char *)data, size, k1, 1, &vs1, &ve1) == json_valid((const char *)data, size));
+	}
 	/* A tiny token budget exercises the -3 path on the same input. */
 	r = json_parse(&d, (const char *)data, size, toks, 3);
 	check(r == -1 || r == -2 || r == -3 || (r >= 1 && r <= 3));
@@ -121,6 +127,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				continue;
 			int vi = json_get(&d, 0, key);
 			check(json_top_get(d.js, d.len, key, &vs, &ve) == 0);
+			{	/* the one-pass validator records the same span */
+				const char *k2[2] = { "model", key };
+				size_t vs2[2], ve2[2];
+				check(json_valid_top(d.js, d.len, k2, 2, vs2, ve2) == 0);
+				check(vs2[1] == vs && ve2[1] == ve);
+			}
 			size_t ts = (size_t)d.tok[vi].start, te = (size_t)d.tok[vi].end;
 			if (d.tok[vi].type == JSMN_STRING) {
 				ts--;

@@ -596,6 +596,51 @@ TEST(top_level_get_without_tokens)
 	CHECK_EQ_STR(buf, o.len, "aA");
 }
 
+/* json_valid_top validates and finds the members in one pass: the same
+ * verdicts as json_valid, the same spans as json_top_scan. */
+TEST(valid_top_one_pass)
+{
+	static const char *const docs[] = {
+		" {\"messages\":[{\"model\":\"inner\",\"x\":\"}\\\"]\"}],\"m\\u006fdel\":\"gpt-4\\\"x\","
+		"\"stream\": true ,\"n\":12,\"o\":{\"model\":1},\"e\":{},\"a\":[],\"model\":\"last\"} ",
+		"{}", "[]", "[{\"model\":\"a\"}]", "\"model\"", "{\"model\":[1,{\"model\":2}]}",
+		"{\"model\":\"a\",}", "{\"model\":\"a\"", "{\"model\" \"a\"}", "{\"stream\":tru}",
+		"{\"e\":{}, \"a\" : [ ] , \"n\":-1.5e3}",
+		"{\"x\":\"0123456789abcdef\\u00e9\u00e9\\\"\\\\\"}",
+	};
+	const char *const keys[] = { "model", "stream", "n", "o", "e", "a", "messages", "x" };
+	enum { NK = sizeof keys / sizeof keys[0] };
+	for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+		size_t n = strlen(docs[d]), vs[NK], ve[NK], vs2[NK], ve2[NK];
+		const char *g = test_guard_copy(docs[d], n);
+		REQUIRE(g);
+		int v = json_valid(g, n);
+		CHECK_EQ_INT(json_valid_top(g, n, keys, NK, vs, ve), v);
+		if (v != 0)
+			continue;
+		json_top_scan(g, n, keys, NK, vs2, ve2);
+		for (int k = 0; k < NK; k++) {
+			CHECK(vs[k] == vs2[k] && ve[k] == ve2[k]);
+		}
+	}
+	/* A long plain string and one with a control byte past the first
+	 * eight-byte word: the word-at-a-time scan must not skip it. */
+	char big[200];
+	memset(big, 'a', sizeof big);
+	big[0] = '"';
+	big[sizeof big - 1] = '"';
+	CHECK_EQ_INT(json_valid(big, sizeof big), 0);
+	for (size_t at = 1; at < sizeof big - 1; at += 7) {
+		big[at] = 0x1f;
+		CHECK_EQ_INT(json_valid(big, sizeof big), -1);
+		big[at] = '"';
+		CHECK(json_valid(big, sizeof big) != 0);
+		big[at] = (char)0xff;
+		CHECK_EQ_INT(json_valid(big, sizeof big), -1);
+		big[at] = 'a';
+	}
+}
+
 int main(void)
 {
 	test_suite = "json";
@@ -617,5 +662,6 @@ int main(void)
 	RUN(writer_overflow);
 	RUN(writer_reader_round_trip);
 	RUN(top_level_get_without_tokens);
+	RUN(valid_top_one_pass);
 	return test_summary();
 }

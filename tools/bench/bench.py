@@ -6,7 +6,7 @@ Portkey's gateway when missing, raises `ulimit -n` and builds the client).
 
 On 127.0.0.1 only, it starts mockprov (the upstream, over http and over
 https), llmgw (the release build, and the static musl build when
-BUILD/x86_64-linux-musl/llmgw exists), nginx as a plain reverse proxy (one
+BUILD/x86_64-linux-musl/release/llmgw exists), nginx as a plain reverse proxy (one
 worker, upstream keep-alive, proxy_buffering off) and Portkey's Node gateway,
 then measures, with every leg in the same run:
 
@@ -569,10 +569,10 @@ def main():
 		if not os.access(b, os.X_OK):
 			fail("%s missing: run `make bench` (it builds it)" % b)
 			return
-	musl = os.path.join(BUILD, "x86_64-linux-musl", "llmgw")
+	musl = os.path.join(BUILD, "x86_64-linux-musl", "release", "llmgw")
 	if not os.access(musl, os.X_OK):
 		musl = None
-		notes.append("The static musl build (BUILD/x86_64-linux-musl/llmgw) is not there: "
+		notes.append("The static musl build (BUILD/x86_64-linux-musl/release/llmgw) is not there: "
 			"musl legs left out; the memory targets are judged on the glibc build.")
 
 	certs = os.path.join(OUT, "certs")

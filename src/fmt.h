@@ -1,0 +1,20 @@
+/*
+ * fmt.h - snprintf without stdio (fmt.c): C99 snprintf semantics (the
+ * length it would have written is returned, the output is always
+ * terminated when cap > 0) for the formats listed in fmt.c, checked at
+ * compile time like printf's.
+ */
+#ifndef LLMGW_FMT_H
+#define LLMGW_FMT_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+int fmt_snprintf(char *buf, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
+int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap) __attribute__((format(printf, 3, 0)));
+
+/* The text form of an IPv4 (v6 = 0, 4 bytes) or IPv6 (16 bytes) address,
+ * as inet_ntop writes it; returns buf. */
+const char *fmt_ip(int v6, const void *addr, char *buf, size_t cap);
+
+#endif
