@@ -1,10 +1,23 @@
 /*
- * mem_linux.c - resident memory from /proc/self/statm, for /metrics.
+ * mem_linux.c - resident memory from /proc/self/statm, for /metrics, and
+ * handing idle buffer pages back with madvise(MADV_DONTNEED).
  */
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 #include "port.h"
+
+void port_mem_release(void *p, size_t len)
+{
+	static uintptr_t page;
+	if (!page)
+		page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), e = ((uintptr_t)p + len) & ~(page - 1);
+	if (e > a)
+		madvise((void *)a, e - a, MADV_DONTNEED);
+}
 
 unsigned long long port_rss_bytes(void)
 {

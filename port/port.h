@@ -25,5 +25,8 @@ int port_drop_privileges(const char *user, char *err, size_t errlen);
 /* Resident memory of this process in bytes, or 0 when unknown. Reads
  * procfs (memory, not disk) through an fd opened on the first call. */
 unsigned long long port_rss_bytes(void);
+/* Gives the pages wholly inside [p, p+len) back to the kernel (their
+ * content is lost: they read as zeros when touched again). */
+void port_mem_release(void *p, size_t len);
 
 #endif

@@ -27,16 +27,16 @@
 
 static int target_is(const struct exchange *x, const char *path)
 {
-	size_t n = x->req.target_len;
-	const char *q = memchr(x->req.target, '?', n);
+	size_t n = x->req->target_len;
+	const char *q = memchr(x->req->target, '?', n);
 	if (q)
-		n = (size_t)(q - x->req.target);
-	return n == strlen(path) && memcmp(x->req.target, path, n) == 0;
+		n = (size_t)(q - x->req->target);
+	return n == strlen(path) && memcmp(x->req->target, path, n) == 0;
 }
 
 static int method_is(const struct exchange *x, const char *m)
 {
-	return x->req.method_len == strlen(m) && memcmp(x->req.method, m, x->req.method_len) == 0;
+	return x->req->method_len == strlen(m) && memcmp(x->req->method, m, x->req->method_len) == 0;
 }
 
 static void reply_json(struct exchange *x, int status, const char *body, size_t len)
@@ -55,7 +55,7 @@ static int authenticate(struct exchange *x)
 	const struct cfg *cfg = gw.cfg;
 	const char *key;
 	size_t klen;
-	int have = auth_extract_key(x->req.headers, x->req.num_headers, &key, &klen);
+	int have = auth_extract_key(x->req->headers, x->req->num_headers, &key, &klen);
 	if (cfg->nclients == 0) {
 		if (x->c->peer_loopback || cfg->gw.anonymous)
 			return 1;
@@ -302,8 +302,8 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
  * hold '/' and ':') before the LAST ':' of the path. */
 static int gemini_chat(struct exchange *x)
 {
-	const char *t = x->req.target;
-	size_t n = x->req.target_len;
+	const char *t = x->req->target;
+	size_t n = x->req->target_len;
 	const char *q = memchr(t, '?', n);
 	size_t plen = q ? (size_t)(q - t) : n;
 	static const char pre[] = "/v1beta/models/";
@@ -347,7 +347,7 @@ static int gemini_chat(struct exchange *x)
 static int target_has_prefix(const struct exchange *x, const char *pre)
 {
 	size_t n = strlen(pre);
-	return x->req.target_len > n && memcmp(x->req.target, pre, n) == 0;
+	return x->req->target_len > n && memcmp(x->req->target, pre, n) == 0;
 }
 
 /* /metrics, /status and /status.json: rendered into the exchange's own
@@ -488,7 +488,7 @@ void api_dispatch(struct exchange *x)
 				return;
 		}
 	} else {
-		gw_error(x, E_NOT_FOUND, "no such endpoint: %.*s", (int)(x->req.target_len > 100 ? 100 : x->req.target_len), x->req.target);
+		gw_error(x, E_NOT_FOUND, "no such endpoint: %.*s", (int)(x->req->target_len > 100 ? 100 : x->req->target_len), x->req->target);
 	}
 	server_flush(x);
 }

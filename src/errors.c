@@ -93,18 +93,25 @@ void gw_error_body(struct json_out *o, enum gw_err e, const char *msg)
 int gw_head(struct exchange *x, int status, const char *ctype, long long len, const char *extra, size_t extra_len)
 {
 	char h[512];
-	int n;
+	struct json_out o;	/* as a plain appender: every request pays for this head */
 	x->status = status;
-	const char *conn = x->close_after || !x->bi.keep_alive ? "close" : "keep-alive";
-	if (len >= 0)
-		n = fmt_snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %lld\r\nConnection: %s\r\n",
-			     status, gw_reason(status), ctype, len, conn);
-	else
-		n = fmt_snprintf(h, sizeof h, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nTransfer-Encoding: chunked\r\n"
-			     "Cache-Control: no-cache\r\nConnection: %s\r\n", status, gw_reason(status), ctype, conn);
-	if (n < 0 || (size_t)n >= sizeof h)
+	json_out_init(&o, h, sizeof h);
+	json_lit(&o, "HTTP/1.1 ");
+	json_i64(&o, status);
+	json_lit(&o, " ");
+	json_lit(&o, gw_reason(status));
+	json_lit(&o, "\r\nContent-Type: ");
+	json_lit(&o, ctype);
+	if (len >= 0) {
+		json_lit(&o, "\r\nContent-Length: ");
+		json_i64(&o, len);
+	} else {
+		json_lit(&o, "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-cache");
+	}
+	json_lit(&o, x->close_after || !x->bi.keep_alive ? "\r\nConnection: close\r\n" : "\r\nConnection: keep-alive\r\n");
+	if (o.overflow)
 		return -1;
-	if (server_write(x, h, (size_t)n) < 0)
+	if (server_write(x, h, o.len) < 0)
 		return -1;
 	if (extra_len && server_write(x, extra, extra_len) < 0)
 		return -1;

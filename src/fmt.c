@@ -38,6 +38,8 @@ static void put(struct out *o, const char *s, size_t n)
 
 static void pad(struct out *o, char c, size_t n)
 {
+	if (!n)
+		return;
 	char b[32];
 	memset(b, c, sizeof b);
 	while (n) {

@@ -69,6 +69,8 @@ struct exchange {
 	const struct cfg *cfg;		/* that configuration (alive while held) */
 	int held;			/* holds that generation alive (gw_cfg_hold) */
 	struct exchange *next_free;
+	int64_t idle_since_ms;		/* when it went back to the pool (buffer trim) */
+	int buffers_dirty;		/* its buffer pages may be resident */
 
 	/* The request, read by server.c. head and decoded body live in `in`. */
 	char *in;
@@ -78,7 +80,7 @@ struct exchange {
 	size_t body_len;		/* decoded body bytes at in + head_len */
 	size_t req_end;			/* where this request's raw bytes end in `in` */
 	size_t raw_body;		/* raw (undecoded) body bytes consumed so far */
-	struct http_request req;
+	struct http_request *req;	/* in its buffer block: trimmed when idle */
 	struct http_body_info bi;
 	struct http_chunked chunked;
 	int continue_sent;
@@ -146,7 +148,7 @@ struct exchange {
 	size_t resp_scanned;
 	size_t resp_body;		/* decoded body bytes after resp_head */
 	size_t resp_consumed;		/* stream: body bytes already relayed */
-	struct http_response rh;
+	struct http_response *rh;	/* likewise */
 	struct http_body_info rbi;
 	struct http_chunked rch;
 	int up_status;

@@ -124,6 +124,16 @@ static size_t plain_run(const unsigned char *s, size_t p, size_t len)
 	return p;
 }
 
+/* 1 for the bytes plain_run() passes: printable ASCII but '"' and '\\'. */
+static const unsigned char plain_byte[256] = {
+	[0x20] = 1, 1, 0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
 static int scan_string(const char *js, size_t len, size_t *i)
 {
 	const unsigned char *s = (const unsigned char *)js;
@@ -131,6 +141,8 @@ static int scan_string(const char *js, size_t len, size_t *i)
 
 	while (p < len) {
 		p = plain_run(s, p, len);
+		while (p < len && plain_byte[s[p]])	/* the tail, or short strings */
+			p++;
 		if (p >= len)
 			break;
 		unsigned c = s[p];
@@ -260,6 +272,26 @@ static int scan_scalar(const char *js, size_t len, size_t *i)
  * is read once. */
 static int raw_eq(const char *p, size_t n, const char *s);
 
+#define JSON_TOP_KEYS_FAST 16	/* key lengths measured once for up to this many */
+
+/* Which of keys the raw key p[0..n) is (the last that matches), or -1.
+ * Unescaping never lengthens: a raw key as long as the wanted one matches
+ * only byte for byte, and a shorter one never does. */
+static int which_key(const char *p, size_t n, const char *const *keys, unsigned nkeys, const size_t *klen)
+{
+	int found = -1, esc = -1;
+	for (unsigned k = 0; k < nkeys; k++) {
+		size_t kl = k < JSON_TOP_KEYS_FAST ? klen[k] : strlen(keys[k]);
+		if (n < kl)
+			continue;
+		if (esc < 0)
+			esc = memchr(p, '\\', n) != NULL;
+		if (n == kl ? !esc && memcmp(p, keys[k], n) == 0 : esc && raw_eq(p, n, keys[k]))
+			found = (int)k;
+	}
+	return found;
+}
+
 static int validate(const char *js, size_t len, const char *const *keys, unsigned nkeys,
 		    size_t *vstart, size_t *vend)
 {
@@ -270,8 +302,12 @@ static int validate(const char *js, size_t len, const char *const *keys, unsigne
 	int r, obj, member = -1, closed;
 	unsigned char c;
 
-	for (unsigned k = 0; k < nkeys; k++)
+	size_t klen[JSON_TOP_KEYS_FAST];
+	for (unsigned k = 0; k < nkeys; k++) {
 		vstart[k] = vend[k] = 0;
+		if (k < JSON_TOP_KEYS_FAST)
+			klen[k] = strlen(keys[k]);
+	}
 	for (;;) {
 		while (i < len && is_ws((unsigned char)js[i]))
 			i++;
@@ -321,12 +357,8 @@ static int validate(const char *js, size_t len, const char *const *keys, unsigne
 			ks = i + 1;
 			if ((r = scan_string(js, len, &i)) != 0)
 				return r;
-			if (depth == 1 && nkeys && (isobj[0] & 1)) {
-				member = -1;
-				for (unsigned k = 0; k < nkeys; k++)
-					if (raw_eq(js + ks, i - 1 - ks, keys[k]))
-						member = (int)k;
-			}
+			if (depth == 1 && nkeys && (isobj[0] & 1))
+				member = which_key(js + ks, i - 1 - ks, keys, nkeys, klen);
 			while (i < len && is_ws((unsigned char)js[i]))
 				i++;
 			if (i == len)
@@ -430,10 +462,18 @@ int json_get(const struct json_doc *d, int obj, const char *key)
 	const jsmntok_t *t = tok_at(d, obj);
 	int k, n, found = -1;
 
-	if (!t || t->type != JSMN_OBJECT)
+	if (!t || t->type != JSMN_OBJECT || !key)
 		return -1;
+	size_t klen = strlen(key);
 	for (k = obj + 1, n = 0; n < t->size && k >= 0 && k + 1 < d->ntok; n++) {
-		if (json_str_eq(d, k, key))
+		/* Unescaping never lengthens, so a key of the same raw length
+		 * matches only byte for byte, and a shorter one never does. */
+		const jsmntok_t *kt = &d->tok[k];
+		size_t rl = (size_t)(kt->end - kt->start);
+		const char *rp = d->js + kt->start;
+		if (kt->type == JSMN_STRING &&
+		    (rl == klen ? memcmp(rp, key, rl) == 0 && !memchr(rp, '\\', rl)
+				: rl > klen && memchr(rp, '\\', rl) && json_str_eq(d, k, key)))
 			found = k + 1;	/* keep going: the last duplicate wins */
 		k = json_skip(d, k);
 	}
@@ -804,10 +844,15 @@ void json_cstr(struct json_out *o, const char *s)
 
 void json_i64(struct json_out *o, int64_t v)
 {
-	char b[24];
-	int n = fmt_snprintf(b, sizeof(b), "%" PRId64, v);
-
-	json_raw_append(o, b, (size_t)n);
+	/* by hand: it writes every Content-Length and status line */
+	char b[24], *e = b + sizeof b, *p = e;
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10));
+	if (v < 0)
+		*--p = '-';
+	json_raw_append(o, p, (size_t)(e - p));
 }
 
 void json_double(struct json_out *o, double v)

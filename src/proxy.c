@@ -64,11 +64,17 @@ static int add_header(char *h, size_t *hl, size_t cap, const char *name, const c
 int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t cap)
 {
 	char hostport[300];
+	struct json_out o;	/* as a plain appender */
 	int v6 = strchr(p->url.host, ':') != NULL;
-	size_t hp = (size_t)fmt_snprintf(hostport, sizeof hostport, "%s%s%s", v6 ? "[" : "", p->url.host, v6 ? "]" : "");
-	if (p->url.port != (p->url.tls ? 443 : 80))
-		fmt_snprintf(hostport + hp, sizeof hostport - hp, ":%u", (unsigned)p->url.port);
-	if (add_header(h, hl, cap, "Host", "", hostport, strlen(hostport)) < 0)
+	json_out_init(&o, hostport, sizeof hostport);
+	json_lit(&o, v6 ? "[" : "");
+	json_lit(&o, p->url.host);
+	json_lit(&o, v6 ? "]" : "");
+	if (p->url.port != (p->url.tls ? 443 : 80)) {
+		json_lit(&o, ":");
+		json_i64(&o, p->url.port);
+	}
+	if (o.overflow || add_header(h, hl, cap, "Host", "", hostport, o.len) < 0)
 		return -1;
 	if (!p->key)
 		return 0;
@@ -186,20 +192,26 @@ static int build_request(struct exchange *x)
 		fmt_snprintf(path, sizeof path, "/v1beta/models/%s:countTokens", x->model);
 	} else if (x->count_tokens)
 		fmt_snprintf(path, sizeof path, "/v1/messages/count_tokens");
-	else if (t->chat_path)
-		fmt_snprintf(path, sizeof path, "%s", t->chat_path);
+	else if (t->chat_path && strlen(t->chat_path) < sizeof path)
+		memcpy(path, t->chat_path, strlen(t->chat_path) + 1);
 	else if (x->pd->request_path(x->model, x->stream, path, sizeof path) < 0) {
 		gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
 		return -2;
 	}
 
-	int n = fmt_snprintf(h, cap,
-			 "POST %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\n"
-			 "Content-Type: application/json\r\nAccept: %s\r\nContent-Length: %zu\r\n",
-			 p->url.prefix, path, x->stream ? "text/event-stream" : "application/json", blen);
-	if (n < 0 || (size_t)n >= cap)
+	struct json_out o;	/* as a plain appender: no printf per request */
+	json_out_init(&o, h, cap);
+	json_lit(&o, "POST ");
+	json_lit(&o, p->url.prefix);
+	json_lit(&o, path);
+	json_lit(&o, " HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\nContent-Type: application/json\r\nAccept: ");
+	json_lit(&o, x->stream ? "text/event-stream" : "application/json");
+	json_lit(&o, "\r\nContent-Length: ");
+	json_i64(&o, (int64_t)blen);
+	json_lit(&o, "\r\n");
+	if (o.overflow || o.len >= cap)
 		return -1;
-	size_t hl = (size_t)n;
+	size_t hl = o.len;
 	if (provider_headers(p, h, &hl, cap) < 0)
 		return -1;
 	if (x->pd->id == DIALECT_ANTHROPIC) {
@@ -208,8 +220,8 @@ static int build_request(struct exchange *x)
 		 * for 2023-06-01. */
 		const struct http_header *v = NULL, *beta = NULL;
 		if (x->cd->id == DIALECT_ANTHROPIC) {
-			v = http_find_header(x->req.headers, x->req.num_headers, "anthropic-version");
-			beta = http_find_header(x->req.headers, x->req.num_headers, "anthropic-beta");
+			v = http_find_header(x->req->headers, x->req->num_headers, "anthropic-version");
+			beta = http_find_header(x->req->headers, x->req->num_headers, "anthropic-beta");
 		}
 		if (add_header(h, &hl, cap, "anthropic-version", "", v ? v->value : "2023-06-01", v ? v->value_len : 10) < 0 ||
 		    (beta && add_header(h, &hl, cap, "anthropic-beta", "", beta->value, beta->value_len) < 0))
@@ -536,14 +548,14 @@ static int start_attempt(struct exchange *x)
 /* Reads the x-llmgw-route-strategy / x-llmgw-min-quality headers. */
 static void client_narrowing(struct exchange *x)
 {
-	const struct http_header *h = http_find_header(x->req.headers, x->req.num_headers, "x-llmgw-route-strategy");
+	const struct http_header *h = http_find_header(x->req->headers, x->req->num_headers, "x-llmgw-route-strategy");
 	if (h) {
 		static const char *const names[] = { "fallback", "cheapest", "fastest", "weighted" };
 		for (unsigned i = 0; i < 4; i++)
 			if (http_token_eq(h->value, h->value_len, names[i]))
 				x->ask.strategy = (enum cfg_strategy)i;
 	}
-	h = http_find_header(x->req.headers, x->req.num_headers, "x-llmgw-min-quality");
+	h = http_find_header(x->req->headers, x->req->num_headers, "x-llmgw-min-quality");
 	if (h && h->value_len == 1 && h->value[0] >= '0' && h->value[0] <= '5')
 		x->ask.min_quality = (unsigned)(h->value[0] - '0');
 }
@@ -612,24 +624,27 @@ static void copy_header(char *dst, size_t *len, size_t cap, const struct http_he
 /* Headers a client may need from the provider's answer, plus ours. */
 static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 {
-	size_t n = (size_t)fmt_snprintf(buf, cap, "x-llmgw-provider: %s\r\n", x->prov->name);
-	struct json_out o;
-	json_out_init(&o, buf + n, cap - n);
+	struct json_out o;	/* as a plain appender */
+	json_out_init(&o, buf, cap);
+	json_lit(&o, "x-llmgw-provider: ");
+	json_lit(&o, x->prov->name);
 	/* The model name came from config or the client: keep it one header line. */
-	json_lit(&o, "x-llmgw-model: ");
-	for (const char *m = x->model; *m && o.len < 300; m++)
+	json_lit(&o, "\r\nx-llmgw-model: ");
+	size_t model_at = o.len;
+	for (const char *m = x->model; *m && o.len - model_at < 300; m++)
 		if ((unsigned char)*m >= 0x20 && *m != 0x7f)
 			json_raw_append(&o, m, 1);
+	json_lit(&o, "\r\nx-llmgw-attempts: ");
+	json_i64(&o, x->attempts);
 	json_lit(&o, "\r\n");
-	n += o.overflow ? 0 : o.len;
+	size_t n = o.overflow ? 0 : o.len;
 	if (n + 80 < cap) {
-		n += (size_t)fmt_snprintf(buf + n, cap - n, "x-llmgw-attempts: %u\r\n", x->attempts);
 		if (x->priced)
 			n += (size_t)fmt_snprintf(buf + n, cap - n, "x-llmgw-cost-usd: %.6f\r\n", x->cost_usd);
 	}
 	int rid_done = 0;
-	for (size_t i = 0; i < x->rh.num_headers; i++) {
-		const struct http_header *h = &x->rh.headers[i];
+	for (size_t i = 0; i < x->rh->num_headers; i++) {
+		const struct http_header *h = &x->rh->headers[i];
 		int xrid = http_token_eq(h->name, h->name_len, "x-request-id");
 		int rid = http_token_eq(h->name, h->name_len, "request-id");
 		if ((xrid || rid) && x->cd && x->pd && x->cd != x->pd) {
@@ -652,9 +667,9 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 	/* A provider that says when to retry only in its body (Gemini's
 	 * RetryInfo) or in reset headers: say it as Retry-After, which every
 	 * SDK reads. */
-	if (x->up_status >= 400 && !http_find_header(x->rh.headers, x->rh.num_headers, "retry-after")) {
+	if (x->up_status >= 400 && !http_find_header(x->rh->headers, x->rh->num_headers, "retry-after")) {
 		jsmntok_t tok[256];
-		int64_t ms = health_retry_hint(x->up_status, x->rh.headers, x->rh.num_headers, x->resp + x->resp_head,
+		int64_t ms = health_retry_hint(x->up_status, x->rh->headers, x->rh->num_headers, x->resp + x->resp_head,
 					       x->resp_body, (int64_t)time(NULL), tok, 256);
 		if (ms >= 0 && n + 40 < cap)
 			n += (size_t)fmt_snprintf(buf + n, cap - n, "Retry-After: %lld\r\n", (long long)((ms + 999) / 1000));
@@ -774,7 +789,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		int64_t hint = -1;
 		if (kind >= 0) {
 			jsmntok_t tk[256];
-			hint = health_retry_hint(st, x->rh.headers, x->rh.num_headers, body, blen, (int64_t)time(NULL), tk, 256);
+			hint = health_retry_hint(st, x->rh->headers, x->rh->num_headers, body, blen, (int64_t)time(NULL), tk, 256);
 		}
 		if (on_failure(x, kind, hint))
 			return;
@@ -1015,7 +1030,7 @@ static void finish_stream(struct exchange *x, int reusable)
 static int take_head(struct exchange *x)
 {
 	for (;;) {
-		int r = http_parse_response(x->resp, x->resp_len, x->resp_scanned, &x->rh);
+		int r = http_parse_response(x->resp, x->resp_len, x->resp_scanned, x->rh);
 		if (r == HTTP_INCOMPLETE) {
 			x->resp_scanned = x->resp_len;
 			return 0;
@@ -1024,19 +1039,19 @@ static int take_head(struct exchange *x)
 			fail(x, E_UPSTREAM, "malformed HTTP response");
 			return -1;
 		}
-		if (x->rh.status >= 100 && x->rh.status < 200) {	/* interim: skip */
+		if (x->rh->status >= 100 && x->rh->status < 200) {	/* interim: skip */
 			memmove(x->resp, x->resp + r, x->resp_len - (size_t)r);
 			x->resp_len -= (size_t)r;
 			x->resp_scanned = 0;
 			continue;
 		}
-		if (http_response_body_info(&x->rh, 0, &x->rbi) < 0) {
+		if (http_response_body_info(x->rh, 0, &x->rbi) < 0) {
 			fail(x, E_UPSTREAM, "invalid response framing");
 			return -1;
 		}
 		x->resp_head = (size_t)r;
-		x->up_status = x->rh.status;
-		const struct http_header *ct = http_find_header(x->rh.headers, x->rh.num_headers, "content-type");
+		x->up_status = x->rh->status;
+		const struct http_header *ct = http_find_header(x->rh->headers, x->rh->num_headers, "content-type");
 		x->up_is_sse = x->up_status == 200 && ct && ct->value_len >= 17 &&
 			       http_token_eq(ct->value, 17, "text/event-stream");
 		if (x->up_is_sse)

@@ -22,6 +22,7 @@
 #include "gw.h"
 #include "log.h"
 #include "metrics.h"
+#include "port.h"
 
 #define MAX_LISTENERS MAX_LISTEN_FDS
 
@@ -49,6 +50,8 @@ static void process_input(struct exchange *x);
 
 /* ---- pools ---- */
 
+static struct loop_timer trim_timer;	/* see trim_on_timer */
+
 /* The exchange buffers' layout, fixed at start-up. */
 static size_t in_cap, resp_cap, xbuf_cap, per_exchange;
 static unsigned xs_cap, xs_made, clients_made;
@@ -67,7 +70,7 @@ int server_init(const struct cfg *config)
 	xbuf_cap = (g->max_body_bytes > g->max_response_bytes ? g->max_body_bytes : g->max_response_bytes) + 65536;
 	size_t ir_bytes = IR_MAX_PARTS * sizeof(struct ir_part) + IR_MAX_MSGS * sizeof(struct ir_msg) +
 			  IR_MAX_TOOLS * sizeof(struct ir_tool) + sizeof(struct xlate_stream);
-	per_exchange = in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t) +
+	per_exchange = sizeof(struct http_request) + sizeof(struct http_response) + in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t) +
 		       xbuf_cap + GW_SCRATCH_SIZE + ir_bytes;
 	/* One mapping for all exchange buffers: untouched pages cost no RSS. */
 	xmem = malloc(per_exchange * g->max_inflight);
@@ -76,6 +79,7 @@ int server_init(const struct cfg *config)
 	nclients_cap = g->max_connections;
 	xs_cap = g->max_inflight;
 	xs_made = clients_made = 0;
+	loop_timer_init(&trim_timer);
 	return 0;
 }
 
@@ -95,6 +99,34 @@ static struct client *client_take(void)
 	return c;
 }
 
+/* Buffers of exchanges back in the pool are handed back to the kernel
+ * once they have been idle TRIM_AFTER_MS, except the TRIM_KEEP most
+ * recently used ones (the free list is LIFO: they serve the next requests
+ * warm), so within 2 s of a burst. A burst of 1000 concurrent requests would otherwise leave tens of
+ * MB resident for good. The timer runs only while there is something to
+ * trim, so an idle gateway never wakes up for it. */
+#define TRIM_AFTER_MS 1500
+#define TRIM_EVERY_MS 500
+#define TRIM_KEEP 8
+static void trim_on_timer(struct loop_timer *t)
+{
+	int64_t now = loop_now();
+	unsigned k = 0;
+	int pending = 0;
+	for (struct exchange *x = free_xs; x; x = x->next_free, k++) {
+		if (!x->buffers_dirty || k < TRIM_KEEP)
+			continue;
+		if (now - x->idle_since_ms < TRIM_AFTER_MS) {
+			pending = 1;
+			continue;
+		}
+		port_mem_release(xmem + per_exchange * (size_t)(x - xs), per_exchange);
+		x->buffers_dirty = 0;
+	}
+	if (pending)
+		loop_timer_set(t, TRIM_EVERY_MS, trim_on_timer);
+}
+
 static struct exchange *exchange_take(void)
 {
 	struct exchange *x = free_xs;
@@ -106,6 +138,12 @@ static struct exchange *exchange_take(void)
 		return NULL;
 	x = &xs[xs_made];
 	char *p = xmem + per_exchange * xs_made++;
+	/* The parsed heads first (pointer-aligned, like the block); every size
+	 * after them is a multiple of 8 up to the IR arrays. */
+	x->req = (struct http_request *)(void *)p;
+	p += sizeof(struct http_request);
+	x->rh = (struct http_response *)(void *)p;
+	p += sizeof(struct http_response);
 	x->tok = (jsmntok_t *)(void *)p;
 	p += GW_JSON_TOKENS * sizeof(jsmntok_t);
 	x->in = p;
@@ -150,6 +188,7 @@ void server_free(void)
 	xmem = NULL;
 	free_clients = wait_head = wait_tail = NULL;
 	free_xs = NULL;
+	loop_timer_stop(&trim_timer);
 }
 
 static void exchange_reset(struct exchange *x)
@@ -229,6 +268,10 @@ static void exchange_put(struct exchange *x)
 	x->c = NULL;
 	x->next_free = free_xs;
 	free_xs = x;
+	x->idle_since_ms = loop_now();
+	x->buffers_dirty = 1;
+	if (!loop_timer_armed(&trim_timer))
+		loop_timer_set(&trim_timer, TRIM_AFTER_MS, trim_on_timer);
 	gw.nactive--;
 	/* Hand the buffers to the longest-waiting client. */
 	struct client *w = wait_head;
@@ -444,8 +487,8 @@ static void access_log(struct exchange *x)
 		return;
 	int64_t us = loop_now_us() - x->started_us;
 	/* A request refused before its head was parsed has no method or path. */
-	const char *method = x->head_len ? x->req.method : "-", *path = x->head_len ? x->req.target : "-";
-	size_t mlen = x->head_len ? x->req.method_len : 1, plen = x->head_len ? x->req.target_len : 1;
+	const char *method = x->head_len ? x->req->method : "-", *path = x->head_len ? x->req->target : "-";
+	size_t mlen = x->head_len ? x->req->method_len : 1, plen = x->head_len ? x->req->target_len : 1;
 	const char *q = memchr(path, '?', plen);
 	if (q)
 		plen = (size_t)(q - path);
@@ -607,7 +650,7 @@ static void process_input(struct exchange *x)
 {
 	const struct cfg_gateway *g = &cfg->gw;
 	if (x->head_len == 0) {
-		int r = http_parse_request(x->in, x->in_len, x->scanned, &x->req);
+		int r = http_parse_request(x->in, x->in_len, x->scanned, x->req);
 		if (r == HTTP_INCOMPLETE) {
 			x->scanned = x->in_len;
 			if (x->in_len >= g->max_header_bytes)
@@ -623,7 +666,7 @@ static void process_input(struct exchange *x)
 			return;
 		}
 		x->head_len = (size_t)r;
-		if (http_request_body_info(&x->req, &x->bi) < 0) {
+		if (http_request_body_info(x->req, &x->bi) < 0) {
 			x->bi.keep_alive = 0;
 			reject(x, E_BAD_REQUEST, "invalid Content-Length or Transfer-Encoding");
 			return;

@@ -42,6 +42,7 @@
 
 #if LLMGW_TLS
 
+#include "port.h"
 #include "tls_int.h"
 #include "loop.h"
 
@@ -721,10 +722,19 @@ void tls_int_conn_reset(struct tls *t)
 	fmt_snprintf(t->msg, sizeof t->msg, "no error");
 }
 
-/* YYYY-MM-DD (strftime would pull the time-zone code into a static build). */
-static void ymd(char *b, size_t cap, const struct tm *tm)
+/* The UTC date of t as YYYY-MM-DD, by the days-to-civil algorithm (H.
+ * Hinnant's): libc's gmtime_r and strftime would pull musl's time-zone
+ * code (6 KB) into a static build. */
+static void ymd(char *b, size_t cap, time_t t)
 {
-	fmt_snprintf(b, cap, "%04d-%02d-%02d", tm->tm_year + 1900, tm->tm_mon + 1, tm->tm_mday);
+	long long z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
+	long long era = (z >= 0 ? z : z - 146096) / 146097;
+	long long doe = z - era * 146097;
+	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	long long mp = (5 * doy + 2) / 153;
+	long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	fmt_snprintf(b, cap, "%04lld-%02lld-%02lld", yoe + era * 400 + (m <= 2), m, d);
 }
 
 /* Fails a client connection before its handshake because the clock is
@@ -732,13 +742,9 @@ static void ymd(char *b, size_t cap, const struct tm *tm)
  * call reports EPROTO with this text. */
 static void clock_refuse(struct tls *t, time_t now)
 {
-	char have[24] = "an unknown date", floor[24] = "?";
-	struct tm tm;
-	time_t f = TLS_CLOCK_FLOOR;
-	if (gmtime_r(&now, &tm))
-		ymd(have, sizeof have, &tm);
-	if (gmtime_r(&f, &tm))
-		ymd(floor, sizeof floor, &tm);
+	char have[24], floor[24];
+	ymd(have, sizeof have, now);
+	ymd(floor, sizeof floor, (time_t)TLS_CLOCK_FLOOR);
 	t->err = TLS_E_CLOCK;
 	t->fail_errno = EPROTO;
 	fmt_snprintf(t->msg, sizeof t->msg, "system clock is %s, before %s: certificates cannot be "
@@ -847,6 +853,11 @@ void tls_close(struct tls *t)
 	}
 	/* The engine keeps the master secret until its next reset. */
 	tls_int_wipe(&t->eng->session, sizeof t->eng->session);
+	if (!t->server && t >= G.clients && t < G.clients + G.nclients)
+		/* The record buffers (21 KB) back to the kernel until the context
+		 * is used again: a pool that once served a burst of connections
+		 * does not keep their pages, and no plaintext stays behind. */
+		port_mem_release(G.iobufs + TLS_IOBUF_LEN * (size_t)(t - G.clients), TLS_IOBUF_LEN);
 	t->in_use = 0;
 	errno = saved_errno;
 }
@@ -898,13 +909,10 @@ static void format_error(struct tls *t, int sock_errno)
 			time_t now = (time_t)(t->u.c.xc.days - TLS_DAYS_TO_EPOCH) * 86400
 				+ (time_t)t->u.c.xc.seconds;
 			char day[24];
-			struct tm tm;
-			if (gmtime_r(&now, &tm)) {
-				ymd(day, sizeof day, &tm);
-				fmt_snprintf(t->msg, sizeof t->msg, "certificate expired or not yet "
-					"valid (system clock says %s)", day);
-				return;
-			}
+			ymd(day, sizeof day, now);
+			fmt_snprintf(t->msg, sizeof t->msg, "certificate expired or not yet "
+				"valid (system clock says %s)", day);
+			return;
 		}
 		s = "certificate expired or not yet valid";
 		break;
