@@ -781,8 +781,8 @@ static void enc_temperature(struct json_out *o, const struct ir_str *t)
 	if (t->n < sizeof buf) {
 		memcpy(buf, t->p, t->n);
 		buf[t->n] = 0;
-		char *end;
-		double v = strtod(buf, &end);
+		const char *end;
+		double v = fmt_strtod(buf, &end);
 		if (end != buf && v > 1.0) {
 			json_lit(o, "1");
 			return;

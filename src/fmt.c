@@ -15,6 +15,11 @@
  * Anything else (%n, %a, wide characters, positional arguments) is not
  * supported: it is written out as it stands.
  *
+ * fmt_strtod is the other direction, for the same reasons (musl's strtod
+ * brings its long-double scanner and, on aarch64, libgcc's soft long double
+ * arithmetic: about 20 KB): exact too, by big-integer arithmetic when the
+ * short exact path (at most 15 digits, |exponent| <= 22) does not apply.
+ *
  * Owns nothing; never allocates; reentrant.
  */
 #include "fmt.h"
@@ -563,4 +568,263 @@ const char *fmt_ip(int v6, const void *addr, char *buf, size_t cap)
 	t[n] = 0;
 	fmt_snprintf(buf, cap, "%s", t);
 	return buf;
+}
+
+/* ---- decimal text to double (fmt_strtod) ---- */
+
+/* A non-negative big integer in base 2^32, least significant word first:
+ * 10^(342+800) needs about 3800 bits. */
+#define SBIG_WORDS 128
+struct sbig {
+	uint32_t w[SBIG_WORDS];
+	int n;		/* words in use; 0 is zero */
+	int over;	/* did not fit (cannot happen for the inputs allowed) */
+};
+
+static void sbig_mul_add(struct sbig *b, uint32_t m, uint32_t add)
+{
+	uint64_t carry = add;
+	for (int i = 0; i < b->n; i++) {
+		uint64_t t = (uint64_t)b->w[i] * m + carry;
+		b->w[i] = (uint32_t)t;
+		carry = t >> 32;
+	}
+	if (carry) {
+		if (b->n == SBIG_WORDS)
+			b->over = 1;
+		else
+			b->w[b->n++] = (uint32_t)carry;
+	}
+}
+
+static void sbig_pow10(struct sbig *b, int e)
+{
+	for (; e >= 9; e -= 9)
+		sbig_mul_add(b, 1000000000u, 0);
+	static const uint32_t p10[9] = { 1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000 };
+	if (e > 0)
+		sbig_mul_add(b, p10[e], 0);
+}
+
+static void sbig_shl(struct sbig *b, int bits)
+{
+	int words = bits / 32, r = bits % 32;
+	if (b->n == 0)
+		return;
+	if (b->n + words + 1 > SBIG_WORDS) {
+		b->over = 1;
+		return;
+	}
+	if (r) {
+		uint32_t carry = 0;
+		for (int i = 0; i < b->n; i++) {
+			uint32_t v = b->w[i];
+			b->w[i] = v << r | carry;
+			carry = v >> (32 - r);
+		}
+		if (carry)
+			b->w[b->n++] = carry;
+	}
+	if (words) {
+		memmove(b->w + words, b->w, (size_t)b->n * sizeof b->w[0]);
+		memset(b->w, 0, (size_t)words * sizeof b->w[0]);
+		b->n += words;
+	}
+}
+
+static int sbig_bits(const struct sbig *b)
+{
+	if (b->n == 0)
+		return 0;
+	uint32_t top = b->w[b->n - 1];
+	int k = 0;
+	while (top) {
+		k++;
+		top >>= 1;
+	}
+	return (b->n - 1) * 32 + k;
+}
+
+static int sbig_cmp(const struct sbig *a, const struct sbig *b)
+{
+	if (a->n != b->n)
+		return a->n < b->n ? -1 : 1;
+	for (int i = a->n; i-- > 0;)
+		if (a->w[i] != b->w[i])
+			return a->w[i] < b->w[i] ? -1 : 1;
+	return 0;
+}
+
+static void sbig_sub(struct sbig *a, const struct sbig *b)	/* a >= b */
+{
+	int64_t borrow = 0;
+	for (int i = 0; i < a->n; i++) {
+		int64_t t = (int64_t)a->w[i] - (i < b->n ? b->w[i] : 0) - borrow;
+		borrow = t < 0;
+		a->w[i] = (uint32_t)(t + (borrow ? (int64_t)1 << 32 : 0));
+	}
+	while (a->n && a->w[a->n - 1] == 0)
+		a->n--;
+}
+
+/* Bit i of b. */
+static int sbig_bit(const struct sbig *b, int i)
+{
+	return i / 32 < b->n ? (int)(b->w[i / 32] >> (i % 32) & 1) : 0;
+}
+
+/* m * 2^e (m < 2^64; `sticky`: nonzero bits below m were dropped), rounded
+ * half to even into a double, subnormals and overflow to infinity
+ * included. */
+static double make_double(uint64_t m, int e, int sticky)
+{
+	if (m == 0)
+		return 0.0;
+	while (!(m >> 63)) {	/* m in [2^63, 2^64) */
+		m <<= 1;
+		e--;
+	}
+	int top = e + 63;	/* the exponent of m's top bit */
+	int keep = top < -1022 ? 53 - (-1022 - top) : 53;	/* fewer bits for a subnormal */
+	if (keep < 0)
+		return 0.0;	/* below half the smallest subnormal */
+	int drop = 64 - keep;	/* 11..64 */
+	uint64_t mant = drop == 64 ? 0 : m >> drop;
+	uint64_t rest = drop == 64 ? m : m & ((1ull << drop) - 1);
+	uint64_t half = 1ull << (drop - 1);
+	if (rest > half || (rest == half && (sticky || (mant & 1))))
+		mant++;
+	int exp2 = e + drop;	/* value = mant * 2^exp2 */
+	if (mant == 1ull << 53) {
+		mant >>= 1;
+		exp2++;
+	}
+	uint64_t bits;
+	if (mant >> 52) {	/* normal: mant * 2^exp2 = 1.f * 2^(exp2 + 52) */
+		int be = exp2 + 1075;
+		bits = be >= 2047 ? 0x7ffull << 52 : (uint64_t)be << 52 | (mant & ((1ull << 52) - 1));
+	} else {
+		bits = mant;	/* subnormal: mant * 2^-1074 */
+	}
+	double d;
+	memcpy(&d, &bits, sizeof d);
+	return d;
+}
+
+double fmt_strtod(const char *s, const char **end)
+{
+	static const double p10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
+		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
+	enum { MAX_SIG = 800 };	/* digits kept; beyond, only whether any is not 0 */
+	char dig[MAX_SIG];
+	const char *p = s;
+	int neg = 0, nd = 0, sig_int = 0, lead_frac = 0, any = 0, point = 0, sticky = 0;
+	long dexp;
+	while (*p == ' ' || (*p >= '\t' && *p <= '\r'))	/* as strtod does */
+		p++;
+	if (*p == '-' || *p == '+')
+		neg = *p++ == '-';
+	for (;; p++) {
+		if (*p == '.' && !point) {
+			point = 1;
+			continue;
+		}
+		if (*p < '0' || *p > '9')
+			break;
+		any = 1;
+		if (*p == '0' && nd == 0 && !sticky) {
+			if (point)
+				lead_frac++;	/* 0.000ddd */
+			continue;
+		}
+		if (!point)
+			sig_int++;
+		if (nd < MAX_SIG)
+			dig[nd++] = *p;
+		else if (*p != '0')
+			sticky = 1;
+	}
+	if (!any) {
+		if (end)
+			*end = s;
+		return 0.0;
+	}
+	/* value = 0.d1d2... * 10^(sig_int - lead_frac) = D * 10^dexp */
+	long ex = 0;
+	if (*p == 'e' || *p == 'E') {
+		const char *q = p + 1;
+		int eneg = 0;
+		if (*q == '-' || *q == '+')
+			eneg = *q++ == '-';
+		if (*q >= '0' && *q <= '9') {
+			for (; *q >= '0' && *q <= '9'; q++)
+				if (ex < 100000)
+					ex = ex * 10 + (*q - '0');
+			if (eneg)
+				ex = -ex;
+			p = q;
+		}
+	}
+	if (end)
+		*end = p;
+	while (nd > 0 && dig[nd - 1] == '0' && !sticky)
+		nd--;
+	dexp = (long)sig_int - lead_frac - nd + ex;
+	double r;
+	if (nd == 0) {
+		r = 0.0;
+	} else if (nd + dexp > 310) {
+		r = 1e308 * 10;	/* infinity */
+	} else if (nd + dexp < -330) {
+		r = 0.0;
+	} else if (nd <= 15 && dexp >= -22 && dexp <= 22) {
+		/* exact integer, exact power of ten: one correctly rounded step */
+		uint64_t v = 0;
+		for (int i = 0; i < nd; i++)
+			v = v * 10 + (uint64_t)(dig[i] - '0');
+		r = dexp >= 0 ? (double)v * p10[dexp] : (double)v / p10[-dexp];
+	} else {
+		struct sbig d = { { 0 }, 0, 0 };
+		for (int i = 0; i < nd; i++) {
+			if (d.n)
+				sbig_mul_add(&d, 10, (uint32_t)(dig[i] - '0'));
+			else if (dig[i] != '0') {
+				d.w[0] = (uint32_t)(dig[i] - '0');
+				d.n = 1;
+			}
+		}
+		uint64_t m = 0;
+		int e2, st = sticky;
+		if (dexp >= 0) {
+			sbig_pow10(&d, (int)dexp);
+			int bits = sbig_bits(&d), lo = bits > 64 ? bits - 64 : 0;
+			for (int i = bits - 1; i >= lo; i--)
+				m = m << 1 | (uint64_t)sbig_bit(&d, i);
+			for (int i = 0; i < lo && !st; i++)
+				st = sbig_bit(&d, i);
+			e2 = lo;
+		} else {
+			/* q = floor(D * 2^k / 10^-dexp), 64 bits at most, the
+			 * remainder a sticky bit */
+			struct sbig v = { { 1 }, 1, 0 }, t;
+			sbig_pow10(&v, (int)-dexp);
+			int k = sbig_bits(&v) - sbig_bits(&d) + 63;
+			if (k >= 0)
+				sbig_shl(&d, k);
+			else
+				sbig_shl(&v, -k);	/* D much longer than 10^-dexp */
+			for (int i = sbig_bits(&d) - sbig_bits(&v); i >= 0; i--) {
+				t = v;
+				sbig_shl(&t, i);
+				int bit = sbig_cmp(&d, &t) >= 0;
+				if (bit)
+					sbig_sub(&d, &t);
+				m = m << 1 | (uint64_t)bit;
+			}
+			e2 = -k;
+			st = st || d.n != 0;
+		}
+		r = make_double(m, e2, st);
+	}
+	return neg ? -r : r;
 }

@@ -13,6 +13,12 @@
 int fmt_snprintf(char *buf, size_t cap, const char *f, ...) __attribute__((format(printf, 3, 4)));
 int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap) __attribute__((format(printf, 3, 0)));
 
+/* strtod for the JSON number grammar (leading blanks, sign, digits, point,
+ * exponent; no inf, nan, hex or locale), correctly rounded like glibc's and musl's, with
+ * *end (when end is not NULL) just past the number, or at s when there is
+ * none. Out of range: +-inf or +-0, without errno. */
+double fmt_strtod(const char *s, const char **end);
+
 /* The text form of an IPv4 (v6 = 0, 4 bytes) or IPv6 (16 bytes) address,
  * as inet_ntop writes it; returns buf. */
 const char *fmt_ip(int v6, const void *addr, char *buf, size_t cap);

@@ -692,7 +692,8 @@ int json_is_number(const struct json_doc *d, int i)
 
 int json_get_double(const struct json_doc *d, int i, double *out)
 {
-	char buf[512], *end;
+	char buf[512];
+	const char *end;
 	size_t n;
 	double v;
 
@@ -702,10 +703,10 @@ int json_get_double(const struct json_doc *d, int i, double *out)
 	if (n >= sizeof(buf))
 		return -1;
 	/* The token is not NUL-terminated (a top-level number may end the
-	 * buffer), so strtod gets a bounded copy. */
+	 * buffer), so fmt_strtod gets a bounded copy. */
 	memcpy(buf, json_raw(d, i), n);
 	buf[n] = '\0';
-	v = strtod(buf, &end);
+	v = fmt_strtod(buf, &end);
 	if (end != buf + n || isinf(v) || isnan(v))
 		return -1;
 	*out = v;
@@ -869,7 +870,7 @@ void json_double(struct json_out *o, double v)
 	 * gives the shortest faithful spelling of the three. */
 	for (prec = 15; prec <= 17; prec++) {
 		n = fmt_snprintf(b, sizeof(b), "%.*g", prec, v);
-		if (strtod(b, NULL) == v)
+		if (fmt_strtod(b, NULL) == v)
 			break;
 	}
 	json_raw_append(o, b, (size_t)n);

@@ -224,7 +224,7 @@ void metrics_out_double(struct metrics_out *o, double v)
 		v = 0;
 	for (int prec = 15; prec <= 17; prec++) {
 		fmt_snprintf(tmp, sizeof tmp, "%.*g", prec, v);
-		if (strtod(tmp, NULL) == v)
+		if (fmt_strtod(tmp, NULL) == v)
 			break;
 	}
 	metrics_out_var(o, tmp, NUM_MAXW);

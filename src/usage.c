@@ -631,10 +631,9 @@ static int parse_usd(const char *s, double *v)
 {
 	if (*s < '0' || *s > '9')
 		return -1;
-	char *end;
-	errno = 0;
-	double x = strtod(s, &end);
-	if (errno || *end || !isfinite(x) || x < 0)
+	const char *end;
+	double x = fmt_strtod(s, &end);
+	if (*end || !isfinite(x) || x < 0)
 		return -1;
 	*v = x;
 	return 0;

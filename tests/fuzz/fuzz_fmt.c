@@ -3,7 +3,8 @@
  * eight bytes), an integer, a precision and a width, and fmt_snprintf must
  * write exactly what the C library's snprintf writes for the float and
  * integer formats llmgw uses (and the same return value), whatever the
- * buffer size. Any difference aborts.
+ * buffer size; and the bytes after the first 19, read as a number by
+ * fmt_strtod, give strtod's double and end. Any difference aborts.
  */
 #include "fmt.h"
 
@@ -47,6 +48,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	ra = fmt_snprintf(a, cap, g, width, iv);
 	rb = snprintf(b, cap, g, width, iv);
 	same(ra, a, rb, b, cap);
+	/* the other direction: the input's bytes as a number's text */
+	{
+		char t[64], *e1;
+		const char *e2;
+		size_t n = size - 19 < sizeof t - 1 ? size - 19 : sizeof t - 1;
+		memcpy(t, data + 19, n);
+		t[n] = 0;
+		double x = strtod(t, &e1), y = fmt_strtod(t, &e2);
+		/* fmt_strtod reads no inf, nan or hex (JSON has none): texts with
+		 * those letters are libc's alone */
+		if (!strpbrk(t, "xXiInN") && (memcmp(&x, &y, sizeof x) != 0 || e1 != e2))
+			abort();
+	}
 	/* the round-trip format of the metrics and the usage file */
 	ra = fmt_snprintf(a, cap, "%.17g|%g", v, v);
 	rb = snprintf(b, cap, "%.17g|%g", v, v);

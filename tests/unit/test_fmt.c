@@ -5,7 +5,8 @@
  * every part of the range (random bit patterns, powers of ten, halfway
  * cases, subnormals, infinities, NaN) in %f %e %g with many precisions.
  * Not compared: %#g, where glibc itself is wrong when rounding adds a digit
- * (999999.5 gives "1.e+06"); llmgw never uses it.
+ * (999999.5 gives "1.e+06"); llmgw never uses it. Also fmt_ip against
+ * inet_ntop and fmt_strtod against strtod.
  */
 #include "test.h"
 #include "fmt.h"
@@ -16,6 +17,7 @@
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static unsigned long long rng = 0x9e3779b97f4a7c15ull;
@@ -138,11 +140,77 @@ TEST(addresses_match_inet_ntop)
 	CHECK_EQ_INT(bad, 0);
 }
 
+/* fmt_strtod reads what strtod reads: the same double, bit for bit, and the
+ * same end, for the hard cases (halfway points, the ends of the range,
+ * subnormals, 800+ digits), doubles printed at every precision, random
+ * decimal strings, and the exact midpoints between neighbouring doubles. */
+static int strtod_bad;
+static void same_strtod(const char *t)
+{
+	char *e1;
+	const char *e2;
+	double a = strtod(t, &e1), b = fmt_strtod(t, &e2);
+	if ((memcmp(&a, &b, sizeof a) != 0 || e1 != e2) && strtod_bad++ < 10)
+		fprintf(stderr, "  fmt_strtod(%.60s): %.17g (%ld), libc %.17g (%ld)\n", t, b, (long)(e2 - t), a,
+			(long)(e1 - t));
+}
+
+TEST(strtod_matches_libc)
+{
+	static const char *const fixed[] = { "0", "-0", "1", "0.5", "9007199254740993", "9007199254740995",
+		"18014398509481986", "0.1", "1e23", "8.5e-1", "2.2250738585072011e-308", "2.2250738585072012e-308",
+		"1.7976931348623157e308", "1.7976931348623158e308", "1.7976931348623159e308", "4.9406564584124654e-324",
+		"2.4703282292062327e-324", "2.4703282292062328e-324", "1e-400", "1e400", "123456789012345678901234567890",
+		"0.000001", "5.2400000000000007e-05", "7e22", "7e23", "12.5e", "1e+", "-.5", ".5e1", "00012.500", "",
+		"-", "x", "0.15", "3.75", "1e0000000000000000000000000001" };
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		same_strtod(fixed[i]);
+	char b[1300];
+	/* 830 significant digits: more than fmt_strtod keeps */
+	memset(b, '7', 830);
+	memcpy(b + 830, "e-500", 6);
+	same_strtod(b);
+	for (int i = 0; i < 20000; i++) {
+		uint64_t u = next();
+		double d;
+		memcpy(&d, &u, sizeof d);
+		if (d != d || d - d != 0)
+			continue;
+		snprintf(b, sizeof b, "%.*e", (int)(next() % 30), d);
+		same_strtod(b);
+		snprintf(b, sizeof b, "%.*g", (int)(next() % 20) + 1, d);
+		same_strtod(b);
+	}
+	for (int i = 0; i < 20000; i++) {
+		int n = 1 + (int)(next() % 40), pt = (int)(next() % (uint64_t)(n + 1));
+		char *q = b;
+		if (next() & 1)
+			*q++ = '-';
+		for (int k = 0; k < n; k++) {
+			if (k == pt)
+				*q++ = '.';
+			*q++ = (char)('0' + next() % 10);
+		}
+		snprintf(q, 16, "e%d", (int)(next() % 700) - 350);
+		same_strtod(b);
+	}
+	for (int i = 0; i < 2000; i++) {	/* exact halfway points, in full */
+		uint64_t u = next() & 0x7fefffffffffffffull, u2 = u + 1;
+		double d, d2;
+		memcpy(&d, &u, sizeof d);
+		memcpy(&d2, &u2, sizeof d2);
+		snprintf(b, sizeof b, "%.800Le", ((long double)d + (long double)d2) / 2);
+		same_strtod(b);
+	}
+	CHECK_EQ_INT(strtod_bad, 0);
+}
+
 int main(void)
 {
 	test_suite = "fmt";
 	RUN(integers_and_strings);
 	RUN(doubles_match_libc);
 	RUN(addresses_match_inet_ntop);
+	RUN(strtod_matches_libc);
 	return test_summary();
 }
