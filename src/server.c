@@ -72,8 +72,18 @@ int server_init(const struct cfg *config)
 			  IR_MAX_TOOLS * sizeof(struct ir_tool) + sizeof(struct xlate_stream);
 	per_exchange = sizeof(struct http_request) + sizeof(struct http_response) + in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t) +
 		       xbuf_cap + GW_SCRATCH_SIZE + ir_bytes;
-	/* One mapping for all exchange buffers: untouched pages cost no RSS. */
-	xmem = malloc(per_exchange * g->max_inflight);
+	/* One mapping for all exchange buffers: untouched pages cost no RSS.
+	 * Each exchange's block starts on a page of its own, so trimming an
+	 * idle one (trim_on_timer) can hand back every page it touched, its
+	 * parsed heads at the start included. */
+	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	if (page < 4096 || (page & (page - 1)))
+		page = 4096;
+	per_exchange = (per_exchange + page - 1) & ~(page - 1);
+	void *mem = NULL;
+	if (posix_memalign(&mem, page, per_exchange * g->max_inflight) != 0)
+		mem = NULL;
+	xmem = mem;
 	if (!clients || !xs || !xmem)
 		return -1;
 	nclients_cap = g->max_connections;
