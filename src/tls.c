@@ -712,6 +712,22 @@ static void sess_drop(const char *name)
 
 /* --------------------------------------------------------- open/close */
 
+struct tls *tls_int_take(struct tls *pool, unsigned n, unsigned char *iobufs, unsigned *nready,
+			 void (*setup)(struct tls *t, unsigned char *buf))
+{
+	for (unsigned i = 0; i < n; i++) {
+		struct tls *t = &pool[i];
+		if (t->in_use)
+			continue;
+		if (!t->ready) {
+			setup(t, iobufs + TLS_IOBUF_LEN * (size_t)i);
+			*nready = i + 1;
+		}
+		return t;
+	}
+	return NULL;
+}
+
 void tls_int_conn_reset(struct tls *t)
 {
 	t->in_use = 1;
@@ -756,21 +772,9 @@ struct tls *tls_client_open(const char *server_name)
 {
 	if (!server_name || !*server_name || strlen(server_name) > TLS_NAME_MAX)
 		return NULL;
-	struct tls *t = NULL;
-	unsigned i;
-	for (i = 0; i < G.nclients; i++) {
-		if (!G.clients[i].in_use) {
-			t = &G.clients[i];
-			break;
-		}
-	}
+	struct tls *t = tls_int_take(G.clients, G.nclients, G.iobufs, &G.nready, client_setup);
 	if (!t)
 		return NULL;
-	/* Entries are taken lowest first, so the ones set up are a prefix. */
-	if (!t->ready) {
-		client_setup(t, G.iobufs + TLS_IOBUF_LEN * i);
-		G.nready = i + 1;
-	}
 	tls_int_conn_reset(t);
 	t->u.c.rsa_refused = 0;
 	fmt_snprintf(t->u.c.name, sizeof t->u.c.name, "%s", server_name);

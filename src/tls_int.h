@@ -80,5 +80,11 @@ void tls_int_engine_common(br_ssl_engine_context *eng, const uint16_t *suites, s
 	unsigned char *buf);
 /* Marks a pool entry taken with a fresh connection state. */
 void tls_int_conn_reset(struct tls *t);
+/* The first free context of pool[0..n), set up by setup() with its slice
+ * of iobufs the first time it is taken (contexts are taken lowest first,
+ * so the set-up ones stay the prefix pool[0..*nready)). NULL when all are
+ * in use. */
+struct tls *tls_int_take(struct tls *pool, unsigned n, unsigned char *iobufs, unsigned *nready,
+			 void (*setup)(struct tls *t, unsigned char *buf));
 
 #endif

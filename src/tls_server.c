@@ -354,20 +354,9 @@ int tls_server_init(const struct tls_server_options *o, char *err, size_t errlen
 
 struct tls *tls_server_open(void)
 {
-	struct tls *t = NULL;
-	unsigned i;
-	for (i = 0; i < G.nservers; i++) {
-		if (!G.servers[i].in_use) {
-			t = &G.servers[i];
-			break;
-		}
-	}
+	struct tls *t = tls_int_take(G.servers, G.nservers, G.iobufs, &G.nready, server_setup);
 	if (!t)
 		return NULL;
-	if (!t->ready) {
-		server_setup(t, G.iobufs + TLS_IOBUF_LEN * i);
-		G.nready = i + 1;
-	}
 	tls_int_conn_reset(t);
 	t->u.s.hit = 0;
 	if (!br_ssl_server_reset(&t->u.s.sc)) {
