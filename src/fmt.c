@@ -336,12 +336,11 @@ static void floating(struct out *o, struct spec *sp, double v, char conv)
 	}
 	/* the integer part can be up to 309 digits: write it in pieces */
 	size_t wn = (size_t)(ip ? ip : 1) + (frac || sp->alt ? 1 + frac : 0);
-	struct spec s2 = *sp;
-	size_t w = s2.width > pn + wn ? s2.width - pn - wn : 0;
-	if (!s2.minus && !s2.zero)
+	size_t w = sp->width > pn + wn ? sp->width - pn - wn : 0;
+	if (!sp->minus && !sp->zero)
 		pad(o, ' ', w);
 	put(o, pre, pn);
-	if (!s2.minus && s2.zero)
+	if (!sp->minus && sp->zero)
 		pad(o, '0', w);
 	if (ip == 0) {
 		put(o, "0", 1);
@@ -363,7 +362,7 @@ static void floating(struct out *o, struct spec *sp, double v, char conv)
 			chunk[cn++] = dig_at(d, n, dexp + (long)i);
 		put(o, chunk, cn);
 	}
-	if (s2.minus)
+	if (sp->minus)
 		pad(o, ' ', w);
 }
 
@@ -572,13 +571,14 @@ const char *fmt_ip(int v6, const void *addr, char *buf, size_t cap)
 
 /* ---- decimal text to double (fmt_strtod) ---- */
 
-/* A non-negative big integer in base 2^32, least significant word first:
- * 10^(342+800) needs about 3800 bits. */
+/* A non-negative big integer in base 2^32, least significant word first.
+ * fmt_strtod's range checks keep every number it makes under 3,900 bits
+ * (10^(330+800) shifted by 63), so the size guards below never drop bits;
+ * they only keep a broken caller inside the array. */
 #define SBIG_WORDS 128
 struct sbig {
 	uint32_t w[SBIG_WORDS];
 	int n;		/* words in use; 0 is zero */
-	int over;	/* did not fit (cannot happen for the inputs allowed) */
 };
 
 static void sbig_mul_add(struct sbig *b, uint32_t m, uint32_t add)
@@ -589,12 +589,8 @@ static void sbig_mul_add(struct sbig *b, uint32_t m, uint32_t add)
 		b->w[i] = (uint32_t)t;
 		carry = t >> 32;
 	}
-	if (carry) {
-		if (b->n == SBIG_WORDS)
-			b->over = 1;
-		else
-			b->w[b->n++] = (uint32_t)carry;
-	}
+	if (carry && b->n < SBIG_WORDS)
+		b->w[b->n++] = (uint32_t)carry;
 }
 
 static void sbig_pow10(struct sbig *b, int e)
@@ -611,10 +607,8 @@ static void sbig_shl(struct sbig *b, int bits)
 	int words = bits / 32, r = bits % 32;
 	if (b->n == 0)
 		return;
-	if (b->n + words + 1 > SBIG_WORDS) {
-		b->over = 1;
+	if (b->n + words + 1 > SBIG_WORDS)
 		return;
-	}
 	if (r) {
 		uint32_t carry = 0;
 		for (int i = 0; i < b->n; i++) {
@@ -784,7 +778,7 @@ double fmt_strtod(const char *s, const char **end)
 			v = v * 10 + (uint64_t)(dig[i] - '0');
 		r = dexp >= 0 ? (double)v * p10[dexp] : (double)v / p10[-dexp];
 	} else {
-		struct sbig d = { { 0 }, 0, 0 };
+		struct sbig d = { { 0 }, 0 };
 		for (int i = 0; i < nd; i++) {
 			if (d.n)
 				sbig_mul_add(&d, 10, (uint32_t)(dig[i] - '0'));
@@ -806,7 +800,7 @@ double fmt_strtod(const char *s, const char **end)
 		} else {
 			/* q = floor(D * 2^k / 10^-dexp), 64 bits at most, the
 			 * remainder a sticky bit */
-			struct sbig v = { { 1 }, 1, 0 }, t;
+			struct sbig v = { { 1 }, 1 }, t;
 			sbig_pow10(&v, (int)-dexp);
 			int k = sbig_bits(&v) - sbig_bits(&d) + 63;
 			if (k >= 0)

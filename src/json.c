@@ -275,13 +275,14 @@ static int raw_eq(const char *p, size_t n, const char *s);
 #define JSON_TOP_KEYS_FAST 16	/* key lengths measured once for up to this many */
 
 /* Which of keys the raw key p[0..n) is (the last that matches), or -1.
+ * klen: the keys' lengths for the first JSON_TOP_KEYS_FAST, or NULL.
  * Unescaping never lengthens: a raw key as long as the wanted one matches
  * only byte for byte, and a shorter one never does. */
 static int which_key(const char *p, size_t n, const char *const *keys, unsigned nkeys, const size_t *klen)
 {
 	int found = -1, esc = -1;
 	for (unsigned k = 0; k < nkeys; k++) {
-		size_t kl = k < JSON_TOP_KEYS_FAST ? klen[k] : strlen(keys[k]);
+		size_t kl = klen && k < JSON_TOP_KEYS_FAST ? klen[k] : strlen(keys[k]);
 		if (n < kl)
 			continue;
 		if (esc < 0)
@@ -466,14 +467,9 @@ int json_get(const struct json_doc *d, int obj, const char *key)
 		return -1;
 	size_t klen = strlen(key);
 	for (k = obj + 1, n = 0; n < t->size && k >= 0 && k + 1 < d->ntok; n++) {
-		/* Unescaping never lengthens, so a key of the same raw length
-		 * matches only byte for byte, and a shorter one never does. */
 		const jsmntok_t *kt = &d->tok[k];
-		size_t rl = (size_t)(kt->end - kt->start);
-		const char *rp = d->js + kt->start;
 		if (kt->type == JSMN_STRING &&
-		    (rl == klen ? memcmp(rp, key, rl) == 0 && !memchr(rp, '\\', rl)
-				: rl > klen && memchr(rp, '\\', rl) && json_str_eq(d, k, key)))
+		    which_key(d->js + kt->start, (size_t)(kt->end - kt->start), &key, 1, &klen) == 0)
 			found = k + 1;	/* keep going: the last duplicate wins */
 		k = json_skip(d, k);
 	}
@@ -990,12 +986,12 @@ int json_top_scan(const char *js, size_t len, const char *const *keys, unsigned 
 			return -1;
 		i = skip_ws(js, len, i + 1);
 		size_t vs = i, ve = skip_value(js, len, i);
-		for (unsigned k = 0; k < nkeys && ke > ks; k++)
-			if (raw_eq(js + ks, ke - 1 - ks, keys[k])) {
-				found += vend[k] == 0;
-				vstart[k] = vs;	/* the last duplicate wins */
-				vend[k] = ve;
-			}
+		int k = ke > ks ? which_key(js + ks, ke - 1 - ks, keys, nkeys, NULL) : -1;
+		if (k >= 0) {
+			found += vend[k] == 0;
+			vstart[k] = vs;	/* the last duplicate wins */
+			vend[k] = ve;
+		}
 		i = skip_ws(js, len, ve);
 		if (i < len && js[i] == ',')
 			i = skip_ws(js, len, i + 1);

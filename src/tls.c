@@ -108,11 +108,12 @@ static time_t (*clock_fn)(time_t *);
 
 void (*tls_int_server_free)(void);
 
-#if LLMGW_TLS_MINIMAL_SUITES
-/* ECDHE only (forward secrecy), AEAD only, TLS 1.2: what every provider
+/* ECDHE only (forward secrecy), AEAD first, TLS 1.2: what every provider
  * API serves. AES-128-GCM first (hardware AES on most servers), ChaCha20
  * next (fast in software at both ends), AES-256-GCM for servers that
- * insist. The server picks among these by its own preference anyway. */
+ * insist. The server picks among these by its own preference anyway. The
+ * full profile (LLMGW_TLS_MINIMAL_SUITES=0) adds CBC/SHA-2 for older
+ * servers. */
 static const uint16_t client_suites[] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
@@ -120,22 +121,13 @@ static const uint16_t client_suites[] = {
 	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-};
-#else
-/* ECDHE with AEAD first, then ECDHE with CBC/SHA-2 for older servers. */
-static const uint16_t client_suites[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
+#if !LLMGW_TLS_MINIMAL_SUITES
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
 	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
-};
 #endif
+};
 
 static int fail(struct tls *t, int code, int eno, int sock_errno);
 
