@@ -4,7 +4,6 @@
  */
 #include <fcntl.h>
 #include <stdint.h>
-#include <stdlib.h>
 #include <sys/mman.h>
 #include <unistd.h>
 #include "port.h"
@@ -31,8 +30,15 @@ unsigned long long port_rss_bytes(void)
 	if (n <= 0)
 		return 0;
 	b[n] = 0;
-	char *p = b;
-	strtoull(p, &p, 10);		/* size */
-	unsigned long long rss = strtoull(p, NULL, 10);
+	/* "size resident shared ...": the second number (by hand: strtoull
+	 * brings musl's 2.7 KB integer scanner into a static build) */
+	const char *p = b;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	while (*p == ' ')
+		p++;
+	unsigned long long rss = 0;
+	while (*p >= '0' && *p <= '9')
+		rss = rss * 10 + (unsigned)(*p++ - '0');
 	return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
 }

@@ -1,26 +1,101 @@
 /*
  * privdrop_posix.c - dropping root after the listeners are bound: switch to
- * the configured user's uid/gid and supplementary groups. Start-up only.
+ * the configured user's uid/gid (and that gid as the only supplementary
+ * group). Start-up only: it reads /etc/passwd with blocking I/O once,
+ * before the loop runs.
+ *
+ * The user is looked up in /etc/passwd by hand instead of getpwnam(): in
+ * a static musl build getpwnam brings stdio (fopen, getline, fread),
+ * realloc and musl's nscd client, about 5 KB for one lookup. What it reads
+ * is what musl's getpwnam reads from the file: the first line whose name
+ * field is the user, with seven ':'-separated fields and decimal uid and
+ * gid. (musl would also ask a running nscd for users not in the file;
+ * llmgw's users are local system users.)
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
-#include <pwd.h>
-#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 #include "fmt.h"
 #include "port.h"
 
+#ifndef PASSWD_PATH
+#define PASSWD_PATH "/etc/passwd"	/* tests point it elsewhere */
+#endif
+
+/* 1 with *uid and *gid set when /etc/passwd has user; 0 when it has not
+ * or cannot be read. One pass over the bytes, so any line length works
+ * and nothing is allocated. */
+static int passwd_find(const char *user, unsigned *uid, unsigned *gid)
+{
+	char buf[512];
+	unsigned field = 0, pos = 0, v[2] = { 0, 0 };
+	int match = 1, bad = 0, found = 0, eof = 0;
+	ssize_t n = 0, i = 0;
+
+	int fd = open(PASSWD_PATH, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0)
+		return 0;
+	while (!found && !eof) {
+		char c;
+		if (i == n) {
+			n = read(fd, buf, sizeof buf);
+			i = 0;
+			if (n < 0 && errno == EINTR) {
+				n = 0;
+				continue;
+			}
+			if (n <= 0) {
+				eof = 1;	/* a last line without '\n' still counts */
+				c = '\n';
+				n = 0;
+			} else {
+				c = buf[i++];
+			}
+		} else {
+			c = buf[i++];
+		}
+		if (c == '\n') {
+			/* name:passwd:uid:gid:gecos:dir:shell */
+			if (field >= 6 && match && !user[pos] && !bad) {
+				*uid = v[0];
+				*gid = v[1];
+				found = 1;
+			}
+			field = pos = 0;
+			v[0] = v[1] = 0;
+			match = 1;
+			bad = 0;
+		} else if (c == ':') {
+			field++;
+		} else if (field == 0) {
+			if (match && user[pos] == c)
+				pos++;
+			else
+				match = 0;
+		} else if (field == 2 || field == 3) {
+			if (c < '0' || c > '9')
+				bad = 1;	/* the uid and gid are digits only */
+			v[field - 2] = v[field - 2] * 10 + (unsigned)(c - '0');
+		}
+	}
+	close(fd);
+	return found;
+}
+
 int port_drop_privileges(const char *user, char *err, size_t errlen)
 {
+	unsigned uid, gid;
+
 	if (geteuid() != 0)
 		return 0;	/* not root: nothing to drop */
-	struct passwd *pw = getpwnam(user);
-	if (!pw) {
+	if (!passwd_find(user, &uid, &gid)) {
 		fmt_snprintf(err, errlen, "user '%s' not found", user);
 		return -1;
 	}
-	if (setgroups(1, &pw->pw_gid) < 0 || setgid(pw->pw_gid) < 0 || setuid(pw->pw_uid) < 0) {
+	gid_t g = (gid_t)gid;
+	if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)uid) < 0) {
 		fmt_snprintf(err, errlen, "cannot switch to user '%s': %s", user, strerror(errno));
 		return -1;
 	}

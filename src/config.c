@@ -34,13 +34,10 @@
  * LLMGW_TLS (ca_file is accepted and unused). The options' defaults follow
  * the build (status_page, metrics, probe_interval are off when left out).
  */
-#include <arpa/inet.h>
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -114,23 +111,57 @@ static void arena_free(struct arena *a)
 	a->total = 0;
 }
 
+/* ---- word lists ---- */
+
+/* Fixed vocabularies are NUL-separated words ending with an empty one: one
+ * string each, no pointer table (smaller in the static binary). */
+static const char *word_at(const char *w, unsigned i)
+{
+	while (i--)
+		w += strlen(w) + 1;
+	return w;
+}
+
+/* Index of s in the list w, or -1. */
+static int word_find(const char *w, const char *s)
+{
+	for (int i = 0; *w; i++, w += strlen(w) + 1)
+		if (strcmp(w, s) == 0)
+			return i;
+	return -1;
+}
+
+static int is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static int is_alnum(char ch)
+{
+	return is_digit(ch) || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
+}
+
 /* ---- option tables ---- */
 
-enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_TARGET, S_NKINDS, S_BAD = -1 };
-static const char *const sect_names[S_NKINDS] = { "gateway", "provider", "route", "client", "target" };
+enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_TARGET, S_NKINDS };
+static const char sect_names[] = "gateway\0provider\0route\0client\0target\0";
+#define SECT_NAME(k) word_at(sect_names, (unsigned)(k))
 
 /* V_DEC: a decimal number (digits, one optional '.'; no sign or exponent)
- * stored as a double. */
-enum vkind { V_SPECIAL, V_STR, V_PATH, V_BOOL, V_UINT, V_KB, V_MS, V_DEC };
+ * stored as a double. The four value kinds from V_BOOL on are parsed by
+ * set_opt and named in its messages by kind_nouns, in this order. */
+enum vkind { V_SPECIAL, V_STR, V_PATH, V_BOOL, V_UINT, V_KB, V_MS, V_DEC, V_KIND = 15, MULTI = 16 };
+static const char kind_nouns[] = "boolean (use 1 or 0)\0number\0number\0duration (use e.g. 30, 30s or 500ms)\0"
+	"decimal number (use e.g. 0.5 or 12)\0";
 
-struct optdesc {
-	const char *name;
-	unsigned char multi;		/* `list` allowed; `option` may repeat */
-	unsigned char kind;
-	size_t off;			/* into the section's struct: cfg_gateway, cfg_route,
-					 * cfg_client, or tvals for a target section */
-	unsigned min, max;		/* V_UINT/V_KB/V_DEC in their unit; V_MS in ms */
-};
+/* Upper limits, by index; LIM() adds the lower limit (0 or 1). V_UINT/V_KB/
+ * V_DEC in their unit; V_MS in ms. */
+#define DAY_MS 86400000u
+#define USD_MAX 1000000000u		/* a price or budget above this is a typo */
+enum { M_0, M_65535, M_1024, M_262144, M_DAY, M_10M, M_1M, M_1, M_10, M_5, M_100M, M_4G, M_USD, M_1000 };
+static const unsigned maxes[] = { 0, 65535, 1024, 262144, DAY_MS, 10000000, 1000000, 1, 10, 5, 100000000,
+	4000000000u, USD_MAX, 1000 };
+#define LIM(min, m) ((min) << 7 | (m))
 
 /* A target section's values before they are merged with the price table. */
 struct tvals {
@@ -138,109 +169,102 @@ struct tvals {
 	unsigned quality, weight;
 };
 
+/* Offsets into the section's struct: cfg_gateway, cfg_route, cfg_client,
+ * or tvals for a target section. */
 #define GW(f) offsetof(struct cfg_gateway, f)
 #define RT(f) offsetof(struct cfg_route, f)
 #define CL(f) offsetof(struct cfg_client, f)
 #define TV(f) offsetof(struct tvals, f)
-#define DAY_MS 86400000u
-#define USD_MAX 1000000000u		/* a price or budget above this is a typo */
 
-static const struct optdesc gateway_opts[] = {
-	{ "listen", 1, V_SPECIAL, 0, 0, 0 },
-	{ "ca_file", 0, V_PATH, GW(ca_file), 0, 0 },
-	{ "log_level", 0, V_SPECIAL, 0, 0, 0 },
-	{ "syslog", 0, V_BOOL, GW(syslog), 0, 0 },
-	{ "user", 0, V_STR, GW(user), 0, 0 },
-	{ "anonymous", 0, V_BOOL, GW(anonymous), 0, 0 },
-	{ "max_connections", 0, V_UINT, GW(max_connections), 1, 65535 },
-	{ "max_inflight", 0, V_UINT, GW(max_inflight), 1, 65535 },
-	{ "max_upstream", 0, V_UINT, GW(max_upstream), 1, 65535 },
-	{ "max_header_kb", 0, V_KB, GW(max_header_bytes), 1, 1024 },
-	{ "max_body_kb", 0, V_KB, GW(max_body_bytes), 1, 262144 },
-	{ "max_response_kb", 0, V_KB, GW(max_response_bytes), 1, 262144 },
-	{ "header_timeout", 0, V_MS, GW(header_timeout_ms), 1, DAY_MS },
-	{ "idle_timeout", 0, V_MS, GW(idle_timeout_ms), 1, DAY_MS },
-	{ "connect_timeout", 0, V_MS, GW(connect_timeout_ms), 1, DAY_MS },
-	{ "first_byte_timeout", 0, V_MS, GW(first_byte_timeout_ms), 1, DAY_MS },
-	{ "stream_idle_timeout", 0, V_MS, GW(stream_idle_timeout_ms), 1, DAY_MS },
-	{ "upstream_idle", 0, V_MS, GW(upstream_idle_ms), 1, DAY_MS },
-	{ "shutdown_timeout", 0, V_MS, GW(shutdown_timeout_ms), 0, DAY_MS },
-	{ "resolv_conf", 0, V_PATH, GW(resolv_conf), 0, 0 },
-	{ "hosts_file", 0, V_PATH, GW(hosts_file), 0, 0 },
-	{ "nameserver", 1, V_SPECIAL, 0, 0, 0 },
-	{ "default_max_tokens", 0, V_UINT, GW(default_max_tokens), 1, 10000000 },
-	{ "state_dir", 0, V_PATH, GW(state_dir), 0, 0 },
-	{ "flush_interval", 0, V_MS, GW(flush_interval_ms), 1, DAY_MS },
-	{ "probe_interval", 0, V_MS, GW(probe_interval_ms), 0, DAY_MS },
-	{ "probe_interval_open", 0, V_MS, GW(probe_interval_open_ms), 1, DAY_MS },
-	{ "breaker_failures", 0, V_UINT, GW(breaker_failures), 1, 1000000 },
-	{ "breaker_ratio", 0, V_DEC, GW(breaker_ratio), 0, 1 },
-	{ "breaker_min_requests", 0, V_UINT, GW(breaker_min_requests), 1, 1000000 },
-	{ "breaker_window", 0, V_MS, GW(breaker_window_ms), 1, DAY_MS },
-	{ "breaker_cooldown", 0, V_MS, GW(breaker_cooldown_ms), 1, DAY_MS },
-	{ "breaker_max_cooldown", 0, V_MS, GW(breaker_max_cooldown_ms), 1, DAY_MS },
-	{ "max_attempts", 0, V_UINT, GW(max_attempts), 1, 10 },
-	{ "request_deadline", 0, V_MS, GW(request_deadline_ms), 1, DAY_MS },
-	{ "access_log", 0, V_BOOL, GW(access_log), 0, 0 },
-	{ "status_page", 0, V_BOOL, GW(status_page), 0, 0 },
-	{ "metrics", 0, V_BOOL, GW(metrics), 0, 0 },
-	{ NULL, 0, 0, 0, 0, 0 }
-};
+/* Every option of every section: X(section, name, kind [| MULTI: `list`
+ * allowed, `option` may repeat], field offset, limits). One table makes
+ * the names (optnames), the rows (opts) and the ids (O_SECTION_name). */
+#define OPTIONS(X) \
+	X(GATEWAY, listen, V_SPECIAL | MULTI, 0, 0) \
+	X(GATEWAY, ca_file, V_PATH, GW(ca_file), 0) \
+	X(GATEWAY, log_level, V_SPECIAL, 0, 0) \
+	X(GATEWAY, syslog, V_BOOL, GW(syslog), 0) \
+	X(GATEWAY, user, V_STR, GW(user), 0) \
+	X(GATEWAY, anonymous, V_BOOL, GW(anonymous), 0) \
+	X(GATEWAY, max_connections, V_UINT, GW(max_connections), LIM(1, M_65535)) \
+	X(GATEWAY, max_inflight, V_UINT, GW(max_inflight), LIM(1, M_65535)) \
+	X(GATEWAY, max_upstream, V_UINT, GW(max_upstream), LIM(1, M_65535)) \
+	X(GATEWAY, max_header_kb, V_KB, GW(max_header_bytes), LIM(1, M_1024)) \
+	X(GATEWAY, max_body_kb, V_KB, GW(max_body_bytes), LIM(1, M_262144)) \
+	X(GATEWAY, max_response_kb, V_KB, GW(max_response_bytes), LIM(1, M_262144)) \
+	X(GATEWAY, header_timeout, V_MS, GW(header_timeout_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, idle_timeout, V_MS, GW(idle_timeout_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, connect_timeout, V_MS, GW(connect_timeout_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, first_byte_timeout, V_MS, GW(first_byte_timeout_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, stream_idle_timeout, V_MS, GW(stream_idle_timeout_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, upstream_idle, V_MS, GW(upstream_idle_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, shutdown_timeout, V_MS, GW(shutdown_timeout_ms), LIM(0, M_DAY)) \
+	X(GATEWAY, resolv_conf, V_PATH, GW(resolv_conf), 0) \
+	X(GATEWAY, hosts_file, V_PATH, GW(hosts_file), 0) \
+	X(GATEWAY, nameserver, V_SPECIAL | MULTI, 0, 0) \
+	X(GATEWAY, default_max_tokens, V_UINT, GW(default_max_tokens), LIM(1, M_10M)) \
+	X(GATEWAY, state_dir, V_PATH, GW(state_dir), 0) \
+	X(GATEWAY, flush_interval, V_MS, GW(flush_interval_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, probe_interval, V_MS, GW(probe_interval_ms), LIM(0, M_DAY)) \
+	X(GATEWAY, probe_interval_open, V_MS, GW(probe_interval_open_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, breaker_failures, V_UINT, GW(breaker_failures), LIM(1, M_1M)) \
+	X(GATEWAY, breaker_ratio, V_DEC, GW(breaker_ratio), LIM(0, M_1)) \
+	X(GATEWAY, breaker_min_requests, V_UINT, GW(breaker_min_requests), LIM(1, M_1M)) \
+	X(GATEWAY, breaker_window, V_MS, GW(breaker_window_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, breaker_cooldown, V_MS, GW(breaker_cooldown_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, breaker_max_cooldown, V_MS, GW(breaker_max_cooldown_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, max_attempts, V_UINT, GW(max_attempts), LIM(1, M_10)) \
+	X(GATEWAY, request_deadline, V_MS, GW(request_deadline_ms), LIM(1, M_DAY)) \
+	X(GATEWAY, access_log, V_BOOL, GW(access_log), 0) \
+	X(GATEWAY, status_page, V_BOOL, GW(status_page), 0) \
+	X(GATEWAY, metrics, V_BOOL, GW(metrics), 0) \
+	X(PROVIDER, type, V_SPECIAL, 0, 0) \
+	X(PROVIDER, base_url, V_SPECIAL, 0, 0) \
+	X(PROVIDER, key_env, V_SPECIAL, 0, 0) \
+	X(PROVIDER, key_file, V_SPECIAL, 0, 0) \
+	X(PROVIDER, key, V_SPECIAL, 0, 0) \
+	X(PROVIDER, model, V_SPECIAL | MULTI, 0, 0) \
+	X(ROUTE, target, V_SPECIAL | MULTI, 0, 0) \
+	X(ROUTE, strategy, V_SPECIAL, 0, 0) \
+	X(ROUTE, min_quality, V_UINT, RT(min_quality), LIM(0, M_5)) \
+	X(ROUTE, max_attempts, V_UINT, RT(max_attempts), LIM(1, M_10)) \
+	X(ROUTE, connect_timeout, V_MS, RT(connect_timeout_ms), LIM(0, M_DAY)) \
+	X(ROUTE, first_byte_timeout, V_MS, RT(first_byte_timeout_ms), LIM(0, M_DAY)) \
+	X(ROUTE, stream_idle_timeout, V_MS, RT(stream_idle_timeout_ms), LIM(0, M_DAY)) \
+	X(CLIENT, key_sha256, V_SPECIAL, 0, 0) \
+	X(CLIENT, allow, V_SPECIAL | MULTI, 0, 0) \
+	X(CLIENT, rpm, V_UINT, CL(rpm), LIM(0, M_100M)) \
+	X(CLIENT, tpm, V_UINT, CL(tpm), LIM(0, M_4G)) \
+	X(CLIENT, daily_usd, V_DEC, CL(daily_usd), LIM(0, M_USD)) \
+	X(CLIENT, monthly_usd, V_DEC, CL(monthly_usd), LIM(0, M_USD)) \
+	X(TARGET, model, V_SPECIAL, 0, 0) \
+	X(TARGET, input_usd_per_mtok, V_DEC, TV(in), LIM(0, M_USD)) \
+	X(TARGET, cached_usd_per_mtok, V_DEC, TV(cached), LIM(0, M_USD)) \
+	X(TARGET, output_usd_per_mtok, V_DEC, TV(out), LIM(0, M_USD)) \
+	X(TARGET, quality, V_UINT, TV(quality), LIM(1, M_5)) \
+	X(TARGET, weight, V_UINT, TV(weight), LIM(1, M_1000))
 
-static const struct optdesc provider_opts[] = {
-	{ "type", 0, V_SPECIAL, 0, 0, 0 },
-	{ "base_url", 0, V_SPECIAL, 0, 0, 0 },
-	{ "key_env", 0, V_SPECIAL, 0, 0, 0 },
-	{ "key_file", 0, V_SPECIAL, 0, 0, 0 },
-	{ "key", 0, V_SPECIAL, 0, 0, 0 },
-	{ "model", 1, V_SPECIAL, 0, 0, 0 },
-	{ NULL, 0, 0, 0, 0, 0 }
-};
+#define OPT_ID(s, n, k, off, lim) O_##s##_##n,
+enum { OPTIONS(OPT_ID) O_COUNT };
+#define OPT_NAME(s, n, k, off, lim) #n "\0"
+static const char optnames[] = OPTIONS(OPT_NAME);
+#define OPT_ROW(s, n, k, off, lim) { S_##s, k, off, lim },
+static const struct optdesc {
+	unsigned char sect, kind, off, lim;
+} opts[] = { OPTIONS(OPT_ROW) };
+_Static_assert(sizeof(struct cfg_gateway) < 256 && sizeof(struct cfg_route) < 256 &&
+    sizeof(struct cfg_client) < 256, "field offsets are kept in a byte");
 
-/* Route timeouts and max_attempts: 0 / absent take the gateway's. */
-static const struct optdesc route_opts[] = {
-	{ "target", 1, V_SPECIAL, 0, 0, 0 },
-	{ "strategy", 0, V_SPECIAL, 0, 0, 0 },
-	{ "min_quality", 0, V_UINT, RT(min_quality), 0, 5 },
-	{ "max_attempts", 0, V_UINT, RT(max_attempts), 1, 10 },
-	{ "connect_timeout", 0, V_MS, RT(connect_timeout_ms), 0, DAY_MS },
-	{ "first_byte_timeout", 0, V_MS, RT(first_byte_timeout_ms), 0, DAY_MS },
-	{ "stream_idle_timeout", 0, V_MS, RT(stream_idle_timeout_ms), 0, DAY_MS },
-	{ NULL, 0, 0, 0, 0, 0 }
-};
-
-static const struct optdesc client_opts[] = {
-	{ "key_sha256", 0, V_SPECIAL, 0, 0, 0 },
-	{ "allow", 1, V_SPECIAL, 0, 0, 0 },
-	{ "rpm", 0, V_UINT, CL(rpm), 0, 100000000 },
-	{ "tpm", 0, V_UINT, CL(tpm), 0, 4000000000u },
-	{ "daily_usd", 0, V_DEC, CL(daily_usd), 0, USD_MAX },
-	{ "monthly_usd", 0, V_DEC, CL(monthly_usd), 0, USD_MAX },
-	{ NULL, 0, 0, 0, 0, 0 }
-};
-
-static const struct optdesc target_opts[] = {
-	{ "model", 0, V_SPECIAL, 0, 0, 0 },
-	{ "input_usd_per_mtok", 0, V_DEC, TV(in), 0, USD_MAX },
-	{ "cached_usd_per_mtok", 0, V_DEC, TV(cached), 0, USD_MAX },
-	{ "output_usd_per_mtok", 0, V_DEC, TV(out), 0, USD_MAX },
-	{ "quality", 0, V_UINT, TV(quality), 1, 5 },
-	{ "weight", 0, V_UINT, TV(weight), 1, 1000 },
-	{ NULL, 0, 0, 0, 0, 0 }
-};
-
-static const struct optdesc *const sect_opts[S_NKINDS] = {
-	gateway_opts, provider_opts, route_opts, client_opts, target_opts
-};
+#define OPT_NAME_OF(id) word_at(optnames, (id))
 
 /* ---- parsed form ---- */
 
 struct opt {
 	struct opt *next;
-	const struct optdesc *d;
 	const char *val;
 	size_t len;
 	int line;
+	unsigned char id;		/* O_... */
 };
 
 struct sect {
@@ -265,12 +289,12 @@ struct loader {
 	unsigned nsects;
 	struct rmsg *msgs, **msg_tail;	/* held back to be reported in line order */
 	unsigned nmsgs;
+	const char *pfx;		/* set: messages start "provider 'pfx': " */
 };
 
 struct rmsg {
 	struct rmsg *next;
 	int line;
-	unsigned seq;
 	char text[];
 };
 
@@ -280,9 +304,15 @@ static void report(struct loader *L, int line, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
+	size_t k = 0;
 
+	if (L->pfx) {
+		k = (size_t)fmt_snprintf(msg, sizeof msg, "provider '%s': ", L->pfx);
+		if (k >= sizeof msg)
+			k = sizeof msg - 1;
+	}
 	va_start(ap, fmt);
-	fmt_vsnprintf(msg, sizeof msg, fmt, ap);
+	fmt_vsnprintf(msg + k, sizeof msg - k, fmt, ap);
 	va_end(ap);
 	L->nerr++;
 	if (!L->report)
@@ -296,45 +326,50 @@ static void report(struct loader *L, int line, const char *fmt, ...)
 		return;
 	}
 	m->line = line;
-	m->seq = L->nmsgs++;
+	L->nmsgs++;
 	memcpy(m->text, msg, n + 1);
 	*L->msg_tail = m;
 	L->msg_tail = &m->next;
 }
 
-static int rmsg_cmp(const void *a, const void *b)
+/* Stable merge sort of the first n messages of list h by line (equal
+ * lines keep the order they were found in); no allocation. */
+static struct rmsg *sort_msgs(struct rmsg *h, unsigned n)
 {
-	const struct rmsg *x = *(const struct rmsg *const *)a, *y = *(const struct rmsg *const *)b;
-	if (x->line != y->line)
-		return x->line < y->line ? -1 : 1;
-	return x->seq < y->seq ? -1 : x->seq > y->seq;
+	if (n < 2) {
+		if (h)
+			h->next = NULL;
+		return h;
+	}
+	struct rmsg *mid = h, *out, **t = &out;
+	for (unsigned i = 0; i < n / 2; i++)
+		mid = mid->next;
+	struct rmsg *y = sort_msgs(mid, n - n / 2), *x = sort_msgs(h, n / 2);
+	while (x && y) {
+		struct rmsg **from = y->line < x->line ? &y : &x;
+		*t = *from;
+		t = &(*from)->next;
+		*from = (*from)->next;
+	}
+	*t = x ? x : y;
+	return out;
 }
 
 static void flush_reports(struct loader *L)
 {
-	if (!L->nmsgs)
-		return;
-	struct rmsg **v = malloc(L->nmsgs * sizeof *v);
-	unsigned i = 0;
-	for (struct rmsg *m = L->msgs; m; m = m->next)
-		if (v)
-			v[i++] = m;
-		else
-			L->report(L->ctx, L->name, m->line, m->text);
-	if (!v)
-		return;
-	qsort(v, i, sizeof *v, rmsg_cmp);
-	for (unsigned j = 0; j < i; j++)
-		L->report(L->ctx, L->name, v[j]->line, v[j]->text);
-	free(v);
+	for (struct rmsg *m = sort_msgs(L->msgs, L->nmsgs); m; m = m->next)
+		L->report(L->ctx, L->name, m->line, m->text);
 }
 
 static void *lalloc(struct loader *L, size_t n)
 {
 	void *p = arena_alloc_quiet(&L->a, n);
 	if (!p && !L->oom) {
+		const char *pfx = L->pfx;
 		L->oom = 1;
+		L->pfx = NULL;
 		report(L, 0, "out of memory");
+		L->pfx = pfx;
 	}
 	return p;
 }
@@ -350,15 +385,16 @@ static char *lstrdup(struct loader *L, const char *s, size_t n)
 }
 
 /* User text quoted in a message: cut to ECHO_MAX, control bytes as '?'.
- * Never used on key values. */
-static const char *echo(char *buf, size_t cap, const char *s, size_t n)
+ * Never used on key values. buf has ECHO_MAX + 8 bytes. */
+typedef char echobuf[ECHO_MAX + 8];
+static const char *echo_n(char *buf, const char *s, size_t n)
 {
 	size_t i, o = 0;
-	for (i = 0; i < n && o + 4 < cap && i < ECHO_MAX; i++) {
+	for (i = 0; i < n && i < ECHO_MAX; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		buf[o++] = (ch < 0x20 || ch == 0x7f) ? '?' : (char)ch;
 	}
-	if (i < n && o + 4 <= cap) {
+	if (i < n) {
 		memcpy(buf + o, "...", 3);
 		o += 3;
 	}
@@ -366,9 +402,17 @@ static const char *echo(char *buf, size_t cap, const char *s, size_t n)
 	return buf;
 }
 
-#define ECHO(buf, s) echo(buf, sizeof buf, (s), strlen(s))
+static const char *echo(char *buf, const char *s)
+{
+	return echo_n(buf, s, strlen(s));
+}
 
 /* ---- did you mean ---- */
+
+static int lower(int ch)
+{
+	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+}
 
 static unsigned edit_distance(const char *a, const char *b)
 {
@@ -384,7 +428,7 @@ static unsigned edit_distance(const char *a, const char *b)
 		row[0] = (unsigned)i;
 		for (size_t j = 1; j <= lb; j++) {
 			unsigned up = row[j];
-			unsigned best = diag + (tolower((unsigned char)a[i - 1]) != tolower((unsigned char)b[j - 1]));
+			unsigned best = diag + (lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]));
 			if (up + 1 < best)
 				best = up + 1;
 			if (row[j - 1] + 1 < best)
@@ -400,6 +444,7 @@ struct suggest {
 	const char *best;
 	unsigned dist;
 	const char *word;
+	char text[96];
 };
 
 static void suggest_init(struct suggest *s, const char *word)
@@ -423,13 +468,36 @@ static void suggest_try(struct suggest *s, const char *cand)
 	}
 }
 
+/* Each word of a list, in order. */
+static void suggest_words(struct suggest *s, const char *w)
+{
+	for (; *w; w += strlen(w) + 1)
+		suggest_try(s, w);
+}
+
 /* " (did you mean 'x'?)" or "" */
-static const char *suggest_text(const struct suggest *s, char *buf, size_t cap)
+static const char *suggest_text(struct suggest *s)
 {
 	if (!s->best)
 		return "";
-	fmt_snprintf(buf, cap, " (did you mean '%s'?)", s->best);
-	return buf;
+	fmt_snprintf(s->text, sizeof s->text, " (did you mean '%s'?)", s->best);
+	return s->text;
+}
+
+/* The option of section kind named name (its id), or -1; with sg, offers
+ * every option of the section to it instead. */
+static int scan_opts(int kind, const char *name, struct suggest *sg)
+{
+	const char *w = optnames;
+	for (int i = 0; i < O_COUNT; i++, w += strlen(w) + 1) {
+		if (opts[i].sect != kind)
+			continue;
+		if (sg)
+			suggest_try(sg, w);
+		else if (strcmp(w, name) == 0)
+			return i;
+	}
+	return -1;
 }
 
 /* ---- tokenizer and parser ---- */
@@ -452,17 +520,18 @@ static const char *word_shown(const struct tok *t)
 	if (t->len == 0 || t->len > ECHO_WORD_MAX)
 		return NULL;
 	for (size_t i = 0; i < t->len; i++)
-		if (!(t->s[i] >= 'a' && t->s[i] <= 'z') && !(t->s[i] >= '0' && t->s[i] <= '9') && t->s[i] != '_')
+		if (!(t->s[i] >= 'a' && t->s[i] <= 'z') && !is_digit(t->s[i]) && t->s[i] != '_')
 			return NULL;
 	return t->s;
 }
 
-static int name_ok(const char *s)
+/* Letters, digits, '_', '.' and '-' (section names, host names), n > 0. */
+static int name_chars_ok(const char *s, size_t n)
 {
-	if (!*s)
+	if (n == 0)
 		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '.' && *s != '-')
+	for (size_t i = 0; i < n; i++)
+		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
 			return 0;
 	return 1;
 }
@@ -471,52 +540,49 @@ static int name_ok(const char *s)
  * the line). Returns the token count, or -1 after reporting an error. */
 static int tokenize(struct loader *L, int lineno, const char *p, const char *end, char *out, struct tok *toks)
 {
-	int n = 0;
+	static const char errs[] = "too many words on the line (quote values that contain spaces)\0"
+		"unterminated single quote\0unterminated double quote\0backslash at the end of the line\0"
+		"control character in a value\0NUL byte in the file\0";
+	int n = 0, e;
 
 	for (;;) {
 		while (p < end && is_blank(*p))
 			p++;
 		if (p == end || *p == '#')
 			return n;
-		if (n == MAX_TOKENS) {
-			report(L, lineno, "too many words on the line (quote values that contain spaces)");
-			return -1;
-		}
+		e = 0;
+		if (n == MAX_TOKENS)
+			goto fail;
 		char *start = out;
 		while (p < end && !is_blank(*p) && *p != '#') {
 			char ch = *p++;
 			if (ch == '\'') {
 				const char *q = memchr(p, '\'', (size_t)(end - p));
-				if (!q) {
-					report(L, lineno, "unterminated single quote");
-					return -1;
-				}
+				e = 1;
+				if (!q)
+					goto fail;
 				memcpy(out, p, (size_t)(q - p));
 				out += q - p;
 				p = q + 1;
 			} else if (ch == '"') {
+				e = 2;
 				for (;;) {
-					if (p == end) {
-						report(L, lineno, "unterminated double quote");
-						return -1;
-					}
+					if (p == end)
+						goto fail;
 					ch = *p++;
 					if (ch == '"')
 						break;
 					if (ch == '\\') {
-						if (p == end) {
-							report(L, lineno, "unterminated double quote");
-							return -1;
-						}
+						if (p == end)
+							goto fail;
 						ch = *p++;
 					}
 					*out++ = ch;
 				}
 			} else if (ch == '\\') {
-				if (p == end) {
-					report(L, lineno, "backslash at the end of the line");
-					return -1;
-				}
+				e = 3;
+				if (p == end)
+					goto fail;
 				*out++ = *p++;
 			} else {
 				*out++ = ch;
@@ -525,8 +591,8 @@ static int tokenize(struct loader *L, int lineno, const char *p, const char *end
 		for (char *q = start; q < out; q++) {
 			unsigned char ch = (unsigned char)*q;
 			if (ch < 0x20 || ch == 0x7f) {
-				report(L, lineno, ch ? "control character in a value" : "NUL byte in the file");
-				return -1;
+				e = ch ? 4 : 5;
+				goto fail;
 			}
 		}
 		toks[n].s = start;
@@ -534,25 +600,13 @@ static int tokenize(struct loader *L, int lineno, const char *p, const char *end
 		*out++ = '\0';
 		n++;
 	}
-}
-
-static int tok_is(const struct tok *t, const char *s)
-{
-	return t->len == strlen(s) && memcmp(t->s, s, t->len) == 0;
-}
-
-static const struct optdesc *find_opt(const struct optdesc *tab, const char *name)
-{
-	for (; tab->name; tab++)
-		if (strcmp(tab->name, name) == 0)
-			return tab;
-	return NULL;
+fail:
+	report(L, lineno, "%s", word_at(errs, (unsigned)e));
+	return -1;
 }
 
 static void parse_config(struct loader *L, int lineno, struct tok *t, int n)
 {
-	char sb[96];
-
 	L->cur = NULL;
 	L->cur_ignored = 1;	/* until this section proves good */
 	if (n < 2) {
@@ -563,18 +617,14 @@ static void parse_config(struct loader *L, int lineno, struct tok *t, int n)
 		report(L, lineno, "too many words after 'config' (expected: config TYPE 'NAME')");
 		return;
 	}
-	int kind = S_BAD;
-	for (int k = 0; k < S_NKINDS; k++)
-		if (strcmp(t[1].s, sect_names[k]) == 0)
-			kind = k;
-	if (kind == S_BAD) {
+	int kind = word_find(sect_names, t[1].s);
+	if (kind < 0) {
 		struct suggest sg;
 		suggest_init(&sg, t[1].s);
-		for (int k = 0; k < S_NKINDS; k++)
-			suggest_try(&sg, sect_names[k]);
+		suggest_words(&sg, sect_names);
 		const char *shown = word_shown(&t[1]);
 		report(L, lineno, "unknown section type%s%s%s%s; expected gateway, provider, route, target or client",
-		    shown ? " '" : "", shown ? shown : "", shown ? "'" : "", suggest_text(&sg, sb, sizeof sb));
+		    shown ? " '" : "", shown ? shown : "", shown ? "'" : "", suggest_text(&sg));
 		return;
 	}
 	if (++L->nsects > MAX_SECTIONS) {
@@ -602,7 +652,6 @@ static void parse_config(struct loader *L, int lineno, struct tok *t, int n)
 static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int is_list)
 {
 	const char *kw = is_list ? "list" : "option";
-	char sb[96];
 
 	if (n < 2) {
 		report(L, lineno, "'%s' needs a name and a value", kw);
@@ -617,36 +666,33 @@ static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int
 			    shown ? shown : "?");
 		return;
 	}
-	const struct optdesc *d = find_opt(sect_opts[L->cur->kind], t[1].s);
-	if (!d) {
+	int kind = L->cur->kind, id = scan_opts(kind, t[1].s, NULL);
+	if (id < 0) {
 		struct suggest sg;
 		suggest_init(&sg, t[1].s);
-		for (const struct optdesc *o = sect_opts[L->cur->kind]; o->name; o++)
-			suggest_try(&sg, o->name);
-		if (shown)
-			report(L, lineno, "unknown option '%s' in %s section%s", shown,
-			    sect_names[L->cur->kind], suggest_text(&sg, sb, sizeof sb));
-		else
-			report(L, lineno, "unknown option in %s section%s", sect_names[L->cur->kind],
-			    suggest_text(&sg, sb, sizeof sb));
+		scan_opts(kind, NULL, &sg);
+		report(L, lineno, "unknown option%s%s%s in %s section%s", shown ? " '" : "", shown ? shown : "",
+		    shown ? "'" : "", SECT_NAME(kind), suggest_text(&sg));
 		return;
 	}
+	const char *name = OPT_NAME_OF((unsigned)id);
+	int multi = opts[id].kind & MULTI;
 	if (n < 3) {
-		report(L, lineno, "%s '%s' has no value", kw, d->name);
+		report(L, lineno, "%s '%s' has no value", kw, name);
 		return;
 	}
 	if (n > 3) {
-		report(L, lineno, "%s '%s' has more than one value (quote values that contain spaces)", kw, d->name);
+		report(L, lineno, "%s '%s' has more than one value (quote values that contain spaces)", kw, name);
 		return;
 	}
-	if (is_list && !d->multi) {
-		report(L, lineno, "'%s' takes a single value: use 'option', not 'list'", d->name);
+	if (is_list && !multi) {
+		report(L, lineno, "'%s' takes a single value: use 'option', not 'list'", name);
 		return;
 	}
-	if (!d->multi) {
+	if (!multi) {
 		for (struct opt *o = L->cur->opts; o; o = o->next) {
-			if (o->d == d) {
-				report(L, lineno, "option '%s' given twice (first at line %d)", d->name, o->line);
+			if (o->id == id) {
+				report(L, lineno, "option '%s' given twice (first at line %d)", name, o->line);
 				return;
 			}
 		}
@@ -654,7 +700,7 @@ static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int
 	struct opt *o = lalloc(L, sizeof *o);
 	if (!o)
 		return;
-	o->d = d;
+	o->id = (unsigned char)id;
 	o->line = lineno;
 	o->len = t[2].len;
 	o->val = lstrdup(L, t[2].s, t[2].len);
@@ -666,9 +712,9 @@ static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int
 
 static void parse_text(struct loader *L, const char *text, size_t len)
 {
+	static const char kws[] = "config\0option\0list\0package\0";
 	char *scratch = malloc(len + MAX_TOKENS + 1);
 	struct tok toks[MAX_TOKENS];
-	char sb[96];
 	int lineno = 0;
 
 	if (!scratch) {
@@ -696,25 +742,26 @@ static void parse_text(struct loader *L, const char *text, size_t len)
 		p = nl ? nl + 1 : end;
 		if (n <= 0)
 			continue;
-		if (tok_is(&toks[0], "config")) {
+		switch (word_find(kws, toks[0].s)) {
+		case 0:
 			parse_config(L, lineno, toks, n);
-		} else if (tok_is(&toks[0], "option")) {
-			parse_option(L, lineno, toks, n, 0);
-		} else if (tok_is(&toks[0], "list")) {
-			parse_option(L, lineno, toks, n, 1);
-		} else if (tok_is(&toks[0], "package")) {
-			/* `uci export` writes it; one file is one package */
-		} else {
-			static const char *const kws[] = { "config", "option", "list", "package" };
+			break;
+		case 1:
+		case 2:
+			parse_option(L, lineno, toks, n, toks[0].s[0] == 'l');
+			break;
+		case 3:
+			break;	/* `uci export` writes it; one file is one package */
+		default: {
 			struct suggest sg;
 			suggest_init(&sg, toks[0].s);
-			for (unsigned i = 0; i < 4; i++)
-				suggest_try(&sg, kws[i]);
+			suggest_words(&sg, kws);
 			if (word_shown(&toks[0]))
 				report(L, lineno, "unknown keyword '%s'%s; expected config, option or list",
-				    toks[0].s, suggest_text(&sg, sb, sizeof sb));
+				    toks[0].s, suggest_text(&sg));
 			else
 				report(L, lineno, "unknown keyword; expected config, option or list");
+		}
 		}
 	}
 	wipe(scratch, len + MAX_TOKENS + 1);	/* it held inline keys */
@@ -729,7 +776,7 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 	if (!*s)
 		return -1;
 	for (; *s; s++) {
-		if (*s < '0' || *s > '9')
+		if (!is_digit(*s))
 			return -1;
 		v = v * 10 + (unsigned)(*s - '0');
 		if (v > max)
@@ -742,32 +789,25 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 /* "10" and "10s" are seconds, "500ms" milliseconds, "2m" minutes. */
 static int parse_duration_ms(const char *s, unsigned long long *ms)
 {
+	static const unsigned muls[] = { 1000, 1, 60000, 60000, 3600000 };
 	char num[24];
 	size_t i = 0;
-	unsigned long long v, mul = 1000;
+	unsigned long long v;
 
-	while (s[i] >= '0' && s[i] <= '9' && i < sizeof num - 1) {
+	while (is_digit(s[i]) && i < sizeof num - 1) {
 		num[i] = s[i];
 		i++;
 	}
 	num[i] = '\0';
-	if (i == 0 || (s[i] >= '0' && s[i] <= '9'))
+	if (i == 0 || is_digit(s[i]))
 		return -1;
-	const char *suf = s + i;
-	if (!*suf || strcmp(suf, "s") == 0)
-		mul = 1000;
-	else if (strcmp(suf, "ms") == 0)
-		mul = 1;
-	else if (strcmp(suf, "m") == 0 || strcmp(suf, "min") == 0)
-		mul = 60000;
-	else if (strcmp(suf, "h") == 0)
-		mul = 3600000;
-	else
+	int k = s[i] ? word_find("s\0ms\0m\0min\0h\0", s + i) : 0;
+	if (k < 0)
 		return -1;
 	int r = parse_uint(num, 1000000000000ull, &v);
 	if (r < 0)
 		return r;
-	*ms = v * mul;
+	*ms = v * muls[k];
 	return 0;
 }
 
@@ -791,7 +831,7 @@ static int parse_decimal(const char *s, double max, double *out)
 			dot = 1;
 			continue;
 		}
-		if (*s < '0' || *s > '9')
+		if (!is_digit(*s))
 			return -1;
 		ndig++;
 		if (m >= 100000000000000000ull) {
@@ -818,19 +858,11 @@ static int parse_decimal(const char *s, double max, double *out)
 
 static int parse_bool(const char *s, int *out)
 {
-	static const char *const yes[] = { "1", "yes", "on", "true", "enabled" };
-	static const char *const no[] = { "0", "no", "off", "false", "disabled" };
-	for (unsigned i = 0; i < 5; i++) {
-		if (strcmp(s, yes[i]) == 0) {
-			*out = 1;
-			return 0;
-		}
-		if (strcmp(s, no[i]) == 0) {
-			*out = 0;
-			return 0;
-		}
-	}
-	return -1;
+	int i = word_find("1\0yes\0on\0true\0enabled\0" "0\0no\0off\0false\0disabled\0", s);
+	if (i < 0)
+		return -1;
+	*out = i < 5;
+	return 0;
 }
 
 static int parse_port(const char *s, size_t n, unsigned short *port)
@@ -839,7 +871,7 @@ static int parse_port(const char *s, size_t n, unsigned short *port)
 	if (n == 0 || n > 5)
 		return -1;
 	for (size_t i = 0; i < n; i++) {
-		if (s[i] < '0' || s[i] > '9')
+		if (!is_digit(s[i]))
 			return -1;
 		v = v * 10 + (unsigned)(s[i] - '0');
 	}
@@ -851,12 +883,14 @@ static int parse_port(const char *s, size_t n, unsigned short *port)
 
 static int hostname_ok(const char *s, size_t n)
 {
-	if (n == 0 || n > 253)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.' && s[i] != '_')
-			return 0;
-	return 1;
+	return n <= 253 && name_chars_ok(s, n);
+}
+
+/* A numeric IPv4 or IPv6 address (no brackets, no zone). */
+static int is_ip(const char *s)
+{
+	unsigned char a[16];
+	return fmt_ip_parse(0, s, a) || fmt_ip_parse(1, s, a);
 }
 
 /* An IPv6 literal, optionally with a %zone. */
@@ -876,7 +910,7 @@ static int v6_ok(const char *s, size_t n)
 	}
 	memcpy(buf, s, an);
 	buf[an] = '\0';
-	return inet_pton(AF_INET6, buf, addr) == 1;
+	return fmt_ip_parse(1, buf, addr);
 }
 
 int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short *port)
@@ -913,16 +947,36 @@ int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short
 	return 0;
 }
 
-static int seterr(char *err, size_t errlen, const char *msg)
+/* "://" in s, or NULL. */
+static const char *scheme_end(const char *s)
 {
-	if (err && errlen)
-		fmt_snprintf(err, errlen, "%s", msg);
-	return -1;
+	for (; *s; s++)
+		if (s[0] == ':' && s[1] == '/' && s[2] == '/')
+			return s;
+	return NULL;
 }
 
-int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
+/* Length of the authority part: up to '/', '?', '#' or the end. */
+static size_t authority_len(const char *p)
 {
+	size_t n = 0;
+	while (p[n] && p[n] != '/' && p[n] != '?' && p[n] != '#')
+		n++;
+	return n;
+}
+
+/* cfg_parse_url, and whether the URL names its port. */
+static int parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen, int *has_port)
+{
+	static const char errs[] = "unsupported scheme (use http:// or https://)\0"
+		"missing scheme (use http:// or https://)\0"
+		"credentials in the URL are not supported (use key, key_env or key_file)\0"
+		"no host\0unterminated '[' in host\0bad IPv6 address\0unexpected text after ']'\0"
+		"IPv6 addresses must be in brackets: http://[::1]:8080\0bad character in host name\0"
+		"host name too long\0bad port (1-65535)\0a query or fragment is not allowed in a base URL\0"
+		"bad character in path (percent-encode it)\0path too long\0";
 	const char *p;
+	unsigned e;
 
 	memset(u, 0, sizeof *u);
 	if (strncasecmp(s, "https://", 8) == 0) {
@@ -932,58 +986,69 @@ int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
 	} else if (strncasecmp(s, "http://", 7) == 0) {
 		u->port = 80;
 		p = s + 7;
-	} else if (strstr(s, "://")) {
-		return seterr(err, errlen, "unsupported scheme (use http:// or https://)");
 	} else {
-		return seterr(err, errlen, "missing scheme (use http:// or https://)");
+		e = scheme_end(s) ? 0 : 1;
+		goto fail;
 	}
-	size_t alen = strcspn(p, "/?#");
+	size_t alen = authority_len(p);
 	const char *path = p + alen;
+	e = 2;
 	if (memchr(p, '@', alen))
-		return seterr(err, errlen, "credentials in the URL are not supported (use key, key_env or key_file)");
+		goto fail;
+	e = 3;
 	if (alen == 0)
-		return seterr(err, errlen, "no host");
+		goto fail;
 	const char *h = p, *portp = NULL;
 	size_t hn;
 	if (p[0] == '[') {
 		const char *rb = memchr(p, ']', alen);
+		e = 4;
 		if (!rb)
-			return seterr(err, errlen, "unterminated '[' in host");
+			goto fail;
 		h = p + 1;
 		hn = (size_t)(rb - h);
+		e = 5;
 		if (!v6_ok(h, hn))
-			return seterr(err, errlen, "bad IPv6 address");
+			goto fail;
 		if (rb + 1 < p + alen) {
+			e = 6;
 			if (rb[1] != ':')
-				return seterr(err, errlen, "unexpected text after ']'");
+				goto fail;
 			portp = rb + 2;
 		}
 	} else {
 		const char *colon = memchr(p, ':', alen);
 		hn = colon ? (size_t)(colon - p) : alen;
+		e = 7;
 		if (colon && memchr(colon + 1, ':', (size_t)(p + alen - colon - 1)))
-			return seterr(err, errlen, "IPv6 addresses must be in brackets: http://[::1]:8080");
+			goto fail;
+		e = 3;
 		if (hn == 0)
-			return seterr(err, errlen, "no host");
+			goto fail;
+		e = 8;
 		if (!hostname_ok(h, hn))
-			return seterr(err, errlen, "bad character in host name");
+			goto fail;
 		if (colon)
 			portp = colon + 1;
 	}
+	e = 9;
 	if (hn >= sizeof u->host)
-		return seterr(err, errlen, "host name too long");
+		goto fail;
+	e = 10;
 	if (portp && parse_port(portp, (size_t)(p + alen - portp), &u->port) < 0)
-		return seterr(err, errlen, "bad port (1-65535)");
+		goto fail;
 	memcpy(u->host, h, hn);
 	u->host[hn] = '\0';
 
 	size_t plen = strlen(path);
 	for (size_t i = 0; i < plen; i++) {
 		unsigned char ch = (unsigned char)path[i];
+		e = 11;
 		if (ch == '?' || ch == '#')
-			return seterr(err, errlen, "a query or fragment is not allowed in a base URL");
+			goto fail;
+		e = 12;
 		if (ch <= 0x20 || ch >= 0x7f)
-			return seterr(err, errlen, "bad character in path (percent-encode it)");
+			goto fail;
 	}
 	while (plen && path[plen - 1] == '/')
 		plen--;
@@ -993,100 +1058,114 @@ int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
 		plen -= 7;	/* Gemini's version, which its dialect adds back */
 	while (plen && path[plen - 1] == '/')
 		plen--;
+	e = 13;
 	if (plen >= sizeof u->prefix)
-		return seterr(err, errlen, "path too long");
+		goto fail;
 	memcpy(u->prefix, path, plen);
 	u->prefix[plen] = '\0';
+	*has_port = portp != NULL;
 	return 0;
+fail:
+	if (err && errlen)
+		fmt_snprintf(err, errlen, "%s", word_at(errs, e));
+	return -1;
+}
+
+int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
+{
+	int has_port;
+	return parse_url(s, u, err, errlen, &has_port);
 }
 
 /* ---- builder ---- */
 
-static unsigned count_opts(const struct sect *s, const char *name)
+static unsigned count_opts(const struct sect *s, int id)
 {
 	unsigned n = 0;
 	for (const struct opt *o = s->opts; o; o = o->next)
-		n += strcmp(o->d->name, name) == 0;
+		n += o->id == id;
 	return n;
 }
 
-static const struct opt *get_opt(const struct sect *s, const char *name)
+static const struct opt *get_opt(const struct sect *s, int id)
 {
 	for (const struct opt *o = s->opts; o; o = o->next)
-		if (strcmp(o->d->name, name) == 0)
+		if (o->id == id)
 			return o;
 	return NULL;
 }
 
-/* A NULL-terminated array of the values of a multi-valued option. */
-static const char **collect(struct loader *L, const struct sect *s, const char *name, unsigned *n)
+/* The options with ids first .. first + n - 1 (single-valued: given once
+ * at most) into out[0 .. n-1], NULL when absent. */
+static void get_opts(const struct sect *s, int first, unsigned n, const struct opt **out)
 {
-	unsigned cnt = count_opts(s, name), i = 0;
+	memset(out, 0, n * sizeof *out);
+	for (const struct opt *o = s->opts; o; o = o->next)
+		if ((unsigned)(o->id - first) < n)
+			out[o->id - first] = o;
+}
+
+/* A NULL-terminated array of the values of a multi-valued option. */
+static const char **collect(struct loader *L, const struct sect *s, int id, unsigned *n)
+{
+	unsigned cnt = count_opts(s, id), i = 0;
 	const char **v = lalloc(L, (cnt + 1) * sizeof *v);
 	*n = 0;
 	if (!v)
 		return NULL;
 	for (const struct opt *o = s->opts; o; o = o->next)
-		if (strcmp(o->d->name, name) == 0)
+		if (o->id == id)
 			v[i++] = o->val;
 	v[i] = NULL;
 	*n = cnt;
 	return v;
 }
 
-static void gateway_defaults(struct cfg_gateway *g)
-{
-	static const char *const def_listen[] = { "127.0.0.1:8080", NULL };
-	static const char *const no_ns[] = { NULL };
+static const char *const def_listen[] = { "127.0.0.1:8080", NULL };
+static const char *const no_ns[] = { NULL };
+static const struct cfg_gateway gw_defaults = {
+	.listen = def_listen,
+	.nlisten = 1,
+	.ca_file = "/etc/ssl/certs/ca-certificates.crt",
+	.log_level = LOG_LVL_INFO,
+	.max_connections = 1024,
+	.max_inflight = 64,
+	.max_upstream = 64,
+	.max_header_bytes = 16 * 1024,
+	.max_body_bytes = 1024 * 1024,
+	.max_response_bytes = 1024 * 1024,
+	.header_timeout_ms = 30000,
+	.idle_timeout_ms = 60000,
+	.connect_timeout_ms = 10000,
+	.first_byte_timeout_ms = 120000,
+	.stream_idle_timeout_ms = 120000,
+	.upstream_idle_ms = 60000,
+	.shutdown_timeout_ms = 10000,
+	.resolv_conf = "/etc/resolv.conf",
+	.hosts_file = "/etc/hosts",
+	.nameservers = no_ns,
+	.default_max_tokens = 4096,
+	.state_dir = "/var/lib/llmgw",
+	.flush_interval_ms = 300000,
+	.probe_interval_ms = LLMGW_PROBES ? 60000 : 0,
+	.probe_interval_open_ms = 10000,
+	.breaker_failures = 5,
+	.breaker_ratio = 0.5,
+	.breaker_min_requests = 10,
+	.breaker_window_ms = 60000,
+	.breaker_cooldown_ms = 10000,
+	.breaker_max_cooldown_ms = 300000,
+	.max_attempts = 3,
+	.request_deadline_ms = 300000,
+	.access_log = 1,
+	.status_page = LLMGW_STATUS_PAGE,
+	.metrics = LLMGW_METRICS,
+};
 
-	g->listen = def_listen;
-	g->nlisten = 1;
-	g->ca_file = "/etc/ssl/certs/ca-certificates.crt";
-	g->log_level = LOG_LVL_INFO;
-	g->syslog = 0;
-	g->user = NULL;
-	g->anonymous = 0;
-	g->max_connections = 1024;
-	g->max_inflight = 64;
-	g->max_upstream = 64;
-	g->max_header_bytes = 16 * 1024;
-	g->max_body_bytes = 1024 * 1024;
-	g->max_response_bytes = 1024 * 1024;
-	g->header_timeout_ms = 30000;
-	g->idle_timeout_ms = 60000;
-	g->connect_timeout_ms = 10000;
-	g->first_byte_timeout_ms = 120000;
-	g->stream_idle_timeout_ms = 120000;
-	g->upstream_idle_ms = 60000;
-	g->shutdown_timeout_ms = 10000;
-	g->resolv_conf = "/etc/resolv.conf";
-	g->hosts_file = "/etc/hosts";
-	g->nameservers = no_ns;
-	g->nnameservers = 0;
-	g->default_max_tokens = 4096;
-	g->state_dir = "/var/lib/llmgw";
-	g->flush_interval_ms = 300000;
-	g->probe_interval_ms = LLMGW_PROBES ? 60000 : 0;
-	g->probe_interval_open_ms = 10000;
-	g->breaker_failures = 5;
-	g->breaker_ratio = 0.5;
-	g->breaker_min_requests = 10;
-	g->breaker_window_ms = 60000;
-	g->breaker_cooldown_ms = 10000;
-	g->breaker_max_cooldown_ms = 300000;
-	g->max_attempts = 3;
-	g->request_deadline_ms = 300000;
-	g->access_log = 1;
-	g->status_page = LLMGW_STATUS_PAGE;
-	g->metrics = LLMGW_METRICS;
-}
-
-static void fmt_ms(char *buf, size_t cap, unsigned ms)
+/* A limit or a duration in messages: "30s" or "500ms" for durations. */
+static void fmt_limit(char *buf, unsigned kind, unsigned v)
 {
-	if (ms % 1000 == 0)
-		fmt_snprintf(buf, cap, "%us", ms / 1000);
-	else
-		fmt_snprintf(buf, cap, "%ums", ms);
+	fmt_snprintf(buf, 32, kind != V_MS ? "%u" : v % 1000 ? "%ums" : "%us", kind != V_MS || v % 1000 ? v : v / 1000);
 }
 
 /* Sets the field of a table-driven option (any kind but V_SPECIAL) in
@@ -1095,135 +1174,116 @@ static void fmt_ms(char *buf, size_t cap, unsigned ms)
  * default in place. */
 static void set_opt(struct loader *L, const char *pfx, const struct opt *o, void *base)
 {
-	const struct optdesc *d = o->d;
+	const struct optdesc *d = &opts[o->id];
+	const char *name = OPT_NAME_OF(o->id);
 	void *field = (char *)base + d->off;
-	char eb[ECHO_MAX + 8], lo[32], hi[32];
+	unsigned kind = d->kind & V_KIND, min = d->lim >> 7, max = maxes[d->lim & 127];
+	echobuf eb;
+	char lo[32], hi[32];
 	unsigned long long v = 0;
 	double dv = 0;
-	int r, b;
+	int r, b = 0;
 
-	switch (d->kind) {
+	switch (kind) {
 	case V_STR:
 		*(const char **)field = o->len ? o->val : NULL;
-		break;
+		return;
 	case V_PATH:
 		if (!o->len)
-			report(L, o->line, "%s%s: empty path", pfx, d->name);
+			report(L, o->line, "%s%s: empty path", pfx, name);
 		else
 			*(const char **)field = o->val;
-		break;
+		return;
 	case V_BOOL:
-		if (parse_bool(o->val, &b) < 0)
-			report(L, o->line, "%s%s: '%s' is not a boolean (use 1 or 0)", pfx, d->name, ECHO(eb, o->val));
-		else
-			*(int *)field = b;
+		r = parse_bool(o->val, &b);
 		break;
 	case V_UINT:
 	case V_KB:
 		r = parse_uint(o->val, 0xffffffffull, &v);
-		if (r == -1)
-			report(L, o->line, "%s%s: '%s' is not a number", pfx, d->name, ECHO(eb, o->val));
-		else if (r < 0 || v < d->min || v > d->max)
-			report(L, o->line, "%s%s: must be between %u and %u", pfx, d->name, d->min, d->max);
-		else
-			*(unsigned *)field = (unsigned)(d->kind == V_KB ? v * 1024 : v);
+		dv = (double)v;
 		break;
 	case V_MS:
 		r = parse_duration_ms(o->val, &v);
-		fmt_ms(lo, sizeof lo, d->min);
-		fmt_ms(hi, sizeof hi, d->max);
-		if (r == -1)
-			report(L, o->line, "%s%s: '%s' is not a duration (use e.g. 30, 30s or 500ms)",
-			    pfx, d->name, ECHO(eb, o->val));
-		else if (r < 0 || v < d->min || v > d->max)
-			report(L, o->line, "%s%s: must be between %s and %s", pfx, d->name, lo, hi);
-		else
-			*(unsigned *)field = (unsigned)v;
+		dv = (double)v;
 		break;
 	case V_DEC:
-		r = parse_decimal(o->val, (double)d->max, &dv);
-		if (r == -1)
-			report(L, o->line, "%s%s: '%s' is not a decimal number (use e.g. 0.5 or 12)",
-			    pfx, d->name, ECHO(eb, o->val));
-		else if (r < 0 || dv < d->min)
-			report(L, o->line, "%s%s: must be between %u and %u", pfx, d->name, d->min, d->max);
-		else
-			*(double *)field = dv;
+		r = parse_decimal(o->val, (double)max, &dv);
 		break;
 	default:
-		break;
+		return;
+	}
+	if (r == -1) {
+		report(L, o->line, "%s%s: '%s' is not a %s", pfx, name, echo(eb, o->val),
+		    word_at(kind_nouns, kind - V_BOOL));
+	} else if (r < 0 || dv < min || dv > max) {
+		fmt_limit(lo, kind, min);
+		fmt_limit(hi, kind, max);
+		report(L, o->line, "%s%s: must be between %s and %s", pfx, name, lo, hi);
+	} else if (kind == V_DEC) {
+		*(double *)field = dv;
+	} else {
+		*(unsigned *)field = kind == V_BOOL ? (unsigned)b : (unsigned)(kind == V_KB ? v * 1024 : v);
 	}
 }
 
 static void build_gateway(struct loader *L, const struct sect *s)
 {
 	struct cfg_gateway *g = &L->c->gw;
-	char eb[ECHO_MAX + 8];
+	echobuf eb;
 
 	if (s->name && strcmp(s->name, "main") != 0)
 		report(L, s->line, "the gateway section is named 'main' or not named at all");
 	for (const struct opt *o = s->opts; o; o = o->next) {
+		char host[256];
+		unsigned short port;
+		enum log_level lvl;
 		set_opt(L, "", o, g);
-		if (strcmp(o->d->name, "log_level") == 0) {
-			enum log_level lvl;
+		switch (o->id) {
+		case O_GATEWAY_log_level:
 			if (log_level_parse(o->val, &lvl) < 0)
-				report(L, o->line, "log_level: '%s' is not one of error, warn, info, debug", ECHO(eb, o->val));
+				report(L, o->line, "log_level: '%s' is not one of error, warn, info, debug", echo(eb, o->val));
 			else
 				g->log_level = lvl;
+			break;
+		case O_GATEWAY_listen:
+			if (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0)
+				report(L, o->line, "listen: '%s' is not ip:port, [v6]:port or :port", echo(eb, o->val));
+			else if (host[0] && !is_ip(host))
+				report(L, o->line, "listen: '%s': the address must be a numeric IPv4 or IPv6 address",
+				    echo(eb, o->val));
+			break;
+		case O_GATEWAY_nameserver:
+			if (!is_ip(o->val) && (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0 || !is_ip(host)))
+				report(L, o->line, "nameserver: '%s' is not an IP address (ip, ip:port or [v6]:port)",
+				    echo(eb, o->val));
+			break;
 		}
 	}
 	if (g->breaker_max_cooldown_ms < g->breaker_cooldown_ms) {
-		const struct opt *o = get_opt(s, "breaker_max_cooldown");
+		const struct opt *o = get_opt(s, O_GATEWAY_breaker_max_cooldown);
 		char lo[32], hi[32];
-		fmt_ms(lo, sizeof lo, g->breaker_max_cooldown_ms);
-		fmt_ms(hi, sizeof hi, g->breaker_cooldown_ms);
-		report(L, o ? o->line : get_opt(s, "breaker_cooldown")->line,
+		fmt_limit(lo, V_MS, g->breaker_max_cooldown_ms);
+		fmt_limit(hi, V_MS, g->breaker_cooldown_ms);
+		report(L, (o ? o : get_opt(s, O_GATEWAY_breaker_cooldown))->line,
 		    "breaker_max_cooldown (%s) is shorter than breaker_cooldown (%s)", lo, hi);
 	}
 
 	unsigned n;
 	const char **v;
-	if (count_opts(s, "listen")) {
-		v = collect(L, s, "listen", &n);
+	if (count_opts(s, O_GATEWAY_listen)) {
+		v = collect(L, s, O_GATEWAY_listen, &n);
 		if (v) {
 			g->listen = v;
 			g->nlisten = n;
 		}
 		if (n > CFG_MAX_LISTEN)
 			report(L, s->line, "at most %d listen addresses", CFG_MAX_LISTEN);
-		for (const struct opt *o = s->opts; o; o = o->next) {
-			char host[256];
-			unsigned short port;
-			unsigned char addr[16];
-			if (strcmp(o->d->name, "listen") != 0)
-				continue;
-			if (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0)
-				report(L, o->line, "listen: '%s' is not ip:port, [v6]:port or :port",
-				    ECHO(eb, o->val));
-			else if (host[0] && inet_pton(AF_INET, host, addr) != 1 && inet_pton(AF_INET6, host, addr) != 1)
-				report(L, o->line, "listen: '%s': the address must be a numeric IPv4 or IPv6 address",
-				    ECHO(eb, o->val));
-		}
 	}
-	if (count_opts(s, "nameserver")) {
-		v = collect(L, s, "nameserver", &n);
+	if (count_opts(s, O_GATEWAY_nameserver)) {
+		v = collect(L, s, O_GATEWAY_nameserver, &n);
 		if (v) {
 			g->nameservers = v;
 			g->nnameservers = n;
-		}
-		for (const struct opt *o = s->opts; o; o = o->next) {
-			char host[256];
-			unsigned short port;
-			unsigned char addr[16];
-			if (strcmp(o->d->name, "nameserver") != 0)
-				continue;
-			if (inet_pton(AF_INET, o->val, addr) == 1 || inet_pton(AF_INET6, o->val, addr) == 1)
-				continue;
-			if (cfg_parse_hostport(o->val, host, sizeof host, &port) == 0 &&
-			    (inet_pton(AF_INET, host, addr) == 1 || inet_pton(AF_INET6, host, addr) == 1))
-				continue;
-			report(L, o->line, "nameserver: '%s' is not an IP address (ip, ip:port or [v6]:port)",
-			    ECHO(eb, o->val));
 		}
 	}
 }
@@ -1243,12 +1303,12 @@ static void type_list(char *buf, size_t cap)
 
 static int env_name_ok(const char *s)
 {
-	if (!*s || isdigit((unsigned char)*s))
+	if (is_digit(*s))
 		return 0;
-	for (; *s; s++)
-		if (!isalnum((unsigned char)*s) && *s != '_')
+	for (const char *q = s; *q; q++)
+		if (!is_alnum(*q) && *q != '_')
 			return 0;
-	return 1;
+	return *s != 0;
 }
 
 /* A key goes into an HTTP header: no whitespace or control bytes. */
@@ -1262,61 +1322,76 @@ static int key_bytes_ok(const char *k, size_t n)
 	return 1;
 }
 
+static int is_space(char ch)
+{
+	return ch == ' ' || (ch >= '\t' && ch <= '\r');
+}
+
+/* Reads the regular file path into buf, at most cap bytes (a file that
+ * fills buf is larger than the caller takes): 0 and *n; -1 cannot be
+ * opened, -3 read error (*err: errno); -2 not a regular file. O_NONBLOCK:
+ * a FIFO named by mistake must not hang start-up. */
+static int slurp(const char *path, char *buf, size_t cap, size_t *n, int *err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r = -1;
+
+	*n = 0;
+	*err = errno;
+	if (fd < 0)
+		return -1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		r = -2;
+	} else {
+		for (r = 0; *n < cap;) {
+			ssize_t k = read(fd, buf + *n, cap - *n);
+			if (k < 0 && errno == EINTR)
+				continue;
+			if (k < 0) {
+				*err = errno;
+				r = -3;
+			}
+			if (k <= 0)
+				break;
+			*n += (size_t)k;
+		}
+	}
+	close(fd);
+	return r;
+}
+
 /* Reads path into the arena as p->key. The file's content is never put in a
  * message, not even in part. */
 static void read_key_file(struct loader *L, struct cfg_provider *p, const struct opt *o)
 {
-	char eb[ECHO_MAX + 8];
+	echobuf eb;
 	char buf[KEY_FILE_MAX + 1];
-	size_t n = 0;
-	struct stat st;
+	size_t n, b = 0, e;
+	int err, r = slurp(o->val, buf, sizeof buf, &n, &err);
+	const char *why = NULL;
 
-	/* O_NONBLOCK: a FIFO named by mistake must not hang start-up */
-	int fd = open(o->val, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		report(L, o->line, "provider '%s': cannot read key_file '%s': %s", p->name,
-		    ECHO(eb, o->val), strerror(errno));
-		return;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		report(L, o->line, "provider '%s': key_file '%s' is not a regular file", p->name, ECHO(eb, o->val));
-		close(fd);
-		return;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, sizeof buf - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			report(L, o->line, "provider '%s': cannot read key_file '%s': %s", p->name,
-			    ECHO(eb, o->val), strerror(errno));
-			close(fd);
-			wipe(buf, sizeof buf);
-			return;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n == sizeof buf)
-			break;
-	}
-	close(fd);
-	if (n > KEY_FILE_MAX) {
-		report(L, o->line, "provider '%s': key_file '%s' is too large for a key", p->name, ECHO(eb, o->val));
+	echo(eb, o->val);
+	e = n;
+	if (r == -2) {
+		why = "is not a regular file";
+	} else if (r < 0) {
+		report(L, o->line, "cannot read key_file '%s': %s", eb, strerror(err));
+	} else if (n > KEY_FILE_MAX) {
+		why = "is too large for a key";
 	} else {
-		size_t b = 0, e = n;
-		while (b < e && isspace((unsigned char)buf[b]))
+		while (b < e && is_space(buf[b]))
 			b++;
-		while (e > b && isspace((unsigned char)buf[e - 1]))
+		while (e > b && is_space(buf[e - 1]))
 			e--;
 		if (b == e)
-			report(L, o->line, "provider '%s': key_file '%s' is empty", p->name, ECHO(eb, o->val));
+			why = "is empty";
 		else if (!key_bytes_ok(buf + b, e - b))
-			report(L, o->line, "provider '%s': key_file '%s' must hold one key on one line "
-			    "(it contains whitespace or control characters)", p->name, ECHO(eb, o->val));
+			why = "must hold one key on one line (it contains whitespace or control characters)";
 		else if ((p->key = lstrdup(L, buf + b, e - b)) != NULL)
 			p->key_len = e - b;
 	}
+	if (why)
+		report(L, o->line, "key_file '%s' %s", eb, why);
 	wipe(buf, sizeof buf);
 }
 
@@ -1329,130 +1404,130 @@ static int parse_host_env(const char *val, const struct provider_type *t, struct
 
 	if (!t->base_url || cfg_parse_url(t->base_url, &def, NULL, 0) < 0)
 		memset(&def, 0, sizeof def);
-	int has_scheme = strstr(val, "://") != NULL;
-	if (fmt_snprintf(buf, sizeof buf, "%s%s", has_scheme ? "" : "http://", val) >= (int)sizeof buf)
-		return seterr(err, errlen, "too long");
+	int has_scheme = scheme_end(val) != NULL;
+	if (fmt_snprintf(buf, sizeof buf, "%s%s", has_scheme ? "" : "http://", val) >= (int)sizeof buf) {
+		fmt_snprintf(err, errlen, "too long");
+		return -1;
+	}
 	/* ":11434" and "0.0.0.0" are how servers are told to listen; as a
 	 * client we reach them on loopback. */
 	if (!has_scheme && val[0] == ':')
 		fmt_snprintf(buf, sizeof buf, "http://127.0.0.1%s", val);
-	if (cfg_parse_url(buf, u, err, errlen) < 0)
+	int has_port;
+	if (parse_url(buf, u, err, errlen, &has_port) < 0)
 		return -1;
-	const char *hostpart = strstr(buf, "://") + 3;
-	size_t alen = strcspn(hostpart, "/?#");
-	const char *rb = memchr(hostpart, ']', alen);
-	const char *after = rb ? rb + 1 : hostpart;
-	int has_port = memchr(after, ':', (size_t)(hostpart + alen - after)) != NULL;
 	if (!has_port && !has_scheme && def.port)
 		u->port = def.port;
 	if (strcmp(u->host, "0.0.0.0") == 0)
-		strcpy(u->host, "127.0.0.1");
+		memcpy(u->host, "127.0.0.1", 10);
 	else if (strcmp(u->host, "::") == 0)
-		strcpy(u->host, "::1");
+		memcpy(u->host, "::1", 4);
 	return 0;
 }
 
 static void build_provider(struct loader *L, const struct sect *s, struct cfg_provider *p)
 {
-	char eb[ECHO_MAX + 8], sb[96], types[512], err[128];
-	const char *nm = p->name;
-	const struct opt *ot = get_opt(s, "type"), *ou = get_opt(s, "base_url");
-	const struct opt *oe = get_opt(s, "key_env"), *of = get_opt(s, "key_file"), *ok = get_opt(s, "key");
+	echobuf eb;
+	char types[512], err[128];
+	const struct opt *po[5];
+	get_opts(s, O_PROVIDER_type, 5, po);
+	const struct opt *ot = po[0], *ou = po[1], *oe = po[2], *of = po[3], *ok = po[4];
 	const struct provider_type *t = NULL;
 
-	if (!ot) {
-		type_list(types, sizeof types);
-		report(L, s->line, "provider '%s': option type is required (one of: %s)", nm, types);
-	} else if (!(t = provider_type_find(ot->val)) && provider_left_out_find(ot->val)) {
-		const struct provider_left_out *lo = provider_left_out_find(ot->val);
-		report(L, ot->line, "provider '%s': provider type '%s' is not in this build (%s=0)", nm, lo->name,
-		    lo->option);
+	L->pfx = p->name;	/* every message below starts "provider 'NAME': " */
+	const struct provider_left_out *lo = NULL;
+	if (ot && !(t = provider_type_find(ot->val)) && (lo = provider_left_out_find(ot->val)) != NULL) {
+		report(L, ot->line, "provider type '%s' is not in this build (%s=0)", lo->name, lo->option);
 	} else if (!t) {
-		struct suggest sg;
-		suggest_init(&sg, ot->val);
-		for (unsigned i = 0; provider_type_at(i); i++)
-			suggest_try(&sg, provider_type_at(i)->name);
 		type_list(types, sizeof types);
-		report(L, ot->line, "provider '%s': unknown type '%s'%s; known types: %s", nm,
-		    ECHO(eb, ot->val), suggest_text(&sg, sb, sizeof sb), types);
+		if (!ot) {
+			report(L, s->line, "option type is required (one of: %s)", types);
+		} else {
+			struct suggest sg;
+			suggest_init(&sg, ot->val);
+			for (unsigned i = 0; provider_type_at(i); i++)
+				suggest_try(&sg, provider_type_at(i)->name);
+			report(L, ot->line, "unknown type '%s'%s; known types: %s", echo(eb, ot->val), suggest_text(&sg),
+			    types);
+		}
 	}
 	p->type = t;
 
 	if (ou) {
 		if (cfg_parse_url(ou->val, &p->url, err, sizeof err) < 0)
-			report(L, ou->line, "provider '%s': base_url: %s", nm, err);
+			report(L, ou->line, "base_url: %s", err);
 	} else if (t) {
 		const char *hv = t->host_env ? getenv(t->host_env) : NULL;
 		if (hv && *hv) {
 			if (parse_host_env(hv, t, &p->url, err, sizeof err) < 0)
-				report(L, s->line, "provider '%s': environment variable %s: %s", nm, t->host_env, err);
+				report(L, s->line, "environment variable %s: %s", t->host_env, err);
 		} else if (t->base_url) {
 			if (cfg_parse_url(t->base_url, &p->url, err, sizeof err) < 0)
-				report(L, s->line, "provider '%s': built-in base URL of type '%s': %s", nm, t->name, err);
+				report(L, s->line, "built-in base URL of type '%s': %s", t->name, err);
 		} else {
-			report(L, s->line, "provider '%s': type '%s' has no default address; option base_url is required",
-			    nm, t->name);
+			report(L, s->line, "type '%s' has no default address; option base_url is required",
+			    t->name);
 		}
 	}
 	if (!LLMGW_TLS && p->url.tls)
-		report(L, ou ? ou->line : s->line, "provider '%s': https:// is not in this build (LLMGW_TLS=0): "
-		    "only http:// providers%s", nm, ou ? "" : " (the type's default address is https://: give an "
+		report(L, ou ? ou->line : s->line, "https:// is not in this build (LLMGW_TLS=0): "
+		    "only http:// providers%s", ou ? "" : " (the type's default address is https://: give an "
 		    "http:// base_url)");
 
 	int nsrc = !!oe + !!of + !!ok;
 	if (nsrc > 1) {
-		report(L, s->line, "provider '%s': give only one of key, key_env and key_file", nm);
+		report(L, s->line, "give only one of key, key_env and key_file");
 	} else if (oe) {
 		if (!env_name_ok(oe->val)) {
-			report(L, oe->line, "provider '%s': key_env '%s' is not an environment variable name",
-			    nm, ECHO(eb, oe->val));
+			report(L, oe->line, "key_env '%s' is not an environment variable name", echo(eb, oe->val));
 		} else {
 			const char *v = getenv(oe->val);
 			size_t vn = v ? strlen(v) : 0;
 			if (vn == 0) {
 				if (!t || !t->key_optional)
-					report(L, oe->line, "provider '%s': environment variable %s (key_env) is %s",
-					    nm, oe->val, v ? "empty" : "not set");
+					report(L, oe->line, "environment variable %s (key_env) is %s",
+					    oe->val, v ? "empty" : "not set");
 			} else if (!key_bytes_ok(v, vn)) {
-				report(L, oe->line, "provider '%s': environment variable %s (key_env) contains "
-				    "whitespace or control characters", nm, oe->val);
+				report(L, oe->line, "environment variable %s (key_env) contains whitespace or control characters",
+				    oe->val);
 			} else if ((p->key = lstrdup(L, v, vn)) != NULL) {
 				p->key_len = vn;
 			}
 		}
 	} else if (of) {
 		if (!of->len)
-			report(L, of->line, "provider '%s': key_file: empty path", nm);
+			report(L, of->line, "key_file: empty path");
 		else
 			read_key_file(L, p, of);
 	} else if (ok) {
 		if (!ok->len)
-			report(L, ok->line, "provider '%s': key is empty", nm);
+			report(L, ok->line, "key is empty");
 		else if (!key_bytes_ok(ok->val, ok->len))
-			report(L, ok->line, "provider '%s': key contains whitespace or control characters", nm);
+			report(L, ok->line, "key contains whitespace or control characters");
 		else {
 			p->key = ok->val;
 			p->key_len = ok->len;
 		}
 	} else if (t && !t->key_optional) {
 		if (t->key_env)
-			report(L, s->line, "provider '%s': type '%s' needs a key: set key_env (e.g. option key_env '%s'), "
-			    "key_file or key", nm, t->name, t->key_env);
+			report(L, s->line, "type '%s' needs a key: set key_env (e.g. option key_env '%s'), "
+			    "key_file or key", t->name, t->key_env);
 		else
-			report(L, s->line, "provider '%s': type '%s' needs a key: set key_env, key_file or key", nm, t->name);
+			report(L, s->line, "type '%s' needs a key: set key_env, key_file or key", t->name);
 	}
 
-	p->models = collect(L, s, "model", &p->nmodels);
+	p->models = collect(L, s, O_PROVIDER_model, &p->nmodels);
 	for (const struct opt *o = s->opts; o; o = o->next)
-		if (strcmp(o->d->name, "model") == 0 && !o->len)
-			report(L, o->line, "provider '%s': empty model name", nm);
+		if (o->id == O_PROVIDER_model && !o->len)
+			report(L, o->line, "empty model name");
+	L->pfx = NULL;
 }
 
 /* Checks a provider/route/client section name; 0 when usable. */
 static int check_name(struct loader *L, const struct sect *s)
 {
-	char eb[ECHO_MAX + 8];
-	const char *what = sect_names[s->kind];
+	echobuf eb;
+	const char *what = SECT_NAME(s->kind);
 
 	if (!s->name) {
 		if (s->kind == S_TARGET)
@@ -1460,9 +1535,9 @@ static int check_name(struct loader *L, const struct sect *s)
 		report(L, s->line, "%s section needs a name: config %s 'NAME'", what, what);
 		return -1;
 	}
-	if (!name_ok(s->name)) {
+	if (!name_chars_ok(s->name, strlen(s->name))) {
 		report(L, s->line, "%s name '%s' may only contain letters, digits, '_', '.' and '-'",
-		    what, ECHO(eb, s->name));
+		    what, echo(eb, s->name));
 		return -1;
 	}
 	for (const struct sect *o = L->sects; o != s; o = o->next) {
@@ -1474,30 +1549,19 @@ static int check_name(struct loader *L, const struct sect *s)
 	return 0;
 }
 
-static int provider_index_str(const struct cfg *c, const char *name)
-{
-	return cfg_provider_index(c, name, strlen(name));
-}
-
-static void suggest_provider(struct loader *L, struct suggest *sg)
-{
-	for (unsigned i = 0; i < L->c->nproviders; i++)
-		if (L->c->providers[i].name)
-			suggest_try(sg, L->c->providers[i].name);
-}
-
-static const char *const strategy_names[] = { "fallback", "cheapest", "fastest", "weighted" };
+static const char strategy_names[] = "fallback\0cheapest\0fastest\0weighted\0";
 
 /* Splits "provider/model" at the first '/' and resolves the provider. 0 and
  * *prov, *model set; -1 after reporting (what: "route 'r': target" or
  * "target"). */
 static int resolve_target(struct loader *L, const char *what, const struct opt *o, unsigned *prov, const char **model)
 {
-	char eb[ECHO_MAX + 8], pb[ECHO_MAX + 8], sb[96];
+	echobuf eb, pb;
 	const char *slash = strchr(o->val, '/');
 
+	echo(eb, o->val);
 	if (!slash || slash == o->val || !slash[1]) {
-		report(L, o->line, "%s '%s' must be 'provider/model'", what, ECHO(eb, o->val));
+		report(L, o->line, "%s '%s' must be 'provider/model'", what, eb);
 		return -1;
 	}
 	size_t pn = (size_t)(slash - o->val);
@@ -1505,17 +1569,18 @@ static int resolve_target(struct loader *L, const char *what, const struct opt *
 	if (idx < 0) {
 		char pname[SUGGEST_MAX + 1];
 		struct suggest sg;
-		echo(pb, sizeof pb, o->val, pn);
+		echo_n(pb, o->val, pn);
 		fmt_snprintf(pname, sizeof pname, "%.*s", (int)(pn < SUGGEST_MAX ? pn : SUGGEST_MAX), o->val);
 		suggest_init(&sg, pname);
-		suggest_provider(L, &sg);
-		report(L, o->line, "%s '%s': no provider section named '%s'%s", what,
-		    ECHO(eb, o->val), pb, suggest_text(&sg, sb, sizeof sb));
+		for (unsigned i = 0; i < L->c->nproviders; i++)
+			if (L->c->providers[i].name)
+				suggest_try(&sg, L->c->providers[i].name);
+		report(L, o->line, "%s '%s': no provider section named '%s'%s", what, eb, pb, suggest_text(&sg));
 		return -1;
 	}
 	if (strcmp(slash + 1, "*") == 0) {
 		report(L, o->line, "%s '%s': '*' is not a model name (it names the provider's bucket for "
-		    "models no route or target section lists)", what, ECHO(eb, o->val));
+		    "models no route or target section lists)", what, eb);
 		return -1;
 	}
 	*prov = (unsigned)idx;
@@ -1525,30 +1590,28 @@ static int resolve_target(struct loader *L, const char *what, const struct opt *
 
 static void build_route(struct loader *L, const struct sect *s, struct cfg_route *r)
 {
-	char eb[ECHO_MAX + 8], sb[96], pfx[96], what[96];
-	unsigned n = count_opts(s, "target");
+	echobuf eb;
+	char pfx[96], what[96];
+	unsigned n = count_opts(s, O_ROUTE_target);
 	const struct cfg_gateway *g = &L->c->gw;
 
 	fmt_snprintf(pfx, sizeof pfx, "route '%s': ", r->name);
 	for (const struct opt *o = s->opts; o; o = o->next)
 		set_opt(L, pfx, o, r);
-	const struct opt *os = get_opt(s, "strategy");
+	const struct opt *os = get_opt(s, O_ROUTE_strategy);
 	if (os) {
-		unsigned i;
-		for (i = 0; i < 4 && strcmp(os->val, strategy_names[i]) != 0; i++)
-			;
+		int i = word_find(strategy_names, os->val);
 		if (i == CFG_STRATEGY_CHEAPEST && !LLMGW_USAGE) {
 			report(L, os->line, "route '%s': strategy 'cheapest' is not in this build (LLMGW_USAGE=0): "
 			    "it needs the price table", r->name);
-		} else if (i < 4) {
+		} else if (i >= 0) {
 			r->strategy = (enum cfg_strategy)i;
 		} else {
 			struct suggest sg;
 			suggest_init(&sg, os->val);
-			for (unsigned j = 0; j < 4; j++)
-				suggest_try(&sg, strategy_names[j]);
+			suggest_words(&sg, strategy_names);
 			report(L, os->line, "route '%s': strategy '%s' is not one of fallback, cheapest, fastest, weighted%s",
-			    r->name, ECHO(eb, os->val), suggest_text(&sg, sb, sizeof sb));
+			    r->name, echo(eb, os->val), suggest_text(&sg));
 		}
 	}
 	if (!r->max_attempts)
@@ -1560,7 +1623,7 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	if (!r->stream_idle_timeout_ms)
 		r->stream_idle_timeout_ms = g->stream_idle_timeout_ms;
 
-	if (provider_index_str(L->c, r->name) >= 0)
+	if (cfg_provider_index(L->c, r->name, strlen(r->name)) >= 0)
 		report(L, s->line, "route '%s' has the name of a provider (a model name would be ambiguous)", r->name);
 	if (n == 0) {
 		report(L, s->line, "route '%s': list target 'provider/model' is required", r->name);
@@ -1573,7 +1636,7 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	for (const struct opt *o = s->opts; o; o = o->next) {
 		unsigned prov;
 		const char *model;
-		if (strcmp(o->d->name, "target") != 0 || resolve_target(L, what, o, &prov, &model) < 0)
+		if (o->id != O_ROUTE_target || resolve_target(L, what, o, &prov, &model) < 0)
 			continue;
 		r->targets[r->ntargets].provider = prov;
 		r->targets[r->ntargets].model = model;
@@ -1584,20 +1647,19 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 
 static int hexval(char ch)
 {
-	if (ch >= '0' && ch <= '9')
+	if (is_digit(ch))
 		return ch - '0';
-	ch = (char)tolower((unsigned char)ch);
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	return -1;
+	ch |= 0x20;
+	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
 }
 
-static void build_client(struct loader *L, const struct sect *s, struct cfg_client *cl, int *has_key)
+/* 1 when the client's key_sha256 is good. */
+static int build_client(struct loader *L, const struct sect *s, struct cfg_client *cl)
 {
-	char eb[ECHO_MAX + 8], sb[96];
-	const struct opt *oh = get_opt(s, "key_sha256");
+	echobuf eb;
+	const struct opt *oh = get_opt(s, O_CLIENT_key_sha256);
 
-	*has_key = 0;
+	int has_key = 0;
 	if (!oh) {
 		report(L, s->line, "client '%s': option key_sha256 is required (sha256 of the client's key, 64 hex digits)",
 		    cl->name);
@@ -1615,7 +1677,7 @@ static void build_client(struct loader *L, const struct sect *s, struct cfg_clie
 		if (bad)
 			report(L, oh->line, "client '%s': key_sha256 must be 64 hex digits", cl->name);
 		else
-			*has_key = 1;
+			has_key = 1;
 	}
 
 	char pfx[96];
@@ -1623,11 +1685,11 @@ static void build_client(struct loader *L, const struct sect *s, struct cfg_clie
 	for (const struct opt *o = s->opts; o; o = o->next)
 		set_opt(L, pfx, o, cl);
 
-	cl->allow = collect(L, s, "allow", &cl->nallow);
+	cl->allow = collect(L, s, O_CLIENT_allow, &cl->nallow);
 	/* Catch typos: a plain word must be a route, a provider part without
 	 * '*' must be a provider. */
 	for (const struct opt *o = s->opts; o; o = o->next) {
-		if (strcmp(o->d->name, "allow") != 0)
+		if (o->id != O_CLIENT_allow)
 			continue;
 		const char *slash = strchr(o->val, '/');
 		if (!o->len) {
@@ -1640,15 +1702,16 @@ static void build_client(struct loader *L, const struct sect *s, struct cfg_clie
 					if (L->c->routes[i].name)
 						suggest_try(&sg, L->c->routes[i].name);
 				report(L, o->line, "client '%s': allow '%s' names no route%s (for a provider's model "
-				    "write 'provider/model')", cl->name, ECHO(eb, o->val), suggest_text(&sg, sb, sizeof sb));
+				    "write 'provider/model')", cl->name, echo(eb, o->val), suggest_text(&sg));
 			}
 		} else {
 			size_t pn = (size_t)(slash - o->val);
 			if (!memchr(o->val, '*', pn) && cfg_provider_index(L->c, o->val, pn) < 0)
 				report(L, o->line, "client '%s': allow '%s': no provider section named '%.*s'",
-				    cl->name, ECHO(eb, o->val), (int)(pn < ECHO_MAX ? pn : ECHO_MAX), o->val);
+				    cl->name, echo(eb, o->val), (int)(pn < ECHO_MAX ? pn : ECHO_MAX), o->val);
 		}
 	}
+	return has_key;
 }
 
 /* ---- the target table ---- */
@@ -1673,17 +1736,24 @@ static int tinfo_is(const struct cfg_tinfo *t, unsigned provider, const char *mo
 	return t->provider == provider && strncmp(t->model, model, len) == 0 && t->model[len] == '\0';
 }
 
-/* The tid of (provider, model), adding it when new; -1 when out of memory.
- * The index has at least twice as many slots as entries, so probing ends. */
-static int intern(struct loader *L, unsigned *index, unsigned mask, unsigned provider, const char *model, int line)
+/* The slot of (provider, model) in the target index: its entry (tid + 1)
+ * or the empty slot where it goes. The index has at least twice as many
+ * slots as entries, so probing ends. */
+static unsigned *target_slot(const struct cfg *c, unsigned provider, const char *model, size_t len)
+{
+	unsigned *index = (unsigned *)c->tindex;	/* the loader's own array */
+	uint32_t i = target_hash(provider, model, len) & c->tindex_mask;
+	for (; index[i]; i = (i + 1) & c->tindex_mask)
+		if (tinfo_is(&c->targets_all[index[i] - 1], provider, model, len))
+			break;
+	return &index[i];
+}
+
+/* A new target id for provider/model ("*": the other bucket); -1 when out
+ * of memory. */
+static int new_target(struct loader *L, unsigned provider, const char *model, size_t len)
 {
 	struct cfg *c = L->c;
-	size_t len = strlen(model);
-	uint32_t i = target_hash(provider, model, len) & mask;
-
-	for (; index[i]; i = (i + 1) & mask)
-		if (tinfo_is(&c->targets_all[index[i] - 1], provider, model, len))
-			return (int)(index[i] - 1);
 	const char *pn = c->providers[provider].name;
 	size_t pl = strlen(pn);
 	char *name = lalloc(L, pl + 1 + len + 1);
@@ -1698,9 +1768,22 @@ static int intern(struct loader *L, unsigned *index, unsigned mask, unsigned pro
 	t->name = name;
 	t->model = name + pl + 1;
 	t->weight = 1;
-	t->line = line;
-	index[i] = tid + 1;
 	return (int)tid;
+}
+
+/* The tid of (provider, model), adding it when new; -1 when out of memory. */
+static int intern(struct loader *L, unsigned provider, const char *model, int line)
+{
+	size_t len = strlen(model);
+	unsigned *slot = target_slot(L->c, provider, model, len);
+	if (*slot)
+		return (int)(*slot - 1);
+	int tid = new_target(L, provider, model, len);
+	if (tid >= 0) {
+		L->c->targets_all[tid].line = line;
+		*slot = (unsigned)tid + 1;
+	}
+	return tid;
 }
 
 /* Prices and quality of t: the table's, then the target section's options
@@ -1723,8 +1806,9 @@ static void price_target(struct loader *L, struct cfg_tinfo *t, const struct sec
 	}
 	if (!s)
 		return;
-	const struct opt *oi = get_opt(s, "input_usd_per_mtok"), *oc = get_opt(s, "cached_usd_per_mtok");
-	const struct opt *oo = get_opt(s, "output_usd_per_mtok");
+	const struct opt *to[5];
+	get_opts(s, O_TARGET_input_usd_per_mtok, 5, to);
+	const struct opt *oi = to[0], *oc = to[1], *oo = to[2];
 	if (oi)
 		t->in_usd_mtok = v->in;
 	if (oc)
@@ -1742,9 +1826,9 @@ static void price_target(struct loader *L, struct cfg_tinfo *t, const struct sec
 			t->priced = 1;
 		}
 	}
-	if (get_opt(s, "quality"))
+	if (to[3])
 		t->quality = (int)v->quality;
-	if (get_opt(s, "weight"))
+	if (to[4])
 		t->weight = v->weight;
 }
 
@@ -1766,14 +1850,13 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 	const struct sect **bysect = lalloc(L, (cap + 1) * sizeof *bysect);
 	if (!c->targets_all || !index || !bysect)
 		return;
-	unsigned mask = (unsigned)(slots - 1);
 	c->tindex = index;
-	c->tindex_mask = mask;
+	c->tindex_mask = (unsigned)(slots - 1);
 
 	for (unsigned i = 0; i < c->nroutes; i++) {
 		struct cfg_route *r = &c->routes[i];
 		for (unsigned j = 0; j < r->ntargets; j++) {
-			int tid = intern(L, index, mask, r->targets[j].provider, r->targets[j].model, r->targets[j].line);
+			int tid = intern(L, r->targets[j].provider, r->targets[j].model, r->targets[j].line);
 			if (tid < 0)
 				return;
 			r->targets[j].tid = (unsigned)tid;
@@ -1781,14 +1864,15 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 	}
 	for (unsigned i = 0; i < ntsect; i++) {
 		const struct sect *s = tsect[i];
-		const struct opt *om = get_opt(s, "model");
+		const struct opt *om = get_opt(s, O_TARGET_model);
 		struct tvals v = { 0, 0, 0, 0, 1 };
-		char pfx[ECHO_MAX + 40], eb[ECHO_MAX + 8];
+		char pfx[ECHO_MAX + 40];
+		echobuf eb;
 		unsigned prov;
 		const char *model;
 
 		if (om)
-			fmt_snprintf(pfx, sizeof pfx, "target '%s': ", ECHO(eb, om->val));
+			fmt_snprintf(pfx, sizeof pfx, "target '%s': ", echo(eb, om->val));
 		else
 			fmt_snprintf(pfx, sizeof pfx, "target: ");
 		for (const struct opt *o = s->opts; o; o = o->next)
@@ -1799,7 +1883,7 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 		}
 		if (resolve_target(L, "target", om, &prov, &model) < 0)
 			continue;
-		int tid = intern(L, index, mask, prov, model, s->line);
+		int tid = intern(L, prov, model, s->line);
 		if (tid < 0)
 			return;
 		if (bysect[tid]) {
@@ -1816,21 +1900,11 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 			price_target(L, &c->targets_all[tid], NULL, NULL);
 
 	for (unsigned p = 0; p < c->nproviders; p++) {
-		const char *pn = c->providers[p].name;
-		size_t pl = strlen(pn);
-		char *name = lalloc(L, pl + 3);
-		if (!name)
+		int tid = new_target(L, p, "*", 1);
+		if (tid < 0)
 			return;
-		memcpy(name, pn, pl);
-		memcpy(name + pl, "/*", 3);
-		unsigned tid = c->ntargets_all++;
-		struct cfg_tinfo *t = &c->targets_all[tid];
-		t->provider = p;
-		t->name = name;
-		t->model = name + pl + 1;
-		t->weight = 1;
-		t->other = 1;
-		c->providers[p].other_tid = tid;
+		c->targets_all[tid].other = 1;
+		c->providers[p].other_tid = (unsigned)tid;
 	}
 }
 
@@ -1838,38 +1912,36 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
  * one is an error naming the switch, unless its value leaves the feature
  * off (syslog 0, rpm 0, ...); `always`: any value is an error (a price). */
 struct left_opt {
-	int kind;
-	const char *name;
+	unsigned char id, always;
 	const char *option;
 	const char *what;
-	int always;
 };
 static const struct left_opt left_opts[] = {
 #if !LLMGW_SYSLOG
-	{ S_GATEWAY, "syslog", "LLMGW_SYSLOG", "logging to syslog is", 0 },
+	{ O_GATEWAY_syslog, 0, "LLMGW_SYSLOG", "logging to syslog is" },
 #endif
 #if !LLMGW_STATUS_PAGE
-	{ S_GATEWAY, "status_page", "LLMGW_STATUS_PAGE", "the status page is", 0 },
+	{ O_GATEWAY_status_page, 0, "LLMGW_STATUS_PAGE", "the status page is" },
 #endif
 #if !LLMGW_METRICS
-	{ S_GATEWAY, "metrics", "LLMGW_METRICS", "/metrics is", 0 },
+	{ O_GATEWAY_metrics, 0, "LLMGW_METRICS", "/metrics is" },
 #endif
 #if !LLMGW_PROBES
-	{ S_GATEWAY, "probe_interval", "LLMGW_PROBES", "active health probes are", 0 },
-	{ S_GATEWAY, "probe_interval_open", "LLMGW_PROBES", "active health probes are", 1 },
+	{ O_GATEWAY_probe_interval, 0, "LLMGW_PROBES", "active health probes are" },
+	{ O_GATEWAY_probe_interval_open, 1, "LLMGW_PROBES", "active health probes are" },
 #endif
 #if !LLMGW_USAGE
-	{ S_CLIENT, "rpm", "LLMGW_USAGE", "client limits are", 0 },
-	{ S_CLIENT, "tpm", "LLMGW_USAGE", "client limits are", 0 },
-	{ S_CLIENT, "daily_usd", "LLMGW_USAGE", "client budgets are", 0 },
-	{ S_CLIENT, "monthly_usd", "LLMGW_USAGE", "client budgets are", 0 },
-	{ S_ROUTE, "min_quality", "LLMGW_USAGE", "the cheapest strategy is", 0 },
-	{ S_TARGET, "input_usd_per_mtok", "LLMGW_USAGE", "cost accounting is", 1 },
-	{ S_TARGET, "cached_usd_per_mtok", "LLMGW_USAGE", "cost accounting is", 1 },
-	{ S_TARGET, "output_usd_per_mtok", "LLMGW_USAGE", "cost accounting is", 1 },
-	{ S_TARGET, "quality", "LLMGW_USAGE", "the cheapest strategy is", 1 },
+	{ O_CLIENT_rpm, 0, "LLMGW_USAGE", "client limits are" },
+	{ O_CLIENT_tpm, 0, "LLMGW_USAGE", "client limits are" },
+	{ O_CLIENT_daily_usd, 0, "LLMGW_USAGE", "client budgets are" },
+	{ O_CLIENT_monthly_usd, 0, "LLMGW_USAGE", "client budgets are" },
+	{ O_ROUTE_min_quality, 0, "LLMGW_USAGE", "the cheapest strategy is" },
+	{ O_TARGET_input_usd_per_mtok, 1, "LLMGW_USAGE", "cost accounting is" },
+	{ O_TARGET_cached_usd_per_mtok, 1, "LLMGW_USAGE", "cost accounting is" },
+	{ O_TARGET_output_usd_per_mtok, 1, "LLMGW_USAGE", "cost accounting is" },
+	{ O_TARGET_quality, 1, "LLMGW_USAGE", "the cheapest strategy is" },
 #endif
-	{ S_BAD, NULL, NULL, NULL, 0 }
+	{ O_COUNT, 0, NULL, NULL }
 };
 
 /* Whether o's value leaves its feature off: 0, a zero duration or "0". */
@@ -1878,7 +1950,7 @@ static int opt_value_off(const struct opt *o)
 	unsigned long long v = 1;
 	double dv = 1;
 	int b = 1;
-	switch (o->d->kind) {
+	switch (opts[o->id].kind & V_KIND) {
 	case V_BOOL: return parse_bool(o->val, &b) == 0 && b == 0;
 	case V_UINT: case V_KB: return parse_uint(o->val, 0xffffffffull, &v) == 0 && v == 0;
 	case V_MS: return parse_duration_ms(o->val, &v) == 0 && v == 0;
@@ -1891,16 +1963,16 @@ static void check_left_out(struct loader *L)
 {
 	for (const struct sect *s = L->sects; s; s = s->next)
 		for (const struct opt *o = s->opts; o; o = o->next)
-			for (const struct left_opt *l = left_opts; l->name; l++) {
-				if (l->kind != s->kind || strcmp(l->name, o->d->name) != 0 ||
-				    (!l->always && opt_value_off(o)))
+			for (const struct left_opt *l = left_opts; l->option; l++) {
+				if (l->id != o->id || (!l->always && opt_value_off(o)))
 					continue;
 				char pfx[96] = "";
 				if (s->kind != S_GATEWAY && s->name)
-					fmt_snprintf(pfx, sizeof pfx, "%s '%s': ", sect_names[s->kind], s->name);
+					fmt_snprintf(pfx, sizeof pfx, "%s '%s': ", SECT_NAME(s->kind), s->name);
 				else if (s->kind != S_GATEWAY)
-					fmt_snprintf(pfx, sizeof pfx, "%s: ", sect_names[s->kind]);
-				report(L, o->line, "%s%s: %s not in this build (%s=0)", pfx, o->d->name, l->what, l->option);
+					fmt_snprintf(pfx, sizeof pfx, "%s: ", SECT_NAME(s->kind));
+				report(L, o->line, "%s%s: %s not in this build (%s=0)", pfx, OPT_NAME_OF(o->id), l->what,
+				    l->option);
 			}
 }
 
@@ -1910,7 +1982,10 @@ static void build(struct loader *L)
 	unsigned counts[S_NKINDS] = { 0 };
 	const struct sect *gw = NULL;
 
-	gateway_defaults(&c->gw);
+	/* a copy, not ~60 stores the compiler would make of the constants */
+	const struct cfg_gateway *def = &gw_defaults;
+	__asm__("" : "+r"(def));
+	c->gw = *def;
 	check_left_out(L);
 	for (const struct sect *s = L->sects; s; s = s->next)
 		counts[s->kind]++;
@@ -1966,8 +2041,7 @@ static void build(struct loader *L)
 	if (!has_key)
 		return;
 	for (unsigned i = 0; i < c->nclients; i++) {
-		int ok;
-		build_client(L, csect[i], &c->clients[i], &ok);
+		int ok = build_client(L, csect[i], &c->clients[i]);
 		has_key[i] = (unsigned char)ok;
 		for (unsigned j = 0; ok && j < i; j++) {
 			if (has_key[j] && memcmp(c->clients[j].key_sha256, c->clients[i].key_sha256, 32) == 0) {
@@ -2014,64 +2088,26 @@ int cfg_load_text(const char *name, const char *text, size_t len, struct cfg *ou
 
 int cfg_load_file(const char *path, struct cfg *out, cfg_report_fn rep, void *ctx)
 {
-	struct stat st;
-	char *buf;
+	char msg[256], *buf = malloc(CFG_FILE_MAX + 1);
+	const char *why = msg;
 	size_t n = 0;
-	int fd;
+	int ret = 1, err = 0, r = buf ? slurp(path, buf, CFG_FILE_MAX + 1, &n, &err) : -4;
 
 	memset(out, 0, sizeof *out);
-	/* O_NONBLOCK: a FIFO named by mistake must not hang start-up */
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0) {
-		char msg[256];
-		fmt_snprintf(msg, sizeof msg, "cannot open: %s", strerror(errno));
-		if (rep)
-			rep(ctx, path, 0, msg);
-		return 1;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size > (off_t)CFG_FILE_MAX) {
-		if (rep)
-			rep(ctx, path, 0, S_ISREG(st.st_mode) ? "file too large for a configuration" : "not a regular file");
-		close(fd);
-		return 1;
-	}
-	buf = malloc(CFG_FILE_MAX + 1);
-	if (!buf) {
-		close(fd);
-		if (rep)
-			rep(ctx, path, 0, "out of memory");
-		return 1;
-	}
-	for (;;) {
-		ssize_t r = read(fd, buf + n, CFG_FILE_MAX + 1 - n);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			char msg[256];
-			fmt_snprintf(msg, sizeof msg, "cannot read: %s", strerror(errno));
-			if (rep)
-				rep(ctx, path, 0, msg);
-			close(fd);
-			wipe(buf, n);
-			free(buf);
-			return 1;
-		}
-		if (r == 0)
-			break;
-		n += (size_t)r;
-		if (n > CFG_FILE_MAX)
-			break;
-	}
-	close(fd);
-	int ret;
-	if (n > CFG_FILE_MAX) {
-		if (rep)
-			rep(ctx, path, 0, "file too large for a configuration");
-		ret = 1;
-	} else {
-		ret = cfg_load_text(path, buf, n, out, rep, ctx);
-	}
-	wipe(buf, n < CFG_FILE_MAX + 1 ? n : CFG_FILE_MAX + 1);	/* inline keys */
+	if (r == -1 || r == -3)
+		fmt_snprintf(msg, sizeof msg, "cannot %s: %s", r == -1 ? "open" : "read", strerror(err));
+	else if (r == -2)
+		why = "not a regular file";
+	else if (r < 0)
+		why = "out of memory";
+	else if (n > CFG_FILE_MAX)
+		why = "file too large for a configuration";
+	else
+		why = NULL, ret = cfg_load_text(path, buf, n, out, rep, ctx);
+	if (why && rep)
+		rep(ctx, path, 0, why);
+	if (buf)
+		wipe(buf, n);	/* inline keys */
 	free(buf);
 	return ret;
 }
@@ -2130,25 +2166,31 @@ void cfg_free(struct cfg *c)
 
 /* ---- lookups ---- */
 
-int cfg_provider_index(const struct cfg *c, const char *name, size_t len)
+/* Index of the entry named name (a slice) in an array of structs that
+ * start with their name, or -1. */
+static int find_named(const void *v, unsigned n, size_t stride, const char *name, size_t len)
 {
-	for (unsigned i = 0; i < c->nproviders; i++) {
-		const char *n = c->providers[i].name;
-		if (n && strlen(n) == len && memcmp(n, name, len) == 0)
+	for (unsigned i = 0; i < n; i++) {
+		const char *s = *(const char *const *)(const void *)((const char *)v + i * stride);
+		if (s && strlen(s) == len && memcmp(s, name, len) == 0)
 			return (int)i;
 	}
 	return -1;
+}
+_Static_assert(offsetof(struct cfg_provider, name) == 0 && offsetof(struct cfg_route, name) == 0,
+    "find_named reads the name first");
+
+int cfg_provider_index(const struct cfg *c, const char *name, size_t len)
+{
+	return find_named(c->providers, c->nproviders, sizeof *c->providers, name, len);
 }
 
 int cfg_target_id(const struct cfg *c, unsigned provider, const char *model, size_t len)
 {
 	if (provider >= c->nproviders || !c->tindex)
 		return -1;
-	for (uint32_t i = target_hash(provider, model, len) & c->tindex_mask; c->tindex[i];
-	    i = (i + 1) & c->tindex_mask)
-		if (tinfo_is(&c->targets_all[c->tindex[i] - 1], provider, model, len))
-			return (int)(c->tindex[i] - 1);
-	return (int)c->providers[provider].other_tid;
+	unsigned slot = *target_slot(c, provider, model, len);
+	return slot ? (int)(slot - 1) : (int)c->providers[provider].other_tid;
 }
 
 int cfg_target_find(const struct cfg *c, const char *name, size_t len)
@@ -2165,12 +2207,8 @@ int cfg_target_find(const struct cfg *c, const char *name, size_t len)
 
 const struct cfg_route *cfg_route_find(const struct cfg *c, const char *name, size_t len)
 {
-	for (unsigned i = 0; i < c->nroutes; i++) {
-		const char *n = c->routes[i].name;
-		if (n && strlen(n) == len && memcmp(n, name, len) == 0)
-			return &c->routes[i];
-	}
-	return NULL;
+	int i = find_named(c->routes, c->nroutes, sizeof *c->routes, name, len);
+	return i < 0 ? NULL : &c->routes[i];
 }
 
 /* '*' matches any run of characters, '/' included. Iterative with one

@@ -68,9 +68,11 @@ struct dialect_ops {
 	 * "application/json" for a Gemini JSON-array stream. */
 	const char *(*stream_type)(const struct xlate_stream *s);
 	/* The usage object of a response (key usage_key at the top level:
-	 * "usage" or "usageMetadata"), token obj of d -> u. */
+	 * "usage" or "usageMetadata"): its text js[0..n), a span of a valid
+	 * document, -> u, read without tokens (a same-dialect answer is never
+	 * tokenized). u->have is 0 when it is not an object. */
 	const char *usage_key;
-	void (*decode_usage)(const struct json_doc *d, int obj, struct ir_usage *u);
+	void (*scan_usage)(const char *js, size_t n, struct ir_usage *u);
 };
 
 extern const struct dialect_ops dialect_openai, dialect_anthropic, dialect_gemini;

@@ -131,8 +131,8 @@
  *  No ping is ever written. The message id is the provider's (up to 120
  *  bytes) or "msg_llmgw".
  */
-#include <stdio.h>
-#include <stdlib.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include "fmt.h"
 #include "dialect.h"
@@ -143,11 +143,47 @@
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-static int fail(char *err, size_t errlen, const char *msg)
+/* Name lists, packed "a\0b\0...\0" (pick() and nth() walk them): one list
+ * per closed set of names, shared by the decoder and the encoder. The
+ * order is the order of the matching enum where there is one. */
+#define ROLES "user\0assistant\0"			/* = IR_USER, IR_ASSISTANT */
+#define BLOCKS "text\0image\0tool_use\0tool_result\0thinking\0redacted_thinking\0"
+enum { B_TEXT, B_IMAGE, B_TOOL_USE, B_TOOL_RESULT, B_THINKING, B_REDACTED };	/* = IR_TEXT... for the first five */
+#define TOOL_CHOICES "auto\0none\0any\0tool\0"		/* = IR_TC_AUTO - 1 ... */
+/* stop_reason: the decoder maps index -> finish (an unknown one is a
+ * stop), the encoder finish -> index. */
+#define STOP_REASONS "max_tokens\0model_context_window_exceeded\0tool_use\0refusal\0end_turn\0stop_sequence\0"
+/* Error types in enum ir_err_class order; api_error is the fallback. */
+#define ERR_TYPES "invalid_request_error\0authentication_error\0billing_error\0permission_error\0" \
+	"not_found_error\0request_too_large\0rate_limit_error\0api_error\0overloaded_error\0timeout_error\0"
+#define ERR_MESSAGES "Invalid request\0Authentication failed\0Billing error\0Permission denied\0" \
+	"Not found\0Request too large\0Rate limited\0Internal server error\0Overloaded\0Timeout\0"
+/* Stream deltas and the key that carries each one's payload. */
+#define DELTAS "text_delta\0input_json_delta\0thinking_delta\0signature_delta\0"
+#define DELTA_KEYS "text\0partial_json\0thinking\0signature\0"
+enum { D_TEXT, D_JSON, D_THINKING, D_SIG };
+#define EVENTS "message_start\0content_block_start\0content_block_delta\0message_delta\0message_stop\0error\0"
+enum { E_START, E_BLOCK_START, E_DELTA, E_MSG_DELTA, E_STOP, E_ERROR };
+
+/* Index of string token v in a packed list, or -1. */
+static int pick(const struct json_doc *d, int v, const char *list)
 {
-	if (err && errlen)
-		fmt_snprintf(err, errlen, "%s", msg);
+	for (int i = 0; *list; i++, list += strlen(list) + 1)
+		if (json_str_eq(d, v, list))
+			return i;
 	return -1;
+}
+
+static const char *nth(const char *list, unsigned i)
+{
+	while (i--)
+		list += strlen(list) + 1;
+	return list;
+}
+
+static int has(const struct ir_str *s)
+{
+	return s->p && s->n;
 }
 
 static int str_same(const struct ir_str *a, const struct ir_str *b)
@@ -155,185 +191,302 @@ static int str_same(const struct ir_str *a, const struct ir_str *b)
 	return a->p && b->p && a->kind == b->kind && a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
-/* Writes s as a JSON string value when present, else "". */
-static void put_str(struct json_out *o, const struct ir_str *s)
+/* Present and not null. */
+static int given(const struct json_doc *d, int v)
 {
-	ir_write_string(o, s);
+	return v >= 0 && !json_is_null(d, v);
 }
 
-static void key(struct json_out *o, const char *k)
+/* Token v when it is a string (its span into *s), else -1 with *s
+ * untouched. */
+static int str_of(const struct json_doc *d, int v, struct ir_str *s)
 {
-	json_lit(o, ",\"");
-	json_lit(o, k);
-	json_lit(o, "\":");
+	if (!json_is_string(d, v))
+		return -1;
+	*s = ir_tok_str(d, v);
+	return v;
+}
+
+/* The same for the value of key k in obj. */
+static int str_at(const struct json_doc *d, int obj, const char *k, struct ir_str *s)
+{
+	return str_of(d, json_get(d, obj, k), s);
+}
+
+/* The values of the keys in a packed list in object obj -> v[] (-1 when
+ * absent; the last duplicate wins, as with json_get), in one pass over
+ * obj: a top-level object holds the messages or content, which every
+ * json_get would walk again. */
+static void get_keys(const struct json_doc *d, int obj, const char *list, int *v, int n)
+{
+	while (n--)
+		v[n] = -1;
+	if (!json_is_object(d, obj))
+		return;
+	for (int k = 0, i = obj + 1; k < d->tok[obj].size; k++, i = json_skip(d, i)) {
+		int j = pick(d, i, list);
+		if (j >= 0)
+			v[j] = i + 1;
+	}
+}
+
+/* The writer: put() appends fmt with each of these bytes replaced by the
+ * next argument, so one call writes what would be a run of json_lit()s. */
+#define STR "\1"	/* const struct ir_str *: a JSON string (ir_write_string) */
+#define NUM "\2"	/* int64_t */
+#define LIT "\3"	/* const char *: verbatim */
+#define CSTR "\4"	/* const char *: quoted (json_cstr) */
+#define VAL "\5"	/* const struct ir_str *: tool input; {} when not valid JSON
+			 * (a model's malformed arguments) */
+#define SCHEMA "\6"	/* const struct ir_str *: ir_write_schema */
+
+static void put(struct json_out *o, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	for (;; f++) {
+		const char *q = f;
+		while ((unsigned char)*q > 6)
+			q++;
+		json_raw_append(o, f, (size_t)(q - f));
+		f = q;
+		if (*f == 0)
+			break;
+		if (*f == 2) {
+			json_i64(o, va_arg(ap, int64_t));
+		} else if (*f == 3 || *f == 4) {
+			const char *c = va_arg(ap, const char *);
+			if (*f == 3)
+				json_lit(o, c);
+			else
+				json_cstr(o, c);
+		} else {
+			const struct ir_str *s = va_arg(ap, const struct ir_str *);
+			if (*f == 1)
+				ir_write_string(o, s);
+			else if (*f == 6)
+				ir_write_schema(o, s);
+			else if (ir_write_value(o, s) < 0)
+				json_lit(o, "{}");
+		}
+	}
+	va_end(ap);
+}
+
+/* A "," before every item but the first (*n counts them). */
+static void comma(struct json_out *o, int *n)
+{
+	if ((*n)++)
+		json_lit(o, ",");
 }
 
 /* ------------------------------------------------------------------ */
-/* request decoding                                                    */
+/* request and response content decoding                               */
 
-struct req_dec {
+/* Decoder state: request decoding fills ir; response decoding (resp = 1,
+ * ir NULL) only parts, and words its errors as a provider's fault. */
+struct dec {
 	const struct json_doc *d;
 	struct ir_request *ir;
+	struct ir_part *parts;
+	uint16_t *nparts;
 	char *err;
 	size_t errlen;
+	uint8_t resp;
 };
 
-static struct ir_part *new_part(struct req_dec *r, uint8_t kind)
+/* The message for the client (or the gateway's log): fmt with arg. */
+static int failw(struct dec *r, const char *fmt, const char *arg)
 {
-	if (r->ir->nparts >= IR_MAX_PARTS)
+	if (r->err && r->errlen)
+		fmt_snprintf(r->err, r->errlen, fmt, arg);
+	return -1;
+}
+
+static int fail(struct dec *r, const char *msg)
+{
+	return failw(r, "%s", msg);
+}
+
+static struct ir_part *new_part(struct dec *r, uint8_t kind)
+{
+	if (*r->nparts >= IR_MAX_PARTS) {
+		fail(r, r->resp ? "too many content blocks" : "too many content parts");
 		return NULL;
-	struct ir_part *p = &r->ir->parts[r->ir->nparts++];
+	}
+	struct ir_part *p = &r->parts[(*r->nparts)++];
 	memset(p, 0, sizeof *p);
 	p->kind = kind;
 	return p;
 }
 
-static int too_many(struct req_dec *r)
-{
-	return fail(r->err, r->errlen, "too many content parts");
-}
+/* The string and object fields of content blocks (and of an image's
+ * source, and of a tool), as rows walked by get_fields() and set_fields():
+ * the token type a field must have; whether it must be there (REQ), may
+ * be absent (OPT) or is ignored when it is not of that type (ANY); the
+ * message when it is wrong (an index in FIELD_MSGS, whose first four have
+ * a response's wording 4 further on); and where its span goes. Each row's
+ * key is the same-numbered name in FIELD_KEYS. */
+#define FIELD_KEYS "text\0thinking\0signature\0id\0name\0input\0tool_use_id\0media_type\0data\0url\0" \
+	"name\0description\0input_schema\0"
+enum { F_TEXT = 0, F_THINKING = 1, F_TOOL_USE = 3, F_TOOL_RESULT = 6, F_BASE64 = 7, F_URL = 9, F_TOOL = 10 };
+#define FIELD_MSGS "text block without a text string\0thinking block without thinking text\0" \
+	"tool_use needs an id and a name\0tool_use input must be an object\0" \
+	"text block without text\0thinking block without thinking\0malformed tool_use block\0malformed tool_use block\0" \
+	"tool_result without tool_use_id\0image source needs media_type and data\0image url source needs a url\0" \
+	"tool without a name\0tool input_schema must be an object\0"
+enum { REQ, OPT, ANY };
+static const struct field {
+	uint8_t type, need, msg, off;
+} fields[] = {
+#define PART(f) offsetof(struct ir_part, f)
+	{ JSMN_STRING, REQ, 0, PART(text) },		/* text */
+	{ JSMN_STRING, REQ, 1, PART(text) },		/* thinking */
+	{ JSMN_STRING, ANY, 0, PART(sig) },
+	{ JSMN_STRING, REQ, 2, PART(a) },		/* tool_use */
+	{ JSMN_STRING, REQ, 2, PART(b) },
+	{ JSMN_OBJECT, OPT, 3, PART(args) },
+	{ JSMN_STRING, REQ, 8, PART(a) },		/* tool_result */
+	{ JSMN_STRING, REQ, 9, PART(a) },		/* image source base64 */
+	{ JSMN_STRING, REQ, 9, PART(b) },
+	{ JSMN_STRING, REQ, 10, PART(b) },		/* image source url */
+	{ JSMN_STRING, REQ, 11, offsetof(struct ir_tool, name) },	/* tool */
+	{ JSMN_STRING, ANY, 0, offsetof(struct ir_tool, description) },
+	{ JSMN_OBJECT, OPT, 12, offsetof(struct ir_tool, parameters) },
+};
+_Static_assert(offsetof(struct ir_part, sig) < 256, "field offsets are bytes");
 
-static int dec_text_block(struct req_dec *r, int blk)
+/* The tokens of fields [f, f + n) of obj -> v[] (-1: absent). 0, or -1
+ * with the message of the first one that is wrong. */
+static int get_fields(struct dec *r, int obj, unsigned f, unsigned n, int *v)
 {
-	int t = json_get(r->d, blk, "text");
-	if (!json_is_string(r->d, t))
-		return fail(r->err, r->errlen, "text block without a text string");
-	struct ir_part *p = new_part(r, IR_TEXT);
-	if (!p)
-		return too_many(r);
-	p->text = ir_tok_str(r->d, t);
+	const struct json_doc *d = r->d;
+	const char *k = nth(FIELD_KEYS, f);
+	for (unsigned i = 0; i < n; i++, k += strlen(k) + 1) {
+		const struct field *fl = &fields[f + i];
+		int t = v[i] = json_get(d, obj, k);
+		if (t < 0 ? fl->need == REQ : d->tok[t].type != fl->type) {
+			if (fl->need != ANY)
+				return fail(r, nth(FIELD_MSGS, fl->msg + (r->resp ? 4u : 0u)));
+			v[i] = -1;
+		}
+	}
 	return 0;
 }
 
-static int dec_image_block(struct req_dec *r, int blk)
+static void set_fields(const struct json_doc *d, unsigned f, unsigned n, const int *v, void *base)
 {
-	const struct json_doc *d = r->d;
-	int src = json_get(d, blk, "source");
-	int ty = json_get(d, src, "type");
-	struct ir_part *p;
-
-	if (json_str_eq(d, ty, "base64")) {
-		int mt = json_get(d, src, "media_type"), data = json_get(d, src, "data");
-		if (!json_is_string(d, mt) || !json_is_string(d, data))
-			return fail(r->err, r->errlen, "image source needs media_type and data");
-		if (!(p = new_part(r, IR_IMAGE)))
-			return too_many(r);
-		p->a = ir_tok_str(d, mt);
-		p->b = ir_tok_str(d, data);
-		return 0;
-	}
-	if (json_str_eq(d, ty, "url")) {
-		int url = json_get(d, src, "url");
-		if (!json_is_string(d, url))
-			return fail(r->err, r->errlen, "image url source needs a url");
-		if (!(p = new_part(r, IR_IMAGE)))
-			return too_many(r);
-		p->is_url = 1;
-		p->b = ir_tok_str(d, url);
-		return 0;
-	}
-	return fail(r->err, r->errlen, "image source type not supported through translation (base64 and url are)");
+	for (unsigned i = 0; i < n; i++)
+		*(struct ir_str *)(void *)((char *)base + fields[f + i].off) = ir_tok_str(d, v[i]);
 }
 
+/* Fields [f, f + n) of obj -> a new part of kind, or NULL. */
+static struct ir_part *dec_part(struct dec *r, int obj, unsigned f, unsigned n, uint8_t kind)
+{
+	int v[3];
+	struct ir_part *p;
+	if (get_fields(r, obj, f, n, v) || !(p = new_part(r, kind)))
+		return NULL;
+	set_fields(r->d, f, n, v, p);
+	return p;
+}
+
+static int dec_block(struct dec *r, int b, int t);
+
+/* The blocks of array c: those whose type is in take (bits of B_*) are
+ * decoded, those in skip passed over; any other is refused with fmt/what,
+ * or passed over too when fmt is NULL. */
+static int dec_blocks(struct dec *r, int c, unsigned take, unsigned skip, const char *fmt, const char *what)
+{
+	const struct json_doc *d = r->d;
+	int n = d->tok[c].size;
+	for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b)) {
+		int t = pick(d, json_get(d, b, "type"), BLOCKS);
+		unsigned bit = t < 0 ? 0 : 1u << t;
+		if (bit & take) {
+			if (dec_block(r, b, t))
+				return -1;
+		} else if (!(bit & skip) && fmt) {
+			return failw(r, fmt, what);
+		}
+	}
+	return 0;
+}
+
+#define NOT_SUPPORTED "%s content block type not supported through translation"
+
 /* The name of the earlier tool_use with this id, for Gemini. */
-static struct ir_str call_name(const struct ir_request *ir, const struct ir_str *id)
+static struct ir_str call_name(const struct dec *r, const struct ir_str *id)
 {
 	struct ir_str none = { NULL, 0, IR_RAW };
-	for (int i = (int)ir->nparts - 1; i >= 0; i--)
-		if (ir->parts[i].kind == IR_TOOL_CALL && str_same(&ir->parts[i].a, id))
-			return ir->parts[i].b;
+	for (int i = (int)*r->nparts - 1; i >= 0; i--)
+		if (r->parts[i].kind == IR_TOOL_CALL && str_same(&r->parts[i].a, id))
+			return r->parts[i].b;
 	return none;
 }
 
-static int dec_tool_result(struct req_dec *r, int blk)
+/* Block b of type t (B_*, which is also the part's kind) -> new parts. */
+static int dec_block(struct dec *r, int b, int t)
 {
+	static const uint8_t rows[][2] = {	/* the fields of each B_* */
+		{ F_TEXT, 1 }, { 0, 0 }, { F_TOOL_USE, 3 }, { F_TOOL_RESULT, 1 }, { F_THINKING, 2 },
+	};
 	const struct json_doc *d = r->d;
-	int id = json_get(d, blk, "tool_use_id"), c = json_get(d, blk, "content");
-	int ie = json_get(d, blk, "is_error");
 	struct ir_part *p;
+	int url = 0;
 
-	if (!json_is_string(d, id))
-		return fail(r->err, r->errlen, "tool_result without tool_use_id");
-	if (!(p = new_part(r, IR_TOOL_RESULT)))
-		return too_many(r);
-	p->a = ir_tok_str(d, id);
-	p->b = call_name(r->ir, &p->a);
-	p->is_error = json_is_true(d, ie);
-	if (c < 0 || json_is_null(d, c))
+	if (t == B_IMAGE) {
+		b = json_get(d, b, "source");
+		url = pick(d, json_get(d, b, "type"), "base64\0url\0");
+		if (url < 0)
+			return fail(r, "image source type not supported through translation (base64 and url are)");
+		p = dec_part(r, b, url ? F_URL : F_BASE64, 2u - (unsigned)url, IR_IMAGE);
+	} else {
+		p = dec_part(r, b, rows[t][0], rows[t][1], (uint8_t)t);
+	}
+	if (!p)
+		return -1;
+	p->is_url = (uint8_t)url;
+	if (t == B_TOOL_USE && !p->args.p)
+		p->args = (struct ir_str){ "{}", 2, IR_JSON };
+	if (t != B_TOOL_RESULT)
+		return 0;
+
+	/* a tool result: is_error, and content as a string or blocks */
+	int c = json_get(d, b, "content");
+	p->b = call_name(r, &p->a);
+	p->is_error = (uint8_t)json_is_true(d, json_get(d, b, "is_error"));
+	if (!given(d, c))
 		return 0;
 	if (json_is_string(d, c)) {
 		p->text = ir_tok_str(d, c);
 		return 0;
 	}
 	if (!json_is_array(d, c))
-		return fail(r->err, r->errlen, "tool_result content must be a string or an array");
-	int n = d->tok[c].size;
-	for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b)) {
-		int bt = json_get(d, b, "type");
-		int rc;
-		if (json_str_eq(d, bt, "text"))
-			rc = dec_text_block(r, b);
-		else if (json_str_eq(d, bt, "image"))
-			rc = dec_image_block(r, b);
-		else
-			return fail(r->err, r->errlen, "tool_result content block type not supported through translation");
-		if (rc)
-			return rc;
-		p->nsub++;
-	}
+		return fail(r, "tool_result content must be a string or an array");
+	uint16_t before = *r->nparts;
+	if (dec_blocks(r, c, 1u << B_TEXT | 1u << B_IMAGE, 0, NOT_SUPPORTED, "tool_result"))
+		return -1;
+	p->nsub = (uint16_t)(*r->nparts - before);
 	return 0;
 }
 
-static int dec_tool_use(struct req_dec *r, int blk)
-{
-	const struct json_doc *d = r->d;
-	int id = json_get(d, blk, "id"), nm = json_get(d, blk, "name"), in = json_get(d, blk, "input");
-	struct ir_part *p;
+/* ------------------------------------------------------------------ */
+/* request decoding                                                    */
 
-	if (!json_is_string(d, id) || !json_is_string(d, nm))
-		return fail(r->err, r->errlen, "tool_use needs an id and a name");
-	if (in >= 0 && !json_is_object(d, in))
-		return fail(r->err, r->errlen, "tool_use input must be an object");
-	if (!(p = new_part(r, IR_TOOL_CALL)))
-		return too_many(r);
-	p->a = ir_tok_str(d, id);
-	p->b = ir_tok_str(d, nm);
-	if (in >= 0)
-		p->args = ir_tok_str(d, in);
-	else
-		p->args = (struct ir_str){ "{}", 2, IR_JSON };
-	return 0;
-}
-
-static int dec_thinking(struct req_dec *r, int blk)
-{
-	const struct json_doc *d = r->d;
-	int t = json_get(d, blk, "thinking"), sg = json_get(d, blk, "signature");
-	struct ir_part *p;
-
-	if (!json_is_string(d, t))
-		return fail(r->err, r->errlen, "thinking block without thinking text");
-	if (!(p = new_part(r, IR_THINKING)))
-		return too_many(r);
-	p->text = ir_tok_str(d, t);
-	if (json_is_string(d, sg))
-		p->sig = ir_tok_str(d, sg);
-	return 0;
-}
-
-static int open_msg(struct req_dec *r, uint8_t role)
+static int open_msg(struct dec *r, int role)
 {
 	if (r->ir->nmsgs >= IR_MAX_MSGS)
-		return fail(r->err, r->errlen, "too many messages");
+		return fail(r, "too many messages");
 	struct ir_msg *m = &r->ir->msgs[r->ir->nmsgs];
-	m->role = role;
+	m->role = (uint8_t)role;
 	m->first = r->ir->nparts;
 	m->n = 0;
 	return 0;
 }
 
 /* Closes the message opened last; an empty one is not kept. */
-static void close_msg(struct req_dec *r)
+static void close_msg(struct dec *r)
 {
 	struct ir_msg *m = &r->ir->msgs[r->ir->nmsgs];
 	m->n = (uint16_t)(r->ir->nparts - m->first);
@@ -341,146 +494,87 @@ static void close_msg(struct req_dec *r)
 		r->ir->nmsgs++;
 }
 
-static int dec_message(struct req_dec *r, int msg)
+static int dec_message(struct dec *r, int msg)
 {
 	const struct json_doc *d = r->d;
-	int role = json_get(d, msg, "role"), c = json_get(d, msg, "content");
-	int user;
+	int role = pick(d, json_get(d, msg, "role"), ROLES), c = json_get(d, msg, "content");
+	int str = json_is_string(d, c);
 
-	if (json_str_eq(d, role, "user"))
-		user = 1;
-	else if (json_str_eq(d, role, "assistant"))
-		user = 0;
-	else
-		return fail(r->err, r->errlen, "message role must be user or assistant");
-
-	if (json_is_string(d, c)) {
-		if (open_msg(r, user ? IR_USER : IR_ASSISTANT))
+	if (role < 0)
+		return fail(r, "message role must be user or assistant");
+	if (!str && !json_is_array(d, c))
+		return fail(r, "message content must be a string or an array");
+	if (role == IR_USER && !str) {
+		/* The tool results first (as an IR_TOOL message), then the
+		 * rest (as an IR_USER message). */
+		if (open_msg(r, IR_TOOL) || dec_blocks(r, c, 1u << B_TOOL_RESULT, 0, NULL, NULL))
 			return -1;
+		close_msg(r);
+	}
+	if (open_msg(r, role))
+		return -1;
+	if (str) {
 		struct ir_part *p = new_part(r, IR_TEXT);
 		if (!p)
-			return too_many(r);
+			return -1;
 		p->text = ir_tok_str(d, c);
-		close_msg(r);
-		return 0;
-	}
-	if (!json_is_array(d, c))
-		return fail(r->err, r->errlen, "message content must be a string or an array");
-	int n = d->tok[c].size;
-
-	if (!user) {
-		if (open_msg(r, IR_ASSISTANT))
-			return -1;
-		for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b)) {
-			int t = json_get(d, b, "type"), rc = 0;
-			if (json_str_eq(d, t, "text"))
-				rc = dec_text_block(r, b);
-			else if (json_str_eq(d, t, "tool_use"))
-				rc = dec_tool_use(r, b);
-			else if (json_str_eq(d, t, "thinking"))
-				rc = dec_thinking(r, b);
-			else if (json_str_eq(d, t, "redacted_thinking"))
-				rc = 0;		/* dropped: see the header */
-			else
-				rc = fail(r->err, r->errlen, "assistant content block type not supported through translation");
-			if (rc)
-				return rc;
-		}
-		close_msg(r);
-		return 0;
-	}
-
-	/* User turn: the tool results first (as an IR_TOOL message), then
-	 * the rest (as an IR_USER message). */
-	if (open_msg(r, IR_TOOL))
+	} else if (role == IR_USER ? dec_blocks(r, c, 1u << B_TEXT | 1u << B_IMAGE, 1u << B_TOOL_RESULT, NOT_SUPPORTED, "user")
+		   : dec_blocks(r, c, 1u << B_TEXT | 1u << B_TOOL_USE | 1u << B_THINKING,
+				1u << B_REDACTED /* dropped: see the header */, NOT_SUPPORTED, "assistant")) {
 		return -1;
-	for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b))
-		if (json_str_eq(d, json_get(d, b, "type"), "tool_result") && dec_tool_result(r, b))
-			return -1;
-	close_msg(r);
-	if (open_msg(r, IR_USER))
-		return -1;
-	for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b)) {
-		int t = json_get(d, b, "type"), rc = 0;
-		if (json_str_eq(d, t, "tool_result"))
-			continue;
-		if (json_str_eq(d, t, "text"))
-			rc = dec_text_block(r, b);
-		else if (json_str_eq(d, t, "image"))
-			rc = dec_image_block(r, b);
-		else
-			rc = fail(r->err, r->errlen, "user content block type not supported through translation");
-		if (rc)
-			return rc;
 	}
 	close_msg(r);
 	return 0;
 }
 
-static int dec_number(struct req_dec *r, int v, struct ir_str *out, const char *what)
+#define REQ_KEYS "model\0system\0messages\0max_tokens\0temperature\0top_p\0top_k\0stop_sequences\0stream\0" \
+	"tools\0tool_choice\0metadata\0thinking\0output_config\0"
+enum { R_MODEL, R_SYSTEM, R_MESSAGES, R_MAX_TOKENS, R_TEMPERATURE, R_TOP_P, R_TOP_K, R_STOP, R_STREAM, R_TOOLS,
+       R_TOOL_CHOICE, R_METADATA, R_THINKING, R_OUTPUT_CONFIG, R_N };
+
+/* temperature, top_p, top_k (key index k, token v). */
+static int dec_number(struct dec *r, int v, int k, struct ir_str *out)
 {
-	if (v < 0 || json_is_null(r->d, v))
+	if (!given(r->d, v))
 		return 0;
-	if (!json_is_number(r->d, v)) {
-		char m[96];
-		fmt_snprintf(m, sizeof m, "%s must be a number", what);
-		return fail(r->err, r->errlen, m);
-	}
+	if (!json_is_number(r->d, v))
+		return failw(r, "%s must be a number", nth(REQ_KEYS, (unsigned)k));
 	*out = ir_tok_str(r->d, v);
 	return 0;
 }
 
-static int dec_tools(struct req_dec *r, int arr)
+static int dec_tools(struct dec *r, int arr)
 {
 	const struct json_doc *d = r->d;
-	if (arr < 0 || json_is_null(d, arr))
+	if (!given(d, arr))
 		return 0;
 	if (!json_is_array(d, arr))
-		return fail(r->err, r->errlen, "tools must be an array");
+		return fail(r, "tools must be an array");
 	int n = d->tok[arr].size;
 	if (n > IR_MAX_TOOLS)
-		return fail(r->err, r->errlen, "too many tools");
+		return fail(r, "too many tools");
 	for (int k = 0, t = arr + 1; k < n; k++, t = json_skip(d, t)) {
-		int ty = json_get(d, t, "type"), nm = json_get(d, t, "name");
-		int ds = json_get(d, t, "description"), sc = json_get(d, t, "input_schema");
-		if (ty >= 0 && !json_is_null(d, ty) && !json_str_eq(d, ty, "custom"))
-			return fail(r->err, r->errlen,
-				    "server tools (a tool with a type, e.g. web_search) cannot be translated to another provider");
-		if (!json_is_string(d, nm))
-			return fail(r->err, r->errlen, "tool without a name");
-		if (sc >= 0 && !json_is_object(d, sc))
-			return fail(r->err, r->errlen, "tool input_schema must be an object");
-		struct ir_tool *tl = &r->ir->tools[r->ir->ntools++];
-		memset(tl, 0, sizeof *tl);
-		tl->name = ir_tok_str(d, nm);
-		if (json_is_string(d, ds))
-			tl->description = ir_tok_str(d, ds);
-		if (sc >= 0)
-			tl->parameters = ir_tok_str(d, sc);
+		int ty = json_get(d, t, "type"), v[3];
+		if (given(d, ty) && !json_str_eq(d, ty, "custom"))
+			return fail(r, "server tools (a tool with a type, e.g. web_search) cannot be translated to another provider");
+		if (get_fields(r, t, F_TOOL, 3, v))
+			return -1;
+		set_fields(d, F_TOOL, 3, v, &r->ir->tools[r->ir->ntools++]);
 	}
 	return 0;
 }
 
-static int dec_tool_choice(struct req_dec *r, int tc)
+static int dec_tool_choice(struct dec *r, int tc)
 {
 	const struct json_doc *d = r->d;
-	if (tc < 0 || json_is_null(d, tc))
+	if (!given(d, tc))
 		return 0;
-	int ty = json_get(d, tc, "type"), dp = json_get(d, tc, "disable_parallel_tool_use");
-	if (json_str_eq(d, ty, "auto"))
-		r->ir->tool_choice = IR_TC_AUTO;
-	else if (json_str_eq(d, ty, "any"))
-		r->ir->tool_choice = IR_TC_REQUIRED;
-	else if (json_str_eq(d, ty, "none"))
-		r->ir->tool_choice = IR_TC_NONE;
-	else if (json_str_eq(d, ty, "tool")) {
-		int nm = json_get(d, tc, "name");
-		if (!json_is_string(d, nm))
-			return fail(r->err, r->errlen, "tool_choice of type tool needs a name");
-		r->ir->tool_choice = IR_TC_TOOL;
-		r->ir->tool_choice_name = ir_tok_str(d, nm);
-	} else
-		return fail(r->err, r->errlen, "tool_choice type must be auto, any, tool or none");
+	int c = pick(d, json_get(d, tc, "type"), TOOL_CHOICES) + 1, dp = json_get(d, tc, "disable_parallel_tool_use");
+	if (c == IR_TC_UNSET)
+		return fail(r, "tool_choice type must be auto, any, tool or none");
+	if (c == IR_TC_TOOL && str_at(d, tc, "name", &r->ir->tool_choice_name) < 0)
+		return fail(r, "tool_choice of type tool needs a name");
+	r->ir->tool_choice = (uint8_t)c;
 	if (json_is_true(d, dp))
 		r->ir->parallel_tools = 0;
 	else if (json_is_false(d, dp))
@@ -505,118 +599,158 @@ static void reset_request(struct ir_request *ir)
 
 static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, char *err, size_t errlen)
 {
-	struct req_dec r = { d, ir, err, errlen };
-	int v;
+	struct dec r = { d, ir, ir->parts, &ir->nparts, err, errlen, 0 };
+	int key[R_N], v;
 
 	reset_request(ir);
 	if (!json_is_object(d, 0))
-		return fail(err, errlen, "request body must be a JSON object");
-	if (json_is_string(d, v = json_get(d, 0, "model")))
-		ir->model = ir_tok_str(d, v);
+		return fail(&r, "request body must be a JSON object");
+	get_keys(d, 0, REQ_KEYS, key, R_N);
+	str_of(d, key[R_MODEL], &ir->model);
 
 	/* System prompt: parts first, so they precede every message's. */
-	v = json_get(d, 0, "system");
-	ir->sys_first = ir->nparts;
+	v = key[R_SYSTEM];
 	if (json_is_string(d, v)) {
-		struct ir_part *p = new_part(&r, IR_TEXT);
-		p->text = ir_tok_str(d, v);
+		new_part(&r, IR_TEXT)->text = ir_tok_str(d, v);	/* the first part: there is room */
 	} else if (json_is_array(d, v)) {
-		int n = d->tok[v].size;
-		for (int k = 0, b = v + 1; k < n; k++, b = json_skip(d, b)) {
-			if (!json_str_eq(d, json_get(d, b, "type"), "text"))
-				return fail(err, errlen, "system blocks must be text blocks");
-			if (dec_text_block(&r, b))
-				return -1;
-		}
-	} else if (v >= 0 && !json_is_null(d, v))
-		return fail(err, errlen, "system must be a string or an array of text blocks");
-	ir->sys_n = (uint16_t)(ir->nparts - ir->sys_first);
+		if (dec_blocks(&r, v, 1u << B_TEXT, 0, "system blocks must be text blocks", NULL))
+			return -1;
+	} else if (given(d, v))
+		return fail(&r, "system must be a string or an array of text blocks");
+	ir->sys_n = ir->nparts;	/* sys_first is 0 */
 
-	v = json_get(d, 0, "messages");
+	v = key[R_MESSAGES];
 	if (!json_is_array(d, v))
-		return fail(err, errlen, "messages must be an array");
+		return fail(&r, "messages must be an array");
 	int n = d->tok[v].size;
 	for (int k = 0, m = v + 1; k < n; k++, m = json_skip(d, m)) {
 		if (!json_is_object(d, m))
-			return fail(err, errlen, "each message must be an object");
+			return fail(&r, "each message must be an object");
 		if (dec_message(&r, m))
 			return -1;
 	}
 
-	if ((v = json_get(d, 0, "max_tokens")) >= 0 && !json_is_null(d, v)) {
-		int64_t mt;
-		if (json_get_i64(d, v, &mt) || mt < 1)
-			return fail(err, errlen, "max_tokens must be a positive integer");
-		ir->max_tokens = mt;
+	if (given(d, v = key[R_MAX_TOKENS])) {
+		if (json_get_i64(d, v, &ir->max_tokens) || ir->max_tokens < 1)
+			return fail(&r, "max_tokens must be a positive integer");
 	}
-	if (dec_number(&r, json_get(d, 0, "temperature"), &ir->temperature, "temperature") ||
-	    dec_number(&r, json_get(d, 0, "top_p"), &ir->top_p, "top_p") ||
-	    dec_number(&r, json_get(d, 0, "top_k"), &ir->top_k, "top_k"))
+	if (dec_number(&r, key[R_TEMPERATURE], R_TEMPERATURE, &ir->temperature) ||
+	    dec_number(&r, key[R_TOP_P], R_TOP_P, &ir->top_p) || dec_number(&r, key[R_TOP_K], R_TOP_K, &ir->top_k))
 		return -1;
 
-	if ((v = json_get(d, 0, "stop_sequences")) >= 0 && !json_is_null(d, v)) {
+	if (given(d, v = key[R_STOP])) {
 		if (!json_is_array(d, v))
-			return fail(err, errlen, "stop_sequences must be an array of strings");
+			return fail(&r, "stop_sequences must be an array of strings");
 		int ns = d->tok[v].size;
 		if (ns > IR_MAX_STOP)
-			return fail(err, errlen, "too many stop_sequences");
+			return fail(&r, "too many stop_sequences");
 		for (int k = 0, s = v + 1; k < ns; k++, s = json_skip(d, s)) {
 			if (!json_is_string(d, s))
-				return fail(err, errlen, "stop_sequences must be an array of strings");
+				return fail(&r, "stop_sequences must be an array of strings");
 			ir->stop[ir->nstop++] = ir_tok_str(d, s);
 		}
 	}
-	ir->stream = json_is_true(d, json_get(d, 0, "stream"));
+	ir->stream = (uint8_t)json_is_true(d, key[R_STREAM]);
 
-	if (dec_tools(&r, json_get(d, 0, "tools")) || dec_tool_choice(&r, json_get(d, 0, "tool_choice")))
+	if (dec_tools(&r, key[R_TOOLS]) || dec_tool_choice(&r, key[R_TOOL_CHOICE]))
 		return -1;
 
-	v = json_get(d, json_get(d, 0, "metadata"), "user_id");
-	if (json_is_string(d, v))
-		ir->user = ir_tok_str(d, v);
+	str_at(d, key[R_METADATA], "user_id", &ir->user);
 
-	if ((v = json_get(d, 0, "thinking")) >= 0 && !json_is_null(d, v)) {
-		int ty = json_get(d, v, "type");
-		if (json_str_eq(d, ty, "enabled")) {
-			int64_t b;
-			if (json_get_i64(d, json_get(d, v, "budget_tokens"), &b) || b < 0)
-				return fail(err, errlen, "thinking.budget_tokens must be a non-negative integer");
-			ir->thinking_budget = b;
-		} else if (json_str_eq(d, ty, "disabled")) {
+	if (given(d, v = key[R_THINKING])) {
+		int ty = pick(d, json_get(d, v, "type"), "enabled\0disabled\0adaptive\0");
+		if (ty < 0)
+			return fail(&r, "thinking.type must be enabled, disabled or adaptive");
+		if (ty == 0) {
+			if (json_get_i64(d, json_get(d, v, "budget_tokens"), &ir->thinking_budget) || ir->thinking_budget < 0)
+				return fail(&r, "thinking.budget_tokens must be a non-negative integer");
+		} else if (ty == 1) {
 			ir->thinking_budget = 0;
-		} else if (!json_str_eq(d, ty, "adaptive")) {
-			return fail(err, errlen, "thinking.type must be enabled, disabled or adaptive");
 		}
 	}
 
-	int oc = json_get(d, 0, "output_config");
-	if ((v = json_get(d, oc, "format")) >= 0 && !json_is_null(d, v)) {
+	int oc = key[R_OUTPUT_CONFIG];
+	if (given(d, v = json_get(d, oc, "format"))) {
 		int sc = json_get(d, v, "schema");
 		if (!json_str_eq(d, json_get(d, v, "type"), "json_schema") || !json_is_object(d, sc))
-			return fail(err, errlen, "output_config.format must be {type: json_schema, schema: {...}}");
+			return fail(&r, "output_config.format must be {type: json_schema, schema: {...}}");
 		ir->format = IR_FMT_JSON_SCHEMA;
 		ir->schema = ir_tok_str(d, sc);
 	}
 	v = json_get(d, oc, "effort");
-	if (json_str_eq(d, v, "low") || json_str_eq(d, v, "medium") || json_str_eq(d, v, "high"))
+	if (pick(d, v, "low\0medium\0high\0") >= 0)
 		ir->reasoning = ir_tok_str(d, v);
 	return 0;
 }
 
 /* ------------------------------------------------------------------ */
-/* request encoding                                                    */
+/* request and response content encoding                               */
 
-static int anth_role(uint8_t r)
+#define TEXT_BLOCK "{\"type\":\"text\",\"text\":" STR "}"
+
+static void enc_image(struct json_out *o, const struct ir_part *p)
 {
-	return r == IR_ASSISTANT ? IR_ASSISTANT : IR_USER;
+	if (p->is_url)
+		put(o, "{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":" STR "}}", &p->b);
+	else
+		put(o, "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":" STR ",\"data\":" STR "}}",
+		    &p->a, &p->b);
 }
+
+static void enc_part(struct json_out *o, const struct ir_part *p, unsigned nsub);
+
+/* One tool result with the nsub content parts that follow it. */
+static void enc_tool_result(struct json_out *o, const struct ir_part *p, unsigned nsub)
+{
+	put(o, "{\"type\":\"tool_result\",\"tool_use_id\":" STR, &p->a);
+	if (nsub) {
+		json_lit(o, ",\"content\":[");
+		int n = 0;
+		for (unsigned k = 1; k <= nsub; k++) {
+			const struct ir_part *s = p + k;
+			if (s->kind == IR_TEXT ? has(&s->text) : s->kind == IR_IMAGE) {
+				comma(o, &n);
+				enc_part(o, s, 0);
+			}
+		}
+		json_lit(o, "]");
+	} else if (has(&p->text)) {
+		put(o, ",\"content\":" STR, &p->text);
+	}
+	json_lit(o, p->is_error ? ",\"is_error\":true}" : "}");
+}
+
+/* One content block (a tool result takes the nsub parts after it). */
+static void enc_part(struct json_out *o, const struct ir_part *p, unsigned nsub)
+{
+	switch (p->kind) {
+	case IR_TEXT:
+		put(o, TEXT_BLOCK, &p->text);
+		break;
+	case IR_IMAGE:
+		enc_image(o, p);
+		break;
+	case IR_THINKING:
+		put(o, "{\"type\":\"thinking\",\"thinking\":" STR ",\"signature\":" STR "}", &p->text, &p->sig);
+		break;
+	case IR_TOOL_CALL:
+		put(o, "{\"type\":\"tool_use\",\"id\":" STR ",\"name\":" STR ",\"input\":" VAL "}", &p->a, &p->b, &p->args);
+		break;
+	case IR_TOOL_RESULT:
+		enc_tool_result(o, p, nsub);
+		break;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* request encoding                                                    */
 
 /* Whether part i of a message yields a block (see enc_part). */
 static int part_emits(const struct ir_part *p)
 {
 	switch (p->kind) {
-	case IR_TEXT: return p->text.p && p->text.n > 0;
-	case IR_THINKING: return p->sig.p && p->sig.n > 0;
+	case IR_TEXT: return has(&p->text);
+	case IR_THINKING: return has(&p->sig);
 	case IR_IMAGE: case IR_TOOL_CALL: case IR_TOOL_RESULT: return 1;
 	}
 	return 0;
@@ -630,111 +764,19 @@ static int msg_emits(const struct ir_request *ir, const struct ir_msg *m)
 	return 0;
 }
 
-static void enc_image(struct json_out *o, const struct ir_part *p)
-{
-	if (p->is_url) {
-		json_lit(o, "{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":");
-		put_str(o, &p->b);
-		json_lit(o, "}}");
-	} else {
-		json_lit(o, "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":");
-		put_str(o, &p->a);
-		json_lit(o, ",\"data\":");
-		put_str(o, &p->b);
-		json_lit(o, "}}");
-	}
-}
-
-static void enc_text(struct json_out *o, const struct ir_str *t)
-{
-	json_lit(o, "{\"type\":\"text\",\"text\":");
-	put_str(o, t);
-	json_lit(o, "}");
-}
-
-static void enc_tool_input(struct json_out *o, const struct ir_str *args)
-{
-	if (ir_write_value(o, args) < 0)
-		json_lit(o, "{}");	/* malformed arguments from a model */
-}
-
-/* One tool result with the nsub content parts that follow it. */
-static void enc_tool_result(struct json_out *o, const struct ir_part *p, unsigned nsub)
-{
-	json_lit(o, "{\"type\":\"tool_result\",\"tool_use_id\":");
-	put_str(o, &p->a);
-	if (nsub) {
-		json_lit(o, ",\"content\":[");
-		int first = 1;
-		for (unsigned k = 1; k <= nsub; k++) {
-			const struct ir_part *s = p + k;
-			if (s->kind == IR_TEXT) {
-				if (!s->text.p || !s->text.n)
-					continue;
-				if (!first)
-					json_lit(o, ",");
-				enc_text(o, &s->text);
-			} else if (s->kind == IR_IMAGE) {
-				if (!first)
-					json_lit(o, ",");
-				enc_image(o, s);
-			} else
-				continue;
-			first = 0;
-		}
-		json_lit(o, "]");
-	} else if (p->text.p && p->text.n) {
-		json_lit(o, ",\"content\":");
-		put_str(o, &p->text);
-	}
-	if (p->is_error)
-		json_lit(o, ",\"is_error\":true");
-	json_lit(o, "}");
-}
-
 /* Blocks of message m. pass 0: only tool results; pass 1: everything
  * else; pass 2: everything in order. */
-static void enc_msg_parts(struct json_out *o, const struct ir_request *ir, const struct ir_msg *m, int pass, int *first)
+static void enc_msg_parts(struct json_out *o, const struct ir_request *ir, const struct ir_msg *m, int pass, int *n)
 {
 	for (unsigned i = 0; i < m->n; i++) {
 		const struct ir_part *p = &ir->parts[m->first + i];
-		unsigned skip = p->kind == IR_TOOL_RESULT ? p->nsub : 0;
+		int is_res = p->kind == IR_TOOL_RESULT;
+		unsigned skip = is_res ? p->nsub : 0;
 		if (skip > m->n - 1 - i)
 			skip = m->n - 1 - i;	/* sub-parts past the message: ignore them */
-		int is_res = p->kind == IR_TOOL_RESULT;
-		if ((pass == 0 && !is_res) || (pass == 1 && is_res) || !part_emits(p)) {
-			i += skip;
-			continue;
-		}
-		if (!*first)
-			json_lit(o, ",");
-		*first = 0;
-		switch (p->kind) {
-		case IR_TEXT:
-			enc_text(o, &p->text);
-			break;
-		case IR_IMAGE:
-			enc_image(o, p);
-			break;
-		case IR_THINKING:
-			json_lit(o, "{\"type\":\"thinking\",\"thinking\":");
-			put_str(o, &p->text);
-			json_lit(o, ",\"signature\":");
-			put_str(o, &p->sig);
-			json_lit(o, "}");
-			break;
-		case IR_TOOL_CALL:
-			json_lit(o, "{\"type\":\"tool_use\",\"id\":");
-			put_str(o, &p->a);
-			json_lit(o, ",\"name\":");
-			put_str(o, &p->b);
-			json_lit(o, ",\"input\":");
-			enc_tool_input(o, &p->args);
-			json_lit(o, "}");
-			break;
-		case IR_TOOL_RESULT:
-			enc_tool_result(o, p, skip);
-			break;
+		if ((pass == 2 || is_res != pass) && part_emits(p)) {
+			comma(o, n);
+			enc_part(o, p, skip);
 		}
 		i += skip;
 	}
@@ -743,42 +785,38 @@ static void enc_msg_parts(struct json_out *o, const struct ir_request *ir, const
 static void enc_messages(struct json_out *o, const struct ir_request *ir)
 {
 	json_lit(o, ",\"messages\":[");
-	int firstmsg = 1;
+	int nm = 0;
 	unsigned i = 0;
 	while (i < ir->nmsgs) {
 		if (!msg_emits(ir, &ir->msgs[i])) {
 			i++;
 			continue;
 		}
-		int role = anth_role(ir->msgs[i].role);
+		int role = ir->msgs[i].role == IR_ASSISTANT;	/* IR_TOOL is a user turn */
 		unsigned j = i + 1;	/* the group is [i, j) */
-		while (j < ir->nmsgs && (!msg_emits(ir, &ir->msgs[j]) || anth_role(ir->msgs[j].role) == role))
+		while (j < ir->nmsgs && (!msg_emits(ir, &ir->msgs[j]) || (ir->msgs[j].role == IR_ASSISTANT) == role))
 			j++;
-		if (!firstmsg)
-			json_lit(o, ",");
-		firstmsg = 0;
-		json_lit(o, role == IR_ASSISTANT ? "{\"role\":\"assistant\",\"content\":[" : "{\"role\":\"user\",\"content\":[");
-		int first = 1;
-		if (role == IR_ASSISTANT) {
+		comma(o, &nm);
+		put(o, "{\"role\":\"" LIT "\",\"content\":[", nth(ROLES, (unsigned)role));
+		int n = 0, pass = role ? 2 : 0;
+		do {
 			for (unsigned k = i; k < j; k++)
-				enc_msg_parts(o, ir, &ir->msgs[k], 2, &first);
-		} else {
-			for (unsigned k = i; k < j; k++)
-				enc_msg_parts(o, ir, &ir->msgs[k], 0, &first);
-			for (unsigned k = i; k < j; k++)
-				enc_msg_parts(o, ir, &ir->msgs[k], 1, &first);
-		}
+				enc_msg_parts(o, ir, &ir->msgs[k], pass, &n);
+		} while (pass++ == 0);	/* a user turn: results, then the rest */
 		json_lit(o, "]}");
 		i = j;
 	}
 	json_lit(o, "]");
 }
 
-/* temperature: OpenAI allows 0..2, Anthropic 0..1: clamp. */
-static void enc_temperature(struct json_out *o, const struct ir_str *t)
+/* A number field; temperature (clamp): OpenAI allows 0..2, Anthropic 0..1. */
+static void enc_number(struct json_out *o, const char *k, const struct ir_str *t, int clamp)
 {
-	char buf[64];
-	if (t->n < sizeof buf) {
+	if (!t->p || t->kind != IR_JSON)
+		return;
+	put(o, ",\"" LIT "\":", k);
+	if (clamp && t->n < 64) {
+		char buf[64];
 		memcpy(buf, t->p, t->n);
 		buf[t->n] = 0;
 		const char *end;
@@ -791,137 +829,82 @@ static void enc_temperature(struct json_out *o, const struct ir_str *t)
 	json_raw_append(o, t->p, t->n);
 }
 
-static void enc_number_field(struct json_out *o, const char *k, const struct ir_str *v)
+static int sys_text(const struct ir_request *ir, unsigned i)
 {
-	if (!v->p || v->kind != IR_JSON)
-		return;
-	key(o, k);
-	json_raw_append(o, v->p, v->n);
+	const struct ir_part *p = &ir->parts[ir->sys_first + i];
+	return p->kind == IR_TEXT && p->text.p;
 }
 
 static int anth_encode_request(const struct ir_request *ir, const char *model, struct json_out *o, char *err, size_t errlen)
 {
-	json_lit(o, "{\"model\":");
-	json_cstr(o, model ? model : "");
-	key(o, "max_tokens");
-	json_i64(o, ir->max_tokens > 0 ? ir->max_tokens : ANTH_DEFAULT_MAX_TOKENS);
+	unsigned i, ns = 0;
+	int n = 0;
 
-	/* system */
-	unsigned ns = 0;
-	for (unsigned i = 0; i < ir->sys_n && ir->sys_first + i < ir->nparts; i++)
-		if (ir->parts[ir->sys_first + i].kind == IR_TEXT && ir->parts[ir->sys_first + i].text.p)
-			ns++;
-	if (ns == 1) {
-		for (unsigned i = 0; i < ir->sys_n; i++) {
-			const struct ir_part *p = &ir->parts[ir->sys_first + i];
-			if (p->kind == IR_TEXT && p->text.p) {
-				key(o, "system");
-				put_str(o, &p->text);
-			}
-		}
-	} else if (ns > 1) {
-		key(o, "system");
-		json_lit(o, "[");
-		int first = 1;
-		for (unsigned i = 0; i < ir->sys_n && ir->sys_first + i < ir->nparts; i++) {
-			const struct ir_part *p = &ir->parts[ir->sys_first + i];
-			if (p->kind != IR_TEXT || !p->text.p)
+	put(o, "{\"model\":" CSTR ",\"max_tokens\":" NUM, model ? model : "",
+	    ir->max_tokens > 0 ? ir->max_tokens : (int64_t)ANTH_DEFAULT_MAX_TOKENS);
+
+	/* system: one part as a string, several as text blocks */
+	for (i = 0; i < ir->sys_n && ir->sys_first + i < ir->nparts; i++)
+		ns += (unsigned)sys_text(ir, i);
+	if (ns) {
+		json_lit(o, ns > 1 ? ",\"system\":[" : ",\"system\":");
+		for (i = 0; i < ir->sys_n && ir->sys_first + i < ir->nparts; i++) {
+			if (!sys_text(ir, i))
 				continue;
-			if (!first)
-				json_lit(o, ",");
-			first = 0;
-			enc_text(o, &p->text);
+			comma(o, &n);
+			put(o, ns > 1 ? TEXT_BLOCK : STR, &ir->parts[ir->sys_first + i].text);
 		}
-		json_lit(o, "]");
+		if (ns > 1)
+			json_lit(o, "]");
 	}
 
 	enc_messages(o, ir);
 
 	if (ir->ntools) {
-		key(o, "tools");
-		json_lit(o, "[");
-		for (unsigned i = 0; i < ir->ntools; i++) {
+		json_lit(o, ",\"tools\":[");
+		for (i = 0; i < ir->ntools; i++) {
 			const struct ir_tool *t = &ir->tools[i];
-			json_lit(o, i ? ",{\"name\":" : "{\"name\":");
-			put_str(o, &t->name);
-			if (t->description.p) {
-				key(o, "description");
-				put_str(o, &t->description);
-			}
-			key(o, "input_schema");
+			put(o, &",{\"name\":" STR[!i], &t->name);
+			if (t->description.p)
+				put(o, ",\"description\":" STR, &t->description);
 			if (t->parameters.p && t->parameters.kind == IR_JSON)
-				ir_write_schema(o, &t->parameters);
+				put(o, ",\"input_schema\":" SCHEMA "}", &t->parameters);
 			else
-				json_lit(o, "{\"type\":\"object\",\"properties\":{}}");
-			json_lit(o, "}");
+				json_lit(o, ",\"input_schema\":{\"type\":\"object\",\"properties\":{}}}");
 		}
 		json_lit(o, "]");
 
-		const char *tc = NULL;
-		switch (ir->tool_choice) {
-		case IR_TC_AUTO: tc = "auto"; break;
-		case IR_TC_REQUIRED: tc = "any"; break;
-		case IR_TC_NONE: tc = "none"; break;
-		case IR_TC_TOOL: tc = "tool"; break;
-		default: if (ir->parallel_tools == 0) tc = "auto"; break;
-		}
-		if (tc) {
-			key(o, "tool_choice");
-			json_lit(o, "{\"type\":\"");
-			json_lit(o, tc);
-			json_lit(o, "\"");
-			if (ir->tool_choice == IR_TC_TOOL) {
-				key(o, "name");
-				put_str(o, &ir->tool_choice_name);
-			}
-			if (ir->parallel_tools == 0 && ir->tool_choice != IR_TC_NONE)
-				json_lit(o, ",\"disable_parallel_tool_use\":true");
-			json_lit(o, "}");
+		/* auto, none, any, tool; auto when only parallel use is limited */
+		unsigned c = ir->tool_choice;
+		if (c - 1 < 4 || ir->parallel_tools == 0) {
+			put(o, ",\"tool_choice\":{\"type\":\"" LIT "\"", nth(TOOL_CHOICES, c - 1 < 4 ? c - 1 : 0));
+			if (c == IR_TC_TOOL)
+				put(o, ",\"name\":" STR, &ir->tool_choice_name);
+			json_lit(o, ir->parallel_tools == 0 && c != IR_TC_NONE ? ",\"disable_parallel_tool_use\":true}" : "}");
 		}
 	}
 
 	if (ir->nstop) {
-		key(o, "stop_sequences");
-		json_lit(o, "[");
-		for (unsigned i = 0; i < ir->nstop && i < IR_MAX_STOP; i++) {
-			if (i)
-				json_lit(o, ",");
-			put_str(o, &ir->stop[i]);
-		}
+		json_lit(o, ",\"stop_sequences\":[");
+		for (i = 0; i < ir->nstop && i < IR_MAX_STOP; i++)
+			put(o, &"," STR[!i], &ir->stop[i]);
 		json_lit(o, "]");
 	}
-	if (ir->temperature.p && ir->temperature.kind == IR_JSON) {
-		key(o, "temperature");
-		enc_temperature(o, &ir->temperature);
-	}
-	enc_number_field(o, "top_p", &ir->top_p);
-	enc_number_field(o, "top_k", &ir->top_k);
+	enc_number(o, "temperature", &ir->temperature, 1);
+	enc_number(o, "top_p", &ir->top_p, 0);
+	enc_number(o, "top_k", &ir->top_k, 0);
 	if (ir->stream)
 		json_lit(o, ",\"stream\":true");
-	if (ir->user.p) {
-		key(o, "metadata");
-		json_lit(o, "{\"user_id\":");
-		put_str(o, &ir->user);
-		json_lit(o, "}");
-	}
-	if (ir->thinking_budget > 0) {
-		key(o, "thinking");
-		json_lit(o, "{\"type\":\"enabled\",\"budget_tokens\":");
-		json_i64(o, ir->thinking_budget < ANTH_MIN_THINKING_BUDGET ? ANTH_MIN_THINKING_BUDGET : ir->thinking_budget);
-		json_lit(o, "}");
-	} else if (ir->thinking_budget == 0) {
-		key(o, "thinking");
-		json_lit(o, "{\"type\":\"disabled\"}");
-	}
-	if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p && ir->schema.kind == IR_JSON) {
-		key(o, "output_config");
-		json_lit(o, "{\"format\":{\"type\":\"json_schema\",\"schema\":");
-		ir_write_schema(o, &ir->schema);
-		json_lit(o, "}}");
-	}
+	if (ir->user.p)
+		put(o, ",\"metadata\":{\"user_id\":" STR "}", &ir->user);
+	if (ir->thinking_budget > 0)
+		put(o, ",\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":" NUM "}",
+		    ir->thinking_budget < ANTH_MIN_THINKING_BUDGET ? (int64_t)ANTH_MIN_THINKING_BUDGET : ir->thinking_budget);
+	else if (ir->thinking_budget == 0)
+		json_lit(o, ",\"thinking\":{\"type\":\"disabled\"}");
+	if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p && ir->schema.kind == IR_JSON)
+		put(o, ",\"output_config\":{\"format\":{\"type\":\"json_schema\",\"schema\":" SCHEMA "}}", &ir->schema);
 	json_lit(o, "}");
-	(void)err;
-	(void)errlen;
 	return 0;
 }
 
@@ -936,120 +919,70 @@ static int anth_request_path(const char *model, int stream, char *buf, size_t le
 
 static uint8_t finish_of(const struct json_doc *d, int v)
 {
-	if (v < 0 || json_is_null(d, v))
+	if (!given(d, v))
 		return IR_FIN_NONE;
-	if (json_str_eq(d, v, "max_tokens") || json_str_eq(d, v, "model_context_window_exceeded"))
-		return IR_FIN_LENGTH;
-	if (json_str_eq(d, v, "tool_use"))
-		return IR_FIN_TOOL_CALLS;
-	if (json_str_eq(d, v, "refusal"))
-		return IR_FIN_CONTENT_FILTER;
-	return IR_FIN_STOP;	/* end_turn, stop_sequence, pause_turn, unknown */
-}
-
-static int64_t num_or0(const struct json_doc *d, int v)
-{
-	int64_t x;
-	if (v < 0 || json_get_i64(d, v, &x) || x < 0)
-		return 0;
-	return x;
-}
-
-/* Reads an Anthropic usage object into u. Fields missing or null keep
- * their value in u (message_delta carries only what changed). */
-static void usage_read(const struct json_doc *d, int obj, struct ir_usage *u, int64_t *raw_input)
-{
-	int v;
-	if (!json_is_object(d, obj))
-		return;
-	u->have = 1;
-	if (json_is_number(d, v = json_get(d, obj, "input_tokens")))
-		*raw_input = num_or0(d, v);
-	if (json_is_number(d, v = json_get(d, obj, "cache_creation_input_tokens")))
-		u->cache_write = num_or0(d, v);
-	if (json_is_number(d, v = json_get(d, obj, "cache_read_input_tokens")))
-		u->cached = num_or0(d, v);
-	if (json_is_number(d, v = json_get(d, obj, "output_tokens")))
-		u->output = num_or0(d, v);
-	u->input = *raw_input + u->cache_write + u->cached;
-}
-
-static int anth_decode_response(const struct json_doc *d, struct ir_response *r, char *err, size_t errlen)
-{
-	struct ir_part *parts = r->parts;
-	memset(r, 0, sizeof *r);
-	r->parts = parts;
-	if (!json_is_object(d, 0))
-		return fail(err, errlen, "response is not a JSON object");
-	int ty = json_get(d, 0, "type");
-	if (ty >= 0 && !json_str_eq(d, ty, "message"))
-		return fail(err, errlen, "response is not a message");
-	int c = json_get(d, 0, "content");
-	if (!json_is_array(d, c))
-		return fail(err, errlen, "response has no content array");
-	int v;
-	if (json_is_string(d, v = json_get(d, 0, "id")))
-		r->id = ir_tok_str(d, v);
-	if (json_is_string(d, v = json_get(d, 0, "model")))
-		r->model = ir_tok_str(d, v);
-	int n = d->tok[c].size;
-	for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b)) {
-		int bt = json_get(d, b, "type");
-		struct ir_part *p;
-		if (json_str_eq(d, bt, "text")) {
-			int t = json_get(d, b, "text");
-			if (!json_is_string(d, t))
-				return fail(err, errlen, "text block without text");
-			if (r->nparts >= IR_MAX_PARTS)
-				return fail(err, errlen, "too many content blocks");
-			p = &r->parts[r->nparts++];
-			memset(p, 0, sizeof *p);
-			p->kind = IR_TEXT;
-			p->text = ir_tok_str(d, t);
-		} else if (json_str_eq(d, bt, "tool_use")) {
-			int id = json_get(d, b, "id"), nm = json_get(d, b, "name"), in = json_get(d, b, "input");
-			if (!json_is_string(d, id) || !json_is_string(d, nm) || (in >= 0 && !json_is_object(d, in)))
-				return fail(err, errlen, "malformed tool_use block");
-			if (r->nparts >= IR_MAX_PARTS)
-				return fail(err, errlen, "too many content blocks");
-			p = &r->parts[r->nparts++];
-			memset(p, 0, sizeof *p);
-			p->kind = IR_TOOL_CALL;
-			p->a = ir_tok_str(d, id);
-			p->b = ir_tok_str(d, nm);
-			p->args = in >= 0 ? ir_tok_str(d, in) : (struct ir_str){ "{}", 2, IR_JSON };
-		} else if (json_str_eq(d, bt, "thinking")) {
-			int t = json_get(d, b, "thinking"), sg = json_get(d, b, "signature");
-			if (!json_is_string(d, t))
-				return fail(err, errlen, "thinking block without thinking");
-			if (r->nparts >= IR_MAX_PARTS)
-				return fail(err, errlen, "too many content blocks");
-			p = &r->parts[r->nparts++];
-			memset(p, 0, sizeof *p);
-			p->kind = IR_THINKING;
-			p->text = ir_tok_str(d, t);
-			if (json_is_string(d, sg))
-				p->sig = ir_tok_str(d, sg);
-		}
-		/* redacted_thinking, server tool blocks, unknown: dropped */
-	}
-	r->finish = finish_of(d, json_get(d, 0, "stop_reason"));
-	if (json_is_string(d, v = json_get(d, 0, "stop_sequence")))
-		r->stop_sequence = ir_tok_str(d, v);
-	int64_t raw = 0;
-	usage_read(d, json_get(d, 0, "usage"), &r->usage, &raw);
-	return 0;
+	int k = pick(d, v, STOP_REASONS);	/* end_turn, stop_sequence, pause_turn, unknown: stop */
+	return k >= 0 && k < 4 ? (uint8_t)"\2\2\3\4"[k] : IR_FIN_STOP;
 }
 
 static const char *stop_reason_name(uint8_t f, int have_seq)
 {
-	switch (f) {
-	case IR_FIN_LENGTH: return "max_tokens";
-	case IR_FIN_TOOL_CALLS: return "tool_use";
-	case IR_FIN_CONTENT_FILTER: return "refusal";
-	case IR_FIN_STOP: return have_seq ? "stop_sequence" : "end_turn";
-	}
-	return "end_turn";
+	/* none, stop, length, tool calls, content filter -> end_turn,
+	 * end_turn or stop_sequence, max_tokens, tool_use, refusal */
+	return nth(STOP_REASONS, f < 5 ? (unsigned)"\4\4\0\2\3"[f] + (f == IR_FIN_STOP && have_seq) : 4);
+}
+
+/* Reads the Anthropic usage object whose text is js[0..n) (a span of a
+ * valid document) into u, in one pass and without tokens. Fields missing
+ * or null keep their value in u (message_delta carries only what
+ * changed). Returns whether it is an object. */
+static int usage_scan(const char *js, size_t n, struct ir_usage *u, int64_t *raw_input)
+{
+	static const char *const keys[4] = { "input_tokens", "cache_creation_input_tokens",
+					     "cache_read_input_tokens", "output_tokens" };
+	int64_t *dst[4] = { raw_input, &u->cache_write, &u->cached, &u->output };
+	size_t vs[4], ve[4];
+	if (json_top_scan(js, n, keys, 4, vs, ve) < 0)
+		return 0;
+	u->have = 1;
+	for (unsigned i = 0; i < 4; i++)
+		json_span_count(js, vs[i], ve[i], dst[i]);
+	u->input = *raw_input + u->cache_write + u->cached;
+	return 1;
+}
+
+/* usage_scan for token obj of d. */
+static int usage_read(const struct json_doc *d, int obj, struct ir_usage *u, int64_t *raw_input)
+{
+	return json_is_object(d, obj) && usage_scan(json_raw(d, obj), json_raw_len(d, obj), u, raw_input);
+}
+
+static int anth_decode_response(const struct json_doc *d, struct ir_response *r, char *err, size_t errlen)
+{
+	enum { K_TYPE, K_CONTENT, K_ID, K_MODEL, K_STOP_REASON, K_STOP_SEQUENCE, K_USAGE, K_N };
+	struct ir_part *parts = r->parts;
+	struct dec x = { d, NULL, parts, &r->nparts, err, errlen, 1 };
+	int key[K_N];
+	int64_t raw = 0;
+
+	memset(r, 0, sizeof *r);
+	r->parts = parts;
+	if (!json_is_object(d, 0))
+		return fail(&x, "response is not a JSON object");
+	get_keys(d, 0, "type\0content\0id\0model\0stop_reason\0stop_sequence\0usage\0", key, K_N);
+	if (key[K_TYPE] >= 0 && !json_str_eq(d, key[K_TYPE], "message"))
+		return fail(&x, "response is not a message");
+	if (!json_is_array(d, key[K_CONTENT]))
+		return fail(&x, "response has no content array");
+	str_of(d, key[K_ID], &r->id);
+	str_of(d, key[K_MODEL], &r->model);
+	/* redacted_thinking, server tool blocks, unknown: dropped */
+	if (dec_blocks(&x, key[K_CONTENT], 1u << B_TEXT | 1u << B_TOOL_USE | 1u << B_THINKING, 0, NULL, NULL))
+		return -1;
+	r->finish = finish_of(d, key[K_STOP_REASON]);
+	str_of(d, key[K_STOP_SEQUENCE], &r->stop_sequence);
+	usage_read(d, key[K_USAGE], &r->usage, &raw);
+	return 0;
 }
 
 static int64_t raw_input_of(const struct ir_usage *u)
@@ -1058,143 +991,54 @@ static int64_t raw_input_of(const struct ir_usage *u)
 	return x < 0 ? 0 : x;
 }
 
-static void enc_usage_body(struct json_out *o, const struct ir_usage *u)
-{
-	json_lit(o, "{\"input_tokens\":");
-	json_i64(o, raw_input_of(u));
-	key(o, "output_tokens");
-	json_i64(o, u->output);
-	key(o, "cache_creation_input_tokens");
-	json_i64(o, u->cache_write);
-	key(o, "cache_read_input_tokens");
-	json_i64(o, u->cached);
-	json_lit(o, "}");
-}
+static const struct ir_str default_id = { "msg_llmgw", 9, IR_RAW };
+
+#define MESSAGE_HEAD ",\"type\":\"message\",\"role\":\"assistant\",\"model\":"
 
 static void anth_encode_response(const struct ir_response *r, const char *model, struct json_out *o)
 {
-	json_lit(o, "{\"id\":");
-	if (r->id.p && r->id.n)
-		put_str(o, &r->id);
-	else
-		json_lit(o, "\"msg_llmgw\"");
-	json_lit(o, ",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
+	put(o, "{\"id\":" STR MESSAGE_HEAD, has(&r->id) ? &r->id : &default_id);
 	if (model)
 		json_cstr(o, model);
 	else
-		put_str(o, &r->model);
+		ir_write_string(o, &r->model);
 	json_lit(o, ",\"content\":[");
-	int first = 1;
+	int n = 0;
 	for (unsigned i = 0; i < r->nparts; i++) {
 		const struct ir_part *p = &r->parts[i];
-		if (p->kind == IR_TEXT && !(p->text.p && p->text.n))
-			continue;
-		if (p->kind != IR_TEXT && p->kind != IR_THINKING && p->kind != IR_TOOL_CALL)
-			continue;
-		if (!first)
-			json_lit(o, ",");
-		first = 0;
-		if (p->kind == IR_TEXT) {
-			enc_text(o, &p->text);
-		} else if (p->kind == IR_THINKING) {
-			json_lit(o, "{\"type\":\"thinking\",\"thinking\":");
-			put_str(o, &p->text);
-			json_lit(o, ",\"signature\":");
-			put_str(o, &p->sig);
-			json_lit(o, "}");
-		} else {
-			json_lit(o, "{\"type\":\"tool_use\",\"id\":");
-			put_str(o, &p->a);
-			json_lit(o, ",\"name\":");
-			put_str(o, &p->b);
-			json_lit(o, ",\"input\":");
-			enc_tool_input(o, &p->args);
-			json_lit(o, "}");
+		if (p->kind == IR_TEXT ? has(&p->text) : p->kind == IR_THINKING || p->kind == IR_TOOL_CALL) {
+			comma(o, &n);
+			enc_part(o, p, 0);
 		}
 	}
-	json_lit(o, "],\"stop_reason\":");
-	if (r->finish == IR_FIN_NONE) {
-		json_lit(o, "null");
-	} else {
-		json_lit(o, "\"");
-		json_lit(o, stop_reason_name(r->finish, r->stop_sequence.p != NULL));
-		json_lit(o, "\"");
-	}
-	json_lit(o, ",\"stop_sequence\":");
-	if (r->finish == IR_FIN_STOP && r->stop_sequence.p)
-		put_str(o, &r->stop_sequence);
+	if (r->finish == IR_FIN_NONE)
+		json_lit(o, "],\"stop_reason\":null");
 	else
-		json_lit(o, "null");
-	json_lit(o, ",\"usage\":");
-	enc_usage_body(o, &r->usage);
-	json_lit(o, "}");
+		put(o, "],\"stop_reason\":\"" LIT "\"", stop_reason_name(r->finish, r->stop_sequence.p != NULL));
+	if (r->finish == IR_FIN_STOP && r->stop_sequence.p)
+		put(o, ",\"stop_sequence\":" STR, &r->stop_sequence);
+	else
+		json_lit(o, ",\"stop_sequence\":null");
+	const struct ir_usage *u = &r->usage;
+	put(o, ",\"usage\":{\"input_tokens\":" NUM ",\"output_tokens\":" NUM ",\"cache_creation_input_tokens\":" NUM
+	    ",\"cache_read_input_tokens\":" NUM "}}", raw_input_of(u), u->output, u->cache_write, u->cached);
 }
 
 /* ------------------------------------------------------------------ */
 /* errors                                                              */
 
-static const struct {
-	const char *type;
-	uint8_t cls;
-} err_types[] = {
-	{ "invalid_request_error", IR_ERR_INVALID },
-	{ "authentication_error", IR_ERR_AUTH },
-	{ "billing_error", IR_ERR_BILLING },
-	{ "permission_error", IR_ERR_PERMISSION },
-	{ "not_found_error", IR_ERR_NOT_FOUND },
-	{ "request_too_large", IR_ERR_TOO_LARGE },
-	{ "rate_limit_error", IR_ERR_RATE_LIMIT },
-	{ "api_error", IR_ERR_SERVER },
-	{ "overloaded_error", IR_ERR_OVERLOADED },
-	{ "timeout_error", IR_ERR_TIMEOUT },
-};
-
-static const char *err_type_of(uint8_t cls)
-{
-	for (size_t i = 0; i < sizeof err_types / sizeof err_types[0]; i++)
-		if (err_types[i].cls == cls)
-			return err_types[i].type;
-	return "api_error";
-}
-
-static const char *err_default_message(uint8_t cls)
-{
-	switch (cls) {
-	case IR_ERR_INVALID: return "Invalid request";
-	case IR_ERR_AUTH: return "Authentication failed";
-	case IR_ERR_BILLING: return "Billing error";
-	case IR_ERR_PERMISSION: return "Permission denied";
-	case IR_ERR_NOT_FOUND: return "Not found";
-	case IR_ERR_TOO_LARGE: return "Request too large";
-	case IR_ERR_RATE_LIMIT: return "Rate limited";
-	case IR_ERR_OVERLOADED: return "Overloaded";
-	case IR_ERR_TIMEOUT: return "Timeout";
-	}
-	return "Internal server error";
-}
-
 /* Fills e from an {"type":"error","error":{...}} object at token obj (or
- * a bare {"type","message"} error object). Returns 1 when a known type
- * set the class. */
-static int error_read(const struct json_doc *d, int obj, struct ir_error *e)
+ * a bare {"type","message"} error object); a known type sets the class. */
+static void error_read(const struct json_doc *d, int obj, struct ir_error *e)
 {
-	int er = json_get(d, obj, "error"), v;
-	int known = 0;
+	int er = json_get(d, obj, "error");
 	if (!json_is_object(d, er))
 		er = obj;
-	if (json_is_string(d, v = json_get(d, er, "type"))) {
-		e->type = ir_tok_str(d, v);
-		for (size_t i = 0; i < sizeof err_types / sizeof err_types[0]; i++)
-			if (json_str_eq(d, v, err_types[i].type)) {
-				e->cls = err_types[i].cls;
-				known = 1;
-			}
-	}
-	if (json_is_string(d, v = json_get(d, er, "message")))
-		e->message = ir_tok_str(d, v);
-	if (json_is_string(d, v = json_get(d, obj, "request_id")))
-		e->request_id = ir_tok_str(d, v);
-	return known;
+	int k = pick(d, str_at(d, er, "type", &e->type), ERR_TYPES);
+	if (k >= 0)
+		e->cls = (uint8_t)k;
+	str_at(d, er, "message", &e->message);
+	str_at(d, obj, "request_id", &e->request_id);
 }
 
 static void anth_decode_error(const struct json_doc *d, int status, struct ir_error *e)
@@ -1208,26 +1052,24 @@ static void anth_decode_error(const struct json_doc *d, int status, struct ir_er
 	e->status = e->cls == IR_ERR_OVERLOADED ? 503 : status >= 400 ? status : ir_err_status(e->cls);
 }
 
-static void enc_error_obj(const struct ir_error *e, struct json_out *o)
+/* ,"error":{"type":...,"message":...}, then the request id when given. */
+static void enc_error_tail(const struct ir_error *e, const struct ir_str *request_id, struct json_out *o)
 {
-	json_lit(o, "{\"type\":\"error\",\"error\":{\"type\":\"");
-	json_lit(o, err_type_of(e->cls));
-	json_lit(o, "\",\"message\":");
-	if (e->message.p && e->message.n)
-		put_str(o, &e->message);
+	unsigned k = e->cls <= IR_ERR_TIMEOUT ? e->cls : IR_ERR_SERVER;
+	put(o, ",\"error\":{\"type\":\"" LIT "\",\"message\":", nth(ERR_TYPES, k));
+	if (has(&e->message))
+		put(o, STR "}", &e->message);
 	else
-		json_cstr(o, err_default_message(e->cls));
-	json_lit(o, "}");
-	if (e->request_id.p) {
-		key(o, "request_id");
-		put_str(o, &e->request_id);
-	}
-	json_lit(o, "}");
+		put(o, CSTR "}", nth(ERR_MESSAGES, k));
+	if (request_id && request_id->p)
+		put(o, ",\"request_id\":" STR, request_id);
 }
 
 static void anth_encode_error(const struct ir_error *e, struct json_out *o)
 {
-	enc_error_obj(e, o);
+	json_lit(o, "{\"type\":\"error\"");
+	enc_error_tail(e, &e->request_id, o);
+	json_lit(o, "}");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1241,18 +1083,21 @@ struct anth_dec {
 };
 _Static_assert(sizeof(struct anth_dec) <= sizeof(((struct xlate_stream *)0)->dec), "anth_dec too big");
 
-static int tool_of_block(const struct anth_dec *st, int64_t blk)
+/* Emits ev and clears it for the next one. */
+static void emit(struct xlate_stream *s, struct ir_event *ev)
 {
-	for (int i = (int)st->ntools - 1; i >= 0; i--)
-		if ((int64_t)st->tool_block[i] == blk)
-			return i;
-	return -1;
+	xlate_emit(s, ev);
+	memset(ev, 0, sizeof *ev);
 }
 
-static void emit0(struct xlate_stream *s, struct ir_event *ev, uint8_t kind)
+/* EV_USAGE with all counts so far, when u is a usage object. */
+static void emit_usage(struct xlate_stream *s, struct anth_dec *st, const struct json_doc *d, int u, struct ir_event *ev)
 {
-	memset(ev, 0, sizeof *ev);
-	ev->kind = kind;
+	if (usage_read(d, u, &st->usage, &st->raw_input)) {
+		ev->kind = EV_USAGE;
+		ev->usage = st->usage;
+		emit(s, ev);
+	}
 }
 
 static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev)
@@ -1260,7 +1105,8 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 	struct anth_dec *st = (struct anth_dec *)s->dec;
 	struct json_doc doc, *d = &doc;
 	struct ir_event ev;
-	int v;
+	int64_t idx = 0;
+	int v, i;
 
 	if (sev->data_lines == 0)
 		return 0;		/* comment or empty event */
@@ -1271,149 +1117,103 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 	int ty = json_get(d, 0, "type");
 	if (!json_is_string(d, ty))
 		return -1;
+	int k = pick(d, ty, EVENTS);
+	/* the object each kind carries */
+	int m = json_get(d, 0, k == E_START ? "message" : k == E_BLOCK_START ? "content_block" : "delta");
+	if ((k == E_BLOCK_START || k == E_DELTA) && (json_get_i64(d, json_get(d, 0, "index"), &idx) || idx < 0))
+		return -1;
+	if ((unsigned)k <= E_DELTA && !json_is_object(d, m))
+		return -1;
+	memset(&ev, 0, sizeof ev);
 
-	if (json_str_eq(d, ty, "message_start")) {
-		int m = json_get(d, 0, "message");
-		if (!json_is_object(d, m))
-			return -1;
+	switch (k) {
+	case E_START:
 		memset(st, 0, sizeof *st);
-		emit0(s, &ev, EV_START);
-		if (json_is_string(d, v = json_get(d, m, "id")))
-			ev.id = ir_tok_str(d, v);
-		if (json_is_string(d, v = json_get(d, m, "model")))
-			ev.name = ir_tok_str(d, v);
-		xlate_emit(s, &ev);
-		if (json_is_object(d, v = json_get(d, m, "usage"))) {
-			usage_read(d, v, &st->usage, &st->raw_input);
-			emit0(s, &ev, EV_USAGE);
-			ev.usage = st->usage;
-			xlate_emit(s, &ev);
-		}
-		return 0;
-	}
-	if (json_str_eq(d, ty, "content_block_start")) {
-		int64_t idx;
-		int cb = json_get(d, 0, "content_block");
-		if (json_get_i64(d, json_get(d, 0, "index"), &idx) || idx < 0 || !json_is_object(d, cb))
-			return -1;
-		int bt = json_get(d, cb, "type");
-		if (json_str_eq(d, bt, "text")) {
-			v = json_get(d, cb, "text");
-			if (json_is_string(d, v) && json_raw_len(d, v) > 0) {
-				emit0(s, &ev, EV_TEXT);
-				ev.text = ir_tok_str(d, v);
-				xlate_emit(s, &ev);
-			}
-		} else if (json_str_eq(d, bt, "tool_use")) {
-			int id = json_get(d, cb, "id"), nm = json_get(d, cb, "name"), in = json_get(d, cb, "input");
-			if (!json_is_string(d, id) || !json_is_string(d, nm))
+		ev.kind = EV_START;
+		str_at(d, m, "id", &ev.id);
+		str_at(d, m, "model", &ev.name);
+		emit(s, &ev);
+		emit_usage(s, st, d, json_get(d, m, "usage"), &ev);
+		break;
+	case E_BLOCK_START:
+		i = pick(d, json_get(d, m, "type"), BLOCKS);
+		if (i == B_TOOL_USE) {
+			int in = json_get(d, m, "input");
+			if (str_at(d, m, "id", &ev.id) < 0 || str_at(d, m, "name", &ev.name) < 0)
 				return -1;
 			if (st->ntools >= IR_MAX_CALLS || idx > UINT32_MAX)
 				return -1;
 			st->tool_block[st->ntools] = (uint32_t)idx;
-			emit0(s, &ev, EV_TOOL_START);
+			ev.kind = EV_TOOL_START;
 			ev.index = st->ntools++;
-			ev.id = ir_tok_str(d, id);
-			ev.name = ir_tok_str(d, nm);
-			xlate_emit(s, &ev);
+			emit(s, &ev);
 			if (json_is_object(d, in) && d->tok[in].size > 0) {
 				/* a start that already carries the input */
-				uint16_t ti = ev.index;
-				emit0(s, &ev, EV_TOOL_ARGS);
-				ev.index = ti;
+				ev.kind = EV_TOOL_ARGS;
+				ev.index = (uint16_t)(st->ntools - 1);
 				ev.text = ir_tok_str(d, in);
-				xlate_emit(s, &ev);
+				emit(s, &ev);
 			}
-		} else if (json_str_eq(d, bt, "thinking")) {
-			v = json_get(d, cb, "thinking");
-			if (json_is_string(d, v) && json_raw_len(d, v) > 0) {
-				emit0(s, &ev, EV_THINKING);
-				ev.text = ir_tok_str(d, v);
-				xlate_emit(s, &ev);
-			}
+			break;
 		}
-		return 0;
-	}
-	if (json_str_eq(d, ty, "content_block_delta")) {
-		int64_t idx;
-		int dl = json_get(d, 0, "delta");
-		if (json_get_i64(d, json_get(d, 0, "index"), &idx) || idx < 0 || !json_is_object(d, dl))
-			return -1;
-		int dt = json_get(d, dl, "type");
-		if (json_str_eq(d, dt, "text_delta")) {
-			if (!json_is_string(d, v = json_get(d, dl, "text")))
+		/* a text or thinking block may start with some text: as a
+		 * delta, but without one nothing is wrong */
+		if (i != B_TEXT && i != B_THINKING)
+			break;
+		i = i == B_TEXT ? D_TEXT : D_THINKING;
+		goto text;
+	case E_DELTA:
+		i = pick(d, json_get(d, m, "type"), DELTAS);
+		if (i < 0)
+			break;		/* citations_delta, unknown deltas: ignored */
+	text:
+		if (!json_is_string(d, v = json_get(d, m, nth(DELTA_KEYS, (unsigned)i))))
+			return k == E_DELTA ? -1 : 0;
+		if (i == D_JSON) {
+			int t;
+			for (t = (int)st->ntools - 1; t >= 0 && (int64_t)st->tool_block[t] != idx; t--)
+				;
+			if (t < 0)
 				return -1;
-			if (json_raw_len(d, v) == 0)
-				return 0;
-			emit0(s, &ev, EV_TEXT);
-			ev.text = ir_tok_str(d, v);
-			xlate_emit(s, &ev);
-		} else if (json_str_eq(d, dt, "input_json_delta")) {
-			if (!json_is_string(d, v = json_get(d, dl, "partial_json")))
-				return -1;
-			int ti = tool_of_block(st, idx);
-			if (ti < 0)
-				return -1;
-			if (json_raw_len(d, v) == 0)
-				return 0;
-			emit0(s, &ev, EV_TOOL_ARGS);
-			ev.index = (uint16_t)ti;
-			ev.text = ir_tok_str(d, v);
-			xlate_emit(s, &ev);
-		} else if (json_str_eq(d, dt, "thinking_delta")) {
-			if (!json_is_string(d, v = json_get(d, dl, "thinking")))
-				return -1;
-			if (json_raw_len(d, v) == 0)
-				return 0;
-			emit0(s, &ev, EV_THINKING);
-			ev.text = ir_tok_str(d, v);
-			xlate_emit(s, &ev);
-		} else if (json_str_eq(d, dt, "signature_delta")) {
-			if (!json_is_string(d, v = json_get(d, dl, "signature")))
-				return -1;
-			emit0(s, &ev, EV_THINKING);
-			ev.sig = ir_tok_str(d, v);
-			xlate_emit(s, &ev);
+			ev.index = (uint16_t)t;
 		}
-		/* citations_delta, unknown deltas: ignored */
-		return 0;
-	}
-	if (json_str_eq(d, ty, "message_delta")) {
-		int dl = json_get(d, 0, "delta");
-		v = json_get(d, dl, "stop_reason");
+		if (i == D_SIG)
+			ev.sig = ir_tok_str(d, v);	/* sent even when empty */
+		else if (json_raw_len(d, v) == 0)
+			break;
+		else
+			ev.text = ir_tok_str(d, v);
+		ev.kind = (uint8_t)"\1\4\2\2"[i];	/* EV_TEXT, EV_TOOL_ARGS, EV_THINKING */
+		emit(s, &ev);
+		break;
+	case E_MSG_DELTA:
+		v = json_get(d, m, "stop_reason");
 		if (json_is_string(d, v)) {
-			emit0(s, &ev, EV_FINISH);
+			ev.kind = EV_FINISH;
 			ev.finish = finish_of(d, v);
-			xlate_emit(s, &ev);
+			emit(s, &ev);
 		}
-		if (json_is_object(d, v = json_get(d, 0, "usage"))) {
-			usage_read(d, v, &st->usage, &st->raw_input);
-			emit0(s, &ev, EV_USAGE);
-			ev.usage = st->usage;
-			xlate_emit(s, &ev);
-		}
-		return 0;
-	}
-	if (json_str_eq(d, ty, "message_stop")) {
-		emit0(s, &ev, EV_END);
-		xlate_emit(s, &ev);
-		return 0;
-	}
-	if (json_str_eq(d, ty, "error")) {
-		emit0(s, &ev, EV_ERROR);
+		emit_usage(s, st, d, json_get(d, 0, "usage"), &ev);
+		break;
+	case E_STOP:
+		ev.kind = EV_END;
+		emit(s, &ev);
+		break;
+	case E_ERROR:
+		ev.kind = EV_ERROR;
 		ev.error.cls = IR_ERR_SERVER;
 		error_read(d, 0, &ev.error);
 		ev.error.status = ir_err_status(ev.error.cls);
-		xlate_emit(s, &ev);
-		return 0;
+		emit(s, &ev);
+		break;
 	}
-	return 0;		/* ping, content_block_stop, unknown */
+	return 0;		/* ping, content_block_stop, unknown: ignored */
 }
 
 /* ------------------------------------------------------------------ */
 /* stream encoding (IR events -> Anthropic client SSE)                 */
 
-enum { BLK_NONE, BLK_TEXT, BLK_THINKING, BLK_TOOL };
+enum { BLK_NONE, BLK_TEXT, BLK_THINKING, BLK_TOOL };	/* = EV_TEXT, EV_THINKING */
 
 #define ANTH_ID_MAX 120
 
@@ -1431,204 +1231,133 @@ struct anth_enc {
 };
 _Static_assert(sizeof(struct anth_enc) <= sizeof(((struct xlate_stream *)0)->enc), "anth_enc too big");
 
-static void sse_begin(struct json_out *o, const char *name)
+/* "event: NAME" and the data up to its "type":"NAME"; the caller writes
+ * the rest of the object and "\n\n". */
+static void ev_begin(struct json_out *o, const char *name)
 {
-	json_lit(o, "event: ");
-	json_lit(o, name);
-	json_lit(o, "\ndata: ");
-}
-
-static void sse_end(struct json_out *o)
-{
-	json_lit(o, "\n\n");
-}
-
-static void write_message_start(struct xlate_stream *s, struct anth_enc *st, struct json_out *o)
-{
-	sse_begin(o, "message_start");
-	json_lit(o, "{\"type\":\"message_start\",\"message\":{\"id\":");
-	if (st->id_len) {
-		struct ir_str id = { st->id, st->id_len, st->id_kind };
-		put_str(o, &id);
-	} else {
-		json_lit(o, "\"msg_llmgw\"");
-	}
-	json_lit(o, ",\"type\":\"message\",\"role\":\"assistant\",\"model\":");
-	json_cstr(o, s->model ? s->model : "");
-	json_lit(o, ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":");
-	json_i64(o, st->usage.have ? raw_input_of(&st->usage) : 0);
-	if (st->usage.have) {
-		key(o, "cache_creation_input_tokens");
-		json_i64(o, st->usage.cache_write);
-		key(o, "cache_read_input_tokens");
-		json_i64(o, st->usage.cached);
-	}
-	key(o, "output_tokens");
-	json_i64(o, st->usage.have ? st->usage.output : 0);
-	json_lit(o, "}}}");
-	sse_end(o);
-	st->start_pending = 0;
-	st->started = 1;
+	put(o, "event: " LIT "\ndata: {\"type\":\"" LIT "\"", name, name);
 }
 
 static void close_block(struct anth_enc *st, struct json_out *o)
 {
 	if (st->open == BLK_NONE)
 		return;
-	sse_begin(o, "content_block_stop");
-	json_lit(o, "{\"type\":\"content_block_stop\",\"index\":");
-	json_i64(o, (int64_t)st->nblocks - 1);
-	json_lit(o, "}");
-	sse_end(o);
+	ev_begin(o, "content_block_stop");
+	put(o, ",\"index\":" NUM "}\n\n", (int64_t)st->nblocks - 1);
 	st->open = BLK_NONE;
 }
 
-static void open_block(struct anth_enc *st, struct json_out *o, uint8_t kind, const char *cb_json)
+/* Starts block kind, whose content_block is put(cb, a, b). */
+static void open_block(struct anth_enc *st, struct json_out *o, uint8_t kind, const char *cb,
+		       const struct ir_str *a, const struct ir_str *b)
 {
 	close_block(st, o);
-	sse_begin(o, "content_block_start");
-	json_lit(o, "{\"type\":\"content_block_start\",\"index\":");
-	json_i64(o, st->nblocks);
-	json_lit(o, ",\"content_block\":");
-	json_lit(o, cb_json);
-	json_lit(o, "}");
-	sse_end(o);
+	ev_begin(o, "content_block_start");
+	put(o, ",\"index\":" NUM ",\"content_block\":", (int64_t)st->nblocks);
+	put(o, cb, a, b);
+	json_lit(o, "}\n\n");
 	st->nblocks++;
 	st->open = kind;
 }
 
-static void delta_begin(struct json_out *o, int64_t index, const char *type)
+static void delta(struct json_out *o, int64_t index, unsigned k, const struct ir_str *v)
 {
-	sse_begin(o, "content_block_delta");
-	json_lit(o, "{\"type\":\"content_block_delta\",\"index\":");
-	json_i64(o, index);
-	json_lit(o, ",\"delta\":{\"type\":\"");
-	json_lit(o, type);
-	json_lit(o, "\"");
+	ev_begin(o, "content_block_delta");
+	put(o, ",\"index\":" NUM ",\"delta\":{\"type\":\"" LIT "\",\"" LIT "\":" STR "}}\n\n", index, nth(DELTAS, k),
+	    nth(DELTA_KEYS, k), v);
+}
+
+static void write_message_start(struct xlate_stream *s, struct anth_enc *st, struct json_out *o)
+{
+	struct ir_str id = { st->id, st->id_len, st->id_kind };
+	const struct ir_usage *u = &st->usage;
+	ev_begin(o, "message_start");
+	put(o, ",\"message\":{\"id\":" STR MESSAGE_HEAD CSTR
+	    ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":" NUM,
+	    st->id_len ? &id : &default_id, s->model ? s->model : "", u->have ? raw_input_of(u) : 0);
+	if (u->have)
+		put(o, ",\"cache_creation_input_tokens\":" NUM ",\"cache_read_input_tokens\":" NUM, u->cache_write, u->cached);
+	put(o, ",\"output_tokens\":" NUM "}}}\n\n", u->have ? u->output : 0);
+	st->start_pending = 0;
+	st->started = 1;
 }
 
 static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev, struct json_out *o)
 {
 	struct anth_enc *st = (struct anth_enc *)s->enc;
+	const struct ir_usage *u = &st->usage;
 
-	if (ev->kind == EV_START) {
+	switch (ev->kind) {
+	case EV_START:
 		if (st->started || st->start_pending)
 			return;		/* one message per stream */
 		memset(st, 0, sizeof *st);
-		for (int i = 0; i < IR_MAX_CALLS; i++)
-			st->tool_block[i] = -1;
+		memset(st->tool_block, 0xff, sizeof st->tool_block);	/* all -1 */
 		st->start_pending = 1;
-		if (ev->id.p && ev->id.n && ev->id.n <= ANTH_ID_MAX && ev->id.kind != IR_JSON) {
+		if (has(&ev->id) && ev->id.n <= ANTH_ID_MAX && ev->id.kind != IR_JSON) {
 			memcpy(st->id, ev->id.p, ev->id.n);
 			st->id_len = (uint8_t)ev->id.n;
 			st->id_kind = ev->id.kind;
 		}
 		return;
-	}
-	if (ev->kind == EV_USAGE) {
+	case EV_USAGE:
 		st->usage = ev->usage;
 		st->usage.have = 1;
 		return;
-	}
-	if (ev->kind == EV_FINISH) {
+	case EV_FINISH:
 		st->finish = ev->finish;
 		return;
-	}
-	if (ev->kind == EV_ERROR) {
+	case EV_ERROR:
 		close_block(st, o);
-		sse_begin(o, "error");
-		struct ir_error e = ev->error;
-		e.request_id.p = NULL;
-		enc_error_obj(&e, o);
-		sse_end(o);
+		ev_begin(o, "error");
+		enc_error_tail(&ev->error, NULL, o);
+		json_lit(o, "}\n\n");
 		return;
 	}
 	if (!st->started) {
-		if (!st->start_pending) {	/* no EV_START: start anyway */
-			for (int i = 0; i < IR_MAX_CALLS; i++)
-				st->tool_block[i] = -1;
-		}
+		if (!st->start_pending)	/* no EV_START: start anyway */
+			memset(st->tool_block, 0xff, sizeof st->tool_block);
 		write_message_start(s, st, o);
 	}
 
 	switch (ev->kind) {
 	case EV_TEXT:
-		if (!ev->text.p || !ev->text.n)
+	case EV_THINKING: {
+		int th = ev->kind == EV_THINKING, text = has(&ev->text), sig = th && has(&ev->sig);
+		if (!text && !sig)
 			return;
-		if (st->open != BLK_TEXT)
-			open_block(st, o, BLK_TEXT, "{\"type\":\"text\",\"text\":\"\"}");
-		delta_begin(o, (int64_t)st->nblocks - 1, "text_delta");
-		json_lit(o, ",\"text\":");
-		put_str(o, &ev->text);
-		json_lit(o, "}}");
-		sse_end(o);
+		if (st->open != ev->kind)
+			open_block(st, o, ev->kind, th ? "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}"
+							: "{\"type\":\"text\",\"text\":\"\"}", NULL, NULL);
+		if (text)
+			delta(o, (int64_t)st->nblocks - 1, th ? D_THINKING : D_TEXT, &ev->text);
+		if (sig)
+			delta(o, (int64_t)st->nblocks - 1, D_SIG, &ev->sig);
 		return;
-	case EV_THINKING:
-		if ((!ev->text.p || !ev->text.n) && (!ev->sig.p || !ev->sig.n))
-			return;
-		if (st->open != BLK_THINKING)
-			open_block(st, o, BLK_THINKING, "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}");
-		if (ev->text.p && ev->text.n) {
-			delta_begin(o, (int64_t)st->nblocks - 1, "thinking_delta");
-			json_lit(o, ",\"thinking\":");
-			put_str(o, &ev->text);
-			json_lit(o, "}}");
-			sse_end(o);
-		}
-		if (ev->sig.p && ev->sig.n) {
-			delta_begin(o, (int64_t)st->nblocks - 1, "signature_delta");
-			json_lit(o, ",\"signature\":");
-			put_str(o, &ev->sig);
-			json_lit(o, "}}");
-			sse_end(o);
-		}
-		return;
+	}
 	case EV_TOOL_START:
 		if (ev->index >= IR_MAX_CALLS)
 			return;
-		close_block(st, o);
-		sse_begin(o, "content_block_start");
-		json_lit(o, "{\"type\":\"content_block_start\",\"index\":");
-		json_i64(o, st->nblocks);
-		json_lit(o, ",\"content_block\":{\"type\":\"tool_use\",\"id\":");
-		put_str(o, &ev->id);
-		json_lit(o, ",\"name\":");
-		put_str(o, &ev->name);
-		json_lit(o, ",\"input\":{}}}");
-		sse_end(o);
-		st->tool_block[ev->index] = (int32_t)st->nblocks;
-		st->nblocks++;
-		st->open = BLK_TOOL;
+		open_block(st, o, BLK_TOOL, "{\"type\":\"tool_use\",\"id\":" STR ",\"name\":" STR ",\"input\":{}}",
+			   &ev->id, &ev->name);
+		st->tool_block[ev->index] = (int32_t)st->nblocks - 1;
 		return;
 	case EV_TOOL_ARGS:
-		if (ev->index >= IR_MAX_CALLS || st->tool_block[ev->index] < 0 || !ev->text.p || !ev->text.n)
+		if (ev->index >= IR_MAX_CALLS || st->tool_block[ev->index] < 0 || !has(&ev->text))
 			return;
-		delta_begin(o, st->tool_block[ev->index], "input_json_delta");
-		json_lit(o, ",\"partial_json\":");
-		put_str(o, &ev->text);
-		json_lit(o, "}}");
-		sse_end(o);
+		delta(o, st->tool_block[ev->index], D_JSON, &ev->text);
 		return;
 	case EV_END:
 		close_block(st, o);
-		sse_begin(o, "message_delta");
-		json_lit(o, "{\"type\":\"message_delta\",\"delta\":{\"stop_reason\":\"");
-		json_lit(o, stop_reason_name(st->finish, 0));
-		json_lit(o, "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":");
-		json_i64(o, st->usage.output);
-		if (st->usage.have) {
-			key(o, "input_tokens");
-			json_i64(o, raw_input_of(&st->usage));
-			key(o, "cache_creation_input_tokens");
-			json_i64(o, st->usage.cache_write);
-			key(o, "cache_read_input_tokens");
-			json_i64(o, st->usage.cached);
-		}
-		json_lit(o, "}}");
-		sse_end(o);
-		sse_begin(o, "message_stop");
-		json_lit(o, "{\"type\":\"message_stop\"}");
-		sse_end(o);
+		ev_begin(o, "message_delta");
+		put(o, ",\"delta\":{\"stop_reason\":\"" LIT "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":" NUM,
+		    stop_reason_name(st->finish, 0), u->output);
+		if (u->have)
+			put(o, ",\"input_tokens\":" NUM ",\"cache_creation_input_tokens\":" NUM ",\"cache_read_input_tokens\":" NUM,
+			    raw_input_of(u), u->cache_write, u->cached);
+		json_lit(o, "}}\n\n");
+		ev_begin(o, "message_stop");
+		json_lit(o, "}\n\n");
 		return;
 	}
 }
@@ -1638,11 +1367,11 @@ static const char *anth_stream_type(const struct xlate_stream *s)
 	return "text/event-stream";
 }
 
-static void anth_decode_usage(const struct json_doc *d, int obj, struct ir_usage *u)
+static void anth_scan_usage(const char *js, size_t n, struct ir_usage *u)
 {
 	int64_t raw = 0;
 	memset(u, 0, sizeof *u);
-	usage_read(d, obj, u, &raw);
+	usage_scan(js, n, u, &raw);
 }
 
 const struct dialect_ops dialect_anthropic = {
@@ -1659,5 +1388,5 @@ const struct dialect_ops dialect_anthropic = {
 	.encode_event = anth_encode_event,
 	.stream_type = anth_stream_type,
 	.usage_key = "usage",
-	.decode_usage = anth_decode_usage,
+	.scan_usage = anth_scan_usage,
 };

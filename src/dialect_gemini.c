@@ -135,34 +135,351 @@
  *  - errors: {"error":{"code","message","status"}}, status from the
  *    class (a Google status name from a Gemini provider is kept when it
  *    agrees with the class); overload is 503 UNAVAILABLE.
+ *
+ * Shape: this file is sized for small flash, so repeated sequences are
+ * folded: snake_case keys are derived from the camelCase ones (jget); every
+ * JSON name sits in one block (names) that calls address by a small offset,
+ * lists of them NUL-separated and walked by one loop (jgets, str_index,
+ * nth); refusal messages are numbered formats (messages) sharing phrases
+ * that fail() splices back in; and JSON is written by put(), one call per
+ * run of literals and values instead of one json_lit() per piece.
  */
 #include <stdarg.h>
-#include <stdio.h>
+#include <stddef.h>
 #include <string.h>
 #include "fmt.h"
 #include "dialect.h"
 
 /* ---- helpers ---- */
 
-static void fail(char *err, size_t errlen, const char *fmt, ...)
+/* Where a refusal's message goes (first member of struct rq). */
+struct er {
+	char *err;
+	size_t errlen;
+};
+
+/* Phrases the messages share, spliced in by fail() where a message holds
+ * their code (a control byte, as a literal of its own so no digit can
+ * follow it); phrase_at[] below says where each is in names. */
+#define P_UNTRANS "\1"
+#define P_OBJECT "\2"
+#define P_ARRAY "\3"
+#define P_FR "\4"
+#define P_FC "\5"
+#define P_NAME "\6"
+#define P_MANY "\7"
+#define P_JSON "\10"
+#define P_SYS "\11"
+#define P_GC "\12"
+#define P_STOP "\13"
+#define P_CONTENTS "\14"
+
+/* Every refusal's message (a format), by number: a call site passes a
+ * small constant instead of a string's address. */
+#define MESSAGES(X) \
+	X(M_PARTS_LIMIT, P_MANY "content parts (limit %d)") \
+	X(M_MSGS_LIMIT, P_MANY "messages (limit %d)") \
+	X(M_FR_NAME, P_FR P_NAME) \
+	X(M_FR_UNANSWERED, P_FR " \"%.*s\" answers no earlier " P_FC) \
+	X(M_FR_RESPONSE, P_FR ".response" P_OBJECT) \
+	X(M_PART_OBJECT, "each part" P_OBJECT) \
+	X(M_FR_TURN, P_FR " belongs in a user turn") \
+	X(M_TEXT_STRING, "part text must be a string") \
+	X(M_FC_TURN, P_FC " belongs in a model turn") \
+	X(M_FC_NAME, P_FC P_NAME) \
+	X(M_FC_ARGS, P_FC ".args" P_OBJECT) \
+	X(M_PART_KIND, "%s parts" P_UNTRANS) \
+	X(M_CONTENTS, P_CONTENTS " must be a non-empty array") \
+	X(M_CONTENT_PARTS, P_CONTENTS "[%d] needs a parts array") \
+	X(M_CONTENT_ROLE, P_CONTENTS "[%d].role must be user or model") \
+	X(M_SYS_PARTS, P_SYS " needs parts") \
+	X(M_SYS_TEXT, P_SYS " parts must be text") \
+	X(M_PARTS_FULL, P_MANY "content parts") \
+	X(M_TOOLS, "tools" P_ARRAY) \
+	X(M_TOOL_OBJECT, "tools[%d]" P_OBJECT) \
+	X(M_TOOL_TYPE, "tool type \"%.*s\"" P_UNTRANS) \
+	X(M_DECLS, "functionDeclarations" P_ARRAY) \
+	X(M_DECL_NAME, "a function declaration" P_NAME) \
+	X(M_TOOLS_LIMIT, P_MANY "tools (limit %d)") \
+	X(M_MODE, "unknown functionCallingConfig.mode") \
+	X(M_GC_NUMBER, P_GC ".%s must be a number") \
+	X(M_INTEGER, "%s must be an integer") \
+	X(M_GC, P_GC P_OBJECT) \
+	X(M_CAND_COUNT, "candidateCount > 1" P_UNTRANS) \
+	X(M_STOP, P_STOP P_ARRAY " of at most %d strings") \
+	X(M_STOP_STRINGS, P_STOP " must hold strings") \
+	X(M_MIME, "responseMimeType %.*s" P_UNTRANS) \
+	X(M_BODY, "the request body must be a JSON object") \
+	X(M_CACHED, "cachedContent" P_UNTRANS) \
+	X(M_RESULT_NAME, "tool result for call %s has no function name") \
+	X(M_CALL_ROLE, "a tool call must be in an assistant message") \
+	X(M_CALL_ARGS, "the arguments of tool call %.*s are" P_JSON) \
+	X(M_NO_MESSAGES, "no messages to send") \
+	X(M_TOOL_PARAMS, "the parameters of a tool are" P_JSON) \
+	X(M_TOOL_CHOICE, "unknown tool_choice") \
+	X(M_NOT_NUMBER, "%s is not a number") \
+	X(M_SCHEMA, "the response schema is" P_JSON) \
+	X(M_RESP_OBJECT, "the response is not a JSON object") \
+	X(M_NO_CANDIDATES, "the response has no candidates") \
+	X(M_CAND_OBJECT, "a candidate is not an object") \
+	X(M_RESP_PARTS, P_MANY "parts in the response") \
+	X(M_RESP_FC_NAME, "a " P_FC " has no name") \
+	X(M_INLINE, "inlineData needs mimeType and data") \
+	X(M_FILEDATA, "fileData needs fileUri")
+#define M_ENUM(id, text) id,
+#define M_TEXT(id, text) text "\0"
+enum { MESSAGES(M_ENUM) };
+static const char messages[] = MESSAGES(M_TEXT);
+
+static const char *nth(const char *list, unsigned k);
+
+/* Length of a token's raw text, cut to max (for messages). */
+static int clip(const struct json_doc *d, int i, size_t max)
 {
-	va_list ap;
-	if (!err || !errlen)
-		return;
-	va_start(ap, fmt);
-	fmt_vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	size_t n = json_raw_len(d, i);
+	return (int)(n > max ? max : n);
 }
 
-/* Member of obj by its camelCase name, or its snake_case one. */
-static int jget(const struct json_doc *d, int obj, const char *camel, const char *snake)
+/* Every name the decoders look up or match (and the encoders reuse), in
+ * one block: a call passes a name's small offset (N()) instead of its
+ * address. A list is NUL-separated names ending with an empty one.
+ * Keys are camelCase; jget() derives the snake_case spellings.
+ *  fin_names: finishReason values: STOP, MAX_TOKENS, then 7 that mean
+ *    content_filter, then 5 that mean error (FIN_MALFORMED the first).
+ *  gnames: Google status names (gclass holds their classes).
+ *  usage_keys: usageMetadata members in the order they are written (the
+ *    decoder reads all but the total).
+ *  gen_keys: generationConfig members, the numbers first (G_*).
+ *  levels: thinkingLevel names; reasoning_effort takes the middle three. */
+#define NAMES(X) \
+	X(p_untrans, " cannot be translated to another provider") \
+	X(p_object, " must be an object") \
+	X(p_array, " must be an array") \
+	X(p_name, " needs a name") \
+	X(p_many, "too many ") \
+	X(p_json, " not valid JSON") \
+	X(top_keys, "cachedContent\0systemInstruction\0contents\0tools\0toolConfig\0generationConfig\0") \
+	X(content_keys, "role\0parts\0") \
+	X(roles, "model\0user\0function\0tool\0") \
+	X(part_keys, "text\0functionCall\0thoughtSignature\0thought\0") \
+	X(part_more, "functionResponse\0inlineData\0fileData\0") \
+	X(unsupported, "executableCode\0codeExecutionResult\0toolCall\0toolResponse\0") \
+	X(fc_keys, "name\0args\0id\0") \
+	X(fr_keys, "name\0id\0response\0") \
+	X(results, "result\0output\0error\0") \
+	X(k_mime, "mimeType") \
+	X(k_data, "data") \
+	X(k_uri, "fileUri") \
+	X(decl_lists, "functionDeclarations\0function_declarations\0") \
+	X(decl_keys, "name\0description\0parametersJsonSchema\0") \
+	X(k_params, "parameters") \
+	X(k_fcc, "functionCallingConfig") \
+	X(tc_keys, "mode\0allowedFunctionNames\0") \
+	X(modes, "AUTO\0VALIDATED\0NONE\0ANY\0MODE_UNSPECIFIED\0") \
+	X(gen_keys, "temperature\0topP\0topK\0maxOutputTokens\0seed\0candidateCount\0" \
+		    "stopSequences\0responseMimeType\0responseJsonSchema\0thinkingConfig\0") \
+	X(k_rschema, "responseSchema") \
+	X(k_budget, "thinkingBudget") \
+	X(k_level, "thinkingLevel") \
+	X(levels, "minimal\0low\0medium\0high\0MINIMAL\0LOW\0MEDIUM\0HIGH\0") \
+	X(ids, "responseId\0modelVersion\0") \
+	X(k_usage, "usageMetadata") \
+	X(usage_keys, "promptTokenCount\0candidatesTokenCount\0totalTokenCount\0cachedContentTokenCount\0" \
+		      "thoughtsTokenCount\0") \
+	X(k_cands, "candidates") \
+	X(k_content, "content") \
+	X(k_feedback, "promptFeedback") \
+	X(k_block, "blockReason") \
+	X(k_finish, "finishReason") \
+	X(fin_names, "STOP\0MAX_TOKENS\0SAFETY\0BLOCKLIST\0PROHIBITED_CONTENT\0SPII\0IMAGE_SAFETY\0" \
+		     "IMAGE_PROHIBITED_CONTENT\0LANGUAGE\0MALFORMED_FUNCTION_CALL\0UNEXPECTED_TOOL_CALL\0" \
+		     "TOO_MANY_TOOL_CALLS\0MISSING_THOUGHT_SIGNATURE\0MALFORMED_RESPONSE\0") \
+	X(k_error, "error") \
+	X(err_keys, "code\0message\0status\0") \
+	X(k_details, "details") \
+	X(k_reason, "reason") \
+	X(gnames, "INVALID_ARGUMENT\0FAILED_PRECONDITION\0OUT_OF_RANGE\0UNAUTHENTICATED\0PERMISSION_DENIED\0" \
+		  "NOT_FOUND\0RESOURCE_EXHAUSTED\0INTERNAL\0UNKNOWN\0DATA_LOSS\0UNAVAILABLE\0DEADLINE_EXCEEDED\0")
+#define N_FIELD(id, text) char id[sizeof text];
+#define N_INIT(id, text) text,
+static const struct names { NAMES(N_FIELD) } names = { NAMES(N_INIT) };
+#define N(id) ((unsigned)offsetof(struct names, id))
+#define NAME(off) ((const char *)&names + (off))
+/* Where the phrase of code k + 1 (P_*) is: a name of its own, or a key the
+ * decoders look up anyway (the sizeof skips the names before it). */
+static const uint16_t phrase_at[] = {
+	N(p_untrans), N(p_object), N(p_array),
+	N(part_more),						/* functionResponse */
+	N(part_keys) + sizeof "text",				/* functionCall */
+	N(p_name), N(p_many), N(p_json),
+	N(top_keys) + sizeof "cachedContent",			/* systemInstruction */
+	N(top_keys) + sizeof "cachedContent\0systemInstruction\0contents\0tools\0toolConfig",
+	N(gen_keys) + sizeof "temperature\0topP\0topK\0maxOutputTokens\0seed\0candidateCount",
+	N(top_keys) + sizeof "cachedContent\0systemInstruction",	/* contents */
+};
+
+/* Writes message m (phrases spliced in) with its arguments; always -1, so
+ * callers can `return fail(...)`. */
+static int fail(const struct er *e, unsigned m, ...)
 {
-	if (obj < 0 || !json_is_object(d, obj))
+	va_list ap;
+	char f[160];
+	size_t n = 0;
+	const char *s = nth(messages, m), *back = NULL;
+	if (!e->err || !e->errlen)
 		return -1;
-	int v = json_get(d, obj, camel);
-	if (v < 0 && snake)
-		v = json_get(d, obj, snake);
-	return v;
+	for (;;) {		/* the format, its phrases spliced in */
+		char c = *s++;
+		if (!c && !back)
+			break;
+		if (!c) {
+			s = back;
+			back = NULL;
+		} else if ((unsigned char)c < ' ') {
+			back = s;
+			s = NAME(phrase_at[(unsigned char)c - 1u]);
+		} else if (n < sizeof f - 1) {
+			f[n++] = c;
+		}
+	}
+	f[n] = 0;
+	va_start(ap, m);
+	fmt_vsnprintf(e->err, e->errlen, f, ap);
+	va_end(ap);
+	return -1;
+}
+
+enum { G_TEMP, G_TOPP, G_TOPK, G_MAXTOK, G_SEED, G_CC, G_STOP, G_MIME, G_SCHEMA, G_THINK };
+#define FIN_MALFORMED 9		/* MALFORMED_FUNCTION_CALL */
+
+/* Member key of obj, or -1. A camelCase key is also looked for under its
+ * snake_case spelling ("thoughtSignature" -> "thought_signature"), which
+ * the REST API accepts too; camelCase wins when both are present. */
+static int jget(const struct json_doc *d, int obj, unsigned n)
+{
+	const char *key = NAME(n);
+	int v = json_get(d, obj, key), up = 0;
+	char sn[48], *p = sn;
+	if (v >= 0)
+		return v;
+	for (; *key; key++) {
+		char c = *key;
+		if (c >= 'A' && c <= 'Z') {
+			*p++ = '_';
+			c += 'a' - 'A';
+			up = 1;
+		}
+		*p++ = c;
+	}
+	*p = 0;
+	return up ? json_get(d, obj, sn) : -1;
+}
+
+/* jget() of each key of a name list, in order, into v[]. */
+static void jgets(const struct json_doc *d, int obj, unsigned list, int *v)
+{
+	for (; *NAME(list); list += strlen(NAME(list)) + 1)
+		*v++ = jget(d, obj, list);
+}
+
+/* Name lists: NUL-separated strings ending with an empty one. */
+static const char *nth(const char *list, unsigned k)
+{
+	while (k--)
+		list += strlen(list) + 1;
+	return list;
+}
+
+/* Index in list of the string token i, or -1 (also for a non-string). */
+static int str_index(const struct json_doc *d, int i, unsigned n)
+{
+	const char *list = NAME(n);
+	for (int k = 0; *list; k++, list += strlen(list) + 1)
+		if (json_str_eq(d, i, list))
+			return k;
+	return -1;
+}
+
+/* *s = token i (absent for -1): ir_tok_str() in one place. */
+static void tok(struct ir_str *s, const struct json_doc *d, int i)
+{
+	*s = ir_tok_str(d, i);
+}
+
+static const struct ir_str no_str;			/* absent */
+static const struct ir_str empty_obj = { "{}", 2, IR_JSON };
+static const struct ir_str empty_raw = { "", 0, IR_RAW };
+
+/* *s = token i (a jget() result or -1) as an IR string when it is a JSON
+ * string (ir_tok_str() marks only those IR_RAW), else absent. */
+static void str_tok(struct ir_str *s, const struct json_doc *d, int i)
+{
+	tok(s, d, i);
+	if (s->kind != IR_RAW)
+		*s = no_str;
+}
+
+/* The same for a non-empty string only (a call id). */
+static void id_str(struct ir_str *s, const struct json_doc *d, int i)
+{
+	str_tok(s, d, i);
+	if (!s->n)
+		*s = no_str;
+}
+
+/* functionCall args: the object, or {} when absent or not an object. */
+static void args_str(struct ir_str *s, const struct json_doc *d, int i)
+{
+	if (json_is_object(d, i))
+		tok(s, d, i);
+	else
+		*s = empty_obj;
+}
+
+/* Absent or null. */
+static int absent(const struct json_doc *d, int i)
+{
+	return i < 0 || json_is_null(d, i);
+}
+
+/* Elements of array i; 0 when i is not an array. */
+static int array_len(const struct json_doc *d, int i)
+{
+	return json_is_array(d, i) ? d->tok[i].size : 0;
+}
+
+/* put() directives, as separate literals so no digit can follow them. */
+#define S_ "\001"	/* const struct ir_str *: ir_write_string */
+#define I_ "\002"	/* const int64_t *: json_i64 */
+#define L_ "\003"	/* const char *: verbatim */
+#define C_ "\004"	/* const char *: json_cstr */
+
+/* Appends f to o, its literal runs verbatim and each directive replaced
+ * by the next argument (all pointers: one va_arg site is smaller). */
+static void put(struct json_out *o, const char *f, ...)
+{
+	va_list ap;
+	va_start(ap, f);
+	for (;;) {
+		size_t n = 0;
+		while ((unsigned char)f[n] > 4)
+			n++;
+		json_raw_append(o, f, n);
+		f += n;
+		char c = *f++;
+		if (!c)
+			break;
+		const void *a = va_arg(ap, const void *);
+		if (c == 1)
+			ir_write_string(o, a);
+		else if (c == 2)
+			json_i64(o, *(const int64_t *)a);
+		else if (c == 3)
+			json_lit(o, a);
+		else
+			json_cstr(o, a);
+	}
+	va_end(ap);
 }
 
 /* Made-up call ids "call_0000".."call_2999": IR strings point at them (the
@@ -226,96 +543,95 @@ static int str_same(const struct ir_str *a, const struct ir_str *b)
 	return !oa.overflow && !ob.overflow && oa.len == ob.len && memcmp(ba, bb, oa.len) == 0;
 }
 
-static int blank(const char *p, size_t n)
+/* Index of the first non-blank byte of p[0..n), or n. */
+static size_t skip_ws(const char *p, size_t n)
 {
-	for (size_t i = 0; i < n; i++)
-		if (p[i] != ' ' && p[i] != '\t' && p[i] != '\n' && p[i] != '\r')
-			return 0;
-	return 1;
+	size_t i = 0;
+	while (i < n && (p[i] == ' ' || p[i] == '\t' || p[i] == '\n' || p[i] == '\r'))
+		i++;
+	return i;
 }
 
 /* ---- finish reasons, usage ---- */
 
+
 static uint8_t finish_of(const struct json_doc *d, int i)
 {
-	static const struct { const char *name; uint8_t f; } map[] = {
-		{ "STOP", IR_FIN_STOP }, { "MAX_TOKENS", IR_FIN_LENGTH },
-		{ "SAFETY", IR_FIN_CONTENT_FILTER }, { "BLOCKLIST", IR_FIN_CONTENT_FILTER },
-		{ "PROHIBITED_CONTENT", IR_FIN_CONTENT_FILTER }, { "SPII", IR_FIN_CONTENT_FILTER },
-		{ "IMAGE_SAFETY", IR_FIN_CONTENT_FILTER }, { "IMAGE_PROHIBITED_CONTENT", IR_FIN_CONTENT_FILTER },
-		{ "LANGUAGE", IR_FIN_CONTENT_FILTER },
-		{ "MALFORMED_FUNCTION_CALL", IR_FIN_ERROR }, { "UNEXPECTED_TOOL_CALL", IR_FIN_ERROR },
-		{ "TOO_MANY_TOOL_CALLS", IR_FIN_ERROR }, { "MISSING_THOUGHT_SIGNATURE", IR_FIN_ERROR },
-		{ "MALFORMED_RESPONSE", IR_FIN_ERROR },
-	};
-	if (i < 0 || !json_is_string(d, i))
+	if (!json_is_string(d, i))
 		return IR_FIN_NONE;
-	for (size_t k = 0; k < sizeof map / sizeof map[0]; k++)
-		if (json_str_eq(d, i, map[k].name))
-			return map[k].f;
-	return IR_FIN_STOP;	/* RECITATION, OTHER, FINISH_REASON_UNSPECIFIED, ... */
+	int k = str_index(d, i, N(fin_names));
+	return k == 1 ? IR_FIN_LENGTH : k >= FIN_MALFORMED ? IR_FIN_ERROR : k >= 2 ? IR_FIN_CONTENT_FILTER
+		: IR_FIN_STOP;	/* STOP; RECITATION, OTHER, FINISH_REASON_UNSPECIFIED, ... */
 }
 
-static const char *finish_name(uint8_t f)
+/* f an enum ir_finish, or -1 for MALFORMED_FUNCTION_CALL. */
+static const char *finish_name(int f)
 {
 	switch (f) {
-	case IR_FIN_LENGTH: return "MAX_TOKENS";
-	case IR_FIN_CONTENT_FILTER: return "SAFETY";
+	case -1: return nth(names.fin_names, FIN_MALFORMED);
+	case IR_FIN_LENGTH: return nth(names.fin_names, 1);
+	case IR_FIN_CONTENT_FILTER: return nth(names.fin_names, 2);
 	case IR_FIN_ERROR: return "OTHER";
 	}
-	return "STOP";
+	return names.fin_names;
 }
 
-static int64_t get_count(const struct json_doc *d, int obj, const char *camel, const char *snake)
+
+/* The usageMetadata object's text js[0..n) (a span of a valid document),
+ * in one pass without tokens: the same-dialect path reads usage straight
+ * from the answer. Each count under its camelCase name, else its
+ * snake_case one (camelCase wins, as in jget()). */
+static void gem_scan_usage(const char *js, size_t n, struct ir_usage *u)
 {
-	int64_t v = 0;
-	int i = jget(d, obj, camel, snake);
-	if (i < 0 || json_get_i64(d, i, &v) < 0 || v < 0)
-		return 0;
-	return v;
+	static const char *const keys[8] = {
+		"promptTokenCount", "candidatesTokenCount", "cachedContentTokenCount", "thoughtsTokenCount",
+		"prompt_token_count", "candidates_token_count", "cached_content_token_count", "thoughts_token_count",
+	};
+	size_t vs[8], ve[8];
+	int64_t v[4] = { 0, 0, 0, 0 };
+	memset(u, 0, sizeof *u);
+	if (json_top_scan(js, n, keys, 8, vs, ve) < 0)
+		return;
+	u->have = 1;
+	for (int k = 0; k < 4; k++) {
+		int at = ve[k] ? k : k + 4;
+		json_span_count(js, vs[at], ve[at], &v[k]);
+	}
+	u->input = v[0];
+	u->reasoning = v[3];
+	u->output = v[1] + v[3];
+	u->cached = v[2];
 }
 
 static void usage_of(const struct json_doc *d, int um, struct ir_usage *u)
 {
-	memset(u, 0, sizeof *u);
-	if (um < 0 || !json_is_object(d, um))
-		return;
-	u->have = 1;
-	u->input = get_count(d, um, "promptTokenCount", "prompt_token_count");
-	u->reasoning = get_count(d, um, "thoughtsTokenCount", "thoughts_token_count");
-	u->output = get_count(d, um, "candidatesTokenCount", "candidates_token_count") + u->reasoning;
-	u->cached = get_count(d, um, "cachedContentTokenCount", "cached_content_token_count");
+	if (json_is_object(d, um))
+		gem_scan_usage(json_raw(d, um), json_raw_len(d, um), u);
+	else
+		memset(u, 0, sizeof *u);
 }
 
+/* ,"usageMetadata":{...} when there is usage. */
 static void write_usage(struct json_out *o, const struct ir_usage *u)
 {
-	int64_t cand = u->output - u->reasoning;
-	if (cand < 0)
-		cand = 0;
-	json_lit(o, "\"usageMetadata\":{\"promptTokenCount\":");
-	json_i64(o, u->input);
-	json_lit(o, ",\"candidatesTokenCount\":");
-	json_i64(o, cand);
-	json_lit(o, ",\"totalTokenCount\":");
-	json_i64(o, u->input + u->output);
-	if (u->cached > 0) {
-		json_lit(o, ",\"cachedContentTokenCount\":");
-		json_i64(o, u->cached);
-	}
-	if (u->reasoning > 0) {
-		json_lit(o, ",\"thoughtsTokenCount\":");
-		json_i64(o, u->reasoning);
-	}
+	if (!u->have)
+		return;
+	int64_t v[5] = { u->input, u->output - u->reasoning, u->input + u->output, u->cached, u->reasoning };
+	if (v[1] < 0)
+		v[1] = 0;
+	const char *key = names.usage_keys;
+	for (int k = 0; k < 5; k++, key += strlen(key) + 1)
+		if (k < 3 || v[k] > 0)
+			put(o, L_ "\"" L_ "\":" I_, k ? "," : ",\"usageMetadata\":{", key, &v[k]);
 	json_lit(o, "}");
 }
 
 /* ---- request decoding ---- */
 
 struct rq {
+	struct er e;		/* first: a struct rq * is a struct er * for fail() */
 	const struct json_doc *d;
 	struct ir_request *ir;
-	char *err;
-	size_t errlen;
 	unsigned ncalls;
 	uint16_t content_msg;	/* first IR message of the current content */
 };
@@ -324,13 +640,13 @@ static struct ir_part *new_part(struct rq *q, uint8_t role)
 {
 	struct ir_request *ir = q->ir;
 	if (ir->nparts >= IR_MAX_PARTS) {
-		fail(q->err, q->errlen, "too many content parts (limit %d)", IR_MAX_PARTS);
+		fail(&q->e, M_PARTS_LIMIT, IR_MAX_PARTS);
 		return NULL;
 	}
 	struct ir_msg *m = ir->nmsgs > q->content_msg ? &ir->msgs[ir->nmsgs - 1] : NULL;
 	if (!m || m->role != role || m->first + m->n != ir->nparts) {
 		if (ir->nmsgs >= IR_MAX_MSGS) {
-			fail(q->err, q->errlen, "too many messages (limit %d)", IR_MAX_MSGS);
+			fail(&q->e, M_MSGS_LIMIT, IR_MAX_MSGS);
 			return NULL;
 		}
 		m = &ir->msgs[ir->nmsgs++];
@@ -356,21 +672,20 @@ static int answered(const struct ir_request *ir, const struct ir_str *id)
 static int decode_fresponse(struct rq *q, int fr)
 {
 	const struct json_doc *d = q->d;
-	int name = jget(d, fr, "name", NULL);
-	int id = jget(d, fr, "id", NULL);
-	int resp = jget(d, fr, "response", NULL);
-	if (!json_is_string(d, name)) {
-		fail(q->err, q->errlen, "functionResponse needs a name");
-		return -1;
-	}
+	int v[3];
+	jgets(d, fr, N(fr_keys), v);
+	int name = v[0], id = v[1], resp = v[2];
+	struct ir_str nm;
+	str_tok(&nm, d, name);
+	if (!nm.p)
+		return fail(&q->e, M_FR_NAME);
 	struct ir_part *p = new_part(q, IR_TOOL);
 	if (!p)
 		return -1;
 	p->kind = IR_TOOL_RESULT;
-	p->b = ir_tok_str(d, name);
-	if (json_is_string(d, id) && json_raw_len(d, id) > 0) {
-		p->a = ir_tok_str(d, id);
-	} else {
+	p->b = nm;
+	id_str(&p->a, d, id);
+	if (!p->a.p) {
 		/* The earliest earlier call of that name not answered yet. */
 		struct ir_request *ir = q->ir;
 		for (unsigned i = 0; i + 1 < ir->nparts; i++) {
@@ -380,29 +695,22 @@ static int decode_fresponse(struct rq *q, int fr)
 				break;
 			}
 		}
-		if (!p->a.p) {
-			fail(q->err, q->errlen, "functionResponse \"%.*s\" answers no earlier functionCall",
-			     (int)(json_raw_len(d, name) > 64 ? 64 : json_raw_len(d, name)), json_raw(d, name));
-			return -1;
-		}
+		if (!p->a.p)
+			return fail(&q->e, M_FR_UNANSWERED,
+				    clip(d, name, 64), json_raw(d, name));
 	}
-	if (resp < 0 || json_is_null(d, resp)) {
-		p->text = (struct ir_str){ "{}", 2, IR_JSON };
+	tok(&p->text, d, resp);
+	if (absent(d, resp)) {
+		p->text = empty_obj;
 	} else if (!json_is_object(d, resp)) {
-		fail(q->err, q->errlen, "functionResponse.response must be an object");
-		return -1;
+		return fail(&q->e, M_FR_RESPONSE);
 	} else if (d->tok[resp].size == 1) {
-		int k = resp + 1;
-		if (json_str_eq(d, k, "result") || json_str_eq(d, k, "output")) {
-			p->text = ir_tok_str(d, k + 1);
-		} else if (json_str_eq(d, k, "error")) {
-			p->text = ir_tok_str(d, k + 1);
-			p->is_error = 1;
-		} else {
-			p->text = ir_tok_str(d, resp);
+		/* {"result": X} / {"output": X} -> X; {"error": X} -> X, an error */
+		int k = str_index(d, resp + 1, N(results));
+		if (k >= 0) {
+			tok(&p->text, d, resp + 2);
+			p->is_error = k == 2;
 		}
-	} else {
-		p->text = ir_tok_str(d, resp);
 	}
 	return 0;
 }
@@ -410,175 +718,116 @@ static int decode_fresponse(struct rq *q, int fr)
 static int decode_part(struct rq *q, int part, int model)
 {
 	const struct json_doc *d = q->d;
-	if (!json_is_object(d, part)) {
-		fail(q->err, q->errlen, "each part must be an object");
-		return -1;
-	}
-	int text = jget(d, part, "text", NULL);
-	int thought = jget(d, part, "thought", NULL);
-	int sig = jget(d, part, "thoughtSignature", "thought_signature");
-	int fc = jget(d, part, "functionCall", "function_call");
-	int fr = jget(d, part, "functionResponse", "function_response");
-	int inl = jget(d, part, "inlineData", "inline_data");
-	int fd = jget(d, part, "fileData", "file_data");
-	struct ir_str s = ir_tok_str(d, json_is_string(d, sig) ? sig : -1);
-	uint8_t role = model ? IR_ASSISTANT : IR_USER;
-	struct ir_part *p;
+	struct ir_part t;
+	int v[7];
+	if (!json_is_object(d, part))
+		return fail(&q->e, M_PART_OBJECT);
+	jgets(d, part, N(part_keys), v);
+	jgets(d, part, N(part_more), v + 4);
+	int text = v[0], fc = v[1], thought = v[3], fr = v[4], inl = v[5], fd = v[6];
+	memset(&t, 0, sizeof t);
+	str_tok(&t.sig, d, v[2]);
 
 	if (fr >= 0) {
-		if (model) {
-			fail(q->err, q->errlen, "functionResponse belongs in a user turn");
-			return -1;
-		}
+		if (model)
+			return fail(&q->e, M_FR_TURN);
 		return decode_fresponse(q, fr);
 	}
 	if (text >= 0) {
-		if (!json_is_string(d, text)) {
-			fail(q->err, q->errlen, "part text must be a string");
-			return -1;
-		}
-		if (!(p = new_part(q, role)))
-			return -1;
-		p->kind = json_is_true(d, thought) ? IR_THINKING : IR_TEXT;
-		p->text = ir_tok_str(d, text);
-		p->sig = s;
-		return 0;
-	}
-	if (fc >= 0) {
-		int name = jget(d, fc, "name", NULL);
-		int args = jget(d, fc, "args", NULL);
-		int id = jget(d, fc, "id", NULL);
-		if (!model) {
-			fail(q->err, q->errlen, "functionCall belongs in a model turn");
-			return -1;
-		}
-		if (!json_is_string(d, name)) {
-			fail(q->err, q->errlen, "functionCall needs a name");
-			return -1;
-		}
-		if (args >= 0 && !json_is_object(d, args) && !json_is_null(d, args)) {
-			fail(q->err, q->errlen, "functionCall.args must be an object");
-			return -1;
-		}
-		if (!(p = new_part(q, role)))
-			return -1;
-		p->kind = IR_TOOL_CALL;
-		p->b = ir_tok_str(d, name);
-		p->args = ir_tok_str(d, json_is_object(d, args) ? args : -1);
-		if (!p->args.p)
-			p->args = (struct ir_str){ "{}", 2, IR_JSON };
-		p->a = json_is_string(d, id) && json_raw_len(d, id) > 0 ? ir_tok_str(d, id) : made_id(q->ncalls);
+		str_tok(&t.text, d, text);
+		if (!t.text.p)
+			return fail(&q->e, M_TEXT_STRING);
+		t.kind = json_is_true(d, thought) ? IR_THINKING : IR_TEXT;
+	} else if (fc >= 0) {
+		jgets(d, fc, N(fc_keys), v);
+		int args = v[1];
+		str_tok(&t.b, d, v[0]);
+		if (!model)
+			return fail(&q->e, M_FC_TURN);
+		if (!t.b.p)
+			return fail(&q->e, M_FC_NAME);
+		if (!absent(d, args) && !json_is_object(d, args))
+			return fail(&q->e, M_FC_ARGS);
+		t.kind = IR_TOOL_CALL;
+		args_str(&t.args, d, args);
+		id_str(&t.a, d, v[2]);
+		if (!t.a.p)
+			t.a = made_id(q->ncalls);
 		q->ncalls++;
-		p->sig = s;
-		return 0;
-	}
-	if (inl >= 0 || fd >= 0) {
+	} else if (inl >= 0 || fd >= 0) {
 		int obj = inl >= 0 ? inl : fd;
-		int mime = jget(d, obj, "mimeType", "mime_type");
-		int data = inl >= 0 ? jget(d, obj, "data", NULL) : jget(d, obj, "fileUri", "file_uri");
-		if (!json_is_string(d, data) || (inl >= 0 && !json_is_string(d, mime))) {
-			fail(q->err, q->errlen, inl >= 0 ? "inlineData needs mimeType and data" : "fileData needs fileUri");
-			return -1;
-		}
-		if (!(p = new_part(q, role)))
-			return -1;
-		p->kind = IR_IMAGE;
-		p->is_url = inl < 0;
-		p->a = ir_tok_str(d, json_is_string(d, mime) ? mime : -1);
-		p->b = ir_tok_str(d, data);
-		p->sig = s;
-		return 0;
+		str_tok(&t.a, d, jget(d, obj, N(k_mime)));
+		str_tok(&t.b, d, jget(d, obj, inl >= 0 ? N(k_data) : N(k_uri)));
+		if (!t.b.p || (inl >= 0 && !t.a.p))
+			return fail(&q->e, inl >= 0 ? M_INLINE : M_FILEDATA);
+		t.kind = IR_IMAGE;
+		t.is_url = inl < 0;
+	} else {
+		for (unsigned u = N(unsupported); *NAME(u); u += strlen(NAME(u)) + 1)
+			if (jget(d, part, u) >= 0)
+				return fail(&q->e, M_PART_KIND, NAME(u));
+		if (!t.sig.p)
+			return 0;	/* an empty part: nothing to carry */
+		t.kind = IR_THINKING;	/* a part holding only a signature */
+		t.text = empty_raw;
 	}
-	static const char *const unsupported[][2] = {
-		{ "executableCode", "executable_code" }, { "codeExecutionResult", "code_execution_result" },
-		{ "toolCall", "tool_call" }, { "toolResponse", "tool_response" },
-	};
-	for (size_t k = 0; k < sizeof unsupported / sizeof unsupported[0]; k++)
-		if (jget(d, part, unsupported[k][0], unsupported[k][1]) >= 0) {
-			fail(q->err, q->errlen, "%s parts cannot be translated to another provider", unsupported[k][0]);
-			return -1;
-		}
-	if (s.p) {		/* a part holding only a signature */
-		if (!(p = new_part(q, role)))
-			return -1;
-		p->kind = IR_THINKING;
-		p->text = (struct ir_str){ "", 0, IR_RAW };
-		p->sig = s;
-	}
-	return 0;		/* an empty part: nothing to carry */
+	struct ir_part *p = new_part(q, model ? IR_ASSISTANT : IR_USER);
+	if (!p)
+		return -1;
+	*p = t;
+	return 0;
 }
 
 static int decode_contents(struct rq *q, int contents)
 {
 	const struct json_doc *d = q->d;
-	if (!json_is_array(d, contents) || d->tok[contents].size == 0) {
-		fail(q->err, q->errlen, "contents must be a non-empty array");
-		return -1;
-	}
-	for (int c = 0; c < d->tok[contents].size; c++) {
-		int ct = json_index(d, contents, c);
-		int role = jget(d, ct, "role", NULL);
-		int parts = jget(d, ct, "parts", NULL);
-		if (!json_is_object(d, ct) || !json_is_array(d, parts)) {
-			fail(q->err, q->errlen, "contents[%d] needs a parts array", c);
-			return -1;
-		}
-		int model = 0;
-		if (role >= 0 && !json_is_null(d, role)) {
-			if (json_str_eq(d, role, "model"))
-				model = 1;
-			else if (!json_str_eq(d, role, "user") && !json_str_eq(d, role, "function") &&
-				 !json_str_eq(d, role, "tool")) {
-				fail(q->err, q->errlen, "contents[%d].role must be user or model", c);
-				return -1;
-			}
-		}
+	if (!json_is_array(d, contents) || d->tok[contents].size == 0)
+		return fail(&q->e, M_CONTENTS);
+	for (int c = 0, ct = contents + 1; c < d->tok[contents].size; c++, ct = json_skip(d, ct)) {
+		int v[2];
+		jgets(d, ct, N(content_keys), v);
+		int role = v[0], parts = v[1];
+		if (!json_is_array(d, parts))	/* also when ct is not an object */
+			return fail(&q->e, M_CONTENT_PARTS, c);
+		/* "function"/"tool" contents are read as user ones */
+		int k = absent(d, role) ? 1 : str_index(d, role, N(roles));
+		if (k < 0)
+			return fail(&q->e, M_CONTENT_ROLE, c);
 		q->content_msg = q->ir->nmsgs;
-		for (int k = 0; k < d->tok[parts].size; k++)
-			if (decode_part(q, json_index(d, parts, k), model) < 0)
+		for (int n = 0, pt = parts + 1; n < d->tok[parts].size; n++, pt = json_skip(d, pt))
+			if (decode_part(q, pt, k == 0) < 0)
 				return -1;
 	}
 	return 0;
 }
 
+/* systemInstruction: a Content, or a plain string. Decoded first, so its
+ * parts start at 0 (sys_first, as ir was cleared). */
 static int decode_system(struct rq *q, int si)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	ir->sys_first = ir->nparts;
-	ir->sys_n = 0;
-	if (si < 0 || json_is_null(d, si))
+	int parts = -1, n = 1;
+	if (absent(d, si))
 		return 0;
-	if (json_is_string(d, si)) {
+	if (!json_is_string(d, si)) {
+		parts = jget(d, si, N(content_keys) + sizeof "role");	/* "parts" */
+		if (!json_is_array(d, parts))
+			return fail(&q->e, M_SYS_PARTS);
+		n = d->tok[parts].size;
+		si = parts + 1;
+	}
+	for (int k = 0; k < n; k++, si = json_skip(d, si)) {
+		struct ir_str text;
+		str_tok(&text, d, parts < 0 ? si : jget(d, si, N(part_keys)));	/* "text" */
+		if (!text.p)
+			return fail(&q->e, M_SYS_TEXT);
 		if (ir->nparts >= IR_MAX_PARTS)
-			return -1;
+			return fail(&q->e, M_PARTS_FULL);
 		struct ir_part *p = &ir->parts[ir->nparts++];
 		memset(p, 0, sizeof *p);
 		p->kind = IR_TEXT;
-		p->text = ir_tok_str(d, si);
-		ir->sys_n = 1;
-		return 0;
-	}
-	int parts = jget(d, si, "parts", NULL);
-	if (!json_is_array(d, parts)) {
-		fail(q->err, q->errlen, "systemInstruction needs parts");
-		return -1;
-	}
-	for (int k = 0; k < d->tok[parts].size; k++) {
-		int pt = json_index(d, parts, k);
-		int text = jget(d, pt, "text", NULL);
-		if (!json_is_string(d, text)) {
-			fail(q->err, q->errlen, "systemInstruction parts must be text");
-			return -1;
-		}
-		if (ir->nparts >= IR_MAX_PARTS) {
-			fail(q->err, q->errlen, "too many content parts");
-			return -1;
-		}
-		struct ir_part *p = &ir->parts[ir->nparts++];
-		memset(p, 0, sizeof *p);
-		p->kind = IR_TEXT;
-		p->text = ir_tok_str(d, text);
+		p->text = text;
 		ir->sys_n++;
 	}
 	return 0;
@@ -588,49 +837,35 @@ static int decode_tools(struct rq *q, int tools)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	if (tools < 0 || json_is_null(d, tools))
+	if (absent(d, tools))
 		return 0;
-	if (!json_is_array(d, tools)) {
-		fail(q->err, q->errlen, "tools must be an array");
-		return -1;
-	}
-	for (int t = 0; t < d->tok[tools].size; t++) {
-		int tool = json_index(d, tools, t);
-		if (!json_is_object(d, tool)) {
-			fail(q->err, q->errlen, "tools[%d] must be an object", t);
-			return -1;
-		}
+	if (!json_is_array(d, tools))
+		return fail(&q->e, M_TOOLS);
+	for (int t = 0, tool = tools + 1; t < d->tok[tools].size; t++, tool = json_skip(d, tool)) {
+		if (!json_is_object(d, tool))
+			return fail(&q->e, M_TOOL_OBJECT, t);
 		for (int k = tool + 1, m = 0; m < d->tok[tool].size; m++, k = json_skip(d, k)) {
-			if (!json_str_eq(d, k, "functionDeclarations") && !json_str_eq(d, k, "function_declarations")) {
-				fail(q->err, q->errlen, "tool type \"%.*s\" cannot be translated to another provider",
-				     (int)(json_raw_len(d, k) > 40 ? 40 : json_raw_len(d, k)), json_raw(d, k));
-				return -1;
-			}
+			if (str_index(d, k, N(decl_lists)) < 0)
+				return fail(&q->e, M_TOOL_TYPE, clip(d, k, 40), json_raw(d, k));
 			int decls = k + 1;
-			if (!json_is_array(d, decls)) {
-				fail(q->err, q->errlen, "functionDeclarations must be an array");
-				return -1;
-			}
-			for (int j = 0; j < d->tok[decls].size; j++) {
-				int fd = json_index(d, decls, j);
-				int name = jget(d, fd, "name", NULL);
-				int desc = jget(d, fd, "description", NULL);
-				int par = jget(d, fd, "parametersJsonSchema", "parameters_json_schema");
+			if (!json_is_array(d, decls))
+				return fail(&q->e, M_DECLS);
+			for (int j = 0, fd = decls + 1; j < d->tok[decls].size; j++, fd = json_skip(d, fd)) {
+				int v[3];
+				jgets(d, fd, N(decl_keys), v);
+				int par = v[2];
+				struct ir_str name;
 				if (par < 0)
-					par = jget(d, fd, "parameters", NULL);
-				if (!json_is_string(d, name)) {
-					fail(q->err, q->errlen, "a function declaration needs a name");
-					return -1;
-				}
-				if (ir->ntools >= IR_MAX_TOOLS) {
-					fail(q->err, q->errlen, "too many tools (limit %d)", IR_MAX_TOOLS);
-					return -1;
-				}
+					par = jget(d, fd, N(k_params));
+				str_tok(&name, d, v[0]);
+				if (!name.p)
+					return fail(&q->e, M_DECL_NAME);
+				if (ir->ntools >= IR_MAX_TOOLS)
+					return fail(&q->e, M_TOOLS_LIMIT, IR_MAX_TOOLS);
 				struct ir_tool *it = &ir->tools[ir->ntools++];
-				memset(it, 0, sizeof *it);
-				it->name = ir_tok_str(d, name);
-				it->description = ir_tok_str(d, json_is_string(d, desc) ? desc : -1);
-				it->parameters = ir_tok_str(d, json_is_object(d, par) ? par : -1);
+				it->name = name;
+				str_tok(&it->description, d, v[1]);
+				tok(&it->parameters, d, json_is_object(d, par) ? par : -1);
 			}
 		}
 	}
@@ -641,49 +876,37 @@ static int decode_tool_config(struct rq *q, int tc)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	int fcc = jget(d, tc, "functionCallingConfig", "function_calling_config");
-	int mode = jget(d, fcc, "mode", NULL);
-	int names = jget(d, fcc, "allowedFunctionNames", "allowed_function_names");
-	if (mode < 0 || json_is_null(d, mode))
+	int v[2];
+	jgets(d, jget(d, tc, N(k_fcc)), N(tc_keys), v);
+	int mode = v[0], allowed = v[1];
+	if (absent(d, mode))
 		return 0;
-	if (json_str_eq(d, mode, "AUTO") || json_str_eq(d, mode, "VALIDATED")) {
-		ir->tool_choice = IR_TC_AUTO;
-	} else if (json_str_eq(d, mode, "NONE")) {
-		ir->tool_choice = IR_TC_NONE;
-	} else if (json_str_eq(d, mode, "ANY")) {
-		ir->tool_choice = IR_TC_REQUIRED;
-		if (json_is_array(d, names) && d->tok[names].size == 1 && json_is_string(d, names + 1)) {
-			ir->tool_choice = IR_TC_TOOL;
-			ir->tool_choice_name = ir_tok_str(d, names + 1);
-		}
-	} else if (!json_str_eq(d, mode, "MODE_UNSPECIFIED")) {
-		fail(q->err, q->errlen, "unknown functionCallingConfig.mode");
-		return -1;
+	static const uint8_t choice[] = { IR_TC_AUTO, IR_TC_AUTO, IR_TC_NONE, IR_TC_REQUIRED, IR_TC_UNSET };
+	int k = str_index(d, mode, N(modes));
+	if (k < 0)
+		return fail(&q->e, M_MODE);
+	ir->tool_choice = choice[k];	/* still IR_TC_UNSET before: MODE_UNSPECIFIED keeps it */
+	if (k == 3 && json_is_array(d, allowed) && d->tok[allowed].size == 1 && json_is_string(d, allowed + 1)) {
+		ir->tool_choice = IR_TC_TOOL;
+		tok(&ir->tool_choice_name, d, allowed + 1);
 	}
 	return 0;
 }
 
-static int number_field(struct rq *q, int gc, const char *camel, const char *snake, struct ir_str *out)
+/* A number member of generationConfig (kept as its JSON text) when out is
+ * an ir_str, else an integer one of obj. */
+static int num_field(struct rq *q, int obj, unsigned n, struct ir_str *str, int64_t *out)
 {
-	int v = jget(q->d, gc, camel, snake);
-	if (v < 0 || json_is_null(q->d, v))
+	const char *key = NAME(n);
+	int v = jget(q->d, obj, n);
+	if (absent(q->d, v))
 		return 0;
-	if (!json_is_number(q->d, v)) {
-		fail(q->err, q->errlen, "generationConfig.%s must be a number", camel);
-		return -1;
-	}
-	*out = ir_tok_str(q->d, v);
-	return 0;
-}
-
-static int int_field(struct rq *q, int obj, const char *camel, const char *snake, int64_t *out)
-{
-	int v = jget(q->d, obj, camel, snake);
-	if (v < 0 || json_is_null(q->d, v))
-		return 0;
-	if (json_get_i64(q->d, v, out) < 0) {
-		fail(q->err, q->errlen, "%s must be an integer", camel);
-		return -1;
+	if (str) {
+		if (!json_is_number(q->d, v))
+			return fail(&q->e, M_GC_NUMBER, key);
+		tok(str, q->d, v);
+	} else if (json_get_i64(q->d, v, out) < 0) {
+		return fail(&q->e, M_INTEGER, key);
 	}
 	return 0;
 }
@@ -692,72 +915,57 @@ static int decode_gen_config(struct rq *q, int gc)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	if (gc < 0 || json_is_null(d, gc))
+	if (absent(d, gc))
 		return 0;
-	if (!json_is_object(d, gc)) {
-		fail(q->err, q->errlen, "generationConfig must be an object");
-		return -1;
-	}
-	if (number_field(q, gc, "temperature", NULL, &ir->temperature) < 0 ||
-	    number_field(q, gc, "topP", "top_p", &ir->top_p) < 0 ||
-	    number_field(q, gc, "topK", "top_k", &ir->top_k) < 0 ||
-	    int_field(q, gc, "maxOutputTokens", "max_output_tokens", &ir->max_tokens) < 0 ||
-	    int_field(q, gc, "seed", NULL, &ir->seed) < 0)
-		return -1;
+	if (!json_is_object(d, gc))
+		return fail(&q->e, M_GC);
 	int64_t cc = 1;
-	if (int_field(q, gc, "candidateCount", "candidate_count", &cc) < 0)
-		return -1;
-	if (cc > 1) {
-		fail(q->err, q->errlen, "candidateCount > 1 cannot be translated to another provider");
-		return -1;
-	}
-	int stop = jget(d, gc, "stopSequences", "stop_sequences");
-	if (stop >= 0 && !json_is_null(d, stop)) {
-		if (!json_is_array(d, stop) || d->tok[stop].size > IR_MAX_STOP) {
-			fail(q->err, q->errlen, "stopSequences must be an array of at most %d strings", IR_MAX_STOP);
+	struct ir_str *strs[] = { &ir->temperature, &ir->top_p, &ir->top_k };
+	int64_t *ints[] = { &ir->max_tokens, &ir->seed, &cc };
+	unsigned key = N(gen_keys);
+	for (int k = 0; k < 6; k++, key += strlen(NAME(key)) + 1)
+		if (num_field(q, gc, key, k < 3 ? strs[k] : NULL, k < 3 ? NULL : ints[k - 3]) < 0)
 			return -1;
-		}
-		for (int k = 0; k < d->tok[stop].size; k++) {
-			int s = json_index(d, stop, k);
-			if (!json_is_string(d, s)) {
-				fail(q->err, q->errlen, "stopSequences must hold strings");
-				return -1;
-			}
-			ir->stop[ir->nstop++] = ir_tok_str(d, s);
+	if (cc > 1)
+		return fail(&q->e, M_CAND_COUNT);
+	int v[4];
+	jgets(d, gc, key, v);	/* stopSequences ... thinkingConfig */
+	int stop = v[0], mime = v[1], schema = v[2], th = v[3];
+	if (!absent(d, stop)) {
+		if (!json_is_array(d, stop) || d->tok[stop].size > IR_MAX_STOP)
+			return fail(&q->e, M_STOP, IR_MAX_STOP);
+		for (int k = 0, s = stop + 1; k < d->tok[stop].size; k++, s = json_skip(d, s)) {
+			if (!json_is_string(d, s))
+				return fail(&q->e, M_STOP_STRINGS);
+			tok(&ir->stop[ir->nstop++], d, s);
 		}
 	}
-	int mime = jget(d, gc, "responseMimeType", "response_mime_type");
-	int schema = jget(d, gc, "responseJsonSchema", "response_json_schema");
 	if (schema < 0)
-		schema = jget(d, gc, "responseSchema", "response_schema");
-	if (json_is_string(d, mime) && json_str_eq(d, mime, "application/json")) {
+		schema = jget(d, gc, N(k_rschema));
+	if (json_str_eq(d, mime, "application/json")) {
 		ir->format = IR_FMT_JSON_OBJECT;
 		if (json_is_object(d, schema)) {
 			ir->format = IR_FMT_JSON_SCHEMA;
-			ir->schema = ir_tok_str(d, schema);
+			tok(&ir->schema, d, schema);
 		}
 	} else if (json_is_string(d, mime) && !json_str_eq(d, mime, "text/plain")) {
-		fail(q->err, q->errlen, "responseMimeType %.*s cannot be translated to another provider",
-		     (int)(json_raw_len(d, mime) > 40 ? 40 : json_raw_len(d, mime)), json_raw(d, mime));
-		return -1;
+		return fail(&q->e, M_MIME, clip(d, mime, 40), json_raw(d, mime));
 	}
-	int th = jget(d, gc, "thinkingConfig", "thinking_config");
 	if (json_is_object(d, th)) {
-		if (int_field(q, th, "thinkingBudget", "thinking_budget", &ir->thinking_budget) < 0)
+		if (num_field(q, th, N(k_budget), NULL, &ir->thinking_budget) < 0)
 			return -1;
-		int lvl = jget(d, th, "thinkingLevel", "thinking_level");
-		static const char *const levels[] = { "minimal", "low", "medium", "high" };
-		static const char *const upper[] = { "MINIMAL", "LOW", "MEDIUM", "HIGH" };
-		for (int k = 0; k < 4 && json_is_string(d, lvl); k++)
-			if (json_str_eq(d, lvl, levels[k]) || json_str_eq(d, lvl, upper[k]))
-				ir->reasoning = ir_plain(levels[k], (uint32_t)strlen(levels[k]));
+		int k = str_index(d, jget(d, th, N(k_level)), N(levels));
+		if (k >= 0) {
+			const char *l = nth(names.levels, (unsigned)k & 3);
+			ir->reasoning = ir_plain(l, (uint32_t)strlen(l));
+		}
 	}
 	return 0;
 }
 
 static int gem_decode_request(const struct json_doc *d, struct ir_request *ir, char *err, size_t errlen)
 {
-	struct rq q = { d, ir, err, errlen, 0, 0 };
+	struct rq q = { { err, errlen }, d, ir, 0, 0 };
 	struct ir_part *parts = ir->parts;
 	struct ir_msg *msgs = ir->msgs;
 	struct ir_tool *tools = ir->tools;
@@ -773,23 +981,16 @@ static int gem_decode_request(const struct json_doc *d, struct ir_request *ir, c
 	ir->format = IR_FMT_TEXT;
 	if (err && errlen)
 		err[0] = 0;
-	if (d->ntok < 1 || !json_is_object(d, 0)) {
-		fail(err, errlen, "the request body must be a JSON object");
+	if (d->ntok < 1 || !json_is_object(d, 0))
+		return fail(&q.e, M_BODY);
+	int v[6];
+	jgets(d, 0, N(top_keys), v);
+	if (v[0] >= 0)
+		return fail(&q.e, M_CACHED);
+	/* Every refusal below writes its own message. */
+	if (decode_system(&q, v[1]) < 0 || decode_contents(&q, v[2]) < 0 || decode_tools(&q, v[3]) < 0 ||
+	    decode_tool_config(&q, v[4]) < 0 || decode_gen_config(&q, v[5]) < 0)
 		return -1;
-	}
-	if (jget(d, 0, "cachedContent", "cached_content") >= 0) {
-		fail(err, errlen, "cachedContent cannot be translated to another provider");
-		return -1;
-	}
-	if (decode_system(&q, jget(d, 0, "systemInstruction", "system_instruction")) < 0 ||
-	    decode_contents(&q, jget(d, 0, "contents", NULL)) < 0 ||
-	    decode_tools(&q, jget(d, 0, "tools", NULL)) < 0 ||
-	    decode_tool_config(&q, jget(d, 0, "toolConfig", "tool_config")) < 0 ||
-	    decode_gen_config(&q, jget(d, 0, "generationConfig", "generation_config")) < 0) {
-		if (err && errlen && !err[0])
-			fail(err, errlen, "too many content parts");
-		return -1;
-	}
 	return 0;
 }
 
@@ -798,52 +999,70 @@ static int gem_decode_request(const struct json_doc *d, struct ir_request *ir, c
 /* Writes "contents" as runs of same-role parts. */
 struct cw {
 	struct json_out *o;
-	int role;		/* -1 none open, 0 user, 1 model */
-	int np;			/* parts in the open content */
-	int n;			/* contents written */
+	int role;		/* -1 none open (nothing written yet), 0 user, 1 model */
 	int fc_signed;		/* the open model content's first functionCall is handled */
 };
 
+/* Before each part: a comma, or a new content when the role changes (an
+ * open content always has a part already). */
 static void cw_part(struct cw *w, int role)
 {
-	if (w->role != role) {
-		if (w->role >= 0)
-			json_lit(w->o, "]}");
-		json_lit(w->o, w->n++ ? ",{" : "{");
-		json_lit(w->o, role ? "\"role\":\"model\",\"parts\":[" : "\"role\":\"user\",\"parts\":[");
-		w->role = role;
-		w->np = 0;
-		w->fc_signed = 0;
-	}
-	if (w->np++)
+	if (w->role == role) {
 		json_lit(w->o, ",");
+		return;
+	}
+	put(w->o, L_ "{\"role\":\"" L_ "\",\"parts\":[", w->role < 0 ? "" : "]},", role ? "model" : "user");
+	w->role = role;
+	w->fc_signed = 0;
 }
 
-static void put_sig(struct json_out *o, const struct ir_str *sig)
+/* Closes a part: ,"thoughtSignature":sig when sig is present, then }. */
+static void sig_close(struct json_out *o, const struct ir_str *sig)
 {
-	json_lit(o, ",\"thoughtSignature\":");
-	ir_write_string(o, sig);
+	if (sig->p)
+		put(o, ",\"thoughtSignature\":" S_ "}", sig);
+	else
+		json_lit(o, "}");
 }
 
-static void write_image(struct json_out *o, const struct ir_part *p)
+/* A text part, a thought when thought is set. */
+static void write_text(struct json_out *o, const struct ir_str *text, int thought, const struct ir_str *sig)
+{
+	put(o, "{\"text\":" S_ L_, text, thought ? ",\"thought\":true" : "");
+	sig_close(o, sig);
+}
+
+static void write_image(struct json_out *o, const struct ir_part *p, const struct ir_str *sig)
 {
 	if (p->is_url) {
 		json_lit(o, "{\"fileData\":{");
-		if (p->a.p) {
-			json_lit(o, "\"mimeType\":");
-			ir_write_string(o, &p->a);
-			json_lit(o, ",");
-		}
-		json_lit(o, "\"fileUri\":");
-		ir_write_string(o, &p->b);
-		json_lit(o, "}");
+		if (p->a.p)
+			put(o, "\"mimeType\":" S_ ",", &p->a);
+		put(o, "\"fileUri\":" S_ "}", &p->b);
 	} else {
-		json_lit(o, "{\"inlineData\":{\"mimeType\":");
-		ir_write_string(o, &p->a);
-		json_lit(o, ",\"data\":");
-		ir_write_string(o, &p->b);
-		json_lit(o, "}");
+		put(o, "{\"inlineData\":{\"mimeType\":" S_ ",\"data\":" S_ "}", &p->a, &p->b);
 	}
+	sig_close(o, sig);
+}
+
+/* One functionCall part (id only when present); -1 (nothing written)
+ * when the arguments are not valid JSON. */
+static int write_call(struct json_out *o, const struct ir_str *id, const struct ir_str *name,
+		      const struct ir_str *args, const struct ir_str *sig)
+{
+	size_t st = o->len;
+	json_lit(o, "{\"functionCall\":{");
+	if (id->p && id->n)
+		put(o, "\"id\":" S_ ",", id);
+	put(o, "\"name\":" S_ ",\"args\":", name);
+	if (ir_write_value(o, args) < 0) {
+		if (!o->overflow)
+			o->len = st;
+		return -1;
+	}
+	json_lit(o, "}");
+	sig_close(o, sig);
+	return 0;
 }
 
 /* Whether the unescaped text of s is a JSON object. */
@@ -862,13 +1081,11 @@ static int is_json_object(const struct ir_str *s, char *tmp, size_t tmplen)
 		t = tmp;
 		n = o.len;
 	}
-	size_t i = 0;
-	while (i < n && (t[i] == ' ' || t[i] == '\t' || t[i] == '\n' || t[i] == '\r'))
-		i++;
+	size_t i = skip_ws(t, n);
 	return i < n && t[i] == '{' && json_valid(t, n) == 0;
 }
 
-static int write_tool_result(const struct ir_request *ir, unsigned idx, struct cw *w, char *err, size_t errlen)
+static int write_tool_result(const struct ir_request *ir, unsigned idx, struct cw *w, const struct er *e)
 {
 	const struct ir_part *p = &ir->parts[idx];
 	struct json_out *o = w->o;
@@ -886,55 +1103,49 @@ static int write_tool_result(const struct ir_request *ir, unsigned idx, struct c
 		json_out_init(&io, id, sizeof id - 1);
 		ir_write_unescaped(&io, &p->a);
 		id[io.len] = 0;
-		fail(err, errlen, "tool result for call %s has no function name", p->a.p ? id : "(no id)");
-		return -1;
+		return fail(e, M_RESULT_NAME, p->a.p ? id : "(no id)");
 	}
 	cw_part(w, 0);
-	json_lit(o, "{\"functionResponse\":{\"name\":");
-	ir_write_string(o, &name);
-	json_lit(o, ",\"response\":");
+	put(o, "{\"functionResponse\":{\"name\":" S_ ",\"response\":", &name);
 	const char *key = p->is_error ? "{\"error\":" : "{\"result\":";
 	if (p->nsub == 0) {
 		int obj = p->is_error ? 0 : p->text.kind == IR_JSON ? (p->text.p && p->text.p[0] == '{')
-									 : is_json_object(&p->text, o->buf + o->len, o->cap - o->len);
+								 : is_json_object(&p->text, o->buf + o->len, o->cap - o->len);
 		if (obj > 0) {
 			ir_write_value(o, &p->text);
-		} else if (p->text.kind == IR_JSON && p->text.p) {
-			json_lit(o, key);
-			json_raw_append(o, p->text.p, p->text.n);
-			json_lit(o, "}");
+			json_lit(o, "}}");
 		} else {
 			json_lit(o, key);
-			ir_write_string(o, &p->text);
-			json_lit(o, "}");
+			if (p->text.kind == IR_JSON && p->text.p)
+				json_raw_append(o, p->text.p, p->text.n);
+			else
+				ir_write_string(o, &p->text);
+			json_lit(o, "}}}");
 		}
 	} else {
 		/* The text sub-parts joined into one string. */
-		json_lit(o, key);
-		json_lit(o, "\"");
+		put(o, L_ "\"", key);
 		for (unsigned k = 1; k <= p->nsub && idx + k < ir->nparts; k++)
 			if (ir->parts[idx + k].kind == IR_TEXT)
 				put_content(o, &ir->parts[idx + k].text);
-		json_lit(o, "\"}");
+		json_lit(o, "\"}}}");
 	}
-	json_lit(o, "}}");
 	for (unsigned k = 1; k <= p->nsub && idx + k < ir->nparts; k++)
 		if (ir->parts[idx + k].kind == IR_IMAGE) {
 			cw_part(w, 0);
-			write_image(o, &ir->parts[idx + k]);
-			json_lit(o, "}");
+			write_image(o, &ir->parts[idx + k], &no_str);
 		}
 	return 0;
 }
 
-static int write_contents(const struct ir_request *ir, struct json_out *o, char *err, size_t errlen)
+static int write_contents(const struct ir_request *ir, struct json_out *o, const struct er *e)
 {
-	struct cw w = { o, -1, 0, 0, 0 };
-	json_lit(o, "\"contents\":[");
+	struct cw w = { o, -1, 0 };
+	json_lit(o, "{\"contents\":[");
 	for (unsigned m = 0; m < ir->nmsgs; m++) {
 		const struct ir_msg *msg = &ir->msgs[m];
 		int role = msg->role == IR_ASSISTANT;
-		struct ir_str pend = { NULL, 0, IR_RAW };	/* a signature waiting for its part */
+		struct ir_str pend = no_str;	/* a signature waiting for its part */
 		for (unsigned k = 0; k < msg->n; k++) {
 			unsigned idx = msg->first + k;
 			if (idx >= ir->nparts)
@@ -943,24 +1154,14 @@ static int write_contents(const struct ir_request *ir, struct json_out *o, char 
 			struct ir_str sig = p->sig.p ? p->sig : pend;
 			switch (p->kind) {
 			case IR_TEXT:
+			case IR_IMAGE:
 				if (msg->role == IR_TOOL)
 					break;	/* a tool result's sub-part */
 				cw_part(&w, role);
-				json_lit(o, "{\"text\":");
-				ir_write_string(o, &p->text);
-				if (sig.p)
-					put_sig(o, &sig);
-				json_lit(o, "}");
-				pend.p = NULL;
-				break;
-			case IR_IMAGE:
-				if (msg->role == IR_TOOL)
-					break;
-				cw_part(&w, role);
-				write_image(o, p);
-				if (sig.p)
-					put_sig(o, &sig);
-				json_lit(o, "}");
+				if (p->kind == IR_TEXT)
+					write_text(o, &p->text, 0, &sig);
+				else
+					write_image(o, p, &sig);
 				pend.p = NULL;
 				break;
 			case IR_THINKING:
@@ -968,181 +1169,132 @@ static int write_contents(const struct ir_request *ir, struct json_out *o, char 
 					if (!p->sig.p)
 						break;	/* unsigned thought text: Gemini reads nothing from it */
 					cw_part(&w, role);
-					json_lit(o, "{\"text\":");
-					ir_write_string(o, &p->text);
-					json_lit(o, ",\"thought\":true");
-					put_sig(o, &p->sig);
-					json_lit(o, "}");
+					write_text(o, &p->text, 1, &p->sig);
 				} else if (p->sig.p) {
 					pend = p->sig;
 				}
 				break;
 			case IR_TOOL_CALL:
-				if (!role) {
-					fail(err, errlen, "a tool call must be in an assistant message");
-					return -1;
-				}
+				if (!role)
+					return fail(e, M_CALL_ROLE);
 				cw_part(&w, 1);
 				if (!sig.p && !w.fc_signed)
 					sig = (struct ir_str){ sig_placeholder, sizeof sig_placeholder - 1, IR_PLAIN };
 				w.fc_signed = 1;
-				json_lit(o, "{\"functionCall\":{\"name\":");
-				ir_write_string(o, &p->b);
-				json_lit(o, ",\"args\":");
-				if (ir_write_value(o, &p->args) < 0) {
-					fail(err, errlen, "the arguments of tool call %.*s are not valid JSON",
-					     (int)(p->b.n > 64 ? 64 : p->b.n), p->b.p ? p->b.p : "");
-					return -1;
-				}
-				json_lit(o, "}");
-				if (sig.p)
-					put_sig(o, &sig);
-				json_lit(o, "}");
+				if (write_call(o, &no_str, &p->b, &p->args, &sig) < 0)
+					return fail(e, M_CALL_ARGS,
+						    (int)(p->b.n > 64 ? 64 : p->b.n), p->b.p ? p->b.p : "");
 				pend.p = NULL;
 				break;
 			case IR_TOOL_RESULT:
-				if (write_tool_result(ir, idx, &w, err, errlen) < 0)
+				if (write_tool_result(ir, idx, &w, e) < 0)
 					return -1;
 				break;
 			}
 		}
 	}
-	if (w.role >= 0)
-		json_lit(o, "]}");
-	json_lit(o, "]");
-	if (w.n == 0) {
-		fail(err, errlen, "no messages to send");
-		return -1;
-	}
+	put(o, L_ "]", w.role >= 0 ? "]}" : "");
+	if (w.role < 0)
+		return fail(e, M_NO_MESSAGES);
 	return 0;
+}
+
+/* generationConfig key k (gen_keys), after a comma unless it is the first. */
+static void gkey(struct json_out *o, int *ng, unsigned k)
+{
+	put(o, L_ "\"" L_ "\":", (*ng)++ ? "," : "", nth(names.gen_keys, k));
 }
 
 static int gem_encode_request(const struct ir_request *ir, const char *model, struct json_out *o, char *err, size_t errlen)
 {
+	const struct er e = { err, errlen };
 	(void)model;		/* it goes in the URL (request_path) */
-	json_lit(o, "{");
-	if (write_contents(ir, o, err, errlen) < 0)
+	if (write_contents(ir, o, &e) < 0)
 		return -1;
 	if (ir->sys_n) {
 		json_lit(o, ",\"systemInstruction\":{\"parts\":[");
-		for (unsigned k = 0; k < ir->sys_n && ir->sys_first + k < ir->nparts; k++) {
-			json_lit(o, k ? ",{\"text\":" : "{\"text\":");
-			ir_write_string(o, &ir->parts[ir->sys_first + k].text);
-			json_lit(o, "}");
-		}
+		for (unsigned k = 0; k < ir->sys_n && ir->sys_first + k < ir->nparts; k++)
+			put(o, L_ "{\"text\":" S_ "}", k ? "," : "", &ir->parts[ir->sys_first + k].text);
 		json_lit(o, "]}");
 	}
 	if (ir->ntools) {
 		json_lit(o, ",\"tools\":[{\"functionDeclarations\":[");
 		for (unsigned t = 0; t < ir->ntools; t++) {
 			const struct ir_tool *tl = &ir->tools[t];
-			json_lit(o, t ? ",{\"name\":" : "{\"name\":");
-			ir_write_string(o, &tl->name);
-			if (tl->description.p) {
-				json_lit(o, ",\"description\":");
-				ir_write_string(o, &tl->description);
-			}
+			put(o, L_ "{\"name\":" S_, t ? "," : "", &tl->name);
+			if (tl->description.p)
+				put(o, ",\"description\":" S_, &tl->description);
 			if (tl->parameters.p) {
 				json_lit(o, ",\"parametersJsonSchema\":");
-				if (ir_write_value(o, &tl->parameters) < 0) {
-					fail(err, errlen, "the parameters of a tool are not valid JSON");
-					return -1;
-				}
+				if (ir_write_value(o, &tl->parameters) < 0)
+					return fail(&e, M_TOOL_PARAMS);
 			}
 			json_lit(o, "}");
 		}
 		json_lit(o, "]}]");
 	}
 	if (ir->tool_choice != IR_TC_UNSET) {
-		static const char *const modes[] = {
-			[IR_TC_AUTO] = "AUTO", [IR_TC_NONE] = "NONE", [IR_TC_REQUIRED] = "ANY", [IR_TC_TOOL] = "ANY",
-		};
-		if (ir->tool_choice > IR_TC_TOOL) {
-			fail(err, errlen, "unknown tool_choice");
-			return -1;
-		}
-		json_lit(o, ",\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"");
-		json_lit(o, modes[ir->tool_choice]);
-		json_lit(o, "\"");
-		if (ir->tool_choice == IR_TC_TOOL) {
-			json_lit(o, ",\"allowedFunctionNames\":[");
-			ir_write_string(o, &ir->tool_choice_name);
-			json_lit(o, "]");
-		}
+		/* auto, none, required, tool -> AUTO, NONE, ANY, ANY (modes) */
+		if (ir->tool_choice > IR_TC_TOOL)
+			return fail(&e, M_TOOL_CHOICE);
+		put(o, ",\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"" L_ "\"",
+		    nth(names.modes, "\0\2\3\3"[ir->tool_choice - 1]));
+		if (ir->tool_choice == IR_TC_TOOL)
+			put(o, ",\"allowedFunctionNames\":[" S_ "]", &ir->tool_choice_name);
 		json_lit(o, "}}");
 	}
 	/* generationConfig: written only when something goes in it. */
 	size_t gstart = o->len;
 	int ng = 0;
 	json_lit(o, ",\"generationConfig\":{");
-#define GKEY(k) json_lit(o, ng++ ? ",\"" k "\":" : "\"" k "\":")
-	const struct { const char *key; const struct ir_str *v; } nums[] = {
-		{ "temperature", &ir->temperature }, { "topP", &ir->top_p }, { "topK", &ir->top_k },
-	};
-	for (size_t k = 0; k < 3; k++) {
-		if (!nums[k].v->p)
+	const struct ir_str *nums[] = { &ir->temperature, &ir->top_p, &ir->top_k };
+	for (unsigned k = G_TEMP; k <= G_TOPK; k++) {
+		if (!nums[k]->p)
 			continue;
-		json_lit(o, ng++ ? ",\"" : "\"");
-		json_lit(o, nums[k].key);
-		json_lit(o, "\":");
-		if (ir_write_value(o, nums[k].v) < 0) {
-			fail(err, errlen, "%s is not a number", nums[k].key);
-			return -1;
-		}
+		gkey(o, &ng, k);
+		if (ir_write_value(o, nums[k]) < 0)
+			return fail(&e, M_NOT_NUMBER, nth(names.gen_keys, k));
 	}
 	if (ir->max_tokens >= 0) {
-		GKEY("maxOutputTokens");
+		gkey(o, &ng, G_MAXTOK);
 		json_i64(o, ir->max_tokens);
 	}
 	if (ir->nstop) {
-		GKEY("stopSequences");
-		json_lit(o, "[");
-		for (unsigned k = 0; k < ir->nstop; k++) {
-			if (k)
-				json_lit(o, ",");
-			ir_write_string(o, &ir->stop[k]);
-		}
+		gkey(o, &ng, G_STOP);
+		for (unsigned k = 0; k < ir->nstop; k++)
+			put(o, L_ S_, k ? "," : "[", &ir->stop[k]);
 		json_lit(o, "]");
 	}
 	if (ir->seed >= 0) {
-		GKEY("seed");
+		gkey(o, &ng, G_SEED);
 		json_i64(o, ir->seed);
 	}
 	if (ir->format == IR_FMT_JSON_OBJECT || ir->format == IR_FMT_JSON_SCHEMA) {
-		GKEY("responseMimeType");
+		gkey(o, &ng, G_MIME);
 		json_lit(o, "\"application/json\"");
 		if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p) {
-			GKEY("responseJsonSchema");
-			if (ir_write_value(o, &ir->schema) < 0) {
-				fail(err, errlen, "the response schema is not valid JSON");
-				return -1;
-			}
+			gkey(o, &ng, G_SCHEMA);
+			if (ir_write_value(o, &ir->schema) < 0)
+				return fail(&e, M_SCHEMA);
 		}
 	}
 	int64_t budget = ir->thinking_budget;
 	int include = budget > 0;
 	if (budget < 0 && ir->reasoning.p) {
-		if (ir_str_eq(&ir->reasoning, "low"))
-			budget = 1024;
-		else if (ir_str_eq(&ir->reasoning, "medium"))
-			budget = 8192;
-		else if (ir_str_eq(&ir->reasoning, "high"))
-			budget = 24576;
+		/* low/medium/high, as Google maps OpenAI's reasoning_effort */
+		static const int64_t budgets[] = { 1024, 8192, 24576 };
+		const char *l = names.levels;
+		for (unsigned k = 0; k < 3; k++)
+			if (ir_str_eq(&ir->reasoning, l += strlen(l) + 1))
+				budget = budgets[k];
 	}
 	if (budget >= 0) {
-		GKEY("thinkingConfig");
-		json_lit(o, "{\"thinkingBudget\":");
-		json_i64(o, budget);
-		if (include)
-			json_lit(o, ",\"includeThoughts\":true");
-		json_lit(o, "}");
+		gkey(o, &ng, G_THINK);
+		put(o, "{\"thinkingBudget\":" I_ L_ "}", &budget, include ? ",\"includeThoughts\":true" : "");
 	}
-#undef GKEY
-	if (ng)
-		json_lit(o, "}");
-	else if (!o->overflow)
+	if (!ng && !o->overflow)
 		o->len = gstart;
-	json_lit(o, "}");
+	json_lit(o, ng ? "}}" : "}");
 	return 0;
 }
 
@@ -1150,8 +1302,8 @@ static int gem_request_path(const char *model, int stream, char *buf, size_t len
 {
 	if (!model || !*model)
 		return -1;
-	for (const char *c = model; *c; c++)
-		if (*c == '?' || *c == '#' || *c == ' ' || (unsigned char)*c < 0x21 || *c == 0x7f)
+	for (const unsigned char *c = (const unsigned char *)model; *c; c++)
+		if (*c <= ' ' || *c == '?' || *c == '#' || *c == 0x7f)
 			return -1;
 	int n = fmt_snprintf(buf, len, "/v1beta/models/%s:%s", model,
 			 stream ? "streamGenerateContent?alt=sse" : "generateContent");
@@ -1160,79 +1312,108 @@ static int gem_request_path(const char *model, int stream, char *buf, size_t len
 
 /* ---- response decoding ---- */
 
+/* The IR of response part pt, for both decoders: out[0] a thinking part
+ * with no text carrying a signature that sits on a non-thought part (when
+ * *lone), then the part itself: a functionCall (a = its id when a
+ * non-empty string, else absent; b = its name when a string, else
+ * absent), text or thought text. Returns how many parts; *call when the
+ * last is a functionCall. */
+static int part_ir(const struct json_doc *d, int pt, struct ir_part out[2], int *lone, int *call)
+{
+	int v[4], f[3], n = 0;
+	struct ir_str text, sig;
+	jgets(d, pt, N(part_keys), v);
+	int fc = v[1], thought = json_is_true(d, v[3]);
+	jgets(d, fc, N(fc_keys), f);
+	str_tok(&text, d, v[0]);
+	str_tok(&sig, d, v[2]);
+	memset(out, 0, 2 * sizeof *out);
+	*call = json_is_object(d, fc);
+	*lone = sig.p && !(thought && text.p);
+	if (*lone) {
+		out[0].kind = IR_THINKING;
+		out[0].text = empty_raw;
+		out[0].sig = sig;
+		n++;
+	}
+	if (*call) {
+		out[n].kind = IR_TOOL_CALL;
+		str_tok(&out[n].b, d, f[0]);
+		args_str(&out[n].args, d, f[1]);
+		id_str(&out[n].a, d, f[2]);
+		n++;
+	} else if (text.p) {
+		out[n].kind = thought ? IR_THINKING : IR_TEXT;
+		out[n].text = text;
+		if (thought)
+			out[n].sig = sig;
+		n++;
+	}
+	return n;
+}
+
+/* responseId and modelVersion of a response or chunk. */
+static void resp_ids(const struct json_doc *d, struct ir_str *id, struct ir_str *model)
+{
+	int v[2];
+	jgets(d, 0, N(ids), v);
+	str_tok(id, d, v[0]);
+	str_tok(model, d, v[1]);
+}
+
+/* The parts array of the first candidate cand (-1 when none). */
+static int cand_parts(const struct json_doc *d, int *cand)
+{
+	*cand = json_index(d, jget(d, 0, N(k_cands)), 0);
+	return jget(d, jget(d, *cand, N(k_content)), N(content_keys) + sizeof "role");	/* "parts" */
+}
+
+/* No candidates because the prompt was blocked. */
+static int blocked(const struct json_doc *d)
+{
+	return jget(d, jget(d, 0, N(k_feedback)), N(k_block)) >= 0;
+}
+
 static int gem_decode_response(const struct json_doc *d, struct ir_response *r, char *err, size_t errlen)
 {
+	const struct er e = { err, errlen };
+	int cand;
 	r->nparts = 0;
 	r->finish = IR_FIN_NONE;
-	if (d->ntok < 1 || !json_is_object(d, 0)) {
-		fail(err, errlen, "the response is not a JSON object");
-		return -1;
-	}
-	r->id = ir_tok_str(d, json_is_string(d, jget(d, 0, "responseId", "response_id")) ? jget(d, 0, "responseId", "response_id") : -1);
-	r->model = ir_tok_str(d, json_is_string(d, jget(d, 0, "modelVersion", "model_version")) ? jget(d, 0, "modelVersion", "model_version") : -1);
-	usage_of(d, jget(d, 0, "usageMetadata", "usage_metadata"), &r->usage);
-	int cands = jget(d, 0, "candidates", NULL);
-	int cand = json_is_array(d, cands) ? json_index(d, cands, 0) : -1;
+	if (d->ntok < 1 || !json_is_object(d, 0))
+		return fail(&e, M_RESP_OBJECT);
+	resp_ids(d, &r->id, &r->model);
+	usage_of(d, jget(d, 0, N(k_usage)), &r->usage);
+	int parts = cand_parts(d, &cand);
 	if (cand < 0) {
-		int pf = jget(d, 0, "promptFeedback", "prompt_feedback");
-		if (jget(d, pf, "blockReason", "block_reason") >= 0) {
+		if (blocked(d)) {
 			r->finish = IR_FIN_CONTENT_FILTER;
 			return 0;
 		}
-		fail(err, errlen, "the response has no candidates");
-		return -1;
+		return fail(&e, M_NO_CANDIDATES);
 	}
-	if (!json_is_object(d, cand)) {
-		fail(err, errlen, "a candidate is not an object");
-		return -1;
-	}
-	int content = jget(d, cand, "content", NULL);
-	int parts = jget(d, content, "parts", NULL);
+	if (!json_is_object(d, cand))
+		return fail(&e, M_CAND_OBJECT);
 	unsigned ncalls = 0;
-	for (int k = 0; json_is_array(d, parts) && k < d->tok[parts].size; k++) {
-		int pt = json_index(d, parts, k);
-		int text = jget(d, pt, "text", NULL);
-		int fc = jget(d, pt, "functionCall", "function_call");
-		int sig = jget(d, pt, "thoughtSignature", "thought_signature");
-		int thought = json_is_true(d, jget(d, pt, "thought", NULL));
-		if (!json_is_string(d, text) && !json_is_object(d, fc) && !json_is_string(d, sig))
+	for (int k = 0, np = array_len(d, parts), pt = parts + 1; k < np; k++, pt = json_skip(d, pt)) {
+		struct ir_part two[2];
+		int lone, call, n = part_ir(d, pt, two, &lone, &call);
+		if (!n)
 			continue;	/* inlineData, executableCode, ...: dropped */
-		if (r->nparts + 2 > IR_MAX_PARTS || (json_is_object(d, fc) && ncalls >= IR_MAX_CALLS)) {
-			fail(err, errlen, "too many parts in the response");
-			return -1;
-		}
-		if (json_is_string(d, sig) && !(thought && json_is_string(d, text))) {
-			struct ir_part *s = &r->parts[r->nparts++];
-			memset(s, 0, sizeof *s);
-			s->kind = IR_THINKING;
-			s->text = (struct ir_str){ "", 0, IR_RAW };
-			s->sig = ir_tok_str(d, sig);
-		}
-		struct ir_part *p = &r->parts[r->nparts];
-		memset(p, 0, sizeof *p);
-		if (json_is_object(d, fc)) {
-			int name = jget(d, fc, "name", NULL);
-			int args = jget(d, fc, "args", NULL);
-			int id = jget(d, fc, "id", NULL);
-			if (!json_is_string(d, name)) {
-				fail(err, errlen, "a functionCall has no name");
-				return -1;
-			}
-			p->kind = IR_TOOL_CALL;
-			p->b = ir_tok_str(d, name);
-			p->args = json_is_object(d, args) ? ir_tok_str(d, args) : (struct ir_str){ "{}", 2, IR_JSON };
-			p->a = json_is_string(d, id) && json_raw_len(d, id) ? ir_tok_str(d, id) : made_id(ncalls);
-			ncalls++;
-			r->nparts++;
-		} else if (json_is_string(d, text)) {
-			p->kind = thought ? IR_THINKING : IR_TEXT;
-			p->text = ir_tok_str(d, text);
-			if (thought)
-				p->sig = ir_tok_str(d, json_is_string(d, sig) ? sig : -1);
-			r->nparts++;
+		if (r->nparts + 2 > IR_MAX_PARTS || (call && ncalls >= IR_MAX_CALLS))
+			return fail(&e, M_RESP_PARTS);
+		for (int i = 0; i < n; i++) {
+			int is_call = two[i].kind == IR_TOOL_CALL;
+			if (is_call && !two[i].b.p)
+				return fail(&e, M_RESP_FC_NAME);
+			struct ir_part *p = &r->parts[r->nparts++];
+			*p = two[i];
+			if (is_call && !p->a.p)
+				p->a = made_id(ncalls);
+			ncalls += is_call;
 		}
 	}
-	r->finish = finish_of(d, jget(d, cand, "finishReason", "finish_reason"));
+	r->finish = finish_of(d, jget(d, cand, N(k_finish)));
 	if (ncalls && (r->finish == IR_FIN_STOP || r->finish == IR_FIN_NONE))
 		r->finish = IR_FIN_TOOL_CALLS;
 	return 0;
@@ -1240,47 +1421,23 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 
 /* ---- response encoding ---- */
 
-static void write_model_ref(struct json_out *o, const char *model, const struct ir_str *id)
-{
-	json_lit(o, ",\"modelVersion\":");
-	json_cstr(o, model ? model : "");
-	if (id->p && id->n) {
-		json_lit(o, ",\"responseId\":");
-		ir_write_string(o, id);
-	}
-}
+static const char parts_end[] = "],\"role\":\"model\"},\"index\":0}]";
 
-/* One functionCall part; -1 (nothing written) when the arguments are not
- * valid JSON. */
-static int write_call(struct json_out *o, const struct ir_str *id, const struct ir_str *name,
-		      const struct ir_str *args, const struct ir_str *sig)
+/* The tail of a response or chunk: the client's model name, the id, then
+ * tail. */
+static void model_ref(struct json_out *o, const char *model, const struct ir_str *id, const char *tail)
 {
-	size_t st = o->len;
-	json_lit(o, "{\"functionCall\":{");
-	if (id->p && id->n) {
-		json_lit(o, "\"id\":");
-		ir_write_string(o, id);
-		json_lit(o, ",");
-	}
-	json_lit(o, "\"name\":");
-	ir_write_string(o, name);
-	json_lit(o, ",\"args\":");
-	if (ir_write_value(o, args) < 0) {
-		if (!o->overflow)
-			o->len = st;
-		return -1;
-	}
-	json_lit(o, "}");
-	if (sig && sig->p)
-		put_sig(o, sig);
-	json_lit(o, "}");
-	return 0;
+	put(o, ",\"modelVersion\":" C_, model ? model : "");
+	if (id->p && id->n)
+		put(o, ",\"responseId\":" S_ L_, id, tail);
+	else
+		json_lit(o, tail);
 }
 
 static void gem_encode_response(const struct ir_response *r, const char *model, struct json_out *o)
 {
 	int np = 0, malformed = 0;
-	struct ir_str pend = { NULL, 0, IR_RAW };
+	struct ir_str pend = no_str;
 	json_lit(o, "{\"candidates\":[{\"content\":{\"parts\":[");
 	for (unsigned k = 0; k < r->nparts; k++) {
 		const struct ir_part *p = &r->parts[k];
@@ -1290,33 +1447,21 @@ static void gem_encode_response(const struct ir_response *r, const char *model, 
 			json_lit(o, ",");
 		switch (p->kind) {
 		case IR_TEXT:
-			json_lit(o, "{\"text\":");
-			ir_write_string(o, &p->text);
-			if (sig.p)
-				put_sig(o, &sig);
-			json_lit(o, "}");
+			write_text(o, &p->text, 0, &sig);
 			break;
 		case IR_THINKING:
 			if (!p->text.p || p->text.n == 0) {
-				if (p->sig.p && k + 1 < r->nparts) {
+				if (p->sig.p && k + 1 < r->nparts)
 					pend = p->sig;	/* rides on the next part */
-					o->len = st;
-					continue;
-				}
-				if (!p->sig.p) {
+				if (!p->sig.p || k + 1 < r->nparts) {
 					o->len = st;
 					continue;
 				}
 			}
-			json_lit(o, "{\"text\":");
-			ir_write_string(o, &p->text);
-			json_lit(o, ",\"thought\":true");
-			if (p->sig.p)
-				put_sig(o, &p->sig);
-			json_lit(o, "}");
+			write_text(o, &p->text, 1, &p->sig);
 			break;
 		case IR_TOOL_CALL:
-			if (write_call(o, &p->a, &p->b, &p->args, sig.p ? &sig : NULL) < 0) {
+			if (write_call(o, &p->a, &p->b, &p->args, &sig) < 0) {
 				malformed = 1;
 				o->len = st;
 				pend.p = NULL;
@@ -1330,73 +1475,43 @@ static void gem_encode_response(const struct ir_response *r, const char *model, 
 		np++;
 		pend.p = NULL;
 	}
-	json_lit(o, "],\"role\":\"model\"}");
-	if (malformed) {
-		json_lit(o, ",\"finishReason\":\"MALFORMED_FUNCTION_CALL\"");
-	} else if (r->finish != IR_FIN_NONE) {
-		json_lit(o, ",\"finishReason\":\"");
-		json_lit(o, finish_name(r->finish));
-		json_lit(o, "\"");
-	}
-	json_lit(o, ",\"index\":0}]");
-	if (r->usage.have) {
-		json_lit(o, ",");
-		write_usage(o, &r->usage);
-	}
-	write_model_ref(o, model, &r->id);
-	json_lit(o, "}");
+	if (malformed || r->finish != IR_FIN_NONE)
+		put(o, "],\"role\":\"model\"},\"finishReason\":\"" L_ "\",\"index\":0}]",
+		    finish_name(malformed ? -1 : r->finish));
+	else
+		json_lit(o, parts_end);
+	write_usage(o, &r->usage);
+	model_ref(o, model, &r->id, "}");
 }
 
 /* ---- errors ---- */
 
-static const struct { const char *name; uint8_t cls; } gstatus[] = {
-	{ "INVALID_ARGUMENT", IR_ERR_INVALID }, { "FAILED_PRECONDITION", IR_ERR_INVALID },
-	{ "OUT_OF_RANGE", IR_ERR_INVALID }, { "UNAUTHENTICATED", IR_ERR_AUTH },
-	{ "PERMISSION_DENIED", IR_ERR_PERMISSION }, { "NOT_FOUND", IR_ERR_NOT_FOUND },
-	{ "RESOURCE_EXHAUSTED", IR_ERR_RATE_LIMIT }, { "INTERNAL", IR_ERR_SERVER },
-	{ "UNKNOWN", IR_ERR_SERVER }, { "DATA_LOSS", IR_ERR_SERVER },
-	{ "UNAVAILABLE", IR_ERR_OVERLOADED }, { "DEADLINE_EXCEEDED", IR_ERR_TIMEOUT },
+static const uint8_t gclass[] = {
+	IR_ERR_INVALID, IR_ERR_INVALID, IR_ERR_INVALID, IR_ERR_AUTH, IR_ERR_PERMISSION, IR_ERR_NOT_FOUND,
+	IR_ERR_RATE_LIMIT, IR_ERR_SERVER, IR_ERR_SERVER, IR_ERR_SERVER, IR_ERR_OVERLOADED, IR_ERR_TIMEOUT,
 };
-
-static const char *status_of_class(uint8_t cls)
-{
-	switch (cls) {
-	case IR_ERR_AUTH: return "UNAUTHENTICATED";
-	case IR_ERR_BILLING: return "FAILED_PRECONDITION";
-	case IR_ERR_PERMISSION: return "PERMISSION_DENIED";
-	case IR_ERR_NOT_FOUND: return "NOT_FOUND";
-	case IR_ERR_RATE_LIMIT: return "RESOURCE_EXHAUSTED";
-	case IR_ERR_SERVER: return "INTERNAL";
-	case IR_ERR_OVERLOADED: return "UNAVAILABLE";
-	case IR_ERR_TIMEOUT: return "DEADLINE_EXCEEDED";
-	}
-	return "INVALID_ARGUMENT";
-}
+static const uint8_t class_status[] = {
+	[IR_ERR_INVALID] = 0, [IR_ERR_AUTH] = 3, [IR_ERR_BILLING] = 1, [IR_ERR_PERMISSION] = 4,
+	[IR_ERR_NOT_FOUND] = 5, [IR_ERR_TOO_LARGE] = 0, [IR_ERR_RATE_LIMIT] = 6, [IR_ERR_SERVER] = 7,
+	[IR_ERR_OVERLOADED] = 10, [IR_ERR_TIMEOUT] = 11,
+};
 
 static int key_invalid(const struct json_doc *d, int eobj, int msg)
 {
-	int det = jget(d, eobj, "details", NULL);
-	for (int k = 0; json_is_array(d, det) && k < d->tok[det].size; k++)
-		if (json_str_eq(d, jget(d, json_index(d, det, k), "reason", NULL), "API_KEY_INVALID"))
+	int det = jget(d, eobj, N(k_details));
+	for (int k = 0, n = array_len(d, det), it = det + 1; k < n; k++, it = json_skip(d, it))
+		if (json_str_eq(d, jget(d, it, N(k_reason)), "API_KEY_INVALID"))
 			return 1;
-	if (json_is_string(d, msg)) {
-		const char *m = json_raw(d, msg);
-		size_t n = json_raw_len(d, msg);
-		static const char needle[] = "API key not valid";
-		for (size_t i = 0; i + sizeof needle - 1 <= n; i++)
-			if (memcmp(m + i, needle, sizeof needle - 1) == 0)
-				return 1;
-	}
-	return 0;
+	return json_is_string(d, msg) && memmem(json_raw(d, msg), json_raw_len(d, msg), "API key not valid", 17);
 }
 
 /* Fills e from the "error" object eobj (or nothing) and the HTTP status. */
 static void error_of(const struct json_doc *d, int eobj, int status, struct ir_error *e)
 {
 	memset(e, 0, sizeof *e);
-	int code = jget(d, eobj, "code", NULL);
-	int msg = jget(d, eobj, "message", NULL);
-	int st = jget(d, eobj, "status", NULL);
+	int v[3];
+	jgets(d, eobj, N(err_keys), v);
+	int code = v[0], msg = v[1], st = v[2];
 	int64_t c = 0;
 	if (status < 400 || status > 599) {
 		if (code >= 0 && json_get_i64(d, code, &c) == 0 && c >= 400 && c <= 599)
@@ -1407,31 +1522,24 @@ static void error_of(const struct json_doc *d, int eobj, int status, struct ir_e
 	if (status) {
 		e->cls = ir_err_class_of_status(status);
 	} else {
-		e->cls = IR_ERR_SERVER;
-		for (size_t k = 0; json_is_string(d, st) && k < sizeof gstatus / sizeof gstatus[0]; k++)
-			if (json_str_eq(d, st, gstatus[k].name))
-				e->cls = gstatus[k].cls;
+		int k = str_index(d, st, N(gnames));
+		e->cls = k < 0 ? IR_ERR_SERVER : gclass[k];
 		status = ir_err_status(e->cls);
 	}
 	e->status = status;
-	if (eobj >= 0 && (e->cls == IR_ERR_INVALID || e->cls == IR_ERR_PERMISSION) && key_invalid(d, eobj, msg)) {
+	if ((e->cls == IR_ERR_INVALID || e->cls == IR_ERR_PERMISSION) && key_invalid(d, eobj, msg)) {
 		e->cls = IR_ERR_AUTH;
 		e->status = 401;
 	}
-	if (json_is_string(d, st))
-		e->type = ir_tok_str(d, st);
-	if (json_is_string(d, msg))
-		e->message = ir_tok_str(d, msg);
+	str_tok(&e->type, d, st);
+	str_tok(&e->message, d, msg);
 }
 
 static void gem_decode_error(const struct json_doc *d, int status, struct ir_error *e)
 {
 	int eobj = -1;
 	if (d && d->ntok > 0) {
-		int root = 0;
-		if (json_is_array(d, 0))
-			root = json_index(d, 0, 0);
-		eobj = jget(d, root, "error", NULL);
+		eobj = jget(d, json_is_array(d, 0) ? json_index(d, 0, 0) : 0, N(k_error));
 		if (!json_is_object(d, eobj))
 			eobj = -1;
 	}
@@ -1444,148 +1552,117 @@ static void gem_decode_error(const struct json_doc *d, int status, struct ir_err
 	error_of(d, eobj, status, e);
 }
 
-static void write_error(const struct ir_error *e, struct json_out *o)
+static void gem_encode_error(const struct ir_error *e, struct json_out *o)
 {
-	const char *st = status_of_class(e->cls);
-	for (size_t k = 0; e->type.p && k < sizeof gstatus / sizeof gstatus[0]; k++)
-		if (gstatus[k].cls == e->cls && ir_str_eq(&e->type, gstatus[k].name))
-			st = gstatus[k].name;
-	int code = e->cls == IR_ERR_OVERLOADED ? 503 : e->status >= 400 && e->status <= 599 ? e->status : ir_err_status(e->cls);
-	json_lit(o, "{\"error\":{\"code\":");
-	json_i64(o, code);
-	json_lit(o, ",\"message\":");
+	const char *st = nth(names.gnames, e->cls < sizeof class_status ? class_status[e->cls] : 0);
+	/* a Gemini provider's own status name, when it agrees with the class */
+	const char *n = names.gnames;
+	for (unsigned k = 0; e->type.p && *n; k++, n += strlen(n) + 1)
+		if (gclass[k] == e->cls && ir_str_eq(&e->type, n))
+			st = n;
+	int64_t code = e->cls == IR_ERR_OVERLOADED ? 503 : e->status >= 400 && e->status <= 599 ? e->status : ir_err_status(e->cls);
+	put(o, "{\"error\":{\"code\":" I_ ",\"message\":", &code);
 	if (e->message.p)
 		ir_write_string(o, &e->message);
 	else
 		json_cstr(o, e->cls == IR_ERR_RATE_LIMIT ? "Resource has been exhausted (e.g. check quota)."
 			     : e->cls == IR_ERR_OVERLOADED ? "The model is overloaded. Please try again later."
 			     : "The request failed.");
-	json_lit(o, ",\"status\":\"");
-	json_lit(o, st);
-	json_lit(o, "\"}}");
-}
-
-static void gem_encode_error(const struct ir_error *e, struct json_out *o)
-{
-	write_error(e, o);
+	put(o, ",\"status\":\"" L_ "\"}}", st);
 }
 
 /* ---- stream decoding (Gemini provider) ---- */
 
 struct gem_dec {
-	uint8_t started, saw_call, finished;
+	uint8_t started, finished;
 	uint16_t ncalls;
 	char id[48];
 };
 _Static_assert(sizeof(struct gem_dec) <= sizeof(((struct xlate_stream *)0)->dec), "gem_dec too large");
+
+/* Emits ev as an event of kind k, then clears it for the next one. */
+static void emit(struct xlate_stream *s, struct ir_event *ev, uint8_t k)
+{
+	ev->kind = k;
+	xlate_emit(s, ev);
+	memset(ev, 0, sizeof *ev);
+}
 
 static int gem_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 {
 	struct gem_dec *g = (struct gem_dec *)s->dec;
 	struct json_doc doc, *d = &doc;
 	struct ir_event ev;
+	int cand;
 	if (sev->data_lines == 0)
 		return 0;	/* comment or keep-alive */
 	if (sev->data_lines != 1 || !sev->data)
 		return -1;
 	if (json_parse(d, sev->data, sev->data_len, s->tok, s->maxtok) < 1 || !json_is_object(d, 0))
 		return -1;
-	int eobj = jget(d, 0, "error", NULL);
+	memset(&ev, 0, sizeof ev);
+	int eobj = jget(d, 0, N(k_error));
 	if (eobj >= 0) {
-		memset(&ev, 0, sizeof ev);
-		ev.kind = EV_ERROR;
-		if (json_is_object(d, eobj))
+		if (json_is_object(d, eobj)) {
 			error_of(d, eobj, 0, &ev.error);
-		else {
+		} else {
 			ev.error.cls = IR_ERR_SERVER;
 			ev.error.status = 500;
 		}
-		xlate_emit(s, &ev);
+		emit(s, &ev, EV_ERROR);
 		return 0;
 	}
 	if (!g->started) {
 		g->started = 1;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = EV_START;
-		int id = jget(d, 0, "responseId", "response_id");
-		int mv = jget(d, 0, "modelVersion", "model_version");
-		ev.id = ir_tok_str(d, json_is_string(d, id) ? id : -1);
-		ev.name = ir_tok_str(d, json_is_string(d, mv) ? mv : -1);
-		xlate_emit(s, &ev);
+		resp_ids(d, &ev.id, &ev.name);
+		emit(s, &ev, EV_START);
 	}
-	int cands = jget(d, 0, "candidates", NULL);
-	int cand = json_is_array(d, cands) ? json_index(d, cands, 0) : -1;
-	int parts = jget(d, jget(d, cand, "content", NULL), "parts", NULL);
-	for (int k = 0; json_is_array(d, parts) && k < d->tok[parts].size; k++) {
-		int pt = json_index(d, parts, k);
-		int text = jget(d, pt, "text", NULL);
-		int fc = jget(d, pt, "functionCall", "function_call");
-		int sig = jget(d, pt, "thoughtSignature", "thought_signature");
-		int thought = json_is_true(d, jget(d, pt, "thought", NULL));
-		if (json_is_string(d, sig) && !(thought && json_is_string(d, text))) {
-			memset(&ev, 0, sizeof ev);
-			ev.kind = EV_THINKING;
-			ev.text = (struct ir_str){ "", 0, IR_RAW };
-			ev.sig = ir_tok_str(d, sig);
-			xlate_emit(s, &ev);
-		}
-		if (json_is_object(d, fc)) {
-			int name = jget(d, fc, "name", NULL);
-			int args = jget(d, fc, "args", NULL);
-			int id = jget(d, fc, "id", NULL);
-			if (!json_is_string(d, name) || g->ncalls >= IR_MAX_CALLS)
-				return -1;
-			memset(&ev, 0, sizeof ev);
-			ev.kind = EV_TOOL_START;
-			ev.index = g->ncalls;
-			ev.name = ir_tok_str(d, name);
-			if (json_is_string(d, id) && json_raw_len(d, id)) {
-				ev.id = ir_tok_str(d, id);
-			} else {
-				int n = fmt_snprintf(g->id, sizeof g->id, "call_%llu_%u", s->serial, (unsigned)g->ncalls);
-				ev.id = ir_plain(g->id, (uint32_t)n);
+	int parts = cand_parts(d, &cand);
+	for (int k = 0, np = array_len(d, parts), pt = parts + 1; k < np; k++, pt = json_skip(d, pt)) {
+		struct ir_part two[2];
+		int lone, call, n = part_ir(d, pt, two, &lone, &call);
+		for (int i = 0; i < n; i++) {
+			const struct ir_part *p = &two[i];
+			if (p->kind == IR_TOOL_CALL) {
+				if (!p->b.p || g->ncalls >= IR_MAX_CALLS)
+					return -1;
+				ev.index = g->ncalls;
+				ev.name = p->b;
+				ev.id = p->a;
+				if (!p->a.p) {
+					int len = fmt_snprintf(g->id, sizeof g->id, "call_%llu_%u", s->serial, (unsigned)g->ncalls);
+					ev.id = ir_plain(g->id, (uint32_t)len);
+				}
+				emit(s, &ev, EV_TOOL_START);
+				ev.index = g->ncalls;
+				ev.text = p->args;
+				emit(s, &ev, EV_TOOL_ARGS);
+				g->ncalls++;
+			} else if (i < lone || p->text.n > 0) {
+				/* the lone signature, text, thought text (empty text is dropped) */
+				ev.text = p->text;
+				ev.sig = p->sig;
+				emit(s, &ev, p->kind == IR_TEXT ? EV_TEXT : EV_THINKING);
 			}
-			xlate_emit(s, &ev);
-			memset(&ev, 0, sizeof ev);
-			ev.kind = EV_TOOL_ARGS;
-			ev.index = g->ncalls;
-			ev.text = json_is_object(d, args) ? ir_tok_str(d, args) : (struct ir_str){ "{}", 2, IR_JSON };
-			xlate_emit(s, &ev);
-			g->ncalls++;
-			g->saw_call = 1;
-		} else if (json_is_string(d, text) && json_raw_len(d, text) > 0) {
-			memset(&ev, 0, sizeof ev);
-			ev.kind = thought ? EV_THINKING : EV_TEXT;
-			ev.text = ir_tok_str(d, text);
-			if (thought)
-				ev.sig = ir_tok_str(d, json_is_string(d, sig) ? sig : -1);
-			xlate_emit(s, &ev);
 		}
 	}
-	int fr = jget(d, cand, "finishReason", "finish_reason");
-	int now_finished = 0;
-	if (!g->finished && json_is_string(d, fr)) {
-		now_finished = 1;
-	} else if (!g->finished && cand < 0) {
-		int pf = jget(d, 0, "promptFeedback", "prompt_feedback");
-		if (jget(d, pf, "blockReason", "block_reason") >= 0)
-			now_finished = 2;
+	if (!g->finished) {
+		/* finishReason (a string: never IR_FIN_NONE), or a blocked prompt */
+		int fr = jget(d, cand, N(k_finish));
+		uint8_t f = json_is_string(d, fr) ? finish_of(d, fr)
+			  : cand < 0 && blocked(d) ? IR_FIN_CONTENT_FILTER : IR_FIN_NONE;
+		if (f) {
+			g->finished = 1;
+			ev.finish = f == IR_FIN_STOP && g->ncalls ? IR_FIN_TOOL_CALLS : f;
+			emit(s, &ev, EV_FINISH);
+		}
 	}
-	if (now_finished) {
-		g->finished = 1;
-		memset(&ev, 0, sizeof ev);
-		ev.kind = EV_FINISH;
-		ev.finish = now_finished == 2 ? IR_FIN_CONTENT_FILTER : finish_of(d, fr);
-		if (g->saw_call && ev.finish == IR_FIN_STOP)
-			ev.finish = IR_FIN_TOOL_CALLS;
-		xlate_emit(s, &ev);
-	}
-	int um = jget(d, 0, "usageMetadata", "usage_metadata");
-	if (g->finished && json_is_object(d, um)) {
-		memset(&ev, 0, sizeof ev);
-		ev.kind = EV_USAGE;
-		usage_of(d, um, &ev.usage);
-		xlate_emit(s, &ev);
+	if (g->finished) {
+		int um = jget(d, 0, N(k_usage));
+		if (json_is_object(d, um)) {
+			usage_of(d, um, &ev.usage);
+			emit(s, &ev, EV_USAGE);
+		}
 	}
 	return 0;
 }
@@ -1603,27 +1680,17 @@ struct gem_enc {
 };
 _Static_assert(sizeof(struct gem_enc) <= sizeof(((struct xlate_stream *)0)->enc), "gem_enc too large");
 
+/* "data: ", or the array's "[" / ",\r\n" before a chunk. */
 static void chunk_begin(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
 {
-	if (s->sse)
-		json_lit(o, "data: ");
-	else
-		json_lit(o, e->nchunks ? ",\r\n" : "[");
+	json_lit(o, s->sse ? "data: " : e->nchunks ? ",\r\n" : "[");
 	e->nchunks++;
 }
 
 static void chunk_end(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
 {
-	json_lit(o, ",\"modelVersion\":");
-	json_cstr(o, s->model ? s->model : "");
-	if (e->rid_len) {
-		json_lit(o, ",\"responseId\":\"");
-		json_raw_append(o, e->rid, e->rid_len);
-		json_lit(o, "\"");
-	}
-	json_lit(o, "}");
-	if (s->sse)
-		json_lit(o, "\r\n\r\n");
+	struct ir_str id = { e->rid, e->rid_len, IR_RAW };
+	model_ref(o, s->model, &id, s->sse ? "}\r\n\r\n" : "}");
 }
 
 static void parts_open(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
@@ -1634,7 +1701,7 @@ static void parts_open(struct xlate_stream *s, struct gem_enc *e, struct json_ou
 
 static void parts_close(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
 {
-	json_lit(o, "],\"role\":\"model\"},\"index\":0}]");
+	json_lit(o, parts_end);
 	chunk_end(s, e, o);
 }
 
@@ -1662,16 +1729,17 @@ static void flush_call(struct xlate_stream *s, struct gem_enc *e, struct json_ou
 	struct ir_str id = { base, e->id_len, IR_RAW };
 	struct ir_str name = { base + e->id_len, e->name_len, IR_RAW };
 	struct ir_str args = { base + e->id_len + e->name_len, e->args_len, e->call_kind };
-	if (e->scratch_full || (args.kind != IR_RAW && !blank(args.p, args.n) && json_valid(args.p, args.n) != 0)) {
+	int blank = skip_ws(args.p, args.n) == args.n;
+	if (e->scratch_full || (args.kind != IR_RAW && !blank && json_valid(args.p, args.n) != 0)) {
 		e->malformed = 1;
 		return;
 	}
-	if (args.kind != IR_RAW && blank(args.p, args.n))
+	if (args.kind != IR_RAW && blank)
 		args.n = 0;
 	size_t st = o->len;
 	uint32_t nc = e->nchunks;
 	parts_open(s, e, o);
-	if (write_call(o, &id, &name, &args, NULL) < 0) {
+	if (write_call(o, &id, &name, &args, &no_str) < 0) {
 		if (!o->overflow)
 			o->len = st;
 		e->nchunks = nc;
@@ -1696,26 +1764,12 @@ static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, 
 		}
 		break;
 	case EV_TEXT:
-		flush_call(s, e, o);
-		if (!ev->text.p || ev->text.n == 0)
-			break;
-		parts_open(s, e, o);
-		json_lit(o, "{\"text\":");
-		ir_write_string(o, &ev->text);
-		json_lit(o, "}");
-		parts_close(s, e, o);
-		break;
 	case EV_THINKING:
 		flush_call(s, e, o);
-		if ((!ev->text.p || ev->text.n == 0) && !ev->sig.p)
+		if ((!ev->text.p || ev->text.n == 0) && (ev->kind == EV_TEXT || !ev->sig.p))
 			break;
 		parts_open(s, e, o);
-		json_lit(o, "{\"text\":");
-		ir_write_string(o, &ev->text);
-		json_lit(o, ",\"thought\":true");
-		if (ev->sig.p)
-			put_sig(o, &ev->sig);
-		json_lit(o, "}");
+		write_text(o, &ev->text, ev->kind == EV_THINKING, ev->kind == EV_THINKING ? &ev->sig : &no_str);
 		parts_close(s, e, o);
 		break;
 	case EV_TOOL_START: {
@@ -1750,13 +1804,9 @@ static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, 
 	case EV_END:
 		flush_call(s, e, o);
 		chunk_begin(s, e, o);
-		json_lit(o, "{\"candidates\":[{\"finishReason\":\"");
-		json_lit(o, e->malformed ? "MALFORMED_FUNCTION_CALL" : finish_name(s->finish));
-		json_lit(o, "\",\"index\":0}]");
-		if (s->usage.have) {
-			json_lit(o, ",");
-			write_usage(o, &s->usage);
-		}
+		put(o, "{\"candidates\":[{\"finishReason\":\"" L_ "\",\"index\":0}]",
+		    finish_name(e->malformed ? -1 : s->finish));
+		write_usage(o, &s->usage);
 		chunk_end(s, e, o);
 		if (!s->sse)
 			json_lit(o, "]");
@@ -1764,11 +1814,8 @@ static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, 
 		break;
 	case EV_ERROR:
 		chunk_begin(s, e, o);
-		write_error(&ev->error, o);
-		if (s->sse)
-			json_lit(o, "\r\n\r\n");
-		else
-			json_lit(o, "]");
+		gem_encode_error(&ev->error, o);
+		json_lit(o, s->sse ? "\r\n\r\n" : "]");
 		e->done = 1;
 		break;
 	}
@@ -1777,11 +1824,6 @@ static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, 
 static const char *gem_stream_type(const struct xlate_stream *s)
 {
 	return s->sse ? "text/event-stream" : "application/json";
-}
-
-static void gem_decode_usage(const struct json_doc *d, int obj, struct ir_usage *u)
-{
-	usage_of(d, obj, u);
 }
 
 const struct dialect_ops dialect_gemini = {
@@ -1798,5 +1840,5 @@ const struct dialect_ops dialect_gemini = {
 	.encode_event = gem_encode_event,
 	.stream_type = gem_stream_type,
 	.usage_key = "usageMetadata",
-	.decode_usage = gem_decode_usage,
+	.scan_usage = gem_scan_usage,
 };

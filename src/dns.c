@@ -316,11 +316,11 @@ static int parse_server(const char *s, struct server *sv)
 			sv->scope = num;
 		}
 	}
-	if (!bracket && !pct && inet_pton(AF_INET, host, sv->addr) == 1) {
+	if (!bracket && !pct && fmt_ip_parse(0, host, sv->addr) == 1) {
 		sv->family = AF_INET;
 		return 0;
 	}
-	if (inet_pton(AF_INET6, host, sv->addr) == 1) {
+	if (fmt_ip_parse(1, host, sv->addr) == 1) {
 		sv->family = AF_INET6;
 		return 0;
 	}
@@ -569,9 +569,9 @@ static unsigned hosts_scan(char *buf, size_t len, struct hosts_ent *ents)
 		memcpy(tmp, t, tl);
 		tmp[tl] = 0;
 		memset(&a, 0, sizeof a);
-		if (inet_pton(AF_INET, tmp, a.addr) == 1)
+		if (fmt_ip_parse(0, tmp, a.addr) == 1)
 			a.family = AF_INET;
-		else if (inet_pton(AF_INET6, tmp, a.addr) == 1)
+		else if (fmt_ip_parse(1, tmp, a.addr) == 1)
 			a.family = AF_INET6;
 		else {
 			line = next;
@@ -633,7 +633,7 @@ static int load_hosts(const char *path, struct hosts_ent **ents, unsigned *n, ch
 		return -1;
 	}
 	*n = hosts_scan(*buf, len, *ents);
-	qsort(*ents, *n, sizeof **ents, hosts_cmp);
+	fmt_sort(*ents, *n, sizeof **ents, hosts_cmp);
 	return 0;
 }
 
@@ -1157,11 +1157,11 @@ int dns_resolve(struct dns_req *r, const char *name, struct dns_addr *out, unsig
 	if (!name)
 		return DNS_EBADNAME;
 	memset(tmp, 0, sizeof tmp[0]);
-	if (inet_pton(AF_INET, name, tmp[0].addr) == 1) {
+	if (fmt_ip_parse(0, name, tmp[0].addr) == 1) {
 		tmp[0].family = AF_INET;
 		return give(out, max, tmp, 1);
 	}
-	if (inet_pton(AF_INET6, name, tmp[0].addr) == 1) {
+	if (fmt_ip_parse(1, name, tmp[0].addr) == 1) {
 		tmp[0].family = AF_INET6;
 		return give(out, max, tmp, 1);
 	}

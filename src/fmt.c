@@ -15,6 +15,9 @@
  * Anything else (%n, %a, wide characters, positional arguments) is not
  * supported: it is written out as it stands.
  *
+ * fmt_ip_parse (inet_pton) and fmt_sort (qsort) replace libc's for size
+ * alone: the static musl binary drops their members.
+ *
  * fmt_strtod is the other direction, for the same reasons (musl's strtod
  * brings its long-double scanner and, on aarch64, libgcc's soft long double
  * arithmetic: about 20 KB): exact too, by big-integer arithmetic when the
@@ -567,6 +570,127 @@ const char *fmt_ip(int v6, const void *addr, char *buf, size_t cap)
 	t[n] = 0;
 	fmt_snprintf(buf, cap, "%s", t);
 	return buf;
+}
+
+/* ---- address text to bytes (fmt_ip_parse) ---- */
+
+/* A whole dotted quad: four decimal parts of 1 to 3 digits, each at most
+ * 255, no leading zeros (they would read as octal elsewhere). */
+static int parse_ip4(const char *s, unsigned char *a)
+{
+	for (int i = 0; i < 4; i++) {
+		unsigned v = 0, j = 0;
+		while (j < 3 && s[j] >= '0' && s[j] <= '9')
+			v = v * 10 + (unsigned)(s[j++] - '0');
+		if (j == 0 || (j > 1 && s[0] == '0') || v > 255)
+			return 0;
+		a[i] = (unsigned char)v;
+		s += j;
+		if (*s++ != (i == 3 ? '\0' : '.'))
+			return 0;
+	}
+	return 1;
+}
+
+static int hexdig(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c |= 0x20;
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The grammar and the choices of musl's inet_pton (one "::" standing for
+ * one or more zero groups, 1 to 4 hex digits a group, a dotted quad only
+ * as the last two groups), written so that the parse has no libc in it:
+ * musl's is 0.8 KB with its own tables, this is half that. */
+int fmt_ip_parse(int v6, const char *s, void *addr)
+{
+	unsigned char *a = addr;
+	unsigned short ip[8];
+	int brk = -1, i, j, need4 = 0;
+
+	if (!v6)
+		return parse_ip4(s, a);
+	if (*s == ':' && *++s != ':')
+		return 0;
+	for (i = 0;; i++) {
+		if (s[0] == ':' && brk < 0) {
+			brk = i;
+			ip[i] = 0;
+			if (!*++s)
+				break;
+			if (i == 7)
+				return 0;
+			continue;
+		}
+		unsigned v = 0;
+		int d;
+		for (j = 0; j < 4 && (d = hexdig(s[j])) >= 0; j++)
+			v = v << 4 | (unsigned)d;
+		if (j == 0)
+			return 0;
+		ip[i] = (unsigned short)v;
+		if (!s[j] && (brk >= 0 || i == 7))
+			break;
+		if (i == 7)
+			return 0;
+		if (s[j] != ':') {
+			/* a.b.c.d: the last two groups, s still at its start */
+			if (s[j] != '.' || (i < 6 && brk < 0))
+				return 0;
+			need4 = 1;
+			ip[++i] = 0;
+			break;
+		}
+		s += j + 1;
+	}
+	if (brk >= 0) {
+		memmove(ip + brk + 7 - i, ip + brk, 2 * (size_t)(i + 1 - brk));
+		for (j = 0; j < 7 - i; j++)
+			ip[brk + j] = 0;
+	}
+	for (j = 0; j < 8; j++) {
+		a[2 * j] = (unsigned char)(ip[j] >> 8);
+		a[2 * j + 1] = (unsigned char)ip[j];
+	}
+	return !need4 || parse_ip4(s, a + 12);
+}
+
+/* ---- sorting (fmt_sort) ---- */
+
+static void swap_bytes(char *x, char *y, size_t n)
+{
+	while (n--) {
+		char t = *x;
+		*x++ = *y;
+		*y++ = t;
+	}
+}
+
+/* Heapsort: no recursion, no allocation, n log n at worst; musl's qsort
+ * (smoothsort) is 2 KB for the same. Not stable: callers whose equal
+ * elements must keep their order compare a sequence number last. */
+void fmt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *))
+{
+	char *b = base;
+	size_t i = n / 2, end = n;
+
+	while (end > 1) {
+		if (i > 0) {
+			i--;		/* building the heap */
+		} else {
+			end--;		/* the largest goes last */
+			swap_bytes(b, b + end * size, size);
+		}
+		for (size_t r = i, c; (c = 2 * r + 1) < end; r = c) {
+			if (c + 1 < end && cmp(b + c * size, b + (c + 1) * size) < 0)
+				c++;
+			if (cmp(b + r * size, b + c * size) >= 0)
+				break;
+			swap_bytes(b + r * size, b + c * size, size);
+		}
+	}
 }
 
 /* ---- decimal text to double (fmt_strtod) ---- */

@@ -23,4 +23,13 @@ double fmt_strtod(const char *s, const char **end);
  * as inet_ntop writes it; returns buf. */
 const char *fmt_ip(int v6, const void *addr, char *buf, size_t cap);
 
+/* inet_pton without libc: 1 when s (NUL-terminated) is a whole IPv4
+ * (v6 = 0; dotted quad, no leading zeros; 4 bytes to addr) or IPv6 (16
+ * bytes) address, else 0. Accepts exactly what musl's inet_pton accepts. */
+int fmt_ip_parse(int v6, const char *s, void *addr);
+
+/* qsort's contract (cmp < 0, 0, > 0), by heapsort: no allocation, no
+ * recursion, n log n comparisons at worst. Not stable. */
+void fmt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
+
 #endif

@@ -248,14 +248,12 @@ int http_parse_response(const char *buf, size_t len, size_t last_len, struct htt
 	return (int)head;
 }
 
-int http_token_eq(const char *s, size_t len, const char *lit)
+int http_ieq(const char *s, const char *lit, size_t n)
 {
-	size_t i;
-
-	for (i = 0; i < len; i++)
-		if (lit[i] == '\0' || lower((unsigned char)s[i]) != lower((unsigned char)lit[i]))
+	for (size_t i = 0; i < n; i++)
+		if (lower((unsigned char)s[i]) != lower((unsigned char)lit[i]))
 			return 0;
-	return lit[len] == '\0';
+	return 1;
 }
 
 const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name)
@@ -270,7 +268,7 @@ const struct http_header *http_find_header(const struct http_header *h, size_t n
 
 int http_list_has(const char *v, size_t len, const char *token)
 {
-	size_t i = 0;
+	size_t i = 0, tl = strlen(token);
 
 	while (i < len) {
 		size_t s, e;
@@ -283,7 +281,7 @@ int http_list_has(const char *v, size_t len, const char *token)
 		e = i;
 		while (e > s && is_blank(v[e - 1]))
 			e--;
-		if (e > s && http_token_eq(v + s, e - s, token))
+		if (e > s && e - s == tl && http_ieq(v + s, token, tl))
 			return 1;
 	}
 	return 0;

@@ -106,19 +106,27 @@ static int utf8_check(const unsigned char *s, size_t n, size_t *used)
  * value; it returns 0, -1 (malformed) or -2 (input ended inside). */
 /* Eight bytes at a time past what a string holds as it is (printable
  * ASCII other than '"' and '\\'), the bulk of any chat message. Each test
- * is the classic "some byte is zero / below n" bit trick; a false alarm only
- * sends a word to the byte loop, a miss cannot happen. */
+ * is the classic "some byte is zero / below n" bit trick, whose false
+ * alarms can only sit in bytes after a true one: on a little-endian CPU the
+ * lowest flagged byte is exactly the first that needs a look, so most
+ * strings (keys are short) end in one word. Elsewhere a flagged word goes
+ * to the byte loop. */
 #define JSON_ONES 0x0101010101010101ull
 #define JSON_HIGHS 0x8080808080808080ull
 static size_t plain_run(const unsigned char *s, size_t p, size_t len)
 {
 	while (len - p >= 8) {
-		uint64_t w, q, b;
+		uint64_t w, q, b, m;
 		memcpy(&w, s + p, 8);
 		q = w ^ (JSON_ONES * '"');
 		b = w ^ (JSON_ONES * '\\');
-		if ((w | ((w - JSON_ONES * 0x20) & ~w) | ((q - JSON_ONES) & ~q) | ((b - JSON_ONES) & ~b)) & JSON_HIGHS)
+		m = (w | ((w - JSON_ONES * 0x20) & ~w) | ((q - JSON_ONES) & ~q) | ((b - JSON_ONES) & ~b)) & JSON_HIGHS;
+		if (m) {
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+			p += (size_t)__builtin_ctzll(m) / 8;
+#endif
 			break;
+		}
 		p += 8;
 	}
 	return p;
@@ -134,51 +142,40 @@ static const unsigned char plain_byte[256] = {
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
 };
 
-static int scan_string(const char *js, size_t len, size_t *i)
+/* The byte at s[*p] inside a string that is neither plain nor the closing
+ * quote: an escape, a control byte or UTF-8. Out of line, so the common
+ * path of scan_string() stays small enough to inline. 0 with *p past it,
+ * or -1 / -2. */
+static __attribute__((noinline)) int string_special(const unsigned char *s, size_t len, size_t *pp)
 {
-	const unsigned char *s = (const unsigned char *)js;
-	size_t p = *i + 1, used, k;
+	size_t p = *pp, used, k;
+	unsigned c = s[p];
 
-	while (p < len) {
-		p = plain_run(s, p, len);
-		while (p < len && plain_byte[s[p]])	/* the tail, or short strings */
+	if (c < 0x20)
+		return -1;
+	if (c == '\\') {
+		if (++p >= len)
+			return -2;
+		switch (s[p]) {
+		case '"': case '\\': case '/':
+		case 'b': case 'f': case 'n': case 'r': case 't':
 			p++;
-		if (p >= len)
 			break;
-		unsigned c = s[p];
-
-		if (c == '"') {
-			*i = p + 1;
-			return 0;
-		}
-		if (c < 0x20)
-			return -1;
-		if (c == '\\') {
-			if (++p >= len)
-				return -2;
-			switch (s[p]) {
-			case '"': case '\\': case '/':
-			case 'b': case 'f': case 'n': case 'r': case 't':
-				p++;
-				break;
-			case 'u':
-				for (k = 1; k <= 4; k++) {
-					if (p + k >= len)
-						return -2;
-					if (hexval(s[p + k]) < 0)
-						return -1;
-				}
-				p += 5;
-				break;
-			default:
-				return -1;
+		case 'u':
+			for (k = 1; k <= 4; k++) {
+				if (p + k >= len)
+					return -2;
+				if (hexval(s[p + k]) < 0)
+					return -1;
 			}
-			continue;
+			p += 5;
+			break;
+		default:
+			return -1;
 		}
-		if (c < 0x80) {
-			p++;
-			continue;
-		}
+	} else if (c < 0x80) {
+		p++;
+	} else {
 		switch (utf8_check(s + p, len - p, &used)) {
 		case 0:
 			return -1;
@@ -187,7 +184,39 @@ static int scan_string(const char *js, size_t len, size_t *i)
 		}
 		p += used;
 	}
+	*pp = p;
+	return 0;
+}
+
+/* *special is set when the string holds anything but plain bytes (an
+ * escape, say), so a key that is plain can be compared byte for byte. */
+static inline int scan_string_x(const char *js, size_t len, size_t *i, int *special)
+{
+	const unsigned char *s = (const unsigned char *)js;
+	size_t p = *i + 1;
+	int r;
+
+	while (p < len) {
+		p = plain_run(s, p, len);
+		while (p < len && plain_byte[s[p]])	/* the tail, or short strings */
+			p++;
+		if (p >= len)
+			break;
+		if (s[p] == '"') {
+			*i = p + 1;
+			return 0;
+		}
+		*special = 1;
+		if ((r = string_special(s, len, &p)) != 0)
+			return r;
+	}
 	return -2;
+}
+
+static inline int scan_string(const char *js, size_t len, size_t *i)
+{
+	int special;
+	return scan_string_x(js, len, i, &special);
 }
 
 static int scan_digits(const char *js, size_t len, size_t *p)
@@ -276,31 +305,43 @@ static int raw_eq(const char *p, size_t n, const char *s);
 
 /* Which of keys the raw key p[0..n) is (the last that matches), or -1.
  * klen: the keys' lengths for the first JSON_TOP_KEYS_FAST, or NULL.
+ * esc: whether p holds a backslash (1), not (0), or unknown (-1); it is
+ * looked for only when a key could match.
  * Unescaping never lengthens: a raw key as long as the wanted one matches
  * only byte for byte, and a shorter one never does. */
-static int which_key(const char *p, size_t n, const char *const *keys, unsigned nkeys, const size_t *klen)
+static int which_key(const char *p, size_t n, const char *const *keys, unsigned nkeys, const size_t *klen, int esc)
 {
-	int found = -1, esc = -1;
+	int found = -1;
 	for (unsigned k = 0; k < nkeys; k++) {
 		size_t kl = klen && k < JSON_TOP_KEYS_FAST ? klen[k] : strlen(keys[k]);
-		if (n < kl)
-			continue;
-		if (esc < 0)
-			esc = memchr(p, '\\', n) != NULL;
-		if (n == kl ? !esc && memcmp(p, keys[k], n) == 0 : esc && raw_eq(p, n, keys[k]))
-			found = (int)k;
+		if (n == kl) {
+			if ((n == 0 || p[0] == keys[k][0]) && memcmp(p, keys[k], n) == 0) {
+				if (esc < 0)
+					esc = memchr(p, '\\', n) != NULL;
+				if (!esc)
+					found = (int)k;
+			}
+		} else if (n > kl && esc && (p[0] == keys[k][0] || p[0] == '\\')) {
+			if (esc < 0)
+				esc = memchr(p, '\\', n) != NULL;
+			if (esc && raw_eq(p, n, keys[k]))
+				found = (int)k;
+		}
 	}
 	return found;
 }
 
+#define WS_SKIP() do { while (i < len && is_ws((unsigned char)js[i])) i++; } while (0)
+
+/* A state machine whose states are labels: each knows what may come next,
+ * so nothing is dispatched twice. */
 static int validate(const char *js, size_t len, const char *const *keys, unsigned nkeys,
 		    size_t *vstart, size_t *vend)
 {
-	enum { V_VALUE, V_FIRST_VALUE, V_KEY, V_FIRST_KEY, V_AFTER } st = V_VALUE;
 	unsigned char isobj[JSON_MAX_DEPTH / 8];
 	size_t depth = 0, i = 0, ks, top_vs = 0;
 	/* member: which of keys names the top-level value being read, or -1 */
-	int r, obj, member = -1, closed;
+	int r, member = -1, special;
 	unsigned char c;
 
 	size_t klen[JSON_TOP_KEYS_FAST];
@@ -309,112 +350,103 @@ static int validate(const char *js, size_t len, const char *const *keys, unsigne
 		if (k < JSON_TOP_KEYS_FAST)
 			klen[k] = strlen(keys[k]);
 	}
-	for (;;) {
-		while (i < len && is_ws((unsigned char)js[i]))
-			i++;
+value:
+	WS_SKIP();
+	if (i == len)
+		return -2;
+	c = (unsigned char)js[i];
+	if (depth == 1)
+		top_vs = i;
+	if (c == '{' || c == '[') {
+		if (depth == JSON_MAX_DEPTH)
+			return -3;
+		if (c == '{')
+			isobj[depth / 8] |= (unsigned char)(1u << (depth % 8));
+		else
+			isobj[depth / 8] &= (unsigned char)~(1u << (depth % 8));
+		depth++;
+		i++;
+		WS_SKIP();
 		if (i == len)
-			return st == V_AFTER && depth == 0 ? 0 : -2;
-		c = (unsigned char)js[i];
-		closed = 0;
-		switch (st) {
-		case V_FIRST_VALUE:
-			if (c == ']') {
-				closed = 1;
-				break;
-			}
-			/* fall through */
-		case V_VALUE:
-			if (depth == 1)
-				top_vs = i;
-			if (c == '{' || c == '[') {
-				if (depth == JSON_MAX_DEPTH)
-					return -3;
-				if (c == '{')
-					isobj[depth / 8] |= (unsigned char)(1u << (depth % 8));
-				else
-					isobj[depth / 8] &= (unsigned char)~(1u << (depth % 8));
-				depth++;
-				i++;
-				st = c == '{' ? V_FIRST_KEY : V_FIRST_VALUE;
-				break;
-			}
-			if ((r = scan_scalar(js, len, &i)) != 0)
-				return r;
-			st = V_AFTER;
-			if (depth == 1 && member >= 0) {
-				vstart[member] = top_vs;	/* the last duplicate wins */
-				vend[member] = i;
-			}
-			break;
-		case V_FIRST_KEY:
-			if (c == '}') {
-				closed = 1;
-				break;
-			}
-			/* fall through */
-		case V_KEY:
-			if (c != '"')
-				return -1;
-			ks = i + 1;
-			if ((r = scan_string(js, len, &i)) != 0)
-				return r;
-			if (depth == 1 && nkeys && (isobj[0] & 1))
-				member = which_key(js + ks, i - 1 - ks, keys, nkeys, klen);
-			while (i < len && is_ws((unsigned char)js[i]))
-				i++;
-			if (i == len)
-				return -2;
-			if (js[i] != ':')
-				return -1;
+			return -2;
+		if ((unsigned char)js[i] == (c == '{' ? '}' : ']')) {
 			i++;
-			st = V_VALUE;
-			break;
-		case V_AFTER:
-			if (depth == 0)
-				return -1;	/* trailing garbage */
-			obj = isobj[(depth - 1) / 8] >> ((depth - 1) % 8) & 1;
-			if (c == ',') {
-				i++;
-				st = obj ? V_KEY : V_VALUE;
-				break;
-			}
-			if (c != (obj ? '}' : ']'))
-				return -1;
-			closed = 1;
-			break;
+			goto closed;
 		}
-		if (closed) {
-			depth--;
-			i++;
-			st = V_AFTER;
-			/* a container that was a top-level member's value */
-			if (depth == 1 && member >= 0) {
-				vstart[member] = top_vs;
-				vend[member] = i;
-			}
-		}
+		if (c == '[')
+			goto value;
+		goto key;
 	}
+	if ((r = scan_scalar(js, len, &i)) != 0)
+		return r;
+	if (depth == 1 && member >= 0) {
+		vstart[member] = top_vs;	/* the last duplicate wins */
+		vend[member] = i;
+	}
+	goto after;
+key:	/* at the first non-blank byte after '{' or an object's ',' */
+	if (js[i] != '"')
+		return -1;
+	ks = i + 1;
+	special = 0;
+	if ((r = scan_string_x(js, len, &i, &special)) != 0)
+		return r;
+	if (depth == 1 && nkeys && (isobj[0] & 1))
+		member = which_key(js + ks, i - 1 - ks, keys, nkeys, klen, special ? -1 : 0);
+	WS_SKIP();
+	if (i == len)
+		return -2;
+	if (js[i] != ':')
+		return -1;
+	i++;
+	goto value;
+closed:	/* just past the '}' or ']' that ended the container at depth */
+	depth--;
+	/* a container that was a top-level member's value */
+	if (depth == 1 && member >= 0) {
+		vstart[member] = top_vs;
+		vend[member] = i;
+	}
+after:	/* just past a whole value */
+	WS_SKIP();
+	if (i == len)
+		return depth == 0 ? 0 : -2;
+	if (depth == 0)
+		return -1;	/* trailing garbage */
+	c = (unsigned char)js[i];
+	int obj = isobj[(depth - 1) / 8] >> ((depth - 1) % 8) & 1;
+	if (c == ',') {
+		i++;
+		if (!obj)
+			goto value;
+		WS_SKIP();
+		if (i == len)
+			return -2;
+		goto key;
+	}
+	if (c != (obj ? '}' : ']'))
+		return -1;
+	i++;
+	goto closed;
 }
 
 /* ---- tokenizing ---- */
 
-int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max)
+/* jsmn over a document already known to be valid: jsmn's own checks are
+ * weaker, so it only gets what validate() accepted (in json_parse, or
+ * earlier for a caller of json_parse_valid). */
+static int tokenize(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max)
 {
 	jsmn_parser p;
 	size_t s, e;
 	int r;
 
-	d->js = js;
-	d->len = len;
-	d->tok = tok;
-	d->ntok = 0;
-	r = validate(js, len, NULL, 0, NULL, NULL);
-	if (r != 0)
-		return r;
 	if (len >= INT_MAX || tok == NULL || max < 1)
 		return -3;
-	for (s = 0; is_ws((unsigned char)js[s]); s++)
+	for (s = 0; s < len && is_ws((unsigned char)js[s]); s++)
 		;
+	if (s == len)
+		return -2;
 	if (js[s] != '{' && js[s] != '[' && js[s] != '"') {
 		/* jsmn's strict mode wants a delimiter after a primitive, which
 		 * a top-level one ending the input lacks; it is already known to
@@ -437,6 +469,25 @@ int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, i
 		return -1;	/* not reached: jsmn accepts every valid document */
 	d->ntok = r;
 	return r;
+}
+
+int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max)
+{
+	d->js = js;
+	d->len = len;
+	d->tok = tok;
+	d->ntok = 0;
+	int r = validate(js, len, NULL, 0, NULL, NULL);
+	return r != 0 ? r : tokenize(d, js, len, tok, max);
+}
+
+int json_parse_valid(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max)
+{
+	d->js = js;
+	d->len = len;
+	d->tok = tok;
+	d->ntok = 0;
+	return tokenize(d, js, len, tok, max);
 }
 
 static const jsmntok_t *tok_at(const struct json_doc *d, int i)
@@ -468,8 +519,14 @@ int json_get(const struct json_doc *d, int obj, const char *key)
 	size_t klen = strlen(key);
 	for (k = obj + 1, n = 0; n < t->size && k >= 0 && k + 1 < d->ntok; n++) {
 		const jsmntok_t *kt = &d->tok[k];
-		if (kt->type == JSMN_STRING &&
-		    which_key(d->js + kt->start, (size_t)(kt->end - kt->start), &key, 1, &klen) == 0)
+		const char *p = d->js + kt->start;
+		size_t pl = (size_t)(kt->end - kt->start);
+		/* Equal lengths compare bytes (a raw key with an escape is
+		 * longer than what it stands for); only a longer raw key with
+		 * a backslash, starting with the same byte or an escape, can
+		 * still be equal after unescaping. */
+		if (kt->type == JSMN_STRING && (pl == klen ? memcmp(p, key, klen) == 0 && !memchr(p, '\\', pl)
+		    : pl > klen && (p[0] == key[0] || p[0] == '\\') && memchr(p, '\\', pl) && raw_eq(p, pl, key)))
 			found = k + 1;	/* keep going: the last duplicate wins */
 		k = json_skip(d, k);
 	}
@@ -686,21 +743,18 @@ int json_is_number(const struct json_doc *d, int i)
 	return c == '-' || is_digit(c);
 }
 
-int json_get_double(const struct json_doc *d, int i, double *out)
+/* Both readers below take the raw text p[0..n) of one JSON number. */
+static int num_double(const char *p, size_t n, double *out)
 {
 	char buf[512];
 	const char *end;
-	size_t n;
 	double v;
 
-	if (!json_is_number(d, i))
-		return -1;
-	n = json_raw_len(d, i);
 	if (n >= sizeof(buf))
 		return -1;
 	/* The token is not NUL-terminated (a top-level number may end the
 	 * buffer), so fmt_strtod gets a bounded copy. */
-	memcpy(buf, json_raw(d, i), n);
+	memcpy(buf, p, n);
 	buf[n] = '\0';
 	v = fmt_strtod(buf, &end);
 	if (end != buf + n || isinf(v) || isnan(v))
@@ -709,18 +763,13 @@ int json_get_double(const struct json_doc *d, int i, double *out)
 	return 0;
 }
 
-int json_get_i64(const struct json_doc *d, int i, int64_t *out)
+static int num_i64(const char *p, size_t n, int64_t *out)
 {
-	const char *p;
-	size_t n, k;
+	size_t k;
 	uint64_t v = 0, lim;
 	int neg;
 	double dv;
 
-	if (!json_is_number(d, i))
-		return -1;
-	p = json_raw(d, i);
-	n = json_raw_len(d, i);
 	neg = p[0] == '-';
 	for (k = neg; k < n && is_digit((unsigned char)p[k]); k++)
 		;
@@ -739,7 +788,7 @@ int json_get_i64(const struct json_doc *d, int i, int64_t *out)
 			*out = (int64_t)v;
 		return 0;
 	}
-	if (json_get_double(d, i, &dv) != 0)
+	if (num_double(p, n, &dv) != 0)
 		return -1;
 	if (!(dv >= -9223372036854775808.0 && dv < 9223372036854775808.0))
 		return -1;
@@ -747,6 +796,36 @@ int json_get_i64(const struct json_doc *d, int i, int64_t *out)
 		return -1;
 	*out = (int64_t)dv;
 	return 0;
+}
+
+int json_get_double(const struct json_doc *d, int i, double *out)
+{
+	if (!json_is_number(d, i))
+		return -1;
+	return num_double(json_raw(d, i), json_raw_len(d, i), out);
+}
+
+int json_get_i64(const struct json_doc *d, int i, int64_t *out)
+{
+	if (!json_is_number(d, i))
+		return -1;
+	return num_i64(json_raw(d, i), json_raw_len(d, i), out);
+}
+
+int json_span_i64(const char *p, size_t n, int64_t *out)
+{
+	if (n == 0 || !(p[0] == '-' || is_digit((unsigned char)p[0])))
+		return -1;
+	return num_i64(p, n, out);
+}
+
+int json_span_count(const char *js, size_t vs, size_t ve, int64_t *out)
+{
+	int64_t x;
+	if (ve <= vs || !(js[vs] == '-' || is_digit((unsigned char)js[vs])))
+		return 0;
+	*out = json_span_i64(js + vs, ve - vs, &x) == 0 && x >= 0 ? x : 0;
+	return 1;
 }
 
 /* ---- writer ---- */
@@ -972,10 +1051,13 @@ static int raw_eq(const char *p, size_t n, const char *s)
 
 int json_top_scan(const char *js, size_t len, const char *const *keys, unsigned nkeys, size_t *vstart, size_t *vend)
 {
-	size_t i = skip_ws(js, len, 0);
+	size_t i = skip_ws(js, len, 0), klen[JSON_TOP_KEYS_FAST];
 	int found = 0;
-	for (unsigned k = 0; k < nkeys; k++)
+	for (unsigned k = 0; k < nkeys; k++) {
 		vstart[k] = vend[k] = 0;
+		if (k < JSON_TOP_KEYS_FAST)
+			klen[k] = strlen(keys[k]);
+	}
 	if (i >= len || js[i] != '{')
 		return -1;
 	i = skip_ws(js, len, i + 1);
@@ -986,7 +1068,7 @@ int json_top_scan(const char *js, size_t len, const char *const *keys, unsigned 
 			return -1;
 		i = skip_ws(js, len, i + 1);
 		size_t vs = i, ve = skip_value(js, len, i);
-		int k = ke > ks ? which_key(js + ks, ke - 1 - ks, keys, nkeys, NULL) : -1;
+		int k = ke > ks ? which_key(js + ks, ke - 1 - ks, keys, nkeys, klen, -1) : -1;
 		if (k >= 0) {
 			found += vend[k] == 0;
 			vstart[k] = vs;	/* the last duplicate wins */

@@ -68,6 +68,11 @@ struct json_doc {
  * truncated document that would also need too many tokens is -1/-2. Reads
  * only js[0..len); js need not be NUL-terminated. On failure d->ntok is 0. */
 int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max);
+/* json_parse() for a span json_valid() (or json_valid_top()) has already
+ * accepted, such as a whole validated body or one member of it: the same
+ * tokens without validating a second time. On anything else the result is
+ * jsmn's, never an out-of-bounds read. */
+int json_parse_valid(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, int max);
 /* Index of the token after the whole value at index i (skips nested).
  * For an object key this skips the key and its value, so the members of
  * object o are walked as: k = o + 1, then k = json_skip(d, k), o's size
@@ -97,6 +102,14 @@ int json_is_array(const struct json_doc *d, int i);
  * json_get_double fails on values that overflow to infinity and on numbers
  * spelled with more than 511 characters. */
 int json_get_i64(const struct json_doc *d, int i, int64_t *out);
+/* json_get_i64 for the raw text p[0..n) of a value in a valid document
+ * (a span from json_top_scan, say): -1 when it is not a number. */
+int json_span_i64(const char *p, size_t n, int64_t *out);
+/* A token count from the member span js[vs, ve) json_top_scan found (ve 0:
+ * absent): 1 when it is a number, with *out its value if a non-negative
+ * integer and 0 otherwise; 0 (and *out untouched) for anything else, null
+ * included. */
+int json_span_count(const char *js, size_t vs, size_t ve, int64_t *out);
 int json_get_double(const struct json_doc *d, int i, double *out);
 /* Unescapes string token i into out (NUL-terminated). Returns the length,
  * or -1 if not a string, invalid escapes, or it does not fit. \uXXXX

@@ -97,14 +97,8 @@ static void on_flush_timer(struct loop_timer *t)
 
 /* printf to a file descriptor through fmt.c (no stdio printf in llmgw). */
 static void say(int fd, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void say(int fd, const char *f, ...)
+static void write_all(int fd, const char *b, size_t len)
 {
-	char b[2048];
-	va_list ap;
-	va_start(ap, f);
-	int n = fmt_vsnprintf(b, sizeof b, f, ap);
-	va_end(ap);
-	size_t len = n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1;
 	for (size_t off = 0; off < len;) {
 		ssize_t w = write(fd, b + off, len - off);
 		if (w < 0 && errno == EINTR)
@@ -113,6 +107,24 @@ static void say(int fd, const char *f, ...)
 			return;
 		off += (size_t)w;
 	}
+}
+
+static void say(int fd, const char *f, ...)
+{
+	char b[2048];
+	va_list ap;
+	va_start(ap, f);
+	int n = fmt_vsnprintf(b, sizeof b, f, ap);
+	va_end(ap);
+	write_all(fd, b, n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+}
+
+/* getopt's complaint, word for word as musl's getopt writes it (argv[0]
+ * whole, then the option character). */
+static void bad_option(const char *argv0, const char *what, char ch)
+{
+	write_all(2, argv0, strlen(argv0));
+	say(2, ": %s: %c\n", what, ch);
 }
 
 static void usage(int fd)
@@ -412,17 +424,41 @@ int main(int argc, char **argv)
 	int test_only = 0;
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
 		return keygen();
-	int opt;
-	while ((opt = getopt(argc, argv, "c:thV")) != -1) {
-		switch (opt) {
-		case 'c': path = optarg; break;
-		case 't': test_only = 1; break;
-		case 'V': say(1, "llmgw %s\n", LLMGW_VERSION); print_left_out(); return 0;
-		case 'h': usage(1); return 0;
-		default: usage(2); return 2;
+	/* getopt(argc, argv, "c:thV") by hand (musl's getopt brings its
+	 * stdio error path, about 3 KB): grouped flags (-tc FILE), -cFILE,
+	 * "--" ends the options, the first non-option stops them. */
+	int i = 1;
+	for (; i < argc && argv[i] && argv[i][0] == '-' && argv[i][1]; i++) {
+		const char *a = argv[i] + 1;
+		if (a[0] == '-' && !a[1]) {
+			i++;
+			break;
+		}
+		for (; *a; a++) {
+			switch (*a) {
+			case 'c':
+				if (a[1]) {
+					path = a + 1;
+				} else if (i + 1 < argc) {
+					path = argv[++i];
+				} else {
+					bad_option(argv[0], "option requires an argument", 'c');
+					usage(2);
+					return 2;
+				}
+				break;
+			case 't': test_only = 1; continue;
+			case 'V': say(1, "llmgw %s\n", LLMGW_VERSION); print_left_out(); return 0;
+			case 'h': usage(1); return 0;
+			default:
+				bad_option(argv[0], "unrecognized option", *a);
+				usage(2);
+				return 2;
+			}
+			break;	/* -c took the rest */
 		}
 	}
-	if (optind < argc) {
+	if (i < argc) {
 		usage(2);
 		return 2;
 	}

@@ -465,7 +465,8 @@ static int decode_ir(struct exchange *x)
 {
 	if (x->ir_ready)
 		return 0;
-	int r = json_parse(&x->doc, x->in + x->head_len, x->body_len, x->tok, GW_JSON_TOKENS);
+	/* api.c validated the body before routing. */
+	int r = json_parse_valid(&x->doc, x->in + x->head_len, x->body_len, x->tok, GW_JSON_TOKENS);
 	if (r < 0) {
 		gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
 		return -1;
@@ -660,8 +661,8 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 		if (http_token_eq(h->name, h->name_len, "retry-after") ||
 		    http_token_eq(h->name, h->name_len, "retry-after-ms") ||
 		    xrid || rid ||
-		    (h->name_len > 12 && http_token_eq(h->name, 12, "x-ratelimit-")) ||
-		    (h->name_len > 22 && http_token_eq(h->name, 22, "anthropic-ratelimit-")))
+		    http_token_prefix(h->name, h->name_len, "x-ratelimit-") ||
+		    http_token_prefix(h->name, h->name_len, "anthropic-ratelimit-"))
 			copy_header(buf, &n, cap, h);
 	}
 	/* A provider that says when to retry only in its body (Gemini's
@@ -823,7 +824,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		return;
 	}
 	if (x->translate || !is_obj) {
-		int inspected = is_obj && json_parse(&x->doc, body, blen, x->tok, GW_JSON_TOKENS) > 0;
+		int inspected = is_obj && json_parse_valid(&x->doc, body, blen, x->tok, GW_JSON_TOKENS) > 0;
 		if (!is_obj) {
 			log_warnx("provider %s answered HTTP %d without a JSON body", x->prov->name, st);
 		}
@@ -831,12 +832,12 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		return;
 	}
 	if (ok && !x->count_tokens) {
-		/* Usage from the response's usage object alone: the body itself
-		 * goes out untouched, so it is not tokenized. */
+		/* Usage from the response's usage object alone, read without
+		 * tokens: the body itself goes out untouched. */
 		struct ir_usage u;
 		memset(&u, 0, sizeof u);
-		if (rve[2] && json_parse(&x->doc, body + rvs[2], rve[2] - rvs[2], x->tok, GW_JSON_TOKENS) > 0)
-			x->pd->decode_usage(&x->doc, 0, &u);
+		if (rve[2])
+			x->pd->scan_usage(body + rvs[2], rve[2] - rvs[2], &u);
 		succeeded(x, &u);
 	}
 	char hb[1024];
@@ -1052,8 +1053,8 @@ static int take_head(struct exchange *x)
 		x->resp_head = (size_t)r;
 		x->up_status = x->rh->status;
 		const struct http_header *ct = http_find_header(x->rh->headers, x->rh->num_headers, "content-type");
-		x->up_is_sse = x->up_status == 200 && ct && ct->value_len >= 17 &&
-			       http_token_eq(ct->value, 17, "text/event-stream");
+		x->up_is_sse = x->up_status == 200 && ct &&
+			       http_token_prefix(ct->value, ct->value_len, "text/event-stream");
 		if (x->up_is_sse)
 			stream_begin(x);
 		x->phase = P_BODY;

@@ -319,11 +319,11 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 			s6->sin6_addr = in6addr_any;
 			s6->sin6_port = htons(port);
 			slen = sizeof *s6;
-		} else if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		} else if (fmt_ip_parse(0, host, &s4->sin_addr)) {
 			s4->sin_family = AF_INET;
 			s4->sin_port = htons(port);
 			slen = sizeof *s4;
-		} else if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		} else if (fmt_ip_parse(1, host, &s6->sin6_addr)) {
 			s6->sin6_family = AF_INET6;
 			s6->sin6_port = htons(port);
 			slen = sizeof *s6;

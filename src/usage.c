@@ -464,7 +464,7 @@ static int put_record(struct writer *w, char kind, const char *name,
 {
 	char esc[MAX_ESC_NAME + 1], line[MAX_LINE];
 	if (kind == 'a') {
-		strcpy(esc, "-");
+		memcpy(esc, "-", 2);
 	} else if (!name || !*name || !escape_name(name, esc, sizeof esc)) {
 		return 0;	/* unnamed or absurdly long: not saved */
 	}
@@ -601,29 +601,36 @@ static int unescape_name(const char *s, char *out, size_t cap)
 	return n ? 0 : -1;
 }
 
-static int parse_u64(const char *s, uint64_t *v)
+/* Decimal digits to the end of s, at most max; by hand because strtoull
+ * and strtoll bring musl's 2.7 KB integer scanner into a static build. */
+static int parse_digits(const char *s, uint64_t max, uint64_t *v)
 {
-	if (*s < '0' || *s > '9')
+	uint64_t x = 0;
+	if (!*s)
 		return -1;
-	char *end;
-	errno = 0;
-	unsigned long long x = strtoull(s, &end, 10);
-	if (errno || *end)
-		return -1;
+	for (; *s; s++) {
+		unsigned d = (unsigned)(*s - '0');
+		if (d > 9 || x > (max - d) / 10)
+			return -1;
+		x = x * 10 + d;
+	}
 	*v = x;
 	return 0;
 }
 
+static int parse_u64(const char *s, uint64_t *v)
+{
+	return parse_digits(s, UINT64_MAX, v);
+}
+
+/* "-" and digits; -2^63 .. 2^63-1 */
 static int parse_i64(const char *s, int64_t *v)
 {
-	if (!((*s >= '0' && *s <= '9') || (*s == '-' && s[1] >= '0' && s[1] <= '9')))
+	int neg = *s == '-';
+	uint64_t x;
+	if (parse_digits(s + neg, (uint64_t)INT64_MAX + (unsigned)neg, &x) < 0)
 		return -1;
-	char *end;
-	errno = 0;
-	long long x = strtoll(s, &end, 10);
-	if (errno || *end)
-		return -1;
-	*v = x;
+	*v = !neg ? (int64_t)x : x ? -(int64_t)(x - 1) - 1 : 0;
 	return 0;
 }
 

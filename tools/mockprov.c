@@ -2309,7 +2309,7 @@ static bool key_eq(const char *v, size_t vl)
 
 static bool bearer_ok(const struct http_header *h)
 {
-	return h && h->value_len == 7 + opt.key_len && http_token_eq(h->value, 6, "bearer") && h->value[6] == ' ' &&
+	return h && h->value_len == 7 + opt.key_len && http_token_prefix(h->value, h->value_len, "bearer ") &&
 	       key_eq(h->value + 7, opt.key_len);
 }
 

@@ -30,6 +30,18 @@ STRIP ?= $(call musl_bin,strip)
 # Small and static: -Os, a section per function and object so the linker
 # drops everything llmgw and BearSSL do not call, and no unwind tables (C
 # without exceptions needs none; they were 38 KB of .eh_frame on aarch64).
+# LLMGW_OWN_MALLOC: port/alloc_static.c's small allocator becomes malloc,
+# free, calloc, ... so musl's mallocng (about 8.7 KB on aarch64, built for
+# threads and long-running churn llmgw does not have) stays out of the
+# binary. Only here: glibc and the sanitizer builds keep their own malloc.
 REL_CFLAGS ?= -Os -ffunction-sections -fdata-sections -fno-asynchronous-unwind-tables \
-	-fno-unwind-tables $(ARCH_CFLAGS)
-REL_LDFLAGS ?= -static -Wl,--gc-sections $(ARCH_LDFLAGS)
+	-fno-unwind-tables -DLLMGW_OWN_MALLOC=1 $(ARCH_CFLAGS)
+# No RELRO segment: musl's static start-up never mprotects PT_GNU_RELRO (a
+# static musl binary's RELRO pages stay writable, checked in /proc/PID/maps),
+# so it protects nothing there and costs the page-alignment padding in the
+# file (about 10 KB with aarch64's 16 KB pages).
+# -u malloc: with LTO, gcc leaves builtins such as malloc out of an object's
+# symbol table, so without it the linker would only pull alloc_static.o in
+# for posix_memalign (and take musl's malloc for binaries that never call
+# it: mockprov, most unit tests).
+REL_LDFLAGS ?= -static -Wl,--gc-sections -Wl,-z,norelro -Wl,-u,malloc $(ARCH_LDFLAGS)

@@ -294,6 +294,25 @@ def cooldown_honours_each_retry_hint(ctx):
 		gw.stop()
 
 
+@test(timeout=30)
+def rate_limit_headers_reach_the_client(ctx):
+	"""When no other target can take a rate-limited request, the client gets
+	the provider's 429 with its rate-limit headers (OpenAI x-ratelimit-*,
+	Anthropic anthropic-ratelimit-*), whatever dialect the client speaks."""
+	for typ, name in (("openai-compatible", "x-ratelimit-reset-requests"),
+			("anthropic", "anthropic-ratelimit-requests-reset")):
+		m = ctx.mockprov(args=("--fault", "status=429,reset_s=30"), name="mock-rl-" + typ)
+		port = free_port()
+		conf = ctx.config(port, (), providers=[("a", m.url, [("option", "type", typ)])], routes=[])
+		conf = conf.replace("\toption type 'openai-compatible'\n\toption base_url '%s'" % m.url,
+			"\toption base_url '%s'" % m.url, 1)
+		gw = ctx.llmgw(conf, name="llmgw-rl-" + typ)
+		r = chat(gw.port, "a/mock-1", "limited")
+		check(r.status == 429, "%s: %s" % (typ, r.describe()))
+		check(r.header(name), "%s: no %s header in %s" % (typ, name, r.describe()))
+		gw.stop()
+
+
 @test(timeout=60)
 def sighup_reload_keeps_connections(ctx):
 	"""SIGHUP: a stream in flight finishes, a kept-alive connection stays

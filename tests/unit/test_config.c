@@ -433,6 +433,29 @@ TEST(test_secrets_never_reported)
 	unlink(keyfile_path);
 	CHECK_EQ_INT(r, 1);
 	CHECK(has_err(&k, 3, "is empty"));
+	/* 16 KiB is the most a key file may hold; a directory is no key file */
+	static char big[16385];
+	memset(big, 'k', sizeof big - 1);
+	make_keyfile(big);
+	snprintf(text, sizeof text, "config provider 'a'\n option type openai\n option key_file '%s'\n",
+	    keyfile_path);
+	r = load(text, &c, &k);
+	CHECK_EQ_INT(r, 0);
+	if (r == 0) {
+		CHECK_EQ_INT(c.providers[0].key_len, 16384);
+		cfg_free(&c);
+	}
+	FILE *f = fopen(keyfile_path, "a");
+	REQUIRE(f != NULL);
+	fputc('k', f);
+	fclose(f);
+	r = load(text, &c, &k);
+	unlink(keyfile_path);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 3, "key_file '/tmp/") && has_err(&k, 3, "' is too large for a key"));
+	r = load("config provider 'a'\n option type openai\n option key_file '/tmp'\n", &c, &k);
+	CHECK_EQ_INT(r, 1);
+	CHECK(has_err(&k, 3, "provider 'a': key_file '/tmp' is not a regular file"));
 }
 
 TEST(test_quoting)
@@ -843,6 +866,24 @@ TEST(test_load_file)
 	memset(&k, 0, sizeof k);
 	CHECK_EQ_INT(cfg_load_file("/tmp", &c, coll_cb, &k), 1);
 	CHECK(k.n == 1 && strstr(k.msgs[0], "not a regular file"));
+
+	/* the size limit: 1 MiB of comments loads, one byte more does not */
+	static char big[(1 << 20) + 1];
+	for (size_t i = 0; i < sizeof big; i++)
+		big[i] = i % 64 == 63 ? '\n' : '#';
+	char bigpath[] = "/tmp/llmgw-test-big.XXXXXX";
+	fd = mkstemp(bigpath);
+	REQUIRE(fd >= 0);
+	CHECK(write(fd, big, 1 << 20) == 1 << 20);
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_file(bigpath, &c, coll_cb, &k), 0);
+	cfg_free(&c);
+	CHECK(write(fd, big, 1) == 1);
+	close(fd);
+	memset(&k, 0, sizeof k);
+	CHECK_EQ_INT(cfg_load_file(bigpath, &c, coll_cb, &k), 1);
+	CHECK(k.n == 1 && k.lines[0] == 0 && strcmp(k.msgs[0], "file too large for a configuration") == 0);
+	unlink(bigpath);
 }
 
 TEST(test_many_errors_all_reported)

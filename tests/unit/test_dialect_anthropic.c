@@ -1090,6 +1090,22 @@ TEST(output_overflow_is_flagged)
 	CHECK(o.len <= sizeof small);
 }
 
+/* The usage of a same-dialect answer, read from its text without tokens:
+ * input counts the cache reads and writes too. */
+TEST(scan_usage)
+{
+	struct ir_usage u;
+	static const char full[] = "{\"input_tokens\":10,\"cache_creation_input_tokens\":3,"
+		"\"cache_read_input_tokens\":5,\"output_tokens\":7,\"service_tier\":\"standard\"}";
+	dialect_anthropic.scan_usage(full, strlen(full), &u);
+	CHECK(u.have && u.input == 18 && u.cache_write == 3 && u.cached == 5 && u.output == 7);
+	static const char nul[] = "{\"input_tokens\":10,\"cache_read_input_tokens\":null,\"output_tokens\":-2}";
+	dialect_anthropic.scan_usage(nul, strlen(nul), &u);
+	CHECK(u.have && u.input == 10 && u.cached == 0 && u.output == 0);
+	dialect_anthropic.scan_usage("[1]", 3, &u);
+	CHECK(!u.have);
+}
+
 int main(void)
 {
 	test_suite = "dialect_anthropic";
@@ -1109,5 +1125,6 @@ int main(void)
 	RUN(stream_round_trip);
 	RUN(mutations_never_crash);
 	RUN(output_overflow_is_flagged);
+	RUN(scan_usage);
 	return test_summary();
 }

@@ -318,6 +318,85 @@ TEST(encode_request_signatures_and_refusals)
 	CHECK(strstr(err, "not valid JSON") != NULL);
 }
 
+/* The refusal messages word for word (they are assembled from shared
+ * phrases, so each phrase and argument kind is covered once). */
+TEST(refusal_messages_exact)
+{
+	static const char *const cases[][2] = {
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"cachedContent\":\"c/1\"}",
+		  "cachedContent cannot be translated to another provider" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"googleSearch\":{}}]}",
+		  "tool type \"googleSearch\" cannot be translated to another provider" },
+		{ "{\"contents\":[{\"parts\":[{\"executable_code\":{}}]}]}",
+		  "executableCode parts cannot be translated to another provider" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"responseMimeType\":\"text/x.enum\"}}",
+		  "responseMimeType text/x.enum cannot be translated to another provider" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":[]}",
+		  "generationConfig must be an object" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"topK\":\"9\"}}",
+		  "generationConfig.topK must be a number" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"seed\":1.5}}",
+		  "seed must be an integer" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"stopSequences\":\"x\"}}",
+		  "stopSequences must be an array of at most 8 strings" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":{}}", "tools must be an array" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[1]}", "tools[0] must be an object" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":[{}]}]}",
+		  "a function declaration needs a name" },
+		{ "{\"systemInstruction\":{\"parts\":[{\"inlineData\":{}}]},\"contents\":[{\"parts\":[{\"text\":\"x\"}]}]}",
+		  "systemInstruction parts must be text" },
+		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]},{\"role\":\"bot\",\"parts\":[]}]}",
+		  "contents[1].role must be user or model" },
+		{ "{\"contents\":[{\"parts\":[{\"functionResponse\":{\"response\":{}}}]}]}",
+		  "functionResponse needs a name" },
+		{ "{\"contents\":[{\"parts\":[{\"functionResponse\":{\"name\":\"f\",\"response\":{}}}]}]}",
+		  "functionResponse \"f\" answers no earlier functionCall" },
+		{ "{\"contents\":[{\"parts\":[{\"functionCall\":{\"name\":\"f\"}}]}]}",
+		  "functionCall belongs in a model turn" },
+		{ "{\"contents\":[{\"role\":\"model\",\"parts\":[{\"functionCall\":{\"name\":\"f\",\"args\":1}}]}]}",
+		  "functionCall.args must be an object" },
+	};
+	struct ir_request ir;
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		CHECK(decode_req(&ir, cases[k][0]) == -1);
+		if (strcmp(err, cases[k][1]) != 0) {
+			fprintf(stderr, "  case %zu: got \"%s\"\n", k, err);
+			test_cur_failed = 1;
+		}
+	}
+	/* Limits: one declaration more than IR_MAX_TOOLS. */
+	static char big[16384];
+	size_t n = (size_t)snprintf(big, sizeof big, "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],"
+				   "\"tools\":[{\"functionDeclarations\":[");
+	for (int t = 0; t <= IR_MAX_TOOLS; t++)
+		n += (size_t)snprintf(big + n, sizeof big - n, "%s{\"name\":\"f%d\"}", t ? "," : "", t);
+	snprintf(big + n, sizeof big - n, "]}]}");
+	CHECK(decode_req(&ir, big) == -1);
+	CHECK(strcmp(err, "too many tools (limit 128)") == 0);
+
+	/* Encoder refusals. */
+	ir_init(&ir);
+	parts[0] = (struct ir_part){ .kind = IR_TEXT, .text = ir_plain("q", 1) };
+	msgs[0] = (struct ir_msg){ IR_USER, 0, 1 };
+	tools[0] = (struct ir_tool){ .name = ir_plain("f", 1), .parameters = { "{bad", 4, IR_RAW } };
+	ir.nparts = 1;
+	ir.nmsgs = 1;
+	ir.ntools = 1;
+	struct json_out o;
+	json_out_init(&o, out, sizeof out);
+	CHECK(G->encode_request(&ir, "m", &o, err, sizeof err) == -1);
+	CHECK(strcmp(err, "the parameters of a tool are not valid JSON") == 0);
+	ir.ntools = 0;
+	ir.nmsgs = 0;
+	json_out_init(&o, out, sizeof out);
+	CHECK(G->encode_request(&ir, "m", &o, err, sizeof err) == -1);
+	CHECK(strcmp(err, "no messages to send") == 0);
+	/* A short buffer gets the message's beginning. */
+	char small[12];
+	CHECK(G->decode_request(&(struct json_doc){ 0 }, &ir, small, sizeof small) == -1);
+	CHECK(strcmp(small, "the request") == 0);
+}
+
 TEST(request_round_trip)
 {
 	/* Written in the encoder's order, so decode + encode gives it back
@@ -836,6 +915,24 @@ TEST(mutated_inputs_do_not_crash)
 	}
 }
 
+/* The usage of a same-dialect answer, read from its text without tokens:
+ * camelCase or snake_case names (camelCase wins), thoughts counted in the
+ * output. */
+TEST(scan_usage)
+{
+	struct ir_usage u;
+	static const char full[] = "{\"promptTokenCount\":12,\"candidatesTokenCount\":5,\"totalTokenCount\":20,"
+		"\"cachedContentTokenCount\":4,\"thoughtsTokenCount\":3}";
+	dialect_gemini.scan_usage(full, strlen(full), &u);
+	CHECK(u.have && u.input == 12 && u.output == 8 && u.reasoning == 3 && u.cached == 4);
+	static const char snake[] = "{\"prompt_token_count\":9,\"candidates_token_count\":2,\"promptTokenCount\":null,"
+		"\"cached_content_token_count\":1}";
+	dialect_gemini.scan_usage(snake, strlen(snake), &u);
+	CHECK(u.have && u.input == 0 && u.output == 2 && u.cached == 1 && u.reasoning == 0);
+	dialect_gemini.scan_usage("\"x\"", 3, &u);
+	CHECK(!u.have);
+}
+
 int main(void)
 {
 	test_suite = "dialect_gemini";
@@ -844,6 +941,7 @@ int main(void)
 	RUN(decode_request_refusals);
 	RUN(encode_request_from_ir);
 	RUN(encode_request_signatures_and_refusals);
+	RUN(refusal_messages_exact);
 	RUN(request_round_trip);
 	RUN(request_path);
 	RUN(decode_response_tool_calls_and_usage);
@@ -857,5 +955,6 @@ int main(void)
 	RUN(stream_encode_error_and_malformed);
 	RUN(stream_gemini_to_gemini);
 	RUN(mutated_inputs_do_not_crash);
+	RUN(scan_usage);
 	return test_summary();
 }

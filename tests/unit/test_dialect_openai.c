@@ -346,6 +346,27 @@ TEST(decode_response_tools_usage)
 		  "\"prompt_tokens_details\":{\"cached_tokens\":8},\"completion_tokens_details\":{\"reasoning_tokens\":4}}}");
 }
 
+/* The usage of a same-dialect answer, read from its text without tokens. */
+TEST(scan_usage)
+{
+	struct ir_usage u;
+	static const char full[] = "{\"prompt_tokens\":23,\"completion_tokens\":8,\"total_tokens\":31,"
+		"\"prompt_tokens_details\":{\"cached_tokens\":5,\"audio_tokens\":0},"
+		"\"completion_tokens_details\":{\"reasoning_tokens\":3}}";
+	dialect_openai.scan_usage(full, strlen(full), &u);
+	CHECK(u.have && u.input == 23 && u.output == 8 && u.cached == 5 && u.reasoning == 3);
+	/* DeepSeek's prompt_cache_hit_tokens when there are no details;
+	 * escaped keys, a duplicate (the last wins), null and a negative. */
+	static const char ds[] = "{\"prompt_tokens\":10,\"prompt_cache_hit_tokens\":4,\"completion_\\u0074okens\":2,"
+		"\"completion_tokens\":7,\"prompt_tokens_details\":null,\"completion_tokens_details\":{\"reasoning_tokens\":-1}}";
+	dialect_openai.scan_usage(ds, strlen(ds), &u);
+	CHECK(u.have && u.input == 10 && u.cached == 4 && u.output == 7 && u.reasoning == 0);
+	dialect_openai.scan_usage("null", 4, &u);
+	CHECK(!u.have && u.input == 0);
+	dialect_openai.scan_usage("{}", 2, &u);
+	CHECK(u.have && u.input == 0 && u.output == 0);
+}
+
 TEST(decode_response_variants)
 {
 	static const struct { const char *js; uint8_t fin; int nparts; } cases[] = {
@@ -808,6 +829,7 @@ int main(void)
 	RUN(encode_request_exact);
 	RUN(request_round_trip);
 	RUN(decode_response_tools_usage);
+	RUN(scan_usage);
 	RUN(decode_response_variants);
 	RUN(encode_response_thinking_no_usage);
 	RUN(errors);

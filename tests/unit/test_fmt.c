@@ -6,7 +6,9 @@
  * cases, subnormals, infinities, NaN) in %f %e %g with many precisions.
  * Not compared: %#g, where glibc itself is wrong when rounding adds a digit
  * (999999.5 gives "1.e+06"); llmgw never uses it. Also fmt_ip against
- * inet_ntop and fmt_strtod against strtod.
+ * inet_ntop and fmt_strtod against strtod, fmt_ip_parse against inet_pton
+ * (a table of edge cases, mutated real addresses and random strings over
+ * the address alphabet), and fmt_sort against sortedness and qsort.
  */
 #include "test.h"
 #include "fmt.h"
@@ -233,6 +235,141 @@ TEST(strtod_matches_libc)
 	CHECK_EQ_INT(strtod_bad, 0);
 }
 
+
+/* fmt_ip_parse must say yes to exactly what inet_pton says yes to, with
+ * the same bytes, for both families. */
+static int pton_bad;
+static void same_pton(const char *t)
+{
+	for (int v6 = 0; v6 < 2; v6++) {
+		unsigned char a[16], b[16];
+		memset(a, 0xaa, sizeof a);
+		memset(b, 0xaa, sizeof b);
+		int ra = inet_pton(v6 ? AF_INET6 : AF_INET, t, a), rb = fmt_ip_parse(v6, t, b);
+		if ((ra != rb || (ra == 1 && memcmp(a, b, v6 ? 16 : 4) != 0)) && pton_bad++ < 10)
+			fprintf(stderr, "  fmt_ip_parse(%d, \"%s\") = %d, inet_pton %d\n", v6, t, rb, ra);
+	}
+}
+
+TEST(ip_parse_matches_inet_pton)
+{
+	static const char *const fixed[] = { "", ".", ":", "::", ":::", "::1", "1::", "1:::2", ":1::", "::1:",
+		"0.0.0.0", "255.255.255.255", "256.1.1.1", "1.2.3", "1.2.3.4.", "1.2.3.4.5", "01.2.3.4", "1.02.3.4",
+		"1.2.3.04", "1.2.3.0", "0.1.2.3", "1..2.3", "1.2.3.1234", "1.2.3.-4", "+1.2.3.4", " 1.2.3.4",
+		"1.2.3.4 ", "0x1.2.3.4", "1.2.3.4%eth0", "1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8:9", "1:2:3:4:5:6:7",
+		"1:2:3:4:5:6:7::", "::1:2:3:4:5:6:7", "::1:2:3:4:5:6:7:8", "1:2:3:4:5:6:7:8::", "1::2:3:4:5:6:7:8",
+		"1::2:3:4:5:6:7", "1:2:3::5:6:7:8", "12345::", "1234::", "fffff::", "FFFF:ffff::", "g::",
+		"::ffff:1.2.3.4", "::1.2.3.4", "1::1.2.3.4", "1:2:3:4:5:6:1.2.3.4", "1:2:3:4:5:1.2.3.4",
+		"1:2:3:4:5::1.2.3.4", "1:2:3:4:5:6::1.2.3.4", "1:2:3:4:5:6:7:1.2.3.4", "::a.2.3.4", "::1234.1.1.1",
+		"::1.2.3", "::1.2.3.4.5", "::01.2.3.4", "::256.2.3.4", "::1.2.3.4:5", "::1.2.3.4::", "1.2.3.4::",
+		"::ffff:1.2.3.4%1", "fe80::1%eth0", "[::1]", "::1 ", " ::1", "0:0:0:0:0:0:0:0", "00000::",
+		"0000:0000:0000:0000:0000:0000:0000:0000", "::0:0", "1::2::3", "::ffff:0.0.0.0", "a:b:c:d:e:f:0.0.0.0" };
+	for (size_t i = 0; i < sizeof fixed / sizeof fixed[0]; i++)
+		same_pton(fixed[i]);
+	static const char alpha[] = "0123456789abcdefABCDEFg:::::.....%x ";
+	char t[64], u[64];
+	unsigned char a[16];
+	for (int i = 0; i < 200000; i++) {
+		size_t n = next() % 46;
+		for (size_t k = 0; k < n; k++)
+			t[k] = alpha[next() % (sizeof alpha - 1)];
+		t[n] = 0;
+		same_pton(t);
+		/* real addresses of every shape, then one change to them */
+		uint64_t r1 = next(), r2 = next(), m = next();
+		memcpy(a, &r1, 8);
+		memcpy(a + 8, &r2, 8);
+		for (int k = 0; k < 8; k++)
+			if (m >> (k * 3) & 1)
+				a[2 * k] = a[2 * k + 1] = 0;
+		if (i % 5 == 0)
+			memset(a, 0, 10 + (i % 3 == 0) * 2), a[10] = a[11] = (i % 3 ? 0xff : 0);
+		fmt_ip((int)(m >> 60 & 1) || i % 5 == 0, a, u, sizeof u);
+		same_pton(u);
+		size_t ul = strlen(u), at = next() % (ul + 1);
+		switch (m >> 61) {
+		case 0: /* delete a character */
+			memmove(u + at, u + at + (at < ul), ul - at);
+			break;
+		case 1: /* insert one */
+			memmove(u + at + 1, u + at, ul - at + 1);
+			u[at] = alpha[next() % (sizeof alpha - 1)];
+			break;
+		case 2: /* change one */
+			if (at < ul)
+				u[at] = alpha[next() % (sizeof alpha - 1)];
+			break;
+		case 3: /* uppercase hex and zero-padded groups */
+			if (at < ul && u[at] >= 'a' && u[at] <= 'f')
+				u[at] = (char)(u[at] - 32);
+			else if (ul < 40) {
+				memmove(u + at + 1, u + at, ul - at + 1);
+				u[at] = '0';
+			}
+			break;
+		default: /* doubled separators */
+			if (ul < 40) {
+				memmove(u + at + 1, u + at, ul - at + 1);
+				u[at] = (m & 1) ? ':' : '.';
+			}
+			break;
+		}
+		same_pton(u);
+	}
+	CHECK_EQ_INT(pton_bad, 0);
+	CHECK(fmt_ip_parse(1, "2001:db8::ff00:42:8329", a) == 1);
+	CHECK(a[0] == 0x20 && a[1] == 0x01 && a[2] == 0x0d && a[3] == 0xb8 && a[10] == 0xff && a[15] == 0x29);
+	CHECK(fmt_ip_parse(0, "10.0.0.255", a) == 1 && a[0] == 10 && a[3] == 255);
+	CHECK(fmt_ip_parse(0, "::1", a) == 0);
+	CHECK(fmt_ip_parse(1, "10.0.0.1", a) == 0);
+}
+
+struct srec {
+	unsigned key, seq;
+	char pad[5];		/* an odd size, so the swap is not word-sized */
+};
+
+static int srec_cmp(const void *x, const void *y)
+{
+	const struct srec *a = x, *b = y;
+	if (a->key != b->key)
+		return a->key < b->key ? -1 : 1;
+	return a->seq < b->seq ? -1 : a->seq > b->seq;
+}
+
+static int uint_cmp(const void *x, const void *y)
+{
+	unsigned a = *(const unsigned *)x, b = *(const unsigned *)y;
+	return a < b ? -1 : a > b;
+}
+
+/* fmt_sort gives qsort's order (a total order here) for every size from
+ * 0 to 300 and for inputs sorted, reversed, all equal and random. */
+TEST(sort_matches_qsort)
+{
+	static struct srec x[300], y[300];
+	int bad = 0;
+	for (size_t n = 0; n <= 300; n += n < 40 ? 1 : 13) {
+		for (int shape = 0; shape < 4; shape++) {
+			for (size_t i = 0; i < n; i++) {
+				x[i].key = shape == 0 ? (unsigned)i : shape == 1 ? (unsigned)(n - i) : shape == 2 ? 7u
+				    : (unsigned)(next() % (n / 2 + 1));
+				x[i].seq = (unsigned)i;
+				memset(x[i].pad, (int)i, sizeof x[i].pad);
+			}
+			memcpy(y, x, n * sizeof x[0]);
+			fmt_sort(x, n, sizeof x[0], srec_cmp);
+			qsort(y, n, sizeof y[0], srec_cmp);
+			if (memcmp(x, y, n * sizeof x[0]) != 0 && bad++ < 5)
+				fprintf(stderr, "  fmt_sort differs from qsort: n %zu, shape %d\n", n, shape);
+		}
+	}
+	CHECK_EQ_INT(bad, 0);
+	unsigned v[6] = { 3, 1, 2, 5, 4, 1 };
+	fmt_sort(v, 6, sizeof v[0], uint_cmp);
+	CHECK(v[0] == 1 && v[1] == 1 && v[2] == 2 && v[3] == 3 && v[4] == 4 && v[5] == 5);
+}
+
 int main(void)
 {
 	test_suite = "fmt";
@@ -240,5 +377,7 @@ int main(void)
 	RUN(doubles_match_libc);
 	RUN(addresses_match_inet_ntop);
 	RUN(strtod_matches_libc);
+	RUN(ip_parse_matches_inet_pton);
+	RUN(sort_matches_qsort);
 	return test_summary();
 }

@@ -381,6 +381,10 @@ TEST(token_eq_and_list_has)
 	CHECK(!http_token_eq("chunkedx", 8, "chunked"));
 	CHECK(http_token_eq("", 0, ""));
 	CHECK(!http_token_eq("a", 1, ""));
+	CHECK(http_token_prefix("X-RateLimit-Reset", 17, "x-ratelimit-"));
+	CHECK(http_token_prefix("anthropic-ratelimit-requests-reset", 34, "anthropic-ratelimit-"));
+	CHECK(!http_token_prefix("x-ratelimi", 10, "x-ratelimit-"));
+	CHECK(http_token_prefix("Text/Event-Stream; charset=utf-8", 32, "text/event-stream"));
 
 	CHECK(http_list_has(S("keep-alive, Upgrade"), "upgrade"));
 	CHECK(http_list_has(S("keep-alive, Upgrade"), "Keep-Alive"));

@@ -208,6 +208,21 @@ TEST(get_with_escaped_keys)
 	CHECK_EQ_INT(json_get(&doc, -1, "model"), -1);
 	CHECK_EQ_INT(json_get(&doc, doc.ntok, "model"), -1);
 
+	/* A wanted key with a backslash: the raw key a\\b stands for it, the
+	 * raw key a\b (same bytes as the wanted one) stands for "a" and a
+	 * backspace, and must not match byte for byte. */
+	static const char bs[] = "{\"a\\\\b\":1,\"a\\b\":2}";
+	REQUIRE(parse(bs) == 5);
+	CHECK(json_get_i64(&doc, json_get(&doc, 0, "a\\b"), &i64) == 0 && i64 == 1);
+	CHECK(json_get_i64(&doc, json_get(&doc, 0, "a\b"), &i64) == 0 && i64 == 2);
+	const char *const bk[2] = { "a\\b", "a\b" };
+	size_t bvs[2], bve[2];
+	CHECK_EQ_INT(json_valid_top(bs, strlen(bs), bk, 2, bvs, bve), 0);
+	CHECK(bve[0] == bvs[0] + 1 && bs[bvs[0]] == '1');
+	CHECK(bve[1] == bvs[1] + 1 && bs[bvs[1]] == '2');
+	CHECK_EQ_INT(json_top_scan(bs, strlen(bs), bk, 2, bvs, bve), 2);
+	CHECK(bs[bvs[0]] == '1' && bs[bvs[1]] == '2');
+
 	REQUIRE(parse("{}") == 1);
 	CHECK_EQ_INT(json_get(&doc, 0, ""), -1);
 	REQUIRE(parse("{\"\":7}") == 3);
@@ -598,6 +613,30 @@ TEST(top_level_get_without_tokens)
 
 /* json_valid_top validates and finds the members in one pass: the same
  * verdicts as json_valid, the same spans as json_top_scan. */
+TEST(span_numbers)
+{
+	int64_t v = 0;
+	CHECK(json_span_i64("42", 2, &v) == 0 && v == 42);
+	CHECK(json_span_i64("-7,", 2, &v) == 0 && v == -7);
+	CHECK(json_span_i64("1e3", 3, &v) == 0 && v == 1000);
+	CHECK(json_span_i64("1024.0", 6, &v) == 0 && v == 1024);
+	CHECK(json_span_i64("9223372036854775807", 19, &v) == 0 && v == INT64_MAX);
+	CHECK_EQ_INT(json_span_i64("9223372036854775808", 19, &v), -1);
+	CHECK_EQ_INT(json_span_i64("1.5", 3, &v), -1);
+	CHECK_EQ_INT(json_span_i64("\"12\"", 4, &v), -1);
+	CHECK_EQ_INT(json_span_i64("null", 4, &v), -1);
+	CHECK_EQ_INT(json_span_i64("{}", 2, &v), -1);
+	CHECK_EQ_INT(json_span_i64("", 0, &v), -1);
+	/* What json_top_scan hands over, read straight from the document. */
+	static const char u[] = "{\"prompt_tokens\":23,\"d\":{\"cached_tokens\":4}}";
+	const char *const k[2] = { "prompt_tokens", "d" };
+	size_t vs[2], ve[2], ivs, ive;
+	REQUIRE(json_top_scan(u, strlen(u), k, 2, vs, ve) == 2);
+	CHECK(json_span_i64(u + vs[0], ve[0] - vs[0], &v) == 0 && v == 23);
+	REQUIRE(json_top_get(u + vs[1], ve[1] - vs[1], "cached_tokens", &ivs, &ive) == 0);
+	CHECK(json_span_i64(u + vs[1] + ivs, ive - ivs, &v) == 0 && v == 4);
+}
+
 TEST(valid_top_one_pass)
 {
 	static const char *const docs[] = {
@@ -662,6 +701,7 @@ int main(void)
 	RUN(writer_overflow);
 	RUN(writer_reader_round_trip);
 	RUN(top_level_get_without_tokens);
+	RUN(span_numbers);
 	RUN(valid_top_one_pass);
 	return test_summary();
 }
