@@ -30,7 +30,7 @@
 static int passwd_find(const char *user, unsigned *uid, unsigned *gid)
 {
 	char buf[512];
-	unsigned field = 0, pos = 0, v[2] = { 0, 0 };
+	unsigned field = 0, pos = 0, v[2] = { 0, 0 }, digits[2] = { 0, 0 };
 	int match = 1, bad = 0, found = 0, eof = 0;
 	ssize_t n = 0, i = 0;
 
@@ -58,13 +58,13 @@ static int passwd_find(const char *user, unsigned *uid, unsigned *gid)
 		}
 		if (c == '\n') {
 			/* name:passwd:uid:gid:gecos:dir:shell */
-			if (field >= 6 && match && !user[pos] && !bad) {
+			if (field >= 6 && match && !user[pos] && !bad && digits[0] && digits[1]) {
 				*uid = v[0];
 				*gid = v[1];
 				found = 1;
 			}
 			field = pos = 0;
-			v[0] = v[1] = 0;
+			v[0] = v[1] = digits[0] = digits[1] = 0;
 			match = 1;
 			bad = 0;
 		} else if (c == ':') {
@@ -75,9 +75,15 @@ static int passwd_find(const char *user, unsigned *uid, unsigned *gid)
 			else
 				match = 0;
 		} else if (field == 2 || field == 3) {
-			if (c < '0' || c > '9')
-				bad = 1;	/* the uid and gid are digits only */
-			v[field - 2] = v[field - 2] * 10 + (unsigned)(c - '0');
+			/* The uid and gid: digits only, at least one, and no
+			 * overflow (an empty or wrapped field must never read
+			 * as uid 0). */
+			unsigned *x = &v[field - 2], d = (unsigned)(c - '0');
+			if (c < '0' || c > '9' || *x > (0xffffffffu - d) / 10)
+				bad = 1;
+			else
+				*x = *x * 10 + d;
+			digits[field - 2]++;
 		}
 	}
 	close(fd);

@@ -258,10 +258,10 @@ int http_ieq(const char *s, const char *lit, size_t n)
 
 const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name)
 {
-	size_t i;
+	size_t nl = strlen(name);
 
-	for (i = 0; i < n; i++)
-		if (http_token_eq(h[i].name, h[i].name_len, name))
+	for (size_t i = 0; i < n; i++)
+		if (h[i].name_len == nl && http_ieq(h[i].name, name, nl))
 			return &h[i];
 	return NULL;
 }
