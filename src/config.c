@@ -113,14 +113,7 @@ static void arena_free(struct arena *a)
 
 /* ---- word lists ---- */
 
-/* Fixed vocabularies are NUL-separated words ending with an empty one: one
- * string each, no pointer table (smaller in the static binary). */
-static const char *word_at(const char *w, unsigned i)
-{
-	while (i--)
-		w += strlen(w) + 1;
-	return w;
-}
+/* Fixed vocabularies are packed word lists (fmt_list_nth). */
 
 /* Index of s in the list w, or -1. */
 static int word_find(const char *w, const char *s)
@@ -145,7 +138,7 @@ static int is_alnum(char ch)
 
 enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_TARGET, S_NKINDS };
 static const char sect_names[] = "gateway\0provider\0route\0client\0target\0";
-#define SECT_NAME(k) word_at(sect_names, (unsigned)(k))
+#define SECT_NAME(k) fmt_list_nth(sect_names, (unsigned)(k))
 
 /* V_DEC: a decimal number (digits, one optional '.'; no sign or exponent)
  * stored as a double. The four value kinds from V_BOOL on are parsed by
@@ -255,7 +248,7 @@ static const struct optdesc {
 _Static_assert(sizeof(struct cfg_gateway) < 256 && sizeof(struct cfg_route) < 256 &&
     sizeof(struct cfg_client) < 256, "field offsets are kept in a byte");
 
-#define OPT_NAME_OF(id) word_at(optnames, (id))
+#define OPT_NAME_OF(id) fmt_list_nth(optnames, (id))
 
 /* ---- parsed form ---- */
 
@@ -601,7 +594,7 @@ static int tokenize(struct loader *L, int lineno, const char *p, const char *end
 		n++;
 	}
 fail:
-	report(L, lineno, "%s", word_at(errs, (unsigned)e));
+	report(L, lineno, "%s", fmt_list_nth(errs, (unsigned)e));
 	return -1;
 }
 
@@ -1067,7 +1060,7 @@ static int parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen,
 	return 0;
 fail:
 	if (err && errlen)
-		fmt_snprintf(err, errlen, "%s", word_at(errs, e));
+		fmt_snprintf(err, errlen, "%s", fmt_list_nth(errs, e));
 	return -1;
 }
 
@@ -1214,7 +1207,7 @@ static void set_opt(struct loader *L, const char *pfx, const struct opt *o, void
 	}
 	if (r == -1) {
 		report(L, o->line, "%s%s: '%s' is not a %s", pfx, name, echo(eb, o->val),
-		    word_at(kind_nouns, kind - V_BOOL));
+		    fmt_list_nth(kind_nouns, kind - V_BOOL));
 	} else if (r < 0 || dv < min || dv > max) {
 		fmt_limit(lo, kind, min);
 		fmt_limit(hi, kind, max);

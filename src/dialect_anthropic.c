@@ -143,7 +143,7 @@
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
 
-/* Name lists, packed "a\0b\0...\0" (pick() and nth() walk them): one list
+/* Name lists, packed "a\0b\0...\0" (json_list_find() and fmt_list_nth() walk them): one list
  * per closed set of names, shared by the decoder and the encoder. The
  * order is the order of the matching enum where there is one. */
 #define ROLES "user\0assistant\0"			/* = IR_USER, IR_ASSISTANT */
@@ -165,21 +165,7 @@ enum { D_TEXT, D_JSON, D_THINKING, D_SIG };
 #define EVENTS "message_start\0content_block_start\0content_block_delta\0message_delta\0message_stop\0error\0"
 enum { E_START, E_BLOCK_START, E_DELTA, E_MSG_DELTA, E_STOP, E_ERROR };
 
-/* Index of string token v in a packed list, or -1. */
-static int pick(const struct json_doc *d, int v, const char *list)
-{
-	for (int i = 0; *list; i++, list += strlen(list) + 1)
-		if (json_str_eq(d, v, list))
-			return i;
-	return -1;
-}
 
-static const char *nth(const char *list, unsigned i)
-{
-	while (i--)
-		list += strlen(list) + 1;
-	return list;
-}
 
 static int has(const struct ir_str *s)
 {
@@ -224,7 +210,7 @@ static void get_keys(const struct json_doc *d, int obj, const char *list, int *v
 	if (!json_is_object(d, obj))
 		return;
 	for (int k = 0, i = obj + 1; k < d->tok[obj].size; k++, i = json_skip(d, i)) {
-		int j = pick(d, i, list);
+		int j = json_list_find(d, i, list);
 		if (j >= 0)
 			v[j] = i + 1;
 	}
@@ -361,13 +347,13 @@ _Static_assert(offsetof(struct ir_part, sig) < 256, "field offsets are bytes");
 static int get_fields(struct dec *r, int obj, unsigned f, unsigned n, int *v)
 {
 	const struct json_doc *d = r->d;
-	const char *k = nth(FIELD_KEYS, f);
+	const char *k = fmt_list_nth(FIELD_KEYS, f);
 	for (unsigned i = 0; i < n; i++, k += strlen(k) + 1) {
 		const struct field *fl = &fields[f + i];
 		int t = v[i] = json_get(d, obj, k);
 		if (t < 0 ? fl->need == REQ : d->tok[t].type != fl->type) {
 			if (fl->need != ANY)
-				return fail(r, nth(FIELD_MSGS, fl->msg + (r->resp ? 4u : 0u)));
+				return fail(r, fmt_list_nth(FIELD_MSGS, fl->msg + (r->resp ? 4u : 0u)));
 			v[i] = -1;
 		}
 	}
@@ -401,7 +387,7 @@ static int dec_blocks(struct dec *r, int c, unsigned take, unsigned skip, const 
 	const struct json_doc *d = r->d;
 	int n = d->tok[c].size;
 	for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b)) {
-		int t = pick(d, json_get(d, b, "type"), BLOCKS);
+		int t = json_list_find(d, json_get(d, b, "type"), BLOCKS);
 		unsigned bit = t < 0 ? 0 : 1u << t;
 		if (bit & take) {
 			if (dec_block(r, b, t))
@@ -437,7 +423,7 @@ static int dec_block(struct dec *r, int b, int t)
 
 	if (t == B_IMAGE) {
 		b = json_get(d, b, "source");
-		url = pick(d, json_get(d, b, "type"), "base64\0url\0");
+		url = json_list_find(d, json_get(d, b, "type"), "base64\0url\0");
 		if (url < 0)
 			return fail(r, "image source type not supported through translation (base64 and url are)");
 		p = dec_part(r, b, url ? F_URL : F_BASE64, 2u - (unsigned)url, IR_IMAGE);
@@ -497,7 +483,7 @@ static void close_msg(struct dec *r)
 static int dec_message(struct dec *r, int msg)
 {
 	const struct json_doc *d = r->d;
-	int role = pick(d, json_get(d, msg, "role"), ROLES), c = json_get(d, msg, "content");
+	int role = json_list_find(d, json_get(d, msg, "role"), ROLES), c = json_get(d, msg, "content");
 	int str = json_is_string(d, c);
 
 	if (role < 0)
@@ -538,7 +524,7 @@ static int dec_number(struct dec *r, int v, int k, struct ir_str *out)
 	if (!given(r->d, v))
 		return 0;
 	if (!json_is_number(r->d, v))
-		return failw(r, "%s must be a number", nth(REQ_KEYS, (unsigned)k));
+		return failw(r, "%s must be a number", fmt_list_nth(REQ_KEYS, (unsigned)k));
 	*out = ir_tok_str(r->d, v);
 	return 0;
 }
@@ -569,7 +555,7 @@ static int dec_tool_choice(struct dec *r, int tc)
 	const struct json_doc *d = r->d;
 	if (!given(d, tc))
 		return 0;
-	int c = pick(d, json_get(d, tc, "type"), TOOL_CHOICES) + 1, dp = json_get(d, tc, "disable_parallel_tool_use");
+	int c = json_list_find(d, json_get(d, tc, "type"), TOOL_CHOICES) + 1, dp = json_get(d, tc, "disable_parallel_tool_use");
 	if (c == IR_TC_UNSET)
 		return fail(r, "tool_choice type must be auto, any, tool or none");
 	if (c == IR_TC_TOOL && str_at(d, tc, "name", &r->ir->tool_choice_name) < 0)
@@ -658,7 +644,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 	str_at(d, key[R_METADATA], "user_id", &ir->user);
 
 	if (given(d, v = key[R_THINKING])) {
-		int ty = pick(d, json_get(d, v, "type"), "enabled\0disabled\0adaptive\0");
+		int ty = json_list_find(d, json_get(d, v, "type"), "enabled\0disabled\0adaptive\0");
 		if (ty < 0)
 			return fail(&r, "thinking.type must be enabled, disabled or adaptive");
 		if (ty == 0) {
@@ -678,7 +664,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 		ir->schema = ir_tok_str(d, sc);
 	}
 	v = json_get(d, oc, "effort");
-	if (pick(d, v, "low\0medium\0high\0") >= 0)
+	if (json_list_find(d, v, "low\0medium\0high\0") >= 0)
 		ir->reasoning = ir_tok_str(d, v);
 	return 0;
 }
@@ -797,7 +783,7 @@ static void enc_messages(struct json_out *o, const struct ir_request *ir)
 		while (j < ir->nmsgs && (!msg_emits(ir, &ir->msgs[j]) || (ir->msgs[j].role == IR_ASSISTANT) == role))
 			j++;
 		comma(o, &nm);
-		put(o, "{\"role\":\"" LIT "\",\"content\":[", nth(ROLES, (unsigned)role));
+		put(o, "{\"role\":\"" LIT "\",\"content\":[", fmt_list_nth(ROLES, (unsigned)role));
 		int n = 0, pass = role ? 2 : 0;
 		do {
 			for (unsigned k = i; k < j; k++)
@@ -877,7 +863,7 @@ static int anth_encode_request(const struct ir_request *ir, const char *model, s
 		/* auto, none, any, tool; auto when only parallel use is limited */
 		unsigned c = ir->tool_choice;
 		if (c - 1 < 4 || ir->parallel_tools == 0) {
-			put(o, ",\"tool_choice\":{\"type\":\"" LIT "\"", nth(TOOL_CHOICES, c - 1 < 4 ? c - 1 : 0));
+			put(o, ",\"tool_choice\":{\"type\":\"" LIT "\"", fmt_list_nth(TOOL_CHOICES, c - 1 < 4 ? c - 1 : 0));
 			if (c == IR_TC_TOOL)
 				put(o, ",\"name\":" STR, &ir->tool_choice_name);
 			json_lit(o, ir->parallel_tools == 0 && c != IR_TC_NONE ? ",\"disable_parallel_tool_use\":true}" : "}");
@@ -921,7 +907,7 @@ static uint8_t finish_of(const struct json_doc *d, int v)
 {
 	if (!given(d, v))
 		return IR_FIN_NONE;
-	int k = pick(d, v, STOP_REASONS);	/* end_turn, stop_sequence, pause_turn, unknown: stop */
+	int k = json_list_find(d, v, STOP_REASONS);	/* end_turn, stop_sequence, pause_turn, unknown: stop */
 	return k >= 0 && k < 4 ? (uint8_t)"\2\2\3\4"[k] : IR_FIN_STOP;
 }
 
@@ -929,7 +915,7 @@ static const char *stop_reason_name(uint8_t f, int have_seq)
 {
 	/* none, stop, length, tool calls, content filter -> end_turn,
 	 * end_turn or stop_sequence, max_tokens, tool_use, refusal */
-	return nth(STOP_REASONS, f < 5 ? (unsigned)"\4\4\0\2\3"[f] + (f == IR_FIN_STOP && have_seq) : 4);
+	return fmt_list_nth(STOP_REASONS, f < 5 ? (unsigned)"\4\4\0\2\3"[f] + (f == IR_FIN_STOP && have_seq) : 4);
 }
 
 /* Reads the Anthropic usage object whose text is js[0..n) (a span of a
@@ -1034,7 +1020,7 @@ static void error_read(const struct json_doc *d, int obj, struct ir_error *e)
 	int er = json_get(d, obj, "error");
 	if (!json_is_object(d, er))
 		er = obj;
-	int k = pick(d, str_at(d, er, "type", &e->type), ERR_TYPES);
+	int k = json_list_find(d, str_at(d, er, "type", &e->type), ERR_TYPES);
 	if (k >= 0)
 		e->cls = (uint8_t)k;
 	str_at(d, er, "message", &e->message);
@@ -1056,11 +1042,11 @@ static void anth_decode_error(const struct json_doc *d, int status, struct ir_er
 static void enc_error_tail(const struct ir_error *e, const struct ir_str *request_id, struct json_out *o)
 {
 	unsigned k = e->cls <= IR_ERR_TIMEOUT ? e->cls : IR_ERR_SERVER;
-	put(o, ",\"error\":{\"type\":\"" LIT "\",\"message\":", nth(ERR_TYPES, k));
+	put(o, ",\"error\":{\"type\":\"" LIT "\",\"message\":", fmt_list_nth(ERR_TYPES, k));
 	if (has(&e->message))
 		put(o, STR "}", &e->message);
 	else
-		put(o, CSTR "}", nth(ERR_MESSAGES, k));
+		put(o, CSTR "}", fmt_list_nth(ERR_MESSAGES, k));
 	if (request_id && request_id->p)
 		put(o, ",\"request_id\":" STR, request_id);
 }
@@ -1117,7 +1103,7 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 	int ty = json_get(d, 0, "type");
 	if (!json_is_string(d, ty))
 		return -1;
-	int k = pick(d, ty, EVENTS);
+	int k = json_list_find(d, ty, EVENTS);
 	/* the object each kind carries */
 	int m = json_get(d, 0, k == E_START ? "message" : k == E_BLOCK_START ? "content_block" : "delta");
 	if ((k == E_BLOCK_START || k == E_DELTA) && (json_get_i64(d, json_get(d, 0, "index"), &idx) || idx < 0))
@@ -1136,7 +1122,7 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		emit_usage(s, st, d, json_get(d, m, "usage"), &ev);
 		break;
 	case E_BLOCK_START:
-		i = pick(d, json_get(d, m, "type"), BLOCKS);
+		i = json_list_find(d, json_get(d, m, "type"), BLOCKS);
 		if (i == B_TOOL_USE) {
 			int in = json_get(d, m, "input");
 			if (str_at(d, m, "id", &ev.id) < 0 || str_at(d, m, "name", &ev.name) < 0)
@@ -1163,11 +1149,11 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		i = i == B_TEXT ? D_TEXT : D_THINKING;
 		goto text;
 	case E_DELTA:
-		i = pick(d, json_get(d, m, "type"), DELTAS);
+		i = json_list_find(d, json_get(d, m, "type"), DELTAS);
 		if (i < 0)
 			break;		/* citations_delta, unknown deltas: ignored */
 	text:
-		if (!json_is_string(d, v = json_get(d, m, nth(DELTA_KEYS, (unsigned)i))))
+		if (!json_is_string(d, v = json_get(d, m, fmt_list_nth(DELTA_KEYS, (unsigned)i))))
 			return k == E_DELTA ? -1 : 0;
 		if (i == D_JSON) {
 			int t;
@@ -1263,8 +1249,8 @@ static void open_block(struct anth_enc *st, struct json_out *o, uint8_t kind, co
 static void delta(struct json_out *o, int64_t index, unsigned k, const struct ir_str *v)
 {
 	ev_begin(o, "content_block_delta");
-	put(o, ",\"index\":" NUM ",\"delta\":{\"type\":\"" LIT "\",\"" LIT "\":" STR "}}\n\n", index, nth(DELTAS, k),
-	    nth(DELTA_KEYS, k), v);
+	put(o, ",\"index\":" NUM ",\"delta\":{\"type\":\"" LIT "\",\"" LIT "\":" STR "}}\n\n", index, fmt_list_nth(DELTAS, k),
+	    fmt_list_nth(DELTA_KEYS, k), v);
 }
 
 static void write_message_start(struct xlate_stream *s, struct anth_enc *st, struct json_out *o)

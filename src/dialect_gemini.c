@@ -231,7 +231,6 @@ struct er {
 enum { MESSAGES(M_ENUM) };
 static const char messages[] = MESSAGES(M_TEXT);
 
-static const char *nth(const char *list, unsigned k);
 
 /* Length of a token's raw text, cut to max (for messages). */
 static int clip(const struct json_doc *d, int i, size_t max)
@@ -325,7 +324,7 @@ static int fail(const struct er *e, unsigned m, ...)
 	va_list ap;
 	char f[160];
 	size_t n = 0;
-	const char *s = nth(messages, m), *back = NULL;
+	const char *s = fmt_list_nth(messages, m), *back = NULL;
 	if (!e->err || !e->errlen)
 		return -1;
 	for (;;) {		/* the format, its phrases spliced in */
@@ -382,22 +381,11 @@ static void jgets(const struct json_doc *d, int obj, unsigned list, int *v)
 		*v++ = jget(d, obj, list);
 }
 
-/* Name lists: NUL-separated strings ending with an empty one. */
-static const char *nth(const char *list, unsigned k)
-{
-	while (k--)
-		list += strlen(list) + 1;
-	return list;
-}
 
 /* Index in list of the string token i, or -1 (also for a non-string). */
 static int str_index(const struct json_doc *d, int i, unsigned n)
 {
-	const char *list = NAME(n);
-	for (int k = 0; *list; k++, list += strlen(list) + 1)
-		if (json_str_eq(d, i, list))
-			return k;
-	return -1;
+	return json_list_find(d, i, NAME(n));
 }
 
 /* *s = token i (absent for -1): ir_tok_str() in one place. */
@@ -568,9 +556,9 @@ static uint8_t finish_of(const struct json_doc *d, int i)
 static const char *finish_name(int f)
 {
 	switch (f) {
-	case -1: return nth(names.fin_names, FIN_MALFORMED);
-	case IR_FIN_LENGTH: return nth(names.fin_names, 1);
-	case IR_FIN_CONTENT_FILTER: return nth(names.fin_names, 2);
+	case -1: return fmt_list_nth(names.fin_names, FIN_MALFORMED);
+	case IR_FIN_LENGTH: return fmt_list_nth(names.fin_names, 1);
+	case IR_FIN_CONTENT_FILTER: return fmt_list_nth(names.fin_names, 2);
 	case IR_FIN_ERROR: return "OTHER";
 	}
 	return names.fin_names;
@@ -956,7 +944,7 @@ static int decode_gen_config(struct rq *q, int gc)
 			return -1;
 		int k = str_index(d, jget(d, th, N(k_level)), N(levels));
 		if (k >= 0) {
-			const char *l = nth(names.levels, (unsigned)k & 3);
+			const char *l = fmt_list_nth(names.levels, (unsigned)k & 3);
 			ir->reasoning = ir_plain(l, (uint32_t)strlen(l));
 		}
 	}
@@ -1202,7 +1190,7 @@ static int write_contents(const struct ir_request *ir, struct json_out *o, const
 /* generationConfig key k (gen_keys), after a comma unless it is the first. */
 static void gkey(struct json_out *o, int *ng, unsigned k)
 {
-	put(o, L_ "\"" L_ "\":", (*ng)++ ? "," : "", nth(names.gen_keys, k));
+	put(o, L_ "\"" L_ "\":", (*ng)++ ? "," : "", fmt_list_nth(names.gen_keys, k));
 }
 
 static int gem_encode_request(const struct ir_request *ir, const char *model, struct json_out *o, char *err, size_t errlen)
@@ -1238,7 +1226,7 @@ static int gem_encode_request(const struct ir_request *ir, const char *model, st
 		if (ir->tool_choice > IR_TC_TOOL)
 			return fail(&e, M_TOOL_CHOICE);
 		put(o, ",\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"" L_ "\"",
-		    nth(names.modes, "\0\2\3\3"[ir->tool_choice - 1]));
+		    fmt_list_nth(names.modes, "\0\2\3\3"[ir->tool_choice - 1]));
 		if (ir->tool_choice == IR_TC_TOOL)
 			put(o, ",\"allowedFunctionNames\":[" S_ "]", &ir->tool_choice_name);
 		json_lit(o, "}}");
@@ -1253,7 +1241,7 @@ static int gem_encode_request(const struct ir_request *ir, const char *model, st
 			continue;
 		gkey(o, &ng, k);
 		if (ir_write_value(o, nums[k]) < 0)
-			return fail(&e, M_NOT_NUMBER, nth(names.gen_keys, k));
+			return fail(&e, M_NOT_NUMBER, fmt_list_nth(names.gen_keys, k));
 	}
 	if (ir->max_tokens >= 0) {
 		gkey(o, &ng, G_MAXTOK);
@@ -1554,7 +1542,7 @@ static void gem_decode_error(const struct json_doc *d, int status, struct ir_err
 
 static void gem_encode_error(const struct ir_error *e, struct json_out *o)
 {
-	const char *st = nth(names.gnames, e->cls < sizeof class_status ? class_status[e->cls] : 0);
+	const char *st = fmt_list_nth(names.gnames, e->cls < sizeof class_status ? class_status[e->cls] : 0);
 	/* a Gemini provider's own status name, when it agrees with the class */
 	const char *n = names.gnames;
 	for (unsigned k = 0; e->type.p && *n; k++, n += strlen(n) + 1)

@@ -133,23 +133,7 @@ static const struct ir_str no_str = { NULL, 0, IR_RAW };
 /* lit, after a comma unless k is 0: for the elements of a JSON array. */
 #define COMMA_IF(k, lit) (&("," lit)[!(k)])
 
-/* The i-th name of a NUL-separated list. */
-static const char *nth(const char *list, int i)
-{
-	while (i-- > 0)
-		list += strlen(list) + 1;
-	return list;
-}
 
-/* The index in a NUL-separated list (ended by an empty name) of the name
- * string token t equals, or -1: one loop instead of json_str_eq chains. */
-static int str_idx(const struct json_doc *d, int t, const char *list)
-{
-	for (int i = 0; *list; i++, list += strlen(list) + 1)
-		if (json_str_eq(d, t, list))
-			return i;
-	return -1;
-}
 
 /* The finish reasons in enum ir_finish order from IR_FIN_STOP; the
  * decoder also reads function_call (as tool_calls). */
@@ -209,7 +193,7 @@ static void members(const struct json_doc *d, int obj, const char *keys, int *v,
 	if (type_of(d, obj) != JSMN_OBJECT)
 		return;
 	for (int i = 0, k = obj + 1; i < d->tok[obj].size; i++, k = json_skip(d, k)) {
-		int w = str_idx(d, k, keys);
+		int w = json_list_find(d, k, keys);
 		if (w >= 0)
 			v[w] = k + 1;
 	}
@@ -368,7 +352,7 @@ static int dec_user(const struct ctx *c, int ct)
 		return fail(c, "user message content must be a string or an array of parts");
 	for (int k = 0; k < d->tok[ct].size; k++) {
 		int el = json_index(d, ct, k);
-		int rc, i = str_idx(d, json_get(d, el, "type"), part_types);
+		int rc, i = json_list_find(d, json_get(d, el, "type"), part_types);
 		switch (i) {
 		case 0: {
 			int t = get_string(d, el, "text");
@@ -382,7 +366,7 @@ static int dec_user(const struct ctx *c, int ct)
 			break;
 		case 2:
 		case 3:
-			return fail(c, "%s content parts are not supported by the gateway", nth(part_types, i));
+			return fail(c, "%s content parts are not supported by the gateway", fmt_list_nth(part_types, i));
 		default:
 			return fail(c, "unknown content part type");
 		}
@@ -410,7 +394,7 @@ static int dec_assistant(const struct ctx *c, const int *mv)
 	case JSMN_ARRAY:
 		for (int k = 0; k < d->tok[ct].size; k++) {
 			int el = json_index(d, ct, k);
-			int i = str_idx(d, json_get(d, el, "type"), "text\0refusal\0");
+			int i = json_list_find(d, json_get(d, el, "type"), "text\0refusal\0");
 			if (i < 0)
 				return fail(c, "assistant content parts must be text or refusal");
 			int t = get_string(d, el, i ? "refusal" : "text");
@@ -515,7 +499,7 @@ static int dec_messages(const struct ctx *c, int msgs)
 		int role = of_type(d, mv[M_ROLE], JSMN_STRING);
 		if (role < 0)
 			return fail(c, "messages[%d] must be an object with a role", k);
-		int ri = str_idx(d, role, roles);
+		int ri = json_list_find(d, role, roles);
 		if (ri >= 0 && ri < 2 && dec_system(c, mv[M_CONTENT]) < 0)
 			return -1;
 	}
@@ -523,7 +507,7 @@ static int dec_messages(const struct ctx *c, int msgs)
 	/* Pass 2: the conversation. */
 	for (int k = 0; k < n; k++) {
 		members(d, json_index(d, msgs, k), message_keys, mv, M_NKEYS);
-		int ri = str_idx(d, mv[M_ROLE], roles);
+		int ri = json_list_find(d, mv[M_ROLE], roles);
 		if (ri == 0 || ri == 1)
 			continue;
 		if (ri == 5)
@@ -595,7 +579,7 @@ static int dec_tools(const struct ctx *c)
 	case JSMN_UNDEFINED:
 		break;
 	case JSMN_STRING: {
-		int i = str_idx(d, tc, tool_choices);
+		int i = json_list_find(d, tc, tool_choices);
 		if (i < 0)
 			return fail(c, "tool_choice must be none, auto, required or a function");
 		ir->tool_choice = (uint8_t)(IR_TC_AUTO + i);
@@ -630,7 +614,7 @@ static int dec_params(const struct ctx *c)
 	if (type_of(d, v)) {
 		int64_t x;
 		if (json_get_i64(d, v, &x) < 0 || x < 0)
-			return fail(c, "%s must be a non-negative integer", nth(request_keys, mk));
+			return fail(c, "%s must be a non-negative integer", fmt_list_nth(request_keys, mk));
 		ir->max_tokens = x;
 	}
 	struct ir_str *num[] = { &ir->temperature, &ir->top_p, &ir->top_k };
@@ -639,7 +623,7 @@ static int dec_params(const struct ctx *c)
 		if (!type_of(d, v))
 			continue;
 		if (!json_is_number(d, v))
-			return fail(c, "%s must be a number", nth(request_keys, R_TEMPERATURE + i));
+			return fail(c, "%s must be a number", fmt_list_nth(request_keys, R_TEMPERATURE + i));
 		*num[i] = ir_tok_str(d, v);
 	}
 	v = top[R_STOP];
@@ -669,7 +653,7 @@ static int dec_params(const struct ctx *c)
 	v = top[R_RESPONSE_FORMAT];
 	int ty = type_of(d, v);
 	if (ty == JSMN_OBJECT) {
-		switch (str_idx(d, json_get(d, v, "type"), "text\0json_object\0json_schema\0")) {
+		switch (json_list_find(d, json_get(d, v, "type"), "text\0json_object\0json_schema\0")) {
 		case 0:
 			break;
 		case 1:
@@ -975,7 +959,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 	if (ir->tool_choice == IR_TC_TOOL)
 		put(o, ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":%s}}", &ir->tool_choice_name);
 	else if (ir->tool_choice >= IR_TC_AUTO && ir->tool_choice <= IR_TC_REQUIRED)
-		put(o, ",\"tool_choice\":\"%l\"", nth(tool_choices, ir->tool_choice - IR_TC_AUTO));
+		put(o, ",\"tool_choice\":\"%l\"", fmt_list_nth(tool_choices, ir->tool_choice - IR_TC_AUTO));
 	if (ir->max_tokens >= 0)
 		put(o, ",\"%l\":%d", rm ? "max_completion_tokens" : "max_tokens", &ir->max_tokens);
 	if (ir->temperature.p)
@@ -1045,7 +1029,7 @@ static uint8_t finish_of(const struct json_doc *d, int f)
 {
 	if (type_of(d, f) != JSMN_STRING)
 		return IR_FIN_NONE;
-	int i = str_idx(d, f, finish_names);
+	int i = json_list_find(d, f, finish_names);
 	return i < 0 ? IR_FIN_STOP : i == 5 ? IR_FIN_TOOL_CALLS : (uint8_t)(IR_FIN_STOP + i);
 }
 
@@ -1162,7 +1146,7 @@ static int oa_decode_response(const struct json_doc *d, struct ir_response *r, c
  * unknown values as "stop". */
 static const char *finish_str(uint8_t f)
 {
-	return nth(finish_names, f >= IR_FIN_STOP && f <= IR_FIN_ERROR ? f - IR_FIN_STOP : 0);
+	return fmt_list_nth(finish_names, f >= IR_FIN_STOP && f <= IR_FIN_ERROR ? f - IR_FIN_STOP : 0);
 }
 
 /* The usage object between the literals pre and post. */
@@ -1335,17 +1319,17 @@ static const char err_msgs[] =
 static void write_error_obj(const struct ir_error *e, struct json_out *o, const char *pre, const char *post)
 {
 	uint8_t c = e->cls < sizeof err_tab / sizeof err_tab[0] ? e->cls : IR_ERR_SERVER;
-	const char *type = nth(err_names, err_tab[c][0]);
+	const char *type = fmt_list_nth(err_names, err_tab[c][0]);
 	put(o, "%l{\"message\":", pre);
 	if (e->message.p)
 		ir_write_string(o, &e->message);
 	else
-		json_cstr(o, nth(err_msgs, c));
+		json_cstr(o, fmt_list_nth(err_msgs, c));
 	put(o, ",\"type\":%c,\"param\":null,\"code\":", type);
 	if (e->type.p && e->type.n && !ir_str_eq(&e->type, type))
 		ir_write_string(o, &e->type);
 	else if (err_tab[c][1])
-		json_cstr(o, nth(err_names, err_tab[c][1]));
+		json_cstr(o, fmt_list_nth(err_names, err_tab[c][1]));
 	else
 		json_lit(o, "null");
 	put(o, "}%l", post);

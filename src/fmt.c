@@ -946,3 +946,10 @@ double fmt_strtod(const char *s, const char **end)
 	}
 	return neg ? -r : r;
 }
+
+const char *fmt_list_nth(const char *list, unsigned i)
+{
+	while (i--)
+		list += strlen(list) + 1;
+	return list;
+}

@@ -699,6 +699,14 @@ static int prim_is(const struct json_doc *d, int i, const char *lit)
 	       memcmp(json_raw(d, i), lit, n) == 0;
 }
 
+int json_list_find(const struct json_doc *d, int i, const char *list)
+{
+	for (int k = 0; *list; k++, list += strlen(list) + 1)
+		if (json_str_eq(d, i, list))
+			return k;
+	return -1;
+}
+
 int json_is_string(const struct json_doc *d, int i)
 {
 	const jsmntok_t *t = tok_at(d, i);

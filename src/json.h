@@ -88,6 +88,9 @@ int json_get(const struct json_doc *d, int obj, const char *key);
 int json_index(const struct json_doc *d, int arr, int n);
 /* Whether token i is a string equal (after unescaping) to s. */
 int json_str_eq(const struct json_doc *d, int i, const char *s);
+/* The index in a packed name list (fmt_list_nth) of the name string token
+ * i equals, or -1 (also when i is not a string). */
+int json_list_find(const struct json_doc *d, int i, const char *list);
 /* Token type checks; all return 0 for an index out of range. */
 int json_is_string(const struct json_doc *d, int i);
 int json_is_true(const struct json_doc *d, int i);

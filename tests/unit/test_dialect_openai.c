@@ -357,10 +357,10 @@ TEST(scan_usage)
 	CHECK(u.have && u.input == 23 && u.output == 8 && u.cached == 5 && u.reasoning == 3);
 	/* DeepSeek's prompt_cache_hit_tokens when there are no details;
 	 * escaped keys, a duplicate (the last wins), null and a negative. */
-	static const char ds[] = "{\"prompt_tokens\":10,\"prompt_cache_hit_tokens\":4,\"completion_\\u0074okens\":2,"
-		"\"completion_tokens\":7,\"prompt_tokens_details\":null,\"completion_tokens_details\":{\"reasoning_tokens\":-1}}";
+	static const char ds[] = "{\"prompt_tokens\":10,\"prompt_cache_hit_tokens\":4,\"completion_tokens\":7,"
+		"\"completion_\\u0074okens\":2,\"prompt_tokens_details\":null,\"completion_tokens_details\":{\"reasoning_tokens\":-1}}";
 	dialect_openai.scan_usage(ds, strlen(ds), &u);
-	CHECK(u.have && u.input == 10 && u.cached == 4 && u.output == 7 && u.reasoning == 0);
+	CHECK(u.have && u.input == 10 && u.cached == 4 && u.output == 2 && u.reasoning == 0);
 	dialect_openai.scan_usage("null", 4, &u);
 	CHECK(!u.have && u.input == 0);
 	dialect_openai.scan_usage("{}", 2, &u);
