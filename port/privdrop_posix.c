@@ -14,8 +14,8 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <grp.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 #include "fmt.h"
 #include "port.h"
@@ -90,6 +90,20 @@ static int passwd_find(const char *user, unsigned *uid, unsigned *gid)
 	return found;
 }
 
+/* Raw system calls instead of libc's setgroups/setgid/setuid: those make
+ * every thread of the process switch (musl's __synccall, about 2.5 KB of
+ * static code), and llmgw has one thread. 32-bit ARM and i386 have the
+ * 32-bit-id calls under their own numbers. */
+#ifdef SYS_setuid32
+#define SYS_SETGROUPS SYS_setgroups32
+#define SYS_SETGID SYS_setgid32
+#define SYS_SETUID SYS_setuid32
+#else
+#define SYS_SETGROUPS SYS_setgroups
+#define SYS_SETGID SYS_setgid
+#define SYS_SETUID SYS_setuid
+#endif
+
 int port_drop_privileges(const char *user, char *err, size_t errlen)
 {
 	unsigned uid, gid;
@@ -101,11 +115,11 @@ int port_drop_privileges(const char *user, char *err, size_t errlen)
 		return -1;
 	}
 	gid_t g = (gid_t)gid;
-	if (setgroups(1, &g) < 0 || setgid(g) < 0 || setuid((uid_t)uid) < 0) {
+	if (syscall(SYS_SETGROUPS, 1, &g) < 0 || syscall(SYS_SETGID, g) < 0 || syscall(SYS_SETUID, uid) < 0) {
 		fmt_snprintf(err, errlen, "cannot switch to user '%s': %s", user, strerror(errno));
 		return -1;
 	}
-	if (setuid(0) == 0) {
+	if (syscall(SYS_SETUID, 0) == 0) {
 		fmt_snprintf(err, errlen, "privileges could not be dropped for user '%s'", user);
 		return -1;
 	}

@@ -1,11 +1,12 @@
 """Operations: connection limit, graceful SIGTERM, secrets never leaked,
-idle memory of the release build."""
+dropping root, idle memory of the release build."""
 
+import os
 import signal
 import socket
 import time
 
-from harness import (Client, chat, chat_body, chat_content, check, check_error, free_port, get, reply_for,
+from harness import (Client, TestSkip, chat, chat_body, chat_content, check, check_error, free_port, get, reply_for,
 	rss_kb, stream_parts, test)
 
 
@@ -100,6 +101,27 @@ def sigterm_idle_exits(ctx):
 	check(code is not None, "llmgw with only an idle connection still running 5 s after SIGTERM")
 	check(code == 0, "exit code %r after SIGTERM" % code)
 	ctx.note("exited %.2f s after SIGTERM" % (time.monotonic() - t0))
+
+
+@test(timeout=20)
+def root_drops_to_configured_user(ctx):
+	"""Started as root with option user 'nobody', llmgw binds its port, then
+	runs as nobody: every uid and gid, and nobody's group as the only
+	supplementary one. Under `make check TOOLCHAIN=...` this checks the
+	target's system call numbers too (qemu-user passes them to the host)."""
+	if os.geteuid() != 0:
+		raise TestSkip("not running as root")
+	mock, gw = ctx.standard(gateway=[("option", "user", "nobody")])
+	ids = {}
+	with open("/proc/%d/status" % gw.pid) as f:
+		for line in f:
+			k, _, v = line.partition(":")
+			ids[k] = v.split()
+	check(ids.get("Uid") == ["65534"] * 4, "Uid after the drop: %r" % ids.get("Uid"))
+	check(ids.get("Gid") == ["65534"] * 4, "Gid after the drop: %r" % ids.get("Gid"))
+	check(ids.get("Groups") == ["65534"], "supplementary groups after the drop: %r" % ids.get("Groups"))
+	r = chat(gw.port, "fast")
+	check(r.status == 200, "chat as nobody: %s" % r.describe())
 
 
 @test(timeout=30)
