@@ -95,9 +95,9 @@ else
 # built for the target.
 deps: deps-ok
 deps-ok: $(DEPS)/lib/libbearssl.a
-$(DEPS)/lib/libbearssl.a: tools/bearssl.sh $(TOOLCHAIN)
+$(DEPS)/lib/libbearssl.a: tools/bearssl.sh $(filter %.mk,$(MAKEFILE_LIST))
 	@command -v $(firstword $(CC)) >/dev/null 2>&1 || tools/deps.sh cross $(TARGET)
-	CC="$(CC)" AR="$(AR)" CFLAGS="$(REL_CFLAGS) $(CFLAGS)" tools/bearssl.sh $(DEPS)
+	CC="$(CC)" AR="$(AR)" CFLAGS="$(REL_CFLAGS) $(LTO) $(CFLAGS)" tools/bearssl.sh $(DEPS)
 endif
 
 $(REL)/%.o: %.c $(HDRS) | deps-ok

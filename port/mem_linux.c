@@ -12,7 +12,7 @@ void port_mem_release(void *p, size_t len)
 {
 	static uintptr_t page;
 	if (!page)
-		page = (uintptr_t)sysconf(_SC_PAGESIZE);
+		page = (uintptr_t)getpagesize();
 	uintptr_t a = ((uintptr_t)p + page - 1) & ~(page - 1), e = ((uintptr_t)p + len) & ~(page - 1);
 	if (e > a)
 		madvise((void *)a, e - a, MADV_DONTNEED);
@@ -40,5 +40,5 @@ unsigned long long port_rss_bytes(void)
 	unsigned long long rss = 0;
 	while (*p >= '0' && *p <= '9')
 		rss = rss * 10 + (unsigned)(*p++ - '0');
-	return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
+	return rss * (unsigned long long)getpagesize();
 }

@@ -25,13 +25,24 @@
 #include "port.h"
 #include "status.h"
 
-static int target_is(const struct exchange *x, const char *path)
+/* The endpoints, in the order of this list; P_GEMINI is the prefix. */
+enum { P_METRICS, P_STATUS, P_STATUS_JSON, P_HEALTHZ, P_MODELS, P_CHAT, P_MESSAGES, P_COUNT, P_GEMINI, P_OTHER };
+static const char paths[] = "/metrics\0/status\0/status.json\0/healthz\0/v1/models\0/v1/chat/completions\0"
+			    "/v1/messages\0/v1/messages/count_tokens\0";
+static const char gemini_pre[] = "/v1beta/models/";
+
+/* Which endpoint the target's path (up to any '?') names: one P_*. */
+static int path_index(const struct exchange *x)
 {
+	const char *t = x->req->target;
 	size_t n = x->req->target_len;
-	const char *q = memchr(x->req->target, '?', n);
-	if (q)
-		n = (size_t)(q - x->req->target);
-	return n == strlen(path) && memcmp(x->req->target, path, n) == 0;
+	const char *q = memchr(t, '?', n);
+	size_t plen = q ? (size_t)(q - t) : n;
+	int i = 0;
+	for (const char *p = paths; *p; p += strlen(p) + 1, i++)
+		if (strlen(p) == plen && memcmp(t, p, plen) == 0)
+			return i;
+	return n > sizeof gemini_pre - 1 && memcmp(t, gemini_pre, sizeof gemini_pre - 1) == 0 ? P_GEMINI : P_OTHER;
 }
 
 static int method_is(const struct exchange *x, const char *m)
@@ -81,10 +92,30 @@ static int allowed(const struct exchange *x, const char *name, size_t len)
 	return !x->who || cfg_client_allows(x->who, name, len);
 }
 
-static void add_model(struct json_out *o, int *first, const char *a, const char *b, const char *owner)
+/* Sends the n bytes built in x->resp as a 200 page, or too_big when
+ * overflow is set. */
+static void send_page(struct exchange *x, int overflow, const char *too_big, size_t n, const char *ct,
+    const char *extra, size_t elen)
+{
+	if (overflow) {
+		gw_error(x, E_INTERNAL, "%s", too_big);
+	} else if (gw_head(x, 200, ct, (long long)n, extra, elen) < 0) {
+		gw_error(x, E_INTERNAL, "response head too large");
+	} else {
+		server_write_ext(x, x->resp, n);
+		x->resp_done = 1;
+	}
+	server_flush(x);
+}
+
+/* One model entry, "a" or "a/b", when the client may use it. */
+static void add_model(struct exchange *x, struct json_out *o, int *first, const char *a, const char *b, const char *owner)
 {
 	char name[600];
 	fmt_snprintf(name, sizeof name, "%s%s%s", a, b ? "/" : "", b ? b : "");
+	const char *as = b ? name : a;	/* a route is checked whole, even past the 600 bytes listed */
+	if (!allowed(x, as, strlen(as)))
+		return;
 	json_lit(o, *first ? "{\"id\":" : ",{\"id\":");
 	*first = 0;
 	json_cstr(o, name);
@@ -101,19 +132,12 @@ static void list_models(struct exchange *x)
 	json_out_init(&o, x->resp, x->resp_cap);
 	json_lit(&o, "{\"object\":\"list\",\"data\":[");
 	int first = 1;
-	char name[600];
-	for (unsigned i = 0; i < cfg->nroutes; i++) {
-		const char *r = cfg->routes[i].name;
-		if (allowed(x, r, strlen(r)))
-			add_model(&o, &first, r, NULL, "llmgw");
-	}
+	for (unsigned i = 0; i < cfg->nroutes; i++)
+		add_model(x, &o, &first, cfg->routes[i].name, NULL, "llmgw");
 	for (unsigned p = 0; p < cfg->nproviders; p++) {
 		const struct cfg_provider *pv = &cfg->providers[p];
-		for (unsigned m = 0; m < pv->nmodels; m++) {
-			fmt_snprintf(name, sizeof name, "%s/%s", pv->name, pv->models[m]);
-			if (allowed(x, name, strlen(name)))
-				add_model(&o, &first, pv->name, pv->models[m], pv->type->name);
-		}
+		for (unsigned m = 0; m < pv->nmodels; m++)
+			add_model(x, &o, &first, pv->name, pv->models[m], pv->type->name);
 		/* Route targets are models the operator chose: list them too. */
 		for (unsigned r = 0; r < cfg->nroutes; r++) {
 			for (unsigned t = 0; t < cfg->routes[r].ntargets; t++) {
@@ -130,26 +154,13 @@ static void list_models(struct exchange *x)
 							break;
 						dup = o2->provider == p && strcmp(o2->model, tg->model) == 0;
 					}
-				fmt_snprintf(name, sizeof name, "%s/%s", pv->name, tg->model);
-				if (!dup && allowed(x, name, strlen(name)))
-					add_model(&o, &first, pv->name, tg->model, pv->type->name);
+				if (!dup)
+					add_model(x, &o, &first, pv->name, tg->model, pv->type->name);
 			}
 		}
 	}
 	json_lit(&o, "]}");
-	if (o.overflow) {
-		gw_error(x, E_INTERNAL, "model list too large");
-		server_flush(x);
-		return;
-	}
-	if (gw_head(x, 200, "application/json", (long long)o.len, NULL, 0) < 0) {
-		gw_error(x, E_INTERNAL, "response head too large");
-		server_flush(x);
-		return;
-	}
-	server_write_ext(x, x->resp, o.len);
-	x->resp_done = 1;
-	server_flush(x);
+	send_page(x, o.overflow, "model list too large", o.len, "application/json", NULL, 0);
 }
 
 /* The "fast, oai/<model>, ..." list for not-found messages. */
@@ -180,30 +191,30 @@ static int resolve_model(struct exchange *x, const char *name, size_t n)
 		return 0;
 	}
 	const struct cfg_route *r = cfg_route_find(cfg, name, n);
-	if (r) {
-		if (!allowed(x, name, n)) {
-			gw_error(x, E_FORBIDDEN, "this API key may not use model '%.*s'", (int)n, name);
+	const char *slash = NULL;
+	int p = -1;
+	if (!r) {
+		slash = memchr(name, '/', n);
+		p = slash ? cfg_provider_index(cfg, name, (size_t)(slash - name)) : -1;
+		if (p < 0 || (size_t)(slash + 1 - name) == n) {
+			if (cfg->nproviders == 0) {
+				no_providers(x);
+				return 0;
+			}
+			char av[400];
+			available(av, sizeof av);
+			gw_error(x, E_MODEL_NOT_FOUND, "model '%.*s' not found; available: %s", (int)n, name, av);
 			return 0;
 		}
-		x->route = r->name;
-		x->rt = r;	/* proxy.c picks the target per attempt */
-		return 1;
-	}
-	const char *slash = memchr(name, '/', n);
-	int p = slash ? cfg_provider_index(cfg, name, (size_t)(slash - name)) : -1;
-	if (p < 0 || (size_t)(slash + 1 - name) == n) {
-		if (cfg->nproviders == 0) {
-			no_providers(x);
-			return 0;
-		}
-		char av[400];
-		available(av, sizeof av);
-		gw_error(x, E_MODEL_NOT_FOUND, "model '%.*s' not found; available: %s", (int)n, name, av);
-		return 0;
 	}
 	if (!allowed(x, name, n)) {
 		gw_error(x, E_FORBIDDEN, "this API key may not use model '%.*s'", (int)n, name);
 		return 0;
+	}
+	if (r) {
+		x->route = r->name;
+		x->rt = r;	/* proxy.c picks the target per attempt */
+		return 1;
 	}
 	x->prov = &cfg->providers[p];
 	size_t ml = n - (size_t)(slash + 1 - name);
@@ -224,9 +235,8 @@ static int url_decode(const char *s, size_t n, char *out, size_t cap)
 			for (int k = 1; k <= 2; k++) {
 				if (i + (size_t)k >= n)
 					return -1;
-				char h = s[i + (size_t)k];
-				v = v * 16 + (h >= '0' && h <= '9' ? h - '0' : h >= 'a' && h <= 'f' ? h - 'a' + 10 :
-					      h >= 'A' && h <= 'F' ? h - 'A' + 10 : -1000);
+				int h = s[i + (size_t)k], l = h | 32;	/* l: lowercase for letters */
+				v = v * 16 + (h >= '0' && h <= '9' ? h - '0' : l >= 'a' && l <= 'f' ? l - 'a' + 10 : -1000);
 			}
 			if (v < 1 || v > 255)
 				return -1;
@@ -306,9 +316,8 @@ static int gemini_chat(struct exchange *x)
 	size_t n = x->req->target_len;
 	const char *q = memchr(t, '?', n);
 	size_t plen = q ? (size_t)(q - t) : n;
-	static const char pre[] = "/v1beta/models/";
 	const char *colon = NULL;
-	for (size_t i = sizeof pre - 1; i < plen; i++)
+	for (size_t i = sizeof gemini_pre - 1; i < plen; i++)
 		if (t[i] == ':')
 			colon = t + i;
 	if (!colon) {
@@ -328,7 +337,7 @@ static int gemini_chat(struct exchange *x)
 		return 0;
 	}
 	char model[256];
-	if (url_decode(t + sizeof pre - 1, (size_t)(colon - t) - (sizeof pre - 1), model, sizeof model) <= 0) {
+	if (url_decode(t + sizeof gemini_pre - 1, (size_t)(colon - t) - (sizeof gemini_pre - 1), model, sizeof model) <= 0) {
 		gw_error(x, E_BAD_REQUEST, "bad model name in the URL");
 		return 0;
 	}
@@ -342,12 +351,6 @@ static int gemini_chat(struct exchange *x)
 				x->client_sse = 1;
 	}
 	return chat(x, dialect_get(DIALECT_GEMINI), model, stream);
-}
-
-static int target_has_prefix(const struct exchange *x, const char *pre)
-{
-	size_t n = strlen(pre);
-	return x->req->target_len > n && memcmp(x->req->target, pre, n) == 0;
 }
 
 /* /metrics, /status and /status.json: rendered into the exchange's own
@@ -376,19 +379,7 @@ static void monitoring(struct exchange *x, int which)
 	} else {
 		return;		/* not reached: api_dispatch() answers first */
 	}
-	if (n > x->resp_cap) {
-		gw_error(x, E_INTERNAL, "the page is larger than max_response_kb");
-		server_flush(x);
-		return;
-	}
-	if (gw_head(x, 200, ct, (long long)n, "Cache-Control: no-store\r\n", 25) < 0) {
-		gw_error(x, E_INTERNAL, "response head too large");
-		server_flush(x);
-		return;
-	}
-	server_write_ext(x, x->resp, n);
-	x->resp_done = 1;
-	server_flush(x);
+	send_page(x, n > x->resp_cap, "the page is larger than max_response_kb", n, ct, "Cache-Control: no-store\r\n", 25);
 }
 
 /* A dialect's API this build was made without, answered in the error shape
@@ -414,21 +405,21 @@ static void api_not_built(struct exchange *x, enum dialect shape, const char *ap
 }
 
 /* Endpoints of features left out of this build: 1 when x was answered. */
-static int not_built(struct exchange *x)
+static int not_built(struct exchange *x, int p)
 {
-	if (!LLMGW_METRICS && target_is(x, "/metrics")) {
+	if (!LLMGW_METRICS && p == P_METRICS) {
 		gw_error(x, E_NOT_FOUND, "/metrics is not in this build of llmgw (built with LLMGW_METRICS=0)");
 		return 1;
 	}
-	if (!LLMGW_STATUS_PAGE && (target_is(x, "/status") || target_is(x, "/status.json"))) {
+	if (!LLMGW_STATUS_PAGE && (p == P_STATUS || p == P_STATUS_JSON)) {
 		gw_error(x, E_NOT_FOUND, "the status page is not in this build of llmgw (built with LLMGW_STATUS_PAGE=0)");
 		return 1;
 	}
-	if (!LLMGW_DIALECT_ANTHROPIC && (target_is(x, "/v1/messages") || target_is(x, "/v1/messages/count_tokens"))) {
+	if (!LLMGW_DIALECT_ANTHROPIC && (p == P_MESSAGES || p == P_COUNT)) {
 		api_not_built(x, DIALECT_ANTHROPIC, "Anthropic Messages", "LLMGW_DIALECT_ANTHROPIC");
 		return 1;
 	}
-	if (!LLMGW_DIALECT_GEMINI && target_has_prefix(x, "/v1beta/models/")) {
+	if (!LLMGW_DIALECT_GEMINI && p == P_GEMINI) {
 		api_not_built(x, DIALECT_GEMINI, "Gemini generateContent", "LLMGW_DIALECT_GEMINI");
 		return 1;
 	}
@@ -437,58 +428,47 @@ static int not_built(struct exchange *x)
 
 void api_dispatch(struct exchange *x)
 {
-	if (not_built(x)) {
-		server_flush(x);
-		return;
-	}
-	int mon = LLMGW_METRICS && target_is(x, "/metrics") && gw.cfg->gw.metrics ? 0 :
-		  LLMGW_STATUS_PAGE && target_is(x, "/status") && gw.cfg->gw.status_page ? 1 :
-		  LLMGW_STATUS_PAGE && target_is(x, "/status.json") && gw.cfg->gw.status_page ? 2 : -1;
-	if (mon >= 0) {
-		if (!method_is(x, "GET"))
-			gw_error(x, E_METHOD, "use GET");
-		else if (authenticate(x)) {
-			monitoring(x, mon);
-			return;
-		}
-		server_flush(x);
-		return;
-	}
-	if (target_is(x, "/healthz")) {
-		if (!method_is(x, "GET")) {
-			gw_error(x, E_METHOD, "use GET");
-		} else {
-			static const char ok[] = "{\"status\":\"ok\"}";
-			reply_json(x, 200, ok, sizeof ok - 1);
-			return;
-		}
-	} else if (target_is(x, "/v1/models")) {
-		if (!method_is(x, "GET"))
-			gw_error(x, E_METHOD, "use GET");
-		else if (authenticate(x)) {
-			list_models(x);
-			return;
-		}
-	} else if (target_is(x, "/v1/chat/completions") || target_is(x, "/v1/messages") ||
-		   target_is(x, "/v1/messages/count_tokens") || target_has_prefix(x, "/v1beta/models/")) {
-		/* Through dialect_get(), the one place that names each dialect's
-		 * table: not_built() has answered the dialects left out. */
-		int gemini = LLMGW_DIALECT_GEMINI && target_has_prefix(x, "/v1beta/models/");
-		x->cd = dialect_get(gemini ? DIALECT_GEMINI : target_is(x, "/v1/chat/completions") ? DIALECT_OPENAI :
-				    DIALECT_ANTHROPIC);
-		x->count_tokens = target_is(x, "/v1/messages/count_tokens");
-		if (!method_is(x, "POST"))
-			gw_error(x, E_METHOD, "use POST");
-		else if (gw.stopping)
-			gw_error(x, E_SHUTTING_DOWN, "llmgw is shutting down");
-		else if (authenticate(x)) {
-			/* Once proxy.c has the exchange it owns it: it may already be
-			 * answered and even released, so x is not touched again. */
-			if (gemini ? gemini_chat(x) : chat(x, x->cd, NULL, 0))
-				return;
-		}
-	} else {
+	int p = path_index(x);
+	if (not_built(x, p))
+		goto flush;
+	const struct cfg_gateway *g = &gw.cfg->gw;
+	/* Monitoring pages switched off in the configuration do not exist. */
+	if ((p == P_METRICS && !(LLMGW_METRICS && g->metrics)) ||
+	    ((p == P_STATUS || p == P_STATUS_JSON) && !(LLMGW_STATUS_PAGE && g->status_page)))
+		p = P_OTHER;
+	if (p == P_OTHER) {
 		gw_error(x, E_NOT_FOUND, "no such endpoint: %.*s", (int)(x->req->target_len > 100 ? 100 : x->req->target_len), x->req->target);
+		goto flush;
 	}
+	int post = p >= P_CHAT;
+	if (post) {
+		/* Through dialect_get(), the one place that names each dialect's
+		 * table: not_built() has answered the dialects left out. Set
+		 * before any error, which takes the client dialect's shape. */
+		x->cd = dialect_get(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? DIALECT_GEMINI :
+				    p == P_CHAT ? DIALECT_OPENAI : DIALECT_ANTHROPIC);
+		x->count_tokens = p == P_COUNT;
+	}
+	const char *method = post ? "POST" : "GET";
+	if (!method_is(x, method)) {
+		gw_error(x, E_METHOD, "use %s", method);
+	} else if (post && gw.stopping) {
+		gw_error(x, E_SHUTTING_DOWN, "llmgw is shutting down");
+	} else if (p == P_HEALTHZ) {
+		static const char ok[] = "{\"status\":\"ok\"}";
+		reply_json(x, 200, ok, sizeof ok - 1);
+		return;
+	} else if (authenticate(x)) {
+		/* Once proxy.c has the exchange it owns it: it may already be
+		 * answered and even released, so x is not touched again. */
+		if (p <= P_STATUS_JSON)
+			monitoring(x, p);
+		else if (p == P_MODELS)
+			list_models(x);
+		else if (!(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? gemini_chat(x) : chat(x, x->cd, NULL, 0)))
+			goto flush;
+		return;
+	}
+flush:
 	server_flush(x);
 }

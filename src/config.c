@@ -55,6 +55,8 @@
 #define SUGGEST_MAX	64		/* longer words get no did-you-mean */
 #define ECHO_MAX	64		/* user text quoted in messages is cut here */
 #define ECHO_WORD_MAX	24		/* longer unknown keywords are not quoted: could be a pasted key */
+#define PFX_ALL		511		/* set_pfx(): the whole prefix */
+#define PFX_OPT		95		/* set_opt() and left-out messages have always cut it here */
 
 /* ---- arena ---- */
 
@@ -282,7 +284,8 @@ struct loader {
 	unsigned nsects;
 	struct rmsg *msgs, **msg_tail;	/* held back to be reported in line order */
 	unsigned nmsgs;
-	const char *pfx;		/* set: messages start "provider 'pfx': " */
+	int pfxmax;			/* messages start with up to this much of pfx */
+	char pfx[512];			/* "provider 'p': ", "route 'r': ", ... (set_pfx) */
 };
 
 struct rmsg {
@@ -297,13 +300,8 @@ static void report(struct loader *L, int line, const char *fmt, ...)
 {
 	char msg[512];
 	va_list ap;
-	size_t k = 0;
+	size_t k = (size_t)fmt_snprintf(msg, sizeof msg, "%.*s", L->pfxmax, L->pfx);
 
-	if (L->pfx) {
-		k = (size_t)fmt_snprintf(msg, sizeof msg, "provider '%s': ", L->pfx);
-		if (k >= sizeof msg)
-			k = sizeof msg - 1;
-	}
 	va_start(ap, fmt);
 	fmt_vsnprintf(msg + k, sizeof msg - k, fmt, ap);
 	va_end(ap);
@@ -358,11 +356,11 @@ static void *lalloc(struct loader *L, size_t n)
 {
 	void *p = arena_alloc_quiet(&L->a, n);
 	if (!p && !L->oom) {
-		const char *pfx = L->pfx;
+		int keep = L->pfxmax;
 		L->oom = 1;
-		L->pfx = NULL;
+		L->pfxmax = 0;
 		report(L, 0, "out of memory");
-		L->pfx = pfx;
+		L->pfxmax = keep;
 	}
 	return p;
 }
@@ -375,6 +373,14 @@ static char *lstrdup(struct loader *L, const char *s, size_t n)
 		p[n] = '\0';
 	}
 	return p;
+}
+
+/* The prefix of the messages that follow, up to max bytes of it:
+ * "KIND 'name': ", "KIND: " without a name, nothing for the gateway. */
+static void set_pfx(struct loader *L, int kind, const char *name, int max)
+{
+	fmt_snprintf(L->pfx, sizeof L->pfx, name ? "%s '%s': " : "%s: ", SECT_NAME(kind), name);
+	L->pfxmax = kind == S_GATEWAY ? 0 : max;
 }
 
 /* User text quoted in a message: cut to ECHO_MAX, control bytes as '?'.
@@ -518,6 +524,17 @@ static const char *word_shown(const struct tok *t)
 	return t->s;
 }
 
+/* " 'word'" when word_shown(t), else "" (or " '?'" with unk). */
+typedef char quotebuf[ECHO_WORD_MAX + 4];
+static const char *quoted(char *buf, const struct tok *t, int unk)
+{
+	const char *w = word_shown(t);
+	if (!w && !unk)
+		return "";
+	fmt_snprintf(buf, sizeof(quotebuf), " '%s'", w ? w : "?");
+	return buf;
+}
+
 /* Letters, digits, '_', '.' and '-' (section names, host names), n > 0. */
 static int name_chars_ok(const char *s, size_t n)
 {
@@ -615,9 +632,9 @@ static void parse_config(struct loader *L, int lineno, struct tok *t, int n)
 		struct suggest sg;
 		suggest_init(&sg, t[1].s);
 		suggest_words(&sg, sect_names);
-		const char *shown = word_shown(&t[1]);
-		report(L, lineno, "unknown section type%s%s%s%s; expected gateway, provider, route, target or client",
-		    shown ? " '" : "", shown ? shown : "", shown ? "'" : "", suggest_text(&sg));
+		quotebuf qb;
+		report(L, lineno, "unknown section type%s%s; expected gateway, provider, route, target or client",
+		    quoted(qb, &t[1], 0), suggest_text(&sg));
 		return;
 	}
 	if (++L->nsects > MAX_SECTIONS) {
@@ -652,11 +669,11 @@ static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int
 	}
 	/* Only identifier-like names are echoed: a stray key pasted on the
 	 * wrong line must not end up in a message. */
-	const char *shown = word_shown(&t[1]);
+	quotebuf qb;
 	if (!L->cur) {
 		if (!L->cur_ignored)
-			report(L, lineno, "%s '%s' outside a section (add a 'config' line above it)", kw,
-			    shown ? shown : "?");
+			report(L, lineno, "%s%s outside a section (add a 'config' line above it)", kw,
+			    quoted(qb, &t[1], 1));
 		return;
 	}
 	int kind = L->cur->kind, id = scan_opts(kind, t[1].s, NULL);
@@ -664,8 +681,8 @@ static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int
 		struct suggest sg;
 		suggest_init(&sg, t[1].s);
 		scan_opts(kind, NULL, &sg);
-		report(L, lineno, "unknown option%s%s%s in %s section%s", shown ? " '" : "", shown ? shown : "",
-		    shown ? "'" : "", SECT_NAME(kind), suggest_text(&sg));
+		report(L, lineno, "unknown option%s in %s section%s", quoted(qb, &t[1], 0), SECT_NAME(kind),
+		    suggest_text(&sg));
 		return;
 	}
 	const char *name = OPT_NAME_OF((unsigned)id);
@@ -749,11 +766,10 @@ static void parse_text(struct loader *L, const char *text, size_t len)
 			struct suggest sg;
 			suggest_init(&sg, toks[0].s);
 			suggest_words(&sg, kws);
-			if (word_shown(&toks[0]))
-				report(L, lineno, "unknown keyword '%s'%s; expected config, option or list",
-				    toks[0].s, suggest_text(&sg));
-			else
-				report(L, lineno, "unknown keyword; expected config, option or list");
+			quotebuf qb;
+			const char *q = quoted(qb, &toks[0], 0);
+			report(L, lineno, "unknown keyword%s%s; expected config, option or list", q,
+			    *q ? suggest_text(&sg) : "");
 		}
 		}
 	}
@@ -1162,10 +1178,11 @@ static void fmt_limit(char *buf, unsigned kind, unsigned v)
 }
 
 /* Sets the field of a table-driven option (any kind but V_SPECIAL) in
- * base, the section's struct; pfx starts messages ("route 'r': "). A value
+ * base, the section's struct; messages start with set_pfx()'s prefix (cut
+ * to PFX_OPT bytes, as they always were: "route 'r': "). A value
  * that does not parse or is out of range is reported and leaves the
  * default in place. */
-static void set_opt(struct loader *L, const char *pfx, const struct opt *o, void *base)
+static void set_opt(struct loader *L, const struct opt *o, void *base)
 {
 	const struct optdesc *d = &opts[o->id];
 	const char *name = OPT_NAME_OF(o->id);
@@ -1183,7 +1200,7 @@ static void set_opt(struct loader *L, const char *pfx, const struct opt *o, void
 		return;
 	case V_PATH:
 		if (!o->len)
-			report(L, o->line, "%s%s: empty path", pfx, name);
+			report(L, o->line, "%s: empty path", name);
 		else
 			*(const char **)field = o->val;
 		return;
@@ -1206,12 +1223,12 @@ static void set_opt(struct loader *L, const char *pfx, const struct opt *o, void
 		return;
 	}
 	if (r == -1) {
-		report(L, o->line, "%s%s: '%s' is not a %s", pfx, name, echo(eb, o->val),
+		report(L, o->line, "%s: '%s' is not a %s", name, echo(eb, o->val),
 		    fmt_list_nth(kind_nouns, kind - V_BOOL));
 	} else if (r < 0 || dv < min || dv > max) {
 		fmt_limit(lo, kind, min);
 		fmt_limit(hi, kind, max);
-		report(L, o->line, "%s%s: must be between %s and %s", pfx, name, lo, hi);
+		report(L, o->line, "%s: must be between %s and %s", name, lo, hi);
 	} else if (kind == V_DEC) {
 		*(double *)field = dv;
 	} else {
@@ -1230,27 +1247,28 @@ static void build_gateway(struct loader *L, const struct sect *s)
 		char host[256];
 		unsigned short port;
 		enum log_level lvl;
-		set_opt(L, "", o, g);
+		const char *why = NULL;
+		set_opt(L, o, g);
 		switch (o->id) {
 		case O_GATEWAY_log_level:
 			if (log_level_parse(o->val, &lvl) < 0)
-				report(L, o->line, "log_level: '%s' is not one of error, warn, info, debug", echo(eb, o->val));
+				why = " is not one of error, warn, info, debug";
 			else
 				g->log_level = lvl;
 			break;
 		case O_GATEWAY_listen:
 			if (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0)
-				report(L, o->line, "listen: '%s' is not ip:port, [v6]:port or :port", echo(eb, o->val));
+				why = " is not ip:port, [v6]:port or :port";
 			else if (host[0] && !is_ip(host))
-				report(L, o->line, "listen: '%s': the address must be a numeric IPv4 or IPv6 address",
-				    echo(eb, o->val));
+				why = ": the address must be a numeric IPv4 or IPv6 address";
 			break;
 		case O_GATEWAY_nameserver:
 			if (!is_ip(o->val) && (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0 || !is_ip(host)))
-				report(L, o->line, "nameserver: '%s' is not an IP address (ip, ip:port or [v6]:port)",
-				    echo(eb, o->val));
+				why = " is not an IP address (ip, ip:port or [v6]:port)";
 			break;
 		}
+		if (why)
+			report(L, o->line, "%s: '%s'%s", OPT_NAME_OF(o->id), echo(eb, o->val), why);
 	}
 	if (g->breaker_max_cooldown_ms < g->breaker_cooldown_ms) {
 		const struct opt *o = get_opt(s, O_GATEWAY_breaker_max_cooldown);
@@ -1353,6 +1371,8 @@ static int slurp(const char *path, char *buf, size_t cap, size_t *n, int *err)
 	return r;
 }
 
+static const char k_empty[] = "is empty", k_ctl[] = "contains whitespace or control characters";
+
 /* Reads path into the arena as p->key. The file's content is never put in a
  * message, not even in part. */
 static void read_key_file(struct loader *L, struct cfg_provider *p, const struct opt *o)
@@ -1377,7 +1397,7 @@ static void read_key_file(struct loader *L, struct cfg_provider *p, const struct
 		while (e > b && is_space(buf[e - 1]))
 			e--;
 		if (b == e)
-			why = "is empty";
+			why = k_empty;
 		else if (!key_bytes_ok(buf + b, e - b))
 			why = "must hold one key on one line (it contains whitespace or control characters)";
 		else if ((p->key = lstrdup(L, buf + b, e - b)) != NULL)
@@ -1418,7 +1438,7 @@ static int parse_host_env(const char *val, const struct provider_type *t, struct
 	return 0;
 }
 
-static void build_provider(struct loader *L, const struct sect *s, struct cfg_provider *p)
+__attribute__((noinline)) static void build_provider(struct loader *L, const struct sect *s, struct cfg_provider *p)
 {
 	echobuf eb;
 	char types[512], err[128];
@@ -1427,7 +1447,7 @@ static void build_provider(struct loader *L, const struct sect *s, struct cfg_pr
 	const struct opt *ot = po[0], *ou = po[1], *oe = po[2], *of = po[3], *ok = po[4];
 	const struct provider_type *t = NULL;
 
-	L->pfx = p->name;	/* every message below starts "provider 'NAME': " */
+	set_pfx(L, S_PROVIDER, p->name, PFX_ALL);	/* every message below starts "provider 'NAME': " */
 	const struct provider_left_out *lo = NULL;
 	if (ot && !(t = provider_type_find(ot->val)) && (lo = provider_left_out_find(ot->val)) != NULL) {
 		report(L, ot->line, "provider type '%s' is not in this build (%s=0)", lo->name, lo->option);
@@ -1474,18 +1494,18 @@ static void build_provider(struct loader *L, const struct sect *s, struct cfg_pr
 		if (!env_name_ok(oe->val)) {
 			report(L, oe->line, "key_env '%s' is not an environment variable name", echo(eb, oe->val));
 		} else {
-			const char *v = getenv(oe->val);
+			const char *v = getenv(oe->val), *why = NULL;
 			size_t vn = v ? strlen(v) : 0;
 			if (vn == 0) {
 				if (!t || !t->key_optional)
-					report(L, oe->line, "environment variable %s (key_env) is %s",
-					    oe->val, v ? "empty" : "not set");
+					why = v ? k_empty : "is not set";
 			} else if (!key_bytes_ok(v, vn)) {
-				report(L, oe->line, "environment variable %s (key_env) contains whitespace or control characters",
-				    oe->val);
+				why = k_ctl;
 			} else if ((p->key = lstrdup(L, v, vn)) != NULL) {
 				p->key_len = vn;
 			}
+			if (why)
+				report(L, oe->line, "environment variable %s (key_env) %s", oe->val, why);
 		}
 	} else if (of) {
 		if (!of->len)
@@ -1493,27 +1513,22 @@ static void build_provider(struct loader *L, const struct sect *s, struct cfg_pr
 		else
 			read_key_file(L, p, of);
 	} else if (ok) {
-		if (!ok->len)
-			report(L, ok->line, "key is empty");
-		else if (!key_bytes_ok(ok->val, ok->len))
-			report(L, ok->line, "key contains whitespace or control characters");
+		if (!ok->len || !key_bytes_ok(ok->val, ok->len))
+			report(L, ok->line, "key %s", ok->len ? k_ctl : k_empty);
 		else {
 			p->key = ok->val;
 			p->key_len = ok->len;
 		}
 	} else if (t && !t->key_optional) {
-		if (t->key_env)
-			report(L, s->line, "type '%s' needs a key: set key_env (e.g. option key_env '%s'), "
-			    "key_file or key", t->name, t->key_env);
-		else
-			report(L, s->line, "type '%s' needs a key: set key_env, key_file or key", t->name);
+		report(L, s->line, "type '%s' needs a key: set key_env%s%s%s, key_file or key", t->name,
+		    t->key_env ? " (e.g. option key_env '" : "", t->key_env ? t->key_env : "", t->key_env ? "')" : "");
 	}
 
 	p->models = collect(L, s, O_PROVIDER_model, &p->nmodels);
 	for (const struct opt *o = s->opts; o; o = o->next)
 		if (o->id == O_PROVIDER_model && !o->len)
 			report(L, o->line, "empty model name");
-	L->pfx = NULL;
+	L->pfxmax = 0;
 }
 
 /* Checks a provider/route/client section name; 0 when usable. */
@@ -1584,27 +1599,31 @@ static int resolve_target(struct loader *L, const char *what, const struct opt *
 static void build_route(struct loader *L, const struct sect *s, struct cfg_route *r)
 {
 	echobuf eb;
-	char pfx[96], what[96];
+	char what[96];
 	unsigned n = count_opts(s, O_ROUTE_target);
 	const struct cfg_gateway *g = &L->c->gw;
 
-	fmt_snprintf(pfx, sizeof pfx, "route '%s': ", r->name);
+	/* first: the one section-line message before "list target" that has no prefix */
+	if (cfg_provider_index(L->c, r->name, strlen(r->name)) >= 0)
+		report(L, s->line, "route '%s' has the name of a provider (a model name would be ambiguous)", r->name);
+	set_pfx(L, S_ROUTE, r->name, PFX_OPT);
 	for (const struct opt *o = s->opts; o; o = o->next)
-		set_opt(L, pfx, o, r);
+		set_opt(L, o, r);
+	L->pfxmax = PFX_ALL;
 	const struct opt *os = get_opt(s, O_ROUTE_strategy);
 	if (os) {
 		int i = word_find(strategy_names, os->val);
 		if (i == CFG_STRATEGY_CHEAPEST && !LLMGW_USAGE) {
-			report(L, os->line, "route '%s': strategy 'cheapest' is not in this build (LLMGW_USAGE=0): "
-			    "it needs the price table", r->name);
+			report(L, os->line, "strategy 'cheapest' is not in this build (LLMGW_USAGE=0): "
+			    "it needs the price table");
 		} else if (i >= 0) {
 			r->strategy = (enum cfg_strategy)i;
 		} else {
 			struct suggest sg;
 			suggest_init(&sg, os->val);
 			suggest_words(&sg, strategy_names);
-			report(L, os->line, "route '%s': strategy '%s' is not one of fallback, cheapest, fastest, weighted%s",
-			    r->name, echo(eb, os->val), suggest_text(&sg));
+			report(L, os->line, "strategy '%s' is not one of fallback, cheapest, fastest, weighted%s",
+			    echo(eb, os->val), suggest_text(&sg));
 		}
 	}
 	if (!r->max_attempts)
@@ -1616,12 +1635,11 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	if (!r->stream_idle_timeout_ms)
 		r->stream_idle_timeout_ms = g->stream_idle_timeout_ms;
 
-	if (cfg_provider_index(L->c, r->name, strlen(r->name)) >= 0)
-		report(L, s->line, "route '%s' has the name of a provider (a model name would be ambiguous)", r->name);
-	if (n == 0) {
-		report(L, s->line, "route '%s': list target 'provider/model' is required", r->name);
+	if (n == 0)
+		report(L, s->line, "list target 'provider/model' is required");
+	L->pfxmax = 0;
+	if (n == 0)
 		return;
-	}
 	r->targets = lalloc(L, n * sizeof *r->targets);
 	if (!r->targets)
 		return;
@@ -1652,12 +1670,17 @@ static int build_client(struct loader *L, const struct sect *s, struct cfg_clien
 	echobuf eb;
 	const struct opt *oh = get_opt(s, O_CLIENT_key_sha256);
 
+	/* set_opt() leaves key_sha256 and allow alone, so its messages may
+	 * come first: no message of another option shares their lines */
+	set_pfx(L, S_CLIENT, cl->name, PFX_OPT);
+	for (const struct opt *o = s->opts; o; o = o->next)
+		set_opt(L, o, cl);
+	L->pfxmax = PFX_ALL;
 	int has_key = 0;
 	if (!oh) {
-		report(L, s->line, "client '%s': option key_sha256 is required (sha256 of the client's key, 64 hex digits)",
-		    cl->name);
+		report(L, s->line, "option key_sha256 is required (sha256 of the client's key, 64 hex digits)");
 	} else if (oh->len != 64) {
-		report(L, oh->line, "client '%s': key_sha256 must be 64 hex digits (it has %zu characters)", cl->name, oh->len);
+		report(L, oh->line, "key_sha256 must be 64 hex digits (it has %zu characters)", oh->len);
 	} else {
 		int bad = 0;
 		for (unsigned i = 0; i < 32; i++) {
@@ -1668,15 +1691,10 @@ static int build_client(struct loader *L, const struct sect *s, struct cfg_clien
 				cl->key_sha256[i] = (unsigned char)(hi << 4 | lo);
 		}
 		if (bad)
-			report(L, oh->line, "client '%s': key_sha256 must be 64 hex digits", cl->name);
+			report(L, oh->line, "key_sha256 must be 64 hex digits");
 		else
 			has_key = 1;
 	}
-
-	char pfx[96];
-	fmt_snprintf(pfx, sizeof pfx, "client '%s': ", cl->name);
-	for (const struct opt *o = s->opts; o; o = o->next)
-		set_opt(L, pfx, o, cl);
 
 	cl->allow = collect(L, s, O_CLIENT_allow, &cl->nallow);
 	/* Catch typos: a plain word must be a route, a provider part without
@@ -1686,7 +1704,7 @@ static int build_client(struct loader *L, const struct sect *s, struct cfg_clien
 			continue;
 		const char *slash = strchr(o->val, '/');
 		if (!o->len) {
-			report(L, o->line, "client '%s': empty allow pattern", cl->name);
+			report(L, o->line, "empty allow pattern");
 		} else if (!slash) {
 			if (!strchr(o->val, '*') && !cfg_route_find(L->c, o->val, o->len)) {
 				struct suggest sg;
@@ -1694,16 +1712,17 @@ static int build_client(struct loader *L, const struct sect *s, struct cfg_clien
 				for (unsigned i = 0; i < L->c->nroutes; i++)
 					if (L->c->routes[i].name)
 						suggest_try(&sg, L->c->routes[i].name);
-				report(L, o->line, "client '%s': allow '%s' names no route%s (for a provider's model "
-				    "write 'provider/model')", cl->name, echo(eb, o->val), suggest_text(&sg));
+				report(L, o->line, "allow '%s' names no route%s (for a provider's model "
+				    "write 'provider/model')", echo(eb, o->val), suggest_text(&sg));
 			}
 		} else {
 			size_t pn = (size_t)(slash - o->val);
 			if (!memchr(o->val, '*', pn) && cfg_provider_index(L->c, o->val, pn) < 0)
-				report(L, o->line, "client '%s': allow '%s': no provider section named '%.*s'",
-				    cl->name, echo(eb, o->val), (int)(pn < ECHO_MAX ? pn : ECHO_MAX), o->val);
+				report(L, o->line, "allow '%s': no provider section named '%.*s'",
+				    echo(eb, o->val), (int)(pn < ECHO_MAX ? pn : ECHO_MAX), o->val);
 		}
 	}
+	L->pfxmax = 0;
 	return has_key;
 }
 
@@ -1859,17 +1878,14 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 		const struct sect *s = tsect[i];
 		const struct opt *om = get_opt(s, O_TARGET_model);
 		struct tvals v = { 0, 0, 0, 0, 1 };
-		char pfx[ECHO_MAX + 40];
 		echobuf eb;
 		unsigned prov;
 		const char *model;
 
-		if (om)
-			fmt_snprintf(pfx, sizeof pfx, "target '%s': ", echo(eb, om->val));
-		else
-			fmt_snprintf(pfx, sizeof pfx, "target: ");
+		set_pfx(L, S_TARGET, om ? echo(eb, om->val) : NULL, PFX_OPT);
 		for (const struct opt *o = s->opts; o; o = o->next)
-			set_opt(L, pfx, o, &v);
+			set_opt(L, o, &v);
+		L->pfxmax = 0;
 		if (!om) {
 			report(L, s->line, "target section: option model 'provider/model' is required");
 			continue;
@@ -1959,13 +1975,10 @@ static void check_left_out(struct loader *L)
 			for (const struct left_opt *l = left_opts; l->option; l++) {
 				if (l->id != o->id || (!l->always && opt_value_off(o)))
 					continue;
-				char pfx[96] = "";
-				if (s->kind != S_GATEWAY && s->name)
-					fmt_snprintf(pfx, sizeof pfx, "%s '%s': ", SECT_NAME(s->kind), s->name);
-				else if (s->kind != S_GATEWAY)
-					fmt_snprintf(pfx, sizeof pfx, "%s: ", SECT_NAME(s->kind));
-				report(L, o->line, "%s%s: %s not in this build (%s=0)", pfx, OPT_NAME_OF(o->id), l->what,
+				set_pfx(L, s->kind, s->name, PFX_OPT);
+				report(L, o->line, "%s: %s not in this build (%s=0)", OPT_NAME_OF(o->id), l->what,
 				    l->option);
+				L->pfxmax = 0;
 			}
 }
 

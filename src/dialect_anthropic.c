@@ -240,21 +240,20 @@ static void put(struct json_out *o, const char *f, ...)
 			break;
 		if (*f == 2) {
 			json_i64(o, va_arg(ap, int64_t));
-		} else if (*f == 3 || *f == 4) {
-			const char *c = va_arg(ap, const char *);
-			if (*f == 3)
-				json_lit(o, c);
-			else
-				json_cstr(o, c);
-		} else {
-			const struct ir_str *s = va_arg(ap, const struct ir_str *);
-			if (*f == 1)
-				ir_write_string(o, s);
-			else if (*f == 6)
-				ir_write_schema(o, s);
-			else if (ir_write_value(o, s) < 0)
-				json_lit(o, "{}");
+			continue;
 		}
+		/* every other directive takes a pointer: one va_arg for all */
+		const void *a = va_arg(ap, const void *);
+		if (*f == 3)
+			json_lit(o, a);
+		else if (*f == 4)
+			json_cstr(o, a);
+		else if (*f == 1)
+			ir_write_string(o, a);
+		else if (*f == 6)
+			ir_write_schema(o, a);
+		else if (ir_write_value(o, a) < 0)
+			json_lit(o, "{}");
 	}
 	va_end(ap);
 }
@@ -297,7 +296,7 @@ static int fail(struct dec *r, const char *msg)
 static struct ir_part *new_part(struct dec *r, uint8_t kind)
 {
 	if (*r->nparts >= IR_MAX_PARTS) {
-		fail(r, r->resp ? "too many content blocks" : "too many content parts");
+		failw(r, "too many %s", r->resp ? "content blocks" : "content parts");
 		return NULL;
 	}
 	struct ir_part *p = &r->parts[(*r->nparts)++];
@@ -399,6 +398,7 @@ static int dec_blocks(struct dec *r, int c, unsigned take, unsigned skip, const 
 	return 0;
 }
 
+#define STR_OR_ARRAY "%s must be a string or an array"
 #define NOT_SUPPORTED "%s content block type not supported through translation"
 
 /* The name of the earlier tool_use with this id, for Gemini. */
@@ -449,7 +449,7 @@ static int dec_block(struct dec *r, int b, int t)
 		return 0;
 	}
 	if (!json_is_array(d, c))
-		return fail(r, "tool_result content must be a string or an array");
+		return failw(r, STR_OR_ARRAY, "tool_result content");
 	uint16_t before = *r->nparts;
 	if (dec_blocks(r, c, 1u << B_TEXT | 1u << B_IMAGE, 0, NOT_SUPPORTED, "tool_result"))
 		return -1;
@@ -463,7 +463,7 @@ static int dec_block(struct dec *r, int b, int t)
 static int open_msg(struct dec *r, int role)
 {
 	if (r->ir->nmsgs >= IR_MAX_MSGS)
-		return fail(r, "too many messages");
+		return failw(r, "too many %s", "messages");
 	struct ir_msg *m = &r->ir->msgs[r->ir->nmsgs];
 	m->role = (uint8_t)role;
 	m->first = r->ir->nparts;
@@ -489,7 +489,7 @@ static int dec_message(struct dec *r, int msg)
 	if (role < 0)
 		return fail(r, "message role must be user or assistant");
 	if (!str && !json_is_array(d, c))
-		return fail(r, "message content must be a string or an array");
+		return failw(r, STR_OR_ARRAY, "message content");
 	if (role == IR_USER && !str) {
 		/* The tool results first (as an IR_TOOL message), then the
 		 * rest (as an IR_USER message). */
@@ -535,10 +535,10 @@ static int dec_tools(struct dec *r, int arr)
 	if (!given(d, arr))
 		return 0;
 	if (!json_is_array(d, arr))
-		return fail(r, "tools must be an array");
+		return failw(r, "%s must be an array", "tools");
 	int n = d->tok[arr].size;
 	if (n > IR_MAX_TOOLS)
-		return fail(r, "too many tools");
+		return failw(r, "too many %s", "tools");
 	for (int k = 0, t = arr + 1; k < n; k++, t = json_skip(d, t)) {
 		int ty = json_get(d, t, "type"), v[3];
 		if (given(d, ty) && !json_str_eq(d, ty, "custom"))
@@ -607,7 +607,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 
 	v = key[R_MESSAGES];
 	if (!json_is_array(d, v))
-		return fail(&r, "messages must be an array");
+		return failw(&r, "%s must be an array", "messages");
 	int n = d->tok[v].size;
 	for (int k = 0, m = v + 1; k < n; k++, m = json_skip(d, m)) {
 		if (!json_is_object(d, m))
@@ -620,16 +620,18 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 		if (json_get_i64(d, v, &ir->max_tokens) || ir->max_tokens < 1)
 			return fail(&r, "max_tokens must be a positive integer");
 	}
-	if (dec_number(&r, key[R_TEMPERATURE], R_TEMPERATURE, &ir->temperature) ||
-	    dec_number(&r, key[R_TOP_P], R_TOP_P, &ir->top_p) || dec_number(&r, key[R_TOP_K], R_TOP_K, &ir->top_k))
-		return -1;
+	static const uint16_t num_off[3] = { offsetof(struct ir_request, temperature), offsetof(struct ir_request, top_p),
+					     offsetof(struct ir_request, top_k) };
+	for (int i = 0; i < 3; i++)
+		if (dec_number(&r, key[R_TEMPERATURE + i], R_TEMPERATURE + i, (struct ir_str *)(void *)((char *)ir + num_off[i])))
+			return -1;
 
 	if (given(d, v = key[R_STOP])) {
 		if (!json_is_array(d, v))
 			return fail(&r, "stop_sequences must be an array of strings");
 		int ns = d->tok[v].size;
 		if (ns > IR_MAX_STOP)
-			return fail(&r, "too many stop_sequences");
+			return failw(&r, "too many %s", "stop_sequences");
 		for (int k = 0, s = v + 1; k < ns; k++, s = json_skip(d, s)) {
 			if (!json_is_string(d, s))
 				return fail(&r, "stop_sequences must be an array of strings");
@@ -686,7 +688,7 @@ static void enc_image(struct json_out *o, const struct ir_part *p)
 static void enc_part(struct json_out *o, const struct ir_part *p, unsigned nsub);
 
 /* One tool result with the nsub content parts that follow it. */
-static void enc_tool_result(struct json_out *o, const struct ir_part *p, unsigned nsub)
+__attribute__((noinline)) static void enc_tool_result(struct json_out *o, const struct ir_part *p, unsigned nsub)
 {
 	put(o, "{\"type\":\"tool_result\",\"tool_use_id\":" STR, &p->a);
 	if (nsub) {
@@ -911,7 +913,7 @@ static uint8_t finish_of(const struct json_doc *d, int v)
 	return k >= 0 && k < 4 ? (uint8_t)"\2\2\3\4"[k] : IR_FIN_STOP;
 }
 
-static const char *stop_reason_name(uint8_t f, int have_seq)
+__attribute__((noinline)) static const char *stop_reason_name(uint8_t f, int have_seq)
 {
 	/* none, stop, length, tool calls, content filter -> end_turn,
 	 * end_turn or stop_sequence, max_tokens, tool_use, refusal */
@@ -971,10 +973,16 @@ static int anth_decode_response(const struct json_doc *d, struct ir_response *r,
 	return 0;
 }
 
-static int64_t raw_input_of(const struct ir_usage *u)
+__attribute__((noinline)) static int64_t raw_input_of(const struct ir_usage *u)
 {
 	int64_t x = u->input - u->cached - u->cache_write;
 	return x < 0 ? 0 : x;
+}
+
+/* The cache counts of a usage object, written by all three encoders. */
+__attribute__((noinline)) static void cache_counts(struct json_out *o, const struct ir_usage *u)
+{
+	put(o, ",\"cache_creation_input_tokens\":" NUM ",\"cache_read_input_tokens\":" NUM, u->cache_write, u->cached);
 }
 
 static const struct ir_str default_id = { "msg_llmgw", 9, IR_RAW };
@@ -1006,8 +1014,9 @@ static void anth_encode_response(const struct ir_response *r, const char *model,
 	else
 		json_lit(o, ",\"stop_sequence\":null");
 	const struct ir_usage *u = &r->usage;
-	put(o, ",\"usage\":{\"input_tokens\":" NUM ",\"output_tokens\":" NUM ",\"cache_creation_input_tokens\":" NUM
-	    ",\"cache_read_input_tokens\":" NUM "}}", raw_input_of(u), u->output, u->cache_write, u->cached);
+	put(o, ",\"usage\":{\"input_tokens\":" NUM ",\"output_tokens\":" NUM, raw_input_of(u), u->output);
+	cache_counts(o, u);
+	json_lit(o, "}}");
 }
 
 /* ------------------------------------------------------------------ */
@@ -1100,32 +1109,35 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		return -1;
 	if (json_parse(d, sev->data, sev->data_len, s->tok, s->maxtok) < 1 || !json_is_object(d, 0))
 		return -1;
-	int ty = json_get(d, 0, "type");
-	if (!json_is_string(d, ty))
+	int key[6];	/* type, then the object each kind carries, index, usage */
+	get_keys(d, 0, "type\0message\0content_block\0delta\0index\0usage\0", key, 6);
+	if (!json_is_string(d, key[0]))
 		return -1;
-	int k = json_list_find(d, ty, EVENTS);
-	/* the object each kind carries */
-	int m = json_get(d, 0, k == E_START ? "message" : k == E_BLOCK_START ? "content_block" : "delta");
-	if ((k == E_BLOCK_START || k == E_DELTA) && (json_get_i64(d, json_get(d, 0, "index"), &idx) || idx < 0))
+	int k = json_list_find(d, key[0], EVENTS);
+	int m = key[k == E_START ? 1 : k == E_BLOCK_START ? 2 : 3];
+	if ((k == E_BLOCK_START || k == E_DELTA) && (json_get_i64(d, key[4], &idx) || idx < 0))
 		return -1;
 	if ((unsigned)k <= E_DELTA && !json_is_object(d, m))
 		return -1;
+	enum { M_TYPE, M_ID, M_NAME, M_MODEL, M_USAGE, M_INPUT, M_STOP_REASON, M_DELTA, M_N = M_DELTA + 4 };
+	int mv[M_N];	/* the members of m; M_DELTA + D_*: each delta's payload */
+	get_keys(d, m, "type\0id\0name\0model\0usage\0input\0stop_reason\0" DELTA_KEYS, mv, M_N);
 	memset(&ev, 0, sizeof ev);
 
 	switch (k) {
 	case E_START:
 		memset(st, 0, sizeof *st);
 		ev.kind = EV_START;
-		str_at(d, m, "id", &ev.id);
-		str_at(d, m, "model", &ev.name);
+		str_of(d, mv[M_ID], &ev.id);
+		str_of(d, mv[M_MODEL], &ev.name);
 		emit(s, &ev);
-		emit_usage(s, st, d, json_get(d, m, "usage"), &ev);
+		emit_usage(s, st, d, mv[M_USAGE], &ev);
 		break;
 	case E_BLOCK_START:
-		i = json_list_find(d, json_get(d, m, "type"), BLOCKS);
+		i = json_list_find(d, mv[M_TYPE], BLOCKS);
 		if (i == B_TOOL_USE) {
-			int in = json_get(d, m, "input");
-			if (str_at(d, m, "id", &ev.id) < 0 || str_at(d, m, "name", &ev.name) < 0)
+			int in = mv[M_INPUT];
+			if (str_of(d, mv[M_ID], &ev.id) < 0 || str_of(d, mv[M_NAME], &ev.name) < 0)
 				return -1;
 			if (st->ntools >= IR_MAX_CALLS || idx > UINT32_MAX)
 				return -1;
@@ -1149,11 +1161,11 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		i = i == B_TEXT ? D_TEXT : D_THINKING;
 		goto text;
 	case E_DELTA:
-		i = json_list_find(d, json_get(d, m, "type"), DELTAS);
+		i = json_list_find(d, mv[M_TYPE], DELTAS);
 		if (i < 0)
 			break;		/* citations_delta, unknown deltas: ignored */
 	text:
-		if (!json_is_string(d, v = json_get(d, m, fmt_list_nth(DELTA_KEYS, (unsigned)i))))
+		if (!json_is_string(d, v = mv[M_DELTA + i]))
 			return k == E_DELTA ? -1 : 0;
 		if (i == D_JSON) {
 			int t;
@@ -1173,13 +1185,13 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		emit(s, &ev);
 		break;
 	case E_MSG_DELTA:
-		v = json_get(d, m, "stop_reason");
+		v = mv[M_STOP_REASON];
 		if (json_is_string(d, v)) {
 			ev.kind = EV_FINISH;
 			ev.finish = finish_of(d, v);
 			emit(s, &ev);
 		}
-		emit_usage(s, st, d, json_get(d, 0, "usage"), &ev);
+		emit_usage(s, st, d, key[5], &ev);
 		break;
 	case E_STOP:
 		ev.kind = EV_END;
@@ -1262,7 +1274,7 @@ static void write_message_start(struct xlate_stream *s, struct anth_enc *st, str
 	    ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":" NUM,
 	    st->id_len ? &id : &default_id, s->model ? s->model : "", u->have ? raw_input_of(u) : 0);
 	if (u->have)
-		put(o, ",\"cache_creation_input_tokens\":" NUM ",\"cache_read_input_tokens\":" NUM, u->cache_write, u->cached);
+		cache_counts(o, u);
 	put(o, ",\"output_tokens\":" NUM "}}}\n\n", u->have ? u->output : 0);
 	st->start_pending = 0;
 	st->started = 1;
@@ -1338,9 +1350,10 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 		ev_begin(o, "message_delta");
 		put(o, ",\"delta\":{\"stop_reason\":\"" LIT "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":" NUM,
 		    stop_reason_name(st->finish, 0), u->output);
-		if (u->have)
-			put(o, ",\"input_tokens\":" NUM ",\"cache_creation_input_tokens\":" NUM ",\"cache_read_input_tokens\":" NUM,
-			    raw_input_of(u), u->cache_write, u->cached);
+		if (u->have) {
+			put(o, ",\"input_tokens\":" NUM, raw_input_of(u));
+			cache_counts(o, u);
+		}
 		json_lit(o, "}}\n\n");
 		ev_begin(o, "message_stop");
 		json_lit(o, "}\n\n");

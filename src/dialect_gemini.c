@@ -351,27 +351,34 @@ static int fail(const struct er *e, unsigned m, ...)
 enum { G_TEMP, G_TOPP, G_TOPK, G_MAXTOK, G_SEED, G_CC, G_STOP, G_MIME, G_SCHEMA, G_THINK };
 #define FIN_MALFORMED 9		/* MALFORMED_FUNCTION_CALL */
 
+/* The snake_case spelling of key into sn (48 bytes); 0 when it is the same. */
+static int snake(const char *key, char *sn)
+{
+	int up = 0;
+	for (; *key; key++) {
+		char c = *key;
+		if (c >= 'A' && c <= 'Z') {
+			*sn++ = '_';
+			c += 'a' - 'A';
+			up = 1;
+		}
+		*sn++ = c;
+	}
+	*sn = 0;
+	return up;
+}
+
 /* Member key of obj, or -1. A camelCase key is also looked for under its
  * snake_case spelling ("thoughtSignature" -> "thought_signature"), which
  * the REST API accepts too; camelCase wins when both are present. */
 static int jget(const struct json_doc *d, int obj, unsigned n)
 {
 	const char *key = NAME(n);
-	int v = json_get(d, obj, key), up = 0;
-	char sn[48], *p = sn;
+	int v = json_get(d, obj, key);
+	char sn[48];
 	if (v >= 0)
 		return v;
-	for (; *key; key++) {
-		char c = *key;
-		if (c >= 'A' && c <= 'Z') {
-			*p++ = '_';
-			c += 'a' - 'A';
-			up = 1;
-		}
-		*p++ = c;
-	}
-	*p = 0;
-	return up ? json_get(d, obj, sn) : -1;
+	return snake(key, sn) ? json_get(d, obj, sn) : -1;
 }
 
 /* jget() of each key of a name list, in order, into v[]. */
@@ -571,12 +578,19 @@ static const char *finish_name(int f)
  * snake_case one (camelCase wins, as in jget()). */
 static void gem_scan_usage(const char *js, size_t n, struct ir_usage *u)
 {
-	static const char *const keys[8] = {
-		"promptTokenCount", "candidatesTokenCount", "cachedContentTokenCount", "thoughtsTokenCount",
-		"prompt_token_count", "candidates_token_count", "cached_content_token_count", "thoughts_token_count",
-	};
+	/* usage_keys but the total (k 2), then their snake_case spellings */
+	const char *keys[8];
+	char sn[4][48];
 	size_t vs[8], ve[8];
 	int64_t v[4] = { 0, 0, 0, 0 };
+	const char *key = names.usage_keys;
+	for (int k = 0, i = 0; k < 5; k++, key += strlen(key) + 1)
+		if (k != 2) {
+			keys[i] = key;
+			snake(key, sn[i]);
+			keys[i + 4] = sn[i];
+			i++;
+		}
 	memset(u, 0, sizeof *u);
 	if (json_top_scan(js, n, keys, 8, vs, ve) < 0)
 		return;
@@ -1490,7 +1504,7 @@ static int key_invalid(const struct json_doc *d, int eobj, int msg)
 	for (int k = 0, n = array_len(d, det), it = det + 1; k < n; k++, it = json_skip(d, it))
 		if (json_str_eq(d, jget(d, it, N(k_reason)), "API_KEY_INVALID"))
 			return 1;
-	return json_is_string(d, msg) && memmem(json_raw(d, msg), json_raw_len(d, msg), "API key not valid", 17);
+	return json_is_string(d, msg) && fmt_find(json_raw(d, msg), json_raw_len(d, msg), "API key not valid", 17);
 }
 
 /* Fills e from the "error" object eobj (or nothing) and the HTTP status. */
@@ -1827,6 +1841,6 @@ const struct dialect_ops dialect_gemini = {
 	.decode_event = gem_decode_event,
 	.encode_event = gem_encode_event,
 	.stream_type = gem_stream_type,
-	.usage_key = "usageMetadata",
+	.usage_key = names.k_usage,
 	.scan_usage = gem_scan_usage,
 };

@@ -99,6 +99,7 @@
  * runs of json_lit() calls.
  */
 #include <stdarg.h>
+#include <stddef.h>
 #include <string.h>
 #include "fmt.h"
 #include "dialect.h"
@@ -127,6 +128,13 @@ static void set_err(const struct ctx *c, const char *fmt, ...)
 /* Sets the message and yields -1 (a call, not a tail call: the failure
  * paths then share one epilogue). */
 #define fail(...) (set_err(__VA_ARGS__), -1)
+
+/* Messages that differ in one word, written from one format each. */
+#define MSG_TEXT_PARTS "%s message content must be a string or an array of text parts"
+#define MSG_PARTS_TEXT "%s message content parts must be text"
+#define MUST_ARRAY "%s must be an array"
+#define TOO_MANY "too many %s (at most %d)"
+#define ONLY_FN "only function %s are supported"
 
 static const struct ir_str no_str = { NULL, 0, IR_RAW };
 
@@ -160,24 +168,13 @@ static int nonempty(const struct json_doc *d, int v)
 }
 
 /* The value of key in obj when it is of type t, else -1. */
-/* The first m-byte needle in h[0..n), or NULL: a plain loop instead of
- * memmem, which would bring 1.4 KB of libc for two short searches (the
- * needle sits near the start of a data: URL). */
-static const char *find(const char *h, size_t n, const char *needle, size_t m)
-{
-	for (size_t i = 0; i + m <= n; i++)
-		if (h[i] == needle[0] && memcmp(h + i, needle, m) == 0)
-			return h + i;
-	return NULL;
-}
-
 static int member(const struct json_doc *d, int obj, const char *key, int t)
 {
 	return of_type(d, json_get(d, obj, key), t);
 }
 
 /* The token of key in obj when it is a string, else -1. */
-static int get_string(const struct json_doc *d, int obj, const char *key)
+__attribute__((noinline)) static int get_string(const struct json_doc *d, int obj, const char *key)
 {
 	return member(d, obj, key, JSMN_STRING);
 }
@@ -210,7 +207,7 @@ static void call_fields(const struct json_doc *d, int el, int v[F_NKEYS])
 }
 
 /* Tool call arguments: a string or an object, else absent. */
-static struct ir_str args_str(const struct json_doc *d, int args)
+__attribute__((noinline)) static struct ir_str args_str(const struct json_doc *d, int args)
 {
 	int t = type_of(d, args);
 	return t == JSMN_STRING || t == JSMN_OBJECT ? ir_tok_str(d, args) : no_str;
@@ -259,7 +256,7 @@ static struct ir_part *new_part(const struct ctx *c, uint8_t kind)
 {
 	struct ir_request *ir = c->ir;
 	if (ir->nparts >= IR_MAX_PARTS) {
-		set_err(c, "too many content parts (at most %d)", IR_MAX_PARTS);
+		set_err(c, TOO_MANY, "content parts", IR_MAX_PARTS);
 		return NULL;
 	}
 	struct ir_part *p = &ir->parts[ir->nparts++];
@@ -289,22 +286,37 @@ static int text_part(const struct json_doc *d, int el)
 	return json_str_eq(d, json_get(d, el, "type"), "text") ? get_string(d, el, "text") : -1;
 }
 
-/* System/developer content: a string or text parts only. */
-static int dec_system(const struct ctx *c, int ct)
+/* System/developer content (res NULL: each text a part) or a tool
+ * result's (res: its text, or with several texts its nsub parts): a
+ * string or text parts only; role words the messages. */
+static int dec_text_content(const struct ctx *c, int ct, const char *role, struct ir_part *res)
 {
 	const struct json_doc *d = c->d;
 	int ty = type_of(d, ct);
-	if (ty == JSMN_STRING)
-		return add_text(c, ir_tok_str(d, ct));
+	if (ty == JSMN_STRING) {
+		if (!res)
+			return add_text(c, ir_tok_str(d, ct));
+		res->text = ir_tok_str(d, ct);
+		return 0;
+	}
 	if (ty != JSMN_ARRAY)
-		return fail(c, "system message content must be a string or an array of text parts");
-	for (int k = 0; k < d->tok[ct].size; k++) {
+		return fail(c, MSG_TEXT_PARTS, role);
+	int n = d->tok[ct].size;
+	for (int k = 0; k < n; k++) {
 		int t = text_part(d, json_index(d, ct, k));
 		if (t < 0)
-			return fail(c, "system message content parts must be text");
-		if (add_text(c, ir_tok_str(d, t)) < 0)
-			return -1;
+			return fail(c, MSG_PARTS_TEXT, role);
+		if (res && n == 1) {
+			res->text = ir_tok_str(d, t);
+		} else {
+			if (add_text(c, ir_tok_str(d, t)) < 0)
+				return -1;
+			if (res)
+				res->nsub++;
+		}
 	}
+	if (res && n == 0)
+		res->text = ir_plain("", 0);
 	return 0;
 }
 
@@ -321,7 +333,7 @@ static int dec_image(const struct ctx *c, int el)
 		return -1;
 	if (raw_has_prefix(&url, "data:")) {
 		static const char sep[] = ";base64,";
-		const char *q = find(url.p, url.n, sep, sizeof sep - 1);
+		const char *q = fmt_find(url.p, url.n, sep, sizeof sep - 1);
 		if (!q)
 			return fail(c, "image data URL must be base64 (data:<type>;base64,<data>)");
 		p->a = url;
@@ -418,7 +430,7 @@ static int dec_assistant(const struct ctx *c, const int *mv)
 			int v[F_NKEYS];
 			call_fields(d, json_index(d, tc, k), v);
 			if (v[F_TYPE] >= 0 && !json_str_eq(d, v[F_TYPE], "function"))
-				return fail(c, "only function tool calls are supported");
+				return fail(c, ONLY_FN, "tool calls");
 			int id = of_type(d, v[F_ID], JSMN_STRING);
 			if (id < 0 || v[F_NAME] < 0)
 				return fail(c, "assistant tool_calls need an id and a function name");
@@ -430,7 +442,7 @@ static int dec_assistant(const struct ctx *c, const int *mv)
 			p->args = args_str(d, v[F_ARGUMENTS]);
 		}
 	} else if (ty) {
-		return fail(c, "tool_calls must be an array");
+		return fail(c, MUST_ARRAY, "tool_calls");
 	}
 	if (ir->nparts == first && add_text(c, ir_plain("", 0)) < 0)
 		return -1;
@@ -447,39 +459,15 @@ static int dec_tool(const struct ctx *c, const int *mv)
 	struct ir_part *p = new_part(c, IR_TOOL_RESULT);
 	if (!p)
 		return -1;
-	uint16_t pi = (uint16_t)(ir->nparts - 1);
 	p->a = ir_tok_str(d, id);
-	for (int k = (int)pi - 1; k >= 0; k--) {
+	for (int k = ir->nparts - 2; k >= 0; k--) {
 		const struct ir_part *q = &ir->parts[k];
 		if (q->kind == IR_TOOL_CALL && same_str(&q->a, &p->a)) {
 			p->b = q->b;
 			break;
 		}
 	}
-	int ct = mv[M_CONTENT];
-	int ty = type_of(d, ct);
-	if (ty == JSMN_STRING) {
-		p->text = ir_tok_str(d, ct);
-	} else if (ty == JSMN_ARRAY) {
-		int n = d->tok[ct].size;
-		for (int k = 0; k < n; k++) {
-			int t = text_part(d, json_index(d, ct, k));
-			if (t < 0)
-				return fail(c, "tool message content parts must be text");
-			if (n == 1) {
-				ir->parts[pi].text = ir_tok_str(d, t);
-			} else {
-				if (add_text(c, ir_tok_str(d, t)) < 0)
-					return -1;
-				ir->parts[pi].nsub++;
-			}
-		}
-		if (n == 0)
-			ir->parts[pi].text = ir_plain("", 0);
-	} else {
-		return fail(c, "tool message content must be a string or an array of text parts");
-	}
-	return 0;
+	return dec_text_content(c, mv[M_CONTENT], "tool", p);
 }
 
 /* messages[].role values: 0-1 go to the system prompt, 2-4 are
@@ -500,7 +488,7 @@ static int dec_messages(const struct ctx *c, int msgs)
 		if (role < 0)
 			return fail(c, "messages[%d] must be an object with a role", k);
 		int ri = json_list_find(d, role, roles);
-		if (ri >= 0 && ri < 2 && dec_system(c, mv[M_CONTENT]) < 0)
+		if (ri >= 0 && ri < 2 && dec_text_content(c, mv[M_CONTENT], "system", NULL) < 0)
 			return -1;
 	}
 	ir->sys_n = (uint16_t)(ir->nparts - ir->sys_first);
@@ -524,7 +512,7 @@ static int dec_messages(const struct ctx *c, int msgs)
 			continue;
 		}
 		if (ir->nmsgs >= IR_MAX_MSGS)
-			return fail(c, "too many messages (at most %d)", IR_MAX_MSGS);
+			return fail(c, TOO_MANY, "messages", IR_MAX_MSGS);
 		uint16_t first = ir->nparts;
 		int rc = r == IR_USER ? dec_user(c, mv[M_CONTENT])
 		       : r == IR_ASSISTANT ? dec_assistant(c, mv)
@@ -552,15 +540,15 @@ static int dec_tools(const struct ctx *c)
 	int ty = type_of(d, t);
 	if (ty) {
 		if (ty != JSMN_ARRAY)
-			return fail(c, "tools must be an array");
+			return fail(c, MUST_ARRAY, "tools");
 		if (d->tok[t].size > IR_MAX_TOOLS)
-			return fail(c, "too many tools (at most %d)", IR_MAX_TOOLS);
+			return fail(c, TOO_MANY, "tools", IR_MAX_TOOLS);
 		for (int k = 0; k < d->tok[t].size; k++) {
 			int el = json_index(d, t, k);
 			int fn = json_get(d, el, "function");
 			int name = get_string(d, fn, "name");
 			if (!json_str_eq(d, json_get(d, el, "type"), "function"))
-				return fail(c, "only function tools are supported");
+				return fail(c, ONLY_FN, "tools");
 			if (name < 0)
 				return fail(c, "tools[%d].function.name is required", k);
 			struct ir_tool *tl = &ir->tools[ir->ntools++];
@@ -617,14 +605,15 @@ static int dec_params(const struct ctx *c)
 			return fail(c, "%s must be a non-negative integer", fmt_list_nth(request_keys, mk));
 		ir->max_tokens = x;
 	}
-	struct ir_str *num[] = { &ir->temperature, &ir->top_p, &ir->top_k };
+	static const uint16_t num_off[3] = { offsetof(struct ir_request, temperature), offsetof(struct ir_request, top_p),
+					     offsetof(struct ir_request, top_k) };
 	for (int i = 0; i < 3; i++) {
 		v = top[R_TEMPERATURE + i];
 		if (!type_of(d, v))
 			continue;
 		if (!json_is_number(d, v))
 			return fail(c, "%s must be a number", fmt_list_nth(request_keys, R_TEMPERATURE + i));
-		*num[i] = ir_tok_str(d, v);
+		*(struct ir_str *)(void *)((char *)ir + num_off[i]) = ir_tok_str(d, v);
 	}
 	v = top[R_STOP];
 	switch (type_of(d, v)) {
@@ -635,7 +624,7 @@ static int dec_params(const struct ctx *c)
 		break;
 	case JSMN_ARRAY:
 		if (d->tok[v].size > IR_MAX_STOP)
-			return fail(c, "too many stop sequences (at most %d)", IR_MAX_STOP);
+			return fail(c, TOO_MANY, "stop sequences", IR_MAX_STOP);
 		for (int k = 0; k < d->tok[v].size; k++) {
 			int s = json_index(d, v, k);
 			if (type_of(d, s) != JSMN_STRING)
@@ -715,7 +704,7 @@ static int oa_decode_request(const struct json_doc *d, struct ir_request *ir, ch
 	ir->model = ir_tok_str(d, of_type(d, top[R_MODEL], JSMN_STRING));
 	int msgs_tok = of_type(d, top[R_MESSAGES], JSMN_ARRAY);
 	if (msgs_tok < 0)
-		return fail(&c, "messages must be an array");
+		return fail(&c, MUST_ARRAY, "messages");
 	if (dec_messages(&c, msgs_tok) < 0 || dec_tools(&c) < 0 || dec_params(&c) < 0)
 		return -1;
 	return 0;
@@ -797,7 +786,7 @@ static const struct ir_str empty_args = { "{}", 2, IR_RAW };
 
 /* The k-th tool call of a message (k > 0 after a comma); made_up: a call
  * without an id gets "call_llmgw_<k>" (else it is written as given). */
-static void write_call(struct json_out *o, const struct ir_part *p, int k, int made_up)
+__attribute__((noinline)) static void write_call(struct json_out *o, const struct ir_part *p, int k, int made_up)
 {
 	struct ir_str id = p->a;
 	char buf[32];
@@ -1080,7 +1069,7 @@ static int choice0(const struct json_doc *d, int choices)
 	return choices + 1;
 }
 
-static struct ir_part *resp_part(struct ir_response *r, uint8_t kind, struct ir_str text)
+__attribute__((noinline)) static struct ir_part *resp_part(struct ir_response *r, uint8_t kind, struct ir_str text)
 {
 	struct ir_part *p = &r->parts[r->nparts++];
 	memset(p, 0, sizeof *p);
@@ -1144,7 +1133,7 @@ static int oa_decode_response(const struct json_doc *d, struct ir_response *r, c
 
 /* The name of finish reason f: IR_FIN_NONE (a stream cut short) and
  * unknown values as "stop". */
-static const char *finish_str(uint8_t f)
+__attribute__((noinline)) static const char *finish_str(uint8_t f)
 {
 	return fmt_list_nth(finish_names, f >= IR_FIN_STOP && f <= IR_FIN_ERROR ? f - IR_FIN_STOP : 0);
 }
@@ -1227,7 +1216,7 @@ static uint8_t class_of_type(const struct ir_str *t)
 {
 	for (const char *p = type_patterns; *p; p += strlen(p) + 1) {
 		const char *lit = p + 1;
-		if (*p >= 'a' ? ir_str_eq(t, lit) : t->p && find(t->p, t->n, lit, strlen(lit)) != NULL)
+		if (*p >= 'a' ? ir_str_eq(t, lit) : t->p && fmt_find(t->p, t->n, lit, strlen(lit)) != NULL)
 			return (uint8_t)((*p | 0x20) - 'a');
 	}
 	return IR_ERR_SERVER;
@@ -1285,12 +1274,9 @@ static void oa_decode_error(const struct json_doc *d, int status, struct ir_erro
 				v = of_type(d, tv[T_DETAIL], JSMN_STRING);	/* FastAPI-style servers */
 		}
 	}
-	if (v >= 0) {
-		dec_error_tok(d, v, status, e);
-		return;
-	}
-	e->cls = status >= 400 ? ir_err_class_of_status(status) : IR_ERR_SERVER;
-	e->status = e->cls == IR_ERR_OVERLOADED ? 503 : status >= 400 ? status : ir_err_status(e->cls);
+	/* v -1: no error object, the class from the status (or, without
+	 * one, from the empty type: a server error). */
+	dec_error_tok(d, v, status, e);
 }
 
 /* OpenAI's type and code for each class (indexes into err_names; code

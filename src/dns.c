@@ -23,6 +23,7 @@
 #include <fcntl.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,11 +48,13 @@ enum { T_A = 1, T_CNAME = 5, T_AAAA = 28, C_IN = 1 };
 enum { Q_PENDING, Q_OK, Q_NODATA, Q_NXDOMAIN, Q_FAIL, Q_TIMEOUT };
 enum { L_FREE, L_ACTIVE, L_COMPLETING };
 
+/* A nameserver as the socket address queries go to (the rest zero). */
 struct server {
-	int family;
-	uint16_t port;			/* host order */
-	uint32_t scope;			/* IPv6 scope id, 0 if none */
-	unsigned char addr[16];
+	union {
+		struct sockaddr sa;
+		struct sockaddr_in in;
+		struct sockaddr_in6 in6;
+	};
 };
 
 struct try_rec {
@@ -64,10 +67,11 @@ struct query {
 	struct loop_timer timer;
 	unsigned lk;			/* index of the owning lookup */
 	uint16_t type;
+	/* From ntries to addrs: zeroed when a lookup starts. */
 	unsigned ntries;
 	int result;			/* Q_* */
 	int saw_fail;			/* a server said SERVFAIL/REFUSED/TC/... */
-	uint32_t ttl;
+	uint32_t ttl;			/* set with n, on Q_OK only */
 	unsigned n;
 	struct dns_addr addrs[DNS_MAX_ADDRS];
 	struct try_rec tries[DNS_MAX_ATTEMPTS];
@@ -101,7 +105,8 @@ struct hosts_ent {
 	struct dns_addr addr;
 };
 
-static struct {
+static struct state {
+	unsigned timeout_ms, attempts, max_inflight, cache_size, max_ttl_s;	/* first: small offsets */
 	int inited;
 	char *resolv_conf, *hosts_file;
 	int explicit_servers;
@@ -109,7 +114,6 @@ static struct {
 	unsigned nservers;
 	int fd[2];			/* AF_INET, AF_INET6 */
 	struct loop_fd w[2];
-	unsigned timeout_ms, attempts, max_inflight, cache_size, max_ttl_s;
 	struct lookup *lk;
 	struct cache_ent *cache;
 	struct hosts_ent *hosts;
@@ -152,9 +156,13 @@ static int64_t now_ms(void)
 /* ---- query ids: a ChaCha20 keystream ---- */
 
 #define ROTL(a, b) (((a) << (b)) | ((a) >> (32 - (b))))
-#define QR(a, b, c, d) do { \
-	a += b; d ^= a; d = ROTL(d, 16); c += d; b ^= c; b = ROTL(b, 12); \
-	a += b; d ^= a; d = ROTL(d, 8); c += d; b ^= c; b = ROTL(b, 7); } while (0)
+
+/* The eight quarter rounds of a ChaCha double round: the four columns,
+ * then the four diagonals, as indices into the state. */
+static const uint8_t qr_idx[8][4] = {
+	{ 0, 4, 8, 12 }, { 1, 5, 9, 13 }, { 2, 6, 10, 14 }, { 3, 7, 11, 15 },
+	{ 0, 5, 10, 15 }, { 1, 6, 11, 12 }, { 2, 7, 8, 13 }, { 3, 4, 9, 14 },
+};
 
 static void rng_refill(void)
 {
@@ -164,23 +172,15 @@ static void rng_refill(void)
 	in[13] = (uint32_t)(D.rng_ctr >> 32);
 	D.rng_ctr++;
 	memcpy(x, in, sizeof x);
-	for (int i = 0; i < 10; i++) {
-		QR(x[0], x[4], x[8], x[12]);
-		QR(x[1], x[5], x[9], x[13]);
-		QR(x[2], x[6], x[10], x[14]);
-		QR(x[3], x[7], x[11], x[15]);
-		QR(x[0], x[5], x[10], x[15]);
-		QR(x[1], x[6], x[11], x[12]);
-		QR(x[2], x[7], x[8], x[13]);
-		QR(x[3], x[4], x[9], x[14]);
+	for (int i = 0; i < 80; i++) {
+		const uint8_t *q = qr_idx[i & 7];
+		uint32_t a = x[q[0]], b = x[q[1]], c = x[q[2]], d = x[q[3]];
+		a += b; d ^= a; d = ROTL(d, 16); c += d; b ^= c; b = ROTL(b, 12);
+		a += b; d ^= a; d = ROTL(d, 8); c += d; b ^= c; b = ROTL(b, 7);
+		x[q[0]] = a, x[q[1]] = b, x[q[2]] = c, x[q[3]] = d;
 	}
-	for (int i = 0; i < 16; i++) {
-		uint32_t v = x[i] + in[i];
-		D.rng_buf[4 * i] = (unsigned char)v;
-		D.rng_buf[4 * i + 1] = (unsigned char)(v >> 8);
-		D.rng_buf[4 * i + 2] = (unsigned char)(v >> 16);
-		D.rng_buf[4 * i + 3] = (unsigned char)(v >> 24);
-	}
+	for (int i = 0; i < 64; i++)
+		D.rng_buf[i] = (unsigned char)((x[i >> 2] + in[i >> 2]) >> (8 * (i & 3)));
 	D.rng_pos = 0;
 }
 
@@ -249,6 +249,15 @@ static uint32_t name_hash(const char *s)
 	return h;
 }
 
+/* An IPv4 (unless v6only) or IPv6 literal into addr: its family, or 0. */
+static int ip_parse(const char *s, unsigned char *addr, int v6only)
+{
+	for (int v6 = v6only; v6 < 2; v6++)
+		if (fmt_ip_parse(v6, s, addr) == 1)
+			return v6 ? AF_INET6 : AF_INET;
+	return 0;
+}
+
 /* ---- servers ---- */
 
 static int parse_port(const char *s, uint16_t *port)
@@ -277,8 +286,11 @@ static int parse_server(const char *s, struct server *sv)
 	size_t hl;
 	int bracket = 0;
 
+	uint16_t pnum = 53;
+	uint32_t scope = 0;
+	unsigned char addr[16];
+
 	memset(sv, 0, sizeof *sv);
-	sv->port = 53;
 	if (s[0] == '[') {
 		const char *e = strchr(s, ']');
 		if (!e)
@@ -303,28 +315,30 @@ static int parse_server(const char *s, struct server *sv)
 		return -1;
 	memcpy(host, h, hl);
 	host[hl] = 0;
-	if (port && parse_port(port, &sv->port) < 0)
+	if (port && parse_port(port, &pnum) < 0)
 		return -1;
 	char *pct = strchr(host, '%');
 	if (pct) {
 		*pct++ = 0;
-		sv->scope = if_nametoindex(pct);
-		if (!sv->scope) {
+		scope = if_nametoindex(pct);
+		if (!scope) {
 			uint16_t num;
 			if (parse_port(pct, &num) < 0)	/* a small decimal scope id */
 				return -1;
-			sv->scope = num;
+			scope = num;
 		}
 	}
-	if (!bracket && !pct && fmt_ip_parse(0, host, sv->addr) == 1) {
-		sv->family = AF_INET;
-		return 0;
+	int fam = ip_parse(host, addr, bracket || pct);
+	if (fam == AF_INET) {
+		sv->in.sin_port = htons(pnum);
+		memcpy(&sv->in.sin_addr, addr, 4);
+	} else if (fam) {
+		sv->in6.sin6_port = htons(pnum);
+		sv->in6.sin6_scope_id = scope;
+		memcpy(&sv->in6.sin6_addr, addr, 16);
 	}
-	if (fmt_ip_parse(1, host, sv->addr) == 1) {
-		sv->family = AF_INET6;
-		return 0;
-	}
-	return -1;
+	sv->sa.sa_family = (sa_family_t)fam;
+	return fam ? 0 : -1;
 }
 
 static int fam_idx(int family)
@@ -332,59 +346,20 @@ static int fam_idx(int family)
 	return family == AF_INET6;
 }
 
-static socklen_t server_sockaddr(const struct server *sv, struct sockaddr_storage *ss)
+static socklen_t server_len(const struct server *sv)
 {
-	memset(ss, 0, sizeof *ss);
-	if (sv->family == AF_INET) {
-		struct sockaddr_in *sin = (struct sockaddr_in *)ss;
-		sin->sin_family = AF_INET;
-		sin->sin_port = htons(sv->port);
-		memcpy(&sin->sin_addr, sv->addr, 4);
-		return sizeof *sin;
-	}
-	struct sockaddr_in6 *sin6 = (struct sockaddr_in6 *)ss;
-	sin6->sin6_family = AF_INET6;
-	sin6->sin6_port = htons(sv->port);
-	sin6->sin6_scope_id = sv->scope;
-	memcpy(&sin6->sin6_addr, sv->addr, 16);
-	return sizeof *sin6;
-}
-
-static int sockaddr_server(const struct sockaddr_storage *ss, socklen_t len, struct server *sv)
-{
-	memset(sv, 0, sizeof *sv);
-	if (ss->ss_family == AF_INET && len >= (socklen_t)sizeof(struct sockaddr_in)) {
-		const struct sockaddr_in *sin = (const struct sockaddr_in *)ss;
-		sv->family = AF_INET;
-		sv->port = ntohs(sin->sin_port);
-		memcpy(sv->addr, &sin->sin_addr, 4);
-		return 0;
-	}
-	if (ss->ss_family == AF_INET6 && len >= (socklen_t)sizeof(struct sockaddr_in6)) {
-		const struct sockaddr_in6 *sin6 = (const struct sockaddr_in6 *)ss;
-		sv->family = AF_INET6;
-		sv->port = ntohs(sin6->sin6_port);
-		memcpy(sv->addr, &sin6->sin6_addr, 16);
-		return 0;
-	}
-	return -1;
+	return sv->sa.sa_family == AF_INET ? sizeof sv->in : sizeof sv->in6;
 }
 
 /* The scope id is not compared: the kernel reports the arrival interface,
  * and address plus port already pin the server. */
 static int server_eq(const struct server *a, const struct server *b)
 {
-	return a->family == b->family && a->port == b->port &&
-	    memcmp(a->addr, b->addr, a->family == AF_INET ? 4 : 16) == 0;
-}
-
-static size_t format_server(const struct server *sv, char *buf, size_t len)
-{
-	char a[INET6_ADDRSTRLEN];
-	fmt_ip(sv->family == AF_INET6, sv->addr, a, sizeof a);
-	int n = sv->family == AF_INET ? fmt_snprintf(buf, len, "%s:%u", a, sv->port)
-	    : fmt_snprintf(buf, len, "[%s]:%u", a, sv->port);
-	return n < 0 ? 0 : (size_t)n;
+	if (a->sa.sa_family != b->sa.sa_family)
+		return 0;
+	if (a->sa.sa_family == AF_INET)
+		return a->in.sin_port == b->in.sin_port && memcmp(&a->in.sin_addr, &b->in.sin_addr, 4) == 0;
+	return a->in6.sin6_port == b->in6.sin6_port && memcmp(&a->in6.sin6_addr, &b->in6.sin6_addr, 16) == 0;
 }
 
 unsigned dns_format_servers(char *buf, size_t len)
@@ -392,11 +367,14 @@ unsigned dns_format_servers(char *buf, size_t len)
 	size_t off = 0;
 	if (len)
 		buf[0] = 0;
-	for (unsigned i = 0; i < D.nservers; i++) {
-		if (i && off + 1 < len)
-			buf[off++] = ' ', buf[off] = 0;
-		if (off < len)
-			off += format_server(&D.servers[i], buf + off, len - off);
+	/* off may pass len: fmt_snprintf counts what did not fit. */
+	for (unsigned i = 0; i < D.nservers && off < len; i++) {
+		const struct server *sv = &D.servers[i];
+		char a[INET6_ADDRSTRLEN];
+		int v4 = sv->sa.sa_family == AF_INET;
+		fmt_ip(!v4, v4 ? (const void *)&sv->in.sin_addr : &sv->in6.sin6_addr, a, sizeof a);
+		off += (size_t)fmt_snprintf(buf + off, len - off, v4 ? "%s%s:%u" : "%s[%s]:%u", i ? " " : "", a,
+					    ntohs(v4 ? sv->in.sin_port : sv->in6.sin6_port));
 	}
 	return D.nservers;
 }
@@ -405,6 +383,8 @@ unsigned dns_format_servers(char *buf, size_t len)
  * file is an empty one (*buf NULL). Init/reload only. */
 static int read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
 {
+	const char *msg = "cannot read (or too large)";
+	char *b = NULL;
 	*buf = NULL;
 	*len = 0;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -415,28 +395,20 @@ static int read_file(const char *path, size_t max, char **buf, size_t *len, char
 		return -1;
 	}
 	struct stat st;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max) {
-		close(fd);
-		errf(err, errlen, "cannot read (or too large)", path);
-		return -1;
-	}
+	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max)
+		goto fail;
 	size_t cap = (size_t)st.st_size, got = 0;
-	char *b = malloc(cap + 1);
-	if (!b) {
-		close(fd);
-		errf(err, errlen, "out of memory reading", path);
-		return -1;
-	}
+	b = malloc(cap + 1);
+	msg = "out of memory reading";
+	if (!b)
+		goto fail;
+	msg = "cannot read";
 	while (got < cap) {
 		ssize_t n = read(fd, b + got, cap - got);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			free(b);
-			close(fd);
-			errf(err, errlen, "cannot read", path);
-			return -1;
-		}
+		if (n < 0)
+			goto fail;
 		if (n == 0)
 			break;
 		got += (size_t)n;
@@ -446,6 +418,11 @@ static int read_file(const char *path, size_t max, char **buf, size_t *len, char
 	*buf = b;
 	*len = got;
 	return 0;
+fail:
+	free(b);
+	close(fd);
+	errf(err, errlen, msg, path);
+	return -1;
 }
 
 /* NUL counts as a separator: the hosts parser writes NULs after the names
@@ -472,6 +449,20 @@ static char *next_token(char **p, char *end, size_t *tlen)
 	return t;
 }
 
+/* next_token() copied NUL-terminated into out[cap], or "" when it does
+ * not fit (no caller accepts an empty token); NULL when there is none. */
+static char *token_copy(char **p, char *end, char *out, size_t cap)
+{
+	size_t tl;
+	char *t = next_token(p, end, &tl);
+	if (t && tl < cap)
+		memcpy(out, t, tl);
+	else
+		tl = 0;
+	out[tl] = 0;
+	return t;
+}
+
 static int load_resolv(const char *path, struct server *out, unsigned *nout, char *err, size_t errlen)
 {
 	char *buf;
@@ -484,18 +475,11 @@ static int load_resolv(const char *path, struct server *out, unsigned *nout, cha
 		char *next = end ? end + 1 : buf + len;
 		if (!end)
 			end = buf + len;
-		char *p = line;
-		size_t tl;
-		char *kw = next_token(&p, end, &tl);
-		if (kw && tl == 10 && memcmp(kw, "nameserver", 10) == 0 && n < DNS_MAX_SERVERS) {
+		char *p = line, kw[sizeof "nameserver"];
+		if (token_copy(&p, end, kw, sizeof kw) && strcmp(kw, "nameserver") == 0 && n < DNS_MAX_SERVERS) {
 			char tmp[INET6_ADDRSTRLEN + IF_NAMESIZE + 16];
-			char *a = next_token(&p, end, &tl);
-			if (a && tl < sizeof tmp && !memchr(a, 0, tl)) {
-				memcpy(tmp, a, tl);
-				tmp[tl] = 0;
-				if (parse_server(tmp, &out[n]) == 0)
-					n++;
-			}
+			if (token_copy(&p, end, tmp, sizeof tmp) && parse_server(tmp, &out[n]) == 0)
+				n++;
 		}
 		line = next;
 	}
@@ -516,9 +500,9 @@ static int open_sockets(struct server *sv, unsigned *n, char *err, size_t errlen
 {
 	unsigned k = 0;
 	for (unsigned i = 0; i < *n; i++) {
-		int f = fam_idx(sv[i].family);
+		int f = fam_idx(sv[i].sa.sa_family);
 		if (D.fd[f] < 0) {
-			int fd = socket(sv[i].family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+			int fd = socket(sv[i].sa.sa_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 			if (fd >= 0) {
 				loop_fd_init(&D.w[f]);
 				if (loop_add(&D.w[f], fd, LOOP_IN, on_readable) < 0) {
@@ -558,33 +542,18 @@ static unsigned hosts_scan(char *buf, size_t len, struct hosts_ent *ents)
 		if (hash)
 			end = hash;
 		char *p = line, *t;
-		size_t tl;
 		char tmp[INET6_ADDRSTRLEN + 1];
 		struct dns_addr a;
-		t = next_token(&p, end, &tl);
-		if (!t || tl >= sizeof tmp) {
-			line = next;
-			continue;
-		}
-		memcpy(tmp, t, tl);
-		tmp[tl] = 0;
 		memset(&a, 0, sizeof a);
-		if (fmt_ip_parse(0, tmp, a.addr) == 1)
-			a.family = AF_INET;
-		else if (fmt_ip_parse(1, tmp, a.addr) == 1)
-			a.family = AF_INET6;
-		else {
+		if (!token_copy(&p, end, tmp, sizeof tmp) || !(a.family = ip_parse(tmp, a.addr, 0))) {
 			line = next;
 			continue;
 		}
-		while ((t = next_token(&p, end, &tl))) {
-			char raw[DNS_NAME_MAX + 2], text[DNS_NAME_MAX + 1];
+		char raw[DNS_NAME_MAX + 2];
+		while ((t = token_copy(&p, end, raw, sizeof raw))) {
+			char text[DNS_NAME_MAX + 1];
 			unsigned char wire[WIRE_MAX + 1];
 			size_t wl;
-			if (tl >= sizeof raw || memchr(t, 0, tl))
-				continue;
-			memcpy(raw, t, tl);
-			raw[tl] = 0;
 			int nl = name_norm(raw, text, wire, &wl);
 			if (nl < 0)
 				continue;
@@ -789,7 +758,7 @@ struct chain {
 	unsigned char name[CHAIN_MAX][WIRE_MAX + 1];
 };
 
-static int in_chain(const struct chain *c, const unsigned char *name, size_t len)
+__attribute__((noinline)) static int in_chain(const struct chain *c, const unsigned char *name, size_t len)
 {
 	for (unsigned i = 0; i < c->n; i++)
 		if (c->len[i] == len && memcmp(c->name[i], name, len) == 0)
@@ -822,60 +791,54 @@ static int parse_reply(const unsigned char *p, size_t len, const unsigned char *
 		return 0;
 
 	/* The answer may list CNAME records in any order: collect the chain
-	 * starting at the queried name until a pass adds nothing. */
-	size_t ans = off;
+	 * starting at the queried name until a pass adds nothing (at most
+	 * CHAIN_MAX passes); then a last pass takes the qtype records. */
+	size_t ans = off, alen = qtype == T_A ? 4 : 16;
 	uint32_t ttl = UINT32_MAX;
 	ch.n = 1;
 	ch.len[0] = qwlen;
 	memcpy(ch.name[0], qwire, qwlen);
-	for (unsigned pass = 0; pass < CHAIN_MAX; pass++) {
+	for (unsigned pass = 0, last = 0;; pass++) {
 		int added = 0;
 		off = ans;
 		for (unsigned i = 0; i < an; i++) {
 			if (read_rr(p, len, &off, &rr) < 0)
 				return -1;
-			if (rr.type != T_CNAME || rr.cls != C_IN || !in_chain(&ch, rr.owner, rr.ownerlen))
+			if (rr.type != (last ? qtype : T_CNAME) || rr.cls != C_IN || !in_chain(&ch, rr.owner, rr.ownerlen))
 				continue;
-			size_t r = rr.rdata;
-			if (read_name(p, len, &r, nm, &nl) < 0 || r != rr.rdata + rr.rdlen)
-				return -1;
-			if (in_chain(&ch, nm, nl))
-				continue;
-			if (ch.n == CHAIN_MAX)
-				return -1;
-			ch.len[ch.n] = nl;
-			memcpy(ch.name[ch.n++], nm, nl);
+			if (last) {
+				if (rr.rdlen != alen)
+					return -1;
+				if (rep->n == DNS_MAX_ADDRS)
+					continue;
+				struct dns_addr *a = &rep->addrs[rep->n];
+				memset(a, 0, sizeof *a);
+				a->family = qtype == T_A ? AF_INET : AF_INET6;
+				memcpy(a->addr, p + rr.rdata, alen);
+				unsigned j;
+				for (j = 0; j < rep->n; j++)
+					if (memcmp(rep->addrs[j].addr, a->addr, alen) == 0)
+						break;
+				if (j == rep->n)
+					rep->n++;
+			} else {
+				size_t r = rr.rdata;
+				if (read_name(p, len, &r, nm, &nl) < 0 || r != rr.rdata + rr.rdlen)
+					return -1;
+				if (in_chain(&ch, nm, nl))
+					continue;
+				if (ch.n == CHAIN_MAX)
+					return -1;
+				ch.len[ch.n] = nl;
+				memcpy(ch.name[ch.n++], nm, nl);
+				added = 1;
+			}
 			if (rr.ttl < ttl)
 				ttl = rr.ttl;
-			added = 1;
 		}
-		if (!added)
+		if (last)
 			break;
-	}
-
-	size_t alen = qtype == T_A ? 4 : 16;
-	off = ans;
-	for (unsigned i = 0; i < an; i++) {
-		if (read_rr(p, len, &off, &rr) < 0)
-			return -1;
-		if (rr.type != qtype || rr.cls != C_IN || !in_chain(&ch, rr.owner, rr.ownerlen))
-			continue;
-		if (rr.rdlen != alen)
-			return -1;
-		if (rep->n == DNS_MAX_ADDRS)
-			continue;
-		struct dns_addr *a = &rep->addrs[rep->n];
-		memset(a, 0, sizeof *a);
-		a->family = qtype == T_A ? AF_INET : AF_INET6;
-		memcpy(a->addr, p + rr.rdata, alen);
-		unsigned j;
-		for (j = 0; j < rep->n; j++)
-			if (memcmp(rep->addrs[j].addr, a->addr, alen) == 0)
-				break;
-		if (j == rep->n)
-			rep->n++;
-		if (rr.ttl < ttl)
-			ttl = rr.ttl;
+		last = !added || pass + 1 == CHAIN_MAX;
 	}
 	rep->ttl = rep->n ? ttl : 0;
 	return 0;
@@ -895,20 +858,36 @@ int dns_parse_reply(const unsigned char *pkt, size_t len, const char *name, unsi
 /* ---- lookups ---- */
 
 static void finish(struct lookup *L);
+
+static void stop_timers(struct lookup *L)
+{
+	loop_timer_stop(&L->q[0].timer);
+	loop_timer_stop(&L->q[1].timer);
+}
 static void on_timer(struct loop_timer *t);
 
-static int id_in_use(uint16_t id)
+/* The live try with this id: any, or with src set only one of a query
+ * still pending that went to src. *qp is set to its query. */
+static struct try_rec *find_try(uint16_t id, const struct server *src, struct query **qp)
 {
 	for (unsigned i = 0; i < D.max_inflight; i++) {
-		const struct lookup *L = &D.lk[i];
+		struct lookup *L = &D.lk[i];
 		if (L->state != L_ACTIVE)
 			continue;
-		for (int k = 0; k < 2; k++)
-			for (unsigned t = 0; t < L->q[k].ntries; t++)
-				if (L->q[k].tries[t].live && L->q[k].tries[t].id == id)
-					return 1;
+		for (int k = 0; k < 2; k++) {
+			struct query *q = &L->q[k];
+			if (src && q->result != Q_PENDING)
+				continue;
+			for (unsigned t = 0; t < q->ntries; t++) {
+				struct try_rec *tr = &q->tries[t];
+				if (tr->live && tr->id == id && (!src || server_eq(&tr->srv, src))) {
+					*qp = q;
+					return tr;
+				}
+			}
+		}
 	}
-	return 0;
+	return NULL;
 }
 
 static uint16_t new_id(void)
@@ -916,7 +895,8 @@ static uint16_t new_id(void)
 	uint16_t id = rng_u16();
 	/* Unique among live tries, so a reply matches at most one of them;
 	 * a handful of redraws is plenty with at most a few hundred live. */
-	for (int i = 0; i < 16 && id_in_use(id); i++)
+	struct query *q;
+	for (int i = 0; i < 16 && find_try(id, NULL, &q); i++)
 		id = rng_u16();
 	return id;
 }
@@ -926,7 +906,6 @@ static uint16_t new_id(void)
 static int send_try(struct lookup *L, struct query *q)
 {
 	unsigned char pkt[12 + WIRE_MAX + 4];
-	struct sockaddr_storage ss;
 	unsigned t = q->ntries;
 	const struct server *sv = &D.servers[t % D.nservers];
 	struct try_rec *tr = &q->tries[t];
@@ -948,8 +927,7 @@ static int send_try(struct lookup *L, struct query *q)
 	tr->srv = *sv;
 	tr->live = 1;
 	q->ntries++;
-	socklen_t sl = server_sockaddr(sv, &ss);
-	ssize_t r = sendto(D.fd[fam_idx(sv->family)], pkt, n, 0, (struct sockaddr *)&ss, sl);
+	ssize_t r = sendto(D.fd[fam_idx(sv->sa.sa_family)], pkt, n, 0, &sv->sa, server_len(sv));
 	int64_t wait = D.timeout_ms;
 	if (r < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != ENOBUFS && errno != EINTR) {
 		/* A hard error (no route, no address of that family): move on at
@@ -1013,32 +991,22 @@ static void got_reply(struct lookup *L, struct query *q, unsigned t, const struc
 static void handle_packet(const unsigned char *p, size_t len, const struct sockaddr_storage *ss, socklen_t sl)
 {
 	struct server src;
-	if (len < 12 || sockaddr_server(ss, sl, &src) < 0)
+	if (len < 12 || (ss->ss_family != AF_INET && ss->ss_family != AF_INET6))
 		return;
-	uint16_t id = get16(p);
-	for (unsigned i = 0; i < D.max_inflight; i++) {
-		struct lookup *L = &D.lk[i];
-		if (L->state != L_ACTIVE)
-			continue;
-		for (int k = 0; k < 2; k++) {
-			struct query *q = &L->q[k];
-			if (q->result != Q_PENDING)
-				continue;
-			for (unsigned t = 0; t < q->ntries; t++) {
-				struct try_rec *tr = &q->tries[t];
-				if (!tr->live || tr->id != id || !server_eq(&tr->srv, &src))
-					continue;
-				struct dns_reply rep;
-				/* Ids are unique among live tries: this is the only
-				 * candidate. A reply that does not parse or does not
-				 * match the question is ignored; the try keeps
-				 * waiting for the real one. */
-				if (parse_reply(p, len, L->wire, L->wirelen, q->type, &rep) == 0)
-					got_reply(L, q, t, &rep);
-				return;
-			}
-		}
-	}
+	memcpy(&src, ss, sizeof src);
+	if (sl < server_len(&src))
+		return;
+	struct query *q;
+	struct try_rec *tr = find_try(get16(p), &src, &q);
+	if (!tr)
+		return;
+	struct lookup *L = &D.lk[q->lk];
+	struct dns_reply rep;
+	/* Ids are unique among live tries: this is the only candidate. A
+	 * reply that does not parse or does not match the question is
+	 * ignored; the try keeps waiting for the real one. */
+	if (parse_reply(p, len, L->wire, L->wirelen, q->type, &rep) == 0)
+		got_reply(L, q, (unsigned)(tr - q->tries), &rep);
 }
 
 static void on_readable(struct loop_fd *w, unsigned revents)
@@ -1061,17 +1029,18 @@ static void on_readable(struct loop_fd *w, unsigned revents)
 static void finish(struct lookup *L)
 {
 	struct query *a = &L->q[0], *b = &L->q[1];
-	unsigned n = 0;
+	/* The results of both queries, as a set of Q_* bits. */
+	unsigned n = 0, m = 1u << a->result | 1u << b->result;
 	int err = 0, cacheable = 1;
 	uint32_t ttl = NEG_TTL_S;
 
-	loop_timer_stop(&a->timer);
-	loop_timer_stop(&b->timer);
+	stop_timers(L);
 	/* COMPLETING: not matched by new resolves (they start afresh) and
 	 * not reusable until every waiter has been called. */
 	L->state = L_COMPLETING;
-	if (a->result == Q_OK || b->result == Q_OK) {
-		unsigned n4 = a->result == Q_OK ? a->n : 0, n6 = b->result == Q_OK ? b->n : 0;
+	if (m & 1u << Q_OK) {
+		/* n and ttl stay 0 in a query that did not end Q_OK. */
+		unsigned n4 = a->n, n6 = b->n;
 		/* IPv4 first, but leave room for some IPv6 so a caller that
 		 * falls back across families still has both. */
 		unsigned keep6 = n6 < DNS_MAX_ADDRS / 2 ? n6 : DNS_MAX_ADDRS / 2;
@@ -1086,14 +1055,12 @@ static void finish(struct lookup *L)
 		if (n6 && b->ttl < ttl)
 			ttl = b->ttl;
 		/* One family failed: do not pin the partial answer for long. */
-		if ((a->result == Q_FAIL || a->result == Q_TIMEOUT || b->result == Q_FAIL || b->result == Q_TIMEOUT)
-		    && ttl > NEG_TTL_S)
+		if ((m & (1u << Q_FAIL | 1u << Q_TIMEOUT)) && ttl > NEG_TTL_S)
 			ttl = NEG_TTL_S;
-	} else if (a->result == Q_NXDOMAIN || b->result == Q_NXDOMAIN ||
-	    (a->result == Q_NODATA && b->result == Q_NODATA)) {
+	} else if (m & 1u << Q_NXDOMAIN || m == 1u << Q_NODATA) {
 		err = DNS_ENOTFOUND;
 	} else {
-		err = (a->result == Q_FAIL || b->result == Q_FAIL) ? DNS_ESERVFAIL : DNS_ETIMEOUT;
+		err = m & 1u << Q_FAIL ? DNS_ESERVFAIL : DNS_ETIMEOUT;
 		cacheable = 0;
 	}
 	if (cacheable && L->gen == D.gen)
@@ -1111,10 +1078,9 @@ static void finish(struct lookup *L)
 	L->state = L_FREE;
 }
 
-static void lookup_drop(struct lookup *L)
+__attribute__((noinline)) static void lookup_drop(struct lookup *L)
 {
-	loop_timer_stop(&L->q[0].timer);
-	loop_timer_stop(&L->q[1].timer);
+	stop_timers(L);
 	L->state = L_FREE;
 	L->waiters = NULL;
 }
@@ -1133,7 +1099,7 @@ static struct lookup *lookup_alloc(void)
 	return orphan;
 }
 
-static int give(struct dns_addr *out, unsigned max, const struct dns_addr *a, unsigned n)
+__attribute__((noinline)) static int give(struct dns_addr *out, unsigned max, const struct dns_addr *a, unsigned n)
 {
 	if (!out || !max)
 		return (int)n;
@@ -1157,14 +1123,9 @@ int dns_resolve(struct dns_req *r, const char *name, struct dns_addr *out, unsig
 	if (!name)
 		return DNS_EBADNAME;
 	memset(tmp, 0, sizeof tmp[0]);
-	if (fmt_ip_parse(0, name, tmp[0].addr) == 1) {
-		tmp[0].family = AF_INET;
+	tmp[0].family = ip_parse(name, tmp[0].addr, 0);
+	if (tmp[0].family)
 		return give(out, max, tmp, 1);
-	}
-	if (fmt_ip_parse(1, name, tmp[0].addr) == 1) {
-		tmp[0].family = AF_INET6;
-		return give(out, max, tmp, 1);
-	}
 	int tl = name_norm(name, text, wire, &wl);
 	if (tl < 0)
 		return tl;
@@ -1208,11 +1169,7 @@ int dns_resolve(struct dns_req *r, const char *name, struct dns_addr *out, unsig
 	for (int k = 0; k < 2; k++) {
 		struct query *q = &L->q[k];
 		q->type = k ? T_AAAA : T_A;
-		q->ntries = 0;
-		q->result = Q_PENDING;
-		q->saw_fail = 0;
-		q->n = 0;
-		q->ttl = 0;
+		memset(&q->ntries, 0, offsetof(struct query, addrs) - offsetof(struct query, ntries));	/* Q_PENDING */
 	}
 	if (send_try(L, &L->q[0]) < 0 || send_try(L, &L->q[1]) < 0) {
 		lookup_drop(L);
@@ -1242,15 +1199,10 @@ void dns_cancel(struct dns_req *r)
 
 const char *dns_strerror(int err)
 {
-	switch (err) {
-	case 0: return "success";
-	case DNS_ENOTFOUND: return "host name not found";
-	case DNS_ETIMEOUT: return "DNS timeout";
-	case DNS_EBUSY: return "too many DNS lookups in flight";
-	case DNS_EBADNAME: return "invalid host name";
-	case DNS_ESERVFAIL: return "DNS server failure";
-	default: return "unknown DNS error";
-	}
+	/* Indexed by -err: 0 and the DNS_E* codes, then the fallback. */
+	return fmt_list_nth("success\0host name not found\0DNS timeout\0too many DNS lookups in flight\0"
+			    "invalid host name\0DNS server failure\0unknown DNS error\0",
+			    err <= 0 && err >= DNS_ESERVFAIL ? (unsigned)-err : 6);
 }
 
 /* ---- init, reload, free ---- */
@@ -1263,33 +1215,27 @@ static void cache_clear(void)
 
 void dns_free(void)
 {
-	if (!D.inited)
-		return;
-	if (D.lk)
-		for (unsigned i = 0; i < D.max_inflight; i++)
-			lookup_drop(&D.lk[i]);
-	for (int f = 0; f < 2; f++) {
-		if (D.fd[f] >= 0) {
-			loop_del(&D.w[f]);
-			close(D.fd[f]);
+	/* Never initialized: D is all zero, fd 0 is not ours; only reset. */
+	if (D.inited) {
+		if (D.lk)
+			for (unsigned i = 0; i < D.max_inflight; i++)
+				lookup_drop(&D.lk[i]);
+		for (int f = 0; f < 2; f++) {
+			if (D.fd[f] >= 0) {
+				loop_del(&D.w[f]);
+				close(D.fd[f]);
+			}
 		}
+		free(D.lk);
+		free(D.cache);
+		free(D.hosts);
+		free(D.hosts_buf);
+		free(D.resolv_conf);
+		free(D.hosts_file);
+		explicit_bzero(D.rng_key, sizeof D.rng_key);
 	}
-	free(D.lk);
-	free(D.cache);
-	free(D.hosts);
-	free(D.hosts_buf);
-	free(D.resolv_conf);
-	free(D.hosts_file);
-	explicit_bzero(D.rng_key, sizeof D.rng_key);
 	memset(&D, 0, sizeof D);
 	D.fd[0] = D.fd[1] = -1;
-}
-
-static int load_servers(struct server *sv, unsigned *n, char *err, size_t errlen)
-{
-	if (D.explicit_servers)
-		return 0;	/* kept from dns_init */
-	return load_resolv(D.resolv_conf, sv, n, err, errlen);
 }
 
 int dns_init(const struct dns_options *o, char *err, size_t errlen)
@@ -1297,17 +1243,22 @@ int dns_init(const struct dns_options *o, char *err, size_t errlen)
 	static const struct dns_options defaults;
 	if (!o)
 		o = &defaults;
-	dns_free();
-	memset(&D, 0, sizeof D);
-	D.fd[0] = D.fd[1] = -1;
+	dns_free();	/* also resets D */
 	D.inited = 1;
-	D.timeout_ms = o->timeout_ms ? o->timeout_ms : 1000;
-	D.attempts = o->attempts ? o->attempts : 3;
+	/* The numeric options, as {offset in dns_options, offset in D, default}. */
+	static const struct { uint8_t from, to; uint16_t def; } num[] = {
+		{ offsetof(struct dns_options, timeout_ms), offsetof(struct state, timeout_ms), 1000 },
+		{ offsetof(struct dns_options, attempts), offsetof(struct state, attempts), 3 },
+		{ offsetof(struct dns_options, max_inflight), offsetof(struct state, max_inflight), 16 },
+		{ offsetof(struct dns_options, cache_size), offsetof(struct state, cache_size), 64 },
+		{ offsetof(struct dns_options, max_ttl_s), offsetof(struct state, max_ttl_s), 3600 },
+	};
+	for (unsigned i = 0; i < sizeof num / sizeof num[0]; i++) {
+		unsigned v = *(const unsigned *)((const char *)o + num[i].from);
+		*(unsigned *)((char *)&D + num[i].to) = v ? v : num[i].def;
+	}
 	if (D.attempts > DNS_MAX_ATTEMPTS)
 		D.attempts = DNS_MAX_ATTEMPTS;
-	D.max_inflight = o->max_inflight ? o->max_inflight : 16;
-	D.cache_size = o->cache_size ? o->cache_size : 64;
-	D.max_ttl_s = o->max_ttl_s ? o->max_ttl_s : 3600;
 	D.resolv_conf = strdup(o->resolv_conf ? o->resolv_conf : "/etc/resolv.conf");
 	D.hosts_file = strdup(o->hosts_file ? o->hosts_file : "/etc/hosts");
 	D.lk = calloc(D.max_inflight, sizeof *D.lk);
@@ -1337,14 +1288,10 @@ int dns_init(const struct dns_options *o, char *err, size_t errlen)
 			if (D.nservers < DNS_MAX_SERVERS)	/* the rest are ignored */
 				D.servers[D.nservers++] = sv;
 		}
-	} else if (load_resolv(D.resolv_conf, D.servers, &D.nservers, err, errlen) < 0) {
-		goto fail;
 	}
-	if (open_sockets(D.servers, &D.nservers, err, errlen) < 0)
-		goto fail;
-	if (load_hosts(D.hosts_file, &D.hosts, &D.nhosts, &D.hosts_buf, err, errlen) < 0)
-		goto fail;
-	return 0;
+	/* The rest is a reload's work: resolv.conf, sockets, hosts. */
+	if (dns_reload(err, errlen) == 0)
+		return 0;
 fail:
 	dns_free();
 	return -1;
@@ -1363,7 +1310,9 @@ int dns_reload(char *err, size_t errlen)
 		return -1;
 	}
 	memcpy(sv, D.servers, sizeof sv);
-	if (load_servers(sv, &nsv, err, errlen) < 0 || open_sockets(sv, &nsv, err, errlen) < 0)
+	/* Explicit servers are kept from dns_init. */
+	if ((!D.explicit_servers && load_resolv(D.resolv_conf, sv, &nsv, err, errlen) < 0) ||
+	    open_sockets(sv, &nsv, err, errlen) < 0)
 		return -1;
 	if (load_hosts(D.hosts_file, &hosts, &nhosts, &hbuf, err, errlen) < 0)
 		return -1;

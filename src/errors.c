@@ -14,30 +14,39 @@
 #include "fmt.h"
 #include "gw.h"
 
+/* The type names errs[] picks from, and every error's code in enum gw_err
+ * order ("" for none, written as null): packed lists (fmt_list_nth), one
+ * byte an entry instead of two pointers. */
+static const char err_types[] = "invalid_request_error\0permission_error\0server_error\0upstream_error\0requests";
+enum { T_INVALID, T_PERMISSION, T_SERVER, T_UPSTREAM, T_REQUESTS };
+static const char err_codes[] = "\0invalid_json\0not_found\0method_not_allowed\0invalid_api_key\0"
+	"model_not_allowed\0model_not_found\0no_providers\0request_too_large\0headers_too_large\0"
+	"request_timeout\0gateway_busy\0bad_gateway\0gateway_timeout\0not_supported\0shutting_down\0"
+	"internal_error\0rate_limit_exceeded";
+
 static const struct {
-	int status;
-	const char *type;
-	const char *code;
+	uint16_t status;
+	uint8_t type;
 	uint8_t cls;
 } errs[] = {
-	[E_BAD_REQUEST] = { 400, "invalid_request_error", NULL, IR_ERR_INVALID },
-	[E_BAD_JSON] = { 400, "invalid_request_error", "invalid_json", IR_ERR_INVALID },
-	[E_NOT_FOUND] = { 404, "invalid_request_error", "not_found", IR_ERR_NOT_FOUND },
-	[E_METHOD] = { 405, "invalid_request_error", "method_not_allowed", IR_ERR_INVALID },
-	[E_AUTH] = { 401, "invalid_request_error", "invalid_api_key", IR_ERR_AUTH },
-	[E_FORBIDDEN] = { 403, "permission_error", "model_not_allowed", IR_ERR_PERMISSION },
-	[E_MODEL_NOT_FOUND] = { 404, "invalid_request_error", "model_not_found", IR_ERR_NOT_FOUND },
-	[E_NO_PROVIDERS] = { 503, "server_error", "no_providers", IR_ERR_OVERLOADED },
-	[E_TOO_LARGE] = { 413, "invalid_request_error", "request_too_large", IR_ERR_TOO_LARGE },
-	[E_HEADERS_TOO_LARGE] = { 431, "invalid_request_error", "headers_too_large", IR_ERR_TOO_LARGE },
-	[E_TIMEOUT] = { 408, "invalid_request_error", "request_timeout", IR_ERR_TIMEOUT },
-	[E_BUSY] = { 503, "server_error", "gateway_busy", IR_ERR_OVERLOADED },
-	[E_UPSTREAM] = { 502, "upstream_error", "bad_gateway", IR_ERR_SERVER },
-	[E_UPSTREAM_TIMEOUT] = { 504, "upstream_error", "gateway_timeout", IR_ERR_TIMEOUT },
-	[E_UNSUPPORTED] = { 501, "invalid_request_error", "not_supported", IR_ERR_INVALID },
-	[E_SHUTTING_DOWN] = { 503, "server_error", "shutting_down", IR_ERR_OVERLOADED },
-	[E_INTERNAL] = { 500, "server_error", "internal_error", IR_ERR_SERVER },
-	[E_RATE_LIMITED] = { 429, "requests", "rate_limit_exceeded", IR_ERR_RATE_LIMIT },
+	[E_BAD_REQUEST] = { 400, T_INVALID, IR_ERR_INVALID },
+	[E_BAD_JSON] = { 400, T_INVALID, IR_ERR_INVALID },
+	[E_NOT_FOUND] = { 404, T_INVALID, IR_ERR_NOT_FOUND },
+	[E_METHOD] = { 405, T_INVALID, IR_ERR_INVALID },
+	[E_AUTH] = { 401, T_INVALID, IR_ERR_AUTH },
+	[E_FORBIDDEN] = { 403, T_PERMISSION, IR_ERR_PERMISSION },
+	[E_MODEL_NOT_FOUND] = { 404, T_INVALID, IR_ERR_NOT_FOUND },
+	[E_NO_PROVIDERS] = { 503, T_SERVER, IR_ERR_OVERLOADED },
+	[E_TOO_LARGE] = { 413, T_INVALID, IR_ERR_TOO_LARGE },
+	[E_HEADERS_TOO_LARGE] = { 431, T_INVALID, IR_ERR_TOO_LARGE },
+	[E_TIMEOUT] = { 408, T_INVALID, IR_ERR_TIMEOUT },
+	[E_BUSY] = { 503, T_SERVER, IR_ERR_OVERLOADED },
+	[E_UPSTREAM] = { 502, T_UPSTREAM, IR_ERR_SERVER },
+	[E_UPSTREAM_TIMEOUT] = { 504, T_UPSTREAM, IR_ERR_TIMEOUT },
+	[E_UNSUPPORTED] = { 501, T_INVALID, IR_ERR_INVALID },
+	[E_SHUTTING_DOWN] = { 503, T_SERVER, IR_ERR_OVERLOADED },
+	[E_INTERNAL] = { 500, T_SERVER, IR_ERR_SERVER },
+	[E_RATE_LIMITED] = { 429, T_REQUESTS, IR_ERR_RATE_LIMIT },
 };
 
 int gw_err_status(enum gw_err e)
@@ -45,32 +54,23 @@ int gw_err_status(enum gw_err e)
 	return errs[e].status;
 }
 
+/* Reason phrases: reasons[] holds the text of reason_status[i] as its i-th
+ * name. 200 first: nearly every answer is one. */
+static const uint16_t reason_status[] = {
+	200, 100, 201, 204, 400, 401, 402, 403, 404, 405, 408, 409, 413, 422, 429, 431,
+	500, 501, 502, 503, 504, 529,
+};
+static const char reasons[] = "OK\0Continue\0Created\0No Content\0Bad Request\0Unauthorized\0"
+	"Payment Required\0Forbidden\0Not Found\0Method Not Allowed\0Request Timeout\0Conflict\0"
+	"Content Too Large\0Unprocessable Content\0Too Many Requests\0Request Header Fields Too Large\0"
+	"Internal Server Error\0Not Implemented\0Bad Gateway\0Service Unavailable\0Gateway Timeout\0"
+	"Site Overloaded";
+
 const char *gw_reason(int status)
 {
-	switch (status) {
-	case 100: return "Continue";
-	case 200: return "OK";
-	case 201: return "Created";
-	case 204: return "No Content";
-	case 400: return "Bad Request";
-	case 401: return "Unauthorized";
-	case 402: return "Payment Required";
-	case 403: return "Forbidden";
-	case 404: return "Not Found";
-	case 405: return "Method Not Allowed";
-	case 408: return "Request Timeout";
-	case 409: return "Conflict";
-	case 413: return "Content Too Large";
-	case 422: return "Unprocessable Content";
-	case 429: return "Too Many Requests";
-	case 431: return "Request Header Fields Too Large";
-	case 500: return "Internal Server Error";
-	case 501: return "Not Implemented";
-	case 502: return "Bad Gateway";
-	case 503: return "Service Unavailable";
-	case 504: return "Gateway Timeout";
-	case 529: return "Site Overloaded";
-	}
+	for (unsigned i = 0; i < sizeof reason_status / sizeof reason_status[0]; i++)
+		if (reason_status[i] == status)
+			return fmt_list_nth(reasons, i);
 	return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
 }
 
@@ -79,14 +79,12 @@ void gw_error_body(struct json_out *o, enum gw_err e, const char *msg)
 	json_lit(o, "{\"error\":{\"message\":");
 	json_cstr(o, msg);
 	json_lit(o, ",\"type\":");
-	json_cstr(o, errs[e].type);
+	json_cstr(o, fmt_list_nth(err_types, errs[e].type));
 	json_lit(o, ",\"param\":");
 	json_lit(o, e == E_MODEL_NOT_FOUND || e == E_FORBIDDEN ? "\"model\"" : "null");
 	json_lit(o, ",\"code\":");
-	if (errs[e].code)
-		json_cstr(o, errs[e].code);
-	else
-		json_lit(o, "null");
+	const char *code = fmt_list_nth(err_codes, e);
+	json_cstr(o, *code ? code : NULL);	/* NULL: null */
 	json_lit(o, "}}");
 }
 

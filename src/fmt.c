@@ -58,8 +58,14 @@ static void pad(struct out *o, char c, size_t n)
 }
 
 /* The flags and sizes of one conversion. */
+enum { MINUS, ZERO, PLUS, SPACE, ALT };	/* flag[] indices */
+/* flag[] index + 1 of the characters ' ' to '0', 0 for the others */
+static const unsigned char flag_of[17] = {
+	[' ' - ' '] = SPACE + 1, ['#' - ' '] = ALT + 1, ['+' - ' '] = PLUS + 1,
+	['-' - ' '] = MINUS + 1, ['0' - ' '] = ZERO + 1,
+};
 struct spec {
-	int minus, zero, plus, space, alt;
+	char flag[5];
 	size_t width;
 	int prec;	/* -1: none */
 };
@@ -69,14 +75,14 @@ static void field(struct out *o, const struct spec *sp, const char *prefix, size
 		  size_t zeros, const char *body, size_t bn)
 {
 	size_t n = pn + zeros + bn, w = sp->width > n ? sp->width - n : 0;
-	if (!sp->minus && !sp->zero)
+	if (!sp->flag[MINUS] && !sp->flag[ZERO])
 		pad(o, ' ', w);
 	put(o, prefix, pn);
-	if (!sp->minus && sp->zero)
+	if (!sp->flag[MINUS] && sp->flag[ZERO])
 		pad(o, '0', w);
 	pad(o, '0', zeros);
 	put(o, body, bn);
-	if (sp->minus)
+	if (sp->flag[MINUS])
 		pad(o, ' ', w);
 }
 
@@ -92,19 +98,19 @@ static void integer(struct out *o, struct spec *sp, uint64_t v, int neg, char co
 	}
 	if (neg)
 		pre[pn++] = '-';
-	else if (sp->plus && (conv == 'd' || conv == 'i'))
+	else if (sp->flag[PLUS] && (conv == 'd' || conv == 'i'))
 		pre[pn++] = '+';
-	else if (sp->space && (conv == 'd' || conv == 'i'))
+	else if (sp->flag[SPACE] && (conv == 'd' || conv == 'i'))
 		pre[pn++] = ' ';
-	if ((conv == 'p' || (sp->alt && base == 16)) && p != e) {
+	if ((conv == 'p' || (sp->flag[ALT] && base == 16)) && p != e) {
 		pre[pn++] = '0';
 		pre[pn++] = conv == 'X' ? 'X' : 'x';
 	}
-	if (sp->alt && base == 8 && (p == e || *p != '0'))
+	if (sp->flag[ALT] && base == 8 && (p == e || *p != '0'))
 		*--p = '0';
 	size_t bn = (size_t)(e - p), zeros = 0;
 	if (sp->prec >= 0) {
-		sp->zero = 0;
+		sp->flag[ZERO] = 0;
 		if ((size_t)sp->prec > bn)
 			zeros = (size_t)sp->prec - bn;
 	} else if (bn == 0) {
@@ -229,6 +235,18 @@ static char dig_at(const char *d, size_t n, long i)
 	return i >= 0 && (size_t)i < n ? d[i] : '0';
 }
 
+/* The digits at positions [from, to) of the kept ones, in pieces. */
+static void put_digits(struct out *o, const char *d, size_t n, long from, long to)
+{
+	while (from < to) {
+		char chunk[64];
+		size_t cn = 0;
+		for (; from < to && cn < sizeof chunk; from++)
+			chunk[cn++] = dig_at(d, n, from);
+		put(o, chunk, cn);
+	}
+}
+
 static void floating(struct out *o, struct spec *sp, double v, char conv)
 {
 	char pre[1];
@@ -239,13 +257,13 @@ static void floating(struct out *o, struct spec *sp, double v, char conv)
 	int upper = conv == 'F' || conv == 'E' || conv == 'G';
 	if (neg)
 		pre[pn++] = '-';
-	else if (sp->plus)
+	else if (sp->flag[PLUS])
 		pre[pn++] = '+';
-	else if (sp->space)
+	else if (sp->flag[SPACE])
 		pre[pn++] = ' ';
 	if ((bits >> 52 & 0x7ff) == 0x7ff) {
 		const char *s = bits & ((1ull << 52) - 1) ? (upper ? "NAN" : "nan") : (upper ? "INF" : "inf");
-		sp->zero = 0;
+		sp->flag[ZERO] = 0;
 		field(o, sp, pre, pn, 0, s, 3);
 		return;
 	}
@@ -279,33 +297,20 @@ static void floating(struct out *o, struct spec *sp, double v, char conv)
 			c = 'e';
 			prec = prec - 1;
 		}
-		strip = !sp->alt;
+		strip = !sp->flag[ALT];
 	}
-	/* body: the digits, a point, an exponent; at most one big run of
-	 * zeros, written by field()/pad() without a buffer */
-	char body[MAX_DIGITS + 48];
-	size_t bn = 0;
+	/* e is f of the digits rounded to prec + 1 of them, with the point
+	 * after the first and the exponent as a suffix */
+	char suf[8];
+	size_t sn = 0;
 	if (c == 'e') {
 		int x = 0;
 		if (n) {
 			n = round_digits(d, n, &dexp, (long)prec + 1);
 			x = n ? dexp - 1 : 0;
 		}
-		if (n == 0) {
-			d[0] = '0';
-			n = 1;
-			x = 0;
-		}
-		body[bn++] = d[0];
-		size_t frac = (size_t)prec;
-		if (strip)
-			frac = n - 1 < frac ? n - 1 : frac;
-		if (frac || sp->alt)
-			body[bn++] = '.';
-		for (size_t i = 1; i <= frac; i++)
-			body[bn++] = dig_at(d, n, (long)i);
-		body[bn++] = upper ? 'E' : 'e';
-		body[bn++] = x < 0 ? '-' : '+';
+		suf[sn++] = upper ? 'E' : 'e';
+		suf[sn++] = x < 0 ? '-' : '+';
 		unsigned ax = (unsigned)(x < 0 ? -x : x);
 		char eb[4];
 		int en = 0;
@@ -315,15 +320,11 @@ static void floating(struct out *o, struct spec *sp, double v, char conv)
 		if (en < 2)
 			eb[en++] = '0';
 		while (en)
-			body[bn++] = eb[--en];
-		field(o, sp, pre, pn, 0, body, bn);
-		return;
-	}
-	/* f: digits before the point are d[0 .. dexp), after it prec more */
-	if (n) {
+			suf[sn++] = eb[--en];
+		dexp = 1;
+	} else if (n) {
+		/* f: digits before the point are d[0 .. dexp), after it prec more */
 		n = round_digits(d, n, &dexp, (long)dexp + prec);
-		if (n == 0)
-			dexp = 1;
 	}
 	if (n == 0) {
 		d[0] = '0';
@@ -337,35 +338,24 @@ static void floating(struct out *o, struct spec *sp, double v, char conv)
 		long last = (long)n - 1 - dexp;	/* its place after the point, 0-based */
 		frac = last < 0 ? 0 : (size_t)(last + 1) < frac ? (size_t)(last + 1) : frac;
 	}
-	/* the integer part can be up to 309 digits: write it in pieces */
-	size_t wn = (size_t)(ip ? ip : 1) + (frac || sp->alt ? 1 + frac : 0);
+	/* the integer part can be up to 309 digits, the fraction as long as
+	 * the precision: written in pieces, without one buffer for all */
+	size_t wn = (size_t)(ip ? ip : 1) + (frac || sp->flag[ALT] ? 1 + frac : 0) + sn;
 	size_t w = sp->width > pn + wn ? sp->width - pn - wn : 0;
-	if (!sp->minus && !sp->zero)
+	if (!sp->flag[MINUS] && !sp->flag[ZERO])
 		pad(o, ' ', w);
 	put(o, pre, pn);
-	if (!sp->minus && sp->zero)
+	if (!sp->flag[MINUS] && sp->flag[ZERO])
 		pad(o, '0', w);
-	if (ip == 0) {
+	if (ip == 0)
 		put(o, "0", 1);
-	} else {
-		for (long i = 0; i < ip;) {
-			char chunk[64];
-			size_t cn = 0;
-			for (; i < ip && cn < sizeof chunk; i++)
-				chunk[cn++] = dig_at(d, n, i);
-			put(o, chunk, cn);
-		}
-	}
-	if (frac || sp->alt)
+	else
+		put_digits(o, d, n, 0, ip);
+	if (frac || sp->flag[ALT])
 		put(o, ".", 1);
-	for (size_t i = 0; i < frac;) {
-		char chunk[64];
-		size_t cn = 0;
-		for (; i < frac && cn < sizeof chunk; i++)
-			chunk[cn++] = dig_at(d, n, dexp + (long)i);
-		put(o, chunk, cn);
-	}
-	if (sp->minus)
+	put_digits(o, d, n, dexp, dexp + (long)frac);
+	put(o, suf, sn);
+	if (sp->flag[MINUS])
 		pad(o, ' ', w);
 }
 
@@ -381,25 +371,13 @@ int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap)
 		put(&o, f, (size_t)(pc - f));
 		const char *start = pc;
 		f = pc + 1;
-		struct spec sp = { 0, 0, 0, 0, 0, 0, -1 };
-		for (;; f++) {
-			if (*f == '-')
-				sp.minus = 1;
-			else if (*f == '0')
-				sp.zero = 1;
-			else if (*f == '+')
-				sp.plus = 1;
-			else if (*f == ' ')
-				sp.space = 1;
-			else if (*f == '#')
-				sp.alt = 1;
-			else
-				break;
-		}
+		struct spec sp = { { 0 }, 0, -1 };
+		for (unsigned k; (unsigned char)(*f - ' ') < sizeof flag_of && (k = flag_of[*f - ' ']) != 0; f++)
+			sp.flag[k - 1] = 1;
 		if (*f == '*') {
 			int wv = va_arg(ap, int);
 			if (wv < 0) {
-				sp.minus = 1;
+				sp.flag[MINUS] = 1;
 				wv = -wv;
 			}
 			sp.width = (size_t)wv;
@@ -421,8 +399,8 @@ int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap)
 					sp.prec = sp.prec * 10 + (*f++ - '0');
 			}
 		}
-		if (sp.minus)
-			sp.zero = 0;
+		if (sp.flag[MINUS])
+			sp.flag[ZERO] = 0;
 		int len = 0;	/* 1 h, 2 hh, 3 l, 4 ll, 5 z/t, 6 j */
 		if (*f == 'h') {
 			len = f[1] == 'h' ? 2 : 1;
@@ -444,23 +422,10 @@ int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap)
 		}
 		f++;
 		switch (conv) {
-		case 'd': case 'i': {
-			int64_t v;
-			switch (len) {
-			case 3: v = va_arg(ap, long); break;
-			case 4: v = va_arg(ap, long long); break;
-			case 5: v = (int64_t)va_arg(ap, ptrdiff_t); break;
-			case 6: v = va_arg(ap, intmax_t); break;
-			default: v = va_arg(ap, int); break;
-			}
-			if (len == 1)
-				v = (short)v;
-			else if (len == 2)
-				v = (signed char)v;
-			integer(&o, &sp, v < 0 ? 0 - (uint64_t)v : (uint64_t)v, v < 0, conv);
-			break;
-		}
-		case 'u': case 'x': case 'X': case 'o': {
+		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': {
+			/* Read as the unsigned type of the argument's size (the
+			 * signed one's counterpart), then cut to the modifier's width
+			 * and, for d and i, sign-extended: one path for both. */
 			uint64_t v;
 			switch (len) {
 			case 3: v = va_arg(ap, unsigned long); break;
@@ -469,20 +434,34 @@ int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap)
 			case 6: v = va_arg(ap, uintmax_t); break;
 			default: v = va_arg(ap, unsigned); break;
 			}
-			if (len == 1)
+			int neg = 0;
+			if (conv == 'd' || conv == 'i') {
+				int64_t sv;
+				switch (len) {
+				case 1: sv = (short)v; break;
+				case 2: sv = (signed char)v; break;
+				case 3: sv = (long)v; break;
+				case 5: sv = (ptrdiff_t)v; break;
+				case 0: sv = (int)v; break;
+				default: sv = (int64_t)v; break;
+				}
+				neg = sv < 0;
+				v = neg ? 0 - (uint64_t)sv : (uint64_t)sv;
+			} else if (len == 1) {
 				v = (unsigned short)v;
-			else if (len == 2)
+			} else if (len == 2) {
 				v = (unsigned char)v;
-			integer(&o, &sp, v, 0, conv);
+			}
+			integer(&o, &sp, v, neg, conv);
 			break;
 		}
 		case 'p':
-			sp.alt = 1;
+			sp.flag[ALT] = 1;
 			integer(&o, &sp, (uint64_t)(uintptr_t)va_arg(ap, void *), 0, 'p');
 			break;
 		case 'c': {
 			char ch = (char)va_arg(ap, int);
-			sp.zero = 0;
+			sp.flag[ZERO] = 0;
 			field(&o, &sp, "", 0, 0, &ch, 1);
 			break;
 		}
@@ -491,7 +470,7 @@ int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap)
 			if (!s)
 				s = "(null)";
 			size_t n = sp.prec >= 0 ? strnlen(s, (size_t)sp.prec) : strlen(s);
-			sp.zero = 0;
+			sp.flag[ZERO] = 0;
 			field(&o, &sp, "", 0, 0, s, n);
 			break;
 		}
@@ -526,47 +505,50 @@ int fmt_snprintf(char *buf, size_t cap, const char *f, ...)
  * formats with snprintf. */
 const char *fmt_ip(int v6, const void *addr, char *buf, size_t cap)
 {
-	const unsigned char *a = addr;
-	if (!v6) {
-		fmt_snprintf(buf, cap, "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
-		return buf;
-	}
-	static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	static const unsigned char zero12[12] = { 0 };
-	if (memcmp(a, mapped, 12) == 0) {
-		fmt_snprintf(buf, cap, "::ffff:%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
-		return buf;
-	}
-	unsigned g[8];
-	for (int i = 0; i < 8; i++)
-		g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
-	int best = -1, blen = 0;
-	for (int i = 0; i < 8;) {
-		int j = i;
-		while (j < 8 && g[j] == 0)
-			j++;
-		if (j - i > blen && j - i >= 2) {
-			best = i;
-			blen = j - i;
-		}
-		i = j > i ? j : i + 1;
-	}
+	const unsigned char *a = addr, *q = a;	/* q: a dotted quad to end with, or NULL */
 	char t[48];
 	size_t n = 0;
-	int embedded4 = memcmp(a, zero12, 12) == 0 && (g[6] || g[7] > 1) && best == 0 && blen == 6;
-	for (int i = 0; i < (embedded4 ? 6 : 8); i++) {
-		if (i == best) {
-			t[n++] = ':';
-			t[n++] = ':';
-			i += blen - 1;
-			continue;
+	if (v6) {
+		unsigned g[8];
+		int z = 0;
+		for (int i = 0; i < 8; i++)
+			g[i] = (unsigned)a[2 * i] << 8 | a[2 * i + 1];
+		while (z < 8 && g[z] == 0)
+			z++;
+		if (z == 6 || (z == 5 && g[5] == 0xffff)) {
+			/* ::a.b.c.d (six zero groups, then not 0.0.0.0 or
+			 * 0.0.0.1) and ::ffff:a.b.c.d */
+			n = z == 6 ? 2 : 7;
+			memcpy(t, "::ffff:", n);
+			q += 12;
+		} else {
+			int best = -1, blen = 0;
+			for (int i = 0; i < 8;) {
+				int j = i;
+				while (j < 8 && g[j] == 0)
+					j++;
+				if (j - i > blen && j - i >= 2) {
+					best = i;
+					blen = j - i;
+				}
+				i = j > i ? j : i + 1;
+			}
+			for (int i = 0; i < 8; i++) {
+				if (i == best) {
+					t[n++] = ':';
+					t[n++] = ':';
+					i += blen - 1;
+					continue;
+				}
+				if (n && t[n - 1] != ':')
+					t[n++] = ':';
+				n += (size_t)fmt_snprintf(t + n, sizeof t - n, "%x", g[i]);
+			}
+			q = NULL;
 		}
-		if (n && t[n - 1] != ':')
-			t[n++] = ':';
-		n += (size_t)fmt_snprintf(t + n, sizeof t - n, "%x", g[i]);
 	}
-	if (embedded4)
-		n += (size_t)fmt_snprintf(t + n, sizeof t - n, "%u.%u.%u.%u", a[12], a[13], a[14], a[15]);
+	if (q)
+		n += (size_t)fmt_snprintf(t + n, sizeof t - n, "%u.%u.%u.%u", q[0], q[1], q[2], q[3]);
 	t[n] = 0;
 	fmt_snprintf(buf, cap, "%s", t);
 	return buf;
@@ -831,8 +813,6 @@ static double make_double(uint64_t m, int e, int sticky)
 
 double fmt_strtod(const char *s, const char **end)
 {
-	static const double p10[23] = { 1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11,
-		1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22 };
 	enum { MAX_SIG = 800 };	/* digits kept; beyond, only whether any is not 0 */
 	char dig[MAX_SIG];
 	const char *p = s;
@@ -900,7 +880,12 @@ double fmt_strtod(const char *s, const char **end)
 		uint64_t v = 0;
 		for (int i = 0; i < nd; i++)
 			v = v * 10 + (uint64_t)(dig[i] - '0');
-		r = dexp >= 0 ? (double)v * p10[dexp] : (double)v / p10[-dexp];
+		/* 10^|dexp| by multiplying: every power up to 1e22 is a
+		 * double exactly, so each product is exact too */
+		double p10 = 1;
+		for (long k = dexp < 0 ? -dexp : dexp; k > 0; k--)
+			p10 *= 10;
+		r = dexp >= 0 ? (double)v * p10 : (double)v / p10;
 	} else {
 		struct sbig d = { { 0 }, 0 };
 		for (int i = 0; i < nd; i++) {
@@ -952,4 +937,12 @@ const char *fmt_list_nth(const char *list, unsigned i)
 	while (i--)
 		list += strlen(list) + 1;
 	return list;
+}
+
+const char *fmt_find(const char *h, size_t n, const char *needle, size_t m)
+{
+	for (size_t i = 0; i + m <= n; i++)
+		if (memcmp(h + i, needle, m) == 0)
+			return h + i;
+	return NULL;
 }

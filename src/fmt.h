@@ -37,4 +37,8 @@ void fmt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const 
  * (the empty end name past the last). */
 const char *fmt_list_nth(const char *list, unsigned i);
 
+/* memmem's contract with a plain loop: musl's two-way memmem is 1.4 KB of
+ * static code, and llmgw only looks for short needles in short texts. */
+const char *fmt_find(const char *h, size_t n, const char *needle, size_t m);
+
 #endif

@@ -51,12 +51,20 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* now + d without overflow (now may be anything a clock gives). */
-static int64_t add_ms(int64_t now, int64_t d)
+__attribute__((noinline)) static int64_t add_ms(int64_t now, int64_t d)
 {
 	if (d > 0 && now > INT64_MAX - d)
 		return INT64_MAX;
 	return now + d;
 }
+
+/* Defaults of the unsigned options from min_requests to
+ * probe_interval_open_ms, in the order struct health_options declares them
+ * (consecutive unsigned members: no padding between them). */
+static const uint32_t defaults[] = { 10, 60000, 10000, 300000, 5000, 120000, 60000, 10000 };
+#define DEF_FIRST offsetof(struct health_options, min_requests)
+_Static_assert(offsetof(struct health_options, probe_interval_open_ms) ==
+	       DEF_FIRST + 7 * sizeof(unsigned), "health_options layout");
 
 int health_init(unsigned ntargets, const struct health_options *o)
 {
@@ -65,16 +73,13 @@ int health_init(unsigned ntargets, const struct health_options *o)
 	if (o)
 		opt = *o;
 	if (!opt.failures) opt.failures = 5;
+	for (size_t k = 0; k < sizeof(defaults) / sizeof(defaults[0]); k++) {
+		unsigned *f = (unsigned *)((char *)&opt + DEF_FIRST) + k;
+		if (!*f)
+			*f = defaults[k];
+	}
 	if (!(opt.ratio > 0)) opt.ratio = 0.5;
-	if (!opt.min_requests) opt.min_requests = 10;
-	if (!opt.window_ms) opt.window_ms = 60000;
-	if (!opt.cooldown_ms) opt.cooldown_ms = 10000;
-	if (!opt.cooldown_max_ms) opt.cooldown_max_ms = 300000;
 	if (opt.cooldown_max_ms < opt.cooldown_ms) opt.cooldown_max_ms = opt.cooldown_ms;
-	if (!opt.rate_limit_ms) opt.rate_limit_ms = 5000;
-	if (!opt.trial_timeout_ms) opt.trial_timeout_ms = 120000;
-	if (!opt.probe_interval_ms) opt.probe_interval_ms = 60000;
-	if (!opt.probe_interval_open_ms) opt.probe_interval_open_ms = 10000;
 	if (!(opt.ewma_alpha > 0 && opt.ewma_alpha <= 1)) opt.ewma_alpha = 0.2;
 
 	if (ntargets) {
@@ -162,7 +167,7 @@ static void win_clear(struct target *x)
 
 /* ---- breaker transitions ---- */
 
-static void enter(struct target *x, enum health_state s)
+__attribute__((noinline)) static void enter(struct target *x, enum health_state s)
 {
 	x->breaker = s;
 	x->entered[s]++;
@@ -255,7 +260,7 @@ int health_admit(unsigned t, int64_t now)
 	return 1;
 }
 
-static void ewma(double *avg, int64_t sample)
+__attribute__((noinline)) static void ewma(double *avg, int64_t sample)
 {
 	if (sample < 0)
 		return;
@@ -393,23 +398,15 @@ int health_pick_fallback(const unsigned *targets, size_t n, int64_t now)
 
 const char *health_state_name(enum health_state s)
 {
-	switch (s) {
-	case HEALTH_ST_CLOSED: return "closed";
-	case HEALTH_ST_HALF_OPEN: return "half-open";
-	case HEALTH_ST_OPEN: return "open";
-	case HEALTH_ST_COOLING: return "rate-limited";
-	case HEALTH_ST_CRED_BAD: return "credential rejected";
-	}
-	return "unknown";
+	static const char names[] = "closed\0half-open\0open\0rate-limited\0credential rejected\0unknown";
+	return fmt_list_nth(names, (unsigned)s < 5 ? (unsigned)s : 5);
 }
 
 const char *health_kind_name(enum health_kind k)
 {
-	static const char *const names[HEALTH_NKINDS] = {
-		"connect", "tls", "timeout", "5xx", "overloaded", "bad_response",
-		"rate_limited", "auth",
-	};
-	return (unsigned)k < HEALTH_NKINDS ? names[k] : "unknown";
+	static const char names[] = "connect\0tls\0timeout\0" "5xx\0overloaded\0bad_response\0"
+		"rate_limited\0auth\0unknown";
+	return fmt_list_nth(names, (unsigned)k < HEALTH_NKINDS ? (unsigned)k : HEALTH_NKINDS);
 }
 
 int health_kind_for_status(int status)
@@ -545,7 +542,7 @@ int health_probe_failed(unsigned t, int64_t now, enum health_kind kind, int64_t 
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-static int64_t ns_to_ms(int64_t ns)
+__attribute__((noinline)) static int64_t ns_to_ms(int64_t ns)
 {
 	int64_t ms = ns / NS_PER_MS + (ns % NS_PER_MS != 0);
 	return min64(ms, HEALTH_RETRY_MAX_MS);
@@ -598,22 +595,24 @@ static int read_number(const char *s, size_t n, size_t *i, int64_t unit_ns, int 
 	return 0;
 }
 
-int64_t health_parse_seconds(const char *s, size_t n)
+/* A whole strict decimal number of unit_ns units, in ms. */
+static int64_t parse_decimal(const char *s, size_t n, int64_t unit_ns)
 {
 	int64_t ns = 0;
 	size_t i = 0;
-	if (!s || n == 0 || n > MAX_VALUE || read_number(s, n, &i, 1000000000LL, 1, &ns) || i != n)
+	if (!s || n == 0 || n > MAX_VALUE || read_number(s, n, &i, unit_ns, 1, &ns) || i != n)
 		return -1;
 	return ns_to_ms(ns);
 }
 
+int64_t health_parse_seconds(const char *s, size_t n)
+{
+	return parse_decimal(s, n, 1000000000LL);
+}
+
 int64_t health_parse_millis(const char *s, size_t n)
 {
-	int64_t ns = 0;
-	size_t i = 0;
-	if (!s || n == 0 || n > MAX_VALUE || read_number(s, n, &i, NS_PER_MS, 1, &ns) || i != n)
-		return -1;
-	return ns_to_ms(ns);
+	return parse_decimal(s, n, NS_PER_MS);
 }
 
 /* Go's time.ParseDuration syntax, without a sign: a sequence of
@@ -621,12 +620,10 @@ int64_t health_parse_millis(const char *s, size_t n)
  * alone is allowed. */
 int64_t health_parse_go_duration(const char *s, size_t n)
 {
-	static const struct { const char *name; int64_t ns; } units[] = {
-		/* longer spellings first: "ms" before "m" */
-		{ "ns", 1 }, { "us", 1000 }, { "\xc2\xb5s", 1000 }, { "\xce\xbcs", 1000 },
-		{ "ms", NS_PER_MS }, { "s", 1000000000LL }, { "m", 60000000000LL },
-		{ "h", 3600000000000LL },
-	};
+	/* longer spellings first: "ms" before "m" */
+	static const char names[] = "ns\0us\0\xc2\xb5s\0\xce\xbcs\0ms\0s\0m\0h";
+	static const int64_t units[] = { 1, 1000, 1000, 1000, NS_PER_MS, 1000000000LL,
+					 60000000000LL, 3600000000000LL };
 	int64_t ns = 0;
 	size_t i = 0;
 
@@ -641,9 +638,10 @@ int64_t health_parse_go_duration(const char *s, size_t n)
 		while (i < n && (is_digit(s[i]) || s[i] == '.'))
 			i++;
 		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
-			size_t l = strlen(units[k].name);
-			if (n - i >= l && memcmp(s + i, units[k].name, l) == 0) {
-				unit = units[k].ns;
+			const char *u = fmt_list_nth(names, (unsigned)k);
+			size_t l = strlen(u);
+			if (n - i >= l && memcmp(s + i, u, l) == 0) {
+				unit = units[k];
 				ulen = l;
 				break;
 			}
@@ -678,7 +676,7 @@ static int days_in_month(int64_t y, int m)
 }
 
 /* Fixed-width unsigned decimal at s[*i..*i+w); advances *i. */
-static int fixed_num(const char *s, size_t n, size_t *i, size_t w, int *out)
+__attribute__((noinline)) static int fixed_num(const char *s, size_t n, size_t *i, size_t w, int *out)
 {
 	int v = 0;
 	if (n - *i < w)
@@ -693,15 +691,6 @@ static int fixed_num(const char *s, size_t n, size_t *i, size_t w, int *out)
 	return 0;
 }
 
-static int lit(const char *s, size_t n, size_t *i, const char *l)
-{
-	size_t len = strlen(l);
-	if (n - *i < len || memcmp(s + *i, l, len) != 0)
-		return -1;
-	*i += len;
-	return 0;
-}
-
 static int to_unix_ms(int y, int mo, int d, int h, int mi, int sec, int64_t *out)
 {
 	if (y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
@@ -711,80 +700,83 @@ static int to_unix_ms(int y, int mo, int d, int h, int mi, int sec, int64_t *out
 	return 0;
 }
 
-static int month_of(const char *s, size_t n, size_t *i)
+/* Date fields scan() fills, in to_unix_ms() order. */
+enum { F_Y, F_MO, F_D, F_H, F_MI, F_S };
+
+/* Matches s[*i..n) against a layout, advancing *i: 'w' a weekday ("Mon"),
+ * 'W' a long one ("Monday"), 'b' a month name ("Jan"), 'Y' four digits
+ * and 'y' two (year), 'o' two (month), 'd' two (day), 'e' asctime's day
+ * (" 6" or "16"), 'h' 'm' 's' two (hour, minute, second), '@' one of "Tt ";
+ * any other byte stands for itself. 0, or -1 at the first mismatch. */
+static int scan(const char *s, size_t n, size_t *i, const char *lay, int *v)
 {
+	static const char days[] = "Monday\0Tuesday\0Wednesday\0Thursday\0Friday\0Saturday\0Sunday\0";
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-	if (n - *i < 3)
-		return -1;
-	for (int m = 0; m < 12; m++)
-		if (memcmp(s + *i, months + 3 * m, 3) == 0) {
-			*i += 3;
-			return m + 1;
+	static const char fields[] = "Yyodhms";
+	static const uint8_t slot[] = { F_Y, F_Y, F_MO, F_D, F_H, F_MI, F_S };
+
+	for (; *lay; lay++) {
+		char c = *lay;
+		const char *f;
+		size_t k, l;
+		if (c == 'e') {
+			/* a space and one digit, or two digits */
+			l = 2;
+			if (*i < n && s[*i] == ' ') {
+				++*i;
+				l = 1;
+			}
+			if (fixed_num(s, n, i, l, &v[F_D]))
+				return -1;
+			continue;
 		}
-	return -1;
-}
-
-static int weekday(const char *s, size_t n, size_t *i, int longform)
-{
-	static const char *const shortw[7] = { "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun" };
-	static const char *const longw[7] = { "Monday", "Tuesday", "Wednesday", "Thursday",
-					      "Friday", "Saturday", "Sunday" };
-	for (int k = 0; k < 7; k++)
-		if (lit(s, n, i, longform ? longw[k] : shortw[k]) == 0)
-			return 0;
-	return -1;
-}
-
-static int hms(const char *s, size_t n, size_t *i, int *h, int *mi, int *sec)
-{
-	if (fixed_num(s, n, i, 2, h) || lit(s, n, i, ":") || fixed_num(s, n, i, 2, mi) ||
-	    lit(s, n, i, ":") || fixed_num(s, n, i, 2, sec))
-		return -1;
+		if ((f = strchr(fields, c))) {
+			k = (size_t)(f - fields);
+			if (fixed_num(s, n, i, k ? 2 : 4, &v[slot[k]]))
+				return -1;
+			continue;
+		}
+		if (c == 'w' || c == 'W' || c == 'b') {
+			for (k = 0; k < (c == 'b' ? 12u : 7u); k++) {
+				const char *name = c == 'b' ? months + 3 * k : fmt_list_nth(days, (unsigned)k);
+				l = c == 'W' ? strlen(name) : 3;
+				if (n - *i >= l && memcmp(s + *i, name, l) == 0)
+					break;
+			}
+			if (k == (c == 'b' ? 12u : 7u))
+				return -1;
+			if (c == 'b')
+				v[F_MO] = (int)k + 1;
+			*i += l;
+			continue;
+		}
+		if (*i >= n || (c == '@' ? !memchr("Tt ", s[*i], 3) : s[*i] != c))
+			return -1;
+		++*i;
+	}
 	return 0;
 }
 
 int health_parse_http_date(const char *s, size_t n, int64_t *unix_ms)
 {
-	int y = 0, mo, d, h, mi, sec;
-	size_t i = 0;
+	/* IMF-fixdate "Sun, 06 Nov 1994 08:49:37 GMT", asctime "Sun Nov  6
+	 * 08:49:37 1994", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT". Their
+	 * first four bytes tell them apart, so the first layout that matches
+	 * is the only one that can. */
+	static const char lays[] = "w, d b Y h:m:s GMT\0w b e h:m:s Y\0W, d-b-y h:m:s GMT\0";
+	int v[6];
 
 	if (!s || n > MAX_VALUE)
 		return -1;
-	/* IMF-fixdate: "Sun, 06 Nov 1994 08:49:37 GMT" */
-	if (weekday(s, n, &i, 0) == 0 && lit(s, n, &i, ", ") == 0) {
-		if (fixed_num(s, n, &i, 2, &d) || lit(s, n, &i, " ") || (mo = month_of(s, n, &i)) < 0 ||
-		    lit(s, n, &i, " ") || fixed_num(s, n, &i, 4, &y) || lit(s, n, &i, " ") ||
-		    hms(s, n, &i, &h, &mi, &sec) || lit(s, n, &i, " GMT") || i != n)
-			return -1;
-		return to_unix_ms(y, mo, d, h, mi, sec, unix_ms);
-	}
-	/* asctime: "Sun Nov  6 08:49:37 1994" */
-	i = 0;
-	if (weekday(s, n, &i, 0) == 0 && lit(s, n, &i, " ") == 0) {
-		if ((mo = month_of(s, n, &i)) < 0 || lit(s, n, &i, " "))
-			return -1;
-		if (i < n && s[i] == ' ') {
-			i++;
-			if (fixed_num(s, n, &i, 1, &d))
-				return -1;
-		} else if (fixed_num(s, n, &i, 2, &d)) {
-			return -1;
-		}
-		if (lit(s, n, &i, " ") || hms(s, n, &i, &h, &mi, &sec) || lit(s, n, &i, " ") ||
-		    fixed_num(s, n, &i, 4, &y) || i != n)
-			return -1;
-		return to_unix_ms(y, mo, d, h, mi, sec, unix_ms);
-	}
-	/* RFC 850: "Sunday, 06-Nov-94 08:49:37 GMT"; two-digit years below
-	 * 70 are 20xx (the RFC's "50 years ahead" rule, with a fixed pivot). */
-	i = 0;
-	if (weekday(s, n, &i, 1) == 0 && lit(s, n, &i, ", ") == 0) {
-		if (fixed_num(s, n, &i, 2, &d) || lit(s, n, &i, "-") || (mo = month_of(s, n, &i)) < 0 ||
-		    lit(s, n, &i, "-") || fixed_num(s, n, &i, 2, &y) || lit(s, n, &i, " ") ||
-		    hms(s, n, &i, &h, &mi, &sec) || lit(s, n, &i, " GMT") || i != n)
-			return -1;
-		y += y < 70 ? 2000 : 1900;
-		return to_unix_ms(y, mo, d, h, mi, sec, unix_ms);
+	for (unsigned k = 0; k < 3; k++) {
+		size_t i = 0;
+		if (scan(s, n, &i, fmt_list_nth(lays, k), v) || i != n)
+			continue;
+		/* RFC 850: two-digit years below 70 are 20xx (the RFC's "50
+		 * years ahead" rule, with a fixed pivot). */
+		if (k == 2)
+			v[F_Y] += v[F_Y] < 70 ? 2000 : 1900;
+		return to_unix_ms(v[F_Y], v[F_MO], v[F_D], v[F_H], v[F_MI], v[F_S], unix_ms);
 	}
 	return -1;
 }
@@ -792,19 +784,11 @@ int health_parse_http_date(const char *s, size_t n, int64_t *unix_ms)
 /* "2024-10-08T21:35:12Z", "2024-10-08t21:35:12.25+02:00" */
 int health_parse_rfc3339(const char *s, size_t n, int64_t *unix_ms)
 {
-	int y, mo, d, h, mi, sec, oh, om, frac_ms = 0;
+	int v[6], z[6], frac_ms = 0;
 	int64_t t, off = 0;
 	size_t i = 0;
 
-	if (!s || n > MAX_VALUE)
-		return -1;
-	if (fixed_num(s, n, &i, 4, &y) || lit(s, n, &i, "-") || fixed_num(s, n, &i, 2, &mo) ||
-	    lit(s, n, &i, "-") || fixed_num(s, n, &i, 2, &d))
-		return -1;
-	if (i >= n || (s[i] != 'T' && s[i] != 't' && s[i] != ' '))
-		return -1;
-	i++;
-	if (hms(s, n, &i, &h, &mi, &sec))
+	if (!s || n > MAX_VALUE || scan(s, n, &i, "Y-o-d@h:m:s", v))
 		return -1;
 	if (i < n && s[i] == '.') {
 		int nd = 0, up = 0;
@@ -825,16 +809,15 @@ int health_parse_rfc3339(const char *s, size_t n, int64_t *unix_ms)
 	} else if (i < n && (s[i] == '+' || s[i] == '-')) {
 		int neg = s[i] == '-';
 		i++;
-		if (fixed_num(s, n, &i, 2, &oh) || lit(s, n, &i, ":") || fixed_num(s, n, &i, 2, &om) ||
-		    oh > 23 || om > 59)
+		if (scan(s, n, &i, "h:m", z) || z[F_H] > 23 || z[F_MI] > 59)
 			return -1;
-		off = (oh * 60 + om) * 60000LL;
+		off = (z[F_H] * 60 + z[F_MI]) * 60000LL;
 		if (neg)
 			off = -off;
 	} else {
 		return -1;
 	}
-	if (i != n || to_unix_ms(y, mo, d, h, mi, sec, &t))
+	if (i != n || to_unix_ms(v[F_Y], v[F_MO], v[F_D], v[F_H], v[F_MI], v[F_S], &t))
 		return -1;
 	*unix_ms = t + frac_ms - off;
 	return 0;
@@ -859,7 +842,7 @@ static int is_zero(const struct http_header *h, size_t nh, const char *name)
 	return 1;
 }
 
-static int64_t delay_until(int64_t when_ms, int64_t now_ms)
+__attribute__((noinline)) static int64_t delay_until(int64_t when_ms, int64_t now_ms)
 {
 	if (when_ms <= now_ms)
 		return 0;
@@ -942,8 +925,7 @@ int64_t health_retry_hint(int status, const struct http_header *h, size_t nh,
 			  const char *body, size_t body_len, int64_t now_unix,
 			  jsmntok_t *tok, int maxtok)
 {
-	static const char *const openai[] = { "requests", "tokens" };
-	static const char *const anth[] = { "requests", "tokens", "input-tokens", "output-tokens" };
+	static const char limits[] = "requests\0tokens\0requests\0tokens\0input-tokens\0output-tokens\0";
 	const struct http_header *x;
 	char name[64];
 	int64_t best = -1, earliest = -1, now_ms, v, when;
@@ -964,22 +946,24 @@ int64_t health_retry_hint(int status, const struct http_header *h, size_t nh,
 			v = delay_until(when, now_ms);
 		best = max64(best, v);
 	}
-	for (size_t k = 0; k < sizeof(openai) / sizeof(openai[0]); k++) {
-		fmt_snprintf(name, sizeof(name), "x-ratelimit-reset-%s", openai[k]);
-		if (!(x = hdr(h, nh, name)) || (v = health_parse_go_duration(x->value, x->value_len)) < 0)
+	/* OpenAI's two resets (Go durations), then Anthropic's four (RFC 3339
+	 * times), each counting only when its remaining is 0. */
+	for (unsigned k = 0; k < 6; k++) {
+		const char *w = fmt_list_nth(limits, k);
+		int oa = k < 2;
+		fmt_snprintf(name, sizeof(name), oa ? "x-ratelimit-reset-%s" : "anthropic-ratelimit-%s-reset", w);
+		if (!(x = hdr(h, nh, name)))
 			continue;
+		if (oa) {
+			if ((v = health_parse_go_duration(x->value, x->value_len)) < 0)
+				continue;
+		} else {
+			if (health_parse_rfc3339(x->value, x->value_len, &when))
+				continue;
+			v = delay_until(when, now_ms);
+		}
 		earliest = earliest < 0 ? v : min64(earliest, v);
-		fmt_snprintf(name, sizeof(name), "x-ratelimit-remaining-%s", openai[k]);
-		if (is_zero(h, nh, name))
-			best = max64(best, v);
-	}
-	for (size_t k = 0; k < sizeof(anth) / sizeof(anth[0]); k++) {
-		fmt_snprintf(name, sizeof(name), "anthropic-ratelimit-%s-reset", anth[k]);
-		if (!(x = hdr(h, nh, name)) || health_parse_rfc3339(x->value, x->value_len, &when))
-			continue;
-		v = delay_until(when, now_ms);
-		earliest = earliest < 0 ? v : min64(earliest, v);
-		fmt_snprintf(name, sizeof(name), "anthropic-ratelimit-%s-remaining", anth[k]);
+		fmt_snprintf(name, sizeof(name), oa ? "x-ratelimit-remaining-%s" : "anthropic-ratelimit-%s-remaining", w);
 		if (is_zero(h, nh, name))
 			best = max64(best, v);
 	}

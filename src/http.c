@@ -18,14 +18,16 @@
 #include "http.h"
 
 #include <limits.h>
+#include <stdint.h>
 #include <string.h>
 
 /* RFC 9110 tchar: the bytes allowed in a method or a field name. */
 static int is_tchar(unsigned char c)
 {
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c != 0 && strchr("!#$%&'*+-.^_`|~", c) != NULL;
+	/* A bit per ASCII byte (one load, no search): ALPHA, DIGIT and
+	 * !#$%&'*+-.^_`|~ . */
+	static const uint8_t map[16] = { 0x00, 0x00, 0x00, 0x00, 0xfa, 0x6c, 0xff, 0x03, 0xfe, 0xff, 0xff, 0xc7, 0xff, 0xff, 0xff, 0x57 };
+	return c < 128 && (map[c >> 3] >> (c & 7)) & 1;
 }
 
 /* Field values and reason phrases: HTAB, SP, VCHAR and obs-text. */
@@ -192,11 +194,8 @@ int http_parse_request(const char *buf, size_t len, size_t last_len, struct http
 	i++;
 	if (parse_version(p + i, ll - i, &req->minor_version) != 0)
 		return HTTP_BAD;
-	if (parse_headers(next, end, req->headers, &req->num_headers) != 0) {
-		req->num_headers = 0;
-		return HTTP_BAD;
-	}
-	return (int)head;
+	/* parse_headers sets num_headers only on success: it stays 0. */
+	return parse_headers(next, end, req->headers, &req->num_headers) != 0 ? HTTP_BAD : (int)head;
 }
 
 int http_parse_response(const char *buf, size_t len, size_t last_len, struct http_response *res)
@@ -241,11 +240,7 @@ int http_parse_response(const char *buf, size_t len, size_t last_len, struct htt
 		res->reason = p + 13;
 		res->reason_len = ll - 13;
 	}
-	if (parse_headers(next, buf + head, res->headers, &res->num_headers) != 0) {
-		res->num_headers = 0;
-		return HTTP_BAD;
-	}
-	return (int)head;
+	return parse_headers(next, buf + head, res->headers, &res->num_headers) != 0 ? HTTP_BAD : (int)head;
 }
 
 int http_ieq(const char *s, const char *lit, size_t n)
@@ -325,27 +320,41 @@ static int scan_framing(const struct http_header *h, size_t n, int minor, struct
 
 	memset(f, 0, sizeof(*f));
 	for (i = 0; i < n; i++) {
-		const char *v = h[i].value;
+		const char *v = h[i].value, *nm = h[i].name;
 		size_t vl = h[i].value_len;
 
-		if (http_token_eq(h[i].name, h[i].name_len, "transfer-encoding")) {
+		/* The name's length picks the one candidate to compare. */
+		switch (h[i].name_len) {
+		case 17:
+			if (!http_ieq(nm, "transfer-encoding", 17))
+				break;
 			f->te++;
 			/* Two TE headers, a list, or anything but chunked:
 			 * we cannot frame it the way another hop would. */
-			f->te_chunked = f->te == 1 && http_token_eq(v, vl, "chunked");
-		} else if (http_token_eq(h[i].name, h[i].name_len, "content-length")) {
+			f->te_chunked = f->te == 1 && vl == 7 && http_ieq(v, "chunked", 7);
+			break;
+		case 14: {
 			unsigned long long x;
+			if (!http_ieq(nm, "content-length", 14))
+				break;
 			if (parse_length(v, vl, &x) != 0)
 				return HTTP_BAD;
 			if (f->cl && x != f->length)
 				return HTTP_BAD;
 			f->cl++;
 			f->length = x;
-		} else if (http_token_eq(h[i].name, h[i].name_len, "connection")) {
+			break;
+		}
+		case 10:
+			if (!http_ieq(nm, "connection", 10))
+				break;
 			conn_close |= http_list_has(v, vl, "close");
 			conn_keep |= http_list_has(v, vl, "keep-alive");
-		} else if (http_token_eq(h[i].name, h[i].name_len, "expect")) {
-			f->expect_continue = http_token_eq(v, vl, "100-continue");
+			break;
+		case 6:
+			if (http_ieq(nm, "expect", 6))
+				f->expect_continue = vl == 12 && http_ieq(v, "100-continue", 12);
+			break;
 		}
 	}
 	if (conn_close)
@@ -355,44 +364,28 @@ static int scan_framing(const struct http_header *h, size_t n, int minor, struct
 	return 0;
 }
 
-int http_request_body_info(const struct http_request *req, struct http_body_info *out)
+/* Both kinds of message: a request (req) or a response, which has no body
+ * at all when no_body (HEAD, 1xx, 204, 304). On HTTP_BAD *out is as far as
+ * it got, exactly as each check leaves it. */
+__attribute__((noinline)) static int body_info(const struct http_header *h, size_t n, int minor, int req, int no_body,
+					       struct http_body_info *out)
 {
 	struct framing f;
 
 	memset(out, 0, sizeof(*out));
-	if (scan_framing(req->headers, req->num_headers, req->minor_version, &f) != 0)
+	if (scan_framing(h, n, minor, &f) != 0)
 		return HTTP_BAD;
-	/* TE and CL together, TE other than chunked, or TE in HTTP/1.0
-	 * (which has no chunked coding): the classic smuggling vectors. */
-	if (f.te && (!f.te_chunked || f.cl || req->minor_version == 0))
-		return HTTP_BAD;
-	out->keep_alive = f.keep_alive;
-	/* RFC 9110 10.1.1: ignore 100-continue from an HTTP/1.0 client. */
-	out->expect_continue = f.expect_continue && req->minor_version >= 1;
-	if (f.te) {
-		out->kind = HTTP_BODY_CHUNKED;
-	} else if (f.cl) {
-		out->kind = HTTP_BODY_LENGTH;
-		out->length = f.length;
-	} else {
-		out->kind = HTTP_BODY_NONE;
+	if (req) {
+		/* TE and CL together, TE other than chunked, or TE in HTTP/1.0
+		 * (which has no chunked coding): the classic smuggling vectors. */
+		if (f.te && (!f.te_chunked || f.cl || minor == 0))
+			return HTTP_BAD;
+		/* RFC 9110 10.1.1: ignore 100-continue from an HTTP/1.0 client. */
+		out->expect_continue = f.expect_continue && minor >= 1;
 	}
-	return 0;
-}
-
-int http_response_body_info(const struct http_response *res, int method_is_head, struct http_body_info *out)
-{
-	struct framing f;
-	int st = res->status;
-
-	memset(out, 0, sizeof(*out));
-	if (scan_framing(res->headers, res->num_headers, res->minor_version, &f) != 0)
-		return HTTP_BAD;
 	out->keep_alive = f.keep_alive;
-	if (method_is_head || (st >= 100 && st < 200) || st == 204 || st == 304) {
-		out->kind = HTTP_BODY_NONE;
-		return 0;
-	}
+	if (no_body)
+		return 0;	/* HTTP_BODY_NONE */
 	if (f.te) {
 		/* We never ask for other codings, so any other TE is a
 		 * body we cannot find the end of. */
@@ -400,17 +393,31 @@ int http_response_body_info(const struct http_response *res, int method_is_head,
 			return HTTP_BAD;
 		out->kind = HTTP_BODY_CHUNKED;
 		/* RFC 9112 6.3: TE wins over CL, but the connection cannot
-		 * be trusted for another message afterwards. */
+		 * be trusted for another message afterwards (a request with
+		 * both never gets here). */
 		if (f.cl)
 			out->keep_alive = 0;
 	} else if (f.cl) {
 		out->kind = HTTP_BODY_LENGTH;
 		out->length = f.length;
-	} else {
+	} else if (!req) {
 		out->kind = HTTP_BODY_UNTIL_CLOSE;
 		out->keep_alive = 0;
 	}
 	return 0;
+}
+
+int http_request_body_info(const struct http_request *req, struct http_body_info *out)
+{
+	return body_info(req->headers, req->num_headers, req->minor_version, 1, 0, out);
+}
+
+int http_response_body_info(const struct http_response *res, int method_is_head, struct http_body_info *out)
+{
+	int st = res->status;
+
+	return body_info(res->headers, res->num_headers, res->minor_version, 0,
+			 method_is_head || (st >= 100 && st < 200) || st == 204 || st == 304, out);
 }
 
 /*

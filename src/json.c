@@ -521,12 +521,8 @@ int json_get(const struct json_doc *d, int obj, const char *key)
 		const jsmntok_t *kt = &d->tok[k];
 		const char *p = d->js + kt->start;
 		size_t pl = (size_t)(kt->end - kt->start);
-		/* Equal lengths compare bytes (a raw key with an escape is
-		 * longer than what it stands for); only a longer raw key with
-		 * a backslash, starting with the same byte or an escape, can
-		 * still be equal after unescaping. */
-		if (kt->type == JSMN_STRING && (pl == klen ? memcmp(p, key, klen) == 0 && !memchr(p, '\\', pl)
-		    : pl > klen && (p[0] == key[0] || p[0] == '\\') && memchr(p, '\\', pl) && raw_eq(p, pl, key)))
+		/* which_key()'s test, for one key */
+		if (kt->type == JSMN_STRING && which_key(p, pl, &key, 1, &klen, -1) == 0)
 			found = k + 1;	/* keep going: the last duplicate wins */
 		k = json_skip(d, k);
 	}
@@ -642,50 +638,26 @@ static int str_next(const char *p, size_t n, size_t *pos, unsigned char out[4])
 int json_str_eq(const struct json_doc *d, int i, const char *s)
 {
 	const jsmntok_t *t = tok_at(d, i);
-	unsigned char ch[4];
-	size_t pos = 0, k = 0, n, slen;
-	const char *p;
-	int r;
 
 	if (!t || t->type != JSMN_STRING || !s)
 		return 0;
-	p = json_raw(d, i);
-	n = json_raw_len(d, i);
-	slen = strlen(s);
-	if (!memchr(p, '\\', n))	/* the usual key: no escapes, one compare */
-		return slen == n && memcmp(p, s, n) == 0;
-	while (pos < n) {
-		if ((r = str_next(p, n, &pos, ch)) < 0)
-			return 0;
-		if ((size_t)r > slen - k || memcmp(s + k, ch, (size_t)r) != 0)
-			return 0;
-		k += (size_t)r;
-	}
-	return k == slen;
+	return raw_eq(json_raw(d, i), json_raw_len(d, i), s);
 }
 
 int json_unescape(const struct json_doc *d, int i, char *out, size_t outlen)
 {
 	const jsmntok_t *t = tok_at(d, i);
-	unsigned char ch[4];
-	size_t pos = 0, k = 0, n;
-	const char *p;
-	int r;
+	struct json_out o;
 
 	if (!t || t->type != JSMN_STRING || !out || outlen == 0)
 		return -1;
-	p = json_raw(d, i);
-	n = json_raw_len(d, i);
-	while (pos < n) {
-		if ((r = str_next(p, n, &pos, ch)) < 0)
-			return -1;
-		if ((size_t)r >= outlen - k)	/* keeps room for the NUL */
-			return -1;
-		memcpy(out + k, ch, (size_t)r);
-		k += (size_t)r;
-	}
-	out[k] = '\0';
-	return (int)k;
+	/* one byte kept for the NUL; a character that does not fit whole
+	 * fails it */
+	json_out_init(&o, out, outlen - 1);
+	if (json_unescape_append(&o, json_raw(d, i), json_raw_len(d, i)) < 0 || o.overflow)
+		return -1;
+	out[o.len] = '\0';
+	return (int)o.len;
 }
 
 /* ---- types and numbers ---- */

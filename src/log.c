@@ -39,9 +39,11 @@ static int syslog_fd = -1;
 static unsigned long syslog_dropped;
 static char ident_buf[32] = "llmgw";
 
-static const char *const level_names[] = { "error", "warn", "info", "debug" };
-static const char *const level_tags[] = { "ERROR", "WARN", "INFO", "DEBUG" };
-static const int syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+/* Packed lists (fmt_list_nth) in enum log_level order; "warning" is
+ * syslog's spelling of "warn". */
+static const char level_names[] = "error\0warn\0info\0debug\0warning\0";
+static const char level_tags[] = "ERROR\0WARN\0INFO\0DEBUG";
+static const unsigned char syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
 
 void log_setup(enum log_level level, int use_syslog, const char *ident)
 {
@@ -83,14 +85,11 @@ static int syslog_open(void)
 /* One line to syslog: 0, or -1 when there is no syslog to send it to. */
 static int syslog_line(enum log_level lvl, const char *msg)
 {
-	char line[LOG_LINE_MAX + 120];
-	int n;
+	char line[LOG_LINE_MAX + 120], lost[64] = "";
 	if (syslog_dropped)
-		n = fmt_snprintf(line, sizeof line, "<%d>%s[%ld]: (%lu lines lost: syslog busy) %s", LOG_DAEMON | syslog_prio[lvl],
-				 ident_buf, (long)getpid(), syslog_dropped, msg);
-	else
-		n = fmt_snprintf(line, sizeof line, "<%d>%s[%ld]: %s", LOG_DAEMON | syslog_prio[lvl], ident_buf,
-				 (long)getpid(), msg);
+		fmt_snprintf(lost, sizeof lost, "(%lu lines lost: syslog busy) ", syslog_dropped);
+	int n = fmt_snprintf(line, sizeof line, "<%d>%s[%ld]: %s%s", LOG_DAEMON | syslog_prio[lvl], ident_buf,
+			     (long)getpid(), lost, msg);
 	size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (syslog_open() < 0)
@@ -114,15 +113,12 @@ int log_level_parse(const char *s, enum log_level *out)
 {
 	if (!s)
 		return -1;
-	for (unsigned i = 0; i < sizeof level_names / sizeof level_names[0]; i++) {
-		if (strcmp(s, level_names[i]) == 0) {
-			*out = (enum log_level)i;
+	unsigned i = 0;
+	for (const char *n = level_names; *n; n += strlen(n) + 1, i++) {
+		if (strcmp(s, n) == 0) {
+			*out = i > LOG_LVL_DEBUG ? LOG_LVL_WARN : (enum log_level)i;
 			return 0;
 		}
-	}
-	if (strcmp(s, "warning") == 0) {	/* syslog's spelling */
-		*out = LOG_LVL_WARN;
-		return 0;
 	}
 	return -1;
 }
@@ -162,35 +158,37 @@ static void format_msg(char *msg, size_t cap, int errnum, const char *fmt, va_li
 	}
 }
 
-static void log_emit(enum log_level lvl, int errnum, const char *fmt, va_list ap)
+/* The one body of the log_* functions: with_errno appends errno's text. */
+static void log_emit(enum log_level lvl, int with_errno, const char *fmt, va_list ap)
 {
+	int saved = errno;
+	if (cur_level < lvl)
+		return;
 	char msg[LOG_LINE_MAX];
 	char line[LOG_LINE_MAX + 80];
 
-	format_msg(msg, sizeof msg, errnum, fmt, ap);
+	format_msg(msg, sizeof msg, with_errno ? saved : -1, fmt, ap);
 	if (LLMGW_SYSLOG && to_syslog && syslog_line(lvl, msg) == 0)
-		return;
+		goto out;
 	int n = fmt_snprintf(line, sizeof line, "%s[%ld]: %s: %s\n", ident_buf, (long)getpid(),
-	    level_tags[lvl], msg);
-	if (n <= 0)
-		return;
-	size_t total = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
-	line[total - 1] = '\n';
-	while (write(STDERR_FILENO, line, total) < 0 && errno == EINTR)
-		;
+	    fmt_list_nth(level_tags, lvl), msg);
+	if (n > 0) {
+		size_t total = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
+		line[total - 1] = '\n';
+		while (write(STDERR_FILENO, line, total) < 0 && errno == EINTR)
+			;
+	}
+out:
+	errno = saved;
 }
 
 #define LOG_FN(fname, lvl, with_errno) \
 void fname(const char *fmt, ...) \
 { \
-	int saved = errno; \
-	if (cur_level < (lvl)) \
-		return; \
 	va_list ap; \
 	va_start(ap, fmt); \
-	log_emit((lvl), (with_errno) ? saved : -1, fmt, ap); \
+	log_emit((lvl), (with_errno), fmt, ap); \
 	va_end(ap); \
-	errno = saved; \
 }
 
 LOG_FN(log_error, LOG_LVL_ERROR, 0)

@@ -16,6 +16,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,14 +120,6 @@ static void say(int fd, const char *f, ...)
 	write_all(fd, b, n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
 }
 
-/* getopt's complaint, word for word as musl's getopt writes it (argv[0]
- * whole, then the option character). */
-static void bad_option(const char *argv0, const char *what, char ch)
-{
-	write_all(2, argv0, strlen(argv0));
-	say(2, ": %s: %c\n", what, ch);
-}
-
 static void usage(int fd)
 {
 	say(fd, "usage: llmgw [-c FILE]       run the gateway\n"
@@ -135,26 +128,44 @@ static void usage(int fd)
 		   "       llmgw -V              print the version\n");
 }
 
-/* The features this build was made without (options.h), for -V. */
+/* A bad command line: getopt's complaint when what is set, word for word
+ * as musl's getopt writes it (argv[0] whole, then the option character
+ * at opt),
+ * then the usage. Returns main's exit code. */
+static int bad_usage(const char *argv0, const char *what, const char *opt)
+{
+	if (what) {
+		write_all(2, argv0, strlen(argv0));
+		say(2, ": %s: %c\n", what, *opt);
+	}
+	usage(2);
+	return 2;
+}
+
+/* The features this build was made without (options.h), for -V: a
+ * constant bit set, so a full build keeps neither the loop nor the names. */
 static void print_left_out(void)
 {
-	static const struct { int on; const char *name; } sw[] = {
-		{ LLMGW_DIALECT_GEMINI, "LLMGW_DIALECT_GEMINI" },
-		{ LLMGW_DIALECT_ANTHROPIC, "LLMGW_DIALECT_ANTHROPIC" },
-		{ LLMGW_STATUS_PAGE, "LLMGW_STATUS_PAGE" },
-		{ LLMGW_METRICS, "LLMGW_METRICS" },
-		{ LLMGW_PROBES, "LLMGW_PROBES" },
-		{ LLMGW_USAGE, "LLMGW_USAGE" },
-		{ LLMGW_SYSLOG, "LLMGW_SYSLOG" },
-		{ LLMGW_TLS, "LLMGW_TLS" },
-		{ LLMGW_TLS_RSA, "LLMGW_TLS_RSA" },
-	};
+	const unsigned off = (!LLMGW_DIALECT_GEMINI) | (!LLMGW_DIALECT_ANTHROPIC) << 1 | (!LLMGW_STATUS_PAGE) << 2 |
+			     (!LLMGW_METRICS) << 3 | (!LLMGW_PROBES) << 4 | (!LLMGW_USAGE) << 5 | (!LLMGW_SYSLOG) << 6 |
+			     (!LLMGW_TLS) << 7 | (!LLMGW_TLS_RSA) << 8;
 	int n = 0;
-	for (unsigned i = 0; i < sizeof sw / sizeof sw[0]; i++)
-		if (!sw[i].on)
-			say(1, "%s %s=0", n++ ? "" : "built without:", sw[i].name);
+	for (unsigned i = 0; i < 9; i++)
+		if (off >> i & 1)
+			say(1, "%s LLMGW_%s=0", n++ ? "" : "built without:",
+			    fmt_list_nth("DIALECT_GEMINI\0DIALECT_ANTHROPIC\0STATUS_PAGE\0METRICS\0PROBES\0USAGE\0"
+					 "SYSLOG\0TLS\0TLS_RSA\0", i));
 	if (n)
 		say(1, "\n");
+}
+
+/* "N providers, N routes, N clients", for the start-up and reload lines
+ * (a static buffer: one use at a time). */
+static const char *counts(const struct cfg *c)
+{
+	static char b[64];
+	fmt_snprintf(b, sizeof b, "%u providers, %u routes, %u clients", c->nproviders, c->nroutes, c->nclients);
+	return b;
 }
 
 static void report(void *ctx, const char *path, int line, const char *msg)
@@ -243,11 +254,21 @@ static int load_config(const char *path, struct cfg *cfg, cfg_report_fn fn, int 
 	return *errors;
 }
 
-static int needs_tls(const struct cfg *cfg)
+static int tls_ready;
+
+/* TLS for cfg's https providers, when it has some and TLS is not set up
+ * yet (a reload may bring the first one). -1 with a message in err. */
+static int tls_setup(const struct cfg *cfg, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < cfg->nproviders; i++)
-		if (cfg->providers[i].url.tls)
-			return 1;
+	unsigned i = 0;
+	while (i < cfg->nproviders && !cfg->providers[i].url.tls)
+		i++;
+	if (tls_ready || i == cfg->nproviders)
+		return 0;
+	struct tls_options to = { .ca_file = cfg->gw.ca_file, .max_clients = gw_upstream_slots(cfg) };
+	if (tls_init(&to, err, errlen) < 0)
+		return -1;
+	tls_ready = 1;
 	return 0;
 }
 
@@ -263,15 +284,24 @@ static struct holder {
 	int retired;
 } held[MAX_HELD];
 static const char *cfg_path;
-static int tls_ready;
 
-static void holder_add(struct cfg *c, unsigned gen)
+/* The holder of c (NULL: a free slot), or NULL if there is none. */
+static struct holder *holder_of(const struct cfg *c)
 {
 	for (unsigned i = 0; i < MAX_HELD; i++)
-		if (!held[i].cfg) {
-			held[i] = (struct holder){ c, gen, 0, 0 };
-			return;
-		}
+		if (held[i].cfg == c)
+			return &held[i];
+	return NULL;
+}
+
+/* The holder of generation gen (one at most: each reload takes a new
+ * one), or NULL. */
+static struct holder *holder_gen(unsigned gen)
+{
+	for (unsigned i = 0; i < MAX_HELD; i++)
+		if (held[i].cfg && held[i].gen == gen)
+			return &held[i];
+	return NULL;
 }
 
 static void holder_drop(struct holder *h)
@@ -290,16 +320,16 @@ static void holders_free(void)
 
 void gw_cfg_hold(unsigned gen)
 {
-	for (unsigned i = 0; i < MAX_HELD; i++)
-		if (held[i].cfg && held[i].gen == gen)
-			held[i].refs++;
+	struct holder *h = holder_gen(gen);
+	if (h)
+		h->refs++;
 }
 
 void gw_cfg_release(unsigned gen)
 {
-	for (unsigned i = 0; i < MAX_HELD; i++)
-		if (held[i].cfg && held[i].gen == gen && held[i].refs > 0 && --held[i].refs == 0 && held[i].retired)
-			holder_drop(&held[i]);
+	struct holder *h = holder_gen(gen);
+	if (h && h->refs > 0 && --h->refs == 0 && h->retired)
+		holder_drop(h);
 }
 
 /* Health, usage and metrics tables, sized by the configuration. */
@@ -346,21 +376,18 @@ static void keep_startup_limits(const struct cfg *old, struct cfg *n)
 {
 	struct cfg_gateway *g = &n->gw;
 	const struct cfg_gateway *o = &old->gw;
-	if (g->max_connections != o->max_connections || g->max_inflight != o->max_inflight ||
-	    g->max_upstream != o->max_upstream || g->max_header_bytes != o->max_header_bytes ||
-	    g->max_body_bytes != o->max_body_bytes || g->max_response_bytes != o->max_response_bytes)
+	/* max_connections .. max_response_bytes: six unsigned in a row. */
+	enum { LIMITS = offsetof(struct cfg_gateway, max_response_bytes) + sizeof(unsigned) -
+		 offsetof(struct cfg_gateway, max_connections) };
+	_Static_assert(LIMITS == 6 * sizeof(unsigned), "the start-up limits are contiguous");
+	if (memcmp(&g->max_connections, &o->max_connections, LIMITS) != 0)
 		log_warnx("reload: connection, request and buffer limits take effect only after a restart");
 	int listen_changed = g->nlisten != o->nlisten;
 	for (unsigned i = 0; !listen_changed && i < g->nlisten; i++)
 		listen_changed = strcmp(g->listen[i], o->listen[i]) != 0;
 	if (listen_changed || strcmp(g->ca_file, o->ca_file) != 0)
 		log_warnx("reload: listen addresses and ca_file take effect only after a restart");
-	g->max_connections = o->max_connections;
-	g->max_inflight = o->max_inflight;
-	g->max_upstream = o->max_upstream;
-	g->max_header_bytes = o->max_header_bytes;
-	g->max_body_bytes = o->max_body_bytes;
-	g->max_response_bytes = o->max_response_bytes;
+	memcpy(&g->max_connections, &o->max_connections, LIMITS);
 }
 
 /* SIGHUP: the new configuration replaces the running one if it has no
@@ -368,10 +395,8 @@ static void keep_startup_limits(const struct cfg *old, struct cfg *n)
  * configuration they started with. */
 static void reload(void)
 {
-	unsigned free_slots = 0;
-	for (unsigned i = 0; i < MAX_HELD; i++)
-		free_slots += held[i].cfg == NULL;
-	if (!free_slots) {
+	struct holder *slot = holder_of(NULL);
+	if (!slot) {
 		log_error("reload refused: too many earlier configurations still serve requests; try again");
 		return;
 	}
@@ -393,29 +418,24 @@ static void reload(void)
 	gw.gen++;
 	gw.reloads++;
 	gw.cfg = n;
-	holder_add(n, gw.gen);
+	*slot = (struct holder){ n, gw.gen, 0, 0 };
 	if (tables_setup(n) < 0)
 		log_error("reload: health and usage tables could not be set up");
 	server_reconfigure(n);
 	upstream_reconfigure(n);
 	if (LLMGW_PROBES && probe_init(n) < 0)
 		log_error("reload: probes could not be set up");
-	if (!tls_ready && needs_tls(n)) {
-		struct tls_options to = { .ca_file = n->gw.ca_file, .max_clients = gw_upstream_slots(n) };
-		char err[256];
-		if (tls_init(&to, err, sizeof err) < 0)
-			log_error("reload: TLS: %s (https providers will fail)", err);
-		else
-			tls_ready = 1;
-	}
+	char err[256];
+	if (tls_setup(n, err, sizeof err) < 0)
+		log_error("reload: TLS: %s (https providers will fail)", err);
 	log_setup(n->gw.log_level, n->gw.syslog, "llmgw");
-	for (unsigned i = 0; i < MAX_HELD; i++)
-		if (held[i].cfg == old) {
-			held[i].retired = 1;
-			if (held[i].refs == 0)
-				holder_drop(&held[i]);
-		}
-	log_info("configuration reloaded: %u providers, %u routes, %u clients", n->nproviders, n->nroutes, n->nclients);
+	struct holder *h = holder_of(old);
+	if (h) {
+		h->retired = 1;
+		if (h->refs == 0)
+			holder_drop(h);
+	}
+	log_info("configuration reloaded: %s", counts(n));
 }
 
 int main(int argc, char **argv)
@@ -428,8 +448,9 @@ int main(int argc, char **argv)
 	 * stdio error path, about 3 KB): grouped flags (-tc FILE), -cFILE,
 	 * "--" ends the options, the first non-option stops them. */
 	int i = 1;
+	const char *what = NULL, *a = NULL;
 	for (; i < argc && argv[i] && argv[i][0] == '-' && argv[i][1]; i++) {
-		const char *a = argv[i] + 1;
+		a = argv[i] + 1;
 		if (a[0] == '-' && !a[1]) {
 			i++;
 			break;
@@ -442,25 +463,23 @@ int main(int argc, char **argv)
 				} else if (i + 1 < argc) {
 					path = argv[++i];
 				} else {
-					bad_option(argv[0], "option requires an argument", 'c');
-					usage(2);
-					return 2;
+					what = "option requires an argument";
+					goto bad;
 				}
 				break;
 			case 't': test_only = 1; continue;
 			case 'V': say(1, "llmgw %s\n", LLMGW_VERSION); print_left_out(); return 0;
 			case 'h': usage(1); return 0;
 			default:
-				bad_option(argv[0], "unrecognized option", *a);
-				usage(2);
-				return 2;
+				what = "unrecognized option";
+				goto bad;
 			}
 			break;	/* -c took the rest */
 		}
 	}
 	if (i < argc) {
-		usage(2);
-		return 2;
+bad:		/* what: set with a at the bad option character */
+		return bad_usage(argv[0], what, a);
 	}
 
 	cfg_path = path;
@@ -475,8 +494,7 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	if (test_only) {
-		say(1, "%s: configuration OK (%u providers, %u routes, %u clients)\n", cfg->path,
-		       cfg->nproviders, cfg->nroutes, cfg->nclients);
+		say(1, "%s: configuration OK (%s)\n", cfg->path, counts(cfg));
 		cfg_free(cfg);
 		free(cfg);
 		return 0;
@@ -484,7 +502,7 @@ int main(int argc, char **argv)
 
 	log_setup(cfg->gw.log_level, cfg->gw.syslog, "llmgw");
 	gw.cfg = cfg;
-	holder_add(cfg, 0);	/* freed by holders_free() on every way out */
+	held[0] = (struct holder){ cfg, 0, 0, 0 };	/* freed by holders_free() on every way out */
 	char err[256] = "";
 	const struct cfg_gateway *g = &cfg->gw;
 	unsigned max_fds = g->max_connections + gw_upstream_slots(cfg) + MAX_LISTEN_FDS + 16;
@@ -498,24 +516,17 @@ int main(int argc, char **argv)
 		log_error("signals: %s", strerror(errno));
 		goto out;
 	}
-	struct tls_options to = { 0 };
-	if (needs_tls(cfg)) {
-		to.ca_file = g->ca_file;
-		to.max_clients = gw_upstream_slots(cfg);
-	}
-	if (to.ca_file && tls_init(&to, err, sizeof err) < 0) {
-		log_error("TLS: %s", err);
-		goto out;
-	}
-	tls_ready = to.ca_file != NULL;
+	/* what: the prefix of err when a step below fails. */
+	what = "TLS: ";
+	if (tls_setup(cfg, err, sizeof err) < 0)
+		goto fail;
 	struct dns_options dopt = { 0 };
 	dopt.resolv_conf = g->resolv_conf;
 	dopt.hosts_file = g->hosts_file;
 	dopt.servers = g->nnameservers ? g->nameservers : NULL;
-	if (dns_init(&dopt, err, sizeof err) < 0) {
-		log_error("DNS: %s", err);
-		goto out;
-	}
+	what = "DNS: ";
+	if (dns_init(&dopt, err, sizeof err) < 0)
+		goto fail;
 	gw.start_unix = (long long)time(NULL);
 	if (tables_setup(cfg) < 0)
 		goto out;
@@ -523,26 +534,23 @@ int main(int argc, char **argv)
 		log_error("out of memory for %u connections and %u requests in flight", g->max_connections, g->max_inflight);
 		goto out;
 	}
-	if (server_listen(cfg, err, sizeof err) < 0) {
-		log_error("%s", err);
-		goto out;
-	}
-	if (g->user && port_drop_privileges(g->user, err, sizeof err) < 0) {
-		log_error("%s", err);
-		goto out;
-	}
+	what = "";
+	if (server_listen(cfg, err, sizeof err) < 0 || (g->user && port_drop_privileges(g->user, err, sizeof err) < 0))
+		goto fail;
 	loop_timer_init(&stop_timer);
 	loop_timer_init(&flush_timer);
 	if (LLMGW_USAGE)
 		loop_timer_set(&flush_timer, g->flush_interval_ms, on_flush_timer);
-	log_info("llmgw %s ready: %u providers, %u routes, %u clients (%s)", LLMGW_VERSION,
-		 cfg->nproviders, cfg->nroutes, cfg->nclients, cfg->path);
+	log_info("llmgw %s ready: %s (%s)", LLMGW_VERSION, counts(cfg), cfg->path);
 	if (cfg->nproviders == 0)
 		log_warnx("no providers configured: set OPENAI_API_KEY (or another provider's key) or add a provider section");
 	loop_run();
 	usage_flush();
 	log_info("stopped after %llu requests", gw.requests);
 	rc = 0;
+	goto out;
+fail:
+	log_error("%s%s", what, err);
 out:
 	if (LLMGW_PROBES)
 		probe_free();

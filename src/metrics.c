@@ -13,6 +13,7 @@
  */
 #include <math.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,10 +30,8 @@ const unsigned metrics_bucket_ms[METRICS_NBUCKETS - 1] = {
 	50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000
 };
 /* The same bounds in seconds, as they appear in le="" (exact strings, so
- * a scraper's le values never carry float noise). */
-static const char *const bucket_le[METRICS_NBUCKETS] = {
-	"0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "+Inf"
-};
+ * a scraper's le values never carry float noise); a packed list. */
+static const char bucket_le[] = "0.05\0" "0.1\0" "0.25\0" "0.5\0" "1\0" "2.5\0" "5\0" "10\0" "30\0" "60\0" "+Inf";
 
 static struct metrics_counters ctr;
 static struct metrics_hist *thist;	/* [2 * ntargets]: latency, ttft per target */
@@ -101,20 +100,49 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
+/* What each enum metrics_esc turns an ASCII byte into: one table per esc,
+ * in enum order, of entries "<byte><replacement>\0", ended by an empty
+ * entry. A printable byte without an entry is copied as it is; a control
+ * byte without one is dropped (JSON: \u00XX). Tables instead of a switch
+ * per esc: smaller code. */
+static const char esc_tab[] =
+	/* NONE: these stop a plain run but stay as they are */
+	"\\\\\0" "\"\"\0" "\n\n\0" "\t\t\0" "\0"
+	/* LABEL */
+	"\\\\\\\0" "\"\\\"\0" "\n\\n\0" "\0"
+	/* JSON */
+	"\\\\\\\0" "\"\\\"\0" "\n\\n\0" "\t\\t\0" "\0"
+	/* HTML */
+	"&&amp;\0" "<&lt;\0" ">&gt;\0" "\"&quot;\0" "'&#39;\0" "\\\\\0" "\n \0";
+
+/* The replacement of byte c in table t, NULL when it has none. */
+static const char *esc_find(const char *t, unsigned c)
+{
+	for (; *t; t += strlen(t) + 1)
+		if ((unsigned char)*t == c)
+			return t + 1;
+	return NULL;
+}
+
 void metrics_out_text(struct metrics_out *o, const char *s, enum metrics_esc esc)
 {
 	static const char hex[] = "0123456789abcdef";
+	const char *t = esc_tab;
 
 	if (!s)
 		return;
+	for (unsigned k = esc; k; k--) {
+		while (*t)
+			t += strlen(t) + 1;
+		t++;
+	}
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 	size_t i = 0;
 	while (i < n) {
 		/* Copy the longest run that needs nothing done. */
 		size_t j = i;
-		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && p[j] != '\\' && p[j] != '"' &&
-		    !(esc == METRICS_ESC_HTML && (p[j] == '&' || p[j] == '<' || p[j] == '>' || p[j] == '\'')))
+		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && !esc_find(t, p[j]))
 			j++;
 		metrics_out_mem(o, s + i, j - i);
 		i = j;
@@ -133,51 +161,14 @@ void metrics_out_text(struct metrics_out *o, const char *s, enum metrics_esc esc
 			continue;
 		}
 		i++;
-		switch (esc) {
-		case METRICS_ESC_LABEL:
-			if (c == '\\')
-				metrics_out_mem(o, "\\\\", 2);
-			else if (c == '"')
-				metrics_out_mem(o, "\\\"", 2);
-			else if (c == '\n')
-				metrics_out_mem(o, "\\n", 2);
-			/* other control bytes: dropped, they have no escape */
-			break;
-		case METRICS_ESC_JSON:
-			if (c == '\\')
-				metrics_out_mem(o, "\\\\", 2);
-			else if (c == '"')
-				metrics_out_mem(o, "\\\"", 2);
-			else if (c == '\n')
-				metrics_out_mem(o, "\\n", 2);
-			else if (c == '\t')
-				metrics_out_mem(o, "\\t", 2);
-			else {
-				char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
-				metrics_out_mem(o, u, 6);
-			}
-			break;
-		case METRICS_ESC_HTML:
-			if (c == '&')
-				metrics_out_str(o, "&amp;");
-			else if (c == '<')
-				metrics_out_str(o, "&lt;");
-			else if (c == '>')
-				metrics_out_str(o, "&gt;");
-			else if (c == '"')
-				metrics_out_str(o, "&quot;");
-			else if (c == '\'')
-				metrics_out_str(o, "&#39;");
-			else if (c == '\\')
-				metrics_out_mem(o, "\\", 1);
-			else if (c == '\n')
-				metrics_out_mem(o, " ", 1);
-			break;
-		case METRICS_ESC_NONE:
-			if (c == '\\' || c == '"' || c == '\n' || c == '\t')
-				metrics_out_mem(o, (const char *)p + i - 1, 1);
-			break;
+		const char *r = esc_find(t, c);
+		if (r) {
+			metrics_out_str(o, r);
+		} else if (esc == METRICS_ESC_JSON) {
+			char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+			metrics_out_mem(o, u, 6);
 		}
+		/* other control bytes: dropped, they have no escape */
 	}
 }
 
@@ -193,9 +184,8 @@ void metrics_out_fmt(struct metrics_out *o, size_t maxw, const char *fmt, ...)
 		n = 0;
 	if ((size_t)n >= sizeof tmp)
 		n = (int)sizeof tmp - 1;
-	metrics_out_mem(o, tmp, (size_t)n);
-	if (o->bound && maxw > (size_t)n)
-		o->slack += maxw - (size_t)n;
+	tmp[n] = 0;
+	metrics_out_var(o, tmp, maxw);
 }
 
 void metrics_out_var(struct metrics_out *o, const char *s, size_t maxw)
@@ -267,35 +257,33 @@ enum metrics_class metrics_class_of(int status)
 	return METRICS_5XX;
 }
 
+/* The statuses with a class of their own: status << 3 | class. */
+static const uint16_t status_err[] = {
+	401 << 3 | METRICS_ERR_AUTH, 403 << 3 | METRICS_ERR_AUTH, 429 << 3 | METRICS_ERR_LIMIT,
+	408 << 3 | METRICS_ERR_TIMEOUT, 504 << 3 | METRICS_ERR_TIMEOUT, 502 << 3 | METRICS_ERR_UPSTREAM,
+	503 << 3 | METRICS_ERR_UNAVAILABLE, 529 << 3 | METRICS_ERR_UNAVAILABLE, 500 << 3 | METRICS_ERR_INTERNAL
+};
+
 int metrics_error_of_status(int status, enum metrics_error *out)
 {
-	enum metrics_error e;
-
 	if (status >= 100 && status < 400)
 		return 0;
-	switch (status) {
-	case 401: case 403: e = METRICS_ERR_AUTH; break;
-	case 429: e = METRICS_ERR_LIMIT; break;
-	case 408: case 504: e = METRICS_ERR_TIMEOUT; break;
-	case 502: e = METRICS_ERR_UPSTREAM; break;
-	case 503: case 529: e = METRICS_ERR_UNAVAILABLE; break;
-	case 500: e = METRICS_ERR_INTERNAL; break;
-	default:
-		/* other 4xx are the request's; other 5xx and "no answer" are
-		 * counted against the gateway */
-		e = status >= 400 && status < 500 ? METRICS_ERR_BAD_REQUEST : METRICS_ERR_INTERNAL;
-		break;
-	}
-	*out = e;
+	/* other 4xx are the request's; other 5xx and "no answer" are
+	 * counted against the gateway */
+	unsigned e = status >= 400 && status < 500 ? METRICS_ERR_BAD_REQUEST : METRICS_ERR_INTERNAL;
+	for (unsigned i = 0; i < sizeof status_err / sizeof status_err[0]; i++)
+		if (status_err[i] >> 3 == status)
+			e = status_err[i] & 7;
+	*out = (enum metrics_error)e;
 	return 1;
 }
 
+static const char error_names[] =
+	"bad_request\0" "auth\0" "limit\0" "upstream\0" "timeout\0" "unavailable\0" "stream\0" "internal";
+
 const char *metrics_error_name(enum metrics_error e)
 {
-	static const char *const names[METRICS_NERRORS] = {
-		"bad_request", "auth", "limit", "upstream", "timeout", "unavailable", "stream", "internal"
-	};
-	return (unsigned)e < METRICS_NERRORS ? names[e] : "internal";
+	return fmt_list_nth(error_names, (unsigned)e < METRICS_NERRORS ? (unsigned)e : METRICS_ERR_INTERNAL);
 }
 
 void metrics_hist_observe(struct metrics_hist *h, int64_t ms)
@@ -354,286 +342,321 @@ const struct metrics_hist *metrics_target_hist(unsigned tid, int ttft)
 
 /* ---- rendering ---- */
 
-static void family(struct metrics_out *o, const char *name, const char *type, const char *help)
+/*
+ * The page is data: one row per family (fams[], in page order) with its
+ * name and help in fam_text. A family has one sample per entity (the
+ * gateway, a dialect, a target, a client, a route: the first label) and,
+ * per entity, one per value of its second label; load() gathers every
+ * value of an entity into a row, the family picks them by index. One
+ * loop instead of code per family keeps this small.
+ */
+enum { E_BUILD, E_GLOBAL, E_DIALECT, E_TARGET, E_CLIENT, E_BUDGET, E_ROUTE };
+/* The first label's key per entity ("": none). */
+static const char ent_keys[] = "version\0" "\0" "dialect\0" "target\0" "client\0" "client\0" "route";
+
+/* Second labels: key and values (the static ones in sub_vals). */
+enum { S_NONE, S_PRICES, S_CLASS, S_STATE, S_KIND, S_CODE, S_TYPE, S_PERIOD };
+static const char sub_keys[] = "\0" "prices_date\0" "class\0" "state\0" "kind\0" "code\0" "type\0" "period";
+static const uint8_t sub_n[] = { 1, 1, METRICS_NERRORS, HEALTH_ST_CRED_BAD + 1, HEALTH_NKINDS, METRICS_NCLASSES, 3, 2 };
+static const char sub_vals[] = "2xx\0" "4xx\0" "5xx\0" "input\0" "cached\0" "output\0" "day\0" "month";
+
+/* Indexes into struct row's values. */
+enum {
+	V_START, V_RELOADS, V_OPEN, V_ACTIVE, V_UPSTREAM, V_RSS,
+	V_REQ,					/* ctr.requests[dialect][class] */
+	V_ERR = V_REQ + METRICS_NCLASSES,	/* ctr.errors[] */
+	V_ATTEMPTS = V_ERR + METRICS_NERRORS, V_FAILOVERS,
+	V_UP, V_STATE,				/* one per health state */
+	V_HREQ = V_STATE + HEALTH_ST_CRED_BAD + 1,	/* health_info.requests .. probe_failures */
+	V_FAIL = V_HREQ + 2,
+	V_OPENS = V_FAIL + HEALTH_NKINDS + HEALTH_ST_OPEN,
+	V_PROBES = V_FAIL + HEALTH_NKINDS + 3, V_PROBE_FAILURES,
+	V_UREQ,					/* struct usage_totals */
+	V_UTOK, V_UUNPRICED = V_UTOK + 3, V_UUSD,
+	V_PRICED, V_SPEND, V_BUDGET = V_SPEND + 2, NV = V_BUDGET + 2
+};
+_Static_assert(NV <= 64, "value index needs 6 bits");
+_Static_assert(offsetof(struct health_info, probe_failures) - offsetof(struct health_info, requests) ==
+    (V_PROBE_FAILURES - V_HREQ) * sizeof(uint64_t), "health_info counters are one run");
+_Static_assert(sizeof(struct usage_totals) == 6 * sizeof(uint64_t), "usage_totals is 6 values");
+
+struct row {
+	union { uint64_t u; double d; } v[NV];
+	const struct metrics_hist *h[2];	/* latency, ttft */
+};
+
+/* A family: value index (or histogram 0/1) | entity << 6 | second label
+ * << 9 | type << 12, and DBL for doubles. */
+enum { T_GAUGE, T_COUNTER, T_HIST };
+#define F(ent, sub, type, v) ((v) | (ent) << 6 | (sub) << 9 | (type) << 12)
+#define DBL (1 << 14)
+static const uint16_t fams[] = {
+	F(E_BUILD, S_PRICES, T_GAUGE, 0),
+	F(E_GLOBAL, S_NONE, T_GAUGE, V_START),
+	F(E_GLOBAL, S_NONE, T_COUNTER, V_RELOADS),
+	F(E_GLOBAL, S_NONE, T_GAUGE, V_OPEN),
+	F(E_GLOBAL, S_NONE, T_GAUGE, V_ACTIVE),
+	F(E_GLOBAL, S_NONE, T_GAUGE, V_UPSTREAM),
+	F(E_GLOBAL, S_NONE, T_GAUGE, V_RSS),
+	F(E_DIALECT, S_CODE, T_COUNTER, V_REQ),
+	F(E_GLOBAL, S_CLASS, T_COUNTER, V_ERR),
+	F(E_GLOBAL, S_NONE, T_COUNTER, V_ATTEMPTS),
+	F(E_GLOBAL, S_NONE, T_COUNTER, V_FAILOVERS),
+	F(E_GLOBAL, S_NONE, T_HIST, 0),
+	F(E_GLOBAL, S_NONE, T_HIST, 1),
+	/* Per target. One family at a time (the format wants a family's
+	 * samples together), so each walks the targets again. */
+	F(E_TARGET, S_NONE, T_GAUGE, V_UP),
+	F(E_TARGET, S_STATE, T_GAUGE, V_STATE),
+	F(E_TARGET, S_NONE, T_COUNTER, V_HREQ),
+	F(E_TARGET, S_KIND, T_COUNTER, V_FAIL),
+	F(E_TARGET, S_NONE, T_COUNTER, V_OPENS),
+	F(E_TARGET, S_NONE, T_COUNTER, V_PROBES),
+	F(E_TARGET, S_NONE, T_COUNTER, V_PROBE_FAILURES),
+	F(E_TARGET, S_NONE, T_HIST, 0),
+	F(E_TARGET, S_NONE, T_HIST, 1),
+#define NFAM_BASE 22
+	/* Usage: tokens and money (LLMGW_USAGE only). */
+	F(E_CLIENT, S_NONE, T_COUNTER, V_UREQ),
+	F(E_CLIENT, S_TYPE, T_COUNTER, V_UTOK),
+	F(E_CLIENT, S_NONE, T_COUNTER, V_UUSD) | DBL,
+	F(E_CLIENT, S_NONE, T_COUNTER, V_UUNPRICED),
+	F(E_CLIENT, S_PERIOD, T_GAUGE, V_SPEND) | DBL,
+	F(E_BUDGET, S_PERIOD, T_GAUGE, V_BUDGET) | DBL,
+	F(E_TARGET, S_TYPE, T_COUNTER, V_UTOK),
+	F(E_TARGET, S_NONE, T_COUNTER, V_UUSD) | DBL,
+	F(E_TARGET, S_NONE, T_COUNTER, V_UUNPRICED),
+	F(E_TARGET, S_NONE, T_GAUGE, V_PRICED),
+	F(E_ROUTE, S_NONE, T_COUNTER, V_UREQ),
+	F(E_ROUTE, S_NONE, T_COUNTER, V_UUSD) | DBL,
+};
+
+/* Name (after "llmgw_") and help of each family, in fams[] order. */
+static const char fam_text[] =
+	"build_info\0Version of the running gateway and date of its price table.\0"
+	"start_time_seconds\0Start time of the gateway, unix seconds.\0"
+	"config_reloads_total\0Successful configuration reloads (SIGHUP).\0"
+	"open_connections\0Open client connections.\0"
+	"active_requests\0Requests being served.\0"
+	"upstream_connections\0Open provider connections, idle pooled ones included.\0"
+	"memory_bytes\0Resident memory of the gateway process.\0"
+	"requests_total\0Client requests answered, by client dialect and status class.\0"
+	"errors_total\0Client requests answered with an error, by class.\0"
+	"upstream_attempts_total\0Requests sent to providers, retries and failovers included.\0"
+	"failovers_total\0Attempts on another target after a failed one.\0"
+	"request_duration_seconds\0Client request duration, failovers included.\0"
+	"request_ttft_seconds\0Client request time to the first content token.\0"
+	"target_up\0" "1 when the target's breaker is closed and no cool-down runs.\0"
+	"target_state\0" "1 for the target's current health state, 0 for the others.\0"
+	"target_requests_total\0Requests sent to the target (probes not included).\0"
+	"target_failures_total\0" "Failed requests to the target, by kind.\0"
+	"target_breaker_opens_total\0Times the target's circuit breaker opened.\0"
+	"target_probes_total\0Health probes (free model listings) sent to the target.\0"
+	"target_probe_failures_total\0Health probes of the target that failed.\0"
+	"target_latency_seconds\0Response time of the target's answered attempts.\0"
+	"target_ttft_seconds\0Time to the first content token of the target's attempts.\0"
+	"client_requests_total\0" "Completed requests per client key.\0"
+	"client_tokens_total\0Tokens per client key; input includes cached input.\0"
+	"client_cost_usd_total\0Spend per client key in USD (priced requests only).\0"
+	"client_unpriced_requests_total\0Requests per client key whose cost is unknown.\0"
+	"client_spend_usd\0Spend per client key in the current UTC day and month.\0"
+	"client_budget_usd\0" "Budget per client key (0: unlimited).\0"
+	"target_tokens_total\0Tokens per target; input includes cached input.\0"
+	"target_cost_usd_total\0Spend per target in USD (priced requests only).\0"
+	"target_unpriced_requests_total\0Requests per target whose cost is unknown.\0"
+	"target_priced\0" "1 when the target's prices are known, 0 when it is unpriced.\0"
+	"route_requests_total\0" "Completed requests per route.\0"
+	"route_cost_usd_total\0Spend per route in USD (priced requests only).";
+
+struct rctx {
+	const struct cfg *cfg;
+	const struct metrics_runtime *rt;
+	int64_t now_ms, now_unix;
+};
+
+static const char *next(const char *s)
 {
-	metrics_out_str(o, "# HELP ");
-	metrics_out_str(o, name);
-	metrics_out_str(o, " ");
-	metrics_out_str(o, help);
-	metrics_out_str(o, "\n# TYPE ");
-	metrics_out_str(o, name);
-	metrics_out_str(o, " ");
-	metrics_out_str(o, type);
-	metrics_out_str(o, "\n");
+	return s + strlen(s) + 1;
 }
 
-/* One label pair, with its leading ',' unless first. */
-static void label(struct metrics_out *o, int first, const char *k, const char *v)
+/* One label pair k="v" (escaped); nothing when k is "". */
+static void label(struct metrics_out *o, const char *k, const char *v)
 {
-	if (!first)
-		metrics_out_mem(o, ",", 1);
+	if (!*k)
+		return;
 	metrics_out_str(o, k);
 	metrics_out_mem(o, "=\"", 2);
 	metrics_out_text(o, v, METRICS_ESC_LABEL);
 	metrics_out_mem(o, "\"", 1);
 }
 
-/* name{k1="v1",k2="v2"} (either label may be absent: k NULL) */
-static void series(struct metrics_out *o, const char *name, const char *k1, const char *v1,
+/* llmgw_<name><suffix>{k1="v1",k2="v2"} and a space; either label may be
+ * absent (its key ""). */
+static void series(struct metrics_out *o, const char *name, const char *suffix, const char *k1, const char *v1,
     const char *k2, const char *v2)
 {
+	metrics_out_mem(o, "llmgw_", 6);
 	metrics_out_str(o, name);
-	if (k1 || k2) {
+	metrics_out_str(o, suffix);
+	if (*k1 || *k2) {
 		metrics_out_mem(o, "{", 1);
-		if (k1)
-			label(o, 1, k1, v1);
-		if (k2)
-			label(o, !k1, k2, v2);
+		label(o, k1, v1);
+		if (*k1 && *k2)
+			metrics_out_mem(o, ",", 1);
+		label(o, k2, v2);
 		metrics_out_mem(o, "}", 1);
 	}
 	metrics_out_mem(o, " ", 1);
 }
 
-static void sample_u64(struct metrics_out *o, const char *name, const char *k1, const char *v1,
-    const char *k2, const char *v2, uint64_t v)
-{
-	series(o, name, k1, v1, k2, v2);
-	metrics_out_u64(o, v);
-	metrics_out_mem(o, "\n", 1);
-}
-
-static void sample_dbl(struct metrics_out *o, const char *name, const char *k1, const char *v1,
-    const char *k2, const char *v2, double v)
-{
-	series(o, name, k1, v1, k2, v2);
-	metrics_out_double(o, v);
-	metrics_out_mem(o, "\n", 1);
-}
-
 /* The samples of one histogram (h NULL: all zero), with label k=v or none. */
-static void hist_samples(struct metrics_out *o, const char *base, const char *k, const char *v,
+static void hist_samples(struct metrics_out *o, const char *name, const char *k, const char *v,
     const struct metrics_hist *h)
 {
-	char name[96];
+	const char *le = bucket_le;
 	uint64_t cum = 0;
 
-	fmt_snprintf(name, sizeof name, "%s_bucket", base);
-	for (unsigned i = 0; i < METRICS_NBUCKETS; i++) {
+	for (unsigned i = 0; i < METRICS_NBUCKETS; i++, le = next(le)) {
 		cum += h ? h->bucket[i] : 0;
-		series(o, name, k, v, "le", bucket_le[i]);
-		/* series() wrote "name{k="v",le="x"} " */
+		series(o, name, "_bucket", k, v, "le", le);
 		metrics_out_u64(o, cum);
 		metrics_out_mem(o, "\n", 1);
 	}
 	uint64_t sum = h ? h->sum_ms : 0;
-	fmt_snprintf(name, sizeof name, "%s_sum", base);
-	series(o, name, k, v, NULL, NULL);
+	series(o, name, "_sum", k, v, "", "");
 	/* exact milliseconds as seconds with three decimals */
-	metrics_out_fmt(o, NUM_MAXW, "%llu.%03llu", (unsigned long long)(sum / 1000),
+	metrics_out_fmt(o, NUM_MAXW + 1, "%llu.%03llu\n", (unsigned long long)(sum / 1000),
 	    (unsigned long long)(sum % 1000));
+	series(o, name, "_count", k, v, "", "");
+	metrics_out_u64(o, h ? h->count : 0);
 	metrics_out_mem(o, "\n", 1);
-	fmt_snprintf(name, sizeof name, "%s_count", base);
-	sample_u64(o, name, k, v, NULL, NULL, h ? h->count : 0);
 }
 
-static const char *client_name(const struct cfg *cfg, unsigned i)
+/* Entity e's values into r; returns its first label's value. */
+static const char *load(const struct rctx *c, unsigned ent, unsigned e, struct row *r)
 {
-	/* usage's slot nclients is the anonymous one; '(' cannot start a
-	 * configured client name, so this label never collides */
-	return i < cfg->nclients ? cfg->clients[i].name : "(anonymous)";
+	const struct cfg *cfg = c->cfg;
+	const struct usage_totals *u = NULL;
+	const char *name;
+
+	memset(r, 0, sizeof *r);
+	switch (ent) {
+	case E_TARGET: {
+		struct health_info hi;
+		health_get(e, c->now_ms, &hi);
+		r->v[V_UP].u = hi.state == HEALTH_ST_CLOSED;
+		if ((unsigned)hi.state <= HEALTH_ST_CRED_BAD)
+			r->v[V_STATE + hi.state].u = 1;
+		memcpy(&r->v[V_HREQ], &hi.requests, (V_PROBE_FAILURES + 1 - V_HREQ) * sizeof(uint64_t));
+		r->v[V_PRICED].u = cfg->targets_all[e].priced != 0;
+		r->h[0] = metrics_target_hist(e, 0);
+		r->h[1] = metrics_target_hist(e, 1);
+		if (LLMGW_USAGE)
+			u = usage_get(USAGE_TARGET, e);
+		name = cfg->targets_all[e].name;
+		break;
+	}
+	case E_CLIENT:
+	case E_BUDGET:
+		if (LLMGW_USAGE) {
+			u = usage_get(USAGE_CLIENT, e);
+			if (usage_spend(e < cfg->nclients ? (int)e : USAGE_ANON, c->now_unix, &r->v[V_SPEND].d,
+			    &r->v[V_SPEND + 1].d) != 0)
+				r->v[V_SPEND].d = r->v[V_SPEND + 1].d = 0;
+		}
+		/* usage's slot nclients is the anonymous one; '(' cannot start
+		 * a configured client name, so this label never collides */
+		name = "(anonymous)";
+		if (e < cfg->nclients) {
+			name = cfg->clients[e].name;
+			r->v[V_BUDGET].d = cfg->clients[e].daily_usd;
+			r->v[V_BUDGET + 1].d = cfg->clients[e].monthly_usd;
+		}
+		break;
+	case E_ROUTE:
+		if (LLMGW_USAGE)
+			u = usage_get(USAGE_ROUTE, e);
+		name = cfg->routes[e].name;
+		break;
+	default:	/* the gateway (build, global, per dialect) */
+		r->v[V_START].u = c->rt->start_unix > 0 ? (uint64_t)c->rt->start_unix : 0;
+		r->v[V_RELOADS].u = c->rt->reloads;
+		r->v[V_OPEN].u = c->rt->open_connections;
+		r->v[V_ACTIVE].u = c->rt->active_requests;
+		r->v[V_UPSTREAM].u = c->rt->upstream_connections;
+		r->v[V_RSS].u = c->rt->rss_bytes;
+		memcpy(&r->v[V_REQ], ctr.requests[e], sizeof ctr.requests[e]);
+		memcpy(&r->v[V_ERR], ctr.errors, sizeof ctr.errors);
+		r->v[V_ATTEMPTS].u = ctr.attempts;
+		r->v[V_FAILOVERS].u = ctr.failovers;
+		r->h[0] = &ctr.latency;
+		r->h[1] = &ctr.ttft;
+		name = ent == E_BUILD ? LLMGW_VERSION : dialect_name((enum dialect)e);
+		break;
+	}
+	if (u)
+		memcpy(&r->v[V_UREQ], u, sizeof *u);
+	return name;
 }
 
-static const enum health_state all_states[] = {
-	HEALTH_ST_CLOSED, HEALTH_ST_HALF_OPEN, HEALTH_ST_OPEN, HEALTH_ST_COOLING, HEALTH_ST_CRED_BAD
-};
+static const char *sub_val(unsigned s, unsigned j)
+{
+	switch (s) {
+	case S_PRICES:
+		return LLMGW_USAGE ? PRICES_DATE : "none";
+	case S_CLASS:
+		return metrics_error_name((enum metrics_error)j);
+	case S_STATE:
+		return health_state_name((enum health_state)j);
+	case S_KIND:
+		return health_kind_name((enum health_kind)j);
+	}
+	return fmt_list_nth(sub_vals, j + (s == S_CODE ? 0 : s == S_TYPE ? 3 : 6));
+}
 
 static void render(struct metrics_out *o, const struct cfg *cfg, const struct metrics_runtime *rt,
     int64_t now_ms, int64_t now_unix)
 {
 	static const struct metrics_runtime zero_rt;
-	static const char *const class_names[METRICS_NCLASSES] = { "2xx", "4xx", "5xx" };
-	static const char *const tok_kinds[3] = { "input", "cached", "output" };
-	const struct usage_totals zero_u = { 0 };
-	unsigned nt = cfg->ntargets_all;
-	unsigned ncl = cfg->nclients + 1;	/* + the anonymous slot */
+	const struct rctx c = { cfg, rt ? rt : &zero_rt, now_ms, now_unix };
+	const char *name = fam_text;
+	struct row r;
 
-	if (!rt)
-		rt = &zero_rt;
+	for (unsigned f = 0; f < (LLMGW_USAGE ? sizeof fams / sizeof fams[0] : NFAM_BASE); f++) {
+		unsigned x = fams[f], ent = x >> 6 & 7, sub = x >> 9 & 7, type = x >> 12 & 3, v = x & 63;
+		const char *help = next(name);
+		unsigned n = ent == E_DIALECT ? METRICS_NDIALECTS : ent == E_TARGET ? cfg->ntargets_all :
+		    ent == E_CLIENT ? cfg->nclients + 1 : ent == E_BUDGET ? cfg->nclients :
+		    ent == E_ROUTE ? cfg->nroutes : 1;
+		const char *k1 = fmt_list_nth(ent_keys, ent), *k2 = fmt_list_nth(sub_keys, sub);
 
-	family(o, "llmgw_build_info", "gauge", "Version of the running gateway and date of its price table.");
-	series(o, "llmgw_build_info", "version", LLMGW_VERSION, "prices_date", LLMGW_USAGE ? PRICES_DATE : "none");
-	metrics_out_str(o, "1\n");
-	family(o, "llmgw_start_time_seconds", "gauge", "Start time of the gateway, unix seconds.");
-	sample_u64(o, "llmgw_start_time_seconds", NULL, NULL, NULL, NULL,
-	    rt->start_unix > 0 ? (uint64_t)rt->start_unix : 0);
-	family(o, "llmgw_config_reloads_total", "counter", "Successful configuration reloads (SIGHUP).");
-	sample_u64(o, "llmgw_config_reloads_total", NULL, NULL, NULL, NULL, rt->reloads);
-	family(o, "llmgw_open_connections", "gauge", "Open client connections.");
-	sample_u64(o, "llmgw_open_connections", NULL, NULL, NULL, NULL, rt->open_connections);
-	family(o, "llmgw_active_requests", "gauge", "Requests being served.");
-	sample_u64(o, "llmgw_active_requests", NULL, NULL, NULL, NULL, rt->active_requests);
-	family(o, "llmgw_upstream_connections", "gauge", "Open provider connections, idle pooled ones included.");
-	sample_u64(o, "llmgw_upstream_connections", NULL, NULL, NULL, NULL, rt->upstream_connections);
-	family(o, "llmgw_memory_bytes", "gauge", "Resident memory of the gateway process.");
-	sample_u64(o, "llmgw_memory_bytes", NULL, NULL, NULL, NULL, rt->rss_bytes);
-
-	family(o, "llmgw_requests_total", "counter", "Client requests answered, by client dialect and status class.");
-	for (unsigned d = 0; d < METRICS_NDIALECTS; d++)
-		for (unsigned c = 0; c < METRICS_NCLASSES; c++)
-			sample_u64(o, "llmgw_requests_total", "dialect", dialect_name((enum dialect)d),
-			    "code", class_names[c], ctr.requests[d][c]);
-	family(o, "llmgw_errors_total", "counter", "Client requests answered with an error, by class.");
-	for (unsigned e = 0; e < METRICS_NERRORS; e++)
-		sample_u64(o, "llmgw_errors_total", "class", metrics_error_name((enum metrics_error)e),
-		    NULL, NULL, ctr.errors[e]);
-	family(o, "llmgw_upstream_attempts_total", "counter", "Requests sent to providers, retries and failovers included.");
-	sample_u64(o, "llmgw_upstream_attempts_total", NULL, NULL, NULL, NULL, ctr.attempts);
-	family(o, "llmgw_failovers_total", "counter", "Attempts on another target after a failed one.");
-	sample_u64(o, "llmgw_failovers_total", NULL, NULL, NULL, NULL, ctr.failovers);
-	family(o, "llmgw_request_duration_seconds", "histogram", "Client request duration, failovers included.");
-	hist_samples(o, "llmgw_request_duration_seconds", NULL, NULL, &ctr.latency);
-	family(o, "llmgw_request_ttft_seconds", "histogram", "Client request time to the first content token.");
-	hist_samples(o, "llmgw_request_ttft_seconds", NULL, NULL, &ctr.ttft);
-
-	/* Per target. One family at a time (the format wants a family's
-	 * samples together), so each walks the targets again. */
-	family(o, "llmgw_target_up", "gauge", "1 when the target's breaker is closed and no cool-down runs.");
-	for (unsigned t = 0; t < nt; t++)
-		sample_u64(o, "llmgw_target_up", "target", cfg->targets_all[t].name, NULL, NULL,
-		    health_state(t, now_ms) == HEALTH_ST_CLOSED);
-	family(o, "llmgw_target_state", "gauge", "1 for the target's current health state, 0 for the others.");
-	for (unsigned t = 0; t < nt; t++) {
-		enum health_state st = health_state(t, now_ms);
-		for (unsigned s = 0; s < sizeof all_states / sizeof all_states[0]; s++)
-			sample_u64(o, "llmgw_target_state", "target", cfg->targets_all[t].name, "state",
-			    health_state_name(all_states[s]), st == all_states[s]);
-	}
-	family(o, "llmgw_target_requests_total", "counter", "Requests sent to the target (probes not included).");
-	for (unsigned t = 0; t < nt; t++) {
-		struct health_info hi;
-		health_get(t, now_ms, &hi);
-		sample_u64(o, "llmgw_target_requests_total", "target", cfg->targets_all[t].name, NULL, NULL, hi.requests);
-	}
-	family(o, "llmgw_target_failures_total", "counter", "Failed requests to the target, by kind.");
-	for (unsigned t = 0; t < nt; t++) {
-		struct health_info hi;
-		health_get(t, now_ms, &hi);
-		for (unsigned k = 0; k < HEALTH_NKINDS; k++)
-			sample_u64(o, "llmgw_target_failures_total", "target", cfg->targets_all[t].name, "kind",
-			    health_kind_name((enum health_kind)k), hi.failures[k]);
-	}
-	family(o, "llmgw_target_breaker_opens_total", "counter", "Times the target's circuit breaker opened.");
-	for (unsigned t = 0; t < nt; t++) {
-		struct health_info hi;
-		health_get(t, now_ms, &hi);
-		sample_u64(o, "llmgw_target_breaker_opens_total", "target", cfg->targets_all[t].name, NULL, NULL,
-		    hi.entered[HEALTH_ST_OPEN]);
-	}
-	family(o, "llmgw_target_probes_total", "counter", "Health probes (free model listings) sent to the target.");
-	for (unsigned t = 0; t < nt; t++) {
-		struct health_info hi;
-		health_get(t, now_ms, &hi);
-		sample_u64(o, "llmgw_target_probes_total", "target", cfg->targets_all[t].name, NULL, NULL, hi.probes);
-	}
-	family(o, "llmgw_target_probe_failures_total", "counter", "Health probes of the target that failed.");
-	for (unsigned t = 0; t < nt; t++) {
-		struct health_info hi;
-		health_get(t, now_ms, &hi);
-		sample_u64(o, "llmgw_target_probe_failures_total", "target", cfg->targets_all[t].name, NULL, NULL,
-		    hi.probe_failures);
-	}
-	family(o, "llmgw_target_latency_seconds", "histogram", "Response time of the target's answered attempts.");
-	for (unsigned t = 0; t < nt; t++)
-		hist_samples(o, "llmgw_target_latency_seconds", "target", cfg->targets_all[t].name,
-		    metrics_target_hist(t, 0));
-	family(o, "llmgw_target_ttft_seconds", "histogram", "Time to the first content token of the target's attempts.");
-	for (unsigned t = 0; t < nt; t++)
-		hist_samples(o, "llmgw_target_ttft_seconds", "target", cfg->targets_all[t].name,
-		    metrics_target_hist(t, 1));
-
-	/* Usage: tokens and money. */
-	if (!LLMGW_USAGE)
-		return;
-	family(o, "llmgw_client_requests_total", "counter", "Completed requests per client key.");
-	for (unsigned i = 0; i < ncl; i++) {
-		const struct usage_totals *u = usage_get(USAGE_CLIENT, i);
-		sample_u64(o, "llmgw_client_requests_total", "client", client_name(cfg, i), NULL, NULL,
-		    (u ? u : &zero_u)->requests);
-	}
-	family(o, "llmgw_client_tokens_total", "counter", "Tokens per client key; input includes cached input.");
-	for (unsigned i = 0; i < ncl; i++) {
-		const struct usage_totals *u = usage_get(USAGE_CLIENT, i);
-		if (!u)
-			u = &zero_u;
-		uint64_t v[3] = { u->input, u->cached, u->output };
-		for (unsigned k = 0; k < 3; k++)
-			sample_u64(o, "llmgw_client_tokens_total", "client", client_name(cfg, i), "type",
-			    tok_kinds[k], v[k]);
-	}
-	family(o, "llmgw_client_cost_usd_total", "counter", "Spend per client key in USD (priced requests only).");
-	for (unsigned i = 0; i < ncl; i++) {
-		const struct usage_totals *u = usage_get(USAGE_CLIENT, i);
-		sample_dbl(o, "llmgw_client_cost_usd_total", "client", client_name(cfg, i), NULL, NULL,
-		    (u ? u : &zero_u)->usd);
-	}
-	family(o, "llmgw_client_unpriced_requests_total", "counter", "Requests per client key whose cost is unknown.");
-	for (unsigned i = 0; i < ncl; i++) {
-		const struct usage_totals *u = usage_get(USAGE_CLIENT, i);
-		sample_u64(o, "llmgw_client_unpriced_requests_total", "client", client_name(cfg, i), NULL, NULL,
-		    (u ? u : &zero_u)->unpriced);
-	}
-	family(o, "llmgw_client_spend_usd", "gauge", "Spend per client key in the current UTC day and month.");
-	for (unsigned i = 0; i < ncl; i++) {
-		double day = 0, month = 0;
-		if (usage_spend(i < cfg->nclients ? (int)i : USAGE_ANON, now_unix, &day, &month) != 0)
-			day = month = 0;
-		sample_dbl(o, "llmgw_client_spend_usd", "client", client_name(cfg, i), "period", "day", day);
-		sample_dbl(o, "llmgw_client_spend_usd", "client", client_name(cfg, i), "period", "month", month);
-	}
-	family(o, "llmgw_client_budget_usd", "gauge", "Budget per client key (0: unlimited).");
-	for (unsigned i = 0; i < cfg->nclients; i++) {
-		sample_dbl(o, "llmgw_client_budget_usd", "client", cfg->clients[i].name, "period", "day",
-		    cfg->clients[i].daily_usd);
-		sample_dbl(o, "llmgw_client_budget_usd", "client", cfg->clients[i].name, "period", "month",
-		    cfg->clients[i].monthly_usd);
-	}
-	family(o, "llmgw_target_tokens_total", "counter", "Tokens per target; input includes cached input.");
-	for (unsigned t = 0; t < nt; t++) {
-		const struct usage_totals *u = usage_get(USAGE_TARGET, t);
-		if (!u)
-			u = &zero_u;
-		uint64_t v[3] = { u->input, u->cached, u->output };
-		for (unsigned k = 0; k < 3; k++)
-			sample_u64(o, "llmgw_target_tokens_total", "target", cfg->targets_all[t].name, "type",
-			    tok_kinds[k], v[k]);
-	}
-	family(o, "llmgw_target_cost_usd_total", "counter", "Spend per target in USD (priced requests only).");
-	for (unsigned t = 0; t < nt; t++) {
-		const struct usage_totals *u = usage_get(USAGE_TARGET, t);
-		sample_dbl(o, "llmgw_target_cost_usd_total", "target", cfg->targets_all[t].name, NULL, NULL,
-		    (u ? u : &zero_u)->usd);
-	}
-	family(o, "llmgw_target_unpriced_requests_total", "counter", "Requests per target whose cost is unknown.");
-	for (unsigned t = 0; t < nt; t++) {
-		const struct usage_totals *u = usage_get(USAGE_TARGET, t);
-		sample_u64(o, "llmgw_target_unpriced_requests_total", "target", cfg->targets_all[t].name, NULL, NULL,
-		    (u ? u : &zero_u)->unpriced);
-	}
-	family(o, "llmgw_target_priced", "gauge", "1 when the target's prices are known, 0 when it is unpriced.");
-	for (unsigned t = 0; t < nt; t++)
-		sample_u64(o, "llmgw_target_priced", "target", cfg->targets_all[t].name, NULL, NULL,
-		    cfg->targets_all[t].priced != 0);
-	family(o, "llmgw_route_requests_total", "counter", "Completed requests per route.");
-	for (unsigned r = 0; r < cfg->nroutes; r++) {
-		const struct usage_totals *u = usage_get(USAGE_ROUTE, r);
-		sample_u64(o, "llmgw_route_requests_total", "route", cfg->routes[r].name, NULL, NULL,
-		    (u ? u : &zero_u)->requests);
-	}
-	family(o, "llmgw_route_cost_usd_total", "counter", "Spend per route in USD (priced requests only).");
-	for (unsigned r = 0; r < cfg->nroutes; r++) {
-		const struct usage_totals *u = usage_get(USAGE_ROUTE, r);
-		sample_dbl(o, "llmgw_route_cost_usd_total", "route", cfg->routes[r].name, NULL, NULL,
-		    (u ? u : &zero_u)->usd);
+		metrics_out_str(o, "# HELP llmgw_");
+		metrics_out_str(o, name);
+		metrics_out_mem(o, " ", 1);
+		metrics_out_str(o, help);
+		metrics_out_str(o, "\n# TYPE llmgw_");
+		metrics_out_str(o, name);
+		metrics_out_mem(o, " ", 1);
+		metrics_out_str(o, fmt_list_nth("gauge\0counter\0histogram", type));
+		metrics_out_mem(o, "\n", 1);
+		for (unsigned e = 0; e < n; e++) {
+			const char *v1 = load(&c, ent, e, &r);
+			if (type == T_HIST) {
+				hist_samples(o, name, k1, v1, r.h[v]);
+				continue;
+			}
+			for (unsigned j = 0; j < sub_n[sub]; j++) {
+				series(o, name, "", k1, v1, k2, sub_val(sub, j));
+				if (ent == E_BUILD)
+					metrics_out_mem(o, "1", 1);	/* a constant: no slack */
+				else if (x & DBL)
+					metrics_out_double(o, r.v[v + j].d);
+				else
+					metrics_out_u64(o, r.v[v + j].u);
+				metrics_out_mem(o, "\n", 1);
+			}
+		}
+		name = next(help);
 	}
 }
 

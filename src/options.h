@@ -89,13 +89,23 @@
 #define LLMGW_TLS 1
 #endif
 /* The cipher suites offered: 1 = only ECDHE with AES-128/256-GCM and
- * ChaCha20-Poly1305, TLS 1.2, P-256/P-384/X25519, RSA and ECDSA
- * certificates (what every provider API serves), set up suite by suite
+ * ChaCha20-Poly1305, TLS 1.2, P-256/P-384/P-521 (X25519: below), RSA and
+ * ECDSA certificates (what every provider API serves), set up suite by suite
  * instead of br_ssl_client_init_full(), which links every BearSSL
  * algorithm (CBC, 3DES, static RSA key exchange, ...): 40-60 KB less.
  * 0 = BearSSL's full client profile. */
 #ifndef LLMGW_TLS_MINIMAL_SUITES
 #define LLMGW_TLS_MINIMAL_SUITES 1
+#endif
+/* X25519 key exchange, next to P-256/P-384/P-521 (with the minimal
+ * suites). Off by default: every provider API and CDN offers P-256 for
+ * ECDHE, and X25519 is 4.0 KB aarch64 / 3.6 KB mipsel, which the 250 KB
+ * budget of the default build has no room for. On: for a server that
+ * allows X25519 only (a hardened nginx with `ssl_ecdh_curve X25519`);
+ * without it such a server fails the handshake with "peer sent alert 40
+ * (handshake failure)" in the log. */
+#ifndef LLMGW_TLS_X25519
+#define LLMGW_TLS_X25519 0
 #endif
 /* RSA certificate chains (most APIs are ECDSA behind CDNs, but not all).
  * Off saves BearSSL's RSA verification code; a provider with an RSA chain

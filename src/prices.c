@@ -34,6 +34,7 @@
  * low. Quality is a coarse 1 (small) .. 5 (frontier) default rank.
  */
 #include <stddef.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -41,131 +42,165 @@
 
 const char PRICES_DATE[] = "2026-11-01";
 
-struct price_row {
-	const char *model;
-	double in, cached, out;
-	int quality;
-};
+/* Prices are stored in units of 1/200 USD per million tokens (every list
+ * price is a multiple of $0.005), so a row is four uint16_t instead of a
+ * pointer and three doubles; v / 200.0 is the correctly rounded double of
+ * the decimal figure, the same value the literal would give. */
+#define P(in, cached, out, q) { (uint16_t)((in) * 200 + 0.5), (uint16_t)((cached) * 200 + 0.5), \
+	(uint16_t)((out) * 200 + 0.5), q }
 
-/* OpenAI, standard tier. Source: developers.openai.com/api/docs/models/
- * <model> pages ("Text tokens": Input / Cached input / Output) for gpt-5-nano,
- * gpt-5-mini, gpt-5-codex (whose comparison lists gpt-5 at the same
- * price), gpt-4 and gpt-3.5-turbo; the gpt-4.1, gpt-4o, o3 and o4-mini
- * rows are developers.openai.com/api/docs/pricing as reproduced by at least
- * two independent copies that agree (GitHub docs' Copilot price table,
- * Vercel AI Gateway's "OpenAI" provider row, Helicone). Pages that list no
- * cached price: cached = input (no discount). */
-static const struct price_row openai_rows[] = {
-	{ "gpt-5",		1.25,	0.125,	10.00,	5 },
-	{ "gpt-5-codex",	1.25,	0.125,	10.00,	5 },
-	{ "gpt-5-mini",		0.25,	0.025,	2.00,	4 },
-	{ "gpt-5-nano",		0.05,	0.005,	0.40,	2 },
-	{ "gpt-4.1",		2.00,	0.50,	8.00,	4 },
-	{ "gpt-4.1-mini",	0.40,	0.10,	1.60,	3 },
-	{ "gpt-4.1-nano",	0.10,	0.025,	0.40,	2 },
-	{ "gpt-4o",		2.50,	1.25,	10.00,	4 },
-	{ "gpt-4o-mini",	0.15,	0.075,	0.60,	2 },
-	{ "o3",			2.00,	0.50,	8.00,	5 },
-	{ "o4-mini",		1.10,	0.275,	4.40,	4 },
-	{ "gpt-4",		30.00,	30.00,	60.00,	3 },
-	{ "gpt-3.5-turbo",	0.50,	0.50,	1.50,	1 },
-	{ NULL, 0, 0, 0, 0 }
-};
+/* The model names of every table, in row order; each table ends with an
+ * empty name. Tables are in the order of the provider types in `types`
+ * below (after its first five names). */
+static const char models[] =
+	/* openai */
+	"gpt-5\0"
+	"gpt-5-codex\0"
+	"gpt-5-mini\0"
+	"gpt-5-nano\0"
+	"gpt-4.1\0"
+	"gpt-4.1-mini\0"
+	"gpt-4.1-nano\0"
+	"gpt-4o\0"
+	"gpt-4o-mini\0"
+	"o3\0"
+	"o4-mini\0"
+	"gpt-4\0"
+	"gpt-3.5-turbo\0"
+	"\0"
+	/* anthropic */
+	"claude-opus-4-6\0"
+	"claude-opus-4-5\0"
+	"claude-opus-4-1\0"
+	"claude-opus-4-0\0"
+	"claude-opus-4\0"
+	"claude-sonnet-4-6\0"
+	"claude-sonnet-4-5\0"
+	"claude-sonnet-4-0\0"
+	"claude-sonnet-4\0"
+	"claude-3-7-sonnet\0"
+	"claude-3-7-sonnet-latest\0"
+	"claude-3-5-sonnet\0"
+	"claude-haiku-4-5\0"
+	"claude-3-5-haiku\0"
+	"claude-3-5-haiku-latest\0"
+	"claude-3-opus\0"
+	"claude-3-haiku\0"
+	"\0"
+	/* gemini */
+	"gemini-2.5-pro\0"
+	"gemini-2.5-flash\0"
+	"gemini-2.5-flash-lite\0"
+	"\0"
+	/* xai */
+	"grok-4.7\0"
+	"\0"
+	/* groq */
+	"openai/gpt-oss-120b\0"
+	"\0"
+	/* mistral */
+	"mistral-medium-3-5\0"
+	"mistral-medium-3.5\0"
+	"\0";
 
-/* Anthropic. Source: platform.claude.com/docs/en/about-claude/pricing,
- * "Model pricing" table (Base input / Cache hits & refreshes / Output).
- * Both the dated ids and the undated aliases the API accepts are listed;
- * the dated ids also match through the -YYYYMMDD snapshot rule. */
-static const struct price_row anthropic_rows[] = {
-	{ "claude-opus-4-6",		5.00,	0.50,	25.00,	5 },
-	{ "claude-opus-4-5",		5.00,	0.50,	25.00,	5 },
-	{ "claude-opus-4-1",		15.00,	1.50,	75.00,	5 },
-	{ "claude-opus-4-0",		15.00,	1.50,	75.00,	5 },
-	{ "claude-opus-4",		15.00,	1.50,	75.00,	5 },
-	{ "claude-sonnet-4-6",		3.00,	0.30,	15.00,	4 },
-	{ "claude-sonnet-4-5",		3.00,	0.30,	15.00,	4 },
-	{ "claude-sonnet-4-0",		3.00,	0.30,	15.00,	4 },
-	{ "claude-sonnet-4",		3.00,	0.30,	15.00,	4 },
-	{ "claude-3-7-sonnet",		3.00,	0.30,	15.00,	4 },
-	{ "claude-3-7-sonnet-latest",	3.00,	0.30,	15.00,	4 },
-	{ "claude-3-5-sonnet",		3.00,	0.30,	15.00,	4 },
-	{ "claude-haiku-4-5",		1.00,	0.10,	5.00,	3 },
-	{ "claude-3-5-haiku",		0.80,	0.08,	4.00,	2 },
-	{ "claude-3-5-haiku-latest",	0.80,	0.08,	4.00,	2 },
-	{ "claude-3-opus",		15.00,	1.50,	75.00,	4 },
-	{ "claude-3-haiku",		0.25,	0.03,	1.25,	1 },
-	{ NULL, 0, 0, 0, 0 }
+static const uint16_t rows[][4] = {
+	/* OpenAI, standard tier. Source: developers.openai.com/api/docs/models/
+	 * <model> pages ("Text tokens": Input / Cached input / Output) for gpt-5-nano,
+	 * gpt-5-mini, gpt-5-codex (whose comparison lists gpt-5 at the same
+	 * price), gpt-4 and gpt-3.5-turbo; the gpt-4.1, gpt-4o, o3 and o4-mini
+	 * rows are developers.openai.com/api/docs/pricing as reproduced by at least
+	 * two independent copies that agree (GitHub docs' Copilot price table,
+	 * Vercel AI Gateway's "OpenAI" provider row, Helicone). Pages that list no
+	 * cached price: cached = input (no discount). */
+	P(1.25, 0.125, 10.00, 5),	/* gpt-5 */
+	P(1.25, 0.125, 10.00, 5),	/* gpt-5-codex */
+	P(0.25, 0.025, 2.00, 4),	/* gpt-5-mini */
+	P(0.05, 0.005, 0.40, 2),	/* gpt-5-nano */
+	P(2.00, 0.50, 8.00, 4),	/* gpt-4.1 */
+	P(0.40, 0.10, 1.60, 3),	/* gpt-4.1-mini */
+	P(0.10, 0.025, 0.40, 2),	/* gpt-4.1-nano */
+	P(2.50, 1.25, 10.00, 4),	/* gpt-4o */
+	P(0.15, 0.075, 0.60, 2),	/* gpt-4o-mini */
+	P(2.00, 0.50, 8.00, 5),	/* o3 */
+	P(1.10, 0.275, 4.40, 4),	/* o4-mini */
+	P(30.00, 30.00, 60.00, 3),	/* gpt-4 */
+	P(0.50, 0.50, 1.50, 1),	/* gpt-3.5-turbo */
+	/* Anthropic. Source: platform.claude.com/docs/en/about-claude/pricing,
+	 * "Model pricing" table (Base input / Cache hits & refreshes / Output).
+	 * Both the dated ids and the undated aliases the API accepts are listed;
+	 * the dated ids also match through the -YYYYMMDD snapshot rule. */
+	P(5.00, 0.50, 25.00, 5),	/* claude-opus-4-6 */
+	P(5.00, 0.50, 25.00, 5),	/* claude-opus-4-5 */
+	P(15.00, 1.50, 75.00, 5),	/* claude-opus-4-1 */
+	P(15.00, 1.50, 75.00, 5),	/* claude-opus-4-0 */
+	P(15.00, 1.50, 75.00, 5),	/* claude-opus-4 */
+	P(3.00, 0.30, 15.00, 4),	/* claude-sonnet-4-6 */
+	P(3.00, 0.30, 15.00, 4),	/* claude-sonnet-4-5 */
+	P(3.00, 0.30, 15.00, 4),	/* claude-sonnet-4-0 */
+	P(3.00, 0.30, 15.00, 4),	/* claude-sonnet-4 */
+	P(3.00, 0.30, 15.00, 4),	/* claude-3-7-sonnet */
+	P(3.00, 0.30, 15.00, 4),	/* claude-3-7-sonnet-latest */
+	P(3.00, 0.30, 15.00, 4),	/* claude-3-5-sonnet */
+	P(1.00, 0.10, 5.00, 3),	/* claude-haiku-4-5 */
+	P(0.80, 0.08, 4.00, 2),	/* claude-3-5-haiku */
+	P(0.80, 0.08, 4.00, 2),	/* claude-3-5-haiku-latest */
+	P(15.00, 1.50, 75.00, 4),	/* claude-3-opus */
+	P(0.25, 0.03, 1.25, 1),	/* claude-3-haiku */
+	/* Google Gemini. Source: ai.google.dev/gemini-api/docs/pricing, paid tier,
+	 * standard, text (as reproduced by several 2026 guides that agree);
+	 * Gemini 2.5 Pro at its <=200k-prompt tier. Context-cache reads are 10% of
+	 * input on the 2.5 models (2.5 Pro's $0.125 is on the page). gemini-2.0-
+	 * flash is left out: shut down on 2026-06-01. */
+	P(1.25, 0.125, 10.00, 5),	/* gemini-2.5-pro */
+	P(0.30, 0.03, 2.50, 3),	/* gemini-2.5-flash */
+	P(0.10, 0.01, 0.40, 2),	/* gemini-2.5-flash-lite */
+	/* xAI. Source: docs.x.ai/developers/grok-4-7 ("Input price" $2, "Output
+	 * price" $6); cached input $0.50 as quoted from the same page by the
+	 * Grok 4.7 API guide; base tier below 200k prompt tokens. Older Grok
+	 * models: no current xAI page in the sources, left unpriced. */
+	P(2.00, 0.50, 6.00, 5),	/* grok-4.7 */
+	/* Groq. Source: console.groq.com/docs/models and groq.com/pricing (per 1M
+	 * input / output), as cited in two catalog corrections that agree. Groq
+	 * publishes no cached-input rate for it, so cached = input. Other Groq
+	 * models: not confirmed from Groq's own page, left unpriced. */
+	P(0.15, 0.15, 0.60, 3),	/* openai/gpt-oss-120b */
+	/* Mistral. Source: mistral.ai/pricing (La Plateforme) for Medium 3.5, as
+	 * cited by a catalog correction and Vercel's Mistral row, which agree;
+	 * Mistral publishes no cached-input discount, so cached = input. "-latest"
+	 * aliases are not listed: they move between models (and prices). Other
+	 * Mistral models: not confirmed, unpriced. */
+	P(1.50, 1.50, 7.50, 4),	/* mistral-medium-3-5 */
+	P(1.50, 1.50, 7.50, 4),	/* mistral-medium-3.5 */
+	P(0, 0, 0, 1),	/* LOCAL_ROW: local servers cost nothing per token; their
+			 * quality is unknown (config `option quality` says), so
+			 * they rank lowest by default */
 };
+#define LOCAL_ROW (sizeof rows / sizeof rows[0] - 1)
 
-/* Google Gemini. Source: ai.google.dev/gemini-api/docs/pricing, paid tier,
- * standard, text (as reproduced by several 2026 guides that agree);
- * Gemini 2.5 Pro at its <=200k-prompt tier. Context-cache reads are 10% of
- * input on the 2.5 models (2.5 Pro's $0.125 is on the page). gemini-2.0-
- * flash is left out: shut down on 2026-06-01. */
-static const struct price_row gemini_rows[] = {
-	{ "gemini-2.5-pro",		1.25,	0.125,	10.00,	5 },
-	{ "gemini-2.5-flash",		0.30,	0.03,	2.50,	3 },
-	{ "gemini-2.5-flash-lite",	0.10,	0.01,	0.40,	2 },
-	{ NULL, 0, 0, 0, 0 }
-};
+/* Provider types: the local ones (0..3), openrouter (4), then one per table
+ * of `models` in its order (5..). */
+static const char types[] = "ollama\0llamacpp\0vllm\0lmstudio\0openrouter\0"
+	"openai\0anthropic\0gemini\0xai\0groq\0mistral\0";
+#define T_LOCAL_END 4
+#define T_OPENROUTER 4
+#define T_TABLES 5
+#define T_GEMINI 7
 
-/* xAI. Source: docs.x.ai/developers/grok-4-7 ("Input price" $2, "Output
- * price" $6); cached input $0.50 as quoted from the same page by the
- * Grok 4.7 API guide; base tier below 200k prompt tokens. Older Grok
- * models: no current xAI page in the sources, left unpriced. */
-static const struct price_row xai_rows[] = {
-	{ "grok-4.7",	2.00,	0.50,	6.00,	5 },
-	{ NULL, 0, 0, 0, 0 }
-};
+/* OpenRouter vendor prefixes, mapped to tables 0..3 and 5 (mistral);
+ * anthropic (1) needs its dots mapped to dashes. */
+static const char vendors[] = "openai\0anthropic\0google\0x-ai\0mistralai\0";
 
-/* Groq. Source: console.groq.com/docs/models and groq.com/pricing (per 1M
- * input / output), as cited in two catalog corrections that agree. Groq
- * publishes no cached-input rate for it, so cached = input. Other Groq
- * models: not confirmed from Groq's own page, left unpriced. */
-static const struct price_row groq_rows[] = {
-	{ "openai/gpt-oss-120b",	0.15,	0.15,	0.60,	3 },
-	{ NULL, 0, 0, 0, 0 }
-};
-
-/* Mistral. Source: mistral.ai/pricing (La Plateforme) for Medium 3.5, as
- * cited by a catalog correction and Vercel's Mistral row, which agree;
- * Mistral publishes no cached-input discount, so cached = input. "-latest"
- * aliases are not listed: they move between models (and prices). Other
- * Mistral models: not confirmed, unpriced. */
-static const struct price_row mistral_rows[] = {
-	{ "mistral-medium-3-5",	1.50,	1.50,	7.50,	4 },
-	{ "mistral-medium-3.5",	1.50,	1.50,	7.50,	4 },
-	{ NULL, 0, 0, 0, 0 }
-};
-
-static const struct {
-	const char *type;
-	const struct price_row *rows;
-} tables[] = {
-	{ "openai", openai_rows },
-	{ "anthropic", anthropic_rows },
-	{ "gemini", gemini_rows },
-	{ "xai", xai_rows },
-	{ "groq", groq_rows },
-	{ "mistral", mistral_rows },
-};
-
-/* Local servers cost nothing per token; their quality is unknown (config
- * `option quality` says), so they rank lowest by default. */
-static const char *const local_types[] = { "ollama", "llamacpp", "vllm", "lmstudio" };
-
-/* OpenRouter vendor prefix -> our provider type. */
-static const struct {
-	const char *vendor;
-	const char *type;
-	int dots_to_dashes;
-} openrouter_vendors[] = {
-	{ "openai", "openai", 0 },
-	{ "anthropic", "anthropic", 1 },
-	{ "google", "gemini", 0 },
-	{ "x-ai", "xai", 0 },
-	{ "mistralai", "mistral", 0 },
-};
+/* The index of s[0..n) in a packed name list, or -1. */
+static int find_name(const char *list, const char *s, size_t n, int nocase)
+{
+	for (int i = 0; *list; i++) {
+		size_t l = strlen(list);
+		if (l == n && (nocase ? strncasecmp(list, s, n) : strncmp(list, s, n)) == 0)
+			return i;
+		list += l + 1;
+	}
+	return -1;
+}
 
 static int all_digits(const char *s, size_t n)
 {
@@ -191,36 +226,40 @@ static int is_snapshot_suffix(const char *s)
 	return 0;
 }
 
-static const struct price_row *find_row(const struct price_row *rows, const char *model)
+/* The row of model in table `table`: an exact name first, then a listed
+ * name with a snapshot suffix; -1 when unpriced. */
+static int find_row(unsigned table, const char *model)
 {
-	for (const struct price_row *r = rows; r->model; r++)
-		if (strcasecmp(r->model, model) == 0)
-			return r;
-	for (const struct price_row *r = rows; r->model; r++) {
-		size_t n = strlen(r->model);
-		if (strncasecmp(r->model, model, n) == 0 && is_snapshot_suffix(model + n))
-			return r;
+	const char *p = models;
+	int row = 0;
+	while (table) {
+		if (!*p)
+			table--;
+		else
+			row++;
+		p += strlen(p) + 1;
 	}
-	return NULL;
+	for (int snap = 0; snap < 2; snap++) {
+		int r = row;
+		for (const char *q = p; *q; q += strlen(q) + 1, r++) {
+			size_t n = strlen(q);
+			if (snap ? strncasecmp(q, model, n) == 0 && is_snapshot_suffix(model + n)
+				 : strcasecmp(q, model) == 0)
+				return r;
+		}
+	}
+	return -1;
 }
 
-static const struct price_row *table_for(const char *type)
+static int fill(int row, struct price *out)
 {
-	for (size_t i = 0; i < sizeof tables / sizeof tables[0]; i++)
-		if (strcmp(tables[i].type, type) == 0)
-			return tables[i].rows;
-	return NULL;
-}
-
-static int fill(const struct price_row *r, struct price *out)
-{
-	if (!r)
+	if (row < 0)
 		return 0;
 	if (out) {
-		out->in_usd_mtok = r->in;
-		out->cached_usd_mtok = r->cached;
-		out->out_usd_mtok = r->out;
-		out->quality = r->quality;
+		out->in_usd_mtok = rows[row][0] / 200.0;
+		out->cached_usd_mtok = rows[row][1] / 200.0;
+		out->out_usd_mtok = rows[row][2] / 200.0;
+		out->quality = rows[row][3];
 	}
 	return 1;
 }
@@ -230,47 +269,36 @@ static int lookup_openrouter(const char *model, struct price *out)
 	const char *slash = strchr(model, '/');
 	if (!slash || strchr(model, ':'))
 		return 0;
-	size_t vlen = (size_t)(slash - model);
-	for (size_t i = 0; i < sizeof openrouter_vendors / sizeof openrouter_vendors[0]; i++) {
-		const char *v = openrouter_vendors[i].vendor;
-		if (strlen(v) != vlen || strncasecmp(v, model, vlen) != 0)
-			continue;
-		const char *rest = slash + 1;
-		char buf[128];
-		size_t n = strlen(rest);
-		if (n == 0 || n >= sizeof buf)
-			return 0;
-		memcpy(buf, rest, n + 1);
-		if (openrouter_vendors[i].dots_to_dashes)
-			for (size_t j = 0; j < n; j++)
-				if (buf[j] == '.')
-					buf[j] = '-';
-		return fill(find_row(table_for(openrouter_vendors[i].type), buf), out);
-	}
-	return 0;
+	int v = find_name(vendors, model, (size_t)(slash - model), 1);
+	if (v < 0)
+		return 0;
+	const char *rest = slash + 1;
+	char buf[128];
+	size_t n = strlen(rest);
+	if (n == 0 || n >= sizeof buf)
+		return 0;
+	memcpy(buf, rest, n + 1);
+	if (v == 1)
+		for (size_t j = 0; j < n; j++)
+			if (buf[j] == '.')
+				buf[j] = '-';
+	return fill(find_row(v == 4 ? 5 : (unsigned)v, buf), out);
 }
 
 int prices_lookup(const char *type_name, const char *model, struct price *out)
 {
 	if (!type_name || !model)
 		return 0;
-	for (size_t i = 0; i < sizeof local_types / sizeof local_types[0]; i++) {
-		if (strcmp(type_name, local_types[i]) == 0) {
-			if (out) {
-				out->in_usd_mtok = out->cached_usd_mtok = out->out_usd_mtok = 0;
-				out->quality = 1;
-			}
-			return 1;
-		}
-	}
-	if (strcmp(type_name, "openrouter") == 0)
-		return lookup_openrouter(model, out);
-	const struct price_row *rows = table_for(type_name);
-	if (!rows)
+	int k = find_name(types, type_name, strlen(type_name), 0);
+	if (k < 0)
 		return 0;
-	if (strcmp(type_name, "gemini") == 0 && strncmp(model, "models/", 7) == 0)
+	if (k < T_LOCAL_END)
+		return fill(LOCAL_ROW, out);
+	if (k == T_OPENROUTER)
+		return lookup_openrouter(model, out);
+	if (k == T_GEMINI && strncmp(model, "models/", 7) == 0)
 		model += 7;
-	return fill(find_row(rows, model), out);
+	return fill(find_row((unsigned)(k - T_TABLES), model), out);
 }
 
 double prices_cost(const struct price *p, int64_t input, int64_t cached, int64_t output)

@@ -138,9 +138,12 @@ static void on_tick(struct loop_timer *t)
 void probe_on_upstream(struct exchange *x, unsigned what)
 {
 	struct probe *p = container_of(x, struct probe, x);
+	int kind = HEALTH_FAIL_CONNECT;
+	const char *why;
 	if (what & (UP_FAILED | UP_TIMEOUT)) {
-		result(p, 0, (what & UP_TIMEOUT) ? HEALTH_FAIL_TIMEOUT : HEALTH_FAIL_CONNECT, -1, upstream_error(x));
-		return;
+		if (what & UP_TIMEOUT)
+			kind = HEALTH_FAIL_TIMEOUT;
+		goto failed_up;
 	}
 	while (p->sent < p->head_len) {
 		struct iovec iov = { p->head + p->sent, p->head_len - p->sent };
@@ -150,51 +153,51 @@ void probe_on_upstream(struct exchange *x, unsigned what)
 				upstream_want(x, UP_WRITABLE);
 				return;
 			}
-			result(p, 0, HEALTH_FAIL_CONNECT, -1, upstream_error(x));
-			return;
+			goto failed_up;
 		}
 		p->sent += (size_t)w;
 	}
 	for (;;) {
-		if (p->got == sizeof p->resp) {
-			result(p, 0, HEALTH_FAIL_BAD_RESPONSE, -1, "response head too large");
-			return;
-		}
+		kind = HEALTH_FAIL_BAD_RESPONSE;
+		why = "response head too large";
+		if (p->got == sizeof p->resp)
+			goto failed;
 		ssize_t n = upstream_read(x, p->resp + p->got, sizeof p->resp - p->got);
 		if (n < 0 && errno == EAGAIN) {
 			upstream_want(x, UP_READABLE);
 			return;
 		}
-		if (n <= 0) {
-			result(p, 0, HEALTH_FAIL_CONNECT, -1, n == 0 ? "closed before answering" : upstream_error(x));
-			return;
-		}
+		kind = HEALTH_FAIL_CONNECT;
+		if (n < 0)
+			goto failed_up;
+		why = "closed before answering";
+		if (n == 0)
+			goto failed;
 		size_t last = p->got;
 		p->got += (size_t)n;
 		struct http_response rh;
 		int r = http_parse_response(p->resp, p->got, last, &rh);
 		if (r == HTTP_INCOMPLETE)
 			continue;
-		if (r == HTTP_BAD) {
-			result(p, 0, HEALTH_FAIL_BAD_RESPONSE, -1, "malformed HTTP response");
-			return;
-		}
-		if (rh.status >= 200 && rh.status < 300) {
+		kind = HEALTH_FAIL_BAD_RESPONSE;
+		why = "malformed HTTP response";
+		if (r == HTTP_BAD)
+			goto failed;
+		/* A 404 or 400 from the models call (kind < 0) says nothing
+		 * about chat: the provider answered, so it is up. */
+		if ((rh.status >= 200 && rh.status < 300) || (kind = health_kind_for_status(rh.status)) < 0) {
 			result(p, 1, 0, -1, NULL);
 			return;
 		}
-		int kind = health_kind_for_status(rh.status);
-		char why[64];
-		fmt_snprintf(why, sizeof why, "HTTP %d", rh.status);
-		if (kind < 0) {
-			/* A 404 or 400 from the models call says nothing about chat:
-			 * the provider answered, so it is up. */
-			result(p, 1, 0, -1, NULL);
-			return;
-		}
+		char msg[64];
+		fmt_snprintf(msg, sizeof msg, "HTTP %d", rh.status);
 		jsmntok_t tk[64];
 		int64_t hint = health_retry_hint(rh.status, rh.headers, rh.num_headers, NULL, 0, (int64_t)time(NULL), tk, 64);
-		result(p, 0, kind, hint, why);
+		result(p, 0, kind, hint, msg);
 		return;
 	}
+failed_up:
+	why = upstream_error(x);
+failed:
+	result(p, 0, kind, -1, why);
 }

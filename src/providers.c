@@ -15,13 +15,13 @@
 #include "providers.h"
 
 #define OPENAI_COMPAT(n, url, env) \
-	{ n, DIALECT_OPENAI, url, "/v1/chat/completions", "/v1/models", AUTH_BEARER, env, NULL, 0 }
+	{ n, url, "/v1/chat/completions", "/v1/models", env, NULL, DIALECT_OPENAI, AUTH_BEARER, 0 }
 #define LOCAL_OPENAI(n, url, hostenv) \
-	{ n, DIALECT_OPENAI, url, "/v1/chat/completions", "/v1/models", AUTH_BEARER, NULL, hostenv, 1 }
+	{ n, url, "/v1/chat/completions", "/v1/models", NULL, hostenv, DIALECT_OPENAI, AUTH_BEARER, 1 }
 
 static const struct provider_type types[] = {
 	OPENAI_COMPAT("openai", "https://api.openai.com", "OPENAI_API_KEY"),
-	{ "openai-compatible", DIALECT_OPENAI, NULL, "/v1/chat/completions", "/v1/models", AUTH_BEARER, NULL, NULL, 1 },
+	{ "openai-compatible", NULL, "/v1/chat/completions", "/v1/models", NULL, NULL, DIALECT_OPENAI, AUTH_BEARER, 1 },
 	OPENAI_COMPAT("groq", "https://api.groq.com/openai", "GROQ_API_KEY"),
 	OPENAI_COMPAT("mistral", "https://api.mistral.ai", "MISTRAL_API_KEY"),
 	OPENAI_COMPAT("deepseek", "https://api.deepseek.com", "DEEPSEEK_API_KEY"),
@@ -32,10 +32,12 @@ static const struct provider_type types[] = {
 	OPENAI_COMPAT("cerebras", "https://api.cerebras.ai", "CEREBRAS_API_KEY"),
 	OPENAI_COMPAT("perplexity", "https://api.perplexity.ai", "PERPLEXITY_API_KEY"),
 #if LLMGW_DIALECT_ANTHROPIC
-	{ "anthropic", DIALECT_ANTHROPIC, "https://api.anthropic.com", "/v1/messages", "/v1/models", AUTH_X_API_KEY, "ANTHROPIC_API_KEY", NULL, 0 },
+	{ "anthropic", "https://api.anthropic.com", "/v1/messages", "/v1/models", "ANTHROPIC_API_KEY", NULL,
+	  DIALECT_ANTHROPIC, AUTH_X_API_KEY, 0 },
 #endif
 #if LLMGW_DIALECT_GEMINI
-	{ "gemini", DIALECT_GEMINI, "https://generativelanguage.googleapis.com", NULL, "/v1beta/models", AUTH_GOOG_API_KEY, "GEMINI_API_KEY", NULL, 0 },
+	{ "gemini", "https://generativelanguage.googleapis.com", NULL, "/v1beta/models", "GEMINI_API_KEY", NULL,
+	  DIALECT_GEMINI, AUTH_GOOG_API_KEY, 0 },
 #endif
 	LOCAL_OPENAI("ollama", "http://127.0.0.1:11434", "OLLAMA_HOST"),
 	LOCAL_OPENAI("llamacpp", "http://127.0.0.1:8080", NULL),

@@ -21,14 +21,16 @@ enum auth_style {
 
 struct provider_type {
 	const char *name;		/* config `option type` */
-	enum dialect dialect;
 	const char *base_url;		/* NULL: the config must give base_url */
 	const char *chat_path;		/* appended to base_url; NULL: the dialect's request_path */
 	const char *models_path;	/* free health probe and model listing */
-	enum auth_style auth;
 	const char *key_env;		/* usual environment variable; NULL: none */
 	const char *host_env;		/* env var holding a base URL or host:port (OLLAMA_HOST) */
-	int key_optional;		/* local servers that take no key */
+	/* bytes, not enums and ints: 16 bytes less per row (this table is in
+	 * every static binary) */
+	unsigned char dialect;		/* enum dialect */
+	unsigned char auth;		/* enum auth_style */
+	unsigned char key_optional;	/* local servers that take no key */
 };
 
 const struct provider_type *provider_type_find(const char *name);

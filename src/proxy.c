@@ -41,20 +41,25 @@ static void read_response(struct exchange *x);
 
 /* ---- building the upstream request ---- */
 
-/* Appends "Name: value\r\n" to the head; -1 if it does not fit. */
-static int add_header(char *h, size_t *hl, size_t cap, const char *name, const char *pre,
+/* Appends "Name: <pre>value\r\n" to h, keeping slack bytes free after it
+ * (2 for a request head's final CRLF); -1 if it does not fit. Both the
+ * upstream request head and the client's response headers use it. */
+static int put_header(char *h, size_t *hl, size_t cap, size_t slack, const char *name, size_t nl, const char *pre,
 		      const char *v, size_t vlen)
 {
-	size_t nl = strlen(name), pl = strlen(pre);
-	if (*hl + nl + 2 + pl + vlen + 2 + 2 > cap)
+	size_t pl = strlen(pre), at = *hl;
+	if (at + nl + 2 + pl + vlen + 2 + slack > cap)
 		return -1;
-	memcpy(h + *hl, name, nl);
-	memcpy(h + *hl + nl, ": ", 2);
-	memcpy(h + *hl + nl + 2, pre, pl);
-	memcpy(h + *hl + nl + 2 + pl, v, vlen);
-	*hl += nl + 2 + pl + vlen;
-	memcpy(h + *hl, "\r\n", 2);
-	*hl += 2;
+	memcpy(h + at, name, nl);
+	at += nl;
+	memcpy(h + at, ": ", 2);
+	at += 2;
+	memcpy(h + at, pre, pl);
+	at += pl;
+	memcpy(h + at, v, vlen);
+	at += vlen;
+	memcpy(h + at, "\r\n", 2);
+	*hl = at + 2;
 	return 0;
 }
 
@@ -74,17 +79,19 @@ int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t c
 		json_lit(&o, ":");
 		json_i64(&o, p->url.port);
 	}
-	if (o.overflow || add_header(h, hl, cap, "Host", "", hostport, o.len) < 0)
+	if (o.overflow || put_header(h, hl, cap, 2, "Host", 4, "", hostport, o.len) < 0)
 		return -1;
 	if (!p->key)
 		return 0;
-	switch (p->type->auth) {
-	case AUTH_BEARER: return add_header(h, hl, cap, "Authorization", "Bearer ", p->key, p->key_len);
-	case AUTH_X_API_KEY: return add_header(h, hl, cap, "x-api-key", "", p->key, p->key_len);
-	case AUTH_GOOG_API_KEY: return add_header(h, hl, cap, "x-goog-api-key", "", p->key, p->key_len);
-	case AUTH_API_KEY: return add_header(h, hl, cap, "api-key", "", p->key, p->key_len);
-	}
-	return 0;
+	/* Indexed by enum auth_style: one string and offsets, not four calls. */
+	static const char names[] = "Authorization\0x-api-key\0x-goog-api-key\0api-key";
+	static const uint8_t at[] = { 0, 14, 24, 39 };
+	_Static_assert(AUTH_BEARER == 0 && AUTH_API_KEY == 3, "names follows enum auth_style");
+	unsigned a = (unsigned)p->type->auth;
+	if (a > AUTH_API_KEY)
+		return 0;
+	return put_header(h, hl, cap, 2, names + at[a], strlen(names + at[a]), a == AUTH_BEARER ? "Bearer " : "", p->key,
+			  p->key_len);
 }
 
 /* The provider request: a head in uphead, and the body as iovecs. Same
@@ -120,10 +127,8 @@ static int build_request(struct exchange *x)
 				 p->name, x->pd->name, err);
 			return -2;
 		}
-		if (o.overflow) {
-			gw_error(x, E_TOO_LARGE, "the translated request does not fit the buffer (max_body_kb)");
-			return -2;
-		}
+		if (o.overflow)
+			goto too_large;
 		if (wrap) {
 			/* Drop the encoded object's own '{' (an empty "{}" leaves "}"). */
 			memmove(x->xbuf + body_at, x->xbuf + body_at + 1, o.len - body_at - 1);
@@ -133,10 +138,8 @@ static int build_request(struct exchange *x)
 				o.len--;
 			}
 			json_lit(&o, "}");
-			if (o.overflow) {
-				gw_error(x, E_TOO_LARGE, "the translated request does not fit the buffer (max_body_kb)");
-				return -2;
-			}
+			if (o.overflow)
+				goto too_large;
 		}
 		x->xbuf_len = o.len;
 		x->upv[1].iov_base = x->xbuf;
@@ -185,19 +188,15 @@ static int build_request(struct exchange *x)
 
 	char path[700];
 	if (x->count_tokens && x->pd->id == DIALECT_GEMINI) {
-		if (x->pd->request_path(x->model, 0, path, sizeof path) < 0) {
-			gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
-			return -2;
-		}
+		if (x->pd->request_path(x->model, 0, path, sizeof path) < 0)
+			goto bad_path;
 		fmt_snprintf(path, sizeof path, "/v1beta/models/%s:countTokens", x->model);
 	} else if (x->count_tokens)
 		fmt_snprintf(path, sizeof path, "/v1/messages/count_tokens");
 	else if (t->chat_path && strlen(t->chat_path) < sizeof path)
 		memcpy(path, t->chat_path, strlen(t->chat_path) + 1);
-	else if (x->pd->request_path(x->model, x->stream, path, sizeof path) < 0) {
-		gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
-		return -2;
-	}
+	else if (x->pd->request_path(x->model, x->stream, path, sizeof path) < 0)
+		goto bad_path;
 
 	struct json_out o;	/* as a plain appender: no printf per request */
 	json_out_init(&o, h, cap);
@@ -223,8 +222,8 @@ static int build_request(struct exchange *x)
 			v = http_find_header(x->req->headers, x->req->num_headers, "anthropic-version");
 			beta = http_find_header(x->req->headers, x->req->num_headers, "anthropic-beta");
 		}
-		if (add_header(h, &hl, cap, "anthropic-version", "", v ? v->value : "2023-06-01", v ? v->value_len : 10) < 0 ||
-		    (beta && add_header(h, &hl, cap, "anthropic-beta", "", beta->value, beta->value_len) < 0))
+		if (put_header(h, &hl, cap, 2, "anthropic-version", 17, "", v ? v->value : "2023-06-01", v ? v->value_len : 10) < 0 ||
+		    (beta && put_header(h, &hl, cap, 2, "anthropic-beta", 14, "", beta->value, beta->value_len) < 0))
 			return -1;
 	}
 	if (hl + 2 > cap)
@@ -236,6 +235,12 @@ static int build_request(struct exchange *x)
 	x->upv_i = 0;
 	x->upv_off = 0;
 	return 0;
+too_large:
+	gw_error(x, E_TOO_LARGE, "the translated request does not fit the buffer (max_body_kb)");
+	return -2;
+bad_path:
+	gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
+	return -2;
 }
 
 /* ---- failures ---- */
@@ -535,10 +540,7 @@ static int start_attempt(struct exchange *x)
 	x->phase = P_CONNECT;
 	int r = upstream_get(x, x->prov);
 	if (r < 0) {
-		if (x->u)
-			fail(x, E_UPSTREAM, upstream_error(x));
-		else
-			fail(x, E_BUSY, "all upstream connections are busy");
+		fail(x, x->u ? E_UPSTREAM : E_BUSY, x->u ? upstream_error(x) : "all upstream connections are busy");
 		return -1;
 	}
 	if (r == 1)
@@ -608,18 +610,10 @@ void proxy_start(struct exchange *x)
 
 /* ---- the response ---- */
 
+/* A provider header as it came (skipped if it does not fit). */
 static void copy_header(char *dst, size_t *len, size_t cap, const struct http_header *h)
 {
-	if (!h || *len + h->name_len + h->value_len + 4 > cap)
-		return;
-	memcpy(dst + *len, h->name, h->name_len);
-	*len += h->name_len;
-	memcpy(dst + *len, ": ", 2);
-	*len += 2;
-	memcpy(dst + *len, h->value, h->value_len);
-	*len += h->value_len;
-	memcpy(dst + *len, "\r\n", 2);
-	*len += 2;
+	put_header(dst, len, cap, 0, h->name, h->name_len, "", h->value, h->value_len);
 }
 
 /* Headers a client may need from the provider's answer, plus ours. */
@@ -646,23 +640,24 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 	int rid_done = 0;
 	for (size_t i = 0; i < x->rh->num_headers; i++) {
 		const struct http_header *h = &x->rh->headers[i];
-		int xrid = http_token_eq(h->name, h->name_len, "x-request-id");
-		int rid = http_token_eq(h->name, h->name_len, "request-id");
-		if ((xrid || rid) && x->cd && x->pd && x->cd != x->pd) {
+		const char *nm = h->name;
+		size_t nl = h->name_len;
+		/* Lengths first: each name is compared with at most two words. */
+		int rid = (nl == 12 && http_ieq(nm, "x-request-id", 12)) || (nl == 10 && http_ieq(nm, "request-id", 10));
+		if (rid && x->cd && x->pd && x->cd != x->pd) {
 			/* The provider's request id, under the name the client's SDK
 			 * reads (Anthropic: request-id; OpenAI: x-request-id). */
 			struct http_header alias = *h;
-			alias.name = x->cd->id == DIALECT_ANTHROPIC ? "request-id" : "x-request-id";
-			alias.name_len = strlen(alias.name);
+			int a = x->cd->id == DIALECT_ANTHROPIC;
+			alias.name = &"x-request-id"[2 * a];	/* "request-id" is its tail */
+			alias.name_len = 12 - 2 * (size_t)a;
 			if (!rid_done++)
 				copy_header(buf, &n, cap, &alias);
 			continue;
 		}
-		if (http_token_eq(h->name, h->name_len, "retry-after") ||
-		    http_token_eq(h->name, h->name_len, "retry-after-ms") ||
-		    xrid || rid ||
-		    http_token_prefix(h->name, h->name_len, "x-ratelimit-") ||
-		    http_token_prefix(h->name, h->name_len, "anthropic-ratelimit-"))
+		if (rid || ((nl == 11 || nl == 14) && http_ieq(nm, "retry-after-ms", nl)) ||
+		    (nl >= 12 && http_ieq(nm, "x-ratelimit-", 12)) ||
+		    (nl >= 20 && http_ieq(nm, "anthropic-ratelimit-", 20)))
 			copy_header(buf, &n, cap, h);
 	}
 	/* A provider that says when to retry only in its body (Gemini's
@@ -678,11 +673,22 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 	return n;
 }
 
-/* The provider's answer translated into the client's dialect. */
-static void finish_translated(struct exchange *x, int st, int is_obj, int inspected)
+/* Answers with a whole JSON body (held in x's buffers, not copied) and
+ * finishes the exchange. */
+__attribute__((noinline)) static void answer(struct exchange *x, int status, const char *body, size_t n)
 {
 	char hb[1024];
 	size_t hn = response_headers(x, hb, sizeof hb);
+	if (gw_head(x, status, "application/json", (long long)n, hb, hn) < 0)
+		gw_error(x, E_INTERNAL, "response head too large");
+	else
+		server_write_ext(x, body, n);
+	finish(x);
+}
+
+/* The provider's answer translated into the client's dialect. */
+static void finish_translated(struct exchange *x, int st, int is_obj, int inspected)
+{
 	struct json_out o;
 	json_out_init(&o, x->xbuf, x->xbuf_cap);
 	int status = st;
@@ -703,8 +709,7 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 		}
 		if (!r.created)
 			r.created = (int64_t)time(NULL);
-		succeeded(x, &r.usage);
-		hn = response_headers(x, hb, sizeof hb);	/* now with the cost */
+		succeeded(x, &r.usage);	/* before the headers: they carry the cost */
 		x->cd->encode_response(&r, x->client_model, &o);
 	} else {
 		struct ir_error e;
@@ -731,13 +736,7 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 		fail(x, E_UPSTREAM, "translated response larger than the buffer");
 		return;
 	}
-	if (gw_head(x, status, "application/json", (long long)o.len, hb, hn) < 0) {
-		gw_error(x, E_INTERNAL, "response head too large");
-		finish(x);
-		return;
-	}
-	server_write_ext(x, x->xbuf, o.len);
-	finish(x);
+	answer(x, status, x->xbuf, o.len);
 }
 
 /* The key a successful response of each dialect always has. */
@@ -812,15 +811,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 			return;
 		}
 		int n = fmt_snprintf(x->xbuf, x->xbuf_cap, "{\"input_tokens\":%lld}", (long long)total);
-		char hb[1024];
-		size_t hn = response_headers(x, hb, sizeof hb);
-		if (gw_head(x, 200, "application/json", n, hb, hn) < 0) {
-			gw_error(x, E_INTERNAL, "response head too large");
-			finish(x);
-			return;
-		}
-		server_write_ext(x, x->xbuf, (size_t)n);
-		finish(x);
+		answer(x, 200, x->xbuf, (size_t)n);
 		return;
 	}
 	if (x->translate || !is_obj) {
@@ -840,15 +831,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 			x->pd->scan_usage(body + rvs[2], rve[2] - rvs[2], &u);
 		succeeded(x, &u);
 	}
-	char hb[1024];
-	size_t hn = response_headers(x, hb, sizeof hb);
-	if (gw_head(x, st, "application/json", (long long)blen, hb, hn) < 0) {
-		gw_error(x, E_INTERNAL, "response head too large");
-		finish(x);
-		return;
-	}
-	server_write_ext(x, body, blen);
-	finish(x);
+	answer(x, st, body, blen);
 }
 
 /* Queues n bytes of stream output as one chunk of the chunked body, after
@@ -933,29 +916,27 @@ static int relay_events(struct exchange *x)
 				return -1;
 			if (t == 0)
 				break;
-			x->resp_consumed += (size_t)n;
-			if (!x->committed && x->xs->content_events > 0 && commit_now(x) < 0)
-				return -1;
-			continue;
-		}
-		/* A same-dialect relay still decodes each event (into the sink
-		 * encoder): that is how the end marker, an in-band error, the
-		 * first content and the usage are known. A provider quirk the
-		 * decoder rejects is not fatal here: the event is relayed. */
-		char none[1];
-		struct json_out sink;
-		json_out_init(&sink, none, 0);
-		xlate_event(x->xs, &e, &sink);
-		if (x->strip_usage && x->xs->last_kinds == (1u << EV_USAGE)) {
-			x->resp_consumed += (size_t)n;	/* asked for by us, not the client */
-			continue;
-		}
-		if (!queue_chunk(x, p, (size_t)n)) {
-			if (x->out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
-				fail(x, E_UPSTREAM, "stream event larger than the output buffer");
-				return -1;
+		} else {
+			/* A same-dialect relay still decodes each event (into the
+			 * sink encoder): that is how the end marker, an in-band
+			 * error, the first content and the usage are known. A
+			 * provider quirk the decoder rejects is not fatal here: the
+			 * event is relayed. */
+			char none[1];
+			struct json_out sink;
+			json_out_init(&sink, none, 0);
+			xlate_event(x->xs, &e, &sink);
+			if (x->strip_usage && x->xs->last_kinds == (1u << EV_USAGE)) {
+				x->resp_consumed += (size_t)n;	/* asked for by us, not the client */
+				continue;
 			}
-			break;
+			if (!queue_chunk(x, p, (size_t)n)) {
+				if (x->out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
+					fail(x, E_UPSTREAM, "stream event larger than the output buffer");
+					return -1;
+				}
+				break;
+			}
 		}
 		x->resp_consumed += (size_t)n;
 		if (!x->committed && x->xs->content_events > 0 && commit_now(x) < 0)
@@ -1186,12 +1167,9 @@ void proxy_on_upstream(struct exchange *x, unsigned what)
 		return;
 	}
 	if (what & UP_TIMEOUT) {
-		if (x->phase == P_CONNECT || x->phase == P_SEND)
-			fail(x, E_UPSTREAM_TIMEOUT, upstream_error(x));
-		else if (x->phase == P_HEAD)
-			fail(x, E_UPSTREAM_TIMEOUT, "no response within first_byte_timeout");
-		else
-			fail(x, E_UPSTREAM_TIMEOUT, "stream stalled longer than stream_idle_timeout");
+		fail(x, E_UPSTREAM_TIMEOUT, x->phase <= P_SEND ? upstream_error(x) :
+		     x->phase == P_HEAD ? "no response within first_byte_timeout" :
+		     "stream stalled longer than stream_idle_timeout");
 		return;
 	}
 	if (x->phase == P_CONNECT || x->phase == P_SEND) {

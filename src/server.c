@@ -46,6 +46,12 @@ static char *xmem;
 static void client_close(struct client *c);
 static void client_on_io(struct loop_fd *w, unsigned ev);
 static void client_on_timer(struct loop_timer *t);
+
+/* A request head must arrive within header_timeout. */
+__attribute__((noinline)) static void header_timer(struct client *c)
+{
+	loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+}
 static void process_input(struct exchange *x);
 
 /* ---- pools ---- */
@@ -76,7 +82,7 @@ int server_init(const struct cfg *config)
 	 * Each exchange's block starts on a page of its own, so trimming an
 	 * idle one (trim_on_timer) can hand back every page it touched, its
 	 * parsed heads at the start included. */
-	size_t page = (size_t)sysconf(_SC_PAGESIZE);
+	size_t page = (size_t)getpagesize();
 	if (page < 4096 || (page & (page - 1)))
 		page = 4096;
 	per_exchange = (per_exchange + page - 1) & ~(page - 1);
@@ -291,7 +297,7 @@ static void exchange_put(struct exchange *x)
 		w->state = C_READ;
 		nx->started_us = loop_now_us();
 		loop_set(&w->w, LOOP_IN);
-		loop_timer_set(&w->timer, cfg->gw.header_timeout_ms, client_on_timer);
+		header_timer(w);
 	}
 }
 
@@ -304,10 +310,11 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 	for (unsigned i = 0; i < config->gw.nlisten && i < MAX_LISTENERS; i++) {
 		char host[256];
 		unsigned short port;
-		const char *spec = config->gw.listen[i];
+		const char *spec = config->gw.listen[i], *pre = "", *why;
+		int fd = -1;
 		if (cfg_parse_hostport(spec, host, sizeof host, &port) < 0) {
-			fmt_snprintf(err, errlen, "listen '%s': not host:port", spec);
-			return -1;
+			why = "not host:port";
+			goto fail;
 		}
 		struct sockaddr_storage ss;
 		socklen_t slen;
@@ -328,31 +335,37 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 			s6->sin6_port = htons(port);
 			slen = sizeof *s6;
 		} else {
-			fmt_snprintf(err, errlen, "listen '%s': the address must be a numeric IPv4 or IPv6 address", spec);
-			return -1;
+			why = "the address must be a numeric IPv4 or IPv6 address";
+			goto fail;
 		}
-		int fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			fmt_snprintf(err, errlen, "listen '%s': socket: %s", spec, strerror(errno));
-			return -1;
+			pre = "socket: ";
+			why = strerror(errno);
+			goto fail;
 		}
 		int one = 1, zero = 0;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
 		if (ss.ss_family == AF_INET6 && host[0] == 0)
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
 		if (bind(fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 511) < 0) {
-			fmt_snprintf(err, errlen, "listen '%s': %s", spec, strerror(errno));
-			close(fd);
-			return -1;
+			why = strerror(errno);
+			goto fail;
 		}
 		struct listener *l = &listeners[nlisteners++];
 		loop_fd_init(&l->w);
 		if (loop_add(&l->w, fd, LOOP_IN, on_accept) < 0) {
-			close(fd);
-			fmt_snprintf(err, errlen, "listen '%s': too many fds", spec);
-			return -1;
+			why = "too many fds";
+			goto fail;
 		}
 		log_info("listening on %s", spec);
+		continue;
+	fail:
+		/* One message shape for every step: "listen '<spec>': ..." */
+		fmt_snprintf(err, errlen, "listen '%s': %s%s", spec, pre, why);
+		if (fd >= 0)
+			close(fd);
+		return -1;
 	}
 	return 0;
 }
@@ -369,11 +382,13 @@ void server_close_listeners(void)
 	nlisteners = 0;
 }
 
+/* The whole answer to a connection over max_connections, its length
+ * written out (checked below) so nothing is formatted per refusal. */
 #define BUSY_BODY "{\"error\":{\"message\":\"llmgw: too many open connections\",\"type\":\"server_error\",\"param\":null,\"code\":\"too_many_connections\"}}"
+_Static_assert(sizeof BUSY_BODY - 1 == 121, "Content-Length of busy_503");
 static const char busy_503[] =
 	"HTTP/1.1 503 Service Unavailable\r\nContent-Type: application/json\r\n"
-	"Connection: close\r\nRetry-After: 1\r\nContent-Length: ";
-static const char busy_body[] = BUSY_BODY;
+	"Connection: close\r\nRetry-After: 1\r\nContent-Length: 121\r\n\r\n" BUSY_BODY;
 
 static int is_loopback(const struct sockaddr_storage *ss)
 {
@@ -403,9 +418,7 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 		struct client *c = gw.stopping ? NULL : client_take();
 		if (!c) {
 			/* Best effort: the socket buffer takes this small answer. */
-			char msg[512];
-			int n = fmt_snprintf(msg, sizeof msg, "%s%zu\r\n\r\n%s", busy_503, sizeof busy_body - 1, busy_body);
-			ssize_t r = send(fd, msg, (size_t)n, MSG_NOSIGNAL);
+			ssize_t r = send(fd, busy_503, sizeof busy_503 - 1, MSG_NOSIGNAL);
 			(void)r;
 			close(fd);
 			continue;
@@ -431,7 +444,7 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 		}
 		gw.nclients++;
 		/* A new connection must send its request within header_timeout. */
-		loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+		header_timer(c);
 	}
 }
 
@@ -460,12 +473,6 @@ static void client_close(struct client *c)
 		loop_stop();
 }
 
-void server_abort(struct exchange *x)
-{
-	if (x->c)
-		client_close(x->c);
-}
-
 /* Answers an error found while reading the request, then closes: the
  * framing can no longer be trusted. */
 static void reject(struct exchange *x, enum gw_err e, const char *msg)
@@ -473,7 +480,7 @@ static void reject(struct exchange *x, enum gw_err e, const char *msg)
 	x->close_after = 1;
 	gw_error(x, e, "%s", msg);
 	x->c->state = C_SERVE;
-	loop_timer_set(&x->c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+	header_timer(x->c);
 	server_flush(x);
 }
 
@@ -664,17 +671,15 @@ static void process_input(struct exchange *x)
 		if (r == HTTP_INCOMPLETE) {
 			x->scanned = x->in_len;
 			if (x->in_len >= g->max_header_bytes)
-				reject(x, E_HEADERS_TOO_LARGE, "request header fields too large");
+				goto head_too_large;
 			return;
 		}
 		if (r == HTTP_BAD) {
 			reject(x, E_BAD_REQUEST, "malformed HTTP request");
 			return;
 		}
-		if ((size_t)r > g->max_header_bytes) {
-			reject(x, E_HEADERS_TOO_LARGE, "request header fields too large");
-			return;
-		}
+		if ((size_t)r > g->max_header_bytes)
+			goto head_too_large;
 		x->head_len = (size_t)r;
 		if (http_request_body_info(x->req, &x->bi) < 0) {
 			x->bi.keep_alive = 0;
@@ -685,10 +690,8 @@ static void process_input(struct exchange *x)
 			reject(x, E_BAD_REQUEST, "request body framing not understood");
 			return;
 		}
-		if (x->bi.kind == HTTP_BODY_LENGTH && x->bi.length > g->max_body_bytes) {
-			reject(x, E_TOO_LARGE, "request body too large");
-			return;
-		}
+		if (x->bi.kind == HTTP_BODY_LENGTH && x->bi.length > g->max_body_bytes)
+			goto body_too_large;
 	}
 	if (x->bi.kind == HTTP_BODY_NONE) {
 		x->req_end = x->head_len;
@@ -712,10 +715,8 @@ static void process_input(struct exchange *x)
 			return;
 		}
 		x->body_len += len;
-		if (x->body_len > g->max_body_bytes) {
-			reject(x, E_TOO_LARGE, "request body too large");
-			return;
-		}
+		if (x->body_len > g->max_body_bytes)
+			goto body_too_large;
 		if (r >= 0) {
 			x->req_end = x->head_len + x->body_len;
 			x->in_len = x->req_end + (size_t)r;
@@ -723,10 +724,8 @@ static void process_input(struct exchange *x)
 			return;
 		}
 		x->in_len = x->head_len + x->body_len;
-		if (x->in_len >= x->in_cap) {
-			reject(x, E_TOO_LARGE, "request body too large");
-			return;
-		}
+		if (x->in_len >= x->in_cap)
+			goto body_too_large;
 	}
 	if (x->bi.expect_continue && !x->continue_sent) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -734,6 +733,12 @@ static void process_input(struct exchange *x)
 		ssize_t r = send(x->c->w.fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
 		(void)r;	/* a full socket buffer just means the client sends anyway */
 	}
+	return;
+head_too_large:
+	reject(x, E_HEADERS_TOO_LARGE, "request header fields too large");
+	return;
+body_too_large:
+	reject(x, E_TOO_LARGE, "request body too large");
 }
 
 /* Reads what the socket has into the exchange; 0 on EOF or error (the
@@ -784,7 +789,7 @@ static void on_readable(struct client *c, unsigned ev)
 		}
 		c->state = C_READ;
 		x->started_us = loop_now_us();
-		loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+		header_timer(c);
 	}
 	struct exchange *x = c->x;
 	if (c->state == C_READ) {
@@ -838,7 +843,7 @@ static void client_on_timer(struct loop_timer *t)
 		if (x->started_us == 0) {
 			/* Resumed for a pipelined request (see request_done). */
 			x->started_us = loop_now_us();
-			loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+			header_timer(c);
 			process_input(x);
 			return;
 		}

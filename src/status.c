@@ -11,9 +11,11 @@
  * price table are left to the linker to drop); the page says so where the
  * price table's date goes, and its money and token figures stay 0.
  */
+#include <stddef.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "fmt.h"
 #include "gw.h"
 #include "health.h"
 #include "metrics.h"
@@ -25,42 +27,39 @@
 #define NUM_MAXW 24	/* widest number metrics_out_* writes */
 #define STATE_MAXW 20	/* widest health_state_name() / class name */
 
+/* The rows' fields the JSON writer shows have the types of its kinds
+ * (J_U64: uint64_t, J_BOOL: int, ...), so one table-driven loop writes them. */
 struct gw_row {
-	const char *version, *prices_date;
+	const char *name, *version, *prices_date;
+	double uptime;			/* uptime_s for JSON: -1 shows null */
+	uint64_t open_connections, active_requests, upstream_connections, rss_bytes;
 	int64_t uptime_s;		/* -1: unknown */
-	unsigned open_connections, active_requests, upstream_connections;
-	unsigned long long rss_bytes;
 };
 
+/* The target, route and client rows embed what they show (the tables'
+ * own structs, copied), so filling them is a few block copies. */
 struct target_row {
-	unsigned id;
-	const char *name, *provider, *model;
-	enum health_state state;
+	struct health_info hi;		/* health_get(); hi.state as health_state() */
+	struct usage_totals u;		/* zero when usage has none */
+	struct cfg_tinfo ti;
+	const char *provider;
+	uint64_t id, failures;
+	uint64_t back_in_ms;		/* until a rate-limit cool-down or an open breaker ends; 0: now */
+	uint64_t quality;		/* 0: unknown */
 	int up;
-	double latency_ms, ttft_ms;	/* -1: no sample */
-	uint64_t requests, failures, probes, probe_failures;
-	uint64_t fail_kind[HEALTH_NKINDS];
-	unsigned consecutive_failures;
-	int64_t back_in_ms;		/* until a rate-limit cool-down or an open breaker ends; 0: now */
-	int priced, quality, other;
-	double in_usd_mtok, cached_usd_mtok, out_usd_mtok;
-	double usd;
-	uint64_t billed, unpriced, input, cached, output;
 };
 
 struct route_row {
-	const struct cfg_route *r;	/* targets, names */
+	struct cfg_route r;
+	struct usage_totals u;
 	const char *strategy;
-	uint64_t requests, unpriced;
-	double usd;
 };
 
 struct client_row {
-	const char *name;		/* "(anonymous)" for the anonymous slot */
+	struct cfg_client c;		/* zero but the name "(anonymous)" for the anonymous slot */
+	struct usage_totals u;
+	double usd_today, usd_month;
 	int anonymous;
-	uint64_t requests, unpriced, input, cached, output;
-	double usd, usd_today, usd_month, daily_budget, monthly_budget;
-	unsigned rpm, tpm;
 };
 
 enum section { SEC_TARGETS, SEC_ROUTES, SEC_CLIENTS };
@@ -76,50 +75,26 @@ struct emitter {
 	void (*end)(struct metrics_out *o);
 };
 
-static const char *const strategy_names[] = { "fallback", "cheapest", "fastest", "weighted" };
-
 /* ---- the walk ---- */
 
 static void target_row(const struct cfg *cfg, unsigned t, int64_t now_ms, struct target_row *row)
 {
 	const struct cfg_tinfo *ti = &cfg->targets_all[t];
-	struct health_info hi;
 	const struct usage_totals *u = LLMGW_USAGE ? usage_get(USAGE_TARGET, t) : NULL;
 
 	memset(row, 0, sizeof *row);
-	health_get(t, now_ms, &hi);
+	health_get(t, now_ms, &row->hi);
+	row->ti = *ti;
 	row->id = t;
-	row->name = ti->name;
 	row->provider = ti->provider < cfg->nproviders ? cfg->providers[ti->provider].name : "?";
-	row->model = ti->model;
-	row->state = health_state(t, now_ms);
-	row->up = row->state == HEALTH_ST_CLOSED;
-	row->latency_ms = hi.latency_ms;
-	row->ttft_ms = hi.ttft_ms;
-	row->requests = hi.requests;
-	for (unsigned k = 0; k < HEALTH_NKINDS; k++) {
-		row->fail_kind[k] = hi.failures[k];
-		row->failures += hi.failures[k];
-	}
-	row->probes = hi.probes;
-	row->probe_failures = hi.probe_failures;
-	row->consecutive_failures = hi.consecutive_failures;
-	int64_t until = hi.cooled_until > hi.open_until ? hi.cooled_until : hi.open_until;
-	row->back_in_ms = until > now_ms && row->state != HEALTH_ST_CLOSED ? until - now_ms : 0;
-	row->priced = ti->priced;
-	row->quality = ti->quality;
-	row->other = ti->other;
-	row->in_usd_mtok = ti->in_usd_mtok;
-	row->cached_usd_mtok = ti->cached_usd_mtok;
-	row->out_usd_mtok = ti->out_usd_mtok;
-	if (u) {
-		row->usd = u->usd;
-		row->billed = u->requests;
-		row->unpriced = u->unpriced;
-		row->input = u->input;
-		row->cached = u->cached;
-		row->output = u->output;
-	}
+	row->up = row->hi.state == HEALTH_ST_CLOSED;
+	for (unsigned k = 0; k < HEALTH_NKINDS; k++)
+		row->failures += row->hi.failures[k];
+	int64_t until = row->hi.cooled_until > row->hi.open_until ? row->hi.cooled_until : row->hi.open_until;
+	row->back_in_ms = until > now_ms && !row->up ? (uint64_t)(until - now_ms) : 0;
+	row->quality = (uint64_t)(ti->quality > 0 ? ti->quality : 0);
+	if (u)
+		row->u = *u;
 }
 
 static void client_row(const struct cfg *cfg, unsigned i, int64_t now_unix, struct client_row *row)
@@ -129,37 +104,34 @@ static void client_row(const struct cfg *cfg, unsigned i, int64_t now_unix, stru
 
 	memset(row, 0, sizeof *row);
 	row->anonymous = idx == USAGE_ANON;
-	row->name = row->anonymous ? "(anonymous)" : cfg->clients[i].name;
-	if (!row->anonymous) {
-		row->daily_budget = cfg->clients[i].daily_usd;
-		row->monthly_budget = cfg->clients[i].monthly_usd;
-		row->rpm = cfg->clients[i].rpm;
-		row->tpm = cfg->clients[i].tpm;
-	}
-	if (u) {
-		row->requests = u->requests;
-		row->unpriced = u->unpriced;
-		row->input = u->input;
-		row->cached = u->cached;
-		row->output = u->output;
-		row->usd = u->usd;
-	}
+	if (row->anonymous)
+		row->c.name = "(anonymous)";
+	else
+		row->c = cfg->clients[i];
+	if (u)
+		row->u = *u;
 	if (!LLMGW_USAGE || usage_spend(idx, now_unix, &row->usd_today, &row->usd_month) != 0)
 		row->usd_today = row->usd_month = 0;
 }
 
-static void walk(const struct emitter *e, struct metrics_out *o, const struct cfg *cfg,
+/* Renders one document into buf[0..cap); returns its length, plus its
+ * slack in bound mode. */
+static size_t walk(const struct emitter *e, char *buf, size_t cap, int bound, const struct cfg *cfg,
     const struct metrics_runtime *rt, int64_t now_ms, int64_t now_unix)
 {
 	static const struct metrics_runtime zero_rt;
+	struct metrics_out out, *o = &out;
 	struct gw_row g;
 	int first;
 
+	metrics_out_init(o, buf, cap, bound);
 	if (!rt)
 		rt = &zero_rt;
+	g.name = "llmgw";
 	g.version = LLMGW_VERSION;
 	g.prices_date = LLMGW_USAGE ? PRICES_DATE : "(none: built with LLMGW_USAGE=0)";
 	g.uptime_s = rt->start_unix > 0 && now_unix >= rt->start_unix ? now_unix - rt->start_unix : -1;
+	g.uptime = (double)g.uptime_s;
 	g.open_connections = rt->open_connections;
 	g.active_requests = rt->active_requests;
 	g.upstream_connections = rt->upstream_connections;
@@ -173,7 +145,7 @@ static void walk(const struct emitter *e, struct metrics_out *o, const struct cf
 		target_row(cfg, t, now_ms, &row);
 		/* a provider's bucket for ad-hoc models is noise until used;
 		 * bound mode counts every row */
-		if (row.other && !o->bound && row.requests == 0 && row.billed == 0 && row.probes == 0)
+		if (row.ti.other && !o->bound && row.hi.requests == 0 && row.u.requests == 0 && row.hi.probes == 0)
 			continue;
 		e->target(o, &row, first);
 		first = 0;
@@ -188,13 +160,11 @@ static void walk(const struct emitter *e, struct metrics_out *o, const struct cf
 		struct route_row row;
 
 		memset(&row, 0, sizeof row);
-		row.r = cr;
-		row.strategy = (unsigned)cr->strategy < 4 ? strategy_names[cr->strategy] : "?";
-		if (u) {
-			row.requests = u->requests;
-			row.unpriced = u->unpriced;
-			row.usd = u->usd;
-		}
+		row.r = *cr;
+		row.strategy = fmt_list_nth("fallback\0cheapest\0fastest\0weighted\0?",
+		    (unsigned)cr->strategy < 4 ? (unsigned)cr->strategy : 4);
+		if (u)
+			row.u = *u;
 		/* A route lists at most a handful of targets; more than 16 show
 		 * their state as open (the emitters only read the first 16). */
 		for (unsigned i = 0; i < 16; i++)
@@ -208,13 +178,14 @@ static void walk(const struct emitter *e, struct metrics_out *o, const struct cf
 	for (unsigned i = 0; i <= cfg->nclients; i++) {
 		struct client_row row;
 		client_row(cfg, i, now_unix, &row);
-		if (row.anonymous && !o->bound && !cfg->gw.anonymous && row.requests == 0)
+		if (row.anonymous && !o->bound && !cfg->gw.anonymous && row.u.requests == 0)
 			continue;
 		e->client(o, &row, first);
 		first = 0;
 	}
 	e->section(o, SEC_CLIENTS, 1);
 	e->end(o);
+	return o->len + o->slack;
 }
 
 static enum health_state route_target_state(const enum health_state *states, unsigned i)
@@ -222,141 +193,177 @@ static enum health_state route_target_state(const enum health_state *states, uns
 	return i < 16 ? states[i] : HEALTH_ST_OPEN;
 }
 
+/* Per section: its title, its table id (and JSON key), then its column
+ * headers, each led by its class ('0' none, '1' "n", '2' "n opt"); an
+ * empty name ends a section. */
+static const char sections[] =
+	"Targets\0targets\0" "0Target\0" "0State\0" "1Latency\0" "2TTFT\0" "2Requests\0" "2Failures\0"
+	"2Tokens in&nbsp;/&nbsp;out\0" "1Spend\0" "\0"
+	"Routes\0routes\0" "0Route\0" "0Strategy\0" "0Targets\0" "2Requests\0" "1Spend\0" "\0"
+	"Clients\0clients\0" "0Client\0" "1Requests\0" "1Today\0" "1This month\0" "2Total\0";
+
+static const char *next(const char *s)
+{
+	return s + strlen(s) + 1;
+}
+
+static const char *section_at(enum section s)
+{
+	const char *p = sections;
+	for (unsigned k = s; k; k--) {
+		for (p = next(next(p)); *p; p = next(p))
+			;
+		p++;
+	}
+	return p;
+}
+
 /* ---- JSON ---- */
 
-static void j_key(struct metrics_out *o, const char *k)
+/* Field kinds; a field is kind << 12 | its offset in the row. */
+enum { J_STR, J_U64, J_UNS, J_DBL, J_OPT, J_BOOL, J_STATE, J_KINDS, J_PRICES };
+#define J(kind, type, field) ((kind) << 12 | offsetof(type, field))
+
+static void j_fields(struct metrics_out *o, const void *row, const uint16_t *spec, const char *keys,
+    unsigned n, const char *open);
+
+static const uint16_t price_spec[] = {
+	J(J_DBL, struct target_row, ti.in_usd_mtok), J(J_DBL, struct target_row, ti.cached_usd_mtok),
+	J(J_DBL, struct target_row, ti.out_usd_mtok)
+};
+
+/* One field: ,"key":value (no comma when first). */
+static void j_field(struct metrics_out *o, const void *row, unsigned x, const char *key, int first)
 {
-	metrics_out_mem(o, ",\"", 2);
-	metrics_out_str(o, k);
+	const char *p = (const char *)row + (x & 0xfff);
+
+	metrics_out_str(o, first ? "\"" : ",\"");
+	metrics_out_str(o, key);
 	metrics_out_mem(o, "\":", 2);
+	switch (x >> 12) {
+	case J_STR:
+		metrics_out_mem(o, "\"", 1);
+		metrics_out_text(o, *(const char *const *)p, METRICS_ESC_JSON);
+		metrics_out_mem(o, "\"", 1);
+		break;
+	case J_U64:
+		metrics_out_u64(o, *(const uint64_t *)p);
+		break;
+	case J_UNS:
+		metrics_out_u64(o, *(const unsigned *)p);
+		break;
+	case J_OPT:	/* a number, or null when negative (no sample) */
+		if (*(const double *)p < 0) {
+			metrics_out_var(o, "null", NUM_MAXW);
+			break;
+		}
+		/* fall through */
+	case J_DBL:
+		metrics_out_double(o, *(const double *)p);
+		break;
+	case J_BOOL:
+		metrics_out_var(o, *(const int *)p ? "true" : "false", 5);
+		break;
+	case J_STATE:
+		metrics_out_mem(o, "\"", 1);
+		metrics_out_var(o, health_state_name(*(const enum health_state *)p), STATE_MAXW);
+		metrics_out_mem(o, "\"", 1);
+		break;
+	case J_KINDS:
+		for (unsigned k = 0; k < HEALTH_NKINDS; k++) {
+			metrics_out_str(o, k ? ",\"" : "{\"");
+			metrics_out_str(o, health_kind_name((enum health_kind)k));
+			metrics_out_str(o, "\":");
+			metrics_out_u64(o, ((const uint64_t *)p)[k]);
+		}
+		metrics_out_str(o, "}");
+		break;
+	case J_PRICES:
+		if (*(const int *)p) {
+			j_fields(o, row, price_spec, "input_usd_per_mtok\0cached_usd_per_mtok\0output_usd_per_mtok", 3, "{");
+			metrics_out_str(o, "}");
+		} else {
+			metrics_out_str(o, "null");
+		}
+		break;
+	}
 }
 
-static void j_str(struct metrics_out *o, const char *k, const char *v)
+/* The n fields of spec (names in the packed list keys). open "{" or ",{"
+ * starts an object (its first field has no comma); "" goes on with one. */
+static void j_fields(struct metrics_out *o, const void *row, const uint16_t *spec, const char *keys,
+    unsigned n, const char *open)
 {
-	j_key(o, k);
-	metrics_out_mem(o, "\"", 1);
-	metrics_out_text(o, v, METRICS_ESC_JSON);
-	metrics_out_mem(o, "\"", 1);
+	metrics_out_str(o, open);
+	for (unsigned i = 0; i < n; i++, keys = next(keys))
+		j_field(o, row, spec[i], keys, i == 0 && *open);
 }
 
-static void j_u64(struct metrics_out *o, const char *k, uint64_t v)
-{
-	j_key(o, k);
-	metrics_out_u64(o, v);
-}
-
-static void j_dbl(struct metrics_out *o, const char *k, double v)
-{
-	j_key(o, k);
-	metrics_out_double(o, v);
-}
-
-/* A number, or null when negative (no sample). */
-static void j_opt(struct metrics_out *o, const char *k, double v)
-{
-	j_key(o, k);
-	if (v < 0)
-		metrics_out_var(o, "null", NUM_MAXW);
-	else
-		metrics_out_double(o, v);
-}
-
-static void j_bool(struct metrics_out *o, const char *k, int v)
-{
-	j_key(o, k);
-	metrics_out_var(o, v ? "true" : "false", 5);
-}
+static const uint16_t gw_spec[] = {
+	J(J_STR, struct gw_row, name), J(J_STR, struct gw_row, version), J(J_STR, struct gw_row, prices_date),
+	J(J_OPT, struct gw_row, uptime), J(J_U64, struct gw_row, open_connections),
+	J(J_U64, struct gw_row, active_requests), J(J_U64, struct gw_row, upstream_connections),
+	J(J_U64, struct gw_row, rss_bytes)
+};
 
 static void j_begin(struct metrics_out *o, const struct gw_row *g)
 {
-	/* every object starts with a fixed first member so the helpers can
-	 * always lead with a comma */
-	metrics_out_str(o, "{\"gateway\":{\"name\":\"llmgw\"");
-	j_str(o, "version", g->version);
-	j_str(o, "prices_date", g->prices_date);
-	j_opt(o, "uptime_s", (double)g->uptime_s);
-	j_u64(o, "open_connections", g->open_connections);
-	j_u64(o, "active_requests", g->active_requests);
-	j_u64(o, "upstream_connections", g->upstream_connections);
-	j_u64(o, "memory_bytes", g->rss_bytes);
+	metrics_out_str(o, "{\"gateway\":");
+	j_fields(o, g, gw_spec, "name\0version\0prices_date\0uptime_s\0open_connections\0active_requests\0"
+	    "upstream_connections\0memory_bytes", sizeof gw_spec / sizeof gw_spec[0], "{");
 	metrics_out_str(o, "}");
 }
 
 static void j_section(struct metrics_out *o, enum section s, int end)
 {
-	static const char *const names[] = { "targets", "routes", "clients" };
 	if (end) {
 		metrics_out_str(o, "]");
 		return;
 	}
 	metrics_out_str(o, ",\"");
-	metrics_out_str(o, names[s]);
+	metrics_out_str(o, next(section_at(s)));
 	metrics_out_str(o, "\":[");
 }
 
+static const uint16_t target_spec[] = {
+	J(J_U64, struct target_row, id), J(J_STR, struct target_row, ti.name),
+	J(J_STR, struct target_row, provider), J(J_STR, struct target_row, ti.model),
+	J(J_STATE, struct target_row, hi.state), J(J_BOOL, struct target_row, up),
+	J(J_OPT, struct target_row, hi.latency_ms), J(J_OPT, struct target_row, hi.ttft_ms),
+	J(J_U64, struct target_row, hi.requests), J(J_U64, struct target_row, failures),
+	J(J_KINDS, struct target_row, hi.failures), J(J_UNS, struct target_row, hi.consecutive_failures),
+	J(J_U64, struct target_row, back_in_ms), J(J_U64, struct target_row, hi.probes),
+	J(J_U64, struct target_row, hi.probe_failures), J(J_BOOL, struct target_row, ti.other),
+	J(J_BOOL, struct target_row, ti.priced), J(J_PRICES, struct target_row, ti.priced),
+	J(J_U64, struct target_row, quality), J(J_DBL, struct target_row, u.usd),
+	J(J_U64, struct target_row, u.requests), J(J_U64, struct target_row, u.unpriced),
+	J(J_U64, struct target_row, u.input), J(J_U64, struct target_row, u.cached),
+	J(J_U64, struct target_row, u.output)
+};
+
 static void j_target(struct metrics_out *o, const struct target_row *t, int first)
 {
-	metrics_out_str(o, first ? "{\"id\":" : ",{\"id\":");
-	metrics_out_u64(o, t->id);
-	j_str(o, "name", t->name);
-	j_str(o, "provider", t->provider);
-	j_str(o, "model", t->model);
-	j_key(o, "state");
-	metrics_out_mem(o, "\"", 1);
-	metrics_out_var(o, health_state_name(t->state), STATE_MAXW);
-	metrics_out_mem(o, "\"", 1);
-	j_bool(o, "up", t->up);
-	j_opt(o, "latency_ms", t->latency_ms);
-	j_opt(o, "ttft_ms", t->ttft_ms);
-	j_u64(o, "requests", t->requests);
-	j_u64(o, "failures", t->failures);
-	j_key(o, "failures_by_kind");
-	for (unsigned k = 0; k < HEALTH_NKINDS; k++) {
-		metrics_out_str(o, k ? ",\"" : "{\"");
-		metrics_out_str(o, health_kind_name((enum health_kind)k));
-		metrics_out_str(o, "\":");
-		metrics_out_u64(o, t->fail_kind[k]);
-	}
-	metrics_out_str(o, "}");
-	j_u64(o, "consecutive_failures", t->consecutive_failures);
-	j_u64(o, "back_in_ms", (uint64_t)t->back_in_ms);
-	j_u64(o, "probes", t->probes);
-	j_u64(o, "probe_failures", t->probe_failures);
-	j_bool(o, "other", t->other);
-	j_bool(o, "priced", t->priced);
-	j_key(o, "prices");
-	if (t->priced) {
-		metrics_out_str(o, "{\"input_usd_per_mtok\":");
-		metrics_out_double(o, t->in_usd_mtok);
-		j_dbl(o, "cached_usd_per_mtok", t->cached_usd_mtok);
-		j_dbl(o, "output_usd_per_mtok", t->out_usd_mtok);
-		metrics_out_str(o, "}");
-	} else {
-		metrics_out_str(o, "null");
-	}
-	j_u64(o, "quality", (uint64_t)(t->quality > 0 ? t->quality : 0));
-	j_dbl(o, "usd", t->usd);
-	j_u64(o, "billed_requests", t->billed);
-	j_u64(o, "unpriced_requests", t->unpriced);
-	j_u64(o, "input_tokens", t->input);
-	j_u64(o, "cached_tokens", t->cached);
-	j_u64(o, "output_tokens", t->output);
+	j_fields(o, t, target_spec, "id\0name\0provider\0model\0state\0up\0latency_ms\0ttft_ms\0requests\0"
+	    "failures\0failures_by_kind\0consecutive_failures\0back_in_ms\0probes\0probe_failures\0other\0"
+	    "priced\0prices\0quality\0usd\0billed_requests\0unpriced_requests\0input_tokens\0cached_tokens\0"
+	    "output_tokens", sizeof target_spec / sizeof target_spec[0], first ? "{" : ",{");
 	metrics_out_str(o, "}");
 }
+
+static const uint16_t route_spec[] = {
+	J(J_STR, struct route_row, r.name), J(J_STR, struct route_row, strategy),
+	J(J_UNS, struct route_row, r.min_quality), J(J_UNS, struct route_row, r.max_attempts),
+	J(J_U64, struct route_row, u.requests), J(J_U64, struct route_row, u.unpriced),
+	J(J_DBL, struct route_row, u.usd)
+};
 
 static void j_route(struct metrics_out *o, const struct route_row *r, const struct cfg *cfg,
     const enum health_state *states, int first)
 {
-	metrics_out_str(o, first ? "{\"name\":\"" : ",{\"name\":\"");
-	metrics_out_text(o, r->r->name, METRICS_ESC_JSON);
-	metrics_out_str(o, "\"");
-	j_str(o, "strategy", r->strategy);
-	j_u64(o, "min_quality", r->r->min_quality);
-	j_u64(o, "max_attempts", r->r->max_attempts);
-	j_key(o, "targets");
-	metrics_out_str(o, "[");
-	for (unsigned i = 0; i < r->r->ntargets; i++) {
-		unsigned tid = r->r->targets[i].tid;
+	j_fields(o, r, route_spec, "name\0strategy\0min_quality\0max_attempts", 4, first ? "{" : ",{");
+	metrics_out_str(o, ",\"targets\":[");
+	for (unsigned i = 0; i < r->r.ntargets; i++) {
+		unsigned tid = r->r.targets[i].tid;
 		metrics_out_str(o, i ? ",{\"name\":\"" : "{\"name\":\"");
 		metrics_out_text(o, tid < cfg->ntargets_all ? cfg->targets_all[tid].name : "?", METRICS_ESC_JSON);
 		metrics_out_str(o, "\",\"state\":\"");
@@ -364,30 +371,25 @@ static void j_route(struct metrics_out *o, const struct route_row *r, const stru
 		metrics_out_str(o, "\"}");
 	}
 	metrics_out_str(o, "]");
-	j_u64(o, "requests", r->requests);
-	j_u64(o, "unpriced_requests", r->unpriced);
-	j_dbl(o, "usd", r->usd);
+	j_fields(o, r, route_spec + 4, "requests\0unpriced_requests\0usd", 3, "");
 	metrics_out_str(o, "}");
 }
 
+static const uint16_t client_spec[] = {
+	J(J_STR, struct client_row, c.name), J(J_BOOL, struct client_row, anonymous),
+	J(J_U64, struct client_row, u.requests), J(J_U64, struct client_row, u.unpriced),
+	J(J_DBL, struct client_row, usd_today), J(J_DBL, struct client_row, usd_month),
+	J(J_DBL, struct client_row, u.usd), J(J_DBL, struct client_row, c.daily_usd),
+	J(J_DBL, struct client_row, c.monthly_usd), J(J_UNS, struct client_row, c.rpm),
+	J(J_UNS, struct client_row, c.tpm), J(J_U64, struct client_row, u.input),
+	J(J_U64, struct client_row, u.cached), J(J_U64, struct client_row, u.output)
+};
+
 static void j_client(struct metrics_out *o, const struct client_row *c, int first)
 {
-	metrics_out_str(o, first ? "{\"name\":\"" : ",{\"name\":\"");
-	metrics_out_text(o, c->name, METRICS_ESC_JSON);
-	metrics_out_str(o, "\"");
-	j_bool(o, "anonymous", c->anonymous);
-	j_u64(o, "requests", c->requests);
-	j_u64(o, "unpriced_requests", c->unpriced);
-	j_dbl(o, "usd_today", c->usd_today);
-	j_dbl(o, "usd_month", c->usd_month);
-	j_dbl(o, "usd_total", c->usd);
-	j_dbl(o, "daily_budget_usd", c->daily_budget);
-	j_dbl(o, "monthly_budget_usd", c->monthly_budget);
-	j_u64(o, "rpm_limit", c->rpm);
-	j_u64(o, "tpm_limit", c->tpm);
-	j_u64(o, "input_tokens", c->input);
-	j_u64(o, "cached_tokens", c->cached);
-	j_u64(o, "output_tokens", c->output);
+	j_fields(o, c, client_spec, "name\0anonymous\0requests\0unpriced_requests\0usd_today\0usd_month\0"
+	    "usd_total\0daily_budget_usd\0monthly_budget_usd\0rpm_limit\0tpm_limit\0input_tokens\0"
+	    "cached_tokens\0output_tokens", sizeof client_spec / sizeof client_spec[0], first ? "{" : ",{");
 	metrics_out_str(o, "}");
 }
 
@@ -405,14 +407,7 @@ static const struct emitter json_emitter = {
 /* CSS class per state: the colour key of the page. */
 static const char *state_class(enum health_state s)
 {
-	switch (s) {
-	case HEALTH_ST_CLOSED: return "ok";
-	case HEALTH_ST_HALF_OPEN: return "half";
-	case HEALTH_ST_OPEN: return "down";
-	case HEALTH_ST_COOLING: return "cool";
-	case HEALTH_ST_CRED_BAD: return "cred";
-	}
-	return "down";
+	return fmt_list_nth("ok\0half\0down\0cool\0cred", (unsigned)s <= HEALTH_ST_CRED_BAD ? (unsigned)s : HEALTH_ST_OPEN);
 }
 
 static void h_text(struct metrics_out *o, const char *s)
@@ -433,33 +428,19 @@ static void h_ms(struct metrics_out *o, double ms)
 {
 	if (ms < 0)
 		metrics_out_var(o, "&ndash;", 32);
-	else if (ms < 10000)
-		metrics_out_fmt(o, 32, "%.0f&nbsp;ms", ms);
-	else if (ms < 1e12)
-		metrics_out_fmt(o, 32, "%.1f&nbsp;s", ms / 1000);
 	else
-		metrics_out_fmt(o, 32, "%.3e&nbsp;s", ms / 1000);
+		metrics_out_fmt(o, 32, ms < 10000 ? "%.0f&nbsp;ms" : ms < 1e12 ? "%.1f&nbsp;s" : "%.3e&nbsp;s",
+		    ms < 10000 ? ms : ms / 1000);
 }
 
-static void h_usd(struct metrics_out *o, double usd)
+/* Money: four decimals below lim, then cents, then an exponent (keeps the
+ * width bounded). Budgets (lim 0: whole amounts in practice, cents are
+ * enough) are only shown when > 0. */
+static void h_money(struct metrics_out *o, double usd, double lim)
 {
 	if (!(usd >= 0))
 		usd = 0;
-	if (usd < 100)
-		metrics_out_fmt(o, 40, "$%.4f", usd);
-	else if (usd < 1e12)
-		metrics_out_fmt(o, 40, "$%.2f", usd);
-	else
-		metrics_out_fmt(o, 40, "$%.3e", usd);	/* keeps the width bounded */
-}
-
-/* Budgets are whole amounts in practice: cents are enough. */
-static void h_budget(struct metrics_out *o, double usd)
-{
-	if (!(usd >= 0) || usd >= 1e12)
-		metrics_out_fmt(o, 40, "$%.3e", usd >= 0 ? usd : 0);
-	else
-		metrics_out_fmt(o, 40, "$%.2f", usd);
+	metrics_out_fmt(o, 40, usd < lim ? "$%.4f" : usd < 1e12 ? "$%.2f" : "$%.3e", usd);
 }
 
 /* Token counts: exact below 100k, then k/M/G with one decimal. */
@@ -467,17 +448,100 @@ static void h_count(struct metrics_out *o, uint64_t v)
 {
 	if (v < 100000)
 		metrics_out_fmt(o, 32, "%llu", (unsigned long long)v);
-	else if (v < 100000000ULL)
-		metrics_out_fmt(o, 32, "%.1fk", (double)v / 1e3);
 	else if (v < 100000000000ULL)
-		metrics_out_fmt(o, 32, "%.1fM", (double)v / 1e6);
+		metrics_out_fmt(o, 32, v < 100000000ULL ? "%.1fk" : "%.1fM", (double)v / (v < 100000000ULL ? 1e3 : 1e6));
 	else
 		metrics_out_fmt(o, 32, "%.1fG", (double)v / 1e9);
 }
 
+/* HTML field kinds; a field is kind << 12 | its offset in the row. */
+enum { H_TEXT, H_STATE, H_MS, H_U64, H_COUNT, H_USD, H_BUDGET, H_UNPRICED, H_MINQ, H_UPTIME, H_MIB };
+#define H(kind, type, field) ((kind) << 12 | offsetof(type, field))
+
+/* pieces[0], field 0, pieces[1], ..., field n-1, pieces[n]: the n fields
+ * of spec between the n + 1 literal pieces of the packed list. A piece
+ * may start with CELL or OPT_CELL: the next cell's opening. */
+#define CELL "\1"		/* </td><td class="n"> */
+#define OPT_CELL "\2"		/* </td><td class="n opt"> */
+static void h_fields(struct metrics_out *o, const void *row, const uint16_t *spec, unsigned n, const char *pieces)
+{
+	for (unsigned i = 0;; i++, pieces = next(pieces)) {
+		const char *q = pieces;
+		if (*q == *CELL || *q == *OPT_CELL)
+			metrics_out_str(o, fmt_list_nth("</td><td class=\"n\">\0</td><td class=\"n opt\">", (unsigned)*q++ - 1));
+		metrics_out_str(o, q);
+		if (i == n)
+			break;
+		const char *p = (const char *)row + (spec[i] & 0xfff);
+		double d;
+		switch (spec[i] >> 12) {
+		case H_TEXT:
+			h_text(o, *(const char *const *)p);
+			break;
+		case H_STATE:
+			h_state(o, *(const enum health_state *)p);
+			break;
+		case H_MS:
+			h_ms(o, *(const double *)p);
+			break;
+		case H_U64:
+			metrics_out_u64(o, *(const uint64_t *)p);
+			break;
+		case H_COUNT:
+			h_count(o, *(const uint64_t *)p);
+			break;
+		case H_USD:
+			h_money(o, *(const double *)p, 100);
+			break;
+		case H_BUDGET:
+			d = *(const double *)p;
+			if (d > 0) {
+				metrics_out_str(o, " <span class=\"dim\">of ");
+				h_money(o, d, 0);
+				metrics_out_str(o, "</span>");
+			}
+			break;
+		case H_UNPRICED: {
+			const struct target_row *t = row;
+			if (!t->ti.priced && !t->ti.other)
+				metrics_out_var(o, " <span class=\"dim\">unpriced</span>", 40);
+			else if (t->u.unpriced)
+				metrics_out_fmt(o, 64, " <span class=\"dim\">+%llu&nbsp;unpriced</span>",
+				    (unsigned long long)t->u.unpriced);
+			else if (o->bound)
+				o->slack += 64;
+			break;
+		}
+		case H_MINQ:
+			if (*(const unsigned *)p)
+				metrics_out_fmt(o, 32, " &ge;&nbsp;q%u", *(const unsigned *)p);
+			else if (o->bound)
+				o->slack += 32;
+			break;
+		case H_UPTIME:
+			if (*(const int64_t *)p < 0) {
+				metrics_out_var(o, "&ndash;", 40);
+			} else {
+				long long v = *(const int64_t *)p;
+				metrics_out_fmt(o, 40, "%lldd&nbsp;%02lldh&nbsp;%02lldm", v / 86400, v / 3600 % 24, v / 60 % 60);
+			}
+			break;
+		case H_MIB:
+			metrics_out_fmt(o, 40, "%.1f", (double)*(const uint64_t *)p / 1048576.0);
+			break;
+		}
+	}
+}
+
+static const uint16_t gw_html[] = {
+	H(H_TEXT, struct gw_row, version), H(H_UPTIME, struct gw_row, uptime_s),
+	H(H_U64, struct gw_row, open_connections), H(H_U64, struct gw_row, active_requests),
+	H(H_MIB, struct gw_row, rss_bytes), H(H_TEXT, struct gw_row, prices_date)
+};
+
 static void h_begin(struct metrics_out *o, const struct gw_row *g)
 {
-	metrics_out_str(o,
+	h_fields(o, g, gw_html, 6,
 	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 	    "<meta http-equiv=\"refresh\" content=\"30\">"
@@ -498,25 +562,13 @@ static void h_begin(struct metrics_out *o, const struct gw_row *g)
 	    "td .dim{display:block;font-size:.85em}}\n"
 	    "@media (prefers-color-scheme:dark){body{background:#121212;color:#ddd}table{background:#1e1e1e}"
 	    "th{background:#2a2a2a}th,td{border-color:#333}.gw{color:#aaa}}\n"
-	    "</style></head><body>\n<h1>llmgw</h1>\n<p class=\"gw\">version ");
-	h_text(o, g->version);
-	metrics_out_str(o, " &middot; up ");
-	if (g->uptime_s < 0) {
-		metrics_out_var(o, "&ndash;", 40);
-	} else {
-		int64_t s = g->uptime_s;
-		metrics_out_fmt(o, 40, "%lldd&nbsp;%02lldh&nbsp;%02lldm", (long long)(s / 86400),
-		    (long long)(s / 3600 % 24), (long long)(s / 60 % 60));
-	}
-	metrics_out_str(o, " &middot; <span id=\"conns\">");
-	metrics_out_u64(o, g->open_connections);
-	metrics_out_str(o, "</span> connections &middot; ");
-	metrics_out_u64(o, g->active_requests);
-	metrics_out_str(o, " active &middot; ");
-	metrics_out_fmt(o, 40, "%.1f", (double)g->rss_bytes / 1048576.0);
-	metrics_out_str(o, "&nbsp;MiB &middot; prices of ");
-	h_text(o, g->prices_date);
-	metrics_out_str(o, "</p>\n");
+	    "</style></head><body>\n<h1>llmgw</h1>\n<p class=\"gw\">version \0"
+	    " &middot; up \0"
+	    " &middot; <span id=\"conns\">\0"
+	    "</span> connections &middot; \0"
+	    " active &middot; \0"
+	    "&nbsp;MiB &middot; prices of \0"
+	    "</p>\n");
 }
 
 static void h_section(struct metrics_out *o, enum section s, int end)
@@ -525,72 +577,48 @@ static void h_section(struct metrics_out *o, enum section s, int end)
 		metrics_out_str(o, "</tbody></table></div>\n");
 		return;
 	}
-	switch (s) {
-	case SEC_TARGETS:
-		metrics_out_str(o, "<h2>Targets</h2>\n<div class=\"wrap\"><table id=\"targets\"><thead><tr>"
-		    "<th>Target</th><th>State</th><th class=\"n\">Latency</th><th class=\"n opt\">TTFT</th>"
-		    "<th class=\"n opt\">Requests</th><th class=\"n opt\">Failures</th>"
-		    "<th class=\"n opt\">Tokens in&nbsp;/&nbsp;out</th><th class=\"n\">Spend</th></tr></thead><tbody>\n");
-		break;
-	case SEC_ROUTES:
-		metrics_out_str(o, "<h2>Routes</h2>\n<div class=\"wrap\"><table id=\"routes\"><thead><tr>"
-		    "<th>Route</th><th>Strategy</th><th>Targets</th><th class=\"n opt\">Requests</th>"
-		    "<th class=\"n\">Spend</th></tr></thead><tbody>\n");
-		break;
-	case SEC_CLIENTS:
-		metrics_out_str(o, "<h2>Clients</h2>\n<div class=\"wrap\"><table id=\"clients\"><thead><tr>"
-		    "<th>Client</th><th class=\"n\">Requests</th><th class=\"n\">Today</th>"
-		    "<th class=\"n\">This month</th><th class=\"n opt\">Total</th></tr></thead><tbody>\n");
-		break;
+	const char *p = section_at(s);
+	metrics_out_str(o, "<h2>");
+	metrics_out_str(o, p);
+	metrics_out_str(o, "</h2>\n<div class=\"wrap\"><table id=\"");
+	p = next(p);
+	metrics_out_str(o, p);
+	metrics_out_str(o, "\"><thead><tr>");
+	for (p = next(p); *p; p = next(p)) {
+		metrics_out_str(o, fmt_list_nth("<th>\0<th class=\"n\">\0<th class=\"n opt\">", (unsigned)(*p - '0')));
+		metrics_out_str(o, p + 1);
+		metrics_out_str(o, "</th>");
 	}
+	metrics_out_str(o, "</tr></thead><tbody>\n");
 }
+
+static const uint16_t target_html[] = {
+	H(H_TEXT, struct target_row, ti.name), H(H_TEXT, struct target_row, ti.name),
+	H(H_STATE, struct target_row, hi.state), H(H_MS, struct target_row, hi.latency_ms),
+	H(H_MS, struct target_row, hi.ttft_ms), H(H_U64, struct target_row, hi.requests),
+	H(H_U64, struct target_row, failures), H(H_COUNT, struct target_row, u.input),
+	H(H_COUNT, struct target_row, u.output), H(H_USD, struct target_row, u.usd),
+	H(H_UNPRICED, struct target_row, ti.priced)
+};
 
 static void h_target(struct metrics_out *o, const struct target_row *t, int first)
 {
-	metrics_out_str(o, "<tr data-target=\"");
-	h_text(o, t->name);
-	metrics_out_str(o, "\"><td>");
-	h_text(o, t->name);
-	metrics_out_str(o, "</td><td>");
-	h_state(o, t->state);
-	metrics_out_str(o, "</td><td class=\"n\">");
-	h_ms(o, t->latency_ms);
-	metrics_out_str(o, "</td><td class=\"n opt\">");
-	h_ms(o, t->ttft_ms);
-	metrics_out_str(o, "</td><td class=\"n opt\">");
-	metrics_out_u64(o, t->requests);
-	metrics_out_str(o, "</td><td class=\"n opt\">");
-	metrics_out_u64(o, t->failures);
-	metrics_out_str(o, "</td><td class=\"n opt\">");
-	h_count(o, t->input);
-	metrics_out_str(o, "&nbsp;/&nbsp;");
-	h_count(o, t->output);
-	metrics_out_str(o, "</td><td class=\"n\">");
-	h_usd(o, t->usd);
-	if (!t->priced && !t->other)
-		metrics_out_var(o, " <span class=\"dim\">unpriced</span>", 40);
-	else if (t->unpriced)
-		metrics_out_fmt(o, 64, " <span class=\"dim\">+%llu&nbsp;unpriced</span>",
-		    (unsigned long long)t->unpriced);
-	else if (o->bound)
-		o->slack += 64;
-	metrics_out_str(o, "</td></tr>\n");
+	h_fields(o, t, target_html, 11, "<tr data-target=\"\0\"><td>\0</td><td>\0" CELL "\0"
+	    OPT_CELL "\0" OPT_CELL "\0" OPT_CELL "\0" OPT_CELL "\0&nbsp;/&nbsp;\0" CELL "\0\0</td></tr>\n");
 }
+
+static const uint16_t route_html[] = {
+	H(H_TEXT, struct route_row, r.name), H(H_TEXT, struct route_row, strategy),
+	H(H_MINQ, struct route_row, r.min_quality),
+	H(H_U64, struct route_row, u.requests), H(H_USD, struct route_row, u.usd)
+};
 
 static void h_route(struct metrics_out *o, const struct route_row *r, const struct cfg *cfg,
     const enum health_state *states, int first)
 {
-	metrics_out_str(o, "<tr><td>");
-	h_text(o, r->r->name);
-	metrics_out_str(o, "</td><td>");
-	h_text(o, r->strategy);
-	if (r->r->min_quality)
-		metrics_out_fmt(o, 32, " &ge;&nbsp;q%u", r->r->min_quality);
-	else if (o->bound)
-		o->slack += 32;
-	metrics_out_str(o, "</td><td><ol>");
-	for (unsigned i = 0; i < r->r->ntargets; i++) {
-		unsigned tid = r->r->targets[i].tid;
+	h_fields(o, r, route_html, 3, "<tr><td>\0</td><td>\0\0</td><td><ol>");
+	for (unsigned i = 0; i < r->r.ntargets; i++) {
+		unsigned tid = r->r.targets[i].tid;
 		enum health_state st = route_target_state(states, i);
 		metrics_out_str(o, "<li><span class=\"st ");
 		metrics_out_var(o, state_class(st), STATE_MAXW);
@@ -600,36 +628,19 @@ static void h_route(struct metrics_out *o, const struct route_row *r, const stru
 		h_text(o, tid < cfg->ntargets_all ? cfg->targets_all[tid].name : "?");
 		metrics_out_str(o, "</li>");
 	}
-	metrics_out_str(o, "</ol></td><td class=\"n opt\">");
-	metrics_out_u64(o, r->requests);
-	metrics_out_str(o, "</td><td class=\"n\">");
-	h_usd(o, r->usd);
-	metrics_out_str(o, "</td></tr>\n");
+	h_fields(o, r, route_html + 3, 2, "</ol></td><td class=\"n opt\">\0" CELL "\0</td></tr>\n");
 }
+
+static const uint16_t client_html[] = {
+	H(H_TEXT, struct client_row, c.name), H(H_U64, struct client_row, u.requests),
+	H(H_USD, struct client_row, usd_today), H(H_BUDGET, struct client_row, c.daily_usd),
+	H(H_USD, struct client_row, usd_month), H(H_BUDGET, struct client_row, c.monthly_usd),
+	H(H_USD, struct client_row, u.usd)
+};
 
 static void h_client(struct metrics_out *o, const struct client_row *c, int first)
 {
-	metrics_out_str(o, "<tr><td>");
-	h_text(o, c->name);
-	metrics_out_str(o, "</td><td class=\"n\">");
-	metrics_out_u64(o, c->requests);
-	metrics_out_str(o, "</td><td class=\"n\">");
-	h_usd(o, c->usd_today);
-	if (c->daily_budget > 0) {
-		metrics_out_str(o, " <span class=\"dim\">of ");
-		h_budget(o, c->daily_budget);
-		metrics_out_str(o, "</span>");
-	}
-	metrics_out_str(o, "</td><td class=\"n\">");
-	h_usd(o, c->usd_month);
-	if (c->monthly_budget > 0) {
-		metrics_out_str(o, " <span class=\"dim\">of ");
-		h_budget(o, c->monthly_budget);
-		metrics_out_str(o, "</span>");
-	}
-	metrics_out_str(o, "</td><td class=\"n opt\">");
-	h_usd(o, c->usd);
-	metrics_out_str(o, "</td></tr>\n");
+	h_fields(o, c, client_html, 7, "<tr><td>\0" CELL "\0" CELL "\0\0" CELL "\0\0" OPT_CELL "\0</td></tr>\n");
 }
 
 static void h_end(struct metrics_out *o)
@@ -646,28 +657,18 @@ static const struct emitter html_emitter = {
 size_t status_render_json(char *buf, size_t cap, const struct cfg *cfg, const struct metrics_runtime *rt,
     int64_t now_ms, int64_t now_unix)
 {
-	struct metrics_out o;
-	metrics_out_init(&o, buf, cap, 0);
-	walk(&json_emitter, &o, cfg, rt, now_ms, now_unix);
-	return o.len;
+	return walk(&json_emitter, buf, cap, 0, cfg, rt, now_ms, now_unix);
 }
 
 size_t status_render_html(char *buf, size_t cap, const struct cfg *cfg, const struct metrics_runtime *rt,
     int64_t now_ms, int64_t now_unix)
 {
-	struct metrics_out o;
-	metrics_out_init(&o, buf, cap, 0);
-	walk(&html_emitter, &o, cfg, rt, now_ms, now_unix);
-	return o.len;
+	return walk(&html_emitter, buf, cap, 0, cfg, rt, now_ms, now_unix);
 }
 
 size_t status_render_bound(const struct cfg *cfg)
 {
-	struct metrics_out j, h;
-	metrics_out_init(&j, NULL, 0, 1);
-	walk(&json_emitter, &j, cfg, NULL, 0, 0);
-	metrics_out_init(&h, NULL, 0, 1);
-	walk(&html_emitter, &h, cfg, NULL, 0, 0);
-	size_t a = j.len + j.slack, b = h.len + h.slack;
+	size_t a = walk(&json_emitter, NULL, 0, 1, cfg, NULL, 0, 0),
+	    b = walk(&html_emitter, NULL, 0, 1, cfg, NULL, 0, 0);
 	return a > b ? a : b;
 }

@@ -59,6 +59,7 @@
 
 #define TLS_SESS_SLOTS	16
 #define TLS_PEM_MAX	(16u << 20)	/* refuse absurd PEM files */
+#define TLS_PEM_MAX_TEXT "16777216"	/* the same, for the error text */
 
 /* No certificate in use today was valid before this instant, so a clock
  * behind it is certainly wrong (typically a router without a battery-backed
@@ -143,35 +144,27 @@ void tls_int_wipe(void *p, size_t n)
 int tls_int_read_file(const char *path, unsigned char **out, size_t *outlen,
 	char *err, size_t errlen)
 {
+	const char *verb = "open", *why;
+	unsigned char *buf = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		fmt_snprintf(err, errlen, "cannot open %s: %s", path, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		goto fail_errno;
+	verb = "read";
 	struct stat st;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > TLS_PEM_MAX) {
-		fmt_snprintf(err, errlen, "cannot read %s: not a regular file of at most %u bytes",
-			path, TLS_PEM_MAX);
-		close(fd);
-		return -1;
-	}
+	why = "not a regular file of at most " TLS_PEM_MAX_TEXT " bytes";
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > TLS_PEM_MAX)
+		goto fail;
 	size_t cap = (size_t)st.st_size, len = 0;
-	unsigned char *buf = malloc(cap + 1);
-	if (!buf) {
-		fmt_snprintf(err, errlen, "cannot read %s: out of memory", path);
-		close(fd);
-		return -1;
-	}
+	buf = malloc(cap + 1);
+	why = "out of memory";
+	if (!buf)
+		goto fail;
 	while (len < cap) {
 		ssize_t n = read(fd, buf + len, cap - len);
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n < 0) {
-			fmt_snprintf(err, errlen, "cannot read %s: %s", path, strerror(errno));
-			free(buf);
-			close(fd);
-			return -1;
-		}
+		if (n < 0)
+			goto fail_errno;
 		if (n == 0)
 			break;
 		len += (size_t)n;
@@ -180,6 +173,14 @@ int tls_int_read_file(const char *path, unsigned char **out, size_t *outlen,
 	*out = buf;
 	*outlen = len;
 	return 0;
+fail_errno:
+	why = strerror(errno);
+fail:
+	fmt_snprintf(err, errlen, "cannot %s %s: %s", verb, path, why);
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return -1;
 }
 
 /* --------------------------------------------------------------- PEM */
@@ -307,16 +308,12 @@ static int ta_cb(void *ctx, const char *name, const unsigned char *der, size_t l
 	ta->dn.data = tls_int_copy_out(&mem, dn.p, dn.len);
 	ta->dn.len = dn.len;
 	ta->flags = br_x509_decoder_isCA(&dc) ? BR_X509_TA_CA : 0;
-	ta->pkey.key_type = pk->key_type;
+	ta->pkey = *pk;	/* type, lengths, curve; the pointers are redone */
 	if (pk->key_type == BR_KEYTYPE_RSA) {
 		ta->pkey.key.rsa.n = tls_int_copy_out(&mem, pk->key.rsa.n, pk->key.rsa.nlen);
-		ta->pkey.key.rsa.nlen = pk->key.rsa.nlen;
 		ta->pkey.key.rsa.e = tls_int_copy_out(&mem, pk->key.rsa.e, pk->key.rsa.elen);
-		ta->pkey.key.rsa.elen = pk->key.rsa.elen;
 	} else {
-		ta->pkey.key.ec.curve = pk->key.ec.curve;
 		ta->pkey.key.ec.q = tls_int_copy_out(&mem, pk->key.ec.q, pk->key.ec.qlen);
-		ta->pkey.key.ec.qlen = pk->key.ec.qlen;
 	}
 	L->count++;
 	L->bytes += need;
@@ -327,41 +324,37 @@ static int load_anchors(const char *path, char *err, size_t errlen)
 {
 	unsigned char *pem, *scratch = NULL, *dn = NULL;
 	size_t len;
-	int ret = -1;
+	const char *why = "out of memory";
 
 	if (tls_int_read_file(path, &pem, &len, err, errlen) < 0)
 		return -1;
 	scratch = malloc(len + 1);
 	dn = malloc(len + 1);
-	if (!scratch || !dn) {
-		fmt_snprintf(err, errlen, "%s: out of memory", path);
+	if (!scratch || !dn)
 		goto out;
-	}
 	struct ta_load L = { 0, 0, 0, dn, len + 1 };
 	tls_int_pem_each(pem, len, scratch, len + 1, ta_cb, &L);
-	if (L.count == 0) {
-		fmt_snprintf(err, errlen, "%s: no usable CERTIFICATE in the file", path);
+	why = "no usable CERTIFICATE in the file";
+	if (L.count == 0)
 		goto out;
-	}
 	G.tas = calloc(L.count, sizeof *G.tas);
 	G.ta_mem = malloc(L.bytes);
-	if (!G.tas || !G.ta_mem) {
-		fmt_snprintf(err, errlen, "%s: out of memory", path);
+	why = "out of memory";
+	if (!G.tas || !G.ta_mem)
 		goto out;
-	}
 	G.ntas = L.count;
 	struct ta_load F = { 1, 0, 0, dn, len + 1 };
-	if (tls_int_pem_each(pem, len, scratch, len + 1, ta_cb, &F) < 0 || F.count != G.ntas
-		|| F.bytes != L.bytes) {
-		fmt_snprintf(err, errlen, "%s: changed while being read", path);
-		goto out;
-	}
-	ret = 0;
+	why = "changed while being read";
+	if (tls_int_pem_each(pem, len, scratch, len + 1, ta_cb, &F) == 0 && F.count == G.ntas
+		&& F.bytes == L.bytes)
+		why = NULL;
 out:
+	if (why)
+		fmt_snprintf(err, errlen, "%s: %s", path, why);
 	free(pem);
 	free(scratch);
 	free(dn);
-	return ret;
+	return why ? -1 : 0;
 }
 
 /* ------------------------------------------------------- client engine */
@@ -385,19 +378,18 @@ out:
 #define TLS_GHASH	br_ghash_ctmul
 #endif
 
-/* Elliptic curves: P-256 with its own fast code (most handshakes use it),
- * P-384 (and P-521, which the same generic code does) with
- * br_ec_prime_i31, X25519 with br_ec_c25519_i31: it reuses the i31
- * big-integer code prime_i31 brings, and measured 1 KB (aarch64) to 3 KB
- * (mipsel) smaller than c25519_m31. BearSSL's br_ec_all_m31 is the same
- * dispatcher with c25519_m31. */
+/* Elliptic curves: P-256, P-384 and P-521 with br_ec_prime_i31 (ECDHE and
+ * ECDSA certificate checks). BearSSL's own P-256 code, br_ec_p256_m31, is
+ * 7.2 KB more on aarch64 for a P-256 multiplication 1.5 times as fast
+ * (0.69 against 1.02 ms; muladd, an ECDSA check, 1.51 against 1.96 ms,
+ * x86_64): about a millisecond per new provider connection, which
+ * keep-alive makes rare. X25519 (LLMGW_TLS_X25519, options.h) adds
+ * br_ec_c25519_i31, which reuses prime_i31's big-integer code, behind a
+ * small dispatcher. */
+#if LLMGW_TLS_X25519
 static const br_ec_impl *ec_for(int curve)
 {
-	switch (curve) {
-	case BR_EC_secp256r1: return &br_ec_p256_m31;
-	case BR_EC_curve25519: return &br_ec_c25519_i31;
-	default: return &br_ec_prime_i31;
-	}
+	return curve == BR_EC_curve25519 ? &br_ec_c25519_i31 : &br_ec_prime_i31;
 }
 
 static const unsigned char *ec_generator(int curve, size_t *len)
@@ -438,6 +430,9 @@ static const br_ec_impl tls_ec = {
 	ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
 };
 #define TLS_EC		(&tls_ec)
+#else
+#define TLS_EC		(&br_ec_prime_i31)
+#endif
 #endif
 
 #if !LLMGW_TLS_RSA
@@ -747,14 +742,17 @@ void tls_int_conn_reset(struct tls *t)
  * code (6 KB) into a static build. */
 static void ymd(char *b, size_t cap, time_t t)
 {
+	/* Only the day number and the era need 64 bits; the day of the era
+	 * (0 to 146096) and all that follows fit in 32, which spares 32-bit
+	 * CPUs a dozen long long divisions. */
 	long long z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
 	long long era = (z >= 0 ? z : z - 146096) / 146097;
-	long long doe = z - era * 146097;
-	long long yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	long long doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	long long mp = (5 * doy + 2) / 153;
-	long long d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-	fmt_snprintf(b, cap, "%04lld-%02lld-%02lld", yoe + era * 400 + (m <= 2), m, d);
+	unsigned doe = (unsigned)(z - era * 146097);
+	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	unsigned mp = (5 * doy + 2) / 153;
+	unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
+	fmt_snprintf(b, cap, "%04lld-%02u-%02u", yoe + era * 400 + (m <= 2), m, d);
 }
 
 /* Fails a client connection before its handshake because the clock is
@@ -872,103 +870,119 @@ void tls_close(struct tls *t)
 
 /* ---------------------------------------------------------------- pump */
 
-static const char *alert_name(int a)
+/* Error texts as one string of entries "<key byte>text\0", ended by an
+ * empty entry: a key byte and the text cost less than a switch's jump table
+ * or an array of pointers. Looked up only when a connection fails. */
+static const char *text_find(const char *tbl, int key)
 {
-	switch (a) {
-	case 10: return "unexpected message";
-	case 20: return "bad record MAC";
-	case 40: return "handshake failure";
-	case 42: return "bad certificate";
-	case 43: return "unsupported certificate";
-	case 44: return "certificate revoked";
-	case 45: return "certificate expired";
-	case 46: return "certificate unknown";
-	case 47: return "illegal parameter";
-	case 48: return "unknown CA";
-	case 50: return "decode error";
-	case 51: return "decrypt error";
-	case 70: return "protocol version";
-	case 71: return "insufficient security";
-	case 80: return "internal error";
-	case 90: return "user canceled";
-	case 100: return "no renegotiation";
-	case 112: return "unrecognized name";
-	default: return NULL;
-	}
+	for (; *tbl; tbl += strlen(tbl) + 1)
+		if ((unsigned char)*tbl == key)
+			return tbl + 1;
+	return NULL;
 }
+
+/* TLS alert descriptions (RFC 5246 7.2), keyed by the alert number. */
+static const char alert_texts[] =
+	"\012" "unexpected message\0"
+	"\024" "bad record MAC\0"
+	"\050" "handshake failure\0"
+	"\052" "bad certificate\0"
+	"\053" "unsupported certificate\0"
+	"\054" "certificate revoked\0"
+	"\055" "certificate expired\0"
+	"\056" "certificate unknown\0"
+	"\057" "illegal parameter\0"
+	"\060" "unknown CA\0"
+	"\062" "decode error\0"
+	"\063" "decrypt error\0"
+	"\106" "protocol version\0"
+	"\107" "insufficient security\0"
+	"\120" "internal error\0"
+	"\132" "user canceled\0"
+	"\144" "no renegotiation\0"
+	"\160" "unrecognized name\0";
+
+/* Our codes and BearSSL's, keyed by code + ERR_KEY (all >= -3, so every
+ * key byte is 1 or more). */
+#define ERR_KEY 4
+#define EK(e) ((e) + ERR_KEY)
+static const char err_texts[] = {
+	"\001" "socket error: \0"	/* TLS_E_SOCKET: then strerror */
+	"\002" "connection closed without close_notify\0"
+	"\003" "connection closed during handshake\0"
+	"\004" "no error\0"
+	"\007" "unsupported protocol version (TLS 1.2 required)\0"	/* and BAD_VERSION */
+	"\012" "record too large\0"
+	"\013" "bad record MAC\0"
+	"\014" "no random source\0"
+	"\016" "unexpected message\0"
+	"\022" "malformed handshake message\0"
+	"\024" "no common cipher suite\0"
+	"\037" "bad handshake signature\0"
+	"\047" "peer sent no certificate\0"
+	"\065" "unsupported certificate\0"
+	"\070" "bad certificate signature\0"
+	"\071" "certificate dates cannot be checked\0"
+	"\072" "certificate expired or not yet valid\0"
+	"\074" "server name mismatch\0"
+	"\076" "certificate issuer is not a CA\0"
+	"\077" "certificate key usage forbids this use\0"
+	"\100" "certificate key too weak\0"
+	"\102" "certificate not trusted\0"
+};
+/* The key bytes above, checked against BearSSL's numbers. */
+_Static_assert(EK(TLS_E_SOCKET) == 1 && EK(TLS_E_EOF) == 2 && EK(TLS_E_HS_EOF) == 3
+	&& EK(BR_ERR_UNSUPPORTED_VERSION) == 7
+	&& EK(BR_ERR_TOO_LARGE) == 10 && EK(BR_ERR_BAD_MAC) == 11 && EK(BR_ERR_NO_RANDOM) == 12
+	&& EK(BR_ERR_UNEXPECTED) == 14 && EK(BR_ERR_BAD_HANDSHAKE) == 18
+	&& EK(BR_ERR_BAD_CIPHER_SUITE) == 20 && EK(BR_ERR_BAD_SIGNATURE) == 31
+	&& EK(BR_ERR_X509_EMPTY_CHAIN) == 39 && EK(BR_ERR_X509_UNSUPPORTED) == 53
+	&& EK(BR_ERR_X509_BAD_SIGNATURE) == 56 && EK(BR_ERR_X509_TIME_UNKNOWN) == 57
+	&& EK(BR_ERR_X509_EXPIRED) == 58 && EK(BR_ERR_X509_BAD_SERVER_NAME) == 60
+	&& EK(BR_ERR_X509_NOT_CA) == 62 && EK(BR_ERR_X509_FORBIDDEN_KEY_USAGE) == 63
+	&& EK(BR_ERR_X509_WEAK_PUBLIC_KEY) == 64 && EK(BR_ERR_X509_NOT_TRUSTED) == 66,
+	"err_texts keys");
 
 static void format_error(struct tls *t, int sock_errno)
 {
-	const char *s = NULL;
-	int e = t->err;
-	switch (e) {
-	case 0: s = "no error"; break;
-	case TLS_E_HS_EOF: s = "connection closed during handshake"; break;
-	case TLS_E_EOF: s = "connection closed without close_notify"; break;
-	case TLS_E_SOCKET:
-		fmt_snprintf(t->msg, sizeof t->msg, "socket error: %s", strerror(sock_errno));
+	int e = t->err, k = e == BR_ERR_BAD_VERSION ? BR_ERR_UNSUPPORTED_VERSION : e;
+	const char *s = k >= -ERR_KEY + 1 && k < 256 - ERR_KEY ? text_find(err_texts, EK(k)) : NULL;
+	const char *f = "%s", *arg = NULL;
+	int num = e;
+
+	if (e == TLS_E_SOCKET) {
+		f = "%s%s";
+		arg = strerror(sock_errno);
+	} else if (e == BR_ERR_X509_EXPIRED && !t->server) {
+		/* The date it was checked against: a clock past the floor can
+		 * still be wrong. */
+		time_t now = (time_t)(t->u.c.xc.days - TLS_DAYS_TO_EPOCH) * 86400
+			+ (time_t)t->u.c.xc.seconds;
+		char day[24];
+		ymd(day, sizeof day, now);
+		fmt_snprintf(t->msg, sizeof t->msg, "%s (system clock says %s)", s, day);
 		return;
-	case BR_ERR_X509_NOT_TRUSTED: s = "certificate not trusted"; break;
-	case BR_ERR_X509_BAD_SERVER_NAME: s = "server name mismatch"; break;
-	case BR_ERR_X509_EXPIRED:
-		if (!t->server) {
-			/* The date it was checked against: a clock past the
-			 * floor can still be wrong. */
-			time_t now = (time_t)(t->u.c.xc.days - TLS_DAYS_TO_EPOCH) * 86400
-				+ (time_t)t->u.c.xc.seconds;
-			char day[24];
-			ymd(day, sizeof day, now);
-			fmt_snprintf(t->msg, sizeof t->msg, "certificate expired or not yet "
-				"valid (system clock says %s)", day);
-			return;
-		}
-		s = "certificate expired or not yet valid";
-		break;
-	case BR_ERR_X509_TIME_UNKNOWN: s = "certificate dates cannot be checked"; break;
-	case BR_ERR_X509_NOT_CA: s = "certificate issuer is not a CA"; break;
-	case BR_ERR_X509_BAD_SIGNATURE: s = "bad certificate signature"; break;
-	case BR_ERR_X509_FORBIDDEN_KEY_USAGE: s = "certificate key usage forbids this use"; break;
-	case BR_ERR_X509_WEAK_PUBLIC_KEY: s = "certificate key too weak"; break;
-	case BR_ERR_X509_EMPTY_CHAIN: s = "peer sent no certificate"; break;
-	case BR_ERR_X509_UNSUPPORTED:
 #if !LLMGW_TLS_RSA
-		if (!t->server && t->u.c.rsa_refused) {
-			s = "RSA certificate chain, and this llmgw was built without RSA "
-				"(LLMGW_TLS_RSA=0)";
-			break;
-		}
+	} else if (e == BR_ERR_X509_UNSUPPORTED && !t->server && t->u.c.rsa_refused) {
+		s = "RSA certificate chain, and this llmgw was built without RSA "
+			"(LLMGW_TLS_RSA=0)";
 #endif
-		s = "unsupported certificate";
-		break;
-	case BR_ERR_UNSUPPORTED_VERSION: case BR_ERR_BAD_VERSION:
-		s = "unsupported protocol version (TLS 1.2 required)"; break;
-	case BR_ERR_BAD_CIPHER_SUITE: s = "no common cipher suite"; break;
-	case BR_ERR_BAD_MAC: s = "bad record MAC"; break;
-	case BR_ERR_NO_RANDOM: s = "no random source"; break;
-	case BR_ERR_UNEXPECTED: s = "unexpected message"; break;
-	case BR_ERR_BAD_HANDSHAKE: s = "malformed handshake message"; break;
-	case BR_ERR_BAD_SIGNATURE: s = "bad handshake signature"; break;
-	case BR_ERR_TOO_LARGE: s = "record too large"; break;
-	default: break;
-	}
-	if (s) {
-		fmt_snprintf(t->msg, sizeof t->msg, "%s", s);
+	} else if (s) {
+		/* "%s" */
+	} else if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT + 256) {
+		num = e & 255;
+		s = e < BR_ERR_SEND_FATAL_ALERT ? "peer " : "";
+		arg = text_find(alert_texts, num);
+		f = arg ? "%ssent alert %d (%s)" : "%ssent alert %d";
+		fmt_snprintf(t->msg, sizeof t->msg, f, s, num, arg);
+		return;
+	} else {
+		f = e >= BR_ERR_X509_OK && e < BR_ERR_RECV_FATAL_ALERT ? "bad certificate (X.509 error %d)"
+			: "TLS error %d";
+		fmt_snprintf(t->msg, sizeof t->msg, f, num);
 		return;
 	}
-	if (e >= BR_ERR_RECV_FATAL_ALERT && e < BR_ERR_RECV_FATAL_ALERT + 256) {
-		int a = e - BR_ERR_RECV_FATAL_ALERT;
-		const char *n = alert_name(a);
-		fmt_snprintf(t->msg, sizeof t->msg, n ? "peer sent alert %d (%s)" : "peer sent alert %d",
-			a, n);
-	} else if (e >= BR_ERR_SEND_FATAL_ALERT && e < BR_ERR_SEND_FATAL_ALERT + 256) {
-		int a = e - BR_ERR_SEND_FATAL_ALERT;
-		const char *n = alert_name(a);
-		fmt_snprintf(t->msg, sizeof t->msg, n ? "sent alert %d (%s)" : "sent alert %d", a, n);
-	} else if (e >= BR_ERR_X509_OK && e < BR_ERR_RECV_FATAL_ALERT) {
-		fmt_snprintf(t->msg, sizeof t->msg, "bad certificate (X.509 error %d)", e);
-	} else {
-		fmt_snprintf(t->msg, sizeof t->msg, "TLS error %d", e);
-	}
+	fmt_snprintf(t->msg, sizeof t->msg, f, s, arg);
 }
 
 /* Makes the connection failed (sticky) and returns -1 with errno set. */

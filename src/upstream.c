@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -74,6 +75,19 @@ static void idle_push(struct upconn *u)
 	idle_head = u;
 }
 static const struct cfg *cfg;
+
+/* u->err as "<what> <host>:<port>: <why>" (connect to, read from, write
+ * to): one formatting call for all of them. */
+__attribute__((noinline)) static void host_err(struct upconn *u, const char *what, const char *why)
+{
+	fmt_snprintf(u->err, sizeof u->err, "%s %s:%u: %s", what, u->url->host, u->url->port, why);
+}
+
+/* u->err for a failed TLS read, write or flush. */
+__attribute__((noinline)) static void tls_err(struct upconn *u)
+{
+	fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+}
 
 static void on_io(struct loop_fd *w, unsigned ev);
 static void on_timer(struct loop_timer *t);
@@ -151,21 +165,17 @@ static int connect_next(struct upconn *u)
 	while (u->ai < u->naddrs) {
 		const struct dns_addr *a = &u->addrs[u->ai++];
 		struct sockaddr_storage ss;
-		socklen_t slen;
+		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
+		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
+		int v4 = a->family == AF_INET;
+		socklen_t slen = v4 ? sizeof *s4 : sizeof *s6;
+		/* The family and port sit at the same offsets in both. */
+		_Static_assert(offsetof(struct sockaddr_in, sin_port) == offsetof(struct sockaddr_in6, sin6_port),
+			       "port offsets");
 		memset(&ss, 0, sizeof ss);
-		if (a->family == AF_INET) {
-			struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(u->url->port);
-			memcpy(&s4->sin_addr, a->addr, 4);
-			slen = sizeof *s4;
-		} else {
-			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(u->url->port);
-			memcpy(&s6->sin6_addr, a->addr, 16);
-			slen = sizeof *s6;
-		}
+		ss.ss_family = v4 ? AF_INET : AF_INET6;
+		s4->sin_port = htons(u->url->port);
+		memcpy(v4 ? (void *)&s4->sin_addr : (void *)&s6->sin6_addr, a->addr, v4 ? 4 : 16);
 		if (u->w.fd >= 0) {
 			loop_del(&u->w);
 			close(u->w.fd);
@@ -179,7 +189,7 @@ static int connect_next(struct upconn *u)
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (connect(fd, (struct sockaddr *)&ss, slen) < 0 && errno != EINPROGRESS) {
-			fmt_snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+			host_err(u, "connect to", strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -304,7 +314,7 @@ ssize_t upstream_read(struct exchange *x, void *buf, size_t len)
 	if (u->tls) {
 		ssize_t n = tls_read(u->tls, u->w.fd, buf, len);
 		if (n < 0 && errno == EPROTO)
-			fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+			tls_err(u);
 		return n;
 	}
 	for (;;) {
@@ -312,7 +322,7 @@ ssize_t upstream_read(struct exchange *x, void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != EAGAIN)
-			fmt_snprintf(u->err, sizeof u->err, "read from %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+			host_err(u, "read from", strerror(errno));
 		return n;
 	}
 }
@@ -328,7 +338,7 @@ ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
 				ssize_t w = tls_write(u->tls, u->w.fd, (const char *)iov[i].iov_base + off, iov[i].iov_len - off);
 				if (w < 0) {
 					if (errno == EPROTO)
-						fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+						tls_err(u);
 					return total > 0 ? total : -1;
 				}
 				off += (size_t)w;
@@ -337,7 +347,7 @@ ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
 		}
 		/* Records of a complete request go out now, not at the next read. */
 		if (tls_flush(u->tls, u->w.fd) < 0 && errno != EAGAIN) {
-			fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+			tls_err(u);
 			return -1;
 		}
 		return total;
@@ -348,7 +358,7 @@ ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno != EAGAIN)
-			fmt_snprintf(u->err, sizeof u->err, "write to %s:%u: %s", u->url->host, u->url->port, strerror(errno));
+			host_err(u, "write to", strerror(errno));
 		return w;
 	}
 }
@@ -400,7 +410,7 @@ static void on_io(struct loop_fd *w, unsigned ev)
 		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 			e = errno;
 		if (e) {
-			fmt_snprintf(u->err, sizeof u->err, "connect to %s:%u: %s", u->url->host, u->url->port, strerror(e));
+			host_err(u, "connect to", strerror(e));
 			if (!connect_next(u))
 				proxy_on_upstream(u->x, UP_FAILED);
 			return;
@@ -438,7 +448,7 @@ static void on_timer(struct loop_timer *t)
 		return;
 	}
 	if (u->state == U_RESOLVING || u->state == U_CONNECTING)
-		fmt_snprintf(u->err, sizeof u->err, "connect to %s:%u: timed out", u->url->host, u->url->port);
+		host_err(u, "connect to", "timed out");
 	if (u->x)
 		proxy_on_upstream(u->x, UP_TIMEOUT);
 }

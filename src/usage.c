@@ -39,6 +39,9 @@
 #define MAX_LINE 4096
 #define MAX_ESC_NAME 3000	/* escaped name length we write and accept */
 
+_Static_assert(offsetof(struct usage_totals, unpriced) == 4 * sizeof(uint64_t),
+    "usage_totals starts with five uint64_t");
+
 struct client_state {
 	struct usage_totals t;
 	uint32_t rpm;
@@ -58,7 +61,7 @@ static unsigned nclients, ntargets, nroutes;
 
 /* ---- calendar (UTC, proleptic Gregorian; H. Hinnant's algorithms) ---- */
 
-static int64_t floor_div(int64_t a, int64_t b)
+__attribute__((noinline)) static int64_t floor_div(int64_t a, int64_t b)
 {
 	int64_t q = a / b;
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
@@ -153,6 +156,12 @@ static struct client_state *client_at(int client)
 	return &clients[client];
 }
 
+/* A budget limit: 0 (none) unless finite and positive. */
+__attribute__((noinline)) static double budget(double usd)
+{
+	return isfinite(usd) && usd > 0 ? usd : 0;
+}
+
 void usage_set_limits(int client, uint32_t rpm, uint64_t tpm, double daily_usd,
     double monthly_usd)
 {
@@ -161,8 +170,8 @@ void usage_set_limits(int client, uint32_t rpm, uint64_t tpm, double daily_usd,
 		return;
 	c->rpm = rpm;
 	c->tpm = tpm;
-	c->daily = isfinite(daily_usd) && daily_usd > 0 ? daily_usd : 0;
-	c->monthly = isfinite(monthly_usd) && monthly_usd > 0 ? monthly_usd : 0;
+	c->daily = budget(daily_usd);
+	c->monthly = budget(monthly_usd);
 }
 
 /* ---- rate windows ---- */
@@ -188,7 +197,7 @@ static struct win win_at(struct win w, int64_t t)
 	return w;
 }
 
-static double win_estimate(struct win w, int64_t t)
+__attribute__((noinline)) static double win_estimate(struct win w, int64_t t)
 {
 	int64_t into = t - w.idx * WIN;
 	if (into < 0)
@@ -222,7 +231,7 @@ static void roll(struct client_state *c, int64_t now)
  * + 1 <= limit for requests, estimate < limit for tokens (strict). Two
  * windows after now both are empty, so the loop ends by 2 * WIN + 1; it
  * runs only when a request is refused. */
-static int64_t win_retry(struct win w, int64_t now, double limit, int strict)
+__attribute__((noinline)) static int64_t win_retry(struct win w, int64_t now, double limit, int strict)
 {
 	for (int64_t t = 1; t <= 2 * WIN + 1; t++) {
 		struct win x = win_at(w, now + t);
@@ -239,46 +248,35 @@ int usage_check(int client, int64_t now, int64_t *retry_after_s, const char **wh
 	if (!c)
 		return 0;
 	roll(c, now);
-	int64_t worst = 0;
-	const char *what = NULL;
+	/* Seconds until each limit lets a request through, 0 when it is not
+	 * reached; the longest wins (the first on a tie). */
+	static const char names[] = "requests per minute\0tokens per minute\0"
+		"daily budget\0monthly budget";
+	int64_t r[4] = { 0, 0, 0, 0 }, worst = 0;
+	int what = -1;
 	struct win rw = { c->win, c->req_cur, c->req_prev };
 	struct win tw = { c->win, c->tok_cur, c->tok_prev };
 
-	if (c->rpm && win_estimate(rw, now) + 1 > (double)c->rpm) {
-		int64_t r = win_retry(rw, now, (double)c->rpm, 0);
-		if (r > worst) {
-			worst = r;
-			what = "requests per minute";
-		}
-	}
+	if (c->rpm && win_estimate(rw, now) + 1 > (double)c->rpm)
+		r[0] = win_retry(rw, now, (double)c->rpm, 0);
 	/* The new request's tokens are unknown yet: refuse only once the
 	 * window is already full, and retry when it is not. */
-	if (c->tpm && win_estimate(tw, now) >= (double)c->tpm) {
-		int64_t r = win_retry(tw, now, (double)c->tpm, 1);
-		if (r > worst) {
-			worst = r;
-			what = "tokens per minute";
+	if (c->tpm && win_estimate(tw, now) >= (double)c->tpm)
+		r[1] = win_retry(tw, now, (double)c->tpm, 1);
+	if (c->daily > 0 && c->day_usd >= c->daily)
+		r[2] = (floor_div(now, DAY) + 1) * DAY - now;
+	if (c->monthly > 0 && c->month_usd >= c->monthly)
+		r[3] = secs_to_next_month(now);
+	for (int k = 0; k < 4; k++)
+		if (r[k] > worst) {
+			worst = r[k];
+			what = k;
 		}
-	}
-	if (c->daily > 0 && c->day_usd >= c->daily) {
-		int64_t r = (floor_div(now, DAY) + 1) * DAY - now;
-		if (r > worst) {
-			worst = r;
-			what = "daily budget";
-		}
-	}
-	if (c->monthly > 0 && c->month_usd >= c->monthly) {
-		int64_t r = secs_to_next_month(now);
-		if (r > worst) {
-			worst = r;
-			what = "monthly budget";
-		}
-	}
-	if (what) {
+	if (what >= 0) {
 		if (retry_after_s)
 			*retry_after_s = worst < 1 ? 1 : worst;
 		if (which)
-			*which = what;
+			*which = fmt_list_nth(names, (unsigned)what);
 		return 1;
 	}
 	c->req_cur++;
@@ -292,7 +290,7 @@ static uint64_t tok(int64_t v)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-static void add_totals(struct usage_totals *t, uint64_t in, uint64_t cached, uint64_t out,
+__attribute__((noinline)) static void add_totals(struct usage_totals *t, uint64_t in, uint64_t cached, uint64_t out,
     double usd, int priced)
 {
 	t->requests++;
@@ -374,17 +372,19 @@ int usage_spend(int client, int64_t now, double *day_usd, double *month_usd)
 
 /* ---- persistence ---- */
 
-static void set_err(char *err, size_t errlen, const char *fmt, ...)
+/* Writes the message (when err has room) and returns -1. */
+static int set_err(char *err, size_t errlen, const char *fmt, ...)
 {
-	if (!err || !errlen)
-		return;
-	va_list ap;
-	va_start(ap, fmt);
-	fmt_vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
+	if (err && errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		fmt_vsnprintf(err, errlen, fmt, ap);
+		va_end(ap);
+	}
+	return -1;
 }
 
-static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+__attribute__((noinline)) static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	for (size_t i = 0; i < n; i++) {
@@ -496,20 +496,14 @@ int usage_save(const char *dir, const struct usage_names *names, int64_t now,
     char *err, size_t errlen)
 {
 	char path[PATH_MAX], tmp[PATH_MAX];
-	if (!dir || !names || !clients) {
-		set_err(err, errlen, "usage: nothing to save");
-		return -1;
-	}
+	if (!dir || !names || !clients)
+		return set_err(err, errlen, "usage: nothing to save");
 	if (path_join(path, sizeof path, dir, USAGE_FILE) ||
-	    path_join(tmp, sizeof tmp, dir, USAGE_FILE ".tmp")) {
-		set_err(err, errlen, "usage: state_dir path too long");
-		return -1;
-	}
+	    path_join(tmp, sizeof tmp, dir, USAGE_FILE ".tmp"))
+		return set_err(err, errlen, "usage: state_dir path too long");
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		set_err(err, errlen, "usage: cannot create %s: %s", tmp, strerror(errno));
-		return -1;
-	}
+	if (fd < 0)
+		return set_err(err, errlen, "usage: cannot create %s: %s", tmp, strerror(errno));
 	static struct writer w;	/* 8 KB: kept off the stack */
 	memset(&w, 0, sizeof w);
 	w.fd = fd;
@@ -519,19 +513,18 @@ int usage_save(const char *dir, const struct usage_names *names, int64_t now,
 	int n = fmt_snprintf(line, sizeof line, "llmgw-usage 1 %" PRId64 "\n", now);
 	w_put(&w, line, (size_t)n, 1);
 	unsigned records = 0;
-	unsigned nc = names->nclients < nclients ? names->nclients : nclients;
-	for (unsigned i = 0; i < nc; i++)
-		records += put_record(&w, 'c', names->clients ? names->clients[i] : NULL,
-		    &clients[i].t, &clients[i]);
-	records += put_record(&w, 'a', NULL, &clients[nclients].t, &clients[nclients]);
-	unsigned nt = names->ntargets < ntargets ? names->ntargets : ntargets;
-	for (unsigned i = 0; i < nt; i++)
-		records += put_record(&w, 't', names->targets ? names->targets[i] : NULL,
-		    &targets[i], NULL);
-	unsigned nr = names->nroutes < nroutes ? names->nroutes : nroutes;
-	for (unsigned i = 0; i < nr; i++)
-		records += put_record(&w, 'r', names->routes ? names->routes[i] : NULL,
-		    &routes[i], NULL);
+	/* clients, the anonymous slot, targets, routes */
+	for (int k = 0; k < 3; k++) {
+		const char *const *arr = k == 0 ? names->clients : k == 1 ? names->targets : names->routes;
+		unsigned have = k == 0 ? nclients : k == 1 ? ntargets : nroutes;
+		unsigned nn = k == 0 ? names->nclients : k == 1 ? names->ntargets : names->nroutes;
+		for (unsigned i = 0; i < nn && i < have; i++)
+			records += put_record(&w, "ctr"[k], arr ? arr[i] : NULL,
+			    k == 0 ? &clients[i].t : k == 1 ? &targets[i] : &routes[i],
+			    k == 0 ? &clients[i] : NULL);
+		if (k == 0)
+			records += put_record(&w, 'a', NULL, &clients[nclients].t, &clients[nclients]);
+	}
 	n = fmt_snprintf(line, sizeof line, "end %u %016" PRIx64 "\n", records, w.sum);
 	w_put(&w, line, (size_t)n, 0);
 	w_flush(&w);
@@ -545,8 +538,7 @@ int usage_save(const char *dir, const struct usage_names *names, int64_t now,
 		e = errno;
 	if (e) {
 		unlink(tmp);
-		set_err(err, errlen, "usage: writing %s failed: %s", tmp, strerror(e));
-		return -1;
+		return set_err(err, errlen, "usage: writing %s failed: %s", tmp, strerror(e));
 	}
 	/* Make the rename itself durable; some filesystems refuse fsync on a
 	 * directory, which is not worth failing the save over. */
@@ -677,9 +669,12 @@ static int parse_record(char *line, struct record *r)
 		return -1;
 	}
 	memset(&r->t, 0, sizeof r->t);
-	if (parse_u64(f[2], &r->t.requests) || parse_u64(f[3], &r->t.input) ||
-	    parse_u64(f[4], &r->t.cached) || parse_u64(f[5], &r->t.output) ||
-	    parse_u64(f[6], &r->t.unpriced) || parse_usd(f[7], &r->t.usd))
+	/* requests, input, cached, output, unpriced: the five uint64_t that
+	 * start struct usage_totals, in the file's order */
+	for (int k = 0; k < 5; k++)
+		if (parse_u64(f[2 + k], (uint64_t *)((char *)&r->t + k * sizeof(uint64_t))))
+			return -1;
+	if (parse_usd(f[7], &r->t.usd))
 		return -1;
 	if (r->t.cached > r->t.input)
 		return -1;
@@ -714,21 +709,22 @@ static int find_name(const char *const *arr, unsigned n, const char *name)
 /* Applies a validated record; returns 1 when its name no longer exists. */
 static int apply(const struct record *r, const struct usage_names *names)
 {
-	int i;
-	switch (r->kind) {
-	case 'c':
-	case 'a': {
-		struct client_state *c;
-		if (r->kind == 'a') {
-			c = &clients[nclients];
-		} else {
-			unsigned nc = names->nclients < nclients ? names->nclients : nclients;
-			i = find_name(names->clients, nc, r->name);
-			if (i < 0)
-				return 1;
+	int k = r->kind == 't' ? 1 : r->kind == 'r' ? 2 : 0;	/* 'c' and 'a': 0 */
+	struct client_state *c = &clients[nclients];
+	struct usage_totals *d = &c->t;
+	if (r->kind != 'a') {
+		const char *const *arr = k == 0 ? names->clients : k == 1 ? names->targets : names->routes;
+		unsigned have = k == 0 ? nclients : k == 1 ? ntargets : nroutes;
+		unsigned nn = k == 0 ? names->nclients : k == 1 ? names->ntargets : names->nroutes;
+		int i = find_name(arr, nn < have ? nn : have, r->name);
+		if (i < 0)
+			return 1;
+		if (k == 0)
 			c = &clients[i];
-		}
-		add_loaded(&c->t, &r->t);
+		d = k == 0 ? &c->t : k == 1 ? &targets[i] : &routes[i];
+	}
+	add_loaded(d, &r->t);
+	if (k == 0) {
 		if (r->day == c->day)
 			c->day_usd += r->day_usd;
 		else if (r->day > c->day)
@@ -737,22 +733,8 @@ static int apply(const struct record *r, const struct usage_names *names)
 			c->month_usd += r->month_usd;
 		else if (r->month > c->month)
 			c->month = r->month, c->month_usd = r->month_usd;
-		return 0;
 	}
-	case 't':
-		i = find_name(names->targets, names->ntargets < ntargets ? names->ntargets : ntargets, r->name);
-		if (i < 0)
-			return 1;
-		add_loaded(&targets[i], &r->t);
-		return 0;
-	case 'r':
-		i = find_name(names->routes, names->nroutes < nroutes ? names->nroutes : nroutes, r->name);
-		if (i < 0)
-			return 1;
-		add_loaded(&routes[i], &r->t);
-		return 0;
-	}
-	return 1;
+	return 0;
 }
 
 /* Walks the file's lines; with names == NULL only validates. Returns 0, or
@@ -768,41 +750,33 @@ static int walk(const char *buf, size_t len, const struct usage_names *names,
 	int first = 1;
 	while (off < len) {
 		const char *nl = memchr(buf + off, '\n', len - off);
-		if (!nl) {
-			*why = "truncated (no end record)";
+		*why = "truncated (no end record)";
+		if (!nl)
 			return -1;
-		}
 		size_t n = (size_t)(nl - (buf + off));
-		if (n >= sizeof line || memchr(buf + off, '\0', n)) {
-			*why = "bad line";
+		*why = "bad line";
+		if (n >= sizeof line || memchr(buf + off, '\0', n))
 			return -1;
-		}
 		memcpy(line, buf + off, n);
 		line[n] = '\0';
 		if (first) {
 			int64_t saved;
-			if (strncmp(line, "llmgw-usage 1 ", 14) != 0 || parse_i64(line + 14, &saved)) {
-				*why = "not a usage file (bad header)";
+			*why = "not a usage file (bad header)";
+			if (strncmp(line, "llmgw-usage 1 ", 14) != 0 || parse_i64(line + 14, &saved))
 				return -1;
-			}
 			first = 0;
 		} else if (strncmp(line, "end ", 4) == 0) {
 			char want[40];
 			fmt_snprintf(want, sizeof want, "end %u %016" PRIx64, records, sum);
-			if (strcmp(line, want) != 0) {
-				*why = "checksum or record count mismatch";
+			*why = "checksum or record count mismatch";
+			if (strcmp(line, want) != 0)
 				return -1;
-			}
-			if (nl + 1 != buf + len) {
-				*why = "data after the end record";
-				return -1;
-			}
-			return 0;
+			*why = "data after the end record";
+			return nl + 1 != buf + len ? -1 : 0;
 		} else {
-			if (parse_record(line, &rec)) {
-				*why = "bad record";
+			*why = "bad record";
+			if (parse_record(line, &rec))
 				return -1;
-			}
 			records++;
 			if (names && apply(&rec, names) && dropped)
 				(*dropped)++;
@@ -818,71 +792,65 @@ int usage_load(const char *dir, const struct usage_names *names, unsigned *dropp
     char *err, size_t errlen)
 {
 	char path[PATH_MAX];
+	const char *msg, *detail = NULL;
+	char *buf = NULL;
+	int fd = -1;
 	if (dropped)
 		*dropped = 0;
 	if (err && errlen)
 		err[0] = '\0';
-	if (!dir || !names || !clients) {
-		set_err(err, errlen, "usage: not initialised");
-		return -1;
-	}
-	if (path_join(path, sizeof path, dir, USAGE_FILE)) {
-		set_err(err, errlen, "usage: state_dir path too long");
-		return -1;
-	}
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (!dir || !names || !clients)
+		return set_err(err, errlen, "usage: not initialised");
+	if (path_join(path, sizeof path, dir, USAGE_FILE))
+		return set_err(err, errlen, "usage: state_dir path too long");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		if (errno == ENOENT)
 			return 0;
-		set_err(err, errlen, "usage: cannot open %s: %s", path, strerror(errno));
-		return -1;
+		msg = "usage: cannot open %s: %s";
+		detail = strerror(errno);
+		goto fail;
 	}
 	struct stat st;
+	msg = "usage: %s is not a regular file of sane size; ignored";
 	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < 0 ||
-	    (uint64_t)st.st_size > MAX_FILE) {
-		close(fd);
-		set_err(err, errlen, "usage: %s is not a regular file of sane size; ignored", path);
-		return -1;
-	}
+	    (uint64_t)st.st_size > MAX_FILE)
+		goto fail;
 	size_t cap = (size_t)st.st_size + 1, len = 0;
-	char *buf = malloc(cap);	/* start-up / reload only */
-	if (!buf) {
-		close(fd);
-		set_err(err, errlen, "usage: out of memory reading %s", path);
-		return -1;
-	}
+	buf = malloc(cap);	/* start-up / reload only */
+	msg = "usage: out of memory reading %s";
+	if (!buf)
+		goto fail;
 	for (;;) {
-		if (len == cap) {
-			/* grew while we read: not a file we wrote in one go */
-			free(buf);
-			close(fd);
-			set_err(err, errlen, "usage: %s changed while reading; ignored", path);
-			return -1;
-		}
+		/* grew while we read: not a file we wrote in one go */
+		msg = "usage: %s changed while reading; ignored";
+		if (len == cap)
+			goto fail;
 		ssize_t k = read(fd, buf + len, cap - len);
 		if (k < 0 && errno == EINTR)
 			continue;
 		if (k < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			set_err(err, errlen, "usage: reading %s: %s", path, strerror(e));
-			return -1;
+			msg = "usage: reading %s: %s";
+			detail = strerror(errno);
+			goto fail;
 		}
 		if (k == 0)
 			break;
 		len += (size_t)k;
 	}
 	close(fd);
-	const char *why = NULL;
-	int rc = walk(buf, len, NULL, NULL, &why);
+	fd = -1;
+	int rc = walk(buf, len, NULL, NULL, &detail);
 	if (rc == 0)
-		rc = walk(buf, len, names, dropped, &why);
-	free(buf);
-	if (rc) {
-		set_err(err, errlen, "usage: %s is corrupt (%s); ignored, totals start at zero",
-		    path, why);
-		return -1;
+		rc = walk(buf, len, names, dropped, &detail);
+	msg = "usage: %s is corrupt (%s); ignored, totals start at zero";
+	if (!rc) {
+		free(buf);
+		return 0;
 	}
-	return 0;
+fail:
+	free(buf);
+	if (fd >= 0)
+		close(fd);
+	return set_err(err, errlen, msg, path, detail);
 }

@@ -112,6 +112,9 @@ def root_drops_to_configured_user(ctx):
 	if os.geteuid() != 0:
 		raise TestSkip("not running as root")
 	mock, gw = ctx.standard(gateway=[("option", "user", "nobody")])
+	# The port listens before the drop; an answer means the loop runs, after it.
+	r = chat(gw.port, "fast")
+	check(r.status == 200, "chat as nobody: %s" % r.describe())
 	ids = {}
 	with open("/proc/%d/status" % gw.pid) as f:
 		for line in f:
@@ -120,8 +123,6 @@ def root_drops_to_configured_user(ctx):
 	check(ids.get("Uid") == ["65534"] * 4, "Uid after the drop: %r" % ids.get("Uid"))
 	check(ids.get("Gid") == ["65534"] * 4, "Gid after the drop: %r" % ids.get("Gid"))
 	check(ids.get("Groups") == ["65534"], "supplementary groups after the drop: %r" % ids.get("Groups"))
-	r = chat(gw.port, "fast")
-	check(r.status == 200, "chat as nobody: %s" % r.describe())
 
 
 @test(timeout=30)

@@ -10,6 +10,7 @@
 #define LLMGW_TEST_H
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -76,5 +77,17 @@ static inline char *test_guard_copy(const char *s, size_t n)
 	memcpy(p, s, n);
 	return p;
 }
+
+/* A big test array on the heap instead of in .bss: the aarch64 build
+ * uses -mcmodel=tiny, where code and all static data must lie within 1 MB
+ * of each other. Declares `static type *name`, allocated (zeroed) before
+ * main(); sizeof name is then a pointer's, so sizes use n. */
+#define TEST_HEAP_ARRAY(type, name, n) \
+	static type *name; \
+	__attribute__((constructor)) static void name##_alloc(void) \
+	{ \
+		if (!(name = calloc((n), sizeof(type)))) \
+			abort(); \
+	}
 
 #endif

@@ -868,8 +868,10 @@ TEST(test_load_file)
 	CHECK(k.n == 1 && strstr(k.msgs[0], "not a regular file"));
 
 	/* the size limit: 1 MiB of comments loads, one byte more does not */
-	static char big[(1 << 20) + 1];
-	for (size_t i = 0; i < sizeof big; i++)
+	size_t bigsize = (1 << 20) + 1;
+	char *big = malloc(bigsize);	/* not static: see TEST_HEAP_ARRAY */
+	REQUIRE(big != NULL);
+	for (size_t i = 0; i < bigsize; i++)
 		big[i] = i % 64 == 63 ? '\n' : '#';
 	char bigpath[] = "/tmp/llmgw-test-big.XXXXXX";
 	fd = mkstemp(bigpath);
@@ -879,6 +881,7 @@ TEST(test_load_file)
 	CHECK_EQ_INT(cfg_load_file(bigpath, &c, coll_cb, &k), 0);
 	cfg_free(&c);
 	CHECK(write(fd, big, 1) == 1);
+	free(big);
 	close(fd);
 	memset(&k, 0, sizeof k);
 	CHECK_EQ_INT(cfg_load_file(bigpath, &c, coll_cb, &k), 1);
@@ -1418,6 +1421,62 @@ TEST(test_target_table_many)
 	cfg_free(&c);
 }
 
+/* Messages of a section with a long name: the option-value messages (and
+ * the left-out ones) have always cut "route 'NAME': " at 95 bytes, the
+ * others quote the whole name; same-line messages keep their order. */
+TEST(test_long_name_prefixes)
+{
+	struct cfg c;
+	struct coll k;
+	char name[101], text[1024], cut[96], want[512];
+	memset(name, 'r', 100);
+	name[100] = 0;
+	snprintf(text, sizeof text,
+	    "config provider 'p'\n option type 'openai'\n option key 'k'\n"	/* 1-3 */
+	    "config route '%s'\n"						/* 4 */
+	    " option max_attempts '99'\n"					/* 5 */
+	    " option strategy 'cheapst'\n"					/* 6 */
+	    " list target 'p/m'\n"						/* 7 */
+	    "config client '%s'\n"						/* 8 */
+	    " option rpm 'x'\n"						/* 9 */
+	    " option key_sha256 'ab'\n"					/* 10 */
+	    " list allow 'nope'\n"						/* 11 */
+	    "config route 'p'\n",						/* 12 */
+	    name, name);
+	CHECK(load(text, &c, &k) == 7);
+	REQUIRE(k.n == 7);
+	snprintf(want, sizeof want, "route '%s': ", name);
+	memcpy(cut, want, 95);
+	cut[95] = 0;
+	snprintf(want, sizeof want, "%smax_attempts: must be between 1 and 10", cut);
+	CHECK_EQ_INT(k.lines[0], 5);
+	CHECK_EQ_STR(k.msgs[0], strlen(k.msgs[0]), want);
+	snprintf(want, sizeof want, "route '%s': strategy 'cheapst' is not one of fallback, cheapest, fastest, "
+	    "weighted (did you mean 'cheapest'?)", name);
+	CHECK_EQ_INT(k.lines[1], 6);
+	CHECK_EQ_STR(k.msgs[1], strlen(k.msgs[1]), want);
+	snprintf(want, sizeof want, "client '%s': ", name);
+	memcpy(cut, want, 95);
+	cut[95] = 0;
+	snprintf(want, sizeof want, "%srpm: 'x' is not a number", cut);
+	CHECK_EQ_INT(k.lines[2], 9);
+	CHECK_EQ_STR(k.msgs[2], strlen(k.msgs[2]), want);
+	snprintf(want, sizeof want, "client '%s': key_sha256 must be 64 hex digits (it has 2 characters)", name);
+	CHECK_EQ_INT(k.lines[3], 10);
+	CHECK_EQ_STR(k.msgs[3], strlen(k.msgs[3]), want);
+	snprintf(want, sizeof want, "client '%s': allow 'nope' names no route (for a provider's model write "
+	    "'provider/model')", name);
+	CHECK_EQ_INT(k.lines[4], 11);
+	CHECK_EQ_STR(k.msgs[4], strlen(k.msgs[4]), want);
+	CHECK_EQ_INT(k.lines[5], 12);
+	CHECK(strcmp(k.msgs[5], "route 'p' has the name of a provider (a model name would be ambiguous)") == 0);
+	CHECK(strcmp(k.msgs[6], "route 'p': list target 'provider/model' is required") == 0);
+	CHECK(load("config route 'p'\nconfig provider 'p'\n option type 'openai'\n option key 'k'\n", &c, &k) == 2);
+	REQUIRE(k.n == 2);
+	CHECK(strcmp(k.msgs[0], "route 'p' has the name of a provider (a model name would be ambiguous)") == 0);
+	CHECK(strcmp(k.msgs[1], "route 'p': list target 'provider/model' is required") == 0);
+}
+
 int main(void)
 {
 	test_suite = "config";
@@ -1442,5 +1501,6 @@ int main(void)
 	RUN(test_issue4_errors);
 	RUN(test_target_table);
 	RUN(test_target_table_many);
+	RUN(test_long_name_prefixes);
 	return test_summary();
 }

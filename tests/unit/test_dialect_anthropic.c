@@ -9,8 +9,10 @@
 #include "test.h"
 
 #define MAXTOK 8192
-static jsmntok_t tok[MAXTOK], tok2[MAXTOK], stok[MAXTOK];
-static struct ir_part parts[IR_MAX_PARTS];
+TEST_HEAP_ARRAY(jsmntok_t, tok, MAXTOK)
+TEST_HEAP_ARRAY(jsmntok_t, tok2, MAXTOK)
+TEST_HEAP_ARRAY(jsmntok_t, stok, MAXTOK)
+TEST_HEAP_ARRAY(struct ir_part, parts, IR_MAX_PARTS)
 static struct ir_msg msgs[IR_MAX_MSGS];
 static struct ir_tool tools[IR_MAX_TOOLS];
 static char out[1 << 16];
@@ -465,7 +467,7 @@ static const char resp_full[] =
 	"\"usage\":{\"input_tokens\":100,\"cache_creation_input_tokens\":20,\"cache_read_input_tokens\":300,"
 	"\"output_tokens\":50,\"service_tier\":\"standard\"}}";
 
-static struct ir_part rparts[IR_MAX_PARTS];
+TEST_HEAP_ARRAY(struct ir_part, rparts, IR_MAX_PARTS)
 
 TEST(decode_response_full)
 {
@@ -1092,6 +1094,35 @@ TEST(output_overflow_is_flagged)
 
 /* The usage of a same-dialect answer, read from its text without tokens:
  * input counts the cache reads and writes too. */
+/* The whole text of the refusals whose messages are built from one
+ * format with a varying word, and the number fields read by one loop. */
+TEST(refusal_messages_exact)
+{
+	static const struct { const char *js, *want; } cases[] = {
+		{ "{\"messages\":{}}", "messages must be an array" },
+		{ "{\"messages\":[],\"tools\":{}}", "tools must be an array" },
+		{ "{\"messages\":[{\"role\":\"user\",\"content\":1}]}", "message content must be a string or an array" },
+		{ "{\"messages\":[{\"role\":\"user\",\"content\":[{\"type\":\"tool_result\",\"tool_use_id\":\"t\",\"content\":1}]}]}",
+		  "tool_result content must be a string or an array" },
+		{ "{\"messages\":[],\"stop_sequences\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}", "too many stop_sequences" },
+		{ "{\"messages\":[],\"top_p\":\"x\"}", "top_p must be a number" },
+		{ "{\"messages\":[],\"top_k\":true}", "top_k must be a number" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ir_request ir;
+		struct json_doc d;
+		int r = decode_req(cases[i].js, &ir, &d);
+		if (r != -1 || strcmp(err, cases[i].want) != 0) {
+			fprintf(stderr, "  case %zu: r=%d err=\"%s\", want \"%s\"\n", i, r, err, cases[i].want);
+			CHECK(0);
+		}
+	}
+	struct ir_request ir;
+	struct json_doc d;
+	REQUIRE(decode_req("{\"messages\":[],\"temperature\":0.5,\"top_p\":0.9,\"top_k\":40}", &ir, &d) == 0);
+	CHECK(str_is(&ir.temperature, "0.5") && str_is(&ir.top_p, "0.9") && str_is(&ir.top_k, "40"));
+}
+
 TEST(scan_usage)
 {
 	struct ir_usage u;
@@ -1126,5 +1157,6 @@ int main(void)
 	RUN(mutations_never_crash);
 	RUN(output_overflow_is_flagged);
 	RUN(scan_usage);
+	RUN(refusal_messages_exact);
 	return test_summary();
 }

@@ -931,6 +931,12 @@ TEST(scan_usage)
 	CHECK(u.have && u.input == 0 && u.output == 2 && u.cached == 1 && u.reasoning == 0);
 	dialect_gemini.scan_usage("\"x\"", 3, &u);
 	CHECK(!u.have);
+	/* every snake_case spelling, and the total never read */
+	static const char all_snake[] = "{\"prompt_token_count\":7,\"candidates_token_count\":4,\"total_token_count\":99,"
+		"\"cached_content_token_count\":2,\"thoughts_token_count\":5,\"thoughtsTokenCount\":1}";
+	dialect_gemini.scan_usage(all_snake, strlen(all_snake), &u);
+	CHECK(u.have && u.input == 7 && u.output == 5 && u.cached == 2 && u.reasoning == 1);
+	CHECK(strcmp(dialect_gemini.usage_key, "usageMetadata") == 0);
 }
 
 int main(void)

@@ -488,6 +488,66 @@ TEST(errors)
 	OUT_IS(o, "{\"error\":{\"message\":\"no \\\"access\\\"\",\"type\":\"permission_error\",\"param\":null,\"code\":null}}");
 }
 
+/* The whole text of the refusals whose messages are built from one
+ * format with a varying word: each must read exactly as before. */
+TEST(refusal_messages_exact)
+{
+	static const struct { const char *js, *want; } cases[] = {
+		{ "{\"messages\":[{\"role\":\"system\",\"content\":1}]}",
+		  "system message content must be a string or an array of text parts" },
+		{ "{\"messages\":[{\"role\":\"developer\",\"content\":[{\"type\":\"image_url\"}]}]}",
+		  "system message content parts must be text" },
+		{ "{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"c\",\"content\":{}}]}",
+		  "tool message content must be a string or an array of text parts" },
+		{ "{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"c\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},1]}]}",
+		  "tool message content parts must be text" },
+		{ "{\"messages\":{}}", "messages must be an array" },
+		{ "{\"messages\":[],\"tools\":{}}", "tools must be an array" },
+		{ "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":{}}]}", "tool_calls must be an array" },
+		{ "{\"messages\":[],\"stop\":[\"a\",\"b\",\"c\",\"d\",\"e\",\"f\",\"g\",\"h\",\"i\"]}",
+		  "too many stop sequences (at most 8)" },
+		{ "{\"messages\":[],\"tools\":[{\"type\":\"custom\",\"custom\":{\"name\":\"x\"}}]}", "only function tools are supported" },
+		{ "{\"messages\":[{\"role\":\"assistant\",\"tool_calls\":[{\"type\":\"custom\",\"id\":\"c\"}]}]}",
+		  "only function tool calls are supported" },
+	};
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		struct ir_request ir;
+		struct json_doc d;
+		int r = decode_req(cases[i].js, &ir, &d);
+		if (r != -1 || strcmp(err, cases[i].want) != 0) {
+			fprintf(stderr, "  case %zu: r=%d err=\"%s\", want \"%s\"\n", i, r, err, cases[i].want);
+			CHECK(0);
+		}
+	}
+	/* a tool result of two text parts: its nsub parts follow it */
+	struct ir_request ir;
+	struct json_doc d;
+	REQUIRE(decode_req("{\"messages\":[{\"role\":\"tool\",\"tool_call_id\":\"c\",\"content\":[{\"type\":\"text\",\"text\":\"a\"},"
+			   "{\"type\":\"text\",\"text\":\"b\"}]}]}", &ir, &d) == 0);
+	CHECK(ir.nparts == 3 && ir.parts[0].kind == IR_TOOL_RESULT && ir.parts[0].nsub == 2 && STR_IS(ir.parts[2].text, "b"));
+	/* encoder refusals */
+	static const struct ir_str bad = { "{x", 2, IR_RAW };	/* checked when unescaped */
+	ir_init(&ir);
+	ir.max_tokens = ir.seed = ir.thinking_budget = -1;
+	ir.parallel_tools = -1;
+	ir.ntools = 1;
+	memset(&tools[0], 0, sizeof tools[0]);
+	tools[0].name = P("f");
+	tools[0].parameters = bad;
+	struct json_out o;
+	json_out_init(&o, out, sizeof out);
+	CHECK(dialect_openai.encode_request(&ir, "m", &o, err, sizeof err) == -1 && strcmp(err, "tool parameters are not valid JSON") == 0);
+	ir.ntools = 0;
+	ir.format = IR_FMT_JSON_SCHEMA;
+	ir.schema = bad;
+	json_out_init(&o, out, sizeof out);
+	CHECK(dialect_openai.encode_request(&ir, "m", &o, err, sizeof err) == -1 && strcmp(err, "response schema is not valid JSON") == 0);
+	/* no body and no error status: a server error */
+	struct ir_error e;
+	dialect_openai.decode_error(NULL, 0, &e);
+	CHECK(e.cls == IR_ERR_SERVER && e.status == 500 && !e.type.p && !e.message.p);
+}
+
 /* ---- streams ---- */
 
 /* A capturing client dialect: each IR event as one line of text. */
@@ -839,5 +899,6 @@ int main(void)
 	RUN(stream_encode);
 	RUN(stream_encode_by_hand);
 	RUN(mutations_do_not_crash);
+	RUN(refusal_messages_exact);
 	return test_summary();
 }

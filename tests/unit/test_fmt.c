@@ -370,6 +370,27 @@ TEST(sort_matches_qsort)
 	CHECK(v[0] == 1 && v[1] == 1 && v[2] == 2 && v[3] == 3 && v[4] == 4 && v[5] == 5);
 }
 
+/* fmt_find keeps memmem's contract: the first match, NULL when there is
+ * none, an empty needle found at the start. Small alphabets so matches,
+ * near-matches and overlaps are common. */
+TEST(find_matches_memmem)
+{
+	char h[40], nd[6];
+	int bad = 0;
+	for (int i = 0; i < 200000; i++) {
+		size_t n = next() % sizeof h, m = next() % sizeof nd;
+		for (size_t k = 0; k < n; k++)
+			h[k] = (char)('a' + next() % 3);
+		for (size_t k = 0; k < m; k++)
+			nd[k] = (char)('a' + next() % 3);
+		if (fmt_find(h, n, nd, m) != memmem(h, n, nd, m) && bad++ < 5)
+			fprintf(stderr, "  fmt_find differs from memmem: '%.*s' in '%.*s'\n", (int)m, nd, (int)n, h);
+	}
+	CHECK_EQ_INT(bad, 0);
+	CHECK(fmt_find("data:image/png;base64,", 22, ";base64,", 8) != NULL);
+	CHECK(fmt_find("abc", 3, "abcd", 4) == NULL);
+}
+
 int main(void)
 {
 	test_suite = "fmt";
@@ -379,5 +400,6 @@ int main(void)
 	RUN(strtod_matches_libc);
 	RUN(ip_parse_matches_inet_pton);
 	RUN(sort_matches_qsort);
+	RUN(find_matches_memmem);
 	return test_summary();
 }

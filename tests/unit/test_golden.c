@@ -28,8 +28,14 @@
 #define MAXTOK 65536
 #define BUFSZ (1 << 20)
 
-static jsmntok_t tok_a[MAXTOK], tok_b[MAXTOK], tok_s[MAXTOK];
-static char out_buf[BUFSZ], scratch[BUFSZ], in_buf[BUFSZ], exp_buf[BUFSZ], feed[BUFSZ];
+TEST_HEAP_ARRAY(jsmntok_t, tok_a, MAXTOK)
+TEST_HEAP_ARRAY(jsmntok_t, tok_b, MAXTOK)
+TEST_HEAP_ARRAY(jsmntok_t, tok_s, MAXTOK)
+TEST_HEAP_ARRAY(char, out_buf, BUFSZ)
+TEST_HEAP_ARRAY(char, scratch, BUFSZ)
+TEST_HEAP_ARRAY(char, in_buf, BUFSZ)
+TEST_HEAP_ARRAY(char, exp_buf, BUFSZ)
+TEST_HEAP_ARRAY(char, feed, BUFSZ)
 static struct ir_part parts[IR_MAX_PARTS];
 static struct ir_msg msgs[IR_MAX_MSGS];
 static struct ir_tool tools[IR_MAX_TOOLS];

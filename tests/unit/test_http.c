@@ -268,6 +268,30 @@ TEST(req_reject_smuggling_syntax)
 	REQ_BAD("GET / HTTP/1.1\r\nHost: a\r\r\n\r\n");
 }
 
+/* Every byte in a field name and as the first byte of a method: exactly
+ * the RFC 9110 tchar set is accepted (http.c keeps it as a bitmap). */
+TEST(tchar_every_byte)
+{
+	static const char extra[] = "!#$%&'*+-.^_`|~";
+
+	for (int c = 0; c < 256; c++) {
+		int tchar = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			    (c != 0 && memchr(extra, c, sizeof extra - 1) != NULL);
+		char buf[64];
+		struct http_request r;
+		int n = snprintf(buf, sizeof buf, "GET / HTTP/1.1\r\nX%cy: v\r\n\r\n", c);
+		buf[17] = (char)c;	/* snprintf stops at a NUL; the byte goes in anyway */
+		int ret = http_parse_request(buf, (size_t)n, 0, &r);
+		/* ':' ends the name early ("X"), which is still a good head. */
+		CHECK((ret > 0) == (tchar || c == ':'));
+		buf[0] = (char)c;	/* as the method's first byte */
+		memcpy(buf + 1, "ET / HTTP/1.1\r\n\r\n", 18);
+		ret = http_parse_request(buf, 19, 0, &r);
+		/* A lone LF there is the empty line allowed before a request. */
+		CHECK((ret > 0) == (tchar || c == '\n'));
+	}
+}
+
 TEST(req_reject_request_line)
 {
 	REQ_BAD("GE(T / HTTP/1.1\r\n\r\n");		/* method not a token */
@@ -1020,6 +1044,7 @@ int main(void)
 	RUN(req_header_limit);
 	RUN(req_resume_split_in_terminator);
 	RUN(req_reject_smuggling_syntax);
+	RUN(tchar_every_byte);
 	RUN(req_reject_request_line);
 	RUN(req_garbage_fails_early);
 	RUN(res_simple);

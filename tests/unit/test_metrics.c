@@ -91,9 +91,9 @@ static int setup(void)
 struct fam { char name[128]; char type[16]; int help, samples; };
 struct ser { char key[512]; double v; };
 
-static struct fam fams[MAXFAM];
+TEST_HEAP_ARRAY(struct fam, fams, MAXFAM)
 static int nfam;
-static struct ser sers[MAXSER];
+TEST_HEAP_ARRAY(struct ser, sers, MAXSER)
 static int nser;
 
 static struct fam *fam_find(const char *name)
@@ -288,12 +288,13 @@ static double val(const char *key)
 	return NAN;
 }
 
-static char out[1 << 20];
+#define OUT_SIZE (1 << 20)
+TEST_HEAP_ARRAY(char, out, OUT_SIZE)
 
 static size_t render(void)
 {
 	struct metrics_runtime rt = { 3, 1, 7, 12345678ULL, NOW_UNIX - 3600, 2 };
-	return metrics_render(out, sizeof out, &cfg, &rt, NOW_MS, NOW_UNIX);
+	return metrics_render(out, OUT_SIZE, &cfg, &rt, NOW_MS, NOW_UNIX);
 }
 
 /* ---- tests ---- */
@@ -301,7 +302,7 @@ static size_t render(void)
 TEST(test_parses_with_types_first)
 {
 	size_t n = render();
-	REQUIRE(n > 0 && n <= sizeof out);
+	REQUIRE(n > 0 && n <= OUT_SIZE);
 	REQUIRE(parse(out, n) == 0);
 	for (int i = 0; i < nfam; i++) {
 		CHECK(fams[i].help);
@@ -318,7 +319,7 @@ TEST(test_parses_with_types_first)
 TEST(test_exact_lines)
 {
 	size_t n = render();
-	REQUIRE(n <= sizeof out);
+	REQUIRE(n <= OUT_SIZE);
 	out[n] = 0;
 	static const char *const want[] = {
 		"# HELP llmgw_requests_total Client requests answered, by client dialect and status class.\n"
@@ -394,7 +395,7 @@ TEST(test_exact_lines)
 TEST(test_label_escaping_parsed)
 {
 	size_t n = render();
-	REQUIRE(n <= sizeof out && parse(out, n) == 0);
+	REQUIRE(n <= OUT_SIZE && parse(out, n) == 0);
 	/* the parser unescapes: the raw weird name must come back */
 	CHECK(val("llmgw_client_requests_total{client=\"ph\"o\nne\\x\"}") == 1);
 	CHECK(val("llmgw_target_up{target=\"oai/we\"ird\\model\"}") == 0);
@@ -409,7 +410,7 @@ TEST(test_label_escaping_parsed)
 TEST(test_histograms_consistent)
 {
 	size_t n = render();
-	REQUIRE(n <= sizeof out && parse(out, n) == 0);
+	REQUIRE(n <= OUT_SIZE && parse(out, n) == 0);
 	int hists = 0;
 	for (int i = 0; i < nser; i++) {
 		const char *b = strstr(sers[i].key, "_bucket{");
@@ -487,7 +488,7 @@ TEST(test_classes)
 TEST(test_does_not_fit)
 {
 	size_t full = render();
-	REQUIRE(full <= sizeof out);
+	REQUIRE(full <= OUT_SIZE);
 	char small[300];
 	memset(small, 'Z', sizeof small);
 	struct metrics_runtime rt = { 3, 1, 7, 12345678ULL, NOW_UNIX - 3600, 2 };
@@ -508,7 +509,7 @@ TEST(test_bound)
 	struct metrics_counters save = *c;
 	memset(c, 0xff, sizeof *c);
 	struct metrics_runtime rt = { ~0u, ~0u, ~0u, ~0ULL, INT64_MAX, ~0ULL };
-	size_t big = metrics_render(out, sizeof out, &cfg, &rt, NOW_MS, NOW_UNIX);
+	size_t big = metrics_render(out, OUT_SIZE, &cfg, &rt, NOW_MS, NOW_UNIX);
 	*c = save;
 	CHECK(big > n);
 	CHECK(big <= b);
@@ -522,10 +523,67 @@ TEST(test_invalid_utf8_label)
 	cfg.clients[0].name = "a\xff" "b\xc3\xa9" "c\xe2\x82";
 	size_t n = render();
 	cfg.clients[0].name = save;
-	REQUIRE(n <= sizeof out);
+	REQUIRE(n <= OUT_SIZE);
 	out[n] = 0;
 	CHECK(strstr(out, "{client=\"a\xef\xbf\xbd" "b\xc3\xa9" "c\xef\xbf\xbd\xef\xbf\xbd\"}") != NULL);
 	CHECK(parse(out, n) == 0);
+}
+
+/* Each escape mode on every byte it treats specially (the writer is
+ * table-driven: one wrong row would go unnoticed by the page tests). */
+static size_t esc(char *buf, size_t cap, const char *s, enum metrics_esc e)
+{
+	struct metrics_out o;
+	metrics_out_init(&o, buf, cap, 0);
+	metrics_out_text(&o, s, e);
+	return o.len;
+}
+
+TEST(test_escape_modes)
+{
+	static const char in[] = "a\\b\"c\nd\te\x01" "f\x7fg&h<i>j'k\xc3\xa9l\xffm";
+	char b[128];
+	size_t n = esc(b, sizeof b, in, METRICS_ESC_NONE);
+	CHECK_EQ_STR(b, n, "a\\b\"c\nd\tefg&h<i>j'k\xc3\xa9l\xef\xbf\xbdm");
+	n = esc(b, sizeof b, in, METRICS_ESC_LABEL);
+	CHECK_EQ_STR(b, n, "a\\\\b\\\"c\\ndefg&h<i>j'k\xc3\xa9l\xef\xbf\xbdm");
+	n = esc(b, sizeof b, in, METRICS_ESC_JSON);
+	CHECK_EQ_STR(b, n, "a\\\\b\\\"c\\nd\\te\\u0001f\\u007fg&h<i>j'k\xc3\xa9l\xef\xbf\xbdm");
+	n = esc(b, sizeof b, in, METRICS_ESC_HTML);
+	CHECK_EQ_STR(b, n, "a\\b&quot;c defg&amp;h&lt;i&gt;j&#39;k\xc3\xa9l\xef\xbf\xbdm");
+	/* cut anywhere: the full length, a prefix of the whole */
+	char whole[128], cut[8];
+	size_t w = esc(whole, sizeof whole, in, METRICS_ESC_HTML);
+	memset(cut, 'Z', sizeof cut);
+	CHECK_EQ_INT(esc(cut, 7, in, METRICS_ESC_HTML), w);
+	CHECK(memcmp(cut, whole, 7) == 0 && cut[7] == 'Z');
+	CHECK_EQ_INT(esc(b, sizeof b, NULL, METRICS_ESC_JSON), 0);
+}
+
+TEST(test_error_classes)
+{
+	static const struct { int status, cls; } map[] = {
+		{ 200, -1 }, { 101, -1 }, { 399, -1 }, { 400, METRICS_ERR_BAD_REQUEST }, { 404, METRICS_ERR_BAD_REQUEST },
+		{ 401, METRICS_ERR_AUTH }, { 403, METRICS_ERR_AUTH }, { 408, METRICS_ERR_TIMEOUT },
+		{ 429, METRICS_ERR_LIMIT }, { 499, METRICS_ERR_BAD_REQUEST }, { 500, METRICS_ERR_INTERNAL },
+		{ 502, METRICS_ERR_UPSTREAM }, { 503, METRICS_ERR_UNAVAILABLE }, { 504, METRICS_ERR_TIMEOUT },
+		{ 529, METRICS_ERR_UNAVAILABLE }, { 501, METRICS_ERR_INTERNAL }, { 0, METRICS_ERR_INTERNAL },
+		{ -1, METRICS_ERR_INTERNAL }, { 600, METRICS_ERR_INTERNAL }, { 99, METRICS_ERR_INTERNAL },
+	};
+	for (unsigned i = 0; i < sizeof map / sizeof map[0]; i++) {
+		enum metrics_error e = METRICS_NERRORS;
+		int r = metrics_error_of_status(map[i].status, &e);
+		CHECK_EQ_INT(r, map[i].cls >= 0);
+		if (r)
+			CHECK_EQ_INT(e, map[i].cls);
+	}
+	static const char *const names[METRICS_NERRORS] = {
+		"bad_request", "auth", "limit", "upstream", "timeout", "unavailable", "stream", "internal"
+	};
+	for (int e = 0; e < METRICS_NERRORS; e++)
+		CHECK(strcmp(metrics_error_name((enum metrics_error)e), names[e]) == 0);
+	CHECK(strcmp(metrics_error_name(METRICS_NERRORS), "internal") == 0);
+	CHECK(strcmp(metrics_error_name((enum metrics_error)-1), "internal") == 0);
 }
 
 TEST(test_reinit_keeps_global_counters)
@@ -538,7 +596,7 @@ TEST(test_reinit_keeps_global_counters)
 	metrics_observe_target(5, 10, 10);		/* ignored */
 	/* targets past the table render as zero histograms, still parseable */
 	size_t n = render();
-	REQUIRE(n <= sizeof out);
+	REQUIRE(n <= OUT_SIZE);
 	CHECK(parse(out, n) == 0);
 	REQUIRE(metrics_init(cfg.ntargets_all) == 0);
 }
@@ -560,6 +618,8 @@ int main(void)
 	RUN(test_does_not_fit);
 	RUN(test_bound);
 	RUN(test_invalid_utf8_label);
+	RUN(test_escape_modes);
+	RUN(test_error_classes);
 	RUN(test_reinit_keeps_global_counters);
 	metrics_free();
 	health_free();

@@ -249,6 +249,44 @@ TEST(test_html_shows_state_latency_spend)
 	CHECK(strstr(hbuf, "<span id=\"conns\">4</span>") != NULL);
 }
 
+/* The tables' headers, a route row and a client row, whole (the HTML
+ * rows are written from tables of pieces and fields). */
+TEST(test_html_exact_rows)
+{
+	render_html();
+	CHECK(strstr(hbuf, "<h2>Targets</h2>\n<div class=\"wrap\"><table id=\"targets\"><thead><tr>"
+	    "<th>Target</th><th>State</th><th class=\"n\">Latency</th><th class=\"n opt\">TTFT</th>"
+	    "<th class=\"n opt\">Requests</th><th class=\"n opt\">Failures</th>"
+	    "<th class=\"n opt\">Tokens in&nbsp;/&nbsp;out</th><th class=\"n\">Spend</th></tr></thead><tbody>\n") != NULL);
+	CHECK(strstr(hbuf, "<h2>Routes</h2>\n<div class=\"wrap\"><table id=\"routes\"><thead><tr>"
+	    "<th>Route</th><th>Strategy</th><th>Targets</th><th class=\"n opt\">Requests</th>"
+	    "<th class=\"n\">Spend</th></tr></thead><tbody>\n") != NULL);
+	CHECK(strstr(hbuf, "<h2>Clients</h2>\n<div class=\"wrap\"><table id=\"clients\"><thead><tr>"
+	    "<th>Client</th><th class=\"n\">Requests</th><th class=\"n\">Today</th>"
+	    "<th class=\"n\">This month</th><th class=\"n opt\">Total</th></tr></thead><tbody>\n") != NULL);
+	CHECK(strstr(hbuf, "<tr><td>big</td><td>fallback</td><td><ol>"
+	    "<li><span class=\"st cred\" title=\"credential rejected\">&nbsp;</span> oai/gpt-4.1</li>"
+	    "<li><span class=\"st ok\" title=\"closed\">&nbsp;</span> oai/gpt-4.1-mini</li></ol></td>"
+	    "<td class=\"n opt\">0</td><td class=\"n\">$0.0000</td></tr>\n") != NULL);
+	CHECK(strstr(hbuf, "<tr><td>laptop</td><td class=\"n\">2</td><td class=\"n\">$0.5000 <span class=\"dim\">of "
+	    "$5.00</span></td><td class=\"n\">$0.7500 <span class=\"dim\">of $50.00</span></td>"
+	    "<td class=\"n opt\">$0.7500</td></tr>\n") != NULL);
+	CHECK(strstr(hbuf, "</tbody></table></div>\n</body></html>\n") != NULL);
+}
+
+/* Member order and types of a client object, whole. */
+TEST(test_json_exact_client)
+{
+	render_json();
+	CHECK(strstr(jbuf, ",\"clients\":[{\"name\":\"laptop\",\"anonymous\":false,\"requests\":2,"
+	    "\"unpriced_requests\":0,\"usd_today\":0.5,\"usd_month\":0.75,\"usd_total\":0.75,"
+	    "\"daily_budget_usd\":5,\"monthly_budget_usd\":50,\"rpm_limit\":0,\"tpm_limit\":0,"
+	    "\"input_tokens\":4000,\"cached_tokens\":1000,\"output_tokens\":200}") != NULL);
+	CHECK(strstr(jbuf, "{\"gateway\":{\"name\":\"llmgw\",\"version\":\"") == jbuf);
+	CHECK(strstr(jbuf, "\"uptime_s\":90061,\"open_connections\":4,\"active_requests\":2,"
+	    "\"upstream_connections\":3,\"memory_bytes\":8388608},\"targets\":[{\"id\":") != NULL);
+}
+
 /* Every target and client in the JSON has its row in the HTML, and the
  * HTML has no other rows: both come from the same walk. */
 TEST(test_same_rows)
@@ -338,6 +376,8 @@ int main(void)
 	RUN(test_html_escapes_names);
 	RUN(test_html_shows_state_latency_spend);
 	RUN(test_same_rows);
+	RUN(test_html_exact_rows);
+	RUN(test_json_exact_client);
 	const char *path = getenv("LLMGW_STATUS_HTML");
 	if (path && *path) {
 		size_t n = render_html();
