@@ -16,12 +16,12 @@
  * `llmgw -V` lists the switches a binary was built without;
  * tools/test-options.sh builds the smallest one and checks every answer.
  *
- * Sizes below: what each switch alone saves in text+data of the static
- * musl build (-Os, gc-sections; aarch64 with LTO, mipsel MIPS16 without),
- * measured against the default build of the same tree. Stripped file sizes
- * move in steps (aarch64 aligns segments to 16 KB). All the switches below
- * at 0 together: aarch64 370 KB -> 290 KB stripped (83 KB less text+data),
- * mipsel 394 KB -> 300 KB (92 KB less), TLS still in.
+ * Sizes below: what each switch alone changes in the stripped static musl
+ * binary of `make TOOLCHAIN=...` (aarch64 and mipsel, LTO as one
+ * partition), against the default build of the same tree, 2026-11-28
+ * (default: aarch64 255,312 B, mipsel 232,860 B). LTO moves a few hundred
+ * bytes either way whatever a switch removes. All the switches below at 0
+ * together, TLS still in: aarch64 193,816 B, mipsel 181,608 B.
  *
  * Owner: the lead wires each switch into src/ (this file only documents
  * them and gives the defaults). Plain macros only; no code.
@@ -32,7 +32,7 @@
 /* Dialects (client side and provider types of that dialect). OpenAI's is
  * always in: it is the one every OpenAI-compatible service speaks.
  * Gemini: dialect_gemini.c, the /v1beta/models/... endpoints and the
- * `gemini` provider type. Saves 23.6 KB aarch64 / 24.6 KB mipsel, plus
+ * `gemini` provider type. Saves 16.0 KB aarch64 / 13.7 KB mipsel, plus
  * 27 KB of bss (memory, not file). Off: type 'gemini' is a config error
  * ("provider type 'gemini' is not in this build (LLMGW_DIALECT_GEMINI=0)"),
  * /v1beta/models/... answers 501 in Gemini's error shape, and the embedded
@@ -41,16 +41,16 @@
 #define LLMGW_DIALECT_GEMINI 1
 #endif
 /* Anthropic: dialect_anthropic.c, /v1/messages, count_tokens and the
- * `anthropic` provider type. Saves 19.4 KB aarch64 / 21.6 KB mipsel. Off:
+ * `anthropic` provider type. Saves 14.5 KB aarch64 / 11.7 KB mipsel. Off:
  * as for Gemini (config error for type 'anthropic'; /v1/messages and
  * /v1/messages/count_tokens answer 501 in Anthropic's error shape). */
 #ifndef LLMGW_DIALECT_ANTHROPIC
 #define LLMGW_DIALECT_ANTHROPIC 1
 #endif
 
-/* Monitoring. /status and /status.json (status.c): saves 8.8 KB aarch64 /
- * 9.7 KB mipsel. /metrics in the Prometheus text format (metrics.c and its
- * counters): saves 8.2 KB / 7.8 KB. Off: the page answers 404 "... is not
+/* Monitoring. /status and /status.json (status.c): saves 7.2 KB aarch64 /
+ * 6.0 KB mipsel. /metrics in the Prometheus text format (metrics.c and its
+ * counters): saves 4.0 KB / 4.4 KB. Off: the page answers 404 "... is not
  * in this build (LLMGW_X=0)"; `option status_page 1` / `option metrics 1`
  * is a config error (the option's default follows the switch). */
 #ifndef LLMGW_STATUS_PAGE
@@ -61,7 +61,8 @@
 #endif
 
 /* Active probes of each provider's free list-models call (probe.c): saves
- * 2.3 KB aarch64 / 2.0 KB mipsel. Off: health comes from real requests
+ * 48 B aarch64 / 1.2 KB mipsel (LTO had folded most of it into code that
+ * stays). Off: health comes from real requests
  * only; probe_interval defaults to 0, and a non-zero probe_interval or any
  * probe_interval_open is a config error. */
 #ifndef LLMGW_PROBES
@@ -70,8 +71,8 @@
 
 /* Cost accounting: the price table (prices.c), per-client usage totals and
  * their file in state_dir (usage.c), client limits and budgets,
- * x-llmgw-cost-usd, the `cheapest` route strategy. Saves 15.5 KB aarch64 /
- * 19.5 KB mipsel. Off: no prices, no totals (/metrics leaves out the token
+ * x-llmgw-cost-usd, the `cheapest` route strategy. Saves 8.0 KB aarch64 /
+ * 10.0 KB mipsel. Off: no prices, no totals (/metrics leaves out the token
  * and money families; /status shows them as 0 and says "built with
  * LLMGW_USAGE=0" where the price table's date goes). Config errors:
  * strategy cheapest, min_quality, client rpm/tpm/daily_usd/monthly_usd
@@ -99,7 +100,7 @@
 #endif
 /* X25519 key exchange, next to P-256/P-384/P-521 (with the minimal
  * suites). Off by default: every provider API and CDN offers P-256 for
- * ECDHE, and X25519 is 4.0 KB aarch64 / 3.6 KB mipsel, which the 250 KB
+ * ECDHE, and X25519 is 4.0 KB aarch64 / 2.0 KB mipsel, which the 250 KB
  * budget of the default build has no room for. On: for a server that
  * allows X25519 only (a hardened nginx with `ssl_ecdh_curve X25519`);
  * without it such a server fails the handshake with "peer sent alert 40
@@ -108,15 +109,17 @@
 #define LLMGW_TLS_X25519 0
 #endif
 /* RSA certificate chains (most APIs are ECDSA behind CDNs, but not all).
- * Off saves BearSSL's RSA verification code; a provider with an RSA chain
- * then fails its handshake with a clear log line. */
+ * Off leaves out BearSSL's RSA verification (48 B aarch64 / 752 B mipsel:
+ * its big-integer code stays for the elliptic curves); a provider with an
+ * RSA chain then fails its handshake with a clear log line. */
 #ifndef LLMGW_TLS_RSA
 #define LLMGW_TLS_RSA 1
 #endif
 
 /* Logging to syslog (option syslog). Off: stderr only (procd and systemd
- * both collect stderr), musl's syslog client left out: saves 1.4 KB
- * aarch64 / 1.4 KB mipsel. `option syslog 1` is a config error (the
+ * both collect stderr). log.c talks to /dev/log itself, so this saves
+ * nothing now (measured 280 B larger on aarch64, 288 B on mipsel: LTO).
+ * `option syslog 1` is a config error (the
  * OpenWrt package's default config sets it: a build for it with this
  * switch off needs that line changed to 0). */
 #ifndef LLMGW_SYSLOG
