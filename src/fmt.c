@@ -423,34 +423,33 @@ int fmt_vsnprintf(char *buf, size_t cap, const char *f, va_list ap)
 		f++;
 		switch (conv) {
 		case 'd': case 'i': case 'u': case 'x': case 'X': case 'o': {
-			/* Read as the unsigned type of the argument's size (the
-			 * signed one's counterpart), then cut to the modifier's width
-			 * and, for d and i, sign-extended: one path for both. */
+			/* Each argument read as the type it was passed as (C11
+			 * 7.16.1.1), then cut to the modifier's width. */
 			uint64_t v;
-			switch (len) {
-			case 3: v = va_arg(ap, unsigned long); break;
-			case 4: v = va_arg(ap, unsigned long long); break;
-			case 5: v = va_arg(ap, size_t); break;
-			case 6: v = va_arg(ap, uintmax_t); break;
-			default: v = va_arg(ap, unsigned); break;
-			}
 			int neg = 0;
 			if (conv == 'd' || conv == 'i') {
 				int64_t sv;
 				switch (len) {
-				case 1: sv = (short)v; break;
-				case 2: sv = (signed char)v; break;
-				case 3: sv = (long)v; break;
-				case 5: sv = (ptrdiff_t)v; break;
-				case 0: sv = (int)v; break;
-				default: sv = (int64_t)v; break;
+				case 3: sv = va_arg(ap, long); break;
+				case 4: sv = va_arg(ap, long long); break;
+				case 5: sv = va_arg(ap, ptrdiff_t); break;
+				case 6: sv = va_arg(ap, intmax_t); break;
+				case 1: sv = (short)va_arg(ap, int); break;
+				case 2: sv = (signed char)va_arg(ap, int); break;
+				default: sv = va_arg(ap, int); break;
 				}
 				neg = sv < 0;
 				v = neg ? 0 - (uint64_t)sv : (uint64_t)sv;
-			} else if (len == 1) {
-				v = (unsigned short)v;
-			} else if (len == 2) {
-				v = (unsigned char)v;
+			} else {
+				switch (len) {
+				case 3: v = va_arg(ap, unsigned long); break;
+				case 4: v = va_arg(ap, unsigned long long); break;
+				case 5: v = va_arg(ap, size_t); break;
+				case 6: v = va_arg(ap, uintmax_t); break;
+				case 1: v = (unsigned short)va_arg(ap, unsigned); break;
+				case 2: v = (unsigned char)va_arg(ap, unsigned); break;
+				default: v = va_arg(ap, unsigned); break;
+				}
 			}
 			integer(&o, &sp, v, neg, conv);
 			break;

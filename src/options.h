@@ -18,8 +18,8 @@
  *
  * Sizes below: what each switch alone changes in the stripped static musl
  * binary of `make TOOLCHAIN=...` (aarch64 and mipsel, LTO as one
- * partition), against the default build of the same tree, 2026-11-28
- * (default: aarch64 255,312 B, mipsel 232,860 B). LTO moves a few hundred
+ * partition), measured 2026-11-28 against that day's default build
+ * (aarch64 255,312 B, mipsel 232,860 B). LTO moves a few hundred
  * bytes either way whatever a switch removes. All the switches below at 0
  * together, TLS still in: aarch64 193,816 B, mipsel 181,608 B.
  *
