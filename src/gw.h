@@ -196,8 +196,6 @@ void server_write_ext(struct exchange *x, const char *p, size_t n);
 int server_flush(struct exchange *x);
 /* Whether out[] + ext still hold unsent bytes. */
 int server_pending(const struct exchange *x);
-/* The client went away or the exchange failed beyond repair. */
-void server_abort(struct exchange *x);
 /* Called by proxy.c when the client drained, to continue a stream. */
 void proxy_on_client_drained(struct exchange *x);
 

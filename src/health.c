@@ -74,7 +74,7 @@ int health_init(unsigned ntargets, const struct health_options *o)
 		opt = *o;
 	if (!opt.failures) opt.failures = 5;
 	for (size_t k = 0; k < sizeof(defaults) / sizeof(defaults[0]); k++) {
-		unsigned *f = (unsigned *)((char *)&opt + DEF_FIRST) + k;
+		unsigned *f = (unsigned *)((char *)&opt + DEF_FIRST + k * sizeof(unsigned));
 		if (!*f)
 			*f = defaults[k];
 	}
