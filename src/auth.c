@@ -10,6 +10,7 @@
 #include "auth.h"
 #include "http.h"
 #include "port.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -125,17 +126,12 @@ int auth_key_matches(const unsigned char want_sha256[32], const char *key, size_
 	return (int)(1 & ((diff - 1) >> 8));
 }
 
-static int lower(unsigned char c)
-{
-	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
-}
-
 static int ieq(const char *s, size_t n, const char *lit)
 {
 	size_t i;
 
 	for (i = 0; i < n; i++)
-		if (lit[i] == '\0' || lower((unsigned char)s[i]) != lower((unsigned char)lit[i]))
+		if (lit[i] == '\0' || ascii_lower((unsigned char)s[i]) != ascii_lower((unsigned char)lit[i]))
 			return 0;
 	return lit[n] == '\0';
 }
@@ -198,16 +194,6 @@ int auth_extract_key(const struct http_header *h, size_t n, const char **key, si
 	return 0;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 int auth_hex_decode(const char *hex, size_t len, unsigned char *out, size_t outlen)
 {
@@ -217,8 +203,8 @@ int auth_hex_decode(const char *hex, size_t len, unsigned char *out, size_t outl
 	if (len % 2 != 0 || len / 2 > outlen || len / 2 > (size_t)0x7fffffff)
 		return -1;
 	for (i = 0; i < len / 2; i++) {
-		hi = hexval((unsigned char)hex[2 * i]);
-		lo = hexval((unsigned char)hex[2 * i + 1]);
+		hi = hex_digit((unsigned char)hex[2 * i]);
+		lo = hex_digit((unsigned char)hex[2 * i + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[i] = (unsigned char)(hi << 4 | lo);

@@ -35,6 +35,7 @@
 #include "dns.h"
 #include "loop.h"
 #include "port.h"
+#include "util.h"
 
 #define WIRE_MAX 255		/* a name in wire form, root label included */
 #define CHAIN_MAX 16		/* names in one CNAME chain, the queried one included */
@@ -142,11 +143,6 @@ static uint32_t get32(const unsigned char *p)
 	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
-static unsigned char lower(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
-}
-
 static int64_t now_ms(void)
 {
 	/* Fresh, not loop_now(): a caller may resolve after a long callback. */
@@ -229,8 +225,8 @@ static int name_norm(const char *name, char *text, unsigned char *wire, size_t *
 			return DNS_EBADNAME;
 		if (++lab > 63)
 			return DNS_EBADNAME;
-		text[i] = (char)lower(c);
-		wire[i + 1] = lower(c);
+		text[i] = (char)ascii_lower(c);
+		wire[i + 1] = (unsigned char)ascii_lower(c);
 	}
 	if (lab == 0)
 		return DNS_EBADNAME;
@@ -383,45 +379,8 @@ unsigned dns_format_servers(char *buf, size_t len)
  * file is an empty one (*buf NULL). Init/reload only. */
 static int read_file(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
 {
-	const char *msg = "cannot read (or too large)";
-	char *b = NULL;
-	*buf = NULL;
-	*len = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		if (errno == ENOENT)
-			return 0;
-		errf(err, errlen, "cannot open", path);
-		return -1;
-	}
-	struct stat st;
-	if (fstat(fd, &st) < 0 || (size_t)st.st_size > max)
-		goto fail;
-	size_t cap = (size_t)st.st_size, got = 0;
-	b = malloc(cap + 1);
-	msg = "out of memory reading";
-	if (!b)
-		goto fail;
-	msg = "cannot read";
-	while (got < cap) {
-		ssize_t n = read(fd, b + got, cap - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	close(fd);
-	b[got] = 0;
-	*buf = b;
-	*len = got;
-	return 0;
-fail:
-	free(b);
-	close(fd);
-	errf(err, errlen, msg, path);
+	if (file_read(path, max, buf, len, err, errlen) == 0 || errno == ENOENT)
+		return 0;
 	return -1;
 }
 
@@ -718,7 +677,7 @@ static int read_name(const unsigned char *p, size_t len, size_t *off, unsigned c
 			return -1;
 		out[o++] = (unsigned char)c;
 		for (unsigned i = 0; i < c; i++)
-			out[o++] = lower(p[pos + 1 + i]);
+			out[o++] = (unsigned char)ascii_lower(p[pos + 1 + i]);
 		pos += 1 + c;
 	}
 	*outlen = o;

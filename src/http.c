@@ -16,6 +16,7 @@
  * control bytes, no space before the colon, an exact request line.
  */
 #include "http.h"
+#include "util.h"
 
 #include <limits.h>
 #include <stdint.h>
@@ -39,11 +40,6 @@ static int is_vbyte(unsigned char c)
 static int is_blank(char c)
 {
 	return c == ' ' || c == '\t';
-}
-
-static int lower(int c)
-{
-	return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
 }
 
 /*
@@ -243,20 +239,12 @@ int http_parse_response(const char *buf, size_t len, size_t last_len, struct htt
 	return parse_headers(next, buf + head, res->headers, &res->num_headers) != 0 ? HTTP_BAD : (int)head;
 }
 
-int http_ieq(const char *s, const char *lit, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (lower((unsigned char)s[i]) != lower((unsigned char)lit[i]))
-			return 0;
-	return 1;
-}
-
 const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name)
 {
 	size_t nl = strlen(name);
 
 	for (size_t i = 0; i < n; i++)
-		if (h[i].name_len == nl && http_ieq(h[i].name, name, nl))
+		if (h[i].name_len == nl && ascii_eq_nocase(h[i].name, name, nl))
 			return &h[i];
 	return NULL;
 }
@@ -276,7 +264,7 @@ int http_list_has(const char *v, size_t len, const char *token)
 		e = i;
 		while (e > s && is_blank(v[e - 1]))
 			e--;
-		if (e > s && e - s == tl && http_ieq(v + s, token, tl))
+		if (e > s && e - s == tl && ascii_eq_nocase(v + s, token, tl))
 			return 1;
 	}
 	return 0;
@@ -326,16 +314,16 @@ static int scan_framing(const struct http_header *h, size_t n, int minor, struct
 		/* The name's length picks the one candidate to compare. */
 		switch (h[i].name_len) {
 		case 17:
-			if (!http_ieq(nm, "transfer-encoding", 17))
+			if (!ascii_eq_nocase(nm, "transfer-encoding", 17))
 				break;
 			f->te++;
 			/* Two TE headers, a list, or anything but chunked:
 			 * we cannot frame it the way another hop would. */
-			f->te_chunked = f->te == 1 && vl == 7 && http_ieq(v, "chunked", 7);
+			f->te_chunked = f->te == 1 && vl == 7 && ascii_eq_nocase(v, "chunked", 7);
 			break;
 		case 14: {
 			unsigned long long x;
-			if (!http_ieq(nm, "content-length", 14))
+			if (!ascii_eq_nocase(nm, "content-length", 14))
 				break;
 			if (parse_length(v, vl, &x) != 0)
 				return HTTP_BAD;
@@ -346,14 +334,14 @@ static int scan_framing(const struct http_header *h, size_t n, int minor, struct
 			break;
 		}
 		case 10:
-			if (!http_ieq(nm, "connection", 10))
+			if (!ascii_eq_nocase(nm, "connection", 10))
 				break;
 			conn_close |= http_list_has(v, vl, "close");
 			conn_keep |= http_list_has(v, vl, "keep-alive");
 			break;
 		case 6:
-			if (http_ieq(nm, "expect", 6))
-				f->expect_continue = vl == 12 && http_ieq(v, "100-continue", 12);
+			if (ascii_eq_nocase(nm, "expect", 6))
+				f->expect_continue = vl == 12 && ascii_eq_nocase(v, "100-continue", 12);
 			break;
 		}
 	}
@@ -447,15 +435,6 @@ enum {
 
 #define CHUNK_MAX (1ULL << 40)
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (unsigned char)lower(c);
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 ssize_t http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 {
@@ -481,7 +460,7 @@ ssize_t http_chunked_decode(struct http_chunked *d, char *buf, size_t *len)
 		switch (d->state) {
 		case CH_SIZE0:
 		case CH_SIZE:
-			hv = hexval(c);
+			hv = hex_digit(c);
 			if (hv >= 0) {
 				d->remaining = d->remaining * 16 + (unsigned)hv;
 				d->state = d->remaining > CHUNK_MAX ? CH_BAD : CH_SIZE;

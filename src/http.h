@@ -17,6 +17,7 @@
 #include <stddef.h>
 #include <string.h>
 #include <sys/types.h>
+#include "util.h"
 
 #define HTTP_BAD (-1)
 #define HTTP_INCOMPLETE (-2)
@@ -62,20 +63,18 @@ int http_parse_response(const char *buf, size_t len, size_t last_len, struct htt
 
 /* Case-insensitive header lookup; NULL when absent (first match). */
 const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name);
-/* Case-insensitive equality of s[0..n) and lit[0..n). */
-int http_ieq(const char *s, const char *lit, size_t n);
 /* Case-insensitive comparison of a counted string with a C string. Inline
  * so that strlen of a literal is a constant: most header names differ in
  * length, and those cost one comparison. */
 static inline int http_token_eq(const char *s, size_t len, const char *lit)
 {
-	return strlen(lit) == len && http_ieq(s, lit, len);
+	return strlen(lit) == len && ascii_eq_nocase(s, lit, len);
 }
 /* Whether s[0..len) starts with lit, case-insensitively. */
 static inline int http_token_prefix(const char *s, size_t len, const char *lit)
 {
 	size_t n = strlen(lit);
-	return len >= n && http_ieq(s, lit, n);
+	return len >= n && ascii_eq_nocase(s, lit, n);
 }
 /* Whether a comma-separated header value list contains token (case-insensitive),
  * e.g. http_list_has(v, vlen, "chunked") or "close". */

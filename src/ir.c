@@ -164,3 +164,67 @@ int ir_write_schema(struct json_out *o, const struct ir_str *s)
 	json_raw_append(o, p + from, n - from);
 	return 0;
 }
+
+int ir_str_same(const struct ir_str *a, const struct ir_str *b)
+{
+	if (!a->p || !b->p)
+		return 0;
+	if (a->kind == b->kind && a->n == b->n && memcmp(a->p, b->p, a->n) == 0)
+		return 1;
+	char ba[256], bb[256];
+	struct json_out oa, ob;
+	json_out_init(&oa, ba, sizeof ba);
+	json_out_init(&ob, bb, sizeof bb);
+	ir_write_unescaped(&oa, a);
+	ir_write_unescaped(&ob, b);
+	return !oa.overflow && !ob.overflow && oa.len == ob.len && memcmp(ba, bb, oa.len) == 0;
+}
+
+void ir_request_init(struct ir_request *ir)
+{
+	struct ir_part *parts = ir->parts;
+	struct ir_msg *msgs = ir->msgs;
+	struct ir_tool *tools = ir->tools;
+	memset(ir, 0, sizeof *ir);
+	ir->parts = parts;
+	ir->msgs = msgs;
+	ir->tools = tools;
+	ir->tool_choice = IR_TC_UNSET;
+	ir->format = IR_FMT_TEXT;
+	ir->parallel_tools = -1;
+	ir->max_tokens = -1;
+	ir->seed = -1;
+	ir->thinking_budget = -1;
+}
+
+/* The writers below place the separator through an empty jw_raw(), then
+ * write the value into the json_out themselves. */
+
+void jw_ir_str(struct jw *w, const struct ir_str *s)
+{
+	jw_raw(w, "", 0);
+	ir_write_string(w->o, s);
+}
+
+void jw_ir_chars(struct jw *w, const struct ir_str *s)
+{
+	jw_str_add(w, "", 0);	/* refuses use outside a string */
+	if (!s->p)
+		return;
+	if (s->kind == IR_RAW)
+		json_raw_append(w->o, s->p, s->n);
+	else
+		jw_str_add(w, s->p, s->n);
+}
+
+int jw_ir_value(struct jw *w, const struct ir_str *s)
+{
+	jw_raw(w, "", 0);
+	return ir_write_value(w->o, s);
+}
+
+int jw_ir_schema(struct jw *w, const struct ir_str *s)
+{
+	jw_raw(w, "", 0);
+	return ir_write_schema(w->o, s);
+}

@@ -205,6 +205,24 @@ static inline struct ir_str ir_plain(const char *p, uint32_t n)
 	return s;
 }
 int ir_str_eq(const struct ir_str *s, const char *lit);	/* compares unescaped content */
+/* Whether two present strings have the same unescaped content (ids and
+ * names arrive escaped differently by different clients); 0 when either
+ * is absent or longer than 255 bytes unescaped. */
+int ir_str_same(const struct ir_str *a, const struct ir_str *b);
+/* Empties ir for a new request: every field zero or "not given" (-1),
+ * the storage pointers parts, msgs and tools kept as they are. */
+void ir_request_init(struct ir_request *ir);
+
+/* The typed writer (json.h) for IR strings. */
+/* s as a JSON string value (ir_write_string). */
+void jw_ir_str(struct jw *w, const struct ir_str *s);
+/* s's characters inside a string being written (jw_str_begin): RAW as it
+ * stands, PLAIN escaped, JSON stringified. */
+void jw_ir_chars(struct jw *w, const struct ir_str *s);
+/* s as a JSON value (ir_write_value): 0, or -1 when it is not valid JSON. */
+int jw_ir_value(struct jw *w, const struct ir_str *s);
+/* A JSON Schema value (ir_write_schema): 0 or -1. */
+int jw_ir_schema(struct jw *w, const struct ir_str *s);
 const char *ir_finish_name(uint8_t f);				/* for logs */
 int ir_err_status(uint8_t cls);					/* default status of a class */
 uint8_t ir_err_class_of_status(int status);

@@ -18,6 +18,7 @@
 
 #include "fmt.h"
 #include "json.h"
+#include "util.h"
 
 #include <inttypes.h>
 #include <limits.h>
@@ -38,16 +39,6 @@ static int is_digit(unsigned char c)
 	return c >= '0' && c <= '9';
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* Checks the UTF-8 sequence at s[0..n), n >= 1, against Unicode's table of
  * well-formed sequences (no overlongs, no surrogates, nothing past
@@ -165,7 +156,7 @@ static __attribute__((noinline)) int string_special(const unsigned char *s, size
 			for (k = 1; k <= 4; k++) {
 				if (p + k >= len)
 					return -2;
-				if (hexval(s[p + k]) < 0)
+				if (hex_digit(s[p + k]) < 0)
 					return -1;
 			}
 			p += 5;
@@ -575,7 +566,7 @@ static long hex4(const char *p, size_t n)
 	if (n < 4)
 		return -1;
 	for (k = 0; k < 4; k++) {
-		if ((h = hexval((unsigned char)p[k])) < 0)
+		if ((h = hex_digit((unsigned char)p[k])) < 0)
 			return -1;
 		v = v << 4 | h;
 	}
@@ -829,20 +820,18 @@ void json_lit(struct json_out *o, const char *s)
 	json_raw_append(o, s, strlen(s));
 }
 
-void json_str(struct json_out *o, const char *s, size_t n)
+/* The escaped form of s[0..n) without quotes (see json_str). */
+static void str_chars(struct json_out *o, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789abcdef";
 	const unsigned char *u;
-	size_t start = o->len, run = 0, i = 0, used;
+	size_t run = 0, i = 0, used;
 	char esc[6];
 	size_t elen;
 
-	if (o->overflow)
-		return;
 	if (!s)
 		s = "";	/* keeps s + run defined when n is 0 */
 	u = (const unsigned char *)s;
-	json_raw_append(o, "\"", 1);
 	while (i < n) {
 		unsigned c = u[i];
 
@@ -885,9 +874,30 @@ void json_str(struct json_out *o, const char *s, size_t n)
 		run = i;
 	}
 	json_raw_append(o, s + run, n - run);
+}
+
+void json_str(struct json_out *o, const char *s, size_t n)
+{
+	size_t start = o->len;
+
+	if (o->overflow)
+		return;
+	json_raw_append(o, "\"", 1);
+	str_chars(o, s, n);
 	json_raw_append(o, "\"", 1);
 	if (o->overflow)
 		o->len = start;	/* all of the string or none of it */
+}
+
+void json_str_chars(struct json_out *o, const char *s, size_t n)
+{
+	size_t start = o->len;
+
+	if (o->overflow)
+		return;
+	str_chars(o, s, n);
+	if (o->overflow)
+		o->len = start;
 }
 
 void json_cstr(struct json_out *o, const char *s)
@@ -1069,4 +1079,162 @@ int json_top_get(const char *js, size_t len, const char *key, size_t *vstart, si
 	*vstart = vs;
 	*vend = ve;
 	return 0;
+}
+
+/* ---- typed writer ---- */
+
+void jw_init(struct jw *w, struct json_out *o)
+{
+	memset(w, 0, sizeof *w);
+	w->o = o;
+}
+
+/* Marks misuse (a value where a key is due, a close that does not match,
+ * nesting past JW_MAX_DEPTH): the output is refused as if it had
+ * overflowed, so broken JSON never leaves the gateway. */
+static void jw_misuse(struct jw *w)
+{
+	w->misused = 1;
+	w->o->overflow = 1;
+}
+
+static int in_object(const struct jw *w)
+{
+	return w->depth > 0 && (w->is_obj >> (w->depth - 1) & 1);
+}
+
+/* Before any value: the comma that separates it from the previous one. */
+static void before_value(struct jw *w)
+{
+	if (w->after_key) {
+		w->after_key = 0;
+		return;
+	}
+	if (in_object(w)) {
+		jw_misuse(w);
+		return;
+	}
+	if (w->depth > 0) {
+		uint32_t bit = (uint32_t)1 << (w->depth - 1);
+		if (w->has_elem & bit)
+			json_raw_append(w->o, ",", 1);
+		w->has_elem |= bit;
+	}
+}
+
+static void open_level(struct jw *w, int obj)
+{
+	before_value(w);
+	if (w->depth >= JW_MAX_DEPTH) {
+		jw_misuse(w);
+		return;
+	}
+	json_raw_append(w->o, obj ? "{" : "[", 1);
+	uint32_t bit = (uint32_t)1 << w->depth;
+	w->has_elem &= ~bit;
+	w->is_obj = obj ? w->is_obj | bit : w->is_obj & ~bit;
+	w->depth++;
+}
+
+static void close_level(struct jw *w, int obj)
+{
+	if (w->depth == 0 || w->after_key || in_object(w) != obj) {
+		jw_misuse(w);
+		return;
+	}
+	w->depth--;
+	json_raw_append(w->o, obj ? "}" : "]", 1);
+}
+
+void jw_obj(struct jw *w) { open_level(w, 1); }
+void jw_obj_end(struct jw *w) { close_level(w, 1); }
+void jw_arr(struct jw *w) { open_level(w, 0); }
+void jw_arr_end(struct jw *w) { close_level(w, 0); }
+
+void jw_key(struct jw *w, const char *key)
+{
+	if (!in_object(w) || w->after_key) {
+		jw_misuse(w);
+		return;
+	}
+	uint32_t bit = (uint32_t)1 << (w->depth - 1);
+	if (w->has_elem & bit)
+		json_raw_append(w->o, ",", 1);
+	w->has_elem |= bit;
+	json_str(w->o, key, strlen(key));
+	json_raw_append(w->o, ":", 1);
+	w->after_key = 1;
+}
+
+void jw_str(struct jw *w, const char *s, size_t n)
+{
+	before_value(w);
+	json_str(w->o, s, n);
+}
+
+void jw_cstr(struct jw *w, const char *s)
+{
+	before_value(w);
+	json_cstr(w->o, s);
+}
+
+void jw_i64(struct jw *w, int64_t v)
+{
+	before_value(w);
+	json_i64(w->o, v);
+}
+
+void jw_double(struct jw *w, double v)
+{
+	before_value(w);
+	json_double(w->o, v);
+}
+
+void jw_bool(struct jw *w, int v)
+{
+	before_value(w);
+	json_lit(w->o, v ? "true" : "false");
+}
+
+void jw_null(struct jw *w)
+{
+	before_value(w);
+	json_lit(w->o, "null");
+}
+
+void jw_raw(struct jw *w, const char *json, size_t n)
+{
+	before_value(w);
+	json_raw_append(w->o, json, n);
+}
+
+void jw_str_begin(struct jw *w)
+{
+	before_value(w);
+	json_raw_append(w->o, "\"", 1);
+	w->in_str = 1;
+}
+
+void jw_str_add(struct jw *w, const char *s, size_t n)
+{
+	if (!w->in_str) {
+		jw_misuse(w);
+		return;
+	}
+	json_str_chars(w->o, s, n);
+}
+
+void jw_str_end(struct jw *w)
+{
+	if (!w->in_str) {
+		jw_misuse(w);
+		return;
+	}
+	w->in_str = 0;
+	json_raw_append(w->o, "\"", 1);
+}
+
+int jw_done(const struct jw *w)
+{
+	return !w->o->overflow && !w->misused && w->depth == 0 && !w->after_key && !w->in_str;
 }

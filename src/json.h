@@ -19,9 +19,13 @@
  * overflow it sets ->overflow and drops the rest; the caller checks once at
  * the end and answers with an error (a full buffer is never grown).
  *
- * Nothing here allocates, blocks or keeps global state. Number conversions
- * use strtod/snprintf and so assume the "C" locale (the daemon never calls
- * setlocale).
+ * struct jw is the typed writer every encoder uses on top of json_out: the
+ * compiler checks each key and value, and commas between members and
+ * elements are placed by the writer, never by hand.
+ *
+ * Nothing here allocates, blocks or keeps global state. Numbers are read
+ * and written by fmt.c (fmt_strtod, fmt_snprintf), independent of the C
+ * library's locale.
  *
  * jsmn linkage: jsmn is a header-only library. This header includes it with
  * JSMN_HEADER (declarations only) and with JSMN_STRICT and JSMN_PARENT_LINKS,
@@ -166,5 +170,56 @@ void json_cstr(struct json_out *o, const char *s);			/* as json_str; NULL writes
 void json_i64(struct json_out *o, int64_t v);
 /* Shortest of %.15g/%.16g/%.17g that reads back as v; NaN/Inf written as 0. */
 void json_double(struct json_out *o, double v);
+/* The escaped characters of json_str() without the quotes, all or none. */
+void json_str_chars(struct json_out *o, const char *s, size_t n);
+
+/* The typed writer: one JSON value written through a json_out, with the
+ * commas between members and elements placed by the writer. Inside an
+ * object every value follows a jw_key(); misuse (a value where a key is
+ * due, a close that does not match the open, nesting deeper than
+ * JW_MAX_DEPTH) sets the json_out's overflow flag, so the caller's one
+ * overflow check refuses the output instead of sending broken JSON.
+ * The json_out may be written directly between complete values (SSE
+ * framing around one event's object, say). The struct is small and lives
+ * on the caller's stack. */
+#define JW_MAX_DEPTH 32
+struct jw {
+	struct json_out *o;
+	uint32_t has_elem;	/* bit d: level d has a member or element */
+	uint32_t is_obj;	/* bit d: level d is an object */
+	uint8_t depth;
+	uint8_t after_key;	/* a key was written: its value is due */
+	uint8_t in_str;		/* between jw_str_begin and jw_str_end */
+	uint8_t misused;
+};
+void jw_init(struct jw *w, struct json_out *o);
+void jw_obj(struct jw *w);				/* { */
+void jw_obj_end(struct jw *w);				/* } */
+void jw_arr(struct jw *w);				/* [ */
+void jw_arr_end(struct jw *w);				/* ] */
+void jw_key(struct jw *w, const char *key);		/* "key": (key escaped) */
+void jw_str(struct jw *w, const char *s, size_t n);	/* a string (json_str) */
+void jw_cstr(struct jw *w, const char *s);		/* a C string; NULL: null */
+void jw_i64(struct jw *w, int64_t v);
+void jw_double(struct jw *w, double v);			/* json_double */
+void jw_bool(struct jw *w, int v);
+void jw_null(struct jw *w);
+/* json[0..n) verbatim as one value: the caller vouches it is valid JSON
+ * (a span of a validated document, a literal). */
+void jw_raw(struct jw *w, const char *json, size_t n);
+/* A string written in pieces: begin, any number of adds (escaped like
+ * json_str), end. */
+void jw_str_begin(struct jw *w);
+void jw_str_add(struct jw *w, const char *s, size_t n);
+void jw_str_end(struct jw *w);
+/* Whether the output is one complete value, without overflow or misuse. */
+int jw_done(const struct jw *w);
+/* Key and value in one call, for the common members. */
+static inline void jw_kstr(struct jw *w, const char *k, const char *s, size_t n) { jw_key(w, k); jw_str(w, s, n); }
+static inline void jw_kcstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_cstr(w, s); }
+static inline void jw_ki64(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_i64(w, v); }
+static inline void jw_kdouble(struct jw *w, const char *k, double v) { jw_key(w, k); jw_double(w, v); }
+static inline void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
+static inline void jw_kraw(struct jw *w, const char *k, const char *json, size_t n) { jw_key(w, k); jw_raw(w, json, n); }
 
 #endif

@@ -34,6 +34,7 @@
 #include "options.h"
 #include "probe.h"
 #include "usage.h"
+#include "util.h"
 
 enum { P_CONNECT, P_SEND, P_HEAD, P_BODY };
 
@@ -643,7 +644,7 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 		const char *nm = h->name;
 		size_t nl = h->name_len;
 		/* Lengths first: each name is compared with at most two words. */
-		int rid = (nl == 12 && http_ieq(nm, "x-request-id", 12)) || (nl == 10 && http_ieq(nm, "request-id", 10));
+		int rid = (nl == 12 && ascii_eq_nocase(nm, "x-request-id", 12)) || (nl == 10 && ascii_eq_nocase(nm, "request-id", 10));
 		if (rid && x->cd && x->pd && x->cd != x->pd) {
 			/* The provider's request id, under the name the client's SDK
 			 * reads (Anthropic: request-id; OpenAI: x-request-id). */
@@ -655,9 +656,9 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 				copy_header(buf, &n, cap, &alias);
 			continue;
 		}
-		if (rid || ((nl == 11 || nl == 14) && http_ieq(nm, "retry-after-ms", nl)) ||
-		    (nl >= 12 && http_ieq(nm, "x-ratelimit-", 12)) ||
-		    (nl >= 20 && http_ieq(nm, "anthropic-ratelimit-", 20)))
+		if (rid || ((nl == 11 || nl == 14) && ascii_eq_nocase(nm, "retry-after-ms", nl)) ||
+		    (nl >= 12 && ascii_eq_nocase(nm, "x-ratelimit-", 12)) ||
+		    (nl >= 20 && ascii_eq_nocase(nm, "anthropic-ratelimit-", 20)))
 			copy_header(buf, &n, cap, h);
 	}
 	/* A provider that says when to retry only in its body (Gemini's

@@ -32,6 +32,7 @@
 
 #include "fmt.h"
 #include "usage.h"
+#include "util.h"
 
 #define WIN 60			/* seconds per rate window */
 #define DAY 86400
@@ -558,16 +559,6 @@ struct record {
 	double day_usd, month_usd;
 };
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
 
 static int unescape_name(const char *s, char *out, size_t cap)
 {
@@ -575,7 +566,7 @@ static int unescape_name(const char *s, char *out, size_t cap)
 	while (*s) {
 		int c = (unsigned char)*s;
 		if (c == '%') {
-			int h = hexval(s[1]), l = h < 0 ? -1 : hexval(s[2]);
+			int h = hex_digit((unsigned char)s[1]), l = h < 0 ? -1 : hex_digit((unsigned char)s[2]);
 			if (h < 0 || l < 0 || (h == 0 && l == 0))
 				return -1;
 			c = h * 16 + l;

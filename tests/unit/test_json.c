@@ -680,6 +680,126 @@ TEST(valid_top_one_pass)
 	}
 }
 
+/* ---- typed writer ---- */
+
+#define JW_BUF(name, cap) char name##_buf[cap]; struct json_out name##_o; struct jw name; \
+	json_out_init(&name##_o, name##_buf, sizeof name##_buf); jw_init(&name, &name##_o)
+
+TEST(typed_writer_commas)
+{
+	JW_BUF(w, 256);
+	jw_obj(&w);
+	jw_kcstr(&w, "model", "gpt");
+	jw_key(&w, "messages");
+	jw_arr(&w);
+	jw_obj(&w);
+	jw_kcstr(&w, "role", "user");
+	jw_kstr(&w, "content", "a\"b\n", 4);
+	jw_obj_end(&w);
+	jw_obj(&w);
+	jw_obj_end(&w);
+	jw_arr(&w);
+	jw_arr_end(&w);
+	jw_i64(&w, -3);
+	jw_null(&w);
+	jw_arr_end(&w);
+	jw_kbool(&w, "stream", 1);
+	jw_ki64(&w, "n", 9007199254740993LL);
+	jw_kdouble(&w, "t", 0.1);
+	jw_kraw(&w, "raw", "{\"x\":[1]}", 9);
+	jw_key(&w, "s");
+	jw_str_begin(&w);
+	jw_str_add(&w, "x\ty", 3);
+	jw_str_add(&w, "", 0);
+	jw_str_add(&w, "\"", 1);
+	jw_str_end(&w);
+	jw_kcstr(&w, "nul", NULL);
+	jw_obj_end(&w);
+	REQUIRE(jw_done(&w));
+	CHECK_EQ_STR(w_buf, w_o.len,
+		     "{\"model\":\"gpt\",\"messages\":[{\"role\":\"user\",\"content\":\"a\\\"b\\n\"},{},[],-3,null],"
+		     "\"stream\":true,\"n\":9007199254740993,\"t\":0.1,\"raw\":{\"x\":[1]},\"s\":\"x\\ty\\\"\",\"nul\":null}");
+	CHECK(json_valid(w_buf, w_o.len) == 0);
+}
+
+TEST(typed_writer_top_level_sequence)
+{
+	/* SSE framing written around one event's object on the same json_out */
+	JW_BUF(w, 64);
+	json_lit(&w_o, "data: ");
+	jw_obj(&w);
+	jw_ki64(&w, "a", 1);
+	jw_obj_end(&w);
+	json_lit(&w_o, "\n\n");
+	CHECK(jw_done(&w));
+	CHECK_EQ_STR(w_buf, w_o.len, "data: {\"a\":1}\n\n");
+}
+
+TEST(typed_writer_misuse_refused)
+{
+	{	/* a value where a key is due */
+		JW_BUF(w, 64);
+		jw_obj(&w);
+		jw_i64(&w, 1);
+		CHECK(w_o.overflow);
+		CHECK(!jw_done(&w));
+	}
+	{	/* a key in an array */
+		JW_BUF(w, 64);
+		jw_arr(&w);
+		jw_key(&w, "k");
+		CHECK(w_o.overflow);
+	}
+	{	/* two keys in a row */
+		JW_BUF(w, 64);
+		jw_obj(&w);
+		jw_key(&w, "a");
+		jw_key(&w, "b");
+		CHECK(w_o.overflow);
+	}
+	{	/* mismatched and extra closes */
+		JW_BUF(w, 64);
+		jw_obj(&w);
+		jw_arr_end(&w);
+		CHECK(w_o.overflow);
+		JW_BUF(v, 64);
+		jw_obj_end(&v);
+		CHECK(v_o.overflow);
+	}
+	{	/* a key whose value never came, an open container */
+		JW_BUF(w, 64);
+		jw_obj(&w);
+		jw_key(&w, "a");
+		CHECK(!w_o.overflow);
+		CHECK(!jw_done(&w));
+		JW_BUF(v, 64);
+		jw_arr(&v);
+		CHECK(!jw_done(&v));
+	}
+	{	/* string pieces outside a string */
+		JW_BUF(w, 64);
+		jw_str_add(&w, "x", 1);
+		CHECK(w_o.overflow);
+	}
+	{	/* nesting past the limit */
+		JW_BUF(w, 256);
+		for (int i = 0; i <= JW_MAX_DEPTH; i++)
+			jw_arr(&w);
+		CHECK(w_o.overflow);
+	}
+}
+
+TEST(typed_writer_overflow)
+{
+	JW_BUF(w, 10);
+	jw_obj(&w);
+	jw_kcstr(&w, "key", "a long value");
+	jw_obj_end(&w);
+	CHECK(w_o.overflow);
+	CHECK(!jw_done(&w));
+	CHECK(w_o.len <= 10);
+}
+
 int main(void)
 {
 	test_suite = "json";
@@ -703,5 +823,9 @@ int main(void)
 	RUN(top_level_get_without_tokens);
 	RUN(span_numbers);
 	RUN(valid_top_one_pass);
+	RUN(typed_writer_commas);
+	RUN(typed_writer_top_level_sequence);
+	RUN(typed_writer_misuse_refused);
+	RUN(typed_writer_overflow);
 	return test_summary();
 }

@@ -1,0 +1,43 @@
+/*
+ * util.h - the small helpers every module shares: ASCII case, hex digits,
+ * and reading a whole file at start-up.
+ *
+ * Nothing here keeps state. file_read() blocks on the disk: it is for
+ * start-up and configuration reloads only, never the request path.
+ */
+#ifndef LLMGW_UTIL_H
+#define LLMGW_UTIL_H
+
+#include <stddef.h>
+
+/* c lowercased when it is an ASCII capital letter, else c unchanged (the
+ * C library's tolower depends on the locale; protocol text does not). */
+static inline int ascii_lower(int c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Whether a[0..n) and b[0..n) are equal ignoring ASCII case. */
+int ascii_eq_nocase(const char *a, const char *b, size_t n);
+
+/* The value of hex digit c (0-9, a-f, A-F), or -1. */
+static inline int hex_digit(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = ascii_lower(c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Reads the regular file at path whole into a malloc'd buffer with a NUL
+ * after the content (*buf, *len; the caller frees it, with file_free when
+ * it held a secret). Opens with O_NONBLOCK so a FIFO named by mistake
+ * cannot hang start-up. Returns 0; or -1 with errno set (ENOENT for a
+ * missing file, EISDIR/EINVAL for something that is not a regular file,
+ * EFBIG when it is larger than max bytes) and a message naming path and
+ * the reason in err. The content never appears in err. */
+int file_read(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen);
+/* Wipes buf[0..len) (explicit_bzero-style, not optimised away) and frees it. */
+void file_free(char *buf, size_t len);
+
+#endif
