@@ -80,7 +80,7 @@ REL := $(BUILD)/release
 ASAN := $(BUILD)/asan
 FUZZ := $(BUILD)/fuzz
 
-.PHONY: all deps deps-ok check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick cross size-check
+.PHONY: all deps deps-ok check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick bench-cg cross size-check
 
 all: deps-ok $(REL)/llmgw $(REL)/mockprov
 
@@ -203,6 +203,10 @@ bench: all
 	tools/bench.sh $(BUILD) full
 bench-quick: all
 	tools/bench.sh $(BUILD) quick
+# Only the instructions per request (callgrind), the guard rail for changes
+# on the request path: about a minute.
+bench-cg: all
+	tools/bench.sh $(BUILD) cg
 
 # Binary, man page, systemd unit (its paths follow BINDIR/SYSCONFDIR), the
 # example configuration (never over an existing one) and a keys directory

@@ -8,6 +8,7 @@
  */
 #include "fmt.h"
 #include "health.h"
+#include "util.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -656,16 +657,6 @@ int64_t health_parse_go_duration(const char *s, size_t n)
 	return ns_to_ms(ns);
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-	y -= m <= 2;
-	int64_t era = (y >= 0 ? y : y - 399) / 400;
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
 static int days_in_month(int64_t y, int m)
 {
@@ -696,7 +687,7 @@ static int to_unix_ms(int y, int mo, int d, int h, int mi, int sec, int64_t *out
 	if (y < 1900 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > days_in_month(y, mo) ||
 	    h > 23 || mi > 59 || sec > 60)
 		return -1;
-	*out = ((days_from_civil(y, mo, d) * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL;
+	*out = ((days_from_civil(y, (unsigned)mo, (unsigned)d) * 24 + h) * 60 + mi) * 60000LL + sec * 1000LL;
 	return 0;
 }
 

@@ -45,6 +45,7 @@
 #include "port.h"
 #include "tls_int.h"
 #include "loop.h"
+#include "util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -737,22 +738,13 @@ void tls_int_conn_reset(struct tls *t)
 	fmt_snprintf(t->msg, sizeof t->msg, "no error");
 }
 
-/* The UTC date of t as YYYY-MM-DD, by the days-to-civil algorithm (H.
- * Hinnant's): libc's gmtime_r and strftime would pull musl's time-zone
- * code (6 KB) into a static build. */
+/* The UTC date of t as YYYY-MM-DD. */
 static void ymd(char *b, size_t cap, time_t t)
 {
-	/* Only the day number and the era need 64 bits; the day of the era
-	 * (0 to 146096) and all that follows fit in 32, which spares 32-bit
-	 * CPUs a dozen long long divisions. */
-	long long z = (t >= 0 ? t : t - 86399) / 86400 + 719468;
-	long long era = (z >= 0 ? z : z - 146096) / 146097;
-	unsigned doe = (unsigned)(z - era * 146097);
-	unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	unsigned mp = (5 * doy + 2) / 153;
-	unsigned d = doy - (153 * mp + 2) / 5 + 1, m = mp < 10 ? mp + 3 : mp - 9;
-	fmt_snprintf(b, cap, "%04lld-%02u-%02u", yoe + era * 400 + (m <= 2), m, d);
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(floor_div((int64_t)t, 86400), &y, &m, &d);
+	fmt_snprintf(b, cap, "%04lld-%02u-%02u", (long long)y, m, d);
 }
 
 /* Fails a client connection before its handshake because the clock is

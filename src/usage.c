@@ -62,40 +62,14 @@ static unsigned nclients, ntargets, nroutes;
 
 /* ---- calendar (UTC, proleptic Gregorian; H. Hinnant's algorithms) ---- */
 
-__attribute__((noinline)) static int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
 
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-	y -= m <= 2;
-	int64_t era = floor_div(y, 400);
-	int64_t yoe = y - era * 400;
-	int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-	int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-	return era * 146097 + doe - 719468;
-}
 
-static void civil_from_days(int64_t z, int64_t *y, unsigned *m)
-{
-	z += 719468;
-	int64_t era = floor_div(z, 146097);
-	int64_t doe = z - era * 146097;
-	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-	int64_t mp = (5 * doy + 2) / 153;
-	unsigned mm = (unsigned)(mp < 10 ? mp + 3 : mp - 9);
-	*y = yoe + era * 400 + (mm <= 2);
-	*m = mm;
-}
 
 static int64_t month_key(int64_t now)
 {
 	int64_t y;
-	unsigned m;
-	civil_from_days(floor_div(now, DAY), &y, &m);
+	unsigned m, d;
+	civil_from_days(floor_div(now, DAY), &y, &m, &d);
 	return y * 12 + (m - 1);
 }
 
@@ -103,8 +77,8 @@ static int64_t month_key(int64_t now)
 static int64_t secs_to_next_month(int64_t now)
 {
 	int64_t y;
-	unsigned m;
-	civil_from_days(floor_div(now, DAY), &y, &m);
+	unsigned m, d;
+	civil_from_days(floor_div(now, DAY), &y, &m, &d);
 	if (m == 12) {
 		y++;
 		m = 1;

@@ -1,6 +1,6 @@
 /*
  * util.h - the small helpers every module shares: ASCII case, hex digits,
- * and reading a whole file at start-up.
+ * calendar dates, and reading a whole file at start-up.
  *
  * Nothing here keeps state. file_read() blocks on the disk: it is for
  * start-up and configuration reloads only, never the request path.
@@ -9,6 +9,7 @@
 #define LLMGW_UTIL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* c lowercased when it is an ASCII capital letter, else c unchanged (the
  * C library's tolower depends on the locale; protocol text does not). */
@@ -28,6 +29,15 @@ static inline int hex_digit(int c)
 	c = ascii_lower(c);
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
+
+/* floor(a / b) for b > 0 (C's division truncates toward zero). */
+int64_t floor_div(int64_t a, int64_t b);
+/* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12,
+ * d 1..31; not checked), and the date of a day number (H. Hinnant's
+ * algorithms: libc's gmtime_r would pull musl's time-zone code into a
+ * static build). */
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
 /* Reads the regular file at path whole into a malloc'd buffer with a NUL
  * after the content (*buf, *len; the caller frees it, with file_free when

@@ -1,7 +1,9 @@
 #!/bin/sh
 # bench.sh BUILD quick|full - the side-by-side benchmark (issue 6), run by
-# `make bench` (full, < 10 min) and `make bench-quick` (quick, < 2 min; the
-# smoke test: every leg starts, answers, no errors, report written).
+# `make bench` (full, < 10 min), `make bench-quick` (quick, < 2 min; the
+# smoke test: every leg starts, answers, no errors, report written) and
+# `make bench-cg` (cg: only the instructions per request under callgrind,
+# llmgw same dialect and translated beside nginx, about a minute).
 #
 # Prepares what tools/bench/bench.py needs, then runs it:
 #   - wrk, valgrind, strace and nginx (Debian's nginx-light) with apt-get when
@@ -18,10 +20,10 @@
 # CPU 0 and every server on CPU 1). BENCH_NO_INSTALL=1 installs nothing.
 set -eu
 
-[ $# -eq 2 ] || { echo "usage: $0 BUILD quick|full" >&2; exit 2; }
+[ $# -eq 2 ] || { echo "usage: $0 BUILD quick|full|cg" >&2; exit 2; }
 arg=$1
 mode=$2
-case $mode in quick|full) ;; *) echo "usage: $0 BUILD quick|full" >&2; exit 2 ;; esac
+case $mode in quick|full|cg) ;; *) echo "usage: $0 BUILD quick|full|cg" >&2; exit 2 ;; esac
 case $arg in /*) build=$arg ;; *) build=$PWD/$arg ;; esac
 cd "$(dirname "$0")/.."
 out=$build/bench
@@ -48,7 +50,8 @@ fi
 
 # Portkey's gateway, once per build directory. Bounded: npm gets 3 minutes.
 pk=$out/portkey
-if [ ! -f "$pk/node_modules/@portkey-ai/gateway/build/start-server.js" ] && [ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
+if [ "$mode" != cg ] && [ ! -f "$pk/node_modules/@portkey-ai/gateway/build/start-server.js" ] &&
+	[ "${BENCH_NO_INSTALL:-0}" != 1 ]; then
 	if command -v npm >/dev/null 2>&1; then
 		say "installing @portkey-ai/gateway with npm into $pk"
 		mkdir -p "$pk"

@@ -30,6 +30,36 @@ TEST(ascii_case)
 	CHECK(!ascii_eq_nocase("\xc4", "\xe4", 1));
 }
 
+TEST(calendar_dates)
+{
+	/* known days */
+	CHECK_EQ_INT(days_from_civil(1970, 1, 1), 0);
+	CHECK_EQ_INT(days_from_civil(2000, 3, 1), 11017);
+	CHECK_EQ_INT(days_from_civil(1969, 12, 31), -1);
+	CHECK_EQ_INT(days_from_civil(2026, 12, 7), 20794);
+	/* every day from 1600 to 2400 round-trips, in order */
+	int64_t prev = days_from_civil(1599, 12, 31);
+	for (int64_t day = prev + 1; day < days_from_civil(2400, 1, 1); day++) {
+		int64_t y;
+		unsigned m, d;
+		civil_from_days(day, &y, &m, &d);
+		if (days_from_civil(y, m, d) != day || m < 1 || m > 12 || d < 1 || d > 31) {
+			CHECK(0);
+			break;
+		}
+	}
+	int64_t y;
+	unsigned m, d;
+	civil_from_days(days_from_civil(2024, 2, 29), &y, &m, &d);
+	CHECK(y == 2024 && m == 2 && d == 29);
+	civil_from_days(-719468, &y, &m, &d);	/* 0000-03-01 */
+	CHECK(y == 0 && m == 3 && d == 1);
+	CHECK_EQ_INT(floor_div(-1, 86400), -1);
+	CHECK_EQ_INT(floor_div(-86400, 86400), -1);
+	CHECK_EQ_INT(floor_div(86399, 86400), 0);
+	CHECK_EQ_INT(floor_div(0, 7), 0);
+}
+
 TEST(file_read_whole)
 {
 	char dir[] = "/tmp/llmgw-util-XXXXXX";
@@ -168,6 +198,7 @@ int main(void)
 	test_suite = "util";
 	RUN(hex_digits);
 	RUN(ascii_case);
+	RUN(calendar_dates);
 	RUN(file_read_whole);
 	RUN(ir_strings_same);
 	RUN(ir_request_init_keeps_storage);

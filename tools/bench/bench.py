@@ -46,9 +46,10 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else os.path.join(ROOT, "build")
 MODE = sys.argv[2] if len(sys.argv) > 2 else "quick"
-if MODE not in ("quick", "full"):
-	sys.exit("usage: bench.py BUILD quick|full")
+if MODE not in ("quick", "full", "cg"):
+	sys.exit("usage: bench.py BUILD quick|full|cg")
 QUICK = MODE == "quick"
+CG_ONLY = MODE == "cg"		# only the instruction counts (make bench-cg)
 OUT = os.path.join(BUILD, "bench")
 RUN = os.path.join(OUT, "run")		# per-run scratch: configs, logs, nginx prefix
 COMMAND = os.environ.get("BENCH_COMMAND") or "tools/bench.sh %s %s" % (sys.argv[1] if len(sys.argv) > 1 else "build", MODE)
@@ -643,7 +644,9 @@ def main():
 	pk_js = os.path.join(OUT, "portkey", "node_modules", "@portkey-ai", "gateway", "build", "start-server.js")
 	node = tool("node")
 	portkey_leg = portkey_tls_leg = None
-	if not (node and os.path.exists(pk_js)):
+	if CG_ONLY:
+		pass
+	elif not (node and os.path.exists(pk_js)):
 		skip("portkey: @portkey-ai/gateway is not installed in %s (npm install failed or no node)" % os.path.dirname(pk_js))
 	else:
 		port = free_port()
@@ -702,6 +705,9 @@ def main():
 	side += tls_legs
 
 	res = {"mem": {}, "wrk": [], "stream": {}, "callgrind": {}, "hold": {}}
+	if CG_ONLY:
+		run_callgrind(res, builds[:1], certs, state, nginx)
+		return res
 
 	# Memory at idle: after start-up, before any request.
 	time.sleep(0.3)
@@ -851,7 +857,25 @@ def main():
 			(fail if p.name.startswith(("llmgw", "mockprov")) else skip)(
 				"%s exited during the run (status %s): %s" % (p.name, p.p.returncode, p.tail(300)))
 
-	# -- callgrind: instructions per request, noise-free
+	run_callgrind(res, builds, certs, state, nginx)
+
+	# -- system calls per request (strace -c), llmgw against nginx
+	st = tool("strace")
+	if not st:
+		skip("syscall profile: strace not installed")
+	else:
+		n = 200 if QUICK else 2000
+		for leg in [l for l in legs if l.name in ("llmgw", "nginx")] + [l for l in side if l.name == "llmgw-xlate"]:
+			if left() < 15:
+				notes.append("syscall profile of %s skipped (time budget)" % leg.name)
+				continue
+			res.setdefault("syscalls", {})[leg.name] = syscalls(st, leg, n)
+	return res
+
+
+def run_callgrind(res, builds, certs, state, nginx):
+	"""Instructions per request under callgrind: llmgw same dialect and
+	translated, and nginx same dialect, into res["callgrind"]."""
 	vg = tool("valgrind")
 	if not vg:
 		skip("callgrind: valgrind not installed")
@@ -876,19 +900,6 @@ def main():
 			if len(ir) == 2:
 				res["callgrind"]["%s|%s" % (name, kind)] = (ir[1] - ir[0]) / CG_N
 				res.setdefault("cg_top", {})["%s|%s" % (name, kind)] = cg_top(files[0], files[1], CG_N)
-
-	# -- system calls per request (strace -c), llmgw against nginx
-	st = tool("strace")
-	if not st:
-		skip("syscall profile: strace not installed")
-	else:
-		n = 200 if QUICK else 2000
-		for leg in [l for l in legs if l.name in ("llmgw", "nginx")] + [l for l in side if l.name == "llmgw-xlate"]:
-			if left() < 15:
-				notes.append("syscall profile of %s skipped (time budget)" % leg.name)
-				continue
-			res.setdefault("syscalls", {})[leg.name] = syscalls(st, leg, n)
-	return res
 
 
 def cg_funcs(path):
@@ -1404,7 +1415,12 @@ if __name__ == "__main__":
 		res = main()
 	finally:
 		stop_all()
-	if res:
+	if res and CG_ONLY:
+		for k, v in res["callgrind"].items():
+			say("instructions/request %-28s %s" % (k, fnum(v)))
+		if len(res["callgrind"]) < 2:
+			fail("callgrind: no instruction counts")
+	elif res:
 		with open(os.path.join(OUT, "results.json"), "w") as f:
 			json.dump(res, f, indent=1, default=str)
 		text = report(res)
