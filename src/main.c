@@ -7,6 +7,7 @@
  *                          exists, else the embedded default)
  *   llmgw -t [-c FILE]     check the configuration and exit
  *   llmgw keygen           print a new client key and its key_sha256 line
+ *   llmgw certgen ...      make a key and self-signed certificate (certgen.h)
  *
  * Features left out at build time (options.h) are skipped here behind
  * constant conditions (LLMGW_USAGE: totals, limits and their file;
@@ -25,6 +26,7 @@
 #include <unistd.h>
 #include "fmt.h"
 #include "auth.h"
+#include "certgen.h"
 #include "gw.h"
 #include "health.h"
 #include "log.h"
@@ -125,6 +127,8 @@ static void usage(int fd)
 	say(fd, "usage: llmgw [-c FILE]       run the gateway\n"
 		   "       llmgw -t [-c FILE]    check the configuration and exit\n"
 		   "       llmgw keygen          print a new client key and its key_sha256 line\n"
+		   "       llmgw certgen --host NAME [--ip ADDRESS] [--out DIR]\n"
+		   "                             make a TLS key and self-signed certificate\n"
 		   "       llmgw -V              print the version\n");
 }
 
@@ -444,6 +448,13 @@ int main(int argc, char **argv)
 	int test_only = 0;
 	if (argc >= 2 && strcmp(argv[1], "keygen") == 0)
 		return keygen();
+	if (argc >= 2 && strcmp(argv[1], "certgen") == 0) {
+		if (!LLMGW_CERTGEN) {
+			say(2, "llmgw: certgen: this llmgw was built without it (LLMGW_CERTGEN=0)\n");
+			return 2;
+		}
+		return certgen_main(argc - 2, argv + 2);
+	}
 	/* getopt(argc, argv, "c:thV") by hand (musl's getopt brings its
 	 * stdio error path, about 3 KB): grouped flags (-tc FILE), -cFILE,
 	 * "--" ends the options, the first non-option stops them. */

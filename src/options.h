@@ -131,4 +131,11 @@
  * since their names and key variables must stay to tell a config why its
  * type is refused; not worth a switch. */
 
+/* LLMGW_CERTGEN: `llmgw certgen`, a key and self-signed certificate for
+ * the TLS listener (certgen.c, der.c: EC key generation and ECDSA signing
+ * from BearSSL). Needs LLMGW_TLS. */
+#ifndef LLMGW_CERTGEN
+#define LLMGW_CERTGEN LLMGW_TLS
+#endif
+
 #endif

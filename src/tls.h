@@ -1,6 +1,7 @@
 /*
  * tls.h - TLS over non-blocking sockets with BearSSL. tls.c and
- * tls_server.c are the only files that include bearssl.h.
+ * tls_server.c are the only files that include bearssl.h, besides
+ * certgen.c (the `llmgw certgen` command: key generation and signing).
  *
  * tls_init() runs once at start-up: it loads the trust anchors from a PEM
  * bundle and allocates a fixed pool of client contexts with their record
