@@ -1,7 +1,8 @@
 #!/bin/sh
-# bench.sh BUILD quick|full - the side-by-side benchmark (issue 6), run by
-# `make bench` (full, < 10 min) and `make bench-quick` (quick, < 2 min; the
-# smoke test: every leg starts, answers, no errors, report written).
+# bench.sh BUILD quick|full - the side-by-side benchmark of llmgw, nginx and
+# Portkey, run by `make bench` (full, < 10 min) and `make bench-quick`
+# (quick, < 2 min; the smoke test: every leg starts, answers, no errors,
+# report written).
 #
 # Prepares what tools/bench/bench.py needs, then runs it:
 #   - wrk, valgrind, strace and nginx (Debian's nginx-light) with apt-get when
