@@ -18,8 +18,8 @@
  * for the request path. */
 int port_random(void *buf, size_t len);
 
-/* port/privdrop_posix.c (the lead's): switches to user's uid/gid after the
- * listeners are bound; 0, or -1 with a message in err. Start-up only. */
+/* port/privdrop_posix.c: switches to user's uid/gid after the listeners
+ * are bound; 0, or -1 with a message in err. Start-up only. */
 int port_drop_privileges(const char *user, char *err, size_t errlen);
 
 /* Resident memory of this process in bytes, or 0 when unknown. Reads

@@ -20,6 +20,7 @@ static struct loop_fd **ready;
 static unsigned nfds, cap_fds;
 static struct loop_timer **heap;
 static unsigned ntimers, cap_timers;
+static uint64_t armed_seq;	/* loop_timer_set calls so far: each timer's seq */
 static int64_t now_ms;
 static int stopping;
 
@@ -122,7 +123,14 @@ unsigned loop_fd_count(void)
 	return nfds;
 }
 
-/* Timer heap: min-heap on due; ties keep no particular order. */
+/* Timer heap: min-heap on (due, seq), so timers due at the same
+ * millisecond fire in the order they were armed, and a timer armed during
+ * the timer pass sorts after every timer that pass is running. */
+static int before(const struct loop_timer *a, const struct loop_timer *b)
+{
+	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+}
+
 static void heap_swap(unsigned a, unsigned b)
 {
 	struct loop_timer *t = heap[a];
@@ -136,7 +144,7 @@ static void heap_up(unsigned i)
 {
 	while (i > 0) {
 		unsigned p = (i - 1) / 2;
-		if (heap[p]->due <= heap[i]->due)
+		if (!before(heap[i], heap[p]))
 			break;
 		heap_swap(i, p);
 		i = p;
@@ -147,9 +155,9 @@ static void heap_down(unsigned i)
 {
 	for (;;) {
 		unsigned l = 2 * i + 1, r = l + 1, m = i;
-		if (l < ntimers && heap[l]->due < heap[m]->due)
+		if (l < ntimers && before(heap[l], heap[m]))
 			m = l;
-		if (r < ntimers && heap[r]->due < heap[m]->due)
+		if (r < ntimers && before(heap[r], heap[m]))
 			m = r;
 		if (m == i)
 			return;
@@ -177,6 +185,7 @@ void loop_timer_set(struct loop_timer *t, int64_t after_ms, loop_timer_cb cb)
 	loop_timer_stop(t);
 	t->cb = cb;
 	t->due = now_ms + (after_ms > 0 ? after_ms : 0);
+	t->seq = ++armed_seq;
 	if (ntimers == cap_timers)
 		return;	/* capacity is sized at start-up for every timer owner */
 	t->heap = (int)ntimers;
@@ -184,12 +193,16 @@ void loop_timer_set(struct loop_timer *t, int64_t after_ms, loop_timer_cb cb)
 	heap_up((unsigned)t->heap);
 }
 
+/* Runs the timers due when the pass starts, and only those: a timer a
+ * callback arms during the pass (even for 0 ms, even itself) has a later
+ * seq and waits for the next round, so it cannot starve the fds. Timers
+ * the fd callbacks of this round armed for "now" are due and run. The cost
+ * is one heap pop per timer run; nothing is collected or allocated. */
 static void run_timers(void)
 {
-	/* Timers armed by a callback for "now" wait for the next round, so a
-	 * timer re-arming itself with 0 cannot starve the fds. */
 	int64_t until = now_ms;
-	while (ntimers > 0 && heap[0]->due <= until) {
+	uint64_t last = armed_seq;
+	while (ntimers > 0 && heap[0]->due <= until && heap[0]->seq <= last) {
 		struct loop_timer *t = heap[0];
 		loop_timer_stop(t);
 		t->cb(t);

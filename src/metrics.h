@@ -9,8 +9,8 @@
  *     histograms, and per-target latency / TTFT histograms;
  *   - state owned by other modules, read at render time: per-target breaker
  *     state and failures by kind (health_get), tokens and USD per client,
- *     target and route (usage_get, usage_spend), and what the lead passes in
- *     struct metrics_runtime (open connections, memory in use).
+ *     target and route (usage_get, usage_spend), and what the caller passes
+ *     in struct metrics_runtime (open connections, memory in use).
  *
  * Names are llmgw_*; durations are exposed in seconds (Prometheus' base
  * unit) with the fixed buckets 0.05 0.1 0.25 0.5 1 2.5 5 10 30 60 +Inf
@@ -72,7 +72,7 @@ struct metrics_counters {
 	struct metrics_hist ttft;	/* client request, start to first token */
 };
 
-/* What only the lead knows, passed at render time. */
+/* What only the server side knows (api.c fills it), passed at render time. */
 struct metrics_runtime {
 	unsigned open_connections;	/* client connections (gw.nclients) */
 	unsigned active_requests;	/* exchanges in use (gw.nactive) */

@@ -23,8 +23,8 @@
  * bytes either way whatever a switch removes. All the switches below at 0
  * together, TLS still in: aarch64 193,816 B, mipsel 181,608 B.
  *
- * Owner: the lead wires each switch into src/ (this file only documents
- * them and gives the defaults). Plain macros only; no code.
+ * The modules in src/ test each switch themselves; this file only
+ * documents them and gives the defaults. Plain macros only; no code.
  */
 #ifndef LLMGW_OPTIONS_H
 #define LLMGW_OPTIONS_H

@@ -24,11 +24,10 @@
  *     (":free", ":nitro", ":floor") changes the price, so it is unpriced.
  *   - local types (ollama, llamacpp, vllm, lmstudio): 0 on purpose.
  *
- * Deliberately left out (unpriced) on PRICES_DATE, see the report in the
- * issue: deepseek (2026 page bills by model *and* peak/off-peak hour, which
- * a flat price cannot express), together, fireworks, cerebras, perplexity
- * (no provider page in the stored sources), Gemini 3.x (cache rate not
- * confirmed). Known simplifications: Gemini 2.5 Pro and Grok 4.7 bill a
+ * Deliberately left out (unpriced) on PRICES_DATE: deepseek (2026 page
+ * bills by model *and* peak/off-peak hour, which a flat price cannot
+ * express), together, fireworks, cerebras, perplexity (no provider price
+ * page to check against), Gemini 3.x (cache rate not confirmed). Known simplifications: Gemini 2.5 Pro and Grok 4.7 bill a
  * higher tier above 200k prompt tokens and Anthropic bills cache writes at
  * 1.25x input; the table holds the base tier, so such requests are costed
  * low. Quality is a coarse 1 (small) .. 5 (frontier) default rank.

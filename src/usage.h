@@ -9,8 +9,9 @@
  *
  * Indexes: a client is an index into cfg.clients, or USAGE_ANON (-1) for
  * requests without a client key (one shared slot); a target is the dense
- * target id of issue 4 (cfg_target.tid); a route is an index into the
- * config's routes, or -1 for none. Out-of-range indexes are ignored.
+ * id config.c gives each (provider, model) (cfg_target.tid); a route is
+ * an index into the config's routes, or -1 for none. Out-of-range indexes
+ * are ignored.
  *
  * Time: every function takes the current time as unix seconds (UTC) from
  * the caller; nothing here reads a clock, so tests control time.
@@ -28,7 +29,7 @@
  *
  * Memory: usage_init() allocates every table once; nothing else allocates.
  * Blocking: only usage_save() and usage_load() do file I/O (open, write,
- * fsync, rename). The lead calls usage_load() at start-up and usage_save()
+ * fsync, rename). main.c calls usage_load() at start-up and usage_save()
  * from a timer at most every flush_interval and on SIGTERM/SIGHUP, never on
  * the request path; everything else is O(1) memory arithmetic.
  *

@@ -1,7 +1,7 @@
 #!/bin/sh
-# bench-smoke.sh BUILD - `make bench-quick` as a smoke test of the benchmark
-# (issue 6): runs tools/bench.sh BUILD quick, then checks that every leg
-# started and answered without errors and that the report was written.
+# bench-smoke.sh BUILD - `make bench-quick` as a smoke test of the benchmark:
+# runs tools/bench.sh BUILD quick, then checks that every leg started and
+# answered without errors and that the report was written.
 # The numbers themselves are never judged here (the machine is shared and
 # noisy); the full run is `make bench`. Prints one line per check and
 # "bench: N passed, N failed" (a leg the machine cannot run, Portkey when

@@ -1,9 +1,10 @@
 #!/bin/sh
-# bench.sh BUILD quick|full - the side-by-side benchmark (issue 6), run by
-# `make bench` (full, < 10 min), `make bench-quick` (quick, < 2 min; the
-# smoke test: every leg starts, answers, no errors, report written) and
-# `make bench-cg` (cg: only the instructions per request under callgrind,
-# llmgw same dialect and translated beside nginx, about a minute).
+# bench.sh BUILD quick|full|cg - the side-by-side benchmark of llmgw, nginx
+# and Portkey, run by `make bench` (full, < 10 min), `make bench-quick`
+# (quick, < 2 min; the smoke test: every leg starts, answers, no errors,
+# report written) and `make bench-cg` (cg: only the instructions per
+# request under callgrind, llmgw same dialect and translated beside nginx,
+# about a minute).
 #
 # Prepares what tools/bench/bench.py needs, then runs it:
 #   - wrk, valgrind, strace and nginx (Debian's nginx-light) with apt-get when

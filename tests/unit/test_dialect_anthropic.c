@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include "dialect.h"
 #include "test.h"
+#include "test_stream.h"
 
 #define MAXTOK 8192
 TEST_HEAP_ARRAY(jsmntok_t, tok, MAXTOK)
@@ -693,8 +694,7 @@ static char feedbuf[1 << 15];
 static unsigned rng = 4242;
 static unsigned rnd(void)
 {
-	rng = rng * 1103515245u + 12345u;
-	return (rng >> 16) & 0x7fff;
+	return test_rand(&rng);
 }
 
 /* Feeds the SSE text through from -> to in random slices (maxstep 0:
@@ -703,27 +703,9 @@ static int run_stream(const struct dialect_ops *from, const struct dialect_ops *
 		      struct json_out *o)
 {
 	static struct xlate_stream s;
-	size_t n = strlen(sse), fed = 0, used = 0;
 	xlate_begin(&s, from, to, stok, MAXTOK, scratch, sizeof scratch, "client-model", 1);
 	nrec = 0;
-	while (fed < n) {
-		size_t step = maxstep ? 1 + rnd() % maxstep : n;
-		if (step > n - fed)
-			step = n - fed;
-		memcpy(feedbuf + fed, sse + fed, step);
-		fed += step;
-		for (;;) {
-			struct sse_event ev;
-			int k = sse_next(feedbuf + used, fed - used, &ev);
-			if (k < 0)
-				break;
-			if (xlate_event(&s, &ev, o) < 0)
-				return -1;
-			used += (size_t)k;
-		}
-	}
-	xlate_end(&s, o);
-	return 0;
+	return test_feed_sse(&s, sse, strlen(sse), feedbuf, sizeof feedbuf, maxstep, &rng, o);
 }
 
 /* An Anthropic stream as the API reference shows it: thinking, text, two

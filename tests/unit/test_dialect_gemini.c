@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include "dialect.h"
 #include "test.h"
+#include "test_stream.h"
 
 #define MAXTOK 4096
 static jsmntok_t tok[MAXTOK], stok[MAXTOK];
@@ -682,27 +683,8 @@ static int run_stream_decode(const char *in, size_t len, unsigned seed)
 	xlate_begin(&s, G, &rec_ops, stok, MAXTOK, scratch, sizeof scratch, "m", 1);
 	s.serial = 7;
 	nevs = 0;
-	size_t fed = 0, used = 0;
 	unsigned r = seed;
-	while (fed < len) {
-		r = r * 1103515245u + 12345u;
-		size_t step = seed ? 1 + (r >> 16) % 23 : len;
-		if (step > len - fed)
-			step = len - fed;
-		memcpy(feed + fed, in + fed, step);
-		fed += step;
-		for (;;) {
-			struct sse_event ev;
-			int n = sse_next(feed + used, fed - used, &ev);
-			if (n < 0)
-				break;
-			if (xlate_event(&s, &ev, &o) < 0)
-				return -1;
-			used += (size_t)n;
-		}
-	}
-	xlate_end(&s, &o);
-	return 0;
+	return test_feed_sse(&s, in, len, feed, sizeof feed, seed ? 23 : 0, &r, &o);
 }
 
 TEST(stream_decode_random_slices)
@@ -849,17 +831,7 @@ TEST(stream_gemini_to_gemini)
 	json_out_init(&o, out, sizeof out);
 	xlate_begin(&s, G, G, stok, MAXTOK, scratch, sizeof scratch, "cm", 1);
 	s.serial = 1;
-	size_t len = strlen(STREAM), used = 0;
-	memcpy(feed, STREAM, len);
-	for (;;) {
-		struct sse_event ev;
-		int n = sse_next(feed + used, len - used, &ev);
-		if (n < 0)
-			break;
-		REQUIRE(xlate_event(&s, &ev, &o) == 0);
-		used += (size_t)n;
-	}
-	xlate_end(&s, &o);
+	REQUIRE(test_feed_sse(&s, STREAM, strlen(STREAM), feed, sizeof feed, 0, NULL, &o) == 0);
 	const char *tail = "data: {\"candidates\":[{\"finishReason\":\"STOP\",\"index\":0}],\"usageMetadata\":{\"promptTokenCount\":9,"
 			   "\"candidatesTokenCount\":5,\"totalTokenCount\":16,\"thoughtsTokenCount\":2},\"modelVersion\":\"cm\",\"responseId\":\"rid1\"}\r\n\r\n";
 	REQUIRE(o.len > strlen(tail));

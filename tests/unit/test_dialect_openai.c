@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include "dialect.h"
 #include "test.h"
+#include "test_stream.h"
 
 #define MAXTOK 4096
 static jsmntok_t tok[MAXTOK];
@@ -597,8 +598,7 @@ static const struct dialect_ops cap_ops = { .name = "capture", .encode_event = c
 static unsigned rng = 4242;
 static unsigned next_rand(void)
 {
-	rng = rng * 1103515245u + 12345u;
-	return (rng >> 16) & 0x7fff;
+	return test_rand(&rng);
 }
 
 static char feed[65536];
@@ -614,25 +614,7 @@ static int run_stream(const struct dialect_ops *from, const struct dialect_ops *
 	st.client_usage = client_usage;
 	caplen = 0;
 	cap[0] = 0;
-	size_t len = strlen(sse), fed = 0, used = 0;
-	while (fed < len) {
-		size_t step = whole ? len : 1 + next_rand() % 23;
-		if (step > len - fed)
-			step = len - fed;
-		memcpy(feed + fed, sse + fed, step);
-		fed += step;
-		for (;;) {
-			struct sse_event ev;
-			int n = sse_next(feed + used, fed - used, &ev);
-			if (n < 0)
-				break;
-			if (xlate_event(&st, &ev, o) < 0)
-				return -1;
-			used += (size_t)n;
-		}
-	}
-	xlate_end(&st, o);
-	return 0;
+	return test_feed_sse(&st, sse, strlen(sse), feed, sizeof feed, whole ? 0 : 23, &rng, o);
 }
 
 static const char tool_stream[] =

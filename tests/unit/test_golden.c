@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 #include "dialect.h"
 #include "test.h"
+#include "test_stream.h"
 
 #define MAXTOK 65536
 #define BUFSZ (1 << 20)
@@ -339,12 +340,7 @@ static int sse_events_eq(const char *got, size_t gn, const char *exp, size_t en)
 	return 1;
 }
 
-static unsigned rng = 12345;
-static unsigned next_rand(void)
-{
-	rng = rng * 1103515245u + 12345u;
-	return (rng >> 16) & 0x7fff;
-}
+static unsigned rng = 12345;	/* slices: one sequence across all cases */
 
 static int run_stream(const char *dir, const struct dialect_ops *from, const struct dialect_ops *to, long inlen,
 		      const char *model, const char *exp)
@@ -366,28 +362,7 @@ static int run_stream(const char *dir, const struct dialect_ops *from, const str
 		s->client_usage = client_usage;
 		struct json_out o;
 		json_out_init(&o, out_buf, BUFSZ);
-		size_t fed = 0, used = 0;
-		int bad = 0;
-		while (fed < (size_t)inlen && !bad) {
-			size_t step = pass == 0 ? (size_t)inlen : 1 + next_rand() % 97;
-			if (step > (size_t)inlen - fed)
-				step = (size_t)inlen - fed;
-			memcpy(feed + fed, in_buf + fed, step);
-			fed += step;
-			for (;;) {
-				struct sse_event ev;
-				int n = sse_next(feed + used, fed - used, &ev);
-				if (n < 0)
-					break;
-				if (xlate_event(s, &ev, &o) < 0) {
-					bad = 1;
-					break;
-				}
-				used += (size_t)n;
-			}
-		}
-		if (!bad)
-			xlate_end(s, &o);
+		int bad = test_feed_sse(s, in_buf, (size_t)inlen, feed, BUFSZ, pass == 0 ? 0 : 97, &rng, &o) < 0;
 		free(s);
 		if (o.overflow) {
 			snprintf(why, sizeof why, "output overflow");

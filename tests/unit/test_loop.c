@@ -1,5 +1,6 @@
-/* test_loop.c - the poll() loop: timer order, re-arming, cancelling, fd
- * readiness, and watchers deleted or added from inside callbacks. */
+/* test_loop.c - the poll() loop: timer order, re-arming, cancelling, which
+ * timers one round runs, fd readiness, and watchers deleted or added from
+ * inside callbacks. */
 #include <fcntl.h>
 #include <unistd.h>
 #include "loop.h"
@@ -54,6 +55,68 @@ TEST(timer_stop_and_rearm)
 	CHECK(loop_now() - t0 >= 39);
 }
 
+/* A timer that re-arms itself for 0 ms from its own callback, up to cap
+ * times: the cap only keeps a broken loop from spinning for ever. */
+struct rt { struct loop_timer t; int n, cap; };
+
+static void on_rearm(struct loop_timer *t)
+{
+	struct rt *r = container_of(t, struct rt, t);
+	if (++r->n < r->cap)
+		loop_timer_set(t, 0, on_rearm);
+}
+
+TEST(rearm_at_zero_fires_once_per_round)
+{
+	struct rt r = { .cap = 1000 };
+	loop_timer_init(&r.t);
+	loop_timer_set(&r.t, 0, on_rearm);
+	for (int round = 1; round <= 5; round++) {
+		loop_run_once(0);
+		CHECK_EQ_INT(r.n, round);
+		CHECK(loop_timer_armed(&r.t));
+	}
+	loop_timer_stop(&r.t);
+}
+
+TEST(rearming_timer_does_not_hold_back_others)
+{
+	/* Both due now: the re-armed one sorts after the one not yet run. */
+	struct rt r = { .cap = 1000 };
+	struct tt b = { .id = 5 };
+	loop_timer_init(&r.t);
+	loop_timer_init(&b.t);
+	memset(fired, 0, sizeof fired);
+	norder = 0;
+	loop_timer_set(&r.t, 0, on_rearm);
+	loop_timer_set(&b.t, 0, on_t);
+	loop_run_once(0);
+	CHECK_EQ_INT(r.n, 1);
+	CHECK_EQ_INT(fired[5], 1);
+	loop_run_once(0);
+	CHECK_EQ_INT(r.n, 2);
+	CHECK_EQ_INT(fired[5], 1);
+	loop_timer_stop(&r.t);
+}
+
+TEST(same_due_fires_in_arming_order)
+{
+	struct tt t[4];
+	static const int arm[4] = { 2, 0, 3, 1 };
+	memset(fired, 0, sizeof fired);
+	norder = 0;
+	for (int i = 0; i < 4; i++) {
+		t[i].id = i;
+		loop_timer_init(&t[i].t);
+	}
+	for (int i = 0; i < 4; i++)
+		loop_timer_set(&t[arm[i]].t, 0, on_t);
+	loop_run_once(0);
+	REQUIRE(norder == 4);
+	for (int i = 0; i < 4; i++)
+		CHECK_EQ_INT(order[i], arm[i]);
+}
+
 struct pw { struct loop_fd w; int hits; struct loop_fd *victim; };
 
 static void on_readable(struct loop_fd *w, unsigned ev)
@@ -85,6 +148,34 @@ TEST(fd_ready_and_delete_during_dispatch)
 	loop_del(&pb.w);
 	CHECK_EQ_INT(loop_fd_count(), 0);
 	close(a[0]); close(a[1]); close(b[0]); close(b[1]);
+}
+
+static struct tt armed_by_fd = { .id = 6 };
+
+static void on_readable_arm(struct loop_fd *w, unsigned ev)
+{
+	struct pw *p = container_of(w, struct pw, w);
+	p->hits++;
+	loop_timer_set(&armed_by_fd.t, 0, on_t);
+}
+
+TEST(timer_armed_by_fd_for_now_runs_same_round)
+{
+	int p[2];
+	REQUIRE(pipe2(p, O_NONBLOCK) == 0);
+	struct pw pw = { 0 };
+	loop_fd_init(&pw.w);
+	loop_timer_init(&armed_by_fd.t);
+	memset(fired, 0, sizeof fired);
+	norder = 0;
+	REQUIRE(loop_add(&pw.w, p[0], LOOP_IN, on_readable_arm) == 0);
+	CHECK(write(p[1], "x", 1) == 1);
+	CHECK_EQ_INT(loop_run_once(100), 1);
+	CHECK_EQ_INT(pw.hits, 1);
+	CHECK_EQ_INT(fired[6], 1);
+	loop_del(&pw.w);
+	close(p[0]);
+	close(p[1]);
 }
 
 TEST(fd_array_stays_compact)
@@ -133,7 +224,11 @@ int main(void)
 		return 1;
 	RUN(timers_fire_in_due_order);
 	RUN(timer_stop_and_rearm);
+	RUN(rearm_at_zero_fires_once_per_round);
+	RUN(rearming_timer_does_not_hold_back_others);
+	RUN(same_due_fires_in_arming_order);
 	RUN(fd_ready_and_delete_during_dispatch);
+	RUN(timer_armed_by_fd_for_now_runs_same_round);
 	RUN(fd_array_stays_compact);
 	RUN(full_array_is_refused);
 	loop_free();

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench.py BUILD quick|full - the side-by-side benchmark of issue 6.
+"""bench.py BUILD quick|full - the side-by-side benchmark of llmgw, nginx and Portkey.
 
 Run through tools/bench.sh (which installs wrk, nginx-light, valgrind and
 Portkey's gateway when missing, raises `ulimit -n` and builds the client).
@@ -1316,8 +1316,8 @@ def report(res):
 				for ir, fn in top)))
 		a("")
 
-	# -- issue 6 targets
-	a("## Targets (issue 6, item 3)")
+	# -- performance targets against nginx
+	a("## Performance targets")
 	a("")
 	a("| target | measured | verdict |")
 	a("|---|---|---|")
