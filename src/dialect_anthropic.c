@@ -4,9 +4,10 @@
  * and SSE stream, both as the client's dialect and as the provider's.
  *
  * Decoders point IR strings into the JSON text they were given and copy
- * nothing; encoders write into the caller's bounded struct json_out. The
- * only state is per stream, in struct xlate_stream's dec/enc areas. Nothing
- * here allocates or blocks.
+ * nothing; encoders write through the typed JSON writer (struct jw, json.h)
+ * into the caller's bounded struct json_out. Names are tables indexed by
+ * the enum they stand for. The only state is per stream, in struct
+ * xlate_stream's dec/enc areas. Nothing here allocates or blocks.
  *
  * Translated / dropped / refused
  * ------------------------------
@@ -1413,6 +1414,11 @@ static void close_block(struct anth_enc *st, struct json_out *o)
 	st->open = BLK_NONE;
 }
 
+/* The content_block of a text or thinking block's start: empty, the text
+ * follows as deltas. */
+static const char empty_text[] = "{\"type\":\"text\",\"text\":\"\"}";
+static const char empty_thinking[] = "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}";
+
 /* Starts a block of kind: its content_block_start event up to the
  * content_block, which the caller writes before ev_end(). */
 static void open_block(struct anth_enc *st, struct jw *w, struct json_out *o, uint8_t kind)
@@ -1516,16 +1522,10 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 			return;
 		if (st->open != ev->kind) {
 			open_block(st, w, o, ev->kind);
-			jw_obj(w);
-			if (th) {
-				jw_kcstr(w, "type", "thinking");
-				jw_kcstr(w, "thinking", "");
-				jw_kcstr(w, "signature", "");
-			} else {
-				jw_kcstr(w, "type", "text");
-				jw_kcstr(w, "text", "");
-			}
-			jw_obj_end(w);
+			if (th)
+				jw_raw(w, empty_thinking, sizeof empty_thinking - 1);
+			else
+				jw_raw(w, empty_text, sizeof empty_text - 1);
 			ev_end(w);
 		}
 		if (text)
@@ -1542,9 +1542,7 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 		jw_kcstr(w, "type", "tool_use");
 		kstr(w, "id", &ev->id);
 		kstr(w, "name", &ev->name);
-		jw_key(w, "input");
-		jw_obj(w);
-		jw_obj_end(w);
+		jw_kraw(w, "input", "{}", 2);	/* the arguments follow as deltas */
 		jw_obj_end(w);
 		ev_end(w);
 		st->tool_block[ev->index] = (int32_t)st->nblocks - 1;
