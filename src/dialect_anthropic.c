@@ -4,9 +4,10 @@
  * and SSE stream, both as the client's dialect and as the provider's.
  *
  * Decoders point IR strings into the JSON text they were given and copy
- * nothing; encoders write into the caller's bounded struct json_out. The
- * only state is per stream, in struct xlate_stream's dec/enc areas. Nothing
- * here allocates or blocks.
+ * nothing; encoders write through the typed JSON writer (struct jw, json.h)
+ * into the caller's bounded struct json_out. Names are tables indexed by
+ * the enum they stand for. The only state is per stream, in struct
+ * xlate_stream's dec/enc areas. Nothing here allocates or blocks.
  *
  * Translated / dropped / refused
  * ------------------------------
@@ -140,41 +141,80 @@
 #define ANTH_DEFAULT_MAX_TOKENS 4096
 #define ANTH_MIN_THINKING_BUDGET 1024
 
+#define NELEM(a) (sizeof(a) / sizeof((a)[0]))
+
+/* ------------------------------------------------------------------ */
+/* names                                                               */
+
+/* One table per closed set of names, shared by the decoder and the
+ * encoder, indexed by the enum it stands for. */
+static const char *const roles[] = { [IR_USER] = "user", [IR_ASSISTANT] = "assistant" };
+
+/* A block type is also the kind of the part it becomes. */
+enum block { B_TEXT = IR_TEXT, B_IMAGE = IR_IMAGE, B_TOOL_USE = IR_TOOL_CALL, B_TOOL_RESULT = IR_TOOL_RESULT,
+	     B_THINKING = IR_THINKING, B_REDACTED };
+static const char *const blocks[] = {
+	[B_TEXT] = "text", [B_IMAGE] = "image", [B_TOOL_USE] = "tool_use",
+	[B_TOOL_RESULT] = "tool_result", [B_THINKING] = "thinking", [B_REDACTED] = "redacted_thinking",
+};
+
+static const char *const tool_choices[] = {
+	[IR_TC_AUTO] = "auto", [IR_TC_NONE] = "none", [IR_TC_REQUIRED] = "any", [IR_TC_TOOL] = "tool",
+};
+
+/* Error types and the message written when the provider gave none, by
+ * class; api_error is the fallback. */
+static const struct {
+	const char *type, *message;
+} errors[] = {
+	[IR_ERR_INVALID] = { "invalid_request_error", "Invalid request" },
+	[IR_ERR_AUTH] = { "authentication_error", "Authentication failed" },
+	[IR_ERR_BILLING] = { "billing_error", "Billing error" },
+	[IR_ERR_PERMISSION] = { "permission_error", "Permission denied" },
+	[IR_ERR_NOT_FOUND] = { "not_found_error", "Not found" },
+	[IR_ERR_TOO_LARGE] = { "request_too_large", "Request too large" },
+	[IR_ERR_RATE_LIMIT] = { "rate_limit_error", "Rate limited" },
+	[IR_ERR_SERVER] = { "api_error", "Internal server error" },
+	[IR_ERR_OVERLOADED] = { "overloaded_error", "Overloaded" },
+	[IR_ERR_TIMEOUT] = { "timeout_error", "Timeout" },
+};
+
+/* The members of a stream event's payload object (message, content_block
+ * or delta) the decoder reads; the last four carry the deltas' text. */
+enum member { M_TYPE, M_ID, M_NAME, M_MODEL, M_USAGE, M_INPUT, M_STOP_REASON,
+	      M_TEXT, M_PARTIAL_JSON, M_THINKING, M_SIGNATURE, M_N };
+static const char *const members[M_N] = {
+	[M_TYPE] = "type", [M_ID] = "id", [M_NAME] = "name", [M_MODEL] = "model", [M_USAGE] = "usage",
+	[M_INPUT] = "input", [M_STOP_REASON] = "stop_reason", [M_TEXT] = "text",
+	[M_PARTIAL_JSON] = "partial_json", [M_THINKING] = "thinking", [M_SIGNATURE] = "signature",
+};
+
+/* Stream deltas: the member that carries each one's payload and the
+ * event it becomes. */
+enum delta { D_TEXT, D_JSON, D_THINKING, D_SIG };
+static const struct {
+	const char *type;
+	uint8_t member;		/* enum member */
+	uint8_t ev;		/* enum ir_ev_kind */
+} deltas[] = {
+	[D_TEXT] = { "text_delta", M_TEXT, EV_TEXT },
+	[D_JSON] = { "input_json_delta", M_PARTIAL_JSON, EV_TOOL_ARGS },
+	[D_THINKING] = { "thinking_delta", M_THINKING, EV_THINKING },
+	[D_SIG] = { "signature_delta", M_SIGNATURE, EV_THINKING },
+};
+
+enum event { E_START, E_BLOCK_START, E_DELTA, E_MSG_DELTA, E_STOP, E_ERROR };
+static const char *const events[] = {
+	[E_START] = "message_start", [E_BLOCK_START] = "content_block_start", [E_DELTA] = "content_block_delta",
+	[E_MSG_DELTA] = "message_delta", [E_STOP] = "message_stop", [E_ERROR] = "error",
+};
+
 /* ------------------------------------------------------------------ */
 /* small helpers                                                       */
-
-/* Name lists, packed "a\0b\0...\0" (json_list_find() and fmt_list_nth() walk them): one list
- * per closed set of names, shared by the decoder and the encoder. The
- * order is the order of the matching enum where there is one. */
-#define ROLES "user\0assistant\0"			/* = IR_USER, IR_ASSISTANT */
-#define BLOCKS "text\0image\0tool_use\0tool_result\0thinking\0redacted_thinking\0"
-enum { B_TEXT, B_IMAGE, B_TOOL_USE, B_TOOL_RESULT, B_THINKING, B_REDACTED };	/* = IR_TEXT... for the first five */
-#define TOOL_CHOICES "auto\0none\0any\0tool\0"		/* = IR_TC_AUTO - 1 ... */
-/* stop_reason: the decoder maps index -> finish (an unknown one is a
- * stop), the encoder finish -> index. */
-#define STOP_REASONS "max_tokens\0model_context_window_exceeded\0tool_use\0refusal\0end_turn\0stop_sequence\0"
-/* Error types in enum ir_err_class order; api_error is the fallback. */
-#define ERR_TYPES "invalid_request_error\0authentication_error\0billing_error\0permission_error\0" \
-	"not_found_error\0request_too_large\0rate_limit_error\0api_error\0overloaded_error\0timeout_error\0"
-#define ERR_MESSAGES "Invalid request\0Authentication failed\0Billing error\0Permission denied\0" \
-	"Not found\0Request too large\0Rate limited\0Internal server error\0Overloaded\0Timeout\0"
-/* Stream deltas and the key that carries each one's payload. */
-#define DELTAS "text_delta\0input_json_delta\0thinking_delta\0signature_delta\0"
-#define DELTA_KEYS "text\0partial_json\0thinking\0signature\0"
-enum { D_TEXT, D_JSON, D_THINKING, D_SIG };
-#define EVENTS "message_start\0content_block_start\0content_block_delta\0message_delta\0message_stop\0error\0"
-enum { E_START, E_BLOCK_START, E_DELTA, E_MSG_DELTA, E_STOP, E_ERROR };
-
-
 
 static int has(const struct ir_str *s)
 {
 	return s->p && s->n;
-}
-
-static int str_same(const struct ir_str *a, const struct ir_str *b)
-{
-	return a->p && b->p && a->kind == b->kind && a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 }
 
 /* Present and not null. */
@@ -182,6 +222,19 @@ static int given(const struct json_doc *d, int v)
 {
 	return v >= 0 && !json_is_null(d, v);
 }
+
+/* The index in names[0..n) of the name string token i equals (NULL
+ * entries never match), or -1 (also when i is not a string). */
+static int name_find(const struct json_doc *d, int i, const char *const *names, unsigned n)
+{
+	if (!json_is_string(d, i))
+		return -1;
+	for (unsigned k = 0; k < n; k++)
+		if (json_str_eq(d, i, names[k]))
+			return (int)k;
+	return -1;
+}
+#define FIND(d, i, names) name_find(d, i, names, NELEM(names))
 
 /* Token v when it is a string (its span into *s), else -1 with *s
  * untouched. */
@@ -199,70 +252,21 @@ static int str_at(const struct json_doc *d, int obj, const char *k, struct ir_st
 	return str_of(d, json_get(d, obj, k), s);
 }
 
-/* The values of the keys in a packed list in object obj -> v[] (-1 when
- * absent; the last duplicate wins, as with json_get), in one pass over
- * obj: a top-level object holds the messages or content, which every
- * json_get would walk again. */
-static void get_keys(const struct json_doc *d, int obj, const char *list, int *v, int n)
+/* The values of keys[0..n) in object obj -> v[] (-1 when absent; the last
+ * duplicate wins, as with json_get), in one pass over obj: a top-level
+ * object holds the messages or content, which every json_get would walk
+ * again. */
+static void get_keys(const struct json_doc *d, int obj, const char *const *keys, unsigned n, int *v)
 {
-	while (n--)
-		v[n] = -1;
+	for (unsigned k = 0; k < n; k++)
+		v[k] = -1;
 	if (!json_is_object(d, obj))
 		return;
 	for (int k = 0, i = obj + 1; k < d->tok[obj].size; k++, i = json_skip(d, i)) {
-		int j = json_list_find(d, i, list);
+		int j = name_find(d, i, keys, n);
 		if (j >= 0)
 			v[j] = i + 1;
 	}
-}
-
-/* The writer: put() appends fmt with each of these bytes replaced by the
- * next argument, so one call writes what would be a run of json_lit()s. */
-#define STR "\1"	/* const struct ir_str *: a JSON string (ir_write_string) */
-#define NUM "\2"	/* int64_t */
-#define LIT "\3"	/* const char *: verbatim */
-#define CSTR "\4"	/* const char *: quoted (json_cstr) */
-#define VAL "\5"	/* const struct ir_str *: tool input; {} when not valid JSON
-			 * (a model's malformed arguments) */
-#define SCHEMA "\6"	/* const struct ir_str *: ir_write_schema */
-
-static void put(struct json_out *o, const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	for (;; f++) {
-		const char *q = f;
-		while ((unsigned char)*q > 6)
-			q++;
-		json_raw_append(o, f, (size_t)(q - f));
-		f = q;
-		if (*f == 0)
-			break;
-		if (*f == 2) {
-			json_i64(o, va_arg(ap, int64_t));
-			continue;
-		}
-		/* every other directive takes a pointer: one va_arg for all */
-		const void *a = va_arg(ap, const void *);
-		if (*f == 3)
-			json_lit(o, a);
-		else if (*f == 4)
-			json_cstr(o, a);
-		else if (*f == 1)
-			ir_write_string(o, a);
-		else if (*f == 6)
-			ir_write_schema(o, a);
-		else if (ir_write_value(o, a) < 0)
-			json_lit(o, "{}");
-	}
-	va_end(ap);
-}
-
-/* A "," before every item but the first (*n counts them). */
-static void comma(struct json_out *o, int *n)
-{
-	if ((*n)++)
-		json_lit(o, ",");
 }
 
 /* ------------------------------------------------------------------ */
@@ -280,23 +284,26 @@ struct dec {
 	uint8_t resp;
 };
 
-/* The message for the client (or the gateway's log): fmt with arg. */
-static int failw(struct dec *r, const char *fmt, const char *arg)
+/* The message for the client (or the gateway's log); always -1. */
+static int fail(struct dec *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static int fail(struct dec *r, const char *fmt, ...)
 {
-	if (r->err && r->errlen)
-		fmt_snprintf(r->err, r->errlen, fmt, arg);
+	if (r->err && r->errlen) {
+		va_list ap;
+		va_start(ap, fmt);
+		fmt_vsnprintf(r->err, r->errlen, fmt, ap);
+		va_end(ap);
+	}
 	return -1;
-}
-
-static int fail(struct dec *r, const char *msg)
-{
-	return failw(r, "%s", msg);
 }
 
 static struct ir_part *new_part(struct dec *r, uint8_t kind)
 {
 	if (*r->nparts >= IR_MAX_PARTS) {
-		failw(r, "too many %s", r->resp ? "content blocks" : "content parts");
+		if (r->resp)
+			fail(r, "too many content blocks");
+		else
+			fail(r, "too many content parts");
 		return NULL;
 	}
 	struct ir_part *p = &r->parts[(*r->nparts)++];
@@ -306,69 +313,79 @@ static struct ir_part *new_part(struct dec *r, uint8_t kind)
 }
 
 /* The string and object fields of content blocks (and of an image's
- * source, and of a tool), as rows walked by get_fields() and set_fields():
- * the token type a field must have; whether it must be there (REQ), may
- * be absent (OPT) or is ignored when it is not of that type (ANY); the
- * message when it is wrong (an index in FIELD_MSGS, whose first four have
- * a response's wording 4 further on); and where its span goes. Each row's
- * key is the same-numbered name in FIELD_KEYS. */
-#define FIELD_KEYS "text\0thinking\0signature\0id\0name\0input\0tool_use_id\0media_type\0data\0url\0" \
-	"name\0description\0input_schema\0"
-enum { F_TEXT = 0, F_THINKING = 1, F_TOOL_USE = 3, F_TOOL_RESULT = 6, F_BASE64 = 7, F_URL = 9, F_TOOL = 10 };
-#define FIELD_MSGS "text block without a text string\0thinking block without thinking text\0" \
-	"tool_use needs an id and a name\0tool_use input must be an object\0" \
-	"text block without text\0thinking block without thinking\0malformed tool_use block\0malformed tool_use block\0" \
-	"tool_result without tool_use_id\0image source needs media_type and data\0image url source needs a url\0" \
-	"tool without a name\0tool input_schema must be an object\0"
-enum { REQ, OPT, ANY };
-static const struct field {
-	uint8_t type, need, msg, off;
-} fields[] = {
-#define PART(f) offsetof(struct ir_part, f)
-	{ JSMN_STRING, REQ, 0, PART(text) },		/* text */
-	{ JSMN_STRING, REQ, 1, PART(text) },		/* thinking */
-	{ JSMN_STRING, ANY, 0, PART(sig) },
-	{ JSMN_STRING, REQ, 2, PART(a) },		/* tool_use */
-	{ JSMN_STRING, REQ, 2, PART(b) },
-	{ JSMN_OBJECT, OPT, 3, PART(args) },
-	{ JSMN_STRING, REQ, 8, PART(a) },		/* tool_result */
-	{ JSMN_STRING, REQ, 9, PART(a) },		/* image source base64 */
-	{ JSMN_STRING, REQ, 9, PART(b) },
-	{ JSMN_STRING, REQ, 10, PART(b) },		/* image source url */
-	{ JSMN_STRING, REQ, 11, offsetof(struct ir_tool, name) },	/* tool */
-	{ JSMN_STRING, ANY, 0, offsetof(struct ir_tool, description) },
-	{ JSMN_OBJECT, OPT, 12, offsetof(struct ir_tool, parameters) },
+ * source, and of a tool), walked by get_fields() and set_fields(): the
+ * token type a field must have; whether it must be there (REQ), may be
+ * absent (OPT) or is ignored when it is not of that type (ANY); the
+ * message when it is wrong (in a request, and in a provider's response
+ * when that is worded differently); and where its span goes. */
+enum need { REQ, OPT, ANY };
+struct field {
+	const char *key;
+	uint8_t type;			/* jsmntype_t */
+	uint8_t need;			/* enum need */
+	uint16_t off;			/* of the struct ir_str in the part or tool */
+	const char *msg, *resp_msg;	/* resp_msg NULL: msg */
 };
-_Static_assert(offsetof(struct ir_part, sig) < 256, "field offsets are bytes");
+#define MAX_FIELDS 3
+#define PART(f) offsetof(struct ir_part, f)
+#define TOOL(f) offsetof(struct ir_tool, f)
 
-/* The tokens of fields [f, f + n) of obj -> v[] (-1: absent). 0, or -1
+static const struct field text_fields[] = {
+	{ "text", JSMN_STRING, REQ, PART(text), "text block without a text string", "text block without text" },
+};
+static const struct field thinking_fields[] = {
+	{ "thinking", JSMN_STRING, REQ, PART(text), "thinking block without thinking text",
+	  "thinking block without thinking" },
+	{ "signature", JSMN_STRING, ANY, PART(sig), NULL, NULL },
+};
+static const struct field tool_use_fields[] = {
+	{ "id", JSMN_STRING, REQ, PART(a), "tool_use needs an id and a name", "malformed tool_use block" },
+	{ "name", JSMN_STRING, REQ, PART(b), "tool_use needs an id and a name", "malformed tool_use block" },
+	{ "input", JSMN_OBJECT, OPT, PART(args), "tool_use input must be an object", "malformed tool_use block" },
+};
+static const struct field tool_result_fields[] = {
+	{ "tool_use_id", JSMN_STRING, REQ, PART(a), "tool_result without tool_use_id", NULL },
+};
+static const struct field base64_fields[] = {
+	{ "media_type", JSMN_STRING, REQ, PART(a), "image source needs media_type and data", NULL },
+	{ "data", JSMN_STRING, REQ, PART(b), "image source needs media_type and data", NULL },
+};
+static const struct field url_fields[] = {
+	{ "url", JSMN_STRING, REQ, PART(b), "image url source needs a url", NULL },
+};
+static const struct field tool_fields[] = {
+	{ "name", JSMN_STRING, REQ, TOOL(name), "tool without a name", NULL },
+	{ "description", JSMN_STRING, ANY, TOOL(description), NULL, NULL },
+	{ "input_schema", JSMN_OBJECT, OPT, TOOL(parameters), "tool input_schema must be an object", NULL },
+};
+_Static_assert(NELEM(tool_use_fields) <= MAX_FIELDS && NELEM(tool_fields) <= MAX_FIELDS, "MAX_FIELDS");
+
+/* The tokens of fields f[0..n) of obj -> v[] (-1: absent). 0, or -1
  * with the message of the first one that is wrong. */
-static int get_fields(struct dec *r, int obj, unsigned f, unsigned n, int *v)
+static int get_fields(struct dec *r, int obj, const struct field *f, unsigned n, int *v)
 {
 	const struct json_doc *d = r->d;
-	const char *k = fmt_list_nth(FIELD_KEYS, f);
-	for (unsigned i = 0; i < n; i++, k += strlen(k) + 1) {
-		const struct field *fl = &fields[f + i];
-		int t = v[i] = json_get(d, obj, k);
-		if (t < 0 ? fl->need == REQ : d->tok[t].type != fl->type) {
-			if (fl->need != ANY)
-				return fail(r, fmt_list_nth(FIELD_MSGS, fl->msg + (r->resp ? 4u : 0u)));
+	for (unsigned i = 0; i < n; i++) {
+		int t = v[i] = json_get(d, obj, f[i].key);
+		if (t < 0 ? f[i].need == REQ : d->tok[t].type != f[i].type) {
+			if (f[i].need != ANY)
+				return fail(r, "%s", r->resp && f[i].resp_msg ? f[i].resp_msg : f[i].msg);
 			v[i] = -1;
 		}
 	}
 	return 0;
 }
 
-static void set_fields(const struct json_doc *d, unsigned f, unsigned n, const int *v, void *base)
+static void set_fields(const struct json_doc *d, const struct field *f, unsigned n, const int *v, void *base)
 {
 	for (unsigned i = 0; i < n; i++)
-		*(struct ir_str *)(void *)((char *)base + fields[f + i].off) = ir_tok_str(d, v[i]);
+		*(struct ir_str *)(void *)((char *)base + f[i].off) = ir_tok_str(d, v[i]);
 }
 
-/* Fields [f, f + n) of obj -> a new part of kind, or NULL. */
-static struct ir_part *dec_part(struct dec *r, int obj, unsigned f, unsigned n, uint8_t kind)
+/* Fields f[0..n) of obj -> a new part of kind, or NULL. */
+static struct ir_part *dec_part(struct dec *r, int obj, const struct field *f, unsigned n, uint8_t kind)
 {
-	int v[3];
+	int v[MAX_FIELDS];
 	struct ir_part *p;
 	if (get_fields(r, obj, f, n, v) || !(p = new_part(r, kind)))
 		return NULL;
@@ -379,34 +396,31 @@ static struct ir_part *dec_part(struct dec *r, int obj, unsigned f, unsigned n, 
 static int dec_block(struct dec *r, int b, int t);
 
 /* The blocks of array c: those whose type is in take (bits of B_*) are
- * decoded, those in skip passed over; any other is refused with fmt/what,
- * or passed over too when fmt is NULL. */
-static int dec_blocks(struct dec *r, int c, unsigned take, unsigned skip, const char *fmt, const char *what)
+ * decoded, those in skip passed over; any other is refused with the
+ * message refuse, or passed over too when refuse is NULL. */
+static int dec_blocks(struct dec *r, int c, unsigned take, unsigned skip, const char *refuse)
 {
 	const struct json_doc *d = r->d;
 	int n = d->tok[c].size;
 	for (int k = 0, b = c + 1; k < n; k++, b = json_skip(d, b)) {
-		int t = json_list_find(d, json_get(d, b, "type"), BLOCKS);
+		int t = FIND(d, json_get(d, b, "type"), blocks);
 		unsigned bit = t < 0 ? 0 : 1u << t;
 		if (bit & take) {
 			if (dec_block(r, b, t))
 				return -1;
-		} else if (!(bit & skip) && fmt) {
-			return failw(r, fmt, what);
+		} else if (!(bit & skip) && refuse) {
+			return fail(r, "%s", refuse);
 		}
 	}
 	return 0;
 }
-
-#define STR_OR_ARRAY "%s must be a string or an array"
-#define NOT_SUPPORTED "%s content block type not supported through translation"
 
 /* The name of the earlier tool_use with this id, for Gemini. */
 static struct ir_str call_name(const struct dec *r, const struct ir_str *id)
 {
 	struct ir_str none = { NULL, 0, IR_RAW };
 	for (int i = (int)*r->nparts - 1; i >= 0; i--)
-		if (r->parts[i].kind == IR_TOOL_CALL && str_same(&r->parts[i].a, id))
+		if (r->parts[i].kind == IR_TOOL_CALL && ir_str_same(&r->parts[i].a, id))
 			return r->parts[i].b;
 	return none;
 }
@@ -414,21 +428,29 @@ static struct ir_str call_name(const struct dec *r, const struct ir_str *id)
 /* Block b of type t (B_*, which is also the part's kind) -> new parts. */
 static int dec_block(struct dec *r, int b, int t)
 {
-	static const uint8_t rows[][2] = {	/* the fields of each B_* */
-		{ F_TEXT, 1 }, { 0, 0 }, { F_TOOL_USE, 3 }, { F_TOOL_RESULT, 1 }, { F_THINKING, 2 },
+	static const struct {
+		const struct field *f;
+		uint8_t n;
+	} block_fields[] = {
+		[B_TEXT] = { text_fields, NELEM(text_fields) },
+		[B_TOOL_USE] = { tool_use_fields, NELEM(tool_use_fields) },
+		[B_TOOL_RESULT] = { tool_result_fields, NELEM(tool_result_fields) },
+		[B_THINKING] = { thinking_fields, NELEM(thinking_fields) },
 	};
+	static const char *const sources[] = { "base64", "url" };
 	const struct json_doc *d = r->d;
 	struct ir_part *p;
 	int url = 0;
 
 	if (t == B_IMAGE) {
 		b = json_get(d, b, "source");
-		url = json_list_find(d, json_get(d, b, "type"), "base64\0url\0");
+		url = FIND(d, json_get(d, b, "type"), sources);
 		if (url < 0)
 			return fail(r, "image source type not supported through translation (base64 and url are)");
-		p = dec_part(r, b, url ? F_URL : F_BASE64, 2u - (unsigned)url, IR_IMAGE);
+		p = url ? dec_part(r, b, url_fields, NELEM(url_fields), IR_IMAGE)
+			: dec_part(r, b, base64_fields, NELEM(base64_fields), IR_IMAGE);
 	} else {
-		p = dec_part(r, b, rows[t][0], rows[t][1], (uint8_t)t);
+		p = dec_part(r, b, block_fields[t].f, block_fields[t].n, (uint8_t)t);
 	}
 	if (!p)
 		return -1;
@@ -449,9 +471,10 @@ static int dec_block(struct dec *r, int b, int t)
 		return 0;
 	}
 	if (!json_is_array(d, c))
-		return failw(r, STR_OR_ARRAY, "tool_result content");
+		return fail(r, "tool_result content must be a string or an array");
 	uint16_t before = *r->nparts;
-	if (dec_blocks(r, c, 1u << B_TEXT | 1u << B_IMAGE, 0, NOT_SUPPORTED, "tool_result"))
+	if (dec_blocks(r, c, 1u << B_TEXT | 1u << B_IMAGE, 0,
+		       "tool_result content block type not supported through translation"))
 		return -1;
 	p->nsub = (uint16_t)(*r->nparts - before);
 	return 0;
@@ -463,7 +486,7 @@ static int dec_block(struct dec *r, int b, int t)
 static int open_msg(struct dec *r, int role)
 {
 	if (r->ir->nmsgs >= IR_MAX_MSGS)
-		return failw(r, "too many %s", "messages");
+		return fail(r, "too many messages");
 	struct ir_msg *m = &r->ir->msgs[r->ir->nmsgs];
 	m->role = (uint8_t)role;
 	m->first = r->ir->nparts;
@@ -483,17 +506,17 @@ static void close_msg(struct dec *r)
 static int dec_message(struct dec *r, int msg)
 {
 	const struct json_doc *d = r->d;
-	int role = json_list_find(d, json_get(d, msg, "role"), ROLES), c = json_get(d, msg, "content");
+	int role = FIND(d, json_get(d, msg, "role"), roles), c = json_get(d, msg, "content");
 	int str = json_is_string(d, c);
 
 	if (role < 0)
 		return fail(r, "message role must be user or assistant");
 	if (!str && !json_is_array(d, c))
-		return failw(r, STR_OR_ARRAY, "message content");
+		return fail(r, "message content must be a string or an array");
 	if (role == IR_USER && !str) {
 		/* The tool results first (as an IR_TOOL message), then the
 		 * rest (as an IR_USER message). */
-		if (open_msg(r, IR_TOOL) || dec_blocks(r, c, 1u << B_TOOL_RESULT, 0, NULL, NULL))
+		if (open_msg(r, IR_TOOL) || dec_blocks(r, c, 1u << B_TOOL_RESULT, 0, NULL))
 			return -1;
 		close_msg(r);
 	}
@@ -504,27 +527,34 @@ static int dec_message(struct dec *r, int msg)
 		if (!p)
 			return -1;
 		p->text = ir_tok_str(d, c);
-	} else if (role == IR_USER ? dec_blocks(r, c, 1u << B_TEXT | 1u << B_IMAGE, 1u << B_TOOL_RESULT, NOT_SUPPORTED, "user")
+	} else if (role == IR_USER ? dec_blocks(r, c, 1u << B_TEXT | 1u << B_IMAGE, 1u << B_TOOL_RESULT,
+						"user content block type not supported through translation")
 		   : dec_blocks(r, c, 1u << B_TEXT | 1u << B_TOOL_USE | 1u << B_THINKING,
-				1u << B_REDACTED /* dropped: see the header */, NOT_SUPPORTED, "assistant")) {
+				1u << B_REDACTED /* dropped: see the header */,
+				"assistant content block type not supported through translation")) {
 		return -1;
 	}
 	close_msg(r);
 	return 0;
 }
 
-#define REQ_KEYS "model\0system\0messages\0max_tokens\0temperature\0top_p\0top_k\0stop_sequences\0stream\0" \
-	"tools\0tool_choice\0metadata\0thinking\0output_config\0"
-enum { R_MODEL, R_SYSTEM, R_MESSAGES, R_MAX_TOKENS, R_TEMPERATURE, R_TOP_P, R_TOP_K, R_STOP, R_STREAM, R_TOOLS,
-       R_TOOL_CHOICE, R_METADATA, R_THINKING, R_OUTPUT_CONFIG, R_N };
+enum req_key { R_MODEL, R_SYSTEM, R_MESSAGES, R_MAX_TOKENS, R_TEMPERATURE, R_TOP_P, R_TOP_K, R_STOP, R_STREAM,
+	       R_TOOLS, R_TOOL_CHOICE, R_METADATA, R_THINKING, R_OUTPUT_CONFIG, R_N };
+static const char *const req_keys[R_N] = {
+	[R_MODEL] = "model", [R_SYSTEM] = "system", [R_MESSAGES] = "messages", [R_MAX_TOKENS] = "max_tokens",
+	[R_TEMPERATURE] = "temperature", [R_TOP_P] = "top_p", [R_TOP_K] = "top_k", [R_STOP] = "stop_sequences",
+	[R_STREAM] = "stream", [R_TOOLS] = "tools", [R_TOOL_CHOICE] = "tool_choice", [R_METADATA] = "metadata",
+	[R_THINKING] = "thinking", [R_OUTPUT_CONFIG] = "output_config",
+};
 
-/* temperature, top_p, top_k (key index k, token v). */
-static int dec_number(struct dec *r, int v, int k, struct ir_str *out)
+/* temperature, top_p, top_k: request key k, whose token is key[k]. */
+static int dec_number(struct dec *r, const int *key, enum req_key k, struct ir_str *out)
 {
+	int v = key[k];
 	if (!given(r->d, v))
 		return 0;
 	if (!json_is_number(r->d, v))
-		return failw(r, "%s must be a number", fmt_list_nth(REQ_KEYS, (unsigned)k));
+		return fail(r, "%s must be a number", req_keys[k]);
 	*out = ir_tok_str(r->d, v);
 	return 0;
 }
@@ -535,17 +565,17 @@ static int dec_tools(struct dec *r, int arr)
 	if (!given(d, arr))
 		return 0;
 	if (!json_is_array(d, arr))
-		return failw(r, "%s must be an array", "tools");
+		return fail(r, "tools must be an array");
 	int n = d->tok[arr].size;
 	if (n > IR_MAX_TOOLS)
-		return failw(r, "too many %s", "tools");
+		return fail(r, "too many tools");
 	for (int k = 0, t = arr + 1; k < n; k++, t = json_skip(d, t)) {
-		int ty = json_get(d, t, "type"), v[3];
+		int ty = json_get(d, t, "type"), v[MAX_FIELDS];
 		if (given(d, ty) && !json_str_eq(d, ty, "custom"))
 			return fail(r, "server tools (a tool with a type, e.g. web_search) cannot be translated to another provider");
-		if (get_fields(r, t, F_TOOL, 3, v))
+		if (get_fields(r, t, tool_fields, NELEM(tool_fields), v))
 			return -1;
-		set_fields(d, F_TOOL, 3, v, &r->ir->tools[r->ir->ntools++]);
+		set_fields(d, tool_fields, NELEM(tool_fields), v, &r->ir->tools[r->ir->ntools++]);
 	}
 	return 0;
 }
@@ -555,8 +585,8 @@ static int dec_tool_choice(struct dec *r, int tc)
 	const struct json_doc *d = r->d;
 	if (!given(d, tc))
 		return 0;
-	int c = json_list_find(d, json_get(d, tc, "type"), TOOL_CHOICES) + 1, dp = json_get(d, tc, "disable_parallel_tool_use");
-	if (c == IR_TC_UNSET)
+	int c = FIND(d, json_get(d, tc, "type"), tool_choices), dp = json_get(d, tc, "disable_parallel_tool_use");
+	if (c < 0)
 		return fail(r, "tool_choice type must be auto, any, tool or none");
 	if (c == IR_TC_TOOL && str_at(d, tc, "name", &r->ir->tool_choice_name) < 0)
 		return fail(r, "tool_choice of type tool needs a name");
@@ -568,30 +598,17 @@ static int dec_tool_choice(struct dec *r, int tc)
 	return 0;
 }
 
-static void reset_request(struct ir_request *ir)
-{
-	struct ir_part *parts = ir->parts;
-	struct ir_msg *msgs = ir->msgs;
-	struct ir_tool *tools = ir->tools;
-	memset(ir, 0, sizeof *ir);
-	ir->parts = parts;
-	ir->msgs = msgs;
-	ir->tools = tools;
-	ir->parallel_tools = -1;
-	ir->max_tokens = -1;
-	ir->seed = -1;
-	ir->thinking_budget = -1;
-}
-
 static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, char *err, size_t errlen)
 {
+	static const char *const thinking_types[] = { "enabled", "disabled", "adaptive" };
+	static const char *const efforts[] = { "low", "medium", "high" };
 	struct dec r = { d, ir, ir->parts, &ir->nparts, err, errlen, 0 };
 	int key[R_N], v;
 
-	reset_request(ir);
+	ir_request_init(ir);
 	if (!json_is_object(d, 0))
 		return fail(&r, "request body must be a JSON object");
-	get_keys(d, 0, REQ_KEYS, key, R_N);
+	get_keys(d, 0, req_keys, R_N, key);
 	str_of(d, key[R_MODEL], &ir->model);
 
 	/* System prompt: parts first, so they precede every message's. */
@@ -599,7 +616,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 	if (json_is_string(d, v)) {
 		new_part(&r, IR_TEXT)->text = ir_tok_str(d, v);	/* the first part: there is room */
 	} else if (json_is_array(d, v)) {
-		if (dec_blocks(&r, v, 1u << B_TEXT, 0, "system blocks must be text blocks", NULL))
+		if (dec_blocks(&r, v, 1u << B_TEXT, 0, "system blocks must be text blocks"))
 			return -1;
 	} else if (given(d, v))
 		return fail(&r, "system must be a string or an array of text blocks");
@@ -607,7 +624,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 
 	v = key[R_MESSAGES];
 	if (!json_is_array(d, v))
-		return failw(&r, "%s must be an array", "messages");
+		return fail(&r, "messages must be an array");
 	int n = d->tok[v].size;
 	for (int k = 0, m = v + 1; k < n; k++, m = json_skip(d, m)) {
 		if (!json_is_object(d, m))
@@ -620,18 +637,16 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 		if (json_get_i64(d, v, &ir->max_tokens) || ir->max_tokens < 1)
 			return fail(&r, "max_tokens must be a positive integer");
 	}
-	static const uint16_t num_off[3] = { offsetof(struct ir_request, temperature), offsetof(struct ir_request, top_p),
-					     offsetof(struct ir_request, top_k) };
-	for (int i = 0; i < 3; i++)
-		if (dec_number(&r, key[R_TEMPERATURE + i], R_TEMPERATURE + i, (struct ir_str *)(void *)((char *)ir + num_off[i])))
-			return -1;
+	if (dec_number(&r, key, R_TEMPERATURE, &ir->temperature) || dec_number(&r, key, R_TOP_P, &ir->top_p) ||
+	    dec_number(&r, key, R_TOP_K, &ir->top_k))
+		return -1;
 
 	if (given(d, v = key[R_STOP])) {
 		if (!json_is_array(d, v))
 			return fail(&r, "stop_sequences must be an array of strings");
 		int ns = d->tok[v].size;
 		if (ns > IR_MAX_STOP)
-			return failw(&r, "too many %s", "stop_sequences");
+			return fail(&r, "too many stop_sequences");
 		for (int k = 0, s = v + 1; k < ns; k++, s = json_skip(d, s)) {
 			if (!json_is_string(d, s))
 				return fail(&r, "stop_sequences must be an array of strings");
@@ -646,7 +661,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 	str_at(d, key[R_METADATA], "user_id", &ir->user);
 
 	if (given(d, v = key[R_THINKING])) {
-		int ty = json_list_find(d, json_get(d, v, "type"), "enabled\0disabled\0adaptive\0");
+		int ty = FIND(d, json_get(d, v, "type"), thinking_types);
 		if (ty < 0)
 			return fail(&r, "thinking.type must be enabled, disabled or adaptive");
 		if (ty == 0) {
@@ -666,7 +681,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 		ir->schema = ir_tok_str(d, sc);
 	}
 	v = json_get(d, oc, "effort");
-	if (json_list_find(d, v, "low\0medium\0high\0") >= 0)
+	if (FIND(d, v, efforts) >= 0)
 		ir->reasoning = ir_tok_str(d, v);
 	return 0;
 }
@@ -674,58 +689,100 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 /* ------------------------------------------------------------------ */
 /* request and response content encoding                               */
 
-#define TEXT_BLOCK "{\"type\":\"text\",\"text\":" STR "}"
-
-static void enc_image(struct json_out *o, const struct ir_part *p)
+/* "key": s as a JSON string. */
+static void kstr(struct jw *w, const char *k, const struct ir_str *s)
 {
-	if (p->is_url)
-		put(o, "{\"type\":\"image\",\"source\":{\"type\":\"url\",\"url\":" STR "}}", &p->b);
-	else
-		put(o, "{\"type\":\"image\",\"source\":{\"type\":\"base64\",\"media_type\":" STR ",\"data\":" STR "}}",
-		    &p->a, &p->b);
+	jw_key(w, k);
+	jw_ir_str(w, s);
 }
 
-static void enc_part(struct json_out *o, const struct ir_part *p, unsigned nsub);
+static void text_block(struct jw *w, const struct ir_str *text)
+{
+	jw_obj(w);
+	jw_kcstr(w, "type", "text");
+	kstr(w, "text", text);
+	jw_obj_end(w);
+}
+
+static void enc_image(struct jw *w, const struct ir_part *p)
+{
+	jw_obj(w);
+	jw_kcstr(w, "type", "image");
+	jw_key(w, "source");
+	jw_obj(w);
+	if (p->is_url) {
+		jw_kcstr(w, "type", "url");
+		kstr(w, "url", &p->b);
+	} else {
+		jw_kcstr(w, "type", "base64");
+		kstr(w, "media_type", &p->a);
+		kstr(w, "data", &p->b);
+	}
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+/* "input": the tool arguments as an object; {} when they are not valid
+ * JSON (a model's malformed output). */
+static void enc_input(struct jw *w, const struct ir_str *args)
+{
+	jw_key(w, "input");
+	if (jw_ir_value(w, args) < 0)
+		json_lit(w->o, "{}");	/* the value's place is taken, nothing was written */
+}
+
+static void enc_part(struct jw *w, const struct ir_part *p, unsigned nsub);
 
 /* One tool result with the nsub content parts that follow it. */
-__attribute__((noinline)) static void enc_tool_result(struct json_out *o, const struct ir_part *p, unsigned nsub)
+static void enc_tool_result(struct jw *w, const struct ir_part *p, unsigned nsub)
 {
-	put(o, "{\"type\":\"tool_result\",\"tool_use_id\":" STR, &p->a);
+	jw_obj(w);
+	jw_kcstr(w, "type", "tool_result");
+	kstr(w, "tool_use_id", &p->a);
 	if (nsub) {
-		json_lit(o, ",\"content\":[");
-		int n = 0;
+		jw_key(w, "content");
+		jw_arr(w);
 		for (unsigned k = 1; k <= nsub; k++) {
 			const struct ir_part *s = p + k;
-			if (s->kind == IR_TEXT ? has(&s->text) : s->kind == IR_IMAGE) {
-				comma(o, &n);
-				enc_part(o, s, 0);
-			}
+			if (s->kind == IR_TEXT ? has(&s->text) : s->kind == IR_IMAGE)
+				enc_part(w, s, 0);
 		}
-		json_lit(o, "]");
+		jw_arr_end(w);
 	} else if (has(&p->text)) {
-		put(o, ",\"content\":" STR, &p->text);
+		kstr(w, "content", &p->text);
 	}
-	json_lit(o, p->is_error ? ",\"is_error\":true}" : "}");
+	if (p->is_error)
+		jw_kbool(w, "is_error", 1);
+	jw_obj_end(w);
 }
 
 /* One content block (a tool result takes the nsub parts after it). */
-static void enc_part(struct json_out *o, const struct ir_part *p, unsigned nsub)
+static void enc_part(struct jw *w, const struct ir_part *p, unsigned nsub)
 {
 	switch (p->kind) {
 	case IR_TEXT:
-		put(o, TEXT_BLOCK, &p->text);
+		text_block(w, &p->text);
 		break;
 	case IR_IMAGE:
-		enc_image(o, p);
+		enc_image(w, p);
 		break;
 	case IR_THINKING:
-		put(o, "{\"type\":\"thinking\",\"thinking\":" STR ",\"signature\":" STR "}", &p->text, &p->sig);
+		jw_obj(w);
+		jw_kcstr(w, "type", "thinking");
+		kstr(w, "thinking", &p->text);
+		kstr(w, "signature", &p->sig);
+		jw_obj_end(w);
 		break;
 	case IR_TOOL_CALL:
-		put(o, "{\"type\":\"tool_use\",\"id\":" STR ",\"name\":" STR ",\"input\":" VAL "}", &p->a, &p->b, &p->args);
+		jw_obj(w);
+		jw_kcstr(w, "type", "tool_use");
+		kstr(w, "id", &p->a);
+		kstr(w, "name", &p->b);
+		enc_input(w, &p->args);
+		jw_obj_end(w);
 		break;
 	case IR_TOOL_RESULT:
-		enc_tool_result(o, p, nsub);
+		enc_tool_result(w, p, nsub);
 		break;
 	}
 }
@@ -754,7 +811,7 @@ static int msg_emits(const struct ir_request *ir, const struct ir_msg *m)
 
 /* Blocks of message m. pass 0: only tool results; pass 1: everything
  * else; pass 2: everything in order. */
-static void enc_msg_parts(struct json_out *o, const struct ir_request *ir, const struct ir_msg *m, int pass, int *n)
+static void enc_msg_parts(struct jw *w, const struct ir_request *ir, const struct ir_msg *m, int pass)
 {
 	for (unsigned i = 0; i < m->n; i++) {
 		const struct ir_part *p = &ir->parts[m->first + i];
@@ -762,47 +819,48 @@ static void enc_msg_parts(struct json_out *o, const struct ir_request *ir, const
 		unsigned skip = is_res ? p->nsub : 0;
 		if (skip > m->n - 1 - i)
 			skip = m->n - 1 - i;	/* sub-parts past the message: ignore them */
-		if ((pass == 2 || is_res != pass) && part_emits(p)) {
-			comma(o, n);
-			enc_part(o, p, skip);
-		}
+		if ((pass == 2 || is_res != pass) && part_emits(p))
+			enc_part(w, p, skip);
 		i += skip;
 	}
 }
 
-static void enc_messages(struct json_out *o, const struct ir_request *ir)
+static void enc_messages(struct jw *w, const struct ir_request *ir)
 {
-	json_lit(o, ",\"messages\":[");
-	int nm = 0;
+	jw_key(w, "messages");
+	jw_arr(w);
 	unsigned i = 0;
 	while (i < ir->nmsgs) {
 		if (!msg_emits(ir, &ir->msgs[i])) {
 			i++;
 			continue;
 		}
-		int role = ir->msgs[i].role == IR_ASSISTANT;	/* IR_TOOL is a user turn */
+		int assistant = ir->msgs[i].role == IR_ASSISTANT;	/* IR_TOOL is a user turn */
 		unsigned j = i + 1;	/* the group is [i, j) */
-		while (j < ir->nmsgs && (!msg_emits(ir, &ir->msgs[j]) || (ir->msgs[j].role == IR_ASSISTANT) == role))
+		while (j < ir->nmsgs && (!msg_emits(ir, &ir->msgs[j]) || (ir->msgs[j].role == IR_ASSISTANT) == assistant))
 			j++;
-		comma(o, &nm);
-		put(o, "{\"role\":\"" LIT "\",\"content\":[", fmt_list_nth(ROLES, (unsigned)role));
-		int n = 0, pass = role ? 2 : 0;
+		jw_obj(w);
+		jw_kcstr(w, "role", roles[assistant ? IR_ASSISTANT : IR_USER]);
+		jw_key(w, "content");
+		jw_arr(w);
+		int pass = assistant ? 2 : 0;
 		do {
 			for (unsigned k = i; k < j; k++)
-				enc_msg_parts(o, ir, &ir->msgs[k], pass, &n);
+				enc_msg_parts(w, ir, &ir->msgs[k], pass);
 		} while (pass++ == 0);	/* a user turn: results, then the rest */
-		json_lit(o, "]}");
+		jw_arr_end(w);
+		jw_obj_end(w);
 		i = j;
 	}
-	json_lit(o, "]");
+	jw_arr_end(w);
 }
 
 /* A number field; temperature (clamp): OpenAI allows 0..2, Anthropic 0..1. */
-static void enc_number(struct json_out *o, const char *k, const struct ir_str *t, int clamp)
+static void enc_number(struct jw *w, const char *k, const struct ir_str *t, int clamp)
 {
 	if (!t->p || t->kind != IR_JSON)
 		return;
-	put(o, ",\"" LIT "\":", k);
+	jw_key(w, k);
 	if (clamp && t->n < 64) {
 		char buf[64];
 		memcpy(buf, t->p, t->n);
@@ -810,11 +868,11 @@ static void enc_number(struct json_out *o, const char *k, const struct ir_str *t
 		const char *end;
 		double v = fmt_strtod(buf, &end);
 		if (end != buf && v > 1.0) {
-			json_lit(o, "1");
+			jw_raw(w, "1", 1);
 			return;
 		}
 	}
-	json_raw_append(o, t->p, t->n);
+	jw_raw(w, t->p, t->n);
 }
 
 static int sys_text(const struct ir_request *ir, unsigned i)
@@ -823,76 +881,117 @@ static int sys_text(const struct ir_request *ir, unsigned i)
 	return p->kind == IR_TEXT && p->text.p;
 }
 
+static const char empty_schema[] = "{\"type\":\"object\",\"properties\":{}}";
+
+static void enc_tools(struct jw *w, const struct ir_request *ir)
+{
+	jw_key(w, "tools");
+	jw_arr(w);
+	for (unsigned i = 0; i < ir->ntools; i++) {
+		const struct ir_tool *t = &ir->tools[i];
+		jw_obj(w);
+		kstr(w, "name", &t->name);
+		if (t->description.p)
+			kstr(w, "description", &t->description);
+		jw_key(w, "input_schema");
+		if (t->parameters.p && t->parameters.kind == IR_JSON)
+			jw_ir_schema(w, &t->parameters);
+		else
+			jw_raw(w, empty_schema, sizeof empty_schema - 1);
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+
+	/* auto, none, any, tool; auto when only parallel use is limited */
+	unsigned c = ir->tool_choice;
+	int known = c >= IR_TC_AUTO && c <= IR_TC_TOOL;
+	if (!known && ir->parallel_tools != 0)
+		return;
+	jw_key(w, "tool_choice");
+	jw_obj(w);
+	jw_kcstr(w, "type", tool_choices[known ? c : IR_TC_AUTO]);
+	if (c == IR_TC_TOOL)
+		kstr(w, "name", &ir->tool_choice_name);
+	if (ir->parallel_tools == 0 && c != IR_TC_NONE)
+		jw_kbool(w, "disable_parallel_tool_use", 1);
+	jw_obj_end(w);
+}
+
 static int anth_encode_request(const struct ir_request *ir, const char *model, struct json_out *o, char *err, size_t errlen)
 {
+	struct jw jw, *w = &jw;
 	unsigned i, ns = 0;
-	int n = 0;
 
-	put(o, "{\"model\":" CSTR ",\"max_tokens\":" NUM, model ? model : "",
-	    ir->max_tokens > 0 ? ir->max_tokens : (int64_t)ANTH_DEFAULT_MAX_TOKENS);
+	jw_init(w, o);
+	jw_obj(w);
+	jw_kcstr(w, "model", model ? model : "");
+	jw_ki64(w, "max_tokens", ir->max_tokens > 0 ? ir->max_tokens : ANTH_DEFAULT_MAX_TOKENS);
 
 	/* system: one part as a string, several as text blocks */
 	for (i = 0; i < ir->sys_n && ir->sys_first + i < ir->nparts; i++)
 		ns += (unsigned)sys_text(ir, i);
 	if (ns) {
-		json_lit(o, ns > 1 ? ",\"system\":[" : ",\"system\":");
+		jw_key(w, "system");
+		if (ns > 1)
+			jw_arr(w);
 		for (i = 0; i < ir->sys_n && ir->sys_first + i < ir->nparts; i++) {
 			if (!sys_text(ir, i))
 				continue;
-			comma(o, &n);
-			put(o, ns > 1 ? TEXT_BLOCK : STR, &ir->parts[ir->sys_first + i].text);
+			if (ns > 1)
+				text_block(w, &ir->parts[ir->sys_first + i].text);
+			else
+				jw_ir_str(w, &ir->parts[ir->sys_first + i].text);
 		}
 		if (ns > 1)
-			json_lit(o, "]");
+			jw_arr_end(w);
 	}
 
-	enc_messages(o, ir);
-
-	if (ir->ntools) {
-		json_lit(o, ",\"tools\":[");
-		for (i = 0; i < ir->ntools; i++) {
-			const struct ir_tool *t = &ir->tools[i];
-			put(o, &",{\"name\":" STR[!i], &t->name);
-			if (t->description.p)
-				put(o, ",\"description\":" STR, &t->description);
-			if (t->parameters.p && t->parameters.kind == IR_JSON)
-				put(o, ",\"input_schema\":" SCHEMA "}", &t->parameters);
-			else
-				json_lit(o, ",\"input_schema\":{\"type\":\"object\",\"properties\":{}}}");
-		}
-		json_lit(o, "]");
-
-		/* auto, none, any, tool; auto when only parallel use is limited */
-		unsigned c = ir->tool_choice;
-		if (c - 1 < 4 || ir->parallel_tools == 0) {
-			put(o, ",\"tool_choice\":{\"type\":\"" LIT "\"", fmt_list_nth(TOOL_CHOICES, c - 1 < 4 ? c - 1 : 0));
-			if (c == IR_TC_TOOL)
-				put(o, ",\"name\":" STR, &ir->tool_choice_name);
-			json_lit(o, ir->parallel_tools == 0 && c != IR_TC_NONE ? ",\"disable_parallel_tool_use\":true}" : "}");
-		}
-	}
+	enc_messages(w, ir);
+	if (ir->ntools)
+		enc_tools(w, ir);
 
 	if (ir->nstop) {
-		json_lit(o, ",\"stop_sequences\":[");
+		jw_key(w, "stop_sequences");
+		jw_arr(w);
 		for (i = 0; i < ir->nstop && i < IR_MAX_STOP; i++)
-			put(o, &"," STR[!i], &ir->stop[i]);
-		json_lit(o, "]");
+			jw_ir_str(w, &ir->stop[i]);
+		jw_arr_end(w);
 	}
-	enc_number(o, "temperature", &ir->temperature, 1);
-	enc_number(o, "top_p", &ir->top_p, 0);
-	enc_number(o, "top_k", &ir->top_k, 0);
+	enc_number(w, "temperature", &ir->temperature, 1);
+	enc_number(w, "top_p", &ir->top_p, 0);
+	enc_number(w, "top_k", &ir->top_k, 0);
 	if (ir->stream)
-		json_lit(o, ",\"stream\":true");
-	if (ir->user.p)
-		put(o, ",\"metadata\":{\"user_id\":" STR "}", &ir->user);
-	if (ir->thinking_budget > 0)
-		put(o, ",\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":" NUM "}",
-		    ir->thinking_budget < ANTH_MIN_THINKING_BUDGET ? (int64_t)ANTH_MIN_THINKING_BUDGET : ir->thinking_budget);
-	else if (ir->thinking_budget == 0)
-		json_lit(o, ",\"thinking\":{\"type\":\"disabled\"}");
-	if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p && ir->schema.kind == IR_JSON)
-		put(o, ",\"output_config\":{\"format\":{\"type\":\"json_schema\",\"schema\":" SCHEMA "}}", &ir->schema);
-	json_lit(o, "}");
+		jw_kbool(w, "stream", 1);
+	if (ir->user.p) {
+		jw_key(w, "metadata");
+		jw_obj(w);
+		kstr(w, "user_id", &ir->user);
+		jw_obj_end(w);
+	}
+	if (ir->thinking_budget >= 0) {
+		jw_key(w, "thinking");
+		jw_obj(w);
+		if (ir->thinking_budget > 0) {
+			jw_kcstr(w, "type", "enabled");
+			jw_ki64(w, "budget_tokens", ir->thinking_budget < ANTH_MIN_THINKING_BUDGET ? ANTH_MIN_THINKING_BUDGET
+											: ir->thinking_budget);
+		} else {
+			jw_kcstr(w, "type", "disabled");
+		}
+		jw_obj_end(w);
+	}
+	if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p && ir->schema.kind == IR_JSON) {
+		jw_key(w, "output_config");
+		jw_obj(w);
+		jw_key(w, "format");
+		jw_obj(w);
+		jw_kcstr(w, "type", "json_schema");
+		jw_key(w, "schema");
+		jw_ir_schema(w, &ir->schema);
+		jw_obj_end(w);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
 	return 0;
 }
 
@@ -905,19 +1004,36 @@ static int anth_request_path(const char *model, int stream, char *buf, size_t le
 /* ------------------------------------------------------------------ */
 /* responses                                                           */
 
+/* stop_reason -> finish: end_turn, stop_sequence, pause_turn and unknown
+ * ones are a stop. */
 static uint8_t finish_of(const struct json_doc *d, int v)
 {
+	static const struct {
+		const char *name;
+		uint8_t finish;
+	} reasons[] = {
+		{ "max_tokens", IR_FIN_LENGTH }, { "model_context_window_exceeded", IR_FIN_LENGTH },
+		{ "tool_use", IR_FIN_TOOL_CALLS }, { "refusal", IR_FIN_CONTENT_FILTER },
+	};
 	if (!given(d, v))
 		return IR_FIN_NONE;
-	int k = json_list_find(d, v, STOP_REASONS);	/* end_turn, stop_sequence, pause_turn, unknown: stop */
-	return k >= 0 && k < 4 ? (uint8_t)"\2\2\3\4"[k] : IR_FIN_STOP;
+	for (unsigned k = 0; k < NELEM(reasons); k++)
+		if (json_str_eq(d, v, reasons[k].name))
+			return reasons[k].finish;
+	return IR_FIN_STOP;
 }
 
-__attribute__((noinline)) static const char *stop_reason_name(uint8_t f, int have_seq)
+/* finish -> stop_reason; a stop is "stop_sequence" when the sequence is
+ * known. */
+static const char *stop_reason_name(uint8_t f, int have_seq)
 {
-	/* none, stop, length, tool calls, content filter -> end_turn,
-	 * end_turn or stop_sequence, max_tokens, tool_use, refusal */
-	return fmt_list_nth(STOP_REASONS, f < 5 ? (unsigned)"\4\4\0\2\3"[f] + (f == IR_FIN_STOP && have_seq) : 4);
+	switch (f) {
+	case IR_FIN_LENGTH: return "max_tokens";
+	case IR_FIN_TOOL_CALLS: return "tool_use";
+	case IR_FIN_CONTENT_FILTER: return "refusal";
+	case IR_FIN_STOP: return have_seq ? "stop_sequence" : "end_turn";
+	}
+	return "end_turn";
 }
 
 /* Reads the Anthropic usage object whose text is js[0..n) (a span of a
@@ -948,6 +1064,10 @@ static int usage_read(const struct json_doc *d, int obj, struct ir_usage *u, int
 static int anth_decode_response(const struct json_doc *d, struct ir_response *r, char *err, size_t errlen)
 {
 	enum { K_TYPE, K_CONTENT, K_ID, K_MODEL, K_STOP_REASON, K_STOP_SEQUENCE, K_USAGE, K_N };
+	static const char *const keys[K_N] = {
+		[K_TYPE] = "type", [K_CONTENT] = "content", [K_ID] = "id", [K_MODEL] = "model",
+		[K_STOP_REASON] = "stop_reason", [K_STOP_SEQUENCE] = "stop_sequence", [K_USAGE] = "usage",
+	};
 	struct ir_part *parts = r->parts;
 	struct dec x = { d, NULL, parts, &r->nparts, err, errlen, 1 };
 	int key[K_N];
@@ -957,7 +1077,7 @@ static int anth_decode_response(const struct json_doc *d, struct ir_response *r,
 	r->parts = parts;
 	if (!json_is_object(d, 0))
 		return fail(&x, "response is not a JSON object");
-	get_keys(d, 0, "type\0content\0id\0model\0stop_reason\0stop_sequence\0usage\0", key, K_N);
+	get_keys(d, 0, keys, K_N, key);
 	if (key[K_TYPE] >= 0 && !json_str_eq(d, key[K_TYPE], "message"))
 		return fail(&x, "response is not a message");
 	if (!json_is_array(d, key[K_CONTENT]))
@@ -965,7 +1085,7 @@ static int anth_decode_response(const struct json_doc *d, struct ir_response *r,
 	str_of(d, key[K_ID], &r->id);
 	str_of(d, key[K_MODEL], &r->model);
 	/* redacted_thinking, server tool blocks, unknown: dropped */
-	if (dec_blocks(&x, key[K_CONTENT], 1u << B_TEXT | 1u << B_TOOL_USE | 1u << B_THINKING, 0, NULL, NULL))
+	if (dec_blocks(&x, key[K_CONTENT], 1u << B_TEXT | 1u << B_TOOL_USE | 1u << B_THINKING, 0, NULL))
 		return -1;
 	r->finish = finish_of(d, key[K_STOP_REASON]);
 	str_of(d, key[K_STOP_SEQUENCE], &r->stop_sequence);
@@ -973,50 +1093,68 @@ static int anth_decode_response(const struct json_doc *d, struct ir_response *r,
 	return 0;
 }
 
-__attribute__((noinline)) static int64_t raw_input_of(const struct ir_usage *u)
+/* input_tokens as Anthropic counts them: without the cache reads and
+ * writes. */
+static int64_t raw_input_of(const struct ir_usage *u)
 {
 	int64_t x = u->input - u->cached - u->cache_write;
 	return x < 0 ? 0 : x;
 }
 
 /* The cache counts of a usage object, written by all three encoders. */
-__attribute__((noinline)) static void cache_counts(struct json_out *o, const struct ir_usage *u)
+static void cache_counts(struct jw *w, const struct ir_usage *u)
 {
-	put(o, ",\"cache_creation_input_tokens\":" NUM ",\"cache_read_input_tokens\":" NUM, u->cache_write, u->cached);
+	jw_ki64(w, "cache_creation_input_tokens", u->cache_write);
+	jw_ki64(w, "cache_read_input_tokens", u->cached);
 }
 
 static const struct ir_str default_id = { "msg_llmgw", 9, IR_RAW };
 
-#define MESSAGE_HEAD ",\"type\":\"message\",\"role\":\"assistant\",\"model\":"
+/* The members of a message up to its model: "id", "type", "role". */
+static void message_head(struct jw *w, const struct ir_str *id)
+{
+	kstr(w, "id", id);
+	jw_kcstr(w, "type", "message");
+	jw_kcstr(w, "role", "assistant");
+}
 
 static void anth_encode_response(const struct ir_response *r, const char *model, struct json_out *o)
 {
-	put(o, "{\"id\":" STR MESSAGE_HEAD, has(&r->id) ? &r->id : &default_id);
+	struct jw jw, *w = &jw;
+	const struct ir_usage *u = &r->usage;
+
+	jw_init(w, o);
+	jw_obj(w);
+	message_head(w, has(&r->id) ? &r->id : &default_id);
 	if (model)
-		json_cstr(o, model);
+		jw_kcstr(w, "model", model);
 	else
-		ir_write_string(o, &r->model);
-	json_lit(o, ",\"content\":[");
-	int n = 0;
+		kstr(w, "model", &r->model);
+	jw_key(w, "content");
+	jw_arr(w);
 	for (unsigned i = 0; i < r->nparts; i++) {
 		const struct ir_part *p = &r->parts[i];
-		if (p->kind == IR_TEXT ? has(&p->text) : p->kind == IR_THINKING || p->kind == IR_TOOL_CALL) {
-			comma(o, &n);
-			enc_part(o, p, 0);
-		}
+		if (p->kind == IR_TEXT ? has(&p->text) : p->kind == IR_THINKING || p->kind == IR_TOOL_CALL)
+			enc_part(w, p, 0);
 	}
+	jw_arr_end(w);
+	jw_key(w, "stop_reason");
 	if (r->finish == IR_FIN_NONE)
-		json_lit(o, "],\"stop_reason\":null");
+		jw_null(w);
 	else
-		put(o, "],\"stop_reason\":\"" LIT "\"", stop_reason_name(r->finish, r->stop_sequence.p != NULL));
+		jw_cstr(w, stop_reason_name(r->finish, r->stop_sequence.p != NULL));
+	jw_key(w, "stop_sequence");
 	if (r->finish == IR_FIN_STOP && r->stop_sequence.p)
-		put(o, ",\"stop_sequence\":" STR, &r->stop_sequence);
+		jw_ir_str(w, &r->stop_sequence);
 	else
-		json_lit(o, ",\"stop_sequence\":null");
-	const struct ir_usage *u = &r->usage;
-	put(o, ",\"usage\":{\"input_tokens\":" NUM ",\"output_tokens\":" NUM, raw_input_of(u), u->output);
-	cache_counts(o, u);
-	json_lit(o, "}}");
+		jw_null(w);
+	jw_key(w, "usage");
+	jw_obj(w);
+	jw_ki64(w, "input_tokens", raw_input_of(u));
+	jw_ki64(w, "output_tokens", u->output);
+	cache_counts(w, u);
+	jw_obj_end(w);
+	jw_obj_end(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1029,9 +1167,13 @@ static void error_read(const struct json_doc *d, int obj, struct ir_error *e)
 	int er = json_get(d, obj, "error");
 	if (!json_is_object(d, er))
 		er = obj;
-	int k = json_list_find(d, str_at(d, er, "type", &e->type), ERR_TYPES);
-	if (k >= 0)
-		e->cls = (uint8_t)k;
+	int t = str_at(d, er, "type", &e->type);
+	if (json_is_string(d, t))
+		for (unsigned k = 0; k < NELEM(errors); k++)
+			if (json_str_eq(d, t, errors[k].type)) {
+				e->cls = (uint8_t)k;
+				break;
+			}
 	str_at(d, er, "message", &e->message);
 	str_at(d, obj, "request_id", &e->request_id);
 }
@@ -1047,24 +1189,31 @@ static void anth_decode_error(const struct json_doc *d, int status, struct ir_er
 	e->status = e->cls == IR_ERR_OVERLOADED ? 503 : status >= 400 ? status : ir_err_status(e->cls);
 }
 
-/* ,"error":{"type":...,"message":...}, then the request id when given. */
-static void enc_error_tail(const struct ir_error *e, const struct ir_str *request_id, struct json_out *o)
+/* The members of an error body after its "type": the error object, then
+ * the request id when given. */
+static void enc_error_members(struct jw *w, const struct ir_error *e, const struct ir_str *request_id)
 {
-	unsigned k = e->cls <= IR_ERR_TIMEOUT ? e->cls : IR_ERR_SERVER;
-	put(o, ",\"error\":{\"type\":\"" LIT "\",\"message\":", fmt_list_nth(ERR_TYPES, k));
+	unsigned k = e->cls < NELEM(errors) ? e->cls : IR_ERR_SERVER;
+	jw_key(w, "error");
+	jw_obj(w);
+	jw_kcstr(w, "type", errors[k].type);
 	if (has(&e->message))
-		put(o, STR "}", &e->message);
+		kstr(w, "message", &e->message);
 	else
-		put(o, CSTR "}", fmt_list_nth(ERR_MESSAGES, k));
+		jw_kcstr(w, "message", errors[k].message);
+	jw_obj_end(w);
 	if (request_id && request_id->p)
-		put(o, ",\"request_id\":" STR, request_id);
+		kstr(w, "request_id", request_id);
 }
 
 static void anth_encode_error(const struct ir_error *e, struct json_out *o)
 {
-	json_lit(o, "{\"type\":\"error\"");
-	enc_error_tail(e, &e->request_id, o);
-	json_lit(o, "}");
+	struct jw jw, *w = &jw;
+	jw_init(w, o);
+	jw_obj(w);
+	jw_kcstr(w, "type", "error");
+	enc_error_members(w, e, &e->request_id);
+	jw_obj_end(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1097,6 +1246,13 @@ static void emit_usage(struct xlate_stream *s, struct anth_dec *st, const struct
 
 static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 {
+	/* the members of an event: its type, the object each kind carries,
+	 * the block index, message_delta's usage */
+	enum { K_TYPE, K_MESSAGE, K_CONTENT_BLOCK, K_DELTA, K_INDEX, K_USAGE, K_N };
+	static const char *const keys[K_N] = {
+		[K_TYPE] = "type", [K_MESSAGE] = "message", [K_CONTENT_BLOCK] = "content_block",
+		[K_DELTA] = "delta", [K_INDEX] = "index", [K_USAGE] = "usage",
+	};
 	struct anth_dec *st = (struct anth_dec *)s->dec;
 	struct json_doc doc, *d = &doc;
 	struct ir_event ev;
@@ -1109,19 +1265,18 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		return -1;
 	if (json_parse(d, sev->data, sev->data_len, s->tok, s->maxtok) < 1 || !json_is_object(d, 0))
 		return -1;
-	int key[6];	/* type, then the object each kind carries, index, usage */
-	get_keys(d, 0, "type\0message\0content_block\0delta\0index\0usage\0", key, 6);
-	if (!json_is_string(d, key[0]))
+	int key[K_N];
+	get_keys(d, 0, keys, K_N, key);
+	if (!json_is_string(d, key[K_TYPE]))
 		return -1;
-	int k = json_list_find(d, key[0], EVENTS);
-	int m = key[k == E_START ? 1 : k == E_BLOCK_START ? 2 : 3];
-	if ((k == E_BLOCK_START || k == E_DELTA) && (json_get_i64(d, key[4], &idx) || idx < 0))
+	int k = FIND(d, key[K_TYPE], events);
+	int m = key[k == E_START ? K_MESSAGE : k == E_BLOCK_START ? K_CONTENT_BLOCK : K_DELTA];
+	if ((k == E_BLOCK_START || k == E_DELTA) && (json_get_i64(d, key[K_INDEX], &idx) || idx < 0))
 		return -1;
 	if ((unsigned)k <= E_DELTA && !json_is_object(d, m))
 		return -1;
-	enum { M_TYPE, M_ID, M_NAME, M_MODEL, M_USAGE, M_INPUT, M_STOP_REASON, M_DELTA, M_N = M_DELTA + 4 };
-	int mv[M_N];	/* the members of m; M_DELTA + D_*: each delta's payload */
-	get_keys(d, m, "type\0id\0name\0model\0usage\0input\0stop_reason\0" DELTA_KEYS, mv, M_N);
+	int mv[M_N];
+	get_keys(d, m, members, M_N, mv);
 	memset(&ev, 0, sizeof ev);
 
 	switch (k) {
@@ -1134,7 +1289,7 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		emit_usage(s, st, d, mv[M_USAGE], &ev);
 		break;
 	case E_BLOCK_START:
-		i = json_list_find(d, mv[M_TYPE], BLOCKS);
+		i = FIND(d, mv[M_TYPE], blocks);
 		if (i == B_TOOL_USE) {
 			int in = mv[M_INPUT];
 			if (str_of(d, mv[M_ID], &ev.id) < 0 || str_of(d, mv[M_NAME], &ev.name) < 0)
@@ -1161,11 +1316,12 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 		i = i == B_TEXT ? D_TEXT : D_THINKING;
 		goto text;
 	case E_DELTA:
-		i = json_list_find(d, mv[M_TYPE], DELTAS);
-		if (i < 0)
+		for (i = 0; i < (int)NELEM(deltas) && !json_str_eq(d, mv[M_TYPE], deltas[i].type); i++)
+			;
+		if (i == (int)NELEM(deltas))
 			break;		/* citations_delta, unknown deltas: ignored */
 	text:
-		if (!json_is_string(d, v = mv[M_DELTA + i]))
+		if (!json_is_string(d, v = mv[deltas[i].member]))
 			return k == E_DELTA ? -1 : 0;
 		if (i == D_JSON) {
 			int t;
@@ -1181,7 +1337,7 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 			break;
 		else
 			ev.text = ir_tok_str(d, v);
-		ev.kind = (uint8_t)"\1\4\2\2"[i];	/* EV_TEXT, EV_TOOL_ARGS, EV_THINKING */
+		ev.kind = deltas[i].ev;
 		emit(s, &ev);
 		break;
 	case E_MSG_DELTA:
@@ -1191,7 +1347,7 @@ static int anth_decode_event(struct xlate_stream *s, const struct sse_event *sev
 			ev.finish = finish_of(d, v);
 			emit(s, &ev);
 		}
-		emit_usage(s, st, d, key[5], &ev);
+		emit_usage(s, st, d, key[K_USAGE], &ev);
 		break;
 	case E_STOP:
 		ev.kind = EV_END;
@@ -1229,53 +1385,92 @@ struct anth_enc {
 };
 _Static_assert(sizeof(struct anth_enc) <= sizeof(((struct xlate_stream *)0)->enc), "anth_enc too big");
 
-/* "event: NAME" and the data up to its "type":"NAME"; the caller writes
- * the rest of the object and "\n\n". */
-static void ev_begin(struct json_out *o, const char *name)
+/* "event: NAME", and its data object opened with "type":"NAME"; the
+ * caller writes the rest of the object and ends it with ev_end(). */
+static void ev_begin(struct jw *w, struct json_out *o, const char *name)
 {
-	put(o, "event: " LIT "\ndata: {\"type\":\"" LIT "\"", name, name);
+	json_lit(o, "event: ");
+	json_lit(o, name);
+	json_lit(o, "\ndata: ");
+	jw_init(w, o);
+	jw_obj(w);
+	jw_kcstr(w, "type", name);
+}
+
+static void ev_end(struct jw *w)
+{
+	jw_obj_end(w);
+	json_lit(w->o, "\n\n");
 }
 
 static void close_block(struct anth_enc *st, struct json_out *o)
 {
+	struct jw w;
 	if (st->open == BLK_NONE)
 		return;
-	ev_begin(o, "content_block_stop");
-	put(o, ",\"index\":" NUM "}\n\n", (int64_t)st->nblocks - 1);
+	ev_begin(&w, o, "content_block_stop");
+	jw_ki64(&w, "index", (int64_t)st->nblocks - 1);
+	ev_end(&w);
 	st->open = BLK_NONE;
 }
 
-/* Starts block kind, whose content_block is put(cb, a, b). */
-static void open_block(struct anth_enc *st, struct json_out *o, uint8_t kind, const char *cb,
-		       const struct ir_str *a, const struct ir_str *b)
+/* The content_block of a text or thinking block's start: empty, the text
+ * follows as deltas. */
+static const char empty_text[] = "{\"type\":\"text\",\"text\":\"\"}";
+static const char empty_thinking[] = "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}";
+
+/* Starts a block of kind: its content_block_start event up to the
+ * content_block, which the caller writes before ev_end(). */
+static void open_block(struct anth_enc *st, struct jw *w, struct json_out *o, uint8_t kind)
 {
 	close_block(st, o);
-	ev_begin(o, "content_block_start");
-	put(o, ",\"index\":" NUM ",\"content_block\":", (int64_t)st->nblocks);
-	put(o, cb, a, b);
-	json_lit(o, "}\n\n");
+	ev_begin(w, o, "content_block_start");
+	jw_ki64(w, "index", st->nblocks);
+	jw_key(w, "content_block");
 	st->nblocks++;
 	st->open = kind;
 }
 
-static void delta(struct json_out *o, int64_t index, unsigned k, const struct ir_str *v)
+static void delta(struct json_out *o, int64_t index, enum delta k, const struct ir_str *v)
 {
-	ev_begin(o, "content_block_delta");
-	put(o, ",\"index\":" NUM ",\"delta\":{\"type\":\"" LIT "\",\"" LIT "\":" STR "}}\n\n", index, fmt_list_nth(DELTAS, k),
-	    fmt_list_nth(DELTA_KEYS, k), v);
+	struct jw w;
+	ev_begin(&w, o, "content_block_delta");
+	jw_ki64(&w, "index", index);
+	jw_key(&w, "delta");
+	jw_obj(&w);
+	jw_kcstr(&w, "type", deltas[k].type);
+	kstr(&w, members[deltas[k].member], v);
+	jw_obj_end(&w);
+	ev_end(&w);
 }
 
 static void write_message_start(struct xlate_stream *s, struct anth_enc *st, struct json_out *o)
 {
 	struct ir_str id = { st->id, st->id_len, st->id_kind };
 	const struct ir_usage *u = &st->usage;
-	ev_begin(o, "message_start");
-	put(o, ",\"message\":{\"id\":" STR MESSAGE_HEAD CSTR
-	    ",\"content\":[],\"stop_reason\":null,\"stop_sequence\":null,\"usage\":{\"input_tokens\":" NUM,
-	    st->id_len ? &id : &default_id, s->model ? s->model : "", u->have ? raw_input_of(u) : 0);
+	struct jw jw, *w = &jw;
+
+	ev_begin(w, o, "message_start");
+	jw_key(w, "message");
+	jw_obj(w);
+	message_head(w, st->id_len ? &id : &default_id);
+	jw_kcstr(w, "model", s->model ? s->model : "");
+	jw_key(w, "content");
+	jw_arr(w);
+	jw_arr_end(w);
+	jw_key(w, "stop_reason");
+	jw_null(w);
+	jw_key(w, "stop_sequence");
+	jw_null(w);
+	jw_key(w, "usage");
+	jw_obj(w);
+	jw_ki64(w, "input_tokens", u->have ? raw_input_of(u) : 0);
 	if (u->have)
-		cache_counts(o, u);
-	put(o, ",\"output_tokens\":" NUM "}}}\n\n", u->have ? u->output : 0);
+		cache_counts(w, u);
+	jw_ki64(w, "output_tokens", u->have ? u->output : 0);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	ev_end(w);
 	st->start_pending = 0;
 	st->started = 1;
 }
@@ -1284,6 +1479,7 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 {
 	struct anth_enc *st = (struct anth_enc *)s->enc;
 	const struct ir_usage *u = &st->usage;
+	struct jw jw, *w = &jw;
 
 	switch (ev->kind) {
 	case EV_START:
@@ -1307,9 +1503,9 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 		return;
 	case EV_ERROR:
 		close_block(st, o);
-		ev_begin(o, "error");
-		enc_error_tail(&ev->error, NULL, o);
-		json_lit(o, "}\n\n");
+		ev_begin(w, o, "error");
+		enc_error_members(w, &ev->error, NULL);
+		ev_end(w);
 		return;
 	}
 	if (!st->started) {
@@ -1324,9 +1520,14 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 		int th = ev->kind == EV_THINKING, text = has(&ev->text), sig = th && has(&ev->sig);
 		if (!text && !sig)
 			return;
-		if (st->open != ev->kind)
-			open_block(st, o, ev->kind, th ? "{\"type\":\"thinking\",\"thinking\":\"\",\"signature\":\"\"}"
-							: "{\"type\":\"text\",\"text\":\"\"}", NULL, NULL);
+		if (st->open != ev->kind) {
+			open_block(st, w, o, ev->kind);
+			if (th)
+				jw_raw(w, empty_thinking, sizeof empty_thinking - 1);
+			else
+				jw_raw(w, empty_text, sizeof empty_text - 1);
+			ev_end(w);
+		}
 		if (text)
 			delta(o, (int64_t)st->nblocks - 1, th ? D_THINKING : D_TEXT, &ev->text);
 		if (sig)
@@ -1336,8 +1537,14 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 	case EV_TOOL_START:
 		if (ev->index >= IR_MAX_CALLS)
 			return;
-		open_block(st, o, BLK_TOOL, "{\"type\":\"tool_use\",\"id\":" STR ",\"name\":" STR ",\"input\":{}}",
-			   &ev->id, &ev->name);
+		open_block(st, w, o, BLK_TOOL);
+		jw_obj(w);
+		jw_kcstr(w, "type", "tool_use");
+		kstr(w, "id", &ev->id);
+		kstr(w, "name", &ev->name);
+		jw_kraw(w, "input", "{}", 2);	/* the arguments follow as deltas */
+		jw_obj_end(w);
+		ev_end(w);
 		st->tool_block[ev->index] = (int32_t)st->nblocks - 1;
 		return;
 	case EV_TOOL_ARGS:
@@ -1347,16 +1554,24 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 		return;
 	case EV_END:
 		close_block(st, o);
-		ev_begin(o, "message_delta");
-		put(o, ",\"delta\":{\"stop_reason\":\"" LIT "\",\"stop_sequence\":null},\"usage\":{\"output_tokens\":" NUM,
-		    stop_reason_name(st->finish, 0), u->output);
+		ev_begin(w, o, "message_delta");
+		jw_key(w, "delta");
+		jw_obj(w);
+		jw_kcstr(w, "stop_reason", stop_reason_name(st->finish, 0));
+		jw_key(w, "stop_sequence");
+		jw_null(w);
+		jw_obj_end(w);
+		jw_key(w, "usage");
+		jw_obj(w);
+		jw_ki64(w, "output_tokens", u->output);
 		if (u->have) {
-			put(o, ",\"input_tokens\":" NUM, raw_input_of(u));
-			cache_counts(o, u);
+			jw_ki64(w, "input_tokens", raw_input_of(u));
+			cache_counts(w, u);
 		}
-		json_lit(o, "}}\n\n");
-		ev_begin(o, "message_stop");
-		json_lit(o, "}\n\n");
+		jw_obj_end(w);
+		ev_end(w);
+		ev_begin(w, o, "message_stop");
+		ev_end(w);
 		return;
 	}
 }

@@ -30,8 +30,10 @@ const unsigned metrics_bucket_ms[METRICS_NBUCKETS - 1] = {
 	50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000
 };
 /* The same bounds in seconds, as they appear in le="" (exact strings, so
- * a scraper's le values never carry float noise); a packed list. */
-static const char bucket_le[] = "0.05\0" "0.1\0" "0.25\0" "0.5\0" "1\0" "2.5\0" "5\0" "10\0" "30\0" "60\0" "+Inf";
+ * a scraper's le values never carry float noise), and +Inf. */
+static const char *const bucket_le[METRICS_NBUCKETS] = {
+	"0.05", "0.1", "0.25", "0.5", "1", "2.5", "5", "10", "30", "60", "+Inf"
+};
 
 static struct metrics_counters ctr;
 static struct metrics_hist *thist;	/* [2 * ntargets]: latency, ttft per target */
@@ -100,49 +102,57 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return len;
 }
 
-/* What each enum metrics_esc turns an ASCII byte into: one table per esc,
- * in enum order, of entries "<byte><replacement>\0", ended by an empty
- * entry. A printable byte without an entry is copied as it is; a control
- * byte without one is dropped (JSON: \u00XX). Tables instead of a switch
- * per esc: smaller code. */
-static const char esc_tab[] =
-	/* NONE: these stop a plain run but stay as they are */
-	"\\\\\0" "\"\"\0" "\n\n\0" "\t\t\0" "\0"
-	/* LABEL */
-	"\\\\\\\0" "\"\\\"\0" "\n\\n\0" "\0"
-	/* JSON */
-	"\\\\\\\0" "\"\\\"\0" "\n\\n\0" "\t\\t\0" "\0"
-	/* HTML */
-	"&&amp;\0" "<&lt;\0" ">&gt;\0" "\"&quot;\0" "'&#39;\0" "\\\\\0" "\n \0";
+/* What each enum metrics_esc turns an ASCII byte into. A printable byte
+ * without a row is copied as it is; a control byte without one is
+ * dropped (JSON: \u00XX). */
+struct esc {
+	char c;
+	const char *to;
+};
+static const struct esc esc_none[] = {	/* these stop a plain run but stay as they are */
+	{ '\\', "\\" }, { '"', "\"" }, { '\n', "\n" }, { '\t', "\t" },
+};
+static const struct esc esc_label[] = {
+	{ '\\', "\\\\" }, { '"', "\\\"" }, { '\n', "\\n" },
+};
+static const struct esc esc_json[] = {
+	{ '\\', "\\\\" }, { '"', "\\\"" }, { '\n', "\\n" }, { '\t', "\\t" },
+};
+static const struct esc esc_html[] = {
+	{ '&', "&amp;" }, { '<', "&lt;" }, { '>', "&gt;" }, { '"', "&quot;" }, { '\'', "&#39;" },
+	{ '\\', "\\" }, { '\n', " " },
+};
+#define ESC_ROWS(a) { a, sizeof a / sizeof a[0] }
+static const struct {
+	const struct esc *rows;
+	unsigned n;
+} esc_tabs[] = {
+	[METRICS_ESC_NONE] = ESC_ROWS(esc_none), [METRICS_ESC_LABEL] = ESC_ROWS(esc_label),
+	[METRICS_ESC_JSON] = ESC_ROWS(esc_json), [METRICS_ESC_HTML] = ESC_ROWS(esc_html),
+};
 
-/* The replacement of byte c in table t, NULL when it has none. */
-static const char *esc_find(const char *t, unsigned c)
+/* The replacement of byte c for esc, NULL when it has none. */
+static const char *esc_find(enum metrics_esc esc, unsigned c)
 {
-	for (; *t; t += strlen(t) + 1)
-		if ((unsigned char)*t == c)
-			return t + 1;
+	for (unsigned i = 0; i < esc_tabs[esc].n; i++)
+		if ((unsigned char)esc_tabs[esc].rows[i].c == c)
+			return esc_tabs[esc].rows[i].to;
 	return NULL;
 }
 
 void metrics_out_text(struct metrics_out *o, const char *s, enum metrics_esc esc)
 {
 	static const char hex[] = "0123456789abcdef";
-	const char *t = esc_tab;
 
 	if (!s)
 		return;
-	for (unsigned k = esc; k; k--) {
-		while (*t)
-			t += strlen(t) + 1;
-		t++;
-	}
 	const unsigned char *p = (const unsigned char *)s;
 	size_t n = strlen(s);
 	size_t i = 0;
 	while (i < n) {
 		/* Copy the longest run that needs nothing done. */
 		size_t j = i;
-		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && !esc_find(t, p[j]))
+		while (j < n && p[j] >= 0x20 && p[j] < 0x7f && !esc_find(esc, p[j]))
 			j++;
 		metrics_out_mem(o, s + i, j - i);
 		i = j;
@@ -161,7 +171,7 @@ void metrics_out_text(struct metrics_out *o, const char *s, enum metrics_esc esc
 			continue;
 		}
 		i++;
-		const char *r = esc_find(t, c);
+		const char *r = esc_find(esc, c);
 		if (r) {
 			metrics_out_str(o, r);
 		} else if (esc == METRICS_ESC_JSON) {
@@ -278,12 +288,16 @@ int metrics_error_of_status(int status, enum metrics_error *out)
 	return 1;
 }
 
-static const char error_names[] =
-	"bad_request\0" "auth\0" "limit\0" "upstream\0" "timeout\0" "unavailable\0" "stream\0" "internal";
+static const char *const error_names[METRICS_NERRORS] = {
+	[METRICS_ERR_BAD_REQUEST] = "bad_request", [METRICS_ERR_AUTH] = "auth", [METRICS_ERR_LIMIT] = "limit",
+	[METRICS_ERR_UPSTREAM] = "upstream", [METRICS_ERR_TIMEOUT] = "timeout",
+	[METRICS_ERR_UNAVAILABLE] = "unavailable", [METRICS_ERR_STREAM] = "stream",
+	[METRICS_ERR_INTERNAL] = "internal",
+};
 
 const char *metrics_error_name(enum metrics_error e)
 {
-	return fmt_list_nth(error_names, (unsigned)e < METRICS_NERRORS ? (unsigned)e : METRICS_ERR_INTERNAL);
+	return error_names[(unsigned)e < METRICS_NERRORS ? e : METRICS_ERR_INTERNAL];
 }
 
 void metrics_hist_observe(struct metrics_hist *h, int64_t ms)
@@ -343,141 +357,151 @@ const struct metrics_hist *metrics_target_hist(unsigned tid, int ttft)
 /* ---- rendering ---- */
 
 /*
- * The page is data: one row per family (fams[], in page order) with its
- * name and help in fam_text. A family has one sample per entity (the
- * gateway, a dialect, a target, a client, a route: the first label) and,
- * per entity, one per value of its second label; load() gathers every
- * value of an entity into a row, the family picks them by index. One
- * loop instead of code per family keeps this small.
+ * The page is data: one row per family (fams[], in page order). A family
+ * has one sample per entity (the gateway, a dialect, a target, a client,
+ * a route: the first label) and, per entity, one per value of its second
+ * label; load() gathers every value of an entity into a row, the family
+ * picks them by index. One loop instead of code per family keeps this
+ * small.
  */
-enum { E_BUILD, E_GLOBAL, E_DIALECT, E_TARGET, E_CLIENT, E_BUDGET, E_ROUTE };
+enum ent { E_BUILD, E_GLOBAL, E_DIALECT, E_TARGET, E_CLIENT, E_BUDGET, E_ROUTE };
 /* The first label's key per entity ("": none). */
-static const char ent_keys[] = "version\0" "\0" "dialect\0" "target\0" "client\0" "client\0" "route";
+static const char *const ent_keys[] = {
+	[E_BUILD] = "version", [E_GLOBAL] = "", [E_DIALECT] = "dialect", [E_TARGET] = "target",
+	[E_CLIENT] = "client", [E_BUDGET] = "client", [E_ROUTE] = "route",
+};
 
-/* Second labels: key and values (the static ones in sub_vals). */
-enum { S_NONE, S_PRICES, S_CLASS, S_STATE, S_KIND, S_CODE, S_TYPE, S_PERIOD };
-static const char sub_keys[] = "\0" "prices_date\0" "class\0" "state\0" "kind\0" "code\0" "type\0" "period";
-static const uint8_t sub_n[] = { 1, 1, METRICS_NERRORS, HEALTH_ST_CRED_BAD + 1, HEALTH_NKINDS, METRICS_NCLASSES, 3, 2 };
-static const char sub_vals[] = "2xx\0" "4xx\0" "5xx\0" "input\0" "cached\0" "output\0" "day\0" "month";
+/* Second labels: key and number of values (sub_val() names them). */
+enum sub { S_NONE, S_PRICES, S_CLASS, S_STATE, S_KIND, S_CODE, S_TYPE, S_PERIOD };
+static const char *const code_vals[] = { [METRICS_2XX] = "2xx", [METRICS_4XX] = "4xx", [METRICS_5XX] = "5xx" };
+static const char *const type_vals[] = { "input", "cached", "output" };	/* = V_UTOK + 0, 1, 2 */
+static const char *const period_vals[] = { "day", "month" };		/* = V_SPEND / V_BUDGET + 0, 1 */
+static const struct {
+	const char *key;
+	uint8_t n;
+} subs[] = {
+	[S_NONE] = { "", 1 },
+	[S_PRICES] = { "prices_date", 1 },
+	[S_CLASS] = { "class", METRICS_NERRORS },
+	[S_STATE] = { "state", HEALTH_ST_CRED_BAD + 1 },
+	[S_KIND] = { "kind", HEALTH_NKINDS },
+	[S_CODE] = { "code", METRICS_NCLASSES },
+	[S_TYPE] = { "type", sizeof type_vals / sizeof type_vals[0] },
+	[S_PERIOD] = { "period", sizeof period_vals / sizeof period_vals[0] },
+};
 
-/* Indexes into struct row's values. */
+/* Indexes into struct row's values; a second label's values follow its
+ * family's first one. */
 enum {
 	V_START, V_RELOADS, V_OPEN, V_ACTIVE, V_UPSTREAM, V_RSS,
 	V_REQ,					/* ctr.requests[dialect][class] */
 	V_ERR = V_REQ + METRICS_NCLASSES,	/* ctr.errors[] */
 	V_ATTEMPTS = V_ERR + METRICS_NERRORS, V_FAILOVERS,
 	V_UP, V_STATE,				/* one per health state */
-	V_HREQ = V_STATE + HEALTH_ST_CRED_BAD + 1,	/* health_info.requests .. probe_failures */
-	V_FAIL = V_HREQ + 2,
-	V_OPENS = V_FAIL + HEALTH_NKINDS + HEALTH_ST_OPEN,
-	V_PROBES = V_FAIL + HEALTH_NKINDS + 3, V_PROBE_FAILURES,
-	V_UREQ,					/* struct usage_totals */
-	V_UTOK, V_UUNPRICED = V_UTOK + 3, V_UUSD,
+	V_HREQ = V_STATE + HEALTH_ST_CRED_BAD + 1,
+	V_FAIL,					/* one per failure kind */
+	V_OPENS = V_FAIL + HEALTH_NKINDS, V_PROBES, V_PROBE_FAILURES,
+	V_UREQ, V_UTOK,				/* input, cached, output */
+	V_UUNPRICED = V_UTOK + 3, V_UUSD,
 	V_PRICED, V_SPEND, V_BUDGET = V_SPEND + 2, NV = V_BUDGET + 2
 };
-_Static_assert(NV <= 64, "value index needs 6 bits");
-_Static_assert(offsetof(struct health_info, probe_failures) - offsetof(struct health_info, requests) ==
-    (V_PROBE_FAILURES - V_HREQ) * sizeof(uint64_t), "health_info counters are one run");
-_Static_assert(sizeof(struct usage_totals) == 6 * sizeof(uint64_t), "usage_totals is 6 values");
 
 struct row {
 	union { uint64_t u; double d; } v[NV];
 	const struct metrics_hist *h[2];	/* latency, ttft */
 };
 
-/* A family: value index (or histogram 0/1) | entity << 6 | second label
- * << 9 | type << 12, and DBL for doubles. */
-enum { T_GAUGE, T_COUNTER, T_HIST };
-#define F(ent, sub, type, v) ((v) | (ent) << 6 | (sub) << 9 | (type) << 12)
-#define DBL (1 << 14)
-static const uint16_t fams[] = {
-	F(E_BUILD, S_PRICES, T_GAUGE, 0),
-	F(E_GLOBAL, S_NONE, T_GAUGE, V_START),
-	F(E_GLOBAL, S_NONE, T_COUNTER, V_RELOADS),
-	F(E_GLOBAL, S_NONE, T_GAUGE, V_OPEN),
-	F(E_GLOBAL, S_NONE, T_GAUGE, V_ACTIVE),
-	F(E_GLOBAL, S_NONE, T_GAUGE, V_UPSTREAM),
-	F(E_GLOBAL, S_NONE, T_GAUGE, V_RSS),
-	F(E_DIALECT, S_CODE, T_COUNTER, V_REQ),
-	F(E_GLOBAL, S_CLASS, T_COUNTER, V_ERR),
-	F(E_GLOBAL, S_NONE, T_COUNTER, V_ATTEMPTS),
-	F(E_GLOBAL, S_NONE, T_COUNTER, V_FAILOVERS),
-	F(E_GLOBAL, S_NONE, T_HIST, 0),
-	F(E_GLOBAL, S_NONE, T_HIST, 1),
+enum type { T_GAUGE, T_COUNTER, T_HIST };
+static const char *const type_names[] = { [T_GAUGE] = "gauge", [T_COUNTER] = "counter", [T_HIST] = "histogram" };
+
+enum { U64, DBL };
+enum { BASE, USAGE };
+static const struct fam {
+	const char *name;	/* after "llmgw_" */
+	const char *help;
+	uint8_t ent, sub, type;	/* enum ent, enum sub, enum type */
+	uint8_t v;		/* the first value (V_*); T_HIST: 0 latency, 1 TTFT */
+	uint8_t num;		/* U64 or DBL: the values' type */
+	uint8_t set;		/* BASE, or USAGE: tokens and money, only with LLMGW_USAGE */
+} fams[] = {
+	{ "build_info", "Version of the running gateway and date of its price table.",
+	  E_BUILD, S_PRICES, T_GAUGE, 0, U64, BASE },
+	{ "start_time_seconds", "Start time of the gateway, unix seconds.",
+	  E_GLOBAL, S_NONE, T_GAUGE, V_START, U64, BASE },
+	{ "config_reloads_total", "Successful configuration reloads (SIGHUP).",
+	  E_GLOBAL, S_NONE, T_COUNTER, V_RELOADS, U64, BASE },
+	{ "open_connections", "Open client connections.",
+	  E_GLOBAL, S_NONE, T_GAUGE, V_OPEN, U64, BASE },
+	{ "active_requests", "Requests being served.",
+	  E_GLOBAL, S_NONE, T_GAUGE, V_ACTIVE, U64, BASE },
+	{ "upstream_connections", "Open provider connections, idle pooled ones included.",
+	  E_GLOBAL, S_NONE, T_GAUGE, V_UPSTREAM, U64, BASE },
+	{ "memory_bytes", "Resident memory of the gateway process.",
+	  E_GLOBAL, S_NONE, T_GAUGE, V_RSS, U64, BASE },
+	{ "requests_total", "Client requests answered, by client dialect and status class.",
+	  E_DIALECT, S_CODE, T_COUNTER, V_REQ, U64, BASE },
+	{ "errors_total", "Client requests answered with an error, by class.",
+	  E_GLOBAL, S_CLASS, T_COUNTER, V_ERR, U64, BASE },
+	{ "upstream_attempts_total", "Requests sent to providers, retries and failovers included.",
+	  E_GLOBAL, S_NONE, T_COUNTER, V_ATTEMPTS, U64, BASE },
+	{ "failovers_total", "Attempts on another target after a failed one.",
+	  E_GLOBAL, S_NONE, T_COUNTER, V_FAILOVERS, U64, BASE },
+	{ "request_duration_seconds", "Client request duration, failovers included.",
+	  E_GLOBAL, S_NONE, T_HIST, 0, U64, BASE },
+	{ "request_ttft_seconds", "Client request time to the first content token.",
+	  E_GLOBAL, S_NONE, T_HIST, 1, U64, BASE },
 	/* Per target. One family at a time (the format wants a family's
 	 * samples together), so each walks the targets again. */
-	F(E_TARGET, S_NONE, T_GAUGE, V_UP),
-	F(E_TARGET, S_STATE, T_GAUGE, V_STATE),
-	F(E_TARGET, S_NONE, T_COUNTER, V_HREQ),
-	F(E_TARGET, S_KIND, T_COUNTER, V_FAIL),
-	F(E_TARGET, S_NONE, T_COUNTER, V_OPENS),
-	F(E_TARGET, S_NONE, T_COUNTER, V_PROBES),
-	F(E_TARGET, S_NONE, T_COUNTER, V_PROBE_FAILURES),
-	F(E_TARGET, S_NONE, T_HIST, 0),
-	F(E_TARGET, S_NONE, T_HIST, 1),
-#define NFAM_BASE 22
-	/* Usage: tokens and money (LLMGW_USAGE only). */
-	F(E_CLIENT, S_NONE, T_COUNTER, V_UREQ),
-	F(E_CLIENT, S_TYPE, T_COUNTER, V_UTOK),
-	F(E_CLIENT, S_NONE, T_COUNTER, V_UUSD) | DBL,
-	F(E_CLIENT, S_NONE, T_COUNTER, V_UUNPRICED),
-	F(E_CLIENT, S_PERIOD, T_GAUGE, V_SPEND) | DBL,
-	F(E_BUDGET, S_PERIOD, T_GAUGE, V_BUDGET) | DBL,
-	F(E_TARGET, S_TYPE, T_COUNTER, V_UTOK),
-	F(E_TARGET, S_NONE, T_COUNTER, V_UUSD) | DBL,
-	F(E_TARGET, S_NONE, T_COUNTER, V_UUNPRICED),
-	F(E_TARGET, S_NONE, T_GAUGE, V_PRICED),
-	F(E_ROUTE, S_NONE, T_COUNTER, V_UREQ),
-	F(E_ROUTE, S_NONE, T_COUNTER, V_UUSD) | DBL,
+	{ "target_up", "1 when the target's breaker is closed and no cool-down runs.",
+	  E_TARGET, S_NONE, T_GAUGE, V_UP, U64, BASE },
+	{ "target_state", "1 for the target's current health state, 0 for the others.",
+	  E_TARGET, S_STATE, T_GAUGE, V_STATE, U64, BASE },
+	{ "target_requests_total", "Requests sent to the target (probes not included).",
+	  E_TARGET, S_NONE, T_COUNTER, V_HREQ, U64, BASE },
+	{ "target_failures_total", "Failed requests to the target, by kind.",
+	  E_TARGET, S_KIND, T_COUNTER, V_FAIL, U64, BASE },
+	{ "target_breaker_opens_total", "Times the target's circuit breaker opened.",
+	  E_TARGET, S_NONE, T_COUNTER, V_OPENS, U64, BASE },
+	{ "target_probes_total", "Health probes (free model listings) sent to the target.",
+	  E_TARGET, S_NONE, T_COUNTER, V_PROBES, U64, BASE },
+	{ "target_probe_failures_total", "Health probes of the target that failed.",
+	  E_TARGET, S_NONE, T_COUNTER, V_PROBE_FAILURES, U64, BASE },
+	{ "target_latency_seconds", "Response time of the target's answered attempts.",
+	  E_TARGET, S_NONE, T_HIST, 0, U64, BASE },
+	{ "target_ttft_seconds", "Time to the first content token of the target's attempts.",
+	  E_TARGET, S_NONE, T_HIST, 1, U64, BASE },
+	/* Usage: tokens and money. */
+	{ "client_requests_total", "Completed requests per client key.",
+	  E_CLIENT, S_NONE, T_COUNTER, V_UREQ, U64, USAGE },
+	{ "client_tokens_total", "Tokens per client key; input includes cached input.",
+	  E_CLIENT, S_TYPE, T_COUNTER, V_UTOK, U64, USAGE },
+	{ "client_cost_usd_total", "Spend per client key in USD (priced requests only).",
+	  E_CLIENT, S_NONE, T_COUNTER, V_UUSD, DBL, USAGE },
+	{ "client_unpriced_requests_total", "Requests per client key whose cost is unknown.",
+	  E_CLIENT, S_NONE, T_COUNTER, V_UUNPRICED, U64, USAGE },
+	{ "client_spend_usd", "Spend per client key in the current UTC day and month.",
+	  E_CLIENT, S_PERIOD, T_GAUGE, V_SPEND, DBL, USAGE },
+	{ "client_budget_usd", "Budget per client key (0: unlimited).",
+	  E_BUDGET, S_PERIOD, T_GAUGE, V_BUDGET, DBL, USAGE },
+	{ "target_tokens_total", "Tokens per target; input includes cached input.",
+	  E_TARGET, S_TYPE, T_COUNTER, V_UTOK, U64, USAGE },
+	{ "target_cost_usd_total", "Spend per target in USD (priced requests only).",
+	  E_TARGET, S_NONE, T_COUNTER, V_UUSD, DBL, USAGE },
+	{ "target_unpriced_requests_total", "Requests per target whose cost is unknown.",
+	  E_TARGET, S_NONE, T_COUNTER, V_UUNPRICED, U64, USAGE },
+	{ "target_priced", "1 when the target's prices are known, 0 when it is unpriced.",
+	  E_TARGET, S_NONE, T_GAUGE, V_PRICED, U64, USAGE },
+	{ "route_requests_total", "Completed requests per route.",
+	  E_ROUTE, S_NONE, T_COUNTER, V_UREQ, U64, USAGE },
+	{ "route_cost_usd_total", "Spend per route in USD (priced requests only).",
+	  E_ROUTE, S_NONE, T_COUNTER, V_UUSD, DBL, USAGE },
 };
-
-/* Name (after "llmgw_") and help of each family, in fams[] order. */
-static const char fam_text[] =
-	"build_info\0Version of the running gateway and date of its price table.\0"
-	"start_time_seconds\0Start time of the gateway, unix seconds.\0"
-	"config_reloads_total\0Successful configuration reloads (SIGHUP).\0"
-	"open_connections\0Open client connections.\0"
-	"active_requests\0Requests being served.\0"
-	"upstream_connections\0Open provider connections, idle pooled ones included.\0"
-	"memory_bytes\0Resident memory of the gateway process.\0"
-	"requests_total\0Client requests answered, by client dialect and status class.\0"
-	"errors_total\0Client requests answered with an error, by class.\0"
-	"upstream_attempts_total\0Requests sent to providers, retries and failovers included.\0"
-	"failovers_total\0Attempts on another target after a failed one.\0"
-	"request_duration_seconds\0Client request duration, failovers included.\0"
-	"request_ttft_seconds\0Client request time to the first content token.\0"
-	"target_up\0" "1 when the target's breaker is closed and no cool-down runs.\0"
-	"target_state\0" "1 for the target's current health state, 0 for the others.\0"
-	"target_requests_total\0Requests sent to the target (probes not included).\0"
-	"target_failures_total\0" "Failed requests to the target, by kind.\0"
-	"target_breaker_opens_total\0Times the target's circuit breaker opened.\0"
-	"target_probes_total\0Health probes (free model listings) sent to the target.\0"
-	"target_probe_failures_total\0Health probes of the target that failed.\0"
-	"target_latency_seconds\0Response time of the target's answered attempts.\0"
-	"target_ttft_seconds\0Time to the first content token of the target's attempts.\0"
-	"client_requests_total\0" "Completed requests per client key.\0"
-	"client_tokens_total\0Tokens per client key; input includes cached input.\0"
-	"client_cost_usd_total\0Spend per client key in USD (priced requests only).\0"
-	"client_unpriced_requests_total\0Requests per client key whose cost is unknown.\0"
-	"client_spend_usd\0Spend per client key in the current UTC day and month.\0"
-	"client_budget_usd\0" "Budget per client key (0: unlimited).\0"
-	"target_tokens_total\0Tokens per target; input includes cached input.\0"
-	"target_cost_usd_total\0Spend per target in USD (priced requests only).\0"
-	"target_unpriced_requests_total\0Requests per target whose cost is unknown.\0"
-	"target_priced\0" "1 when the target's prices are known, 0 when it is unpriced.\0"
-	"route_requests_total\0" "Completed requests per route.\0"
-	"route_cost_usd_total\0Spend per route in USD (priced requests only).";
 
 struct rctx {
 	const struct cfg *cfg;
 	const struct metrics_runtime *rt;
 	int64_t now_ms, now_unix;
 };
-
-static const char *next(const char *s)
-{
-	return s + strlen(s) + 1;
-}
 
 /* One label pair k="v" (escaped); nothing when k is "". */
 static void label(struct metrics_out *o, const char *k, const char *v)
@@ -513,12 +537,11 @@ static void series(struct metrics_out *o, const char *name, const char *suffix, 
 static void hist_samples(struct metrics_out *o, const char *name, const char *k, const char *v,
     const struct metrics_hist *h)
 {
-	const char *le = bucket_le;
 	uint64_t cum = 0;
 
-	for (unsigned i = 0; i < METRICS_NBUCKETS; i++, le = next(le)) {
+	for (unsigned i = 0; i < METRICS_NBUCKETS; i++) {
 		cum += h ? h->bucket[i] : 0;
-		series(o, name, "_bucket", k, v, "le", le);
+		series(o, name, "_bucket", k, v, "le", bucket_le[i]);
 		metrics_out_u64(o, cum);
 		metrics_out_mem(o, "\n", 1);
 	}
@@ -533,7 +556,7 @@ static void hist_samples(struct metrics_out *o, const char *name, const char *k,
 }
 
 /* Entity e's values into r; returns its first label's value. */
-static const char *load(const struct rctx *c, unsigned ent, unsigned e, struct row *r)
+static const char *load(const struct rctx *c, enum ent ent, unsigned e, struct row *r)
 {
 	const struct cfg *cfg = c->cfg;
 	const struct usage_totals *u = NULL;
@@ -547,7 +570,12 @@ static const char *load(const struct rctx *c, unsigned ent, unsigned e, struct r
 		r->v[V_UP].u = hi.state == HEALTH_ST_CLOSED;
 		if ((unsigned)hi.state <= HEALTH_ST_CRED_BAD)
 			r->v[V_STATE + hi.state].u = 1;
-		memcpy(&r->v[V_HREQ], &hi.requests, (V_PROBE_FAILURES + 1 - V_HREQ) * sizeof(uint64_t));
+		r->v[V_HREQ].u = hi.requests;
+		for (unsigned k = 0; k < HEALTH_NKINDS; k++)
+			r->v[V_FAIL + k].u = hi.failures[k];
+		r->v[V_OPENS].u = hi.entered[HEALTH_ST_OPEN];
+		r->v[V_PROBES].u = hi.probes;
+		r->v[V_PROBE_FAILURES].u = hi.probe_failures;
 		r->v[V_PRICED].u = cfg->targets_all[e].priced != 0;
 		r->h[0] = metrics_target_hist(e, 0);
 		r->h[1] = metrics_target_hist(e, 1);
@@ -594,12 +622,18 @@ static const char *load(const struct rctx *c, unsigned ent, unsigned e, struct r
 		name = ent == E_BUILD ? LLMGW_VERSION : dialect_name((enum dialect)e);
 		break;
 	}
-	if (u)
-		memcpy(&r->v[V_UREQ], u, sizeof *u);
+	if (u) {
+		r->v[V_UREQ].u = u->requests;
+		r->v[V_UTOK].u = u->input;
+		r->v[V_UTOK + 1].u = u->cached;
+		r->v[V_UTOK + 2].u = u->output;
+		r->v[V_UUNPRICED].u = u->unpriced;
+		r->v[V_UUSD].d = u->usd;
+	}
 	return name;
 }
 
-static const char *sub_val(unsigned s, unsigned j)
+static const char *sub_val(enum sub s, unsigned j)
 {
 	switch (s) {
 	case S_PRICES:
@@ -610,8 +644,16 @@ static const char *sub_val(unsigned s, unsigned j)
 		return health_state_name((enum health_state)j);
 	case S_KIND:
 		return health_kind_name((enum health_kind)j);
+	case S_CODE:
+		return code_vals[j];
+	case S_TYPE:
+		return type_vals[j];
+	case S_PERIOD:
+		return period_vals[j];
+	case S_NONE:
+		break;
 	}
-	return fmt_list_nth(sub_vals, j + (s == S_CODE ? 0 : s == S_TYPE ? 3 : 6));
+	return "";
 }
 
 static void render(struct metrics_out *o, const struct cfg *cfg, const struct metrics_runtime *rt,
@@ -619,44 +661,42 @@ static void render(struct metrics_out *o, const struct cfg *cfg, const struct me
 {
 	static const struct metrics_runtime zero_rt;
 	const struct rctx c = { cfg, rt ? rt : &zero_rt, now_ms, now_unix };
-	const char *name = fam_text;
 	struct row r;
 
-	for (unsigned f = 0; f < (LLMGW_USAGE ? sizeof fams / sizeof fams[0] : NFAM_BASE); f++) {
-		unsigned x = fams[f], ent = x >> 6 & 7, sub = x >> 9 & 7, type = x >> 12 & 3, v = x & 63;
-		const char *help = next(name);
-		unsigned n = ent == E_DIALECT ? METRICS_NDIALECTS : ent == E_TARGET ? cfg->ntargets_all :
-		    ent == E_CLIENT ? cfg->nclients + 1 : ent == E_BUDGET ? cfg->nclients :
-		    ent == E_ROUTE ? cfg->nroutes : 1;
-		const char *k1 = fmt_list_nth(ent_keys, ent), *k2 = fmt_list_nth(sub_keys, sub);
+	for (const struct fam *f = fams; f < fams + sizeof fams / sizeof fams[0]; f++) {
+		if (f->set == USAGE && !LLMGW_USAGE)
+			continue;
+		unsigned n = f->ent == E_DIALECT ? METRICS_NDIALECTS : f->ent == E_TARGET ? cfg->ntargets_all :
+		    f->ent == E_CLIENT ? cfg->nclients + 1 : f->ent == E_BUDGET ? cfg->nclients :
+		    f->ent == E_ROUTE ? cfg->nroutes : 1;
+		const char *k1 = ent_keys[f->ent], *k2 = subs[f->sub].key;
 
 		metrics_out_str(o, "# HELP llmgw_");
-		metrics_out_str(o, name);
+		metrics_out_str(o, f->name);
 		metrics_out_mem(o, " ", 1);
-		metrics_out_str(o, help);
+		metrics_out_str(o, f->help);
 		metrics_out_str(o, "\n# TYPE llmgw_");
-		metrics_out_str(o, name);
+		metrics_out_str(o, f->name);
 		metrics_out_mem(o, " ", 1);
-		metrics_out_str(o, fmt_list_nth("gauge\0counter\0histogram", type));
+		metrics_out_str(o, type_names[f->type]);
 		metrics_out_mem(o, "\n", 1);
 		for (unsigned e = 0; e < n; e++) {
-			const char *v1 = load(&c, ent, e, &r);
-			if (type == T_HIST) {
-				hist_samples(o, name, k1, v1, r.h[v]);
+			const char *v1 = load(&c, (enum ent)f->ent, e, &r);
+			if (f->type == T_HIST) {
+				hist_samples(o, f->name, k1, v1, r.h[f->v]);
 				continue;
 			}
-			for (unsigned j = 0; j < sub_n[sub]; j++) {
-				series(o, name, "", k1, v1, k2, sub_val(sub, j));
-				if (ent == E_BUILD)
+			for (unsigned j = 0; j < subs[f->sub].n; j++) {
+				series(o, f->name, "", k1, v1, k2, sub_val((enum sub)f->sub, j));
+				if (f->ent == E_BUILD)
 					metrics_out_mem(o, "1", 1);	/* a constant: no slack */
-				else if (x & DBL)
-					metrics_out_double(o, r.v[v + j].d);
+				else if (f->num == DBL)
+					metrics_out_double(o, r.v[f->v + j].d);
 				else
-					metrics_out_u64(o, r.v[v + j].u);
+					metrics_out_u64(o, r.v[f->v + j].u);
 				metrics_out_mem(o, "\n", 1);
 			}
 		}
-		name = next(help);
 	}
 }
 

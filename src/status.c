@@ -4,8 +4,11 @@
  * One walk (walk()) reads the config, health.c and usage.c into small row
  * structs on the stack and hands each row to an emitter: the JSON one or
  * the HTML one. Inclusion rules and every figure are decided in the walk,
- * so the two documents always show the same data. Owns nothing; allocates
- * nothing; never blocks.
+ * so the two documents always show the same data. Each row kind is a
+ * table of its members (name, kind, offset) per document. The JSON goes
+ * through the typed writer (json.h), one value at a time, into the same
+ * bounded, counting writer (struct metrics_out) as the HTML. Owns nothing;
+ * allocates nothing; never blocks.
  *
  * LLMGW_USAGE=0 (options.h): no usage tables are read (usage.c and the
  * price table are left to the linker to drop); the page says so where the
@@ -18,6 +21,7 @@
 #include "fmt.h"
 #include "gw.h"
 #include "health.h"
+#include "json.h"
 #include "metrics.h"
 #include "options.h"
 #include "prices.h"
@@ -27,8 +31,9 @@
 #define NUM_MAXW 24	/* widest number metrics_out_* writes */
 #define STATE_MAXW 20	/* widest health_state_name() / class name */
 
-/* The rows' fields the JSON writer shows have the types of its kinds
- * (J_U64: uint64_t, J_BOOL: int, ...), so one table-driven loop writes them. */
+/* The rows' members the documents show have the types of their field
+ * kinds (J_U64: uint64_t, J_BOOL: int, ...), so one table-driven loop per
+ * document writes them. */
 struct gw_row {
 	const char *name, *version, *prices_date;
 	double uptime;			/* uptime_s for JSON: -1 shows null */
@@ -64,15 +69,29 @@ struct client_row {
 
 enum section { SEC_TARGETS, SEC_ROUTES, SEC_CLIENTS };
 
+/* Longest single JSON value: a config name escaped (each byte at most six
+ * characters) fits many times over. */
+#define VALUE_MAX 4096
+
+/* The document being rendered. HTML goes straight into o; JSON through
+ * the typed writer w into j, one value at a time, then moved into o
+ * (which counts what does not fit, and the slack in bound mode). */
+struct page {
+	struct metrics_out o;
+	struct jw w;
+	struct json_out j;
+	char value[VALUE_MAX];
+};
+
 struct emitter {
-	void (*begin)(struct metrics_out *o, const struct gw_row *g);
-	void (*section)(struct metrics_out *o, enum section s, int end);
-	void (*target)(struct metrics_out *o, const struct target_row *t, int first);
+	void (*begin)(struct page *pg, const struct gw_row *g);
+	void (*section)(struct page *pg, enum section s, int end);
+	void (*target)(struct page *pg, const struct target_row *t);
 	/* states[i]: health of r->targets[i] */
-	void (*route)(struct metrics_out *o, const struct route_row *r, const struct cfg *cfg,
-	    const enum health_state *states, int first);
-	void (*client)(struct metrics_out *o, const struct client_row *c, int first);
-	void (*end)(struct metrics_out *o);
+	void (*route)(struct page *pg, const struct route_row *r, const struct cfg *cfg,
+	    const enum health_state *states);
+	void (*client)(struct page *pg, const struct client_row *c);
+	void (*end)(struct page *pg);
 };
 
 /* ---- the walk ---- */
@@ -119,12 +138,18 @@ static void client_row(const struct cfg *cfg, unsigned i, int64_t now_unix, stru
 static size_t walk(const struct emitter *e, char *buf, size_t cap, int bound, const struct cfg *cfg,
     const struct metrics_runtime *rt, int64_t now_ms, int64_t now_unix)
 {
+	static const char *const strategies[] = {
+		[CFG_STRATEGY_FALLBACK] = "fallback", [CFG_STRATEGY_CHEAPEST] = "cheapest",
+		[CFG_STRATEGY_FASTEST] = "fastest", [CFG_STRATEGY_WEIGHTED] = "weighted",
+	};
 	static const struct metrics_runtime zero_rt;
-	struct metrics_out out, *o = &out;
+	struct page pg;
+	struct metrics_out *o = &pg.o;
 	struct gw_row g;
-	int first;
 
 	metrics_out_init(o, buf, cap, bound);
+	json_out_init(&pg.j, pg.value, sizeof pg.value);
+	jw_init(&pg.w, &pg.j);
 	if (!rt)
 		rt = &zero_rt;
 	g.name = "llmgw";
@@ -136,10 +161,9 @@ static size_t walk(const struct emitter *e, char *buf, size_t cap, int bound, co
 	g.active_requests = rt->active_requests;
 	g.upstream_connections = rt->upstream_connections;
 	g.rss_bytes = rt->rss_bytes;
-	e->begin(o, &g);
+	e->begin(&pg, &g);
 
-	e->section(o, SEC_TARGETS, 0);
-	first = 1;
+	e->section(&pg, SEC_TARGETS, 0);
 	for (unsigned t = 0; t < cfg->ntargets_all; t++) {
 		struct target_row row;
 		target_row(cfg, t, now_ms, &row);
@@ -147,12 +171,11 @@ static size_t walk(const struct emitter *e, char *buf, size_t cap, int bound, co
 		 * bound mode counts every row */
 		if (row.ti.other && !o->bound && row.hi.requests == 0 && row.u.requests == 0 && row.hi.probes == 0)
 			continue;
-		e->target(o, &row, first);
-		first = 0;
+		e->target(&pg, &row);
 	}
-	e->section(o, SEC_TARGETS, 1);
+	e->section(&pg, SEC_TARGETS, 1);
 
-	e->section(o, SEC_ROUTES, 0);
+	e->section(&pg, SEC_ROUTES, 0);
 	for (unsigned r = 0; r < cfg->nroutes; r++) {
 		const struct cfg_route *cr = &cfg->routes[r];
 		const struct usage_totals *u = LLMGW_USAGE ? usage_get(USAGE_ROUTE, r) : NULL;
@@ -161,30 +184,32 @@ static size_t walk(const struct emitter *e, char *buf, size_t cap, int bound, co
 
 		memset(&row, 0, sizeof row);
 		row.r = *cr;
-		row.strategy = fmt_list_nth("fallback\0cheapest\0fastest\0weighted\0?",
-		    (unsigned)cr->strategy < 4 ? (unsigned)cr->strategy : 4);
+		row.strategy = (unsigned)cr->strategy < sizeof strategies / sizeof strategies[0] ?
+		    strategies[cr->strategy] : "?";
 		if (u)
 			row.u = *u;
 		/* A route lists at most a handful of targets; more than 16 show
 		 * their state as open (the emitters only read the first 16). */
 		for (unsigned i = 0; i < 16; i++)
 			st[i] = i < cr->ntargets ? health_state(cr->targets[i].tid, now_ms) : HEALTH_ST_OPEN;
-		e->route(o, &row, cfg, st, r == 0);
+		e->route(&pg, &row, cfg, st);
 	}
-	e->section(o, SEC_ROUTES, 1);
+	e->section(&pg, SEC_ROUTES, 1);
 
-	e->section(o, SEC_CLIENTS, 0);
-	first = 1;
+	e->section(&pg, SEC_CLIENTS, 0);
 	for (unsigned i = 0; i <= cfg->nclients; i++) {
 		struct client_row row;
 		client_row(cfg, i, now_unix, &row);
 		if (row.anonymous && !o->bound && !cfg->gw.anonymous && row.u.requests == 0)
 			continue;
-		e->client(o, &row, first);
-		first = 0;
+		e->client(&pg, &row);
 	}
-	e->section(o, SEC_CLIENTS, 1);
-	e->end(o);
+	e->section(&pg, SEC_CLIENTS, 1);
+	e->end(&pg);
+	/* A JSON value longer than pg.value (no config name is) was cut:
+	 * never serve that, say it did not fit. */
+	if (pg.j.overflow)
+		return o->len > cap ? o->len : cap + 1;
 	return o->len + o->slack;
 }
 
@@ -193,209 +218,280 @@ static enum health_state route_target_state(const enum health_state *states, uns
 	return i < 16 ? states[i] : HEALTH_ST_OPEN;
 }
 
-/* Per section: its title, its table id (and JSON key), then its column
- * headers, each led by its class ('0' none, '1' "n", '2' "n opt"); an
- * empty name ends a section. */
-static const char sections[] =
-	"Targets\0targets\0" "0Target\0" "0State\0" "1Latency\0" "2TTFT\0" "2Requests\0" "2Failures\0"
-	"2Tokens in&nbsp;/&nbsp;out\0" "1Spend\0" "\0"
-	"Routes\0routes\0" "0Route\0" "0Strategy\0" "0Targets\0" "2Requests\0" "1Spend\0" "\0"
-	"Clients\0clients\0" "0Client\0" "1Requests\0" "1Today\0" "1This month\0" "2Total\0";
-
-static const char *next(const char *s)
-{
-	return s + strlen(s) + 1;
-}
-
-static const char *section_at(enum section s)
-{
-	const char *p = sections;
-	for (unsigned k = s; k; k--) {
-		for (p = next(next(p)); *p; p = next(p))
-			;
-		p++;
-	}
-	return p;
-}
+/* Per section: its title, its table id (and JSON key) and its columns,
+ * each with its cell class. */
+enum col_class { COL, COL_N, COL_N_OPT };	/* "", "n", "n opt" */
+static const struct {
+	const char *title, *id;
+	struct {
+		const char *name;
+		uint8_t cls;		/* enum col_class */
+	} cols[9];			/* up to a NULL name */
+} sections[] = {
+	[SEC_TARGETS] = { "Targets", "targets", {
+		{ "Target", COL }, { "State", COL }, { "Latency", COL_N }, { "TTFT", COL_N_OPT },
+		{ "Requests", COL_N_OPT }, { "Failures", COL_N_OPT }, { "Tokens in&nbsp;/&nbsp;out", COL_N_OPT },
+		{ "Spend", COL_N } } },
+	[SEC_ROUTES] = { "Routes", "routes", {
+		{ "Route", COL }, { "Strategy", COL }, { "Targets", COL }, { "Requests", COL_N_OPT },
+		{ "Spend", COL_N } } },
+	[SEC_CLIENTS] = { "Clients", "clients", {
+		{ "Client", COL }, { "Requests", COL_N }, { "Today", COL_N }, { "This month", COL_N },
+		{ "Total", COL_N_OPT } } },
+};
 
 /* ---- JSON ---- */
 
-/* Field kinds; a field is kind << 12 | its offset in the row. */
+/* Moves what the JSON writer wrote into the page. In bound mode a value
+ * that may be up to maxw bytes long adds what it lacks to the slack. */
+static void j_move(struct page *pg, size_t maxw)
+{
+	metrics_out_mem(&pg->o, pg->j.buf, pg->j.len);
+	if (pg->o.bound && maxw > pg->j.len)
+		pg->o.slack += maxw - pg->j.len;
+	pg->j.len = 0;
+}
+
+/* "key": (with its comma), moved on its own so that a value's width is
+ * measured alone. */
+static void j_key(struct page *pg, const char *key)
+{
+	jw_key(&pg->w, key);
+	j_move(pg, 0);
+}
+
+static void j_u64(struct page *pg, uint64_t v)
+{
+	char b[24];
+	int n = fmt_snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+	jw_raw(&pg->w, b, (size_t)n);
+	j_move(pg, NUM_MAXW);
+}
+
+static void j_double(struct page *pg, double v)
+{
+	jw_double(&pg->w, v);
+	j_move(pg, NUM_MAXW);
+}
+
+static void j_str(struct page *pg, const char *s)
+{
+	jw_cstr(&pg->w, s ? s : "");
+	j_move(pg, 0);
+}
+
+/* Field kinds of the rows' members. */
 enum { J_STR, J_U64, J_UNS, J_DBL, J_OPT, J_BOOL, J_STATE, J_KINDS, J_PRICES };
-#define J(kind, type, field) ((kind) << 12 | offsetof(type, field))
+struct jfield {
+	const char *key;
+	uint8_t kind;		/* J_*: also the member's type (J_U64: uint64_t, J_BOOL: int, ...) */
+	uint16_t off;		/* of the member in the row */
+};
+#define JF(key, kind, type, member) { key, kind, offsetof(type, member) }
 
-static void j_fields(struct metrics_out *o, const void *row, const uint16_t *spec, const char *keys,
-    unsigned n, const char *open);
+static void j_fields(struct page *pg, const void *row, const struct jfield *f, unsigned n);
 
-static const uint16_t price_spec[] = {
-	J(J_DBL, struct target_row, ti.in_usd_mtok), J(J_DBL, struct target_row, ti.cached_usd_mtok),
-	J(J_DBL, struct target_row, ti.out_usd_mtok)
+static const struct jfield price_fields[] = {
+	JF("input_usd_per_mtok", J_DBL, struct target_row, ti.in_usd_mtok),
+	JF("cached_usd_per_mtok", J_DBL, struct target_row, ti.cached_usd_mtok),
+	JF("output_usd_per_mtok", J_DBL, struct target_row, ti.out_usd_mtok),
 };
 
-/* One field: ,"key":value (no comma when first). */
-static void j_field(struct metrics_out *o, const void *row, unsigned x, const char *key, int first)
+static void j_field(struct page *pg, const void *row, const struct jfield *f)
 {
-	const char *p = (const char *)row + (x & 0xfff);
+	const char *p = (const char *)row + f->off;
 
-	metrics_out_str(o, first ? "\"" : ",\"");
-	metrics_out_str(o, key);
-	metrics_out_mem(o, "\":", 2);
-	switch (x >> 12) {
+	j_key(pg, f->key);
+	switch (f->kind) {
 	case J_STR:
-		metrics_out_mem(o, "\"", 1);
-		metrics_out_text(o, *(const char *const *)p, METRICS_ESC_JSON);
-		metrics_out_mem(o, "\"", 1);
+		j_str(pg, *(const char *const *)p);
 		break;
 	case J_U64:
-		metrics_out_u64(o, *(const uint64_t *)p);
+		j_u64(pg, *(const uint64_t *)p);
 		break;
 	case J_UNS:
-		metrics_out_u64(o, *(const unsigned *)p);
+		j_u64(pg, *(const unsigned *)p);
 		break;
 	case J_OPT:	/* a number, or null when negative (no sample) */
 		if (*(const double *)p < 0) {
-			metrics_out_var(o, "null", NUM_MAXW);
+			jw_null(&pg->w);
+			j_move(pg, NUM_MAXW);
 			break;
 		}
 		/* fall through */
 	case J_DBL:
-		metrics_out_double(o, *(const double *)p);
+		j_double(pg, *(const double *)p);
 		break;
 	case J_BOOL:
-		metrics_out_var(o, *(const int *)p ? "true" : "false", 5);
+		jw_bool(&pg->w, *(const int *)p);
+		j_move(pg, 5);
 		break;
 	case J_STATE:
-		metrics_out_mem(o, "\"", 1);
-		metrics_out_var(o, health_state_name(*(const enum health_state *)p), STATE_MAXW);
-		metrics_out_mem(o, "\"", 1);
+		jw_cstr(&pg->w, health_state_name(*(const enum health_state *)p));
+		j_move(pg, STATE_MAXW + 2);
 		break;
 	case J_KINDS:
+		jw_obj(&pg->w);
 		for (unsigned k = 0; k < HEALTH_NKINDS; k++) {
-			metrics_out_str(o, k ? ",\"" : "{\"");
-			metrics_out_str(o, health_kind_name((enum health_kind)k));
-			metrics_out_str(o, "\":");
-			metrics_out_u64(o, ((const uint64_t *)p)[k]);
+			j_key(pg, health_kind_name((enum health_kind)k));
+			j_u64(pg, ((const uint64_t *)p)[k]);
 		}
-		metrics_out_str(o, "}");
+		jw_obj_end(&pg->w);
+		j_move(pg, 0);
 		break;
 	case J_PRICES:
 		if (*(const int *)p) {
-			j_fields(o, row, price_spec, "input_usd_per_mtok\0cached_usd_per_mtok\0output_usd_per_mtok", 3, "{");
-			metrics_out_str(o, "}");
+			jw_obj(&pg->w);
+			j_fields(pg, row, price_fields, sizeof price_fields / sizeof price_fields[0]);
+			jw_obj_end(&pg->w);
 		} else {
-			metrics_out_str(o, "null");
+			jw_null(&pg->w);
 		}
+		j_move(pg, 0);
 		break;
 	}
 }
 
-/* The n fields of spec (names in the packed list keys). open "{" or ",{"
- * starts an object (its first field has no comma); "" goes on with one. */
-static void j_fields(struct metrics_out *o, const void *row, const uint16_t *spec, const char *keys,
-    unsigned n, const char *open)
+static void j_fields(struct page *pg, const void *row, const struct jfield *f, unsigned n)
 {
-	metrics_out_str(o, open);
-	for (unsigned i = 0; i < n; i++, keys = next(keys))
-		j_field(o, row, spec[i], keys, i == 0 && *open);
+	for (unsigned i = 0; i < n; i++)
+		j_field(pg, row, &f[i]);
 }
 
-static const uint16_t gw_spec[] = {
-	J(J_STR, struct gw_row, name), J(J_STR, struct gw_row, version), J(J_STR, struct gw_row, prices_date),
-	J(J_OPT, struct gw_row, uptime), J(J_U64, struct gw_row, open_connections),
-	J(J_U64, struct gw_row, active_requests), J(J_U64, struct gw_row, upstream_connections),
-	J(J_U64, struct gw_row, rss_bytes)
+/* One row as an object of its fields. */
+static void j_object(struct page *pg, const void *row, const struct jfield *f, unsigned n)
+{
+	jw_obj(&pg->w);
+	j_fields(pg, row, f, n);
+	jw_obj_end(&pg->w);
+	j_move(pg, 0);
+}
+
+static const struct jfield gw_fields[] = {
+	JF("name", J_STR, struct gw_row, name),
+	JF("version", J_STR, struct gw_row, version),
+	JF("prices_date", J_STR, struct gw_row, prices_date),
+	JF("uptime_s", J_OPT, struct gw_row, uptime),
+	JF("open_connections", J_U64, struct gw_row, open_connections),
+	JF("active_requests", J_U64, struct gw_row, active_requests),
+	JF("upstream_connections", J_U64, struct gw_row, upstream_connections),
+	JF("memory_bytes", J_U64, struct gw_row, rss_bytes),
 };
 
-static void j_begin(struct metrics_out *o, const struct gw_row *g)
+static void j_begin(struct page *pg, const struct gw_row *g)
 {
-	metrics_out_str(o, "{\"gateway\":");
-	j_fields(o, g, gw_spec, "name\0version\0prices_date\0uptime_s\0open_connections\0active_requests\0"
-	    "upstream_connections\0memory_bytes", sizeof gw_spec / sizeof gw_spec[0], "{");
-	metrics_out_str(o, "}");
+	jw_obj(&pg->w);
+	j_key(pg, "gateway");
+	j_object(pg, g, gw_fields, sizeof gw_fields / sizeof gw_fields[0]);
 }
 
-static void j_section(struct metrics_out *o, enum section s, int end)
+static void j_section(struct page *pg, enum section s, int end)
 {
 	if (end) {
-		metrics_out_str(o, "]");
-		return;
+		jw_arr_end(&pg->w);
+	} else {
+		j_key(pg, sections[s].id);
+		jw_arr(&pg->w);
 	}
-	metrics_out_str(o, ",\"");
-	metrics_out_str(o, next(section_at(s)));
-	metrics_out_str(o, "\":[");
+	j_move(pg, 0);
 }
 
-static const uint16_t target_spec[] = {
-	J(J_U64, struct target_row, id), J(J_STR, struct target_row, ti.name),
-	J(J_STR, struct target_row, provider), J(J_STR, struct target_row, ti.model),
-	J(J_STATE, struct target_row, hi.state), J(J_BOOL, struct target_row, up),
-	J(J_OPT, struct target_row, hi.latency_ms), J(J_OPT, struct target_row, hi.ttft_ms),
-	J(J_U64, struct target_row, hi.requests), J(J_U64, struct target_row, failures),
-	J(J_KINDS, struct target_row, hi.failures), J(J_UNS, struct target_row, hi.consecutive_failures),
-	J(J_U64, struct target_row, back_in_ms), J(J_U64, struct target_row, hi.probes),
-	J(J_U64, struct target_row, hi.probe_failures), J(J_BOOL, struct target_row, ti.other),
-	J(J_BOOL, struct target_row, ti.priced), J(J_PRICES, struct target_row, ti.priced),
-	J(J_U64, struct target_row, quality), J(J_DBL, struct target_row, u.usd),
-	J(J_U64, struct target_row, u.requests), J(J_U64, struct target_row, u.unpriced),
-	J(J_U64, struct target_row, u.input), J(J_U64, struct target_row, u.cached),
-	J(J_U64, struct target_row, u.output)
+static const struct jfield target_fields[] = {
+	JF("id", J_U64, struct target_row, id),
+	JF("name", J_STR, struct target_row, ti.name),
+	JF("provider", J_STR, struct target_row, provider),
+	JF("model", J_STR, struct target_row, ti.model),
+	JF("state", J_STATE, struct target_row, hi.state),
+	JF("up", J_BOOL, struct target_row, up),
+	JF("latency_ms", J_OPT, struct target_row, hi.latency_ms),
+	JF("ttft_ms", J_OPT, struct target_row, hi.ttft_ms),
+	JF("requests", J_U64, struct target_row, hi.requests),
+	JF("failures", J_U64, struct target_row, failures),
+	JF("failures_by_kind", J_KINDS, struct target_row, hi.failures),
+	JF("consecutive_failures", J_UNS, struct target_row, hi.consecutive_failures),
+	JF("back_in_ms", J_U64, struct target_row, back_in_ms),
+	JF("probes", J_U64, struct target_row, hi.probes),
+	JF("probe_failures", J_U64, struct target_row, hi.probe_failures),
+	JF("other", J_BOOL, struct target_row, ti.other),
+	JF("priced", J_BOOL, struct target_row, ti.priced),
+	JF("prices", J_PRICES, struct target_row, ti.priced),
+	JF("quality", J_U64, struct target_row, quality),
+	JF("usd", J_DBL, struct target_row, u.usd),
+	JF("billed_requests", J_U64, struct target_row, u.requests),
+	JF("unpriced_requests", J_U64, struct target_row, u.unpriced),
+	JF("input_tokens", J_U64, struct target_row, u.input),
+	JF("cached_tokens", J_U64, struct target_row, u.cached),
+	JF("output_tokens", J_U64, struct target_row, u.output),
 };
 
-static void j_target(struct metrics_out *o, const struct target_row *t, int first)
+static void j_target(struct page *pg, const struct target_row *t)
 {
-	j_fields(o, t, target_spec, "id\0name\0provider\0model\0state\0up\0latency_ms\0ttft_ms\0requests\0"
-	    "failures\0failures_by_kind\0consecutive_failures\0back_in_ms\0probes\0probe_failures\0other\0"
-	    "priced\0prices\0quality\0usd\0billed_requests\0unpriced_requests\0input_tokens\0cached_tokens\0"
-	    "output_tokens", sizeof target_spec / sizeof target_spec[0], first ? "{" : ",{");
-	metrics_out_str(o, "}");
+	j_object(pg, t, target_fields, sizeof target_fields / sizeof target_fields[0]);
 }
 
-static const uint16_t route_spec[] = {
-	J(J_STR, struct route_row, r.name), J(J_STR, struct route_row, strategy),
-	J(J_UNS, struct route_row, r.min_quality), J(J_UNS, struct route_row, r.max_attempts),
-	J(J_U64, struct route_row, u.requests), J(J_U64, struct route_row, u.unpriced),
-	J(J_DBL, struct route_row, u.usd)
+/* A route's fields before and after its targets. */
+static const struct jfield route_head[] = {
+	JF("name", J_STR, struct route_row, r.name),
+	JF("strategy", J_STR, struct route_row, strategy),
+	JF("min_quality", J_UNS, struct route_row, r.min_quality),
+	JF("max_attempts", J_UNS, struct route_row, r.max_attempts),
+};
+static const struct jfield route_tail[] = {
+	JF("requests", J_U64, struct route_row, u.requests),
+	JF("unpriced_requests", J_U64, struct route_row, u.unpriced),
+	JF("usd", J_DBL, struct route_row, u.usd),
 };
 
-static void j_route(struct metrics_out *o, const struct route_row *r, const struct cfg *cfg,
-    const enum health_state *states, int first)
+static void j_route(struct page *pg, const struct route_row *r, const struct cfg *cfg,
+    const enum health_state *states)
 {
-	j_fields(o, r, route_spec, "name\0strategy\0min_quality\0max_attempts", 4, first ? "{" : ",{");
-	metrics_out_str(o, ",\"targets\":[");
+	jw_obj(&pg->w);
+	j_fields(pg, r, route_head, sizeof route_head / sizeof route_head[0]);
+	j_key(pg, "targets");
+	jw_arr(&pg->w);
 	for (unsigned i = 0; i < r->r.ntargets; i++) {
 		unsigned tid = r->r.targets[i].tid;
-		metrics_out_str(o, i ? ",{\"name\":\"" : "{\"name\":\"");
-		metrics_out_text(o, tid < cfg->ntargets_all ? cfg->targets_all[tid].name : "?", METRICS_ESC_JSON);
-		metrics_out_str(o, "\",\"state\":\"");
-		metrics_out_var(o, health_state_name(route_target_state(states, i)), STATE_MAXW);
-		metrics_out_str(o, "\"}");
+		jw_obj(&pg->w);
+		j_key(pg, "name");
+		j_str(pg, tid < cfg->ntargets_all ? cfg->targets_all[tid].name : "?");
+		j_key(pg, "state");
+		jw_cstr(&pg->w, health_state_name(route_target_state(states, i)));
+		j_move(pg, STATE_MAXW + 2);
+		jw_obj_end(&pg->w);
 	}
-	metrics_out_str(o, "]");
-	j_fields(o, r, route_spec + 4, "requests\0unpriced_requests\0usd", 3, "");
-	metrics_out_str(o, "}");
+	jw_arr_end(&pg->w);
+	j_fields(pg, r, route_tail, sizeof route_tail / sizeof route_tail[0]);
+	jw_obj_end(&pg->w);
+	j_move(pg, 0);
 }
 
-static const uint16_t client_spec[] = {
-	J(J_STR, struct client_row, c.name), J(J_BOOL, struct client_row, anonymous),
-	J(J_U64, struct client_row, u.requests), J(J_U64, struct client_row, u.unpriced),
-	J(J_DBL, struct client_row, usd_today), J(J_DBL, struct client_row, usd_month),
-	J(J_DBL, struct client_row, u.usd), J(J_DBL, struct client_row, c.daily_usd),
-	J(J_DBL, struct client_row, c.monthly_usd), J(J_UNS, struct client_row, c.rpm),
-	J(J_UNS, struct client_row, c.tpm), J(J_U64, struct client_row, u.input),
-	J(J_U64, struct client_row, u.cached), J(J_U64, struct client_row, u.output)
+static const struct jfield client_fields[] = {
+	JF("name", J_STR, struct client_row, c.name),
+	JF("anonymous", J_BOOL, struct client_row, anonymous),
+	JF("requests", J_U64, struct client_row, u.requests),
+	JF("unpriced_requests", J_U64, struct client_row, u.unpriced),
+	JF("usd_today", J_DBL, struct client_row, usd_today),
+	JF("usd_month", J_DBL, struct client_row, usd_month),
+	JF("usd_total", J_DBL, struct client_row, u.usd),
+	JF("daily_budget_usd", J_DBL, struct client_row, c.daily_usd),
+	JF("monthly_budget_usd", J_DBL, struct client_row, c.monthly_usd),
+	JF("rpm_limit", J_UNS, struct client_row, c.rpm),
+	JF("tpm_limit", J_UNS, struct client_row, c.tpm),
+	JF("input_tokens", J_U64, struct client_row, u.input),
+	JF("cached_tokens", J_U64, struct client_row, u.cached),
+	JF("output_tokens", J_U64, struct client_row, u.output),
 };
 
-static void j_client(struct metrics_out *o, const struct client_row *c, int first)
+static void j_client(struct page *pg, const struct client_row *c)
 {
-	j_fields(o, c, client_spec, "name\0anonymous\0requests\0unpriced_requests\0usd_today\0usd_month\0"
-	    "usd_total\0daily_budget_usd\0monthly_budget_usd\0rpm_limit\0tpm_limit\0input_tokens\0"
-	    "cached_tokens\0output_tokens", sizeof client_spec / sizeof client_spec[0], first ? "{" : ",{");
-	metrics_out_str(o, "}");
+	j_object(pg, c, client_fields, sizeof client_fields / sizeof client_fields[0]);
 }
 
-static void j_end(struct metrics_out *o)
+static void j_end(struct page *pg)
 {
-	metrics_out_str(o, "}\n");
+	jw_obj_end(&pg->w);
+	j_move(pg, 0);
+	metrics_out_mem(&pg->o, "\n", 1);
 }
 
 static const struct emitter json_emitter = {
@@ -407,7 +503,11 @@ static const struct emitter json_emitter = {
 /* CSS class per state: the colour key of the page. */
 static const char *state_class(enum health_state s)
 {
-	return fmt_list_nth("ok\0half\0down\0cool\0cred", (unsigned)s <= HEALTH_ST_CRED_BAD ? (unsigned)s : HEALTH_ST_OPEN);
+	static const char *const classes[] = {
+		[HEALTH_ST_CLOSED] = "ok", [HEALTH_ST_HALF_OPEN] = "half", [HEALTH_ST_OPEN] = "down",
+		[HEALTH_ST_COOLING] = "cool", [HEALTH_ST_CRED_BAD] = "cred",
+	};
+	return classes[(unsigned)s <= HEALTH_ST_CRED_BAD ? s : HEALTH_ST_OPEN];
 }
 
 static void h_text(struct metrics_out *o, const char *s)
@@ -454,27 +554,26 @@ static void h_count(struct metrics_out *o, uint64_t v)
 		metrics_out_fmt(o, 32, "%.1fG", (double)v / 1e9);
 }
 
-/* HTML field kinds; a field is kind << 12 | its offset in the row. */
+/* HTML field kinds of the rows' members. */
 enum { H_TEXT, H_STATE, H_MS, H_U64, H_COUNT, H_USD, H_BUDGET, H_UNPRICED, H_MINQ, H_UPTIME, H_MIB };
-#define H(kind, type, field) ((kind) << 12 | offsetof(type, field))
+struct hfield {
+	const char *before;	/* markup written before the field */
+	uint8_t kind;		/* H_* */
+	uint16_t off;		/* of the member in the row */
+};
+#define HF(before, kind, type, member) { before, kind, offsetof(type, member) }
+/* The opening of a numeric cell, and of one hidden on a phone. */
+#define TD_N "</td><td class=\"n\">"
+#define TD_N_OPT "</td><td class=\"n opt\">"
 
-/* pieces[0], field 0, pieces[1], ..., field n-1, pieces[n]: the n fields
- * of spec between the n + 1 literal pieces of the packed list. A piece
- * may start with CELL or OPT_CELL: the next cell's opening. */
-#define CELL "\1"		/* </td><td class="n"> */
-#define OPT_CELL "\2"		/* </td><td class="n opt"> */
-static void h_fields(struct metrics_out *o, const void *row, const uint16_t *spec, unsigned n, const char *pieces)
+/* Each field after its markup, then the markup after. */
+static void h_fields(struct metrics_out *o, const void *row, const struct hfield *f, unsigned n, const char *after)
 {
-	for (unsigned i = 0;; i++, pieces = next(pieces)) {
-		const char *q = pieces;
-		if (*q == *CELL || *q == *OPT_CELL)
-			metrics_out_str(o, fmt_list_nth("</td><td class=\"n\">\0</td><td class=\"n opt\">", (unsigned)*q++ - 1));
-		metrics_out_str(o, q);
-		if (i == n)
-			break;
-		const char *p = (const char *)row + (spec[i] & 0xfff);
+	for (unsigned i = 0; i < n; i++) {
+		const char *p = (const char *)row + f[i].off;
 		double d;
-		switch (spec[i] >> 12) {
+		metrics_out_str(o, f[i].before);
+		switch (f[i].kind) {
 		case H_TEXT:
 			h_text(o, *(const char *const *)p);
 			break;
@@ -531,18 +630,11 @@ static void h_fields(struct metrics_out *o, const void *row, const uint16_t *spe
 			break;
 		}
 	}
+	metrics_out_str(o, after);
 }
 
-static const uint16_t gw_html[] = {
-	H(H_TEXT, struct gw_row, version), H(H_UPTIME, struct gw_row, uptime_s),
-	H(H_U64, struct gw_row, open_connections), H(H_U64, struct gw_row, active_requests),
-	H(H_MIB, struct gw_row, rss_bytes), H(H_TEXT, struct gw_row, prices_date)
-};
-
-static void h_begin(struct metrics_out *o, const struct gw_row *g)
-{
-	h_fields(o, g, gw_html, 6,
-	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+static const struct hfield gw_html[] = {
+	HF("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
 	    "<meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">"
 	    "<meta http-equiv=\"refresh\" content=\"30\">"
 	    "<title>llmgw status</title><style>\n"
@@ -562,61 +654,76 @@ static void h_begin(struct metrics_out *o, const struct gw_row *g)
 	    "td .dim{display:block;font-size:.85em}}\n"
 	    "@media (prefers-color-scheme:dark){body{background:#121212;color:#ddd}table{background:#1e1e1e}"
 	    "th{background:#2a2a2a}th,td{border-color:#333}.gw{color:#aaa}}\n"
-	    "</style></head><body>\n<h1>llmgw</h1>\n<p class=\"gw\">version \0"
-	    " &middot; up \0"
-	    " &middot; <span id=\"conns\">\0"
-	    "</span> connections &middot; \0"
-	    " active &middot; \0"
-	    "&nbsp;MiB &middot; prices of \0"
-	    "</p>\n");
+	    "</style></head><body>\n<h1>llmgw</h1>\n<p class=\"gw\">version ",
+	    H_TEXT, struct gw_row, version),
+	HF(" &middot; up ", H_UPTIME, struct gw_row, uptime_s),
+	HF(" &middot; <span id=\"conns\">", H_U64, struct gw_row, open_connections),
+	HF("</span> connections &middot; ", H_U64, struct gw_row, active_requests),
+	HF(" active &middot; ", H_MIB, struct gw_row, rss_bytes),
+	HF("&nbsp;MiB &middot; prices of ", H_TEXT, struct gw_row, prices_date),
+};
+
+static void h_begin(struct page *pg, const struct gw_row *g)
+{
+	h_fields(&pg->o, g, gw_html, sizeof gw_html / sizeof gw_html[0], "</p>\n");
 }
 
-static void h_section(struct metrics_out *o, enum section s, int end)
+static void h_section(struct page *pg, enum section s, int end)
 {
+	static const char *const th[] = { [COL] = "<th>", [COL_N] = "<th class=\"n\">", [COL_N_OPT] = "<th class=\"n opt\">" };
+	struct metrics_out *o = &pg->o;
 	if (end) {
 		metrics_out_str(o, "</tbody></table></div>\n");
 		return;
 	}
-	const char *p = section_at(s);
 	metrics_out_str(o, "<h2>");
-	metrics_out_str(o, p);
+	metrics_out_str(o, sections[s].title);
 	metrics_out_str(o, "</h2>\n<div class=\"wrap\"><table id=\"");
-	p = next(p);
-	metrics_out_str(o, p);
+	metrics_out_str(o, sections[s].id);
 	metrics_out_str(o, "\"><thead><tr>");
-	for (p = next(p); *p; p = next(p)) {
-		metrics_out_str(o, fmt_list_nth("<th>\0<th class=\"n\">\0<th class=\"n opt\">", (unsigned)(*p - '0')));
-		metrics_out_str(o, p + 1);
+	for (unsigned i = 0; sections[s].cols[i].name; i++) {
+		metrics_out_str(o, th[sections[s].cols[i].cls]);
+		metrics_out_str(o, sections[s].cols[i].name);
 		metrics_out_str(o, "</th>");
 	}
 	metrics_out_str(o, "</tr></thead><tbody>\n");
 }
 
-static const uint16_t target_html[] = {
-	H(H_TEXT, struct target_row, ti.name), H(H_TEXT, struct target_row, ti.name),
-	H(H_STATE, struct target_row, hi.state), H(H_MS, struct target_row, hi.latency_ms),
-	H(H_MS, struct target_row, hi.ttft_ms), H(H_U64, struct target_row, hi.requests),
-	H(H_U64, struct target_row, failures), H(H_COUNT, struct target_row, u.input),
-	H(H_COUNT, struct target_row, u.output), H(H_USD, struct target_row, u.usd),
-	H(H_UNPRICED, struct target_row, ti.priced)
+static const struct hfield target_html[] = {
+	HF("<tr data-target=\"", H_TEXT, struct target_row, ti.name),
+	HF("\"><td>", H_TEXT, struct target_row, ti.name),
+	HF("</td><td>", H_STATE, struct target_row, hi.state),
+	HF(TD_N, H_MS, struct target_row, hi.latency_ms),
+	HF(TD_N_OPT, H_MS, struct target_row, hi.ttft_ms),
+	HF(TD_N_OPT, H_U64, struct target_row, hi.requests),
+	HF(TD_N_OPT, H_U64, struct target_row, failures),
+	HF(TD_N_OPT, H_COUNT, struct target_row, u.input),
+	HF("&nbsp;/&nbsp;", H_COUNT, struct target_row, u.output),
+	HF(TD_N, H_USD, struct target_row, u.usd),
+	HF("", H_UNPRICED, struct target_row, ti.priced),
 };
 
-static void h_target(struct metrics_out *o, const struct target_row *t, int first)
+static void h_target(struct page *pg, const struct target_row *t)
 {
-	h_fields(o, t, target_html, 11, "<tr data-target=\"\0\"><td>\0</td><td>\0" CELL "\0"
-	    OPT_CELL "\0" OPT_CELL "\0" OPT_CELL "\0" OPT_CELL "\0&nbsp;/&nbsp;\0" CELL "\0\0</td></tr>\n");
+	h_fields(&pg->o, t, target_html, sizeof target_html / sizeof target_html[0], "</td></tr>\n");
 }
 
-static const uint16_t route_html[] = {
-	H(H_TEXT, struct route_row, r.name), H(H_TEXT, struct route_row, strategy),
-	H(H_MINQ, struct route_row, r.min_quality),
-	H(H_U64, struct route_row, u.requests), H(H_USD, struct route_row, u.usd)
+/* A route's fields before and after its targets. */
+static const struct hfield route_html_head[] = {
+	HF("<tr><td>", H_TEXT, struct route_row, r.name),
+	HF("</td><td>", H_TEXT, struct route_row, strategy),
+	HF("", H_MINQ, struct route_row, r.min_quality),
+};
+static const struct hfield route_html_tail[] = {
+	HF("</ol>" TD_N_OPT, H_U64, struct route_row, u.requests),
+	HF(TD_N, H_USD, struct route_row, u.usd),
 };
 
-static void h_route(struct metrics_out *o, const struct route_row *r, const struct cfg *cfg,
-    const enum health_state *states, int first)
+static void h_route(struct page *pg, const struct route_row *r, const struct cfg *cfg,
+    const enum health_state *states)
 {
-	h_fields(o, r, route_html, 3, "<tr><td>\0</td><td>\0\0</td><td><ol>");
+	struct metrics_out *o = &pg->o;
+	h_fields(o, r, route_html_head, sizeof route_html_head / sizeof route_html_head[0], "</td><td><ol>");
 	for (unsigned i = 0; i < r->r.ntargets; i++) {
 		unsigned tid = r->r.targets[i].tid;
 		enum health_state st = route_target_state(states, i);
@@ -628,24 +735,27 @@ static void h_route(struct metrics_out *o, const struct route_row *r, const stru
 		h_text(o, tid < cfg->ntargets_all ? cfg->targets_all[tid].name : "?");
 		metrics_out_str(o, "</li>");
 	}
-	h_fields(o, r, route_html + 3, 2, "</ol></td><td class=\"n opt\">\0" CELL "\0</td></tr>\n");
+	h_fields(o, r, route_html_tail, sizeof route_html_tail / sizeof route_html_tail[0], "</td></tr>\n");
 }
 
-static const uint16_t client_html[] = {
-	H(H_TEXT, struct client_row, c.name), H(H_U64, struct client_row, u.requests),
-	H(H_USD, struct client_row, usd_today), H(H_BUDGET, struct client_row, c.daily_usd),
-	H(H_USD, struct client_row, usd_month), H(H_BUDGET, struct client_row, c.monthly_usd),
-	H(H_USD, struct client_row, u.usd)
+static const struct hfield client_html[] = {
+	HF("<tr><td>", H_TEXT, struct client_row, c.name),
+	HF(TD_N, H_U64, struct client_row, u.requests),
+	HF(TD_N, H_USD, struct client_row, usd_today),
+	HF("", H_BUDGET, struct client_row, c.daily_usd),
+	HF(TD_N, H_USD, struct client_row, usd_month),
+	HF("", H_BUDGET, struct client_row, c.monthly_usd),
+	HF(TD_N_OPT, H_USD, struct client_row, u.usd),
 };
 
-static void h_client(struct metrics_out *o, const struct client_row *c, int first)
+static void h_client(struct page *pg, const struct client_row *c)
 {
-	h_fields(o, c, client_html, 7, "<tr><td>\0" CELL "\0" CELL "\0\0" CELL "\0\0" OPT_CELL "\0</td></tr>\n");
+	h_fields(&pg->o, c, client_html, sizeof client_html / sizeof client_html[0], "</td></tr>\n");
 }
 
-static void h_end(struct metrics_out *o)
+static void h_end(struct page *pg)
 {
-	metrics_out_str(o, "</body></html>\n");
+	metrics_out_str(&pg->o, "</body></html>\n");
 }
 
 static const struct emitter html_emitter = {
