@@ -153,7 +153,9 @@
 
 /* ---- helpers ---- */
 
-/* Where a refusal's message goes (first member of struct rq). */
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Where a refusal's message goes. */
 struct er {
 	char *err;
 	size_t errlen;
@@ -306,7 +308,6 @@ static const char *const class_status[] = {
 	[IR_ERR_OVERLOADED] = "UNAVAILABLE", [IR_ERR_TIMEOUT] = "DEADLINE_EXCEEDED",
 };
 
-#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
 /* The snake_case spelling of key into sn (48 bytes); 0 when it is the same. */
 static int snake(const char *key, char *sn)
