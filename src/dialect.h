@@ -95,7 +95,8 @@ struct xlate_stream {
 	size_t scratch_cap;
 	const char *model;		/* the model name the client asked for */
 	long long created;		/* unix time for ids/created fields */
-	unsigned long long serial;	/* unique per stream, for made-up ids */
+	unsigned long long serial;	/* for made-up ids: set by the stream's owner after
+					 * xlate_begin, a number no other stream gets */
 	int sse;			/* client wants SSE (always, but Gemini without alt=sse) */
 	int client_usage;		/* OpenAI client asked stream_options.include_usage */
 	struct json_out *out;		/* where encoded events go (set by xlate) */
@@ -109,7 +110,8 @@ struct xlate_stream {
 	_Alignas(8) unsigned char enc[1024];
 };
 
-/* Resets s for a new stream between dialects from -> to. */
+/* Resets s for a new stream between dialects from -> to. Everything else
+ * is zero: the owner then sets serial (and client_usage). */
 void xlate_begin(struct xlate_stream *s, const struct dialect_ops *from, const struct dialect_ops *to,
 		 jsmntok_t *tok, int maxtok, char *scratch, size_t scratch_cap, const char *model, int sse);
 /* Decodes one provider event, encoding what it yields into out. 0 or -1. */

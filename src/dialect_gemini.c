@@ -6,7 +6,9 @@
  * straight into the caller's bounded json_out. Per-stream state lives in
  * the xlate_stream's dec/enc areas (struct gem_dec / struct gem_enc) and,
  * for a streamed tool call whose arguments arrive in pieces, in
- * s->scratch. Nothing here allocates, blocks or keeps global state.
+ * s->scratch. Nothing here allocates or blocks; the one thing kept
+ * between calls is the table of made-up call ids (made_id()), constant
+ * strings written once on first use.
  *
  * Translated / dropped / refused
  * ------------------------------
@@ -136,13 +138,12 @@
  *    class (a Google status name from a Gemini provider is kept when it
  *    agrees with the class); overload is 503 UNAVAILABLE.
  *
- * Shape: this file is sized for small flash, so repeated sequences are
- * folded: snake_case keys are derived from the camelCase ones (jget); every
- * JSON name sits in one block (names) that calls address by a small offset,
- * lists of them NUL-separated and walked by one loop (jgets, str_index,
- * nth); refusal messages are numbered formats (messages) sharing phrases
- * that fail() splices back in; and JSON is written by put(), one call per
- * run of literals and values instead of one json_lit() per piece.
+ * Shape: the keys a decoder reads together are a table indexed by an
+ * enum and looked up in one jgets() call; value names (finish reasons,
+ * Google status names, modes) are tables of name and meaning; refusal
+ * messages are plain format strings where they arise; JSON is written
+ * through the typed writer (struct jw), one key or value per call, the
+ * stream's SSE or array framing by hand around each chunk object.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -152,85 +153,26 @@
 
 /* ---- helpers ---- */
 
-/* Where a refusal's message goes (first member of struct rq). */
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+/* Where a refusal's message goes. */
 struct er {
 	char *err;
 	size_t errlen;
 };
 
-/* Phrases the messages share, spliced in by fail() where a message holds
- * their code (a control byte, as a literal of its own so no digit can
- * follow it); phrase_at[] below says where each is in names. */
-#define P_UNTRANS "\1"
-#define P_OBJECT "\2"
-#define P_ARRAY "\3"
-#define P_FR "\4"
-#define P_FC "\5"
-#define P_NAME "\6"
-#define P_MANY "\7"
-#define P_JSON "\10"
-#define P_SYS "\11"
-#define P_GC "\12"
-#define P_STOP "\13"
-#define P_CONTENTS "\14"
-
-/* Every refusal's message (a format), by number: a call site passes a
- * small constant instead of a string's address. */
-#define MESSAGES(X) \
-	X(M_PARTS_LIMIT, P_MANY "content parts (limit %d)") \
-	X(M_MSGS_LIMIT, P_MANY "messages (limit %d)") \
-	X(M_FR_NAME, P_FR P_NAME) \
-	X(M_FR_UNANSWERED, P_FR " \"%.*s\" answers no earlier " P_FC) \
-	X(M_FR_RESPONSE, P_FR ".response" P_OBJECT) \
-	X(M_PART_OBJECT, "each part" P_OBJECT) \
-	X(M_FR_TURN, P_FR " belongs in a user turn") \
-	X(M_TEXT_STRING, "part text must be a string") \
-	X(M_FC_TURN, P_FC " belongs in a model turn") \
-	X(M_FC_NAME, P_FC P_NAME) \
-	X(M_FC_ARGS, P_FC ".args" P_OBJECT) \
-	X(M_PART_KIND, "%s parts" P_UNTRANS) \
-	X(M_CONTENTS, P_CONTENTS " must be a non-empty array") \
-	X(M_CONTENT_PARTS, P_CONTENTS "[%d] needs a parts array") \
-	X(M_CONTENT_ROLE, P_CONTENTS "[%d].role must be user or model") \
-	X(M_SYS_PARTS, P_SYS " needs parts") \
-	X(M_SYS_TEXT, P_SYS " parts must be text") \
-	X(M_PARTS_FULL, P_MANY "content parts") \
-	X(M_TOOLS, "tools" P_ARRAY) \
-	X(M_TOOL_OBJECT, "tools[%d]" P_OBJECT) \
-	X(M_TOOL_TYPE, "tool type \"%.*s\"" P_UNTRANS) \
-	X(M_DECLS, "functionDeclarations" P_ARRAY) \
-	X(M_DECL_NAME, "a function declaration" P_NAME) \
-	X(M_TOOLS_LIMIT, P_MANY "tools (limit %d)") \
-	X(M_MODE, "unknown functionCallingConfig.mode") \
-	X(M_GC_NUMBER, P_GC ".%s must be a number") \
-	X(M_INTEGER, "%s must be an integer") \
-	X(M_GC, P_GC P_OBJECT) \
-	X(M_CAND_COUNT, "candidateCount > 1" P_UNTRANS) \
-	X(M_STOP, P_STOP P_ARRAY " of at most %d strings") \
-	X(M_STOP_STRINGS, P_STOP " must hold strings") \
-	X(M_MIME, "responseMimeType %.*s" P_UNTRANS) \
-	X(M_BODY, "the request body must be a JSON object") \
-	X(M_CACHED, "cachedContent" P_UNTRANS) \
-	X(M_RESULT_NAME, "tool result for call %s has no function name") \
-	X(M_CALL_ROLE, "a tool call must be in an assistant message") \
-	X(M_CALL_ARGS, "the arguments of tool call %.*s are" P_JSON) \
-	X(M_NO_MESSAGES, "no messages to send") \
-	X(M_TOOL_PARAMS, "the parameters of a tool are" P_JSON) \
-	X(M_TOOL_CHOICE, "unknown tool_choice") \
-	X(M_NOT_NUMBER, "%s is not a number") \
-	X(M_SCHEMA, "the response schema is" P_JSON) \
-	X(M_RESP_OBJECT, "the response is not a JSON object") \
-	X(M_NO_CANDIDATES, "the response has no candidates") \
-	X(M_CAND_OBJECT, "a candidate is not an object") \
-	X(M_RESP_PARTS, P_MANY "parts in the response") \
-	X(M_RESP_FC_NAME, "a " P_FC " has no name") \
-	X(M_INLINE, "inlineData needs mimeType and data") \
-	X(M_FILEDATA, "fileData needs fileUri")
-#define M_ENUM(id, text) id,
-#define M_TEXT(id, text) text "\0"
-enum { MESSAGES(M_ENUM) };
-static const char messages[] = MESSAGES(M_TEXT);
-
+/* Writes the message; always -1, so callers can `return fail(...)`. */
+static int fail(const struct er *e, const char *f, ...) __attribute__((format(printf, 2, 3)));
+static int fail(const struct er *e, const char *f, ...)
+{
+	va_list ap;
+	if (!e->err || !e->errlen)
+		return -1;
+	va_start(ap, f);
+	fmt_vsnprintf(e->err, e->errlen, f, ap);
+	va_end(ap);
+	return -1;
+}
 
 /* Length of a token's raw text, cut to max (for messages). */
 static int clip(const struct json_doc *d, int i, size_t max)
@@ -239,117 +181,133 @@ static int clip(const struct json_doc *d, int i, size_t max)
 	return (int)(n > max ? max : n);
 }
 
-/* Every name the decoders look up or match (and the encoders reuse), in
- * one block: a call passes a name's small offset (N()) instead of its
- * address. A list is NUL-separated names ending with an empty one.
- * Keys are camelCase; jget() derives the snake_case spellings.
- *  fin_names: finishReason values: STOP, MAX_TOKENS, then 7 that mean
- *    content_filter, then 5 that mean error (FIN_MALFORMED the first).
- *  gnames: Google status names (gclass holds their classes).
- *  usage_keys: usageMetadata members in the order they are written (the
- *    decoder reads all but the total).
- *  gen_keys: generationConfig members, the numbers first (G_*).
- *  levels: thinkingLevel names; reasoning_effort takes the middle three. */
-#define NAMES(X) \
-	X(p_untrans, " cannot be translated to another provider") \
-	X(p_object, " must be an object") \
-	X(p_array, " must be an array") \
-	X(p_name, " needs a name") \
-	X(p_many, "too many ") \
-	X(p_json, " not valid JSON") \
-	X(top_keys, "cachedContent\0systemInstruction\0contents\0tools\0toolConfig\0generationConfig\0") \
-	X(content_keys, "role\0parts\0") \
-	X(roles, "model\0user\0function\0tool\0") \
-	X(part_keys, "text\0functionCall\0thoughtSignature\0thought\0") \
-	X(part_more, "functionResponse\0inlineData\0fileData\0") \
-	X(unsupported, "executableCode\0codeExecutionResult\0toolCall\0toolResponse\0") \
-	X(fc_keys, "name\0args\0id\0") \
-	X(fr_keys, "name\0id\0response\0") \
-	X(results, "result\0output\0error\0") \
-	X(k_mime, "mimeType") \
-	X(k_data, "data") \
-	X(k_uri, "fileUri") \
-	X(decl_lists, "functionDeclarations\0function_declarations\0") \
-	X(decl_keys, "name\0description\0parametersJsonSchema\0") \
-	X(k_params, "parameters") \
-	X(k_fcc, "functionCallingConfig") \
-	X(tc_keys, "mode\0allowedFunctionNames\0") \
-	X(modes, "AUTO\0VALIDATED\0NONE\0ANY\0MODE_UNSPECIFIED\0") \
-	X(gen_keys, "temperature\0topP\0topK\0maxOutputTokens\0seed\0candidateCount\0" \
-		    "stopSequences\0responseMimeType\0responseJsonSchema\0thinkingConfig\0") \
-	X(k_rschema, "responseSchema") \
-	X(k_budget, "thinkingBudget") \
-	X(k_level, "thinkingLevel") \
-	X(levels, "minimal\0low\0medium\0high\0MINIMAL\0LOW\0MEDIUM\0HIGH\0") \
-	X(ids, "responseId\0modelVersion\0") \
-	X(k_usage, "usageMetadata") \
-	X(usage_keys, "promptTokenCount\0candidatesTokenCount\0totalTokenCount\0cachedContentTokenCount\0" \
-		      "thoughtsTokenCount\0") \
-	X(k_cands, "candidates") \
-	X(k_content, "content") \
-	X(k_feedback, "promptFeedback") \
-	X(k_block, "blockReason") \
-	X(k_finish, "finishReason") \
-	X(fin_names, "STOP\0MAX_TOKENS\0SAFETY\0BLOCKLIST\0PROHIBITED_CONTENT\0SPII\0IMAGE_SAFETY\0" \
-		     "IMAGE_PROHIBITED_CONTENT\0LANGUAGE\0MALFORMED_FUNCTION_CALL\0UNEXPECTED_TOOL_CALL\0" \
-		     "TOO_MANY_TOOL_CALLS\0MISSING_THOUGHT_SIGNATURE\0MALFORMED_RESPONSE\0") \
-	X(k_error, "error") \
-	X(err_keys, "code\0message\0status\0") \
-	X(k_details, "details") \
-	X(k_reason, "reason") \
-	X(gnames, "INVALID_ARGUMENT\0FAILED_PRECONDITION\0OUT_OF_RANGE\0UNAUTHENTICATED\0PERMISSION_DENIED\0" \
-		  "NOT_FOUND\0RESOURCE_EXHAUSTED\0INTERNAL\0UNKNOWN\0DATA_LOSS\0UNAVAILABLE\0DEADLINE_EXCEEDED\0")
-#define N_FIELD(id, text) char id[sizeof text];
-#define N_INIT(id, text) text,
-static const struct names { NAMES(N_FIELD) } names = { NAMES(N_INIT) };
-#define N(id) ((unsigned)offsetof(struct names, id))
-#define NAME(off) ((const char *)&names + (off))
-/* Where the phrase of code k + 1 (P_*) is: a name of its own, or a key the
- * decoders look up anyway (the sizeof skips the names before it). */
-static const uint16_t phrase_at[] = {
-	N(p_untrans), N(p_object), N(p_array),
-	N(part_more),						/* functionResponse */
-	N(part_keys) + sizeof "text",				/* functionCall */
-	N(p_name), N(p_many), N(p_json),
-	N(top_keys) + sizeof "cachedContent",			/* systemInstruction */
-	N(top_keys) + sizeof "cachedContent\0systemInstruction\0contents\0tools\0toolConfig",
-	N(gen_keys) + sizeof "temperature\0topP\0topK\0maxOutputTokens\0seed\0candidateCount",
-	N(top_keys) + sizeof "cachedContent\0systemInstruction",	/* contents */
+/* The top-level usage key; the dialect table at the end of the file takes
+ * it as names.k_usage. */
+static const struct {
+	char k_usage[sizeof "usageMetadata"];
+} names = { "usageMetadata" };
+
+/* Members read together, each list in the order its enum gives. Keys are
+ * camelCase; jget() also finds the snake_case spellings. */
+enum { TOP_CACHED, TOP_SYSTEM, TOP_CONTENTS, TOP_TOOLS, TOP_TOOL_CONFIG, TOP_GEN_CONFIG, TOP_N };
+static const char *const top_keys[TOP_N] = {
+	[TOP_CACHED] = "cachedContent", [TOP_SYSTEM] = "systemInstruction", [TOP_CONTENTS] = "contents",
+	[TOP_TOOLS] = "tools", [TOP_TOOL_CONFIG] = "toolConfig", [TOP_GEN_CONFIG] = "generationConfig",
+};
+enum { CT_ROLE, CT_PARTS, CT_N };
+static const char *const content_keys[CT_N] = { [CT_ROLE] = "role", [CT_PARTS] = "parts" };
+/* A part's members; a response part is read only as far as PT_RESPONSE. */
+enum { PT_TEXT, PT_CALL, PT_SIG, PT_THOUGHT, PT_RESPONSE, PT_INLINE, PT_FILE, PT_N };
+static const char *const part_keys[PT_N] = {
+	[PT_TEXT] = "text", [PT_CALL] = "functionCall", [PT_SIG] = "thoughtSignature", [PT_THOUGHT] = "thought",
+	[PT_RESPONSE] = "functionResponse", [PT_INLINE] = "inlineData", [PT_FILE] = "fileData",
+};
+enum { FC_NAME, FC_ARGS, FC_ID, FC_N };
+static const char *const fc_keys[FC_N] = { [FC_NAME] = "name", [FC_ARGS] = "args", [FC_ID] = "id" };
+enum { FR_NAME, FR_ID, FR_RESPONSE, FR_N };
+static const char *const fr_keys[FR_N] = { [FR_NAME] = "name", [FR_ID] = "id", [FR_RESPONSE] = "response" };
+enum { DECL_NAME, DECL_DESCRIPTION, DECL_SCHEMA, DECL_N };
+static const char *const decl_keys[DECL_N] = {
+	[DECL_NAME] = "name", [DECL_DESCRIPTION] = "description", [DECL_SCHEMA] = "parametersJsonSchema",
+};
+enum { TC_MODE, TC_ALLOWED, TC_N };
+static const char *const tc_keys[TC_N] = { [TC_MODE] = "mode", [TC_ALLOWED] = "allowedFunctionNames" };
+/* generationConfig: the numbers (read one by one by num_field), then the
+ * members read together from GC_STOP on. */
+enum { GC_TEMP, GC_TOPP, GC_TOPK, GC_MAXTOK, GC_SEED, GC_CC, GC_STOP, GC_MIME, GC_SCHEMA, GC_THINK, GC_N };
+static const char *const gen_keys[GC_N] = {
+	[GC_TEMP] = "temperature", [GC_TOPP] = "topP", [GC_TOPK] = "topK", [GC_MAXTOK] = "maxOutputTokens",
+	[GC_SEED] = "seed", [GC_CC] = "candidateCount", [GC_STOP] = "stopSequences",
+	[GC_MIME] = "responseMimeType", [GC_SCHEMA] = "responseJsonSchema", [GC_THINK] = "thinkingConfig",
+};
+enum { ID_RESPONSE, ID_MODEL, ID_N };
+static const char *const id_keys[ID_N] = { [ID_RESPONSE] = "responseId", [ID_MODEL] = "modelVersion" };
+enum { ERR_CODE, ERR_MESSAGE, ERR_STATUS, ERR_N };
+static const char *const err_keys[ERR_N] = { [ERR_CODE] = "code", [ERR_MESSAGE] = "message", [ERR_STATUS] = "status" };
+/* usageMetadata, in the order the members are written. */
+enum { U_PROMPT, U_CANDIDATES, U_TOTAL, U_CACHED, U_THOUGHTS, U_N };
+static const char *const usage_keys[U_N] = {
+	[U_PROMPT] = "promptTokenCount", [U_CANDIDATES] = "candidatesTokenCount", [U_TOTAL] = "totalTokenCount",
+	[U_CACHED] = "cachedContentTokenCount", [U_THOUGHTS] = "thoughtsTokenCount",
 };
 
-/* Writes message m (phrases spliced in) with its arguments; always -1, so
- * callers can `return fail(...)`. */
-static int fail(const struct er *e, unsigned m, ...)
-{
-	va_list ap;
-	char f[160];
-	size_t n = 0;
-	const char *s = fmt_list_nth(messages, m), *back = NULL;
-	if (!e->err || !e->errlen)
-		return -1;
-	for (;;) {		/* the format, its phrases spliced in */
-		char c = *s++;
-		if (!c && !back)
-			break;
-		if (!c) {
-			s = back;
-			back = NULL;
-		} else if ((unsigned char)c < ' ') {
-			back = s;
-			s = NAME(phrase_at[(unsigned char)c - 1u]);
-		} else if (n < sizeof f - 1) {
-			f[n++] = c;
-		}
-	}
-	f[n] = 0;
-	va_start(ap, m);
-	fmt_vsnprintf(e->err, e->errlen, f, ap);
-	va_end(ap);
-	return -1;
-}
+/* Part kinds nothing else speaks: refused by name. */
+static const char *const unsupported_parts[] = { "executableCode", "codeExecutionResult", "toolCall", "toolResponse" };
+/* The keys a tools[] element may hold: both name one declaration list. */
+static const char *const decl_lists[] = { "functionDeclarations", "function_declarations" };
+/* functionResponse.response {"result": X} / {"output": X} / {"error": X}. */
+enum { RES_RESULT, RES_OUTPUT, RES_ERROR, RES_N };
+static const char *const result_keys[RES_N] = { [RES_RESULT] = "result", [RES_OUTPUT] = "output", [RES_ERROR] = "error" };
 
-enum { G_TEMP, G_TOPP, G_TOPK, G_MAXTOK, G_SEED, G_CC, G_STOP, G_MIME, G_SCHEMA, G_THINK };
-#define FIN_MALFORMED 9		/* MALFORMED_FUNCTION_CALL */
+/* contents[].role: "function"/"tool" contents are read as user ones. */
+static const struct {
+	const char *name;
+	uint8_t model;
+} roles[] = { { "model", 1 }, { "user", 0 }, { "function", 0 }, { "tool", 0 } };
+
+/* functionCallingConfig.mode; MODE_UNSPECIFIED leaves the choice unset. */
+static const struct {
+	const char *name;
+	uint8_t choice;
+} modes[] = {
+	{ "AUTO", IR_TC_AUTO }, { "VALIDATED", IR_TC_AUTO }, { "NONE", IR_TC_NONE }, { "ANY", IR_TC_REQUIRED },
+	{ "MODE_UNSPECIFIED", IR_TC_UNSET },
+};
+static const char *const mode_of_choice[] = {
+	[IR_TC_AUTO] = "AUTO", [IR_TC_NONE] = "NONE", [IR_TC_REQUIRED] = "ANY", [IR_TC_TOOL] = "ANY",
+};
+
+/* thinkingLevel, either case, read as the reasoning effort of the same
+ * name in lower case. */
+static const char *const levels[] = { "minimal", "low", "medium", "high", "MINIMAL", "LOW", "MEDIUM", "HIGH" };
+/* reasoning effort -> thinkingBudget, as Google maps OpenAI's reasoning_effort. */
+static const struct {
+	const char *effort;
+	int64_t budget;
+} budgets[] = { { "low", 1024 }, { "medium", 8192 }, { "high", 24576 } };
+
+/* finishReason values and what they mean; any other is a plain stop
+ * (RECITATION, OTHER, FINISH_REASON_UNSPECIFIED, ...). */
+static const struct {
+	const char *name;
+	uint8_t finish;
+} finishes[] = {
+	{ "STOP", IR_FIN_STOP }, { "MAX_TOKENS", IR_FIN_LENGTH },
+	{ "SAFETY", IR_FIN_CONTENT_FILTER }, { "BLOCKLIST", IR_FIN_CONTENT_FILTER },
+	{ "PROHIBITED_CONTENT", IR_FIN_CONTENT_FILTER }, { "SPII", IR_FIN_CONTENT_FILTER },
+	{ "IMAGE_SAFETY", IR_FIN_CONTENT_FILTER }, { "IMAGE_PROHIBITED_CONTENT", IR_FIN_CONTENT_FILTER },
+	{ "LANGUAGE", IR_FIN_CONTENT_FILTER },
+	{ "MALFORMED_FUNCTION_CALL", IR_FIN_ERROR }, { "UNEXPECTED_TOOL_CALL", IR_FIN_ERROR },
+	{ "TOO_MANY_TOOL_CALLS", IR_FIN_ERROR }, { "MISSING_THOUGHT_SIGNATURE", IR_FIN_ERROR },
+	{ "MALFORMED_RESPONSE", IR_FIN_ERROR },
+};
+/* The finishReason written for each IR finish. */
+static const char *const finish_names[] = {
+	[IR_FIN_NONE] = "STOP", [IR_FIN_STOP] = "STOP", [IR_FIN_LENGTH] = "MAX_TOKENS",
+	[IR_FIN_TOOL_CALLS] = "STOP", [IR_FIN_CONTENT_FILTER] = "SAFETY", [IR_FIN_ERROR] = "OTHER",
+};
+static const char malformed_call[] = "MALFORMED_FUNCTION_CALL";
+
+/* Google status names and their classes. */
+static const struct {
+	const char *name;
+	uint8_t cls;
+} gstatus[] = {
+	{ "INVALID_ARGUMENT", IR_ERR_INVALID }, { "FAILED_PRECONDITION", IR_ERR_INVALID },
+	{ "OUT_OF_RANGE", IR_ERR_INVALID }, { "UNAUTHENTICATED", IR_ERR_AUTH },
+	{ "PERMISSION_DENIED", IR_ERR_PERMISSION }, { "NOT_FOUND", IR_ERR_NOT_FOUND },
+	{ "RESOURCE_EXHAUSTED", IR_ERR_RATE_LIMIT }, { "INTERNAL", IR_ERR_SERVER }, { "UNKNOWN", IR_ERR_SERVER },
+	{ "DATA_LOSS", IR_ERR_SERVER }, { "UNAVAILABLE", IR_ERR_OVERLOADED }, { "DEADLINE_EXCEEDED", IR_ERR_TIMEOUT },
+};
+/* The status name written for each class. */
+static const char *const class_status[] = {
+	[IR_ERR_INVALID] = "INVALID_ARGUMENT", [IR_ERR_AUTH] = "UNAUTHENTICATED",
+	[IR_ERR_BILLING] = "FAILED_PRECONDITION", [IR_ERR_PERMISSION] = "PERMISSION_DENIED",
+	[IR_ERR_NOT_FOUND] = "NOT_FOUND", [IR_ERR_TOO_LARGE] = "INVALID_ARGUMENT",
+	[IR_ERR_RATE_LIMIT] = "RESOURCE_EXHAUSTED", [IR_ERR_SERVER] = "INTERNAL",
+	[IR_ERR_OVERLOADED] = "UNAVAILABLE", [IR_ERR_TIMEOUT] = "DEADLINE_EXCEEDED",
+};
+
 
 /* The snake_case spelling of key into sn (48 bytes); 0 when it is the same. */
 static int snake(const char *key, char *sn)
@@ -371,9 +329,8 @@ static int snake(const char *key, char *sn)
 /* Member key of obj, or -1. A camelCase key is also looked for under its
  * snake_case spelling ("thoughtSignature" -> "thought_signature"), which
  * the REST API accepts too; camelCase wins when both are present. */
-static int jget(const struct json_doc *d, int obj, unsigned n)
+static int jget(const struct json_doc *d, int obj, const char *key)
 {
-	const char *key = NAME(n);
 	int v = json_get(d, obj, key);
 	char sn[48];
 	if (v >= 0)
@@ -381,18 +338,21 @@ static int jget(const struct json_doc *d, int obj, unsigned n)
 	return snake(key, sn) ? json_get(d, obj, sn) : -1;
 }
 
-/* jget() of each key of a name list, in order, into v[]. */
-static void jgets(const struct json_doc *d, int obj, unsigned list, int *v)
+/* jget() of keys[0..n) into v[0..n). */
+static void jgets(const struct json_doc *d, int obj, const char *const *keys, int n, int *v)
 {
-	for (; *NAME(list); list += strlen(NAME(list)) + 1)
-		*v++ = jget(d, obj, list);
+	for (int k = 0; k < n; k++)
+		v[k] = jget(d, obj, keys[k]);
 }
 
-
-/* Index in list of the string token i, or -1 (also for a non-string). */
-static int str_index(const struct json_doc *d, int i, unsigned n)
+/* Index in list[0..n) of the string token i, or -1 (also for a
+ * non-string). */
+static int str_index(const struct json_doc *d, int i, const char *const *list, int n)
 {
-	return json_list_find(d, i, NAME(n));
+	for (int k = 0; k < n; k++)
+		if (json_str_eq(d, i, list[k]))
+			return k;
+	return -1;
 }
 
 /* *s = token i (absent for -1): ir_tok_str() in one place. */
@@ -443,45 +403,12 @@ static int array_len(const struct json_doc *d, int i)
 	return json_is_array(d, i) ? d->tok[i].size : 0;
 }
 
-/* put() directives, as separate literals so no digit can follow them. */
-#define S_ "\001"	/* const struct ir_str *: ir_write_string */
-#define I_ "\002"	/* const int64_t *: json_i64 */
-#define L_ "\003"	/* const char *: verbatim */
-#define C_ "\004"	/* const char *: json_cstr */
-
-/* Appends f to o, its literal runs verbatim and each directive replaced
- * by the next argument (all pointers: one va_arg site is smaller). */
-static void put(struct json_out *o, const char *f, ...)
-{
-	va_list ap;
-	va_start(ap, f);
-	for (;;) {
-		size_t n = 0;
-		while ((unsigned char)f[n] > 4)
-			n++;
-		json_raw_append(o, f, n);
-		f += n;
-		char c = *f++;
-		if (!c)
-			break;
-		const void *a = va_arg(ap, const void *);
-		if (c == 1)
-			ir_write_string(o, a);
-		else if (c == 2)
-			json_i64(o, *(const int64_t *)a);
-		else if (c == 3)
-			json_lit(o, a);
-		else
-			json_cstr(o, a);
-	}
-	va_end(ap);
-}
-
-/* Made-up call ids "call_0000".."call_2999": IR strings point at them (the
- * decoders own no storage), so they live in one table for the process's
- * life. It is written on first use, as far as the highest id asked for:
- * a table in the binary would cost 27 KB of flash, this costs the RAM of
- * the ids actually used (one page for a request with a few calls). */
+/* Made-up call ids "call_0000".."call_2999": IR strings point at them, and
+ * a decoder owns no storage but the IR's arrays, so they live in one table
+ * for the process's life. An id's text depends only on its number and
+ * never changes once written, so no exchange sees another's state through
+ * it. The table is written on first use, as far as the highest id asked
+ * for: the RAM of the ids actually used instead of 27 KB of flash. */
 #define GEM_ID_LEN 9
 #define GEM_NIDS 3000
 _Static_assert(IR_MAX_PARTS <= GEM_NIDS, "id table too small");
@@ -499,43 +426,21 @@ static struct ir_str made_id(unsigned n)
 		for (int i = 8; i >= 5; i--, v /= 10)
 			d[i] = (char)('0' + v % 10);
 	}
-	struct ir_str s = { gem_ids + (size_t)n * GEM_ID_LEN, GEM_ID_LEN, IR_PLAIN };
-	return s;
+	return ir_plain(gem_ids + (size_t)n * GEM_ID_LEN, GEM_ID_LEN);
 }
 
 static const char sig_placeholder[] = "skip_thought_signature_validator";
 
-/* Appends the escaped content of s without quotes (for concatenation). */
-static void put_content(struct json_out *o, const struct ir_str *s)
+/* Appends the escaped characters of s without quotes, all or none (for
+ * concatenation). */
+static void put_chars(struct json_out *o, const struct ir_str *s)
 {
 	if (!s->p)
 		return;
-	if (s->kind == IR_RAW) {
+	if (s->kind == IR_RAW)
 		json_raw_append(o, s->p, s->n);
-		return;
-	}
-	size_t st = o->len;
-	json_str(o, s->p, s->n);
-	if (o->overflow || o->len < st + 2)
-		return;
-	memmove(o->buf + st, o->buf + st + 1, o->len - st - 2);
-	o->len -= 2;
-}
-
-/* Unescaped comparison of two IR strings (names, ids). */
-static int str_same(const struct ir_str *a, const struct ir_str *b)
-{
-	if (!a->p || !b->p)
-		return 0;
-	if (a->kind == b->kind && a->n == b->n && memcmp(a->p, b->p, a->n) == 0)
-		return 1;
-	char ba[256], bb[256];
-	struct json_out oa, ob;
-	json_out_init(&oa, ba, sizeof ba);
-	json_out_init(&ob, bb, sizeof bb);
-	ir_write_unescaped(&oa, a);
-	ir_write_unescaped(&ob, b);
-	return !oa.overflow && !ob.overflow && oa.len == ob.len && memcmp(ba, bb, oa.len) == 0;
+	else
+		json_str_chars(o, s->p, s->n);
 }
 
 /* Index of the first non-blank byte of p[0..n), or n. */
@@ -549,28 +454,20 @@ static size_t skip_ws(const char *p, size_t n)
 
 /* ---- finish reasons, usage ---- */
 
-
 static uint8_t finish_of(const struct json_doc *d, int i)
 {
 	if (!json_is_string(d, i))
 		return IR_FIN_NONE;
-	int k = str_index(d, i, N(fin_names));
-	return k == 1 ? IR_FIN_LENGTH : k >= FIN_MALFORMED ? IR_FIN_ERROR : k >= 2 ? IR_FIN_CONTENT_FILTER
-		: IR_FIN_STOP;	/* STOP; RECITATION, OTHER, FINISH_REASON_UNSPECIFIED, ... */
+	for (unsigned k = 0; k < COUNT(finishes); k++)
+		if (json_str_eq(d, i, finishes[k].name))
+			return finishes[k].finish;
+	return IR_FIN_STOP;
 }
 
-/* f an enum ir_finish, or -1 for MALFORMED_FUNCTION_CALL. */
-static const char *finish_name(int f)
+static const char *finish_name(uint8_t f)
 {
-	switch (f) {
-	case -1: return fmt_list_nth(names.fin_names, FIN_MALFORMED);
-	case IR_FIN_LENGTH: return fmt_list_nth(names.fin_names, 1);
-	case IR_FIN_CONTENT_FILTER: return fmt_list_nth(names.fin_names, 2);
-	case IR_FIN_ERROR: return "OTHER";
-	}
-	return names.fin_names;
+	return f < COUNT(finish_names) ? finish_names[f] : finish_names[IR_FIN_STOP];
 }
-
 
 /* The usageMetadata object's text js[0..n) (a span of a valid document),
  * in one pass without tokens: the same-dialect path reads usage straight
@@ -578,31 +475,27 @@ static const char *finish_name(int f)
  * snake_case one (camelCase wins, as in jget()). */
 static void gem_scan_usage(const char *js, size_t n, struct ir_usage *u)
 {
-	/* usage_keys but the total (k 2), then their snake_case spellings */
-	const char *keys[8];
-	char sn[4][48];
-	size_t vs[8], ve[8];
-	int64_t v[4] = { 0, 0, 0, 0 };
-	const char *key = names.usage_keys;
-	for (int k = 0, i = 0; k < 5; k++, key += strlen(key) + 1)
-		if (k != 2) {
-			keys[i] = key;
-			snake(key, sn[i]);
-			keys[i + 4] = sn[i];
-			i++;
-		}
+	enum { S_PROMPT, S_CANDIDATES, S_CACHED, S_THOUGHTS, S_N };
+	static const char *const keys[2 * S_N] = {
+		[S_PROMPT] = "promptTokenCount", [S_CANDIDATES] = "candidatesTokenCount",
+		[S_CACHED] = "cachedContentTokenCount", [S_THOUGHTS] = "thoughtsTokenCount",
+		[S_N + S_PROMPT] = "prompt_token_count", [S_N + S_CANDIDATES] = "candidates_token_count",
+		[S_N + S_CACHED] = "cached_content_token_count", [S_N + S_THOUGHTS] = "thoughts_token_count",
+	};
+	size_t vs[2 * S_N], ve[2 * S_N];
+	int64_t v[S_N] = { 0, 0, 0, 0 };
 	memset(u, 0, sizeof *u);
-	if (json_top_scan(js, n, keys, 8, vs, ve) < 0)
+	if (json_top_scan(js, n, keys, 2 * S_N, vs, ve) < 0)
 		return;
 	u->have = 1;
-	for (int k = 0; k < 4; k++) {
-		int at = ve[k] ? k : k + 4;
+	for (int k = 0; k < S_N; k++) {
+		int at = ve[k] ? k : k + S_N;
 		json_span_count(js, vs[at], ve[at], &v[k]);
 	}
-	u->input = v[0];
-	u->reasoning = v[3];
-	u->output = v[1] + v[3];
-	u->cached = v[2];
+	u->input = v[S_PROMPT];
+	u->reasoning = v[S_THOUGHTS];
+	u->output = v[S_CANDIDATES] + v[S_THOUGHTS];
+	u->cached = v[S_CACHED];
 }
 
 static void usage_of(const struct json_doc *d, int um, struct ir_usage *u)
@@ -613,25 +506,28 @@ static void usage_of(const struct json_doc *d, int um, struct ir_usage *u)
 		memset(u, 0, sizeof *u);
 }
 
-/* ,"usageMetadata":{...} when there is usage. */
-static void write_usage(struct json_out *o, const struct ir_usage *u)
+/* "usageMetadata":{...} when there is usage. */
+static void write_usage(struct jw *w, const struct ir_usage *u)
 {
 	if (!u->have)
 		return;
-	int64_t v[5] = { u->input, u->output - u->reasoning, u->input + u->output, u->cached, u->reasoning };
-	if (v[1] < 0)
-		v[1] = 0;
-	const char *key = names.usage_keys;
-	for (int k = 0; k < 5; k++, key += strlen(key) + 1)
-		if (k < 3 || v[k] > 0)
-			put(o, L_ "\"" L_ "\":" I_, k ? "," : ",\"usageMetadata\":{", key, &v[k]);
-	json_lit(o, "}");
+	int64_t candidates = u->output - u->reasoning;
+	jw_key(w, names.k_usage);
+	jw_obj(w);
+	jw_ki64(w, usage_keys[U_PROMPT], u->input);
+	jw_ki64(w, usage_keys[U_CANDIDATES], candidates < 0 ? 0 : candidates);
+	jw_ki64(w, usage_keys[U_TOTAL], u->input + u->output);
+	if (u->cached > 0)
+		jw_ki64(w, usage_keys[U_CACHED], u->cached);
+	if (u->reasoning > 0)
+		jw_ki64(w, usage_keys[U_THOUGHTS], u->reasoning);
+	jw_obj_end(w);
 }
 
 /* ---- request decoding ---- */
 
 struct rq {
-	struct er e;		/* first: a struct rq * is a struct er * for fail() */
+	struct er e;
 	const struct json_doc *d;
 	struct ir_request *ir;
 	unsigned ncalls;
@@ -642,13 +538,13 @@ static struct ir_part *new_part(struct rq *q, uint8_t role)
 {
 	struct ir_request *ir = q->ir;
 	if (ir->nparts >= IR_MAX_PARTS) {
-		fail(&q->e, M_PARTS_LIMIT, IR_MAX_PARTS);
+		fail(&q->e, "too many content parts (limit %d)", IR_MAX_PARTS);
 		return NULL;
 	}
 	struct ir_msg *m = ir->nmsgs > q->content_msg ? &ir->msgs[ir->nmsgs - 1] : NULL;
 	if (!m || m->role != role || m->first + m->n != ir->nparts) {
 		if (ir->nmsgs >= IR_MAX_MSGS) {
-			fail(&q->e, M_MSGS_LIMIT, IR_MAX_MSGS);
+			fail(&q->e, "too many messages (limit %d)", IR_MAX_MSGS);
 			return NULL;
 		}
 		m = &ir->msgs[ir->nmsgs++];
@@ -666,7 +562,7 @@ static struct ir_part *new_part(struct rq *q, uint8_t role)
 static int answered(const struct ir_request *ir, const struct ir_str *id)
 {
 	for (unsigned i = 0; i < ir->nparts; i++)
-		if (ir->parts[i].kind == IR_TOOL_RESULT && str_same(&ir->parts[i].a, id))
+		if (ir->parts[i].kind == IR_TOOL_RESULT && ir_str_same(&ir->parts[i].a, id))
 			return 1;
 	return 0;
 }
@@ -674,44 +570,44 @@ static int answered(const struct ir_request *ir, const struct ir_str *id)
 static int decode_fresponse(struct rq *q, int fr)
 {
 	const struct json_doc *d = q->d;
-	int v[3];
-	jgets(d, fr, N(fr_keys), v);
-	int name = v[0], id = v[1], resp = v[2];
+	int v[FR_N];
+	jgets(d, fr, fr_keys, FR_N, v);
+	int name = v[FR_NAME], resp = v[FR_RESPONSE];
 	struct ir_str nm;
 	str_tok(&nm, d, name);
 	if (!nm.p)
-		return fail(&q->e, M_FR_NAME);
+		return fail(&q->e, "functionResponse needs a name");
 	struct ir_part *p = new_part(q, IR_TOOL);
 	if (!p)
 		return -1;
 	p->kind = IR_TOOL_RESULT;
 	p->b = nm;
-	id_str(&p->a, d, id);
+	id_str(&p->a, d, v[FR_ID]);
 	if (!p->a.p) {
 		/* The earliest earlier call of that name not answered yet. */
 		struct ir_request *ir = q->ir;
 		for (unsigned i = 0; i + 1 < ir->nparts; i++) {
 			struct ir_part *c = &ir->parts[i];
-			if (c->kind == IR_TOOL_CALL && str_same(&c->b, &p->b) && !answered(ir, &c->a)) {
+			if (c->kind == IR_TOOL_CALL && ir_str_same(&c->b, &p->b) && !answered(ir, &c->a)) {
 				p->a = c->a;
 				break;
 			}
 		}
 		if (!p->a.p)
-			return fail(&q->e, M_FR_UNANSWERED,
+			return fail(&q->e, "functionResponse \"%.*s\" answers no earlier functionCall",
 				    clip(d, name, 64), json_raw(d, name));
 	}
 	tok(&p->text, d, resp);
 	if (absent(d, resp)) {
 		p->text = empty_obj;
 	} else if (!json_is_object(d, resp)) {
-		return fail(&q->e, M_FR_RESPONSE);
+		return fail(&q->e, "functionResponse.response must be an object");
 	} else if (d->tok[resp].size == 1) {
 		/* {"result": X} / {"output": X} -> X; {"error": X} -> X, an error */
-		int k = str_index(d, resp + 1, N(results));
+		int k = str_index(d, resp + 1, result_keys, RES_N);
 		if (k >= 0) {
 			tok(&p->text, d, resp + 2);
-			p->is_error = k == 2;
+			p->is_error = k == RES_ERROR;
 		}
 	}
 	return 0;
@@ -721,53 +617,58 @@ static int decode_part(struct rq *q, int part, int model)
 {
 	const struct json_doc *d = q->d;
 	struct ir_part t;
-	int v[7];
+	int v[PT_N];
 	if (!json_is_object(d, part))
-		return fail(&q->e, M_PART_OBJECT);
-	jgets(d, part, N(part_keys), v);
-	jgets(d, part, N(part_more), v + 4);
-	int text = v[0], fc = v[1], thought = v[3], fr = v[4], inl = v[5], fd = v[6];
+		return fail(&q->e, "each part must be an object");
+	jgets(d, part, part_keys, PT_N, v);
+	int text = v[PT_TEXT], fc = v[PT_CALL], inl = v[PT_INLINE], fd = v[PT_FILE];
 	memset(&t, 0, sizeof t);
-	str_tok(&t.sig, d, v[2]);
+	str_tok(&t.sig, d, v[PT_SIG]);
 
-	if (fr >= 0) {
+	if (v[PT_RESPONSE] >= 0) {
 		if (model)
-			return fail(&q->e, M_FR_TURN);
-		return decode_fresponse(q, fr);
+			return fail(&q->e, "functionResponse belongs in a user turn");
+		return decode_fresponse(q, v[PT_RESPONSE]);
 	}
 	if (text >= 0) {
 		str_tok(&t.text, d, text);
 		if (!t.text.p)
-			return fail(&q->e, M_TEXT_STRING);
-		t.kind = json_is_true(d, thought) ? IR_THINKING : IR_TEXT;
+			return fail(&q->e, "part text must be a string");
+		t.kind = json_is_true(d, v[PT_THOUGHT]) ? IR_THINKING : IR_TEXT;
 	} else if (fc >= 0) {
-		jgets(d, fc, N(fc_keys), v);
-		int args = v[1];
-		str_tok(&t.b, d, v[0]);
+		int f[FC_N];
+		jgets(d, fc, fc_keys, FC_N, f);
+		int args = f[FC_ARGS];
+		str_tok(&t.b, d, f[FC_NAME]);
 		if (!model)
-			return fail(&q->e, M_FC_TURN);
+			return fail(&q->e, "functionCall belongs in a model turn");
 		if (!t.b.p)
-			return fail(&q->e, M_FC_NAME);
+			return fail(&q->e, "functionCall needs a name");
 		if (!absent(d, args) && !json_is_object(d, args))
-			return fail(&q->e, M_FC_ARGS);
+			return fail(&q->e, "functionCall.args must be an object");
 		t.kind = IR_TOOL_CALL;
 		args_str(&t.args, d, args);
-		id_str(&t.a, d, v[2]);
+		id_str(&t.a, d, f[FC_ID]);
 		if (!t.a.p)
 			t.a = made_id(q->ncalls);
 		q->ncalls++;
-	} else if (inl >= 0 || fd >= 0) {
-		int obj = inl >= 0 ? inl : fd;
-		str_tok(&t.a, d, jget(d, obj, N(k_mime)));
-		str_tok(&t.b, d, jget(d, obj, inl >= 0 ? N(k_data) : N(k_uri)));
-		if (!t.b.p || (inl >= 0 && !t.a.p))
-			return fail(&q->e, inl >= 0 ? M_INLINE : M_FILEDATA);
+	} else if (inl >= 0) {
+		str_tok(&t.a, d, jget(d, inl, "mimeType"));
+		str_tok(&t.b, d, jget(d, inl, "data"));
+		if (!t.a.p || !t.b.p)
+			return fail(&q->e, "inlineData needs mimeType and data");
 		t.kind = IR_IMAGE;
-		t.is_url = inl < 0;
+	} else if (fd >= 0) {
+		str_tok(&t.a, d, jget(d, fd, "mimeType"));
+		str_tok(&t.b, d, jget(d, fd, "fileUri"));
+		if (!t.b.p)
+			return fail(&q->e, "fileData needs fileUri");
+		t.kind = IR_IMAGE;
+		t.is_url = 1;
 	} else {
-		for (unsigned u = N(unsupported); *NAME(u); u += strlen(NAME(u)) + 1)
-			if (jget(d, part, u) >= 0)
-				return fail(&q->e, M_PART_KIND, NAME(u));
+		for (unsigned u = 0; u < COUNT(unsupported_parts); u++)
+			if (jget(d, part, unsupported_parts[u]) >= 0)
+				return fail(&q->e, "%s parts cannot be translated to another provider", unsupported_parts[u]);
 		if (!t.sig.p)
 			return 0;	/* an empty part: nothing to carry */
 		t.kind = IR_THINKING;	/* a part holding only a signature */
@@ -784,20 +685,24 @@ static int decode_contents(struct rq *q, int contents)
 {
 	const struct json_doc *d = q->d;
 	if (!json_is_array(d, contents) || d->tok[contents].size == 0)
-		return fail(&q->e, M_CONTENTS);
+		return fail(&q->e, "contents must be a non-empty array");
 	for (int c = 0, ct = contents + 1; c < d->tok[contents].size; c++, ct = json_skip(d, ct)) {
-		int v[2];
-		jgets(d, ct, N(content_keys), v);
-		int role = v[0], parts = v[1];
+		int v[CT_N];
+		jgets(d, ct, content_keys, CT_N, v);
+		int role = v[CT_ROLE], parts = v[CT_PARTS], model = 0;
 		if (!json_is_array(d, parts))	/* also when ct is not an object */
-			return fail(&q->e, M_CONTENT_PARTS, c);
-		/* "function"/"tool" contents are read as user ones */
-		int k = absent(d, role) ? 1 : str_index(d, role, N(roles));
-		if (k < 0)
-			return fail(&q->e, M_CONTENT_ROLE, c);
+			return fail(&q->e, "contents[%d] needs a parts array", c);
+		if (!absent(d, role)) {
+			unsigned k = 0;
+			while (k < COUNT(roles) && !json_str_eq(d, role, roles[k].name))
+				k++;
+			if (k == COUNT(roles))
+				return fail(&q->e, "contents[%d].role must be user or model", c);
+			model = roles[k].model;
+		}
 		q->content_msg = q->ir->nmsgs;
 		for (int n = 0, pt = parts + 1; n < d->tok[parts].size; n++, pt = json_skip(d, pt))
-			if (decode_part(q, pt, k == 0) < 0)
+			if (decode_part(q, pt, model) < 0)
 				return -1;
 	}
 	return 0;
@@ -813,19 +718,19 @@ static int decode_system(struct rq *q, int si)
 	if (absent(d, si))
 		return 0;
 	if (!json_is_string(d, si)) {
-		parts = jget(d, si, N(content_keys) + sizeof "role");	/* "parts" */
+		parts = jget(d, si, content_keys[CT_PARTS]);
 		if (!json_is_array(d, parts))
-			return fail(&q->e, M_SYS_PARTS);
+			return fail(&q->e, "systemInstruction needs parts");
 		n = d->tok[parts].size;
 		si = parts + 1;
 	}
 	for (int k = 0; k < n; k++, si = json_skip(d, si)) {
 		struct ir_str text;
-		str_tok(&text, d, parts < 0 ? si : jget(d, si, N(part_keys)));	/* "text" */
+		str_tok(&text, d, parts < 0 ? si : jget(d, si, part_keys[PT_TEXT]));
 		if (!text.p)
-			return fail(&q->e, M_SYS_TEXT);
+			return fail(&q->e, "systemInstruction parts must be text");
 		if (ir->nparts >= IR_MAX_PARTS)
-			return fail(&q->e, M_PARTS_FULL);
+			return fail(&q->e, "too many content parts");
 		struct ir_part *p = &ir->parts[ir->nparts++];
 		memset(p, 0, sizeof *p);
 		p->kind = IR_TEXT;
@@ -842,31 +747,32 @@ static int decode_tools(struct rq *q, int tools)
 	if (absent(d, tools))
 		return 0;
 	if (!json_is_array(d, tools))
-		return fail(&q->e, M_TOOLS);
+		return fail(&q->e, "tools must be an array");
 	for (int t = 0, tool = tools + 1; t < d->tok[tools].size; t++, tool = json_skip(d, tool)) {
 		if (!json_is_object(d, tool))
-			return fail(&q->e, M_TOOL_OBJECT, t);
+			return fail(&q->e, "tools[%d] must be an object", t);
 		for (int k = tool + 1, m = 0; m < d->tok[tool].size; m++, k = json_skip(d, k)) {
-			if (str_index(d, k, N(decl_lists)) < 0)
-				return fail(&q->e, M_TOOL_TYPE, clip(d, k, 40), json_raw(d, k));
+			if (str_index(d, k, decl_lists, COUNT(decl_lists)) < 0)
+				return fail(&q->e, "tool type \"%.*s\" cannot be translated to another provider",
+					    clip(d, k, 40), json_raw(d, k));
 			int decls = k + 1;
 			if (!json_is_array(d, decls))
-				return fail(&q->e, M_DECLS);
+				return fail(&q->e, "functionDeclarations must be an array");
 			for (int j = 0, fd = decls + 1; j < d->tok[decls].size; j++, fd = json_skip(d, fd)) {
-				int v[3];
-				jgets(d, fd, N(decl_keys), v);
-				int par = v[2];
+				int v[DECL_N];
+				jgets(d, fd, decl_keys, DECL_N, v);
+				int par = v[DECL_SCHEMA];
 				struct ir_str name;
 				if (par < 0)
-					par = jget(d, fd, N(k_params));
-				str_tok(&name, d, v[0]);
+					par = jget(d, fd, "parameters");
+				str_tok(&name, d, v[DECL_NAME]);
 				if (!name.p)
-					return fail(&q->e, M_DECL_NAME);
+					return fail(&q->e, "a function declaration needs a name");
 				if (ir->ntools >= IR_MAX_TOOLS)
-					return fail(&q->e, M_TOOLS_LIMIT, IR_MAX_TOOLS);
+					return fail(&q->e, "too many tools (limit %d)", IR_MAX_TOOLS);
 				struct ir_tool *it = &ir->tools[ir->ntools++];
 				it->name = name;
-				str_tok(&it->description, d, v[1]);
+				str_tok(&it->description, d, v[DECL_DESCRIPTION]);
 				tok(&it->parameters, d, json_is_object(d, par) ? par : -1);
 			}
 		}
@@ -878,38 +784,45 @@ static int decode_tool_config(struct rq *q, int tc)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	int v[2];
-	jgets(d, jget(d, tc, N(k_fcc)), N(tc_keys), v);
-	int mode = v[0], allowed = v[1];
+	int v[TC_N];
+	jgets(d, jget(d, tc, "functionCallingConfig"), tc_keys, TC_N, v);
+	int mode = v[TC_MODE], allowed = v[TC_ALLOWED];
 	if (absent(d, mode))
 		return 0;
-	static const uint8_t choice[] = { IR_TC_AUTO, IR_TC_AUTO, IR_TC_NONE, IR_TC_REQUIRED, IR_TC_UNSET };
-	int k = str_index(d, mode, N(modes));
-	if (k < 0)
-		return fail(&q->e, M_MODE);
-	ir->tool_choice = choice[k];	/* still IR_TC_UNSET before: MODE_UNSPECIFIED keeps it */
-	if (k == 3 && json_is_array(d, allowed) && d->tok[allowed].size == 1 && json_is_string(d, allowed + 1)) {
+	unsigned k = 0;
+	while (k < COUNT(modes) && !json_str_eq(d, mode, modes[k].name))
+		k++;
+	if (k == COUNT(modes))
+		return fail(&q->e, "unknown functionCallingConfig.mode");
+	ir->tool_choice = modes[k].choice;	/* still IR_TC_UNSET before: MODE_UNSPECIFIED keeps it */
+	if (ir->tool_choice == IR_TC_REQUIRED && json_is_array(d, allowed) && d->tok[allowed].size == 1 &&
+	    json_is_string(d, allowed + 1)) {
 		ir->tool_choice = IR_TC_TOOL;
 		tok(&ir->tool_choice_name, d, allowed + 1);
 	}
 	return 0;
 }
 
-/* A number member of generationConfig (kept as its JSON text) when out is
- * an ir_str, else an integer one of obj. */
-static int num_field(struct rq *q, int obj, unsigned n, struct ir_str *str, int64_t *out)
+/* A number member of generationConfig (kept as its JSON text). */
+static int num_field(struct rq *q, int obj, const char *key, struct ir_str *out)
 {
-	const char *key = NAME(n);
-	int v = jget(q->d, obj, n);
+	int v = jget(q->d, obj, key);
 	if (absent(q->d, v))
 		return 0;
-	if (str) {
-		if (!json_is_number(q->d, v))
-			return fail(&q->e, M_GC_NUMBER, key);
-		tok(str, q->d, v);
-	} else if (json_get_i64(q->d, v, out) < 0) {
-		return fail(&q->e, M_INTEGER, key);
-	}
+	if (!json_is_number(q->d, v))
+		return fail(&q->e, "generationConfig.%s must be a number", key);
+	tok(out, q->d, v);
+	return 0;
+}
+
+/* An integer member of obj. */
+static int int_field(struct rq *q, int obj, const char *key, int64_t *out)
+{
+	int v = jget(q->d, obj, key);
+	if (absent(q->d, v))
+		return 0;
+	if (json_get_i64(q->d, v, out) < 0)
+		return fail(&q->e, "%s must be an integer", key);
 	return 0;
 }
 
@@ -920,30 +833,31 @@ static int decode_gen_config(struct rq *q, int gc)
 	if (absent(d, gc))
 		return 0;
 	if (!json_is_object(d, gc))
-		return fail(&q->e, M_GC);
+		return fail(&q->e, "generationConfig must be an object");
 	int64_t cc = 1;
-	struct ir_str *strs[] = { &ir->temperature, &ir->top_p, &ir->top_k };
-	int64_t *ints[] = { &ir->max_tokens, &ir->seed, &cc };
-	unsigned key = N(gen_keys);
-	for (int k = 0; k < 6; k++, key += strlen(NAME(key)) + 1)
-		if (num_field(q, gc, key, k < 3 ? strs[k] : NULL, k < 3 ? NULL : ints[k - 3]) < 0)
-			return -1;
+	if (num_field(q, gc, gen_keys[GC_TEMP], &ir->temperature) < 0 ||
+	    num_field(q, gc, gen_keys[GC_TOPP], &ir->top_p) < 0 ||
+	    num_field(q, gc, gen_keys[GC_TOPK], &ir->top_k) < 0 ||
+	    int_field(q, gc, gen_keys[GC_MAXTOK], &ir->max_tokens) < 0 ||
+	    int_field(q, gc, gen_keys[GC_SEED], &ir->seed) < 0 ||
+	    int_field(q, gc, gen_keys[GC_CC], &cc) < 0)
+		return -1;
 	if (cc > 1)
-		return fail(&q->e, M_CAND_COUNT);
-	int v[4];
-	jgets(d, gc, key, v);	/* stopSequences ... thinkingConfig */
-	int stop = v[0], mime = v[1], schema = v[2], th = v[3];
+		return fail(&q->e, "candidateCount > 1 cannot be translated to another provider");
+	int v[GC_N];
+	jgets(d, gc, gen_keys + GC_STOP, GC_N - GC_STOP, v + GC_STOP);
+	int stop = v[GC_STOP], mime = v[GC_MIME], schema = v[GC_SCHEMA], th = v[GC_THINK];
 	if (!absent(d, stop)) {
 		if (!json_is_array(d, stop) || d->tok[stop].size > IR_MAX_STOP)
-			return fail(&q->e, M_STOP, IR_MAX_STOP);
+			return fail(&q->e, "stopSequences must be an array of at most %d strings", IR_MAX_STOP);
 		for (int k = 0, s = stop + 1; k < d->tok[stop].size; k++, s = json_skip(d, s)) {
 			if (!json_is_string(d, s))
-				return fail(&q->e, M_STOP_STRINGS);
+				return fail(&q->e, "stopSequences must hold strings");
 			tok(&ir->stop[ir->nstop++], d, s);
 		}
 	}
 	if (schema < 0)
-		schema = jget(d, gc, N(k_rschema));
+		schema = jget(d, gc, "responseSchema");
 	if (json_str_eq(d, mime, "application/json")) {
 		ir->format = IR_FMT_JSON_OBJECT;
 		if (json_is_object(d, schema)) {
@@ -951,14 +865,15 @@ static int decode_gen_config(struct rq *q, int gc)
 			tok(&ir->schema, d, schema);
 		}
 	} else if (json_is_string(d, mime) && !json_str_eq(d, mime, "text/plain")) {
-		return fail(&q->e, M_MIME, clip(d, mime, 40), json_raw(d, mime));
+		return fail(&q->e, "responseMimeType %.*s cannot be translated to another provider",
+			    clip(d, mime, 40), json_raw(d, mime));
 	}
 	if (json_is_object(d, th)) {
-		if (num_field(q, th, N(k_budget), NULL, &ir->thinking_budget) < 0)
+		if (int_field(q, th, "thinkingBudget", &ir->thinking_budget) < 0)
 			return -1;
-		int k = str_index(d, jget(d, th, N(k_level)), N(levels));
+		int k = str_index(d, jget(d, th, "thinkingLevel"), levels, COUNT(levels));
 		if (k >= 0) {
-			const char *l = fmt_list_nth(names.levels, (unsigned)k & 3);
+			const char *l = levels[k & 3];	/* the lower-case spelling */
 			ir->reasoning = ir_plain(l, (uint32_t)strlen(l));
 		}
 	}
@@ -968,30 +883,19 @@ static int decode_gen_config(struct rq *q, int gc)
 static int gem_decode_request(const struct json_doc *d, struct ir_request *ir, char *err, size_t errlen)
 {
 	struct rq q = { { err, errlen }, d, ir, 0, 0 };
-	struct ir_part *parts = ir->parts;
-	struct ir_msg *msgs = ir->msgs;
-	struct ir_tool *tools = ir->tools;
-	memset(ir, 0, sizeof *ir);
-	ir->parts = parts;
-	ir->msgs = msgs;
-	ir->tools = tools;
-	ir->tool_choice = IR_TC_UNSET;
-	ir->parallel_tools = -1;
-	ir->max_tokens = -1;
-	ir->seed = -1;
-	ir->thinking_budget = -1;
-	ir->format = IR_FMT_TEXT;
+	ir_request_init(ir);
 	if (err && errlen)
 		err[0] = 0;
 	if (d->ntok < 1 || !json_is_object(d, 0))
-		return fail(&q.e, M_BODY);
-	int v[6];
-	jgets(d, 0, N(top_keys), v);
-	if (v[0] >= 0)
-		return fail(&q.e, M_CACHED);
+		return fail(&q.e, "the request body must be a JSON object");
+	int v[TOP_N];
+	jgets(d, 0, top_keys, TOP_N, v);
+	if (v[TOP_CACHED] >= 0)
+		return fail(&q.e, "cachedContent cannot be translated to another provider");
 	/* Every refusal below writes its own message. */
-	if (decode_system(&q, v[1]) < 0 || decode_contents(&q, v[2]) < 0 || decode_tools(&q, v[3]) < 0 ||
-	    decode_tool_config(&q, v[4]) < 0 || decode_gen_config(&q, v[5]) < 0)
+	if (decode_system(&q, v[TOP_SYSTEM]) < 0 || decode_contents(&q, v[TOP_CONTENTS]) < 0 ||
+	    decode_tools(&q, v[TOP_TOOLS]) < 0 || decode_tool_config(&q, v[TOP_TOOL_CONFIG]) < 0 ||
+	    decode_gen_config(&q, v[TOP_GEN_CONFIG]) < 0)
 		return -1;
 	return 0;
 }
@@ -1000,74 +904,94 @@ static int gem_decode_request(const struct json_doc *d, struct ir_request *ir, c
 
 /* Writes "contents" as runs of same-role parts. */
 struct cw {
-	struct json_out *o;
+	struct jw *w;
 	int role;		/* -1 none open (nothing written yet), 0 user, 1 model */
 	int fc_signed;		/* the open model content's first functionCall is handled */
 };
 
-/* Before each part: a comma, or a new content when the role changes (an
- * open content always has a part already). */
-static void cw_part(struct cw *w, int role)
+/* Before each part: a new content when the role changes. */
+static void cw_part(struct cw *c, int role)
 {
-	if (w->role == role) {
-		json_lit(w->o, ",");
+	if (c->role == role)
 		return;
+	if (c->role >= 0) {
+		jw_arr_end(c->w);
+		jw_obj_end(c->w);
 	}
-	put(w->o, L_ "{\"role\":\"" L_ "\",\"parts\":[", w->role < 0 ? "" : "]},", role ? "model" : "user");
-	w->role = role;
-	w->fc_signed = 0;
+	jw_obj(c->w);
+	jw_kcstr(c->w, "role", role ? "model" : "user");
+	jw_key(c->w, "parts");
+	jw_arr(c->w);
+	c->role = role;
+	c->fc_signed = 0;
 }
 
-/* Closes a part: ,"thoughtSignature":sig when sig is present, then }. */
-static void sig_close(struct json_out *o, const struct ir_str *sig)
+/* Ends a part: "thoughtSignature":sig when sig is present, then }. */
+static void part_end(struct jw *w, const struct ir_str *sig)
 {
-	if (sig->p)
-		put(o, ",\"thoughtSignature\":" S_ "}", sig);
-	else
-		json_lit(o, "}");
+	if (sig->p) {
+		jw_key(w, "thoughtSignature");
+		jw_ir_str(w, sig);
+	}
+	jw_obj_end(w);
 }
 
 /* A text part, a thought when thought is set. */
-static void write_text(struct json_out *o, const struct ir_str *text, int thought, const struct ir_str *sig)
+static void write_text(struct jw *w, const struct ir_str *text, int thought, const struct ir_str *sig)
 {
-	put(o, "{\"text\":" S_ L_, text, thought ? ",\"thought\":true" : "");
-	sig_close(o, sig);
+	jw_obj(w);
+	jw_key(w, "text");
+	jw_ir_str(w, text);
+	if (thought)
+		jw_kbool(w, "thought", 1);
+	part_end(w, sig);
 }
 
-static void write_image(struct json_out *o, const struct ir_part *p, const struct ir_str *sig)
+static void write_image(struct jw *w, const struct ir_part *p, const struct ir_str *sig)
 {
-	if (p->is_url) {
-		json_lit(o, "{\"fileData\":{");
-		if (p->a.p)
-			put(o, "\"mimeType\":" S_ ",", &p->a);
-		put(o, "\"fileUri\":" S_ "}", &p->b);
-	} else {
-		put(o, "{\"inlineData\":{\"mimeType\":" S_ ",\"data\":" S_ "}", &p->a, &p->b);
+	jw_obj(w);
+	jw_key(w, p->is_url ? "fileData" : "inlineData");
+	jw_obj(w);
+	if (p->a.p || !p->is_url) {
+		jw_key(w, "mimeType");
+		jw_ir_str(w, &p->a);
 	}
-	sig_close(o, sig);
+	jw_key(w, p->is_url ? "fileUri" : "data");
+	jw_ir_str(w, &p->b);
+	jw_obj_end(w);
+	part_end(w, sig);
 }
 
-/* One functionCall part (id only when present); -1 (nothing written)
- * when the arguments are not valid JSON. */
-static int write_call(struct json_out *o, const struct ir_str *id, const struct ir_str *name,
+/* One functionCall part (id only when present). When the arguments are
+ * not valid JSON it writes nothing and returns -1: the output and the
+ * writer are taken back to where the part began. */
+static int write_call(struct jw *w, const struct ir_str *id, const struct ir_str *name,
 		      const struct ir_str *args, const struct ir_str *sig)
 {
-	size_t st = o->len;
-	json_lit(o, "{\"functionCall\":{");
-	if (id->p && id->n)
-		put(o, "\"id\":" S_ ",", id);
-	put(o, "\"name\":" S_ ",\"args\":", name);
-	if (ir_write_value(o, args) < 0) {
-		if (!o->overflow)
-			o->len = st;
+	struct jw at = *w;
+	size_t len = w->o->len;
+	jw_obj(w);
+	jw_key(w, "functionCall");
+	jw_obj(w);
+	if (id->p && id->n) {
+		jw_key(w, "id");
+		jw_ir_str(w, id);
+	}
+	jw_key(w, "name");
+	jw_ir_str(w, name);
+	jw_key(w, "args");
+	if (jw_ir_value(w, args) < 0) {	/* never on overflow: len is sound */
+		*w = at;
+		w->o->len = len;
 		return -1;
 	}
-	json_lit(o, "}");
-	sig_close(o, sig);
+	jw_obj_end(w);
+	part_end(w, sig);
 	return 0;
 }
 
-/* Whether the unescaped text of s is a JSON object. */
+/* Whether the unescaped text of s is a JSON object (-1: it does not fit
+ * in tmp to be checked). */
 static int is_json_object(const struct ir_str *s, char *tmp, size_t tmplen)
 {
 	if (!s->p)
@@ -1087,14 +1011,35 @@ static int is_json_object(const struct ir_str *s, char *tmp, size_t tmplen)
 	return i < n && t[i] == '{' && json_valid(t, n) == 0;
 }
 
-static int write_tool_result(const struct ir_request *ir, unsigned idx, struct cw *w, const struct er *e)
+/* functionResponse.response for a result with no sub-parts: its text when
+ * that is a JSON object, else {"result"|"error": text}. */
+static void write_result_value(struct jw *w, const struct ir_part *p)
+{
+	struct json_out *o = w->o;
+	int obj = p->is_error ? 0
+		: p->text.kind == IR_JSON ? (p->text.p && p->text.p[0] == '{')
+		: is_json_object(&p->text, o->buf + o->len, o->cap - o->len);	/* the free output as scratch */
+	if (obj > 0) {
+		jw_ir_value(w, &p->text);	/* cannot fail: checked above */
+		return;
+	}
+	jw_obj(w);
+	jw_key(w, p->is_error ? "error" : "result");
+	if (p->text.kind == IR_JSON && p->text.p)
+		jw_raw(w, p->text.p, p->text.n);
+	else
+		jw_ir_str(w, &p->text);
+	jw_obj_end(w);
+}
+
+static int write_tool_result(const struct ir_request *ir, unsigned idx, struct cw *c, const struct er *e)
 {
 	const struct ir_part *p = &ir->parts[idx];
-	struct json_out *o = w->o;
+	struct jw *w = c->w;
 	struct ir_str name = p->b;
 	if (!name.p) {
 		for (unsigned i = idx; i-- > 0;)
-			if (ir->parts[i].kind == IR_TOOL_CALL && str_same(&ir->parts[i].a, &p->a)) {
+			if (ir->parts[i].kind == IR_TOOL_CALL && ir_str_same(&ir->parts[i].a, &p->a)) {
 				name = ir->parts[i].b;
 				break;
 			}
@@ -1105,45 +1050,44 @@ static int write_tool_result(const struct ir_request *ir, unsigned idx, struct c
 		json_out_init(&io, id, sizeof id - 1);
 		ir_write_unescaped(&io, &p->a);
 		id[io.len] = 0;
-		return fail(e, M_RESULT_NAME, p->a.p ? id : "(no id)");
+		return fail(e, "tool result for call %s has no function name", p->a.p ? id : "(no id)");
 	}
-	cw_part(w, 0);
-	put(o, "{\"functionResponse\":{\"name\":" S_ ",\"response\":", &name);
-	const char *key = p->is_error ? "{\"error\":" : "{\"result\":";
+	unsigned end = idx + p->nsub < ir->nparts ? idx + p->nsub : ir->nparts - 1u;
+	cw_part(c, 0);
+	jw_obj(w);
+	jw_key(w, "functionResponse");
+	jw_obj(w);
+	jw_key(w, "name");
+	jw_ir_str(w, &name);
+	jw_key(w, "response");
 	if (p->nsub == 0) {
-		int obj = p->is_error ? 0 : p->text.kind == IR_JSON ? (p->text.p && p->text.p[0] == '{')
-								 : is_json_object(&p->text, o->buf + o->len, o->cap - o->len);
-		if (obj > 0) {
-			ir_write_value(o, &p->text);
-			json_lit(o, "}}");
-		} else {
-			json_lit(o, key);
-			if (p->text.kind == IR_JSON && p->text.p)
-				json_raw_append(o, p->text.p, p->text.n);
-			else
-				ir_write_string(o, &p->text);
-			json_lit(o, "}}}");
-		}
+		write_result_value(w, p);
 	} else {
 		/* The text sub-parts joined into one string. */
-		put(o, L_ "\"", key);
-		for (unsigned k = 1; k <= p->nsub && idx + k < ir->nparts; k++)
-			if (ir->parts[idx + k].kind == IR_TEXT)
-				put_content(o, &ir->parts[idx + k].text);
-		json_lit(o, "\"}}}");
+		jw_obj(w);
+		jw_key(w, p->is_error ? "error" : "result");
+		jw_str_begin(w);
+		for (unsigned k = idx + 1; k <= end; k++)
+			if (ir->parts[k].kind == IR_TEXT)
+				jw_ir_chars(w, &ir->parts[k].text);
+		jw_str_end(w);
+		jw_obj_end(w);
 	}
-	for (unsigned k = 1; k <= p->nsub && idx + k < ir->nparts; k++)
-		if (ir->parts[idx + k].kind == IR_IMAGE) {
-			cw_part(w, 0);
-			write_image(o, &ir->parts[idx + k], &no_str);
+	jw_obj_end(w);
+	jw_obj_end(w);
+	for (unsigned k = idx + 1; k <= end; k++)
+		if (ir->parts[k].kind == IR_IMAGE) {
+			cw_part(c, 0);
+			write_image(w, &ir->parts[k], &no_str);
 		}
 	return 0;
 }
 
-static int write_contents(const struct ir_request *ir, struct json_out *o, const struct er *e)
+static int write_contents(const struct ir_request *ir, struct jw *w, const struct er *e)
 {
-	struct cw w = { o, -1, 0 };
-	json_lit(o, "{\"contents\":[");
+	struct cw c = { w, -1, 0 };
+	jw_key(w, "contents");
+	jw_arr(w);
 	for (unsigned m = 0; m < ir->nmsgs; m++) {
 		const struct ir_msg *msg = &ir->msgs[m];
 		int role = msg->role == IR_ASSISTANT;
@@ -1159,144 +1103,180 @@ static int write_contents(const struct ir_request *ir, struct json_out *o, const
 			case IR_IMAGE:
 				if (msg->role == IR_TOOL)
 					break;	/* a tool result's sub-part */
-				cw_part(&w, role);
+				cw_part(&c, role);
 				if (p->kind == IR_TEXT)
-					write_text(o, &p->text, 0, &sig);
+					write_text(w, &p->text, 0, &sig);
 				else
-					write_image(o, p, &sig);
+					write_image(w, p, &sig);
 				pend.p = NULL;
 				break;
 			case IR_THINKING:
 				if (p->text.p && p->text.n > 0) {
 					if (!p->sig.p)
 						break;	/* unsigned thought text: Gemini reads nothing from it */
-					cw_part(&w, role);
-					write_text(o, &p->text, 1, &p->sig);
+					cw_part(&c, role);
+					write_text(w, &p->text, 1, &p->sig);
 				} else if (p->sig.p) {
 					pend = p->sig;
 				}
 				break;
 			case IR_TOOL_CALL:
 				if (!role)
-					return fail(e, M_CALL_ROLE);
-				cw_part(&w, 1);
-				if (!sig.p && !w.fc_signed)
-					sig = (struct ir_str){ sig_placeholder, sizeof sig_placeholder - 1, IR_PLAIN };
-				w.fc_signed = 1;
-				if (write_call(o, &no_str, &p->b, &p->args, &sig) < 0)
-					return fail(e, M_CALL_ARGS,
+					return fail(e, "a tool call must be in an assistant message");
+				cw_part(&c, 1);
+				if (!sig.p && !c.fc_signed)
+					sig = ir_plain(sig_placeholder, sizeof sig_placeholder - 1);
+				c.fc_signed = 1;
+				if (write_call(w, &no_str, &p->b, &p->args, &sig) < 0)
+					return fail(e, "the arguments of tool call %.*s are not valid JSON",
 						    (int)(p->b.n > 64 ? 64 : p->b.n), p->b.p ? p->b.p : "");
 				pend.p = NULL;
 				break;
 			case IR_TOOL_RESULT:
-				if (write_tool_result(ir, idx, &w, e) < 0)
+				if (write_tool_result(ir, idx, &c, e) < 0)
 					return -1;
 				break;
 			}
 		}
 	}
-	put(o, L_ "]", w.role >= 0 ? "]}" : "");
-	if (w.role < 0)
-		return fail(e, M_NO_MESSAGES);
+	if (c.role < 0)
+		return fail(e, "no messages to send");
+	jw_arr_end(w);
+	jw_obj_end(w);
+	jw_arr_end(w);
 	return 0;
 }
 
-/* generationConfig key k (gen_keys), after a comma unless it is the first. */
-static void gkey(struct json_out *o, int *ng, unsigned k)
+/* The thinking budget to ask for: the IR's, else one for the reasoning
+ * effort, else -1. */
+static int64_t thinking_budget(const struct ir_request *ir)
 {
-	put(o, L_ "\"" L_ "\":", (*ng)++ ? "," : "", fmt_list_nth(names.gen_keys, k));
+	if (ir->thinking_budget >= 0 || !ir->reasoning.p)
+		return ir->thinking_budget;
+	for (unsigned k = 0; k < COUNT(budgets); k++)
+		if (ir_str_eq(&ir->reasoning, budgets[k].effort))
+			return budgets[k].budget;
+	return -1;
+}
+
+/* generationConfig, when something goes in it. */
+static int write_gen_config(const struct ir_request *ir, struct jw *w, const struct er *e)
+{
+	const struct ir_str *nums[] = { [GC_TEMP] = &ir->temperature, [GC_TOPP] = &ir->top_p, [GC_TOPK] = &ir->top_k };
+	int json = ir->format == IR_FMT_JSON_OBJECT || ir->format == IR_FMT_JSON_SCHEMA;
+	int64_t budget = thinking_budget(ir);
+	if (!ir->temperature.p && !ir->top_p.p && !ir->top_k.p && ir->max_tokens < 0 && !ir->nstop &&
+	    ir->seed < 0 && !json && budget < 0)
+		return 0;
+	jw_key(w, top_keys[TOP_GEN_CONFIG]);
+	jw_obj(w);
+	for (unsigned k = GC_TEMP; k <= GC_TOPK; k++) {
+		if (!nums[k]->p)
+			continue;
+		jw_key(w, gen_keys[k]);
+		if (jw_ir_value(w, nums[k]) < 0)
+			return fail(e, "%s is not a number", gen_keys[k]);
+	}
+	if (ir->max_tokens >= 0)
+		jw_ki64(w, gen_keys[GC_MAXTOK], ir->max_tokens);
+	if (ir->nstop) {
+		jw_key(w, gen_keys[GC_STOP]);
+		jw_arr(w);
+		for (unsigned k = 0; k < ir->nstop; k++)
+			jw_ir_str(w, &ir->stop[k]);
+		jw_arr_end(w);
+	}
+	if (ir->seed >= 0)
+		jw_ki64(w, gen_keys[GC_SEED], ir->seed);
+	if (json) {
+		jw_kcstr(w, gen_keys[GC_MIME], "application/json");
+		if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p) {
+			jw_key(w, gen_keys[GC_SCHEMA]);
+			if (jw_ir_value(w, &ir->schema) < 0)
+				return fail(e, "the response schema is not valid JSON");
+		}
+	}
+	if (budget >= 0) {
+		jw_key(w, gen_keys[GC_THINK]);
+		jw_obj(w);
+		jw_ki64(w, "thinkingBudget", budget);
+		if (ir->thinking_budget > 0)
+			jw_kbool(w, "includeThoughts", 1);
+		jw_obj_end(w);
+	}
+	jw_obj_end(w);
+	return 0;
 }
 
 static int gem_encode_request(const struct ir_request *ir, const char *model, struct json_out *o, char *err, size_t errlen)
 {
 	const struct er e = { err, errlen };
+	struct jw w;
 	(void)model;		/* it goes in the URL (request_path) */
-	if (write_contents(ir, o, &e) < 0)
+	jw_init(&w, o);
+	jw_obj(&w);
+	if (write_contents(ir, &w, &e) < 0)
 		return -1;
 	if (ir->sys_n) {
-		json_lit(o, ",\"systemInstruction\":{\"parts\":[");
-		for (unsigned k = 0; k < ir->sys_n && ir->sys_first + k < ir->nparts; k++)
-			put(o, L_ "{\"text\":" S_ "}", k ? "," : "", &ir->parts[ir->sys_first + k].text);
-		json_lit(o, "]}");
+		jw_key(&w, top_keys[TOP_SYSTEM]);
+		jw_obj(&w);
+		jw_key(&w, "parts");
+		jw_arr(&w);
+		for (unsigned k = 0; k < ir->sys_n && ir->sys_first + k < ir->nparts; k++) {
+			jw_obj(&w);
+			jw_key(&w, "text");
+			jw_ir_str(&w, &ir->parts[ir->sys_first + k].text);
+			jw_obj_end(&w);
+		}
+		jw_arr_end(&w);
+		jw_obj_end(&w);
 	}
 	if (ir->ntools) {
-		json_lit(o, ",\"tools\":[{\"functionDeclarations\":[");
+		jw_key(&w, "tools");
+		jw_arr(&w);
+		jw_obj(&w);
+		jw_key(&w, "functionDeclarations");
+		jw_arr(&w);
 		for (unsigned t = 0; t < ir->ntools; t++) {
 			const struct ir_tool *tl = &ir->tools[t];
-			put(o, L_ "{\"name\":" S_, t ? "," : "", &tl->name);
-			if (tl->description.p)
-				put(o, ",\"description\":" S_, &tl->description);
-			if (tl->parameters.p) {
-				json_lit(o, ",\"parametersJsonSchema\":");
-				if (ir_write_value(o, &tl->parameters) < 0)
-					return fail(&e, M_TOOL_PARAMS);
+			jw_obj(&w);
+			jw_key(&w, "name");
+			jw_ir_str(&w, &tl->name);
+			if (tl->description.p) {
+				jw_key(&w, "description");
+				jw_ir_str(&w, &tl->description);
 			}
-			json_lit(o, "}");
+			if (tl->parameters.p) {
+				jw_key(&w, "parametersJsonSchema");
+				if (jw_ir_value(&w, &tl->parameters) < 0)
+					return fail(&e, "the parameters of a tool are not valid JSON");
+			}
+			jw_obj_end(&w);
 		}
-		json_lit(o, "]}]");
+		jw_arr_end(&w);
+		jw_obj_end(&w);
+		jw_arr_end(&w);
 	}
 	if (ir->tool_choice != IR_TC_UNSET) {
-		/* auto, none, required, tool -> AUTO, NONE, ANY, ANY (modes) */
-		if (ir->tool_choice > IR_TC_TOOL)
-			return fail(&e, M_TOOL_CHOICE);
-		put(o, ",\"toolConfig\":{\"functionCallingConfig\":{\"mode\":\"" L_ "\"",
-		    fmt_list_nth(names.modes, "\0\2\3\3"[ir->tool_choice - 1]));
-		if (ir->tool_choice == IR_TC_TOOL)
-			put(o, ",\"allowedFunctionNames\":[" S_ "]", &ir->tool_choice_name);
-		json_lit(o, "}}");
-	}
-	/* generationConfig: written only when something goes in it. */
-	size_t gstart = o->len;
-	int ng = 0;
-	json_lit(o, ",\"generationConfig\":{");
-	const struct ir_str *nums[] = { &ir->temperature, &ir->top_p, &ir->top_k };
-	for (unsigned k = G_TEMP; k <= G_TOPK; k++) {
-		if (!nums[k]->p)
-			continue;
-		gkey(o, &ng, k);
-		if (ir_write_value(o, nums[k]) < 0)
-			return fail(&e, M_NOT_NUMBER, fmt_list_nth(names.gen_keys, k));
-	}
-	if (ir->max_tokens >= 0) {
-		gkey(o, &ng, G_MAXTOK);
-		json_i64(o, ir->max_tokens);
-	}
-	if (ir->nstop) {
-		gkey(o, &ng, G_STOP);
-		for (unsigned k = 0; k < ir->nstop; k++)
-			put(o, L_ S_, k ? "," : "[", &ir->stop[k]);
-		json_lit(o, "]");
-	}
-	if (ir->seed >= 0) {
-		gkey(o, &ng, G_SEED);
-		json_i64(o, ir->seed);
-	}
-	if (ir->format == IR_FMT_JSON_OBJECT || ir->format == IR_FMT_JSON_SCHEMA) {
-		gkey(o, &ng, G_MIME);
-		json_lit(o, "\"application/json\"");
-		if (ir->format == IR_FMT_JSON_SCHEMA && ir->schema.p) {
-			gkey(o, &ng, G_SCHEMA);
-			if (ir_write_value(o, &ir->schema) < 0)
-				return fail(&e, M_SCHEMA);
+		if (ir->tool_choice >= COUNT(mode_of_choice))
+			return fail(&e, "unknown tool_choice");
+		jw_key(&w, top_keys[TOP_TOOL_CONFIG]);
+		jw_obj(&w);
+		jw_key(&w, "functionCallingConfig");
+		jw_obj(&w);
+		jw_kcstr(&w, "mode", mode_of_choice[ir->tool_choice]);
+		if (ir->tool_choice == IR_TC_TOOL) {
+			jw_key(&w, "allowedFunctionNames");
+			jw_arr(&w);
+			jw_ir_str(&w, &ir->tool_choice_name);
+			jw_arr_end(&w);
 		}
+		jw_obj_end(&w);
+		jw_obj_end(&w);
 	}
-	int64_t budget = ir->thinking_budget;
-	int include = budget > 0;
-	if (budget < 0 && ir->reasoning.p) {
-		/* low/medium/high, as Google maps OpenAI's reasoning_effort */
-		static const int64_t budgets[] = { 1024, 8192, 24576 };
-		const char *l = names.levels;
-		for (unsigned k = 0; k < 3; k++)
-			if (ir_str_eq(&ir->reasoning, l += strlen(l) + 1))
-				budget = budgets[k];
-	}
-	if (budget >= 0) {
-		gkey(o, &ng, G_THINK);
-		put(o, "{\"thinkingBudget\":" I_ L_ "}", &budget, include ? ",\"includeThoughts\":true" : "");
-	}
-	if (!ng && !o->overflow)
-		o->len = gstart;
-	json_lit(o, ng ? "}}" : "}");
+	if (write_gen_config(ir, &w, &e) < 0)
+		return -1;
+	jw_obj_end(&w);
 	return 0;
 }
 
@@ -1322,13 +1302,13 @@ static int gem_request_path(const char *model, int stream, char *buf, size_t len
  * last is a functionCall. */
 static int part_ir(const struct json_doc *d, int pt, struct ir_part out[2], int *lone, int *call)
 {
-	int v[4], f[3], n = 0;
+	int v[PT_RESPONSE], f[FC_N], n = 0;
 	struct ir_str text, sig;
-	jgets(d, pt, N(part_keys), v);
-	int fc = v[1], thought = json_is_true(d, v[3]);
-	jgets(d, fc, N(fc_keys), f);
-	str_tok(&text, d, v[0]);
-	str_tok(&sig, d, v[2]);
+	jgets(d, pt, part_keys, PT_RESPONSE, v);
+	int fc = v[PT_CALL], thought = json_is_true(d, v[PT_THOUGHT]);
+	jgets(d, fc, fc_keys, FC_N, f);
+	str_tok(&text, d, v[PT_TEXT]);
+	str_tok(&sig, d, v[PT_SIG]);
 	memset(out, 0, 2 * sizeof *out);
 	*call = json_is_object(d, fc);
 	*lone = sig.p && !(thought && text.p);
@@ -1340,9 +1320,9 @@ static int part_ir(const struct json_doc *d, int pt, struct ir_part out[2], int 
 	}
 	if (*call) {
 		out[n].kind = IR_TOOL_CALL;
-		str_tok(&out[n].b, d, f[0]);
-		args_str(&out[n].args, d, f[1]);
-		id_str(&out[n].a, d, f[2]);
+		str_tok(&out[n].b, d, f[FC_NAME]);
+		args_str(&out[n].args, d, f[FC_ARGS]);
+		id_str(&out[n].a, d, f[FC_ID]);
 		n++;
 	} else if (text.p) {
 		out[n].kind = thought ? IR_THINKING : IR_TEXT;
@@ -1357,23 +1337,23 @@ static int part_ir(const struct json_doc *d, int pt, struct ir_part out[2], int 
 /* responseId and modelVersion of a response or chunk. */
 static void resp_ids(const struct json_doc *d, struct ir_str *id, struct ir_str *model)
 {
-	int v[2];
-	jgets(d, 0, N(ids), v);
-	str_tok(id, d, v[0]);
-	str_tok(model, d, v[1]);
+	int v[ID_N];
+	jgets(d, 0, id_keys, ID_N, v);
+	str_tok(id, d, v[ID_RESPONSE]);
+	str_tok(model, d, v[ID_MODEL]);
 }
 
 /* The parts array of the first candidate cand (-1 when none). */
 static int cand_parts(const struct json_doc *d, int *cand)
 {
-	*cand = json_index(d, jget(d, 0, N(k_cands)), 0);
-	return jget(d, jget(d, *cand, N(k_content)), N(content_keys) + sizeof "role");	/* "parts" */
+	*cand = json_index(d, jget(d, 0, "candidates"), 0);
+	return jget(d, jget(d, *cand, "content"), content_keys[CT_PARTS]);
 }
 
 /* No candidates because the prompt was blocked. */
 static int blocked(const struct json_doc *d)
 {
-	return jget(d, jget(d, 0, N(k_feedback)), N(k_block)) >= 0;
+	return jget(d, jget(d, 0, "promptFeedback"), "blockReason") >= 0;
 }
 
 static int gem_decode_response(const struct json_doc *d, struct ir_response *r, char *err, size_t errlen)
@@ -1383,19 +1363,19 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 	r->nparts = 0;
 	r->finish = IR_FIN_NONE;
 	if (d->ntok < 1 || !json_is_object(d, 0))
-		return fail(&e, M_RESP_OBJECT);
+		return fail(&e, "the response is not a JSON object");
 	resp_ids(d, &r->id, &r->model);
-	usage_of(d, jget(d, 0, N(k_usage)), &r->usage);
+	usage_of(d, jget(d, 0, names.k_usage), &r->usage);
 	int parts = cand_parts(d, &cand);
 	if (cand < 0) {
 		if (blocked(d)) {
 			r->finish = IR_FIN_CONTENT_FILTER;
 			return 0;
 		}
-		return fail(&e, M_NO_CANDIDATES);
+		return fail(&e, "the response has no candidates");
 	}
 	if (!json_is_object(d, cand))
-		return fail(&e, M_CAND_OBJECT);
+		return fail(&e, "a candidate is not an object");
 	unsigned ncalls = 0;
 	for (int k = 0, np = array_len(d, parts), pt = parts + 1; k < np; k++, pt = json_skip(d, pt)) {
 		struct ir_part two[2];
@@ -1403,11 +1383,11 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 		if (!n)
 			continue;	/* inlineData, executableCode, ...: dropped */
 		if (r->nparts + 2 > IR_MAX_PARTS || (call && ncalls >= IR_MAX_CALLS))
-			return fail(&e, M_RESP_PARTS);
+			return fail(&e, "too many parts in the response");
 		for (int i = 0; i < n; i++) {
 			int is_call = two[i].kind == IR_TOOL_CALL;
 			if (is_call && !two[i].b.p)
-				return fail(&e, M_RESP_FC_NAME);
+				return fail(&e, "a functionCall has no name");
 			struct ir_part *p = &r->parts[r->nparts++];
 			*p = two[i];
 			if (is_call && !p->a.p)
@@ -1415,7 +1395,7 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 			ncalls += is_call;
 		}
 	}
-	r->finish = finish_of(d, jget(d, cand, N(k_finish)));
+	r->finish = finish_of(d, jget(d, cand, "finishReason"));
 	if (ncalls && (r->finish == IR_FIN_STOP || r->finish == IR_FIN_NONE))
 		r->finish = IR_FIN_TOOL_CALLS;
 	return 0;
@@ -1423,86 +1403,95 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 
 /* ---- response encoding ---- */
 
-static const char parts_end[] = "],\"role\":\"model\"},\"index\":0}]";
-
-/* The tail of a response or chunk: the client's model name, the id, then
- * tail. */
-static void model_ref(struct json_out *o, const char *model, const struct ir_str *id, const char *tail)
+/* {"candidates":[{"content":{"parts":[ : a response or chunk up to its
+ * first part. */
+static void parts_open(struct jw *w)
 {
-	put(o, ",\"modelVersion\":" C_, model ? model : "");
-	if (id->p && id->n)
-		put(o, ",\"responseId\":" S_ L_, id, tail);
-	else
-		json_lit(o, tail);
+	jw_obj(w);
+	jw_key(w, "candidates");
+	jw_arr(w);
+	jw_obj(w);
+	jw_key(w, "content");
+	jw_obj(w);
+	jw_key(w, "parts");
+	jw_arr(w);
+}
+
+/* Closes the parts and the candidate (finish: its finishReason, or NULL). */
+static void parts_close(struct jw *w, const char *finish)
+{
+	jw_arr_end(w);
+	jw_kcstr(w, "role", "model");
+	jw_obj_end(w);
+	if (finish)
+		jw_kcstr(w, "finishReason", finish);
+	jw_ki64(w, "index", 0);
+	jw_obj_end(w);
+	jw_arr_end(w);
+}
+
+/* The end of a response or chunk: the client's model name and the id. */
+static void model_ref(struct jw *w, const char *model, const struct ir_str *id)
+{
+	jw_kcstr(w, id_keys[ID_MODEL], model ? model : "");
+	if (id->p && id->n) {
+		jw_key(w, id_keys[ID_RESPONSE]);
+		jw_ir_str(w, id);
+	}
+	jw_obj_end(w);
 }
 
 static void gem_encode_response(const struct ir_response *r, const char *model, struct json_out *o)
 {
-	int np = 0, malformed = 0;
-	struct ir_str pend = no_str;
-	json_lit(o, "{\"candidates\":[{\"content\":{\"parts\":[");
+	struct jw w;
+	int malformed = 0;
+	struct ir_str pend = no_str;	/* a signature riding on the next part */
+	jw_init(&w, o);
+	parts_open(&w);
 	for (unsigned k = 0; k < r->nparts; k++) {
 		const struct ir_part *p = &r->parts[k];
 		struct ir_str sig = p->sig.p ? p->sig : pend;
-		size_t st = o->len;
-		if (np)
-			json_lit(o, ",");
 		switch (p->kind) {
 		case IR_TEXT:
-			write_text(o, &p->text, 0, &sig);
+			write_text(&w, &p->text, 0, &sig);
 			break;
 		case IR_THINKING:
 			if (!p->text.p || p->text.n == 0) {
-				if (p->sig.p && k + 1 < r->nparts)
-					pend = p->sig;	/* rides on the next part */
-				if (!p->sig.p || k + 1 < r->nparts) {
-					o->len = st;
+				/* a lone signature: on the next part, or alone when last */
+				if (k + 1 < r->nparts) {
+					if (p->sig.p)
+						pend = p->sig;
 					continue;
 				}
+				if (!p->sig.p)
+					continue;
 			}
-			write_text(o, &p->text, 1, &p->sig);
+			write_text(&w, &p->text, 1, &p->sig);
 			break;
 		case IR_TOOL_CALL:
-			if (write_call(o, &p->a, &p->b, &p->args, &sig) < 0) {
+			if (write_call(&w, &p->a, &p->b, &p->args, &sig) < 0) {
 				malformed = 1;
-				o->len = st;
 				pend.p = NULL;
 				continue;
 			}
 			break;
 		default:
-			o->len = st;
 			continue;
 		}
-		np++;
 		pend.p = NULL;
 	}
-	if (malformed || r->finish != IR_FIN_NONE)
-		put(o, "],\"role\":\"model\"},\"finishReason\":\"" L_ "\",\"index\":0}]",
-		    finish_name(malformed ? -1 : r->finish));
-	else
-		json_lit(o, parts_end);
-	write_usage(o, &r->usage);
-	model_ref(o, model, &r->id, "}");
+	parts_close(&w, malformed ? malformed_call : r->finish != IR_FIN_NONE ? finish_name(r->finish) : NULL);
+	write_usage(&w, &r->usage);
+	model_ref(&w, model, &r->id);
 }
 
 /* ---- errors ---- */
 
-static const uint8_t gclass[] = {
-	IR_ERR_INVALID, IR_ERR_INVALID, IR_ERR_INVALID, IR_ERR_AUTH, IR_ERR_PERMISSION, IR_ERR_NOT_FOUND,
-	IR_ERR_RATE_LIMIT, IR_ERR_SERVER, IR_ERR_SERVER, IR_ERR_SERVER, IR_ERR_OVERLOADED, IR_ERR_TIMEOUT,
-};
-static const uint8_t class_status[] = {
-	[IR_ERR_INVALID] = 0, [IR_ERR_AUTH] = 3, [IR_ERR_BILLING] = 1, [IR_ERR_PERMISSION] = 4,
-	[IR_ERR_NOT_FOUND] = 5, [IR_ERR_TOO_LARGE] = 0, [IR_ERR_RATE_LIMIT] = 6, [IR_ERR_SERVER] = 7,
-	[IR_ERR_OVERLOADED] = 10, [IR_ERR_TIMEOUT] = 11,
-};
-
 static int key_invalid(const struct json_doc *d, int eobj, int msg)
 {
-	int det = jget(d, eobj, N(k_details));
+	int det = jget(d, eobj, "details");
 	for (int k = 0, n = array_len(d, det), it = det + 1; k < n; k++, it = json_skip(d, it))
-		if (json_str_eq(d, jget(d, it, N(k_reason)), "API_KEY_INVALID"))
+		if (json_str_eq(d, jget(d, it, "reason"), "API_KEY_INVALID"))
 			return 1;
 	return json_is_string(d, msg) && fmt_find(json_raw(d, msg), json_raw_len(d, msg), "API key not valid", 17);
 }
@@ -1511,9 +1500,9 @@ static int key_invalid(const struct json_doc *d, int eobj, int msg)
 static void error_of(const struct json_doc *d, int eobj, int status, struct ir_error *e)
 {
 	memset(e, 0, sizeof *e);
-	int v[3];
-	jgets(d, eobj, N(err_keys), v);
-	int code = v[0], msg = v[1], st = v[2];
+	int v[ERR_N];
+	jgets(d, eobj, err_keys, ERR_N, v);
+	int code = v[ERR_CODE], msg = v[ERR_MESSAGE], st = v[ERR_STATUS];
 	int64_t c = 0;
 	if (status < 400 || status > 599) {
 		if (code >= 0 && json_get_i64(d, code, &c) == 0 && c >= 400 && c <= 599)
@@ -1524,8 +1513,10 @@ static void error_of(const struct json_doc *d, int eobj, int status, struct ir_e
 	if (status) {
 		e->cls = ir_err_class_of_status(status);
 	} else {
-		int k = str_index(d, st, N(gnames));
-		e->cls = k < 0 ? IR_ERR_SERVER : gclass[k];
+		unsigned k = 0;
+		while (k < COUNT(gstatus) && !json_str_eq(d, st, gstatus[k].name))
+			k++;
+		e->cls = k < COUNT(gstatus) ? gstatus[k].cls : IR_ERR_SERVER;
 		status = ir_err_status(e->cls);
 	}
 	e->status = status;
@@ -1541,7 +1532,7 @@ static void gem_decode_error(const struct json_doc *d, int status, struct ir_err
 {
 	int eobj = -1;
 	if (d && d->ntok > 0) {
-		eobj = jget(d, json_is_array(d, 0) ? json_index(d, 0, 0) : 0, N(k_error));
+		eobj = jget(d, json_is_array(d, 0) ? json_index(d, 0, 0) : 0, "error");
 		if (!json_is_object(d, eobj))
 			eobj = -1;
 	}
@@ -1556,21 +1547,29 @@ static void gem_decode_error(const struct json_doc *d, int status, struct ir_err
 
 static void gem_encode_error(const struct ir_error *e, struct json_out *o)
 {
-	const char *st = fmt_list_nth(names.gnames, e->cls < sizeof class_status ? class_status[e->cls] : 0);
+	struct jw w;
+	const char *st = class_status[e->cls < COUNT(class_status) ? e->cls : IR_ERR_INVALID];
 	/* a Gemini provider's own status name, when it agrees with the class */
-	const char *n = names.gnames;
-	for (unsigned k = 0; e->type.p && *n; k++, n += strlen(n) + 1)
-		if (gclass[k] == e->cls && ir_str_eq(&e->type, n))
-			st = n;
-	int64_t code = e->cls == IR_ERR_OVERLOADED ? 503 : e->status >= 400 && e->status <= 599 ? e->status : ir_err_status(e->cls);
-	put(o, "{\"error\":{\"code\":" I_ ",\"message\":", &code);
+	for (unsigned k = 0; e->type.p && k < COUNT(gstatus); k++)
+		if (gstatus[k].cls == e->cls && ir_str_eq(&e->type, gstatus[k].name))
+			st = gstatus[k].name;
+	int64_t code = e->cls == IR_ERR_OVERLOADED ? 503
+		     : e->status >= 400 && e->status <= 599 ? e->status : ir_err_status(e->cls);
+	jw_init(&w, o);
+	jw_obj(&w);
+	jw_key(&w, "error");
+	jw_obj(&w);
+	jw_ki64(&w, err_keys[ERR_CODE], code);
+	jw_key(&w, err_keys[ERR_MESSAGE]);
 	if (e->message.p)
-		ir_write_string(o, &e->message);
+		jw_ir_str(&w, &e->message);
 	else
-		json_cstr(o, e->cls == IR_ERR_RATE_LIMIT ? "Resource has been exhausted (e.g. check quota)."
-			     : e->cls == IR_ERR_OVERLOADED ? "The model is overloaded. Please try again later."
-			     : "The request failed.");
-	put(o, ",\"status\":\"" L_ "\"}}", st);
+		jw_cstr(&w, e->cls == IR_ERR_RATE_LIMIT ? "Resource has been exhausted (e.g. check quota)."
+			    : e->cls == IR_ERR_OVERLOADED ? "The model is overloaded. Please try again later."
+			    : "The request failed.");
+	jw_kcstr(&w, err_keys[ERR_STATUS], st);
+	jw_obj_end(&w);
+	jw_obj_end(&w);
 }
 
 /* ---- stream decoding (Gemini provider) ---- */
@@ -1603,7 +1602,7 @@ static int gem_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 	if (json_parse(d, sev->data, sev->data_len, s->tok, s->maxtok) < 1 || !json_is_object(d, 0))
 		return -1;
 	memset(&ev, 0, sizeof ev);
-	int eobj = jget(d, 0, N(k_error));
+	int eobj = jget(d, 0, "error");
 	if (eobj >= 0) {
 		if (json_is_object(d, eobj)) {
 			error_of(d, eobj, 0, &ev.error);
@@ -1650,7 +1649,7 @@ static int gem_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 	}
 	if (!g->finished) {
 		/* finishReason (a string: never IR_FIN_NONE), or a blocked prompt */
-		int fr = jget(d, cand, N(k_finish));
+		int fr = jget(d, cand, "finishReason");
 		uint8_t f = json_is_string(d, fr) ? finish_of(d, fr)
 			  : cand < 0 && blocked(d) ? IR_FIN_CONTENT_FILTER : IR_FIN_NONE;
 		if (f) {
@@ -1660,7 +1659,7 @@ static int gem_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 		}
 	}
 	if (g->finished) {
-		int um = jget(d, 0, N(k_usage));
+		int um = jget(d, 0, names.k_usage);
 		if (json_is_object(d, um)) {
 			usage_of(d, um, &ev.usage);
 			emit(s, &ev, EV_USAGE);
@@ -1682,46 +1681,41 @@ struct gem_enc {
 };
 _Static_assert(sizeof(struct gem_enc) <= sizeof(((struct xlate_stream *)0)->enc), "gem_enc too large");
 
-/* "data: ", or the array's "[" / ",\r\n" before a chunk. */
-static void chunk_begin(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
+/* Each chunk is one JSON object, framed by hand: with alt=sse as
+ * "data: {...}\r\n\r\n" (as Google sends), else as an element of one
+ * array ("[" before the first, ",\r\n" between, "]" after the last). */
+static void chunk_begin(struct xlate_stream *s, struct gem_enc *e, struct json_out *o, struct jw *w)
 {
 	json_lit(o, s->sse ? "data: " : e->nchunks ? ",\r\n" : "[");
 	e->nchunks++;
+	jw_init(w, o);
 }
 
-static void chunk_end(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
+/* Closes the chunk object with the model and the response id. */
+static void chunk_end(struct xlate_stream *s, struct gem_enc *e, struct json_out *o, struct jw *w)
 {
 	struct ir_str id = { e->rid, e->rid_len, IR_RAW };
-	model_ref(o, s->model, &id, s->sse ? "}\r\n\r\n" : "}");
+	model_ref(w, s->model, &id);
+	if (s->sse)
+		json_lit(o, "\r\n\r\n");
 }
 
-static void parts_open(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
-{
-	chunk_begin(s, e, o);
-	json_lit(o, "{\"candidates\":[{\"content\":{\"parts\":[");
-}
-
-static void parts_close(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
-{
-	json_lit(o, parts_end);
-	chunk_end(s, e, o);
-}
-
-/* Appends s's escaped content to the scratch; the length, or -1. */
-static long scratch_put(struct xlate_stream *s, size_t at, const struct ir_str *v, int as_content)
+/* Appends v to the scratch at `at` (escaped characters when as_chars,
+ * else as it stands); its length, or -1 when it does not fit. */
+static long scratch_put(struct xlate_stream *s, size_t at, const struct ir_str *v, int as_chars)
 {
 	struct json_out so;
 	if (at > s->scratch_cap)
 		return -1;
 	json_out_init(&so, s->scratch + at, s->scratch_cap - at);
-	if (as_content)
-		put_content(&so, v);
+	if (as_chars)
+		put_chars(&so, v);
 	else if (v->p)
 		json_raw_append(&so, v->p, v->n);
 	return so.overflow ? -1 : (long)so.len;
 }
 
-/* Sends the open tool call, whole. */
+/* Sends the open tool call, whole, as a chunk of its own. */
 static void flush_call(struct xlate_stream *s, struct gem_enc *e, struct json_out *o)
 {
 	if (!e->call_open)
@@ -1740,20 +1734,23 @@ static void flush_call(struct xlate_stream *s, struct gem_enc *e, struct json_ou
 		args.n = 0;
 	size_t st = o->len;
 	uint32_t nc = e->nchunks;
-	parts_open(s, e, o);
-	if (write_call(o, &id, &name, &args, &no_str) < 0) {
-		if (!o->overflow)
-			o->len = st;
+	struct jw w;
+	chunk_begin(s, e, o, &w);
+	parts_open(&w);
+	if (write_call(&w, &id, &name, &args, &no_str) < 0) {
+		o->len = st;	/* the chunk taken back: never on overflow */
 		e->nchunks = nc;
 		e->malformed = 1;
 		return;
 	}
-	parts_close(s, e, o);
+	parts_close(&w, NULL);
+	chunk_end(s, e, o, &w);
 }
 
 static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, struct json_out *o)
 {
 	struct gem_enc *e = (struct gem_enc *)s->enc;
+	struct jw w;
 	if (e->done)
 		return;
 	switch (ev->kind) {
@@ -1761,7 +1758,7 @@ static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, 
 		if (ev->id.p) {
 			struct json_out ro;
 			json_out_init(&ro, e->rid, sizeof e->rid);
-			put_content(&ro, &ev->id);
+			put_chars(&ro, &ev->id);
 			e->rid_len = ro.overflow ? 0 : (uint16_t)ro.len;
 		}
 		break;
@@ -1770,9 +1767,11 @@ static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, 
 		flush_call(s, e, o);
 		if ((!ev->text.p || ev->text.n == 0) && (ev->kind == EV_TEXT || !ev->sig.p))
 			break;
-		parts_open(s, e, o);
-		write_text(o, &ev->text, ev->kind == EV_THINKING, ev->kind == EV_THINKING ? &ev->sig : &no_str);
-		parts_close(s, e, o);
+		chunk_begin(s, e, o, &w);
+		parts_open(&w);
+		write_text(&w, &ev->text, ev->kind == EV_THINKING, ev->kind == EV_THINKING ? &ev->sig : &no_str);
+		parts_close(&w, NULL);
+		chunk_end(s, e, o, &w);
 		break;
 	case EV_TOOL_START: {
 		flush_call(s, e, o);
@@ -1805,17 +1804,23 @@ static void gem_encode_event(struct xlate_stream *s, const struct ir_event *ev, 
 		break;
 	case EV_END:
 		flush_call(s, e, o);
-		chunk_begin(s, e, o);
-		put(o, "{\"candidates\":[{\"finishReason\":\"" L_ "\",\"index\":0}]",
-		    finish_name(e->malformed ? -1 : s->finish));
-		write_usage(o, &s->usage);
-		chunk_end(s, e, o);
+		chunk_begin(s, e, o, &w);
+		jw_obj(&w);
+		jw_key(&w, "candidates");
+		jw_arr(&w);
+		jw_obj(&w);
+		jw_kcstr(&w, "finishReason", e->malformed ? malformed_call : finish_name(s->finish));
+		jw_ki64(&w, "index", 0);
+		jw_obj_end(&w);
+		jw_arr_end(&w);
+		write_usage(&w, &s->usage);
+		chunk_end(s, e, o, &w);
 		if (!s->sse)
 			json_lit(o, "]");
 		e->done = 1;
 		break;
 	case EV_ERROR:
-		chunk_begin(s, e, o);
+		chunk_begin(s, e, o, &w);
 		gem_encode_error(&ev->error, o);
 		json_lit(o, s->sse ? "\r\n\r\n" : "]");
 		e->done = 1;

@@ -28,7 +28,6 @@ const struct dialect_ops *dialect_get(enum dialect d)
 void xlate_begin(struct xlate_stream *s, const struct dialect_ops *from, const struct dialect_ops *to,
 		 jsmntok_t *tok, int maxtok, char *scratch, size_t scratch_cap, const char *model, int sse)
 {
-	static unsigned long long serial;
 	memset(s, 0, sizeof *s);
 	s->from = from;
 	s->to = to;
@@ -38,7 +37,6 @@ void xlate_begin(struct xlate_stream *s, const struct dialect_ops *from, const s
 	s->scratch_cap = scratch_cap;
 	s->model = model;
 	s->created = (long long)time(NULL);
-	s->serial = ++serial;
 	s->sse = sse;
 }
 
