@@ -43,6 +43,7 @@
 #include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "arena.h"
 #include "fmt.h"
 #include "config.h"
 #include "options.h"
@@ -57,61 +58,6 @@
 #define ECHO_WORD_MAX	24		/* longer unknown keywords are not quoted: could be a pasted key */
 #define PFX_ALL		511		/* set_pfx(): the whole prefix */
 #define PFX_OPT		95		/* set_opt() and left-out messages have always cut it here */
-
-/* ---- arena ---- */
-
-struct chunk {
-	struct chunk *next;
-	size_t size, used;
-	_Alignas(16) unsigned char data[];
-};
-
-struct arena {
-	struct chunk *head;
-	size_t total;
-};
-
-static void *arena_alloc_quiet(struct arena *a, size_t n)
-{
-	n = (n + 15) & ~(size_t)15;
-	if (n == 0)
-		n = 16;
-	if (!a->head || a->head->size - a->head->used < n) {
-		size_t sz = n > 16384 ? n : 16384;
-		struct chunk *c = malloc(sizeof *c + sz);
-		if (!c)
-			return NULL;
-		c->next = a->head;
-		c->size = sz;
-		c->used = 0;
-		a->head = c;
-		a->total += sizeof *c + sz;
-	}
-	void *p = a->head->data + a->head->used;
-	a->head->used += n;
-	memset(p, 0, n);
-	return p;
-}
-
-/* explicit_bzero: the memory is about to be freed, which lets a compiler
- * drop a plain memset as dead. */
-static void wipe(void *p, size_t n)
-{
-	explicit_bzero(p, n);
-}
-
-static void arena_free(struct arena *a)
-{
-	struct chunk *c = a->head;
-	while (c) {
-		struct chunk *next = c->next;
-		wipe(c->data, c->used);	/* the rest was never written */
-		free(c);
-		c = next;
-	}
-	a->head = NULL;
-	a->total = 0;
-}
 
 /* ---- word lists ---- */
 
@@ -311,7 +257,7 @@ static void report(struct loader *L, int line, const char *fmt, ...)
 	/* The parser finds some problems and the builder the rest; holding
 	 * messages back lets `llmgw -t` list them by line. */
 	size_t n = strlen(msg);
-	struct rmsg *m = arena_alloc_quiet(&L->a, sizeof *m + n + 1);
+	struct rmsg *m = arena_alloc(&L->a, sizeof *m + n + 1);
 	if (!m) {
 		L->report(L->ctx, L->name, line, msg);
 		return;
@@ -354,7 +300,7 @@ static void flush_reports(struct loader *L)
 
 static void *lalloc(struct loader *L, size_t n)
 {
-	void *p = arena_alloc_quiet(&L->a, n);
+	void *p = arena_alloc(&L->a, n);
 	if (!p && !L->oom) {
 		int keep = L->pfxmax;
 		L->oom = 1;
@@ -368,10 +314,8 @@ static void *lalloc(struct loader *L, size_t n)
 static char *lstrdup(struct loader *L, const char *s, size_t n)
 {
 	char *p = lalloc(L, n + 1);
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
+	if (p)
+		memcpy(p, s, n);	/* the arena zeroed the terminator */
 	return p;
 }
 
@@ -773,7 +717,7 @@ static void parse_text(struct loader *L, const char *text, size_t len)
 		}
 		}
 	}
-	wipe(scratch, len + MAX_TOKENS + 1);	/* it held inline keys */
+	explicit_bzero(scratch, len + MAX_TOKENS + 1);	/* it held inline keys */
 	free(scratch);
 }
 
@@ -1405,7 +1349,7 @@ static void read_key_file(struct loader *L, struct cfg_provider *p, const struct
 	}
 	if (why)
 		report(L, o->line, "key_file '%s' %s", eb, why);
-	wipe(buf, sizeof buf);
+	explicit_bzero(buf, sizeof buf);
 }
 
 /* OLLAMA_HOST style: "host", "host:port", ":port", or a URL. The port
@@ -2113,7 +2057,7 @@ int cfg_load_file(const char *path, struct cfg *out, cfg_report_fn rep, void *ct
 	if (why && rep)
 		rep(ctx, path, 0, why);
 	if (buf)
-		wipe(buf, n);	/* inline keys */
+		explicit_bzero(buf, n);	/* inline keys */
 	free(buf);
 	return ret;
 }
@@ -2160,12 +2104,9 @@ int cfg_load_default(struct cfg *out, cfg_report_fn rep, void *ctx)
 
 void cfg_free(struct cfg *c)
 {
-	struct arena a;
-
 	if (!c)
 		return;
-	a.head = c->arena;
-	a.total = c->arena_size;
+	struct arena a = { c->arena, c->arena_size };
 	arena_free(&a);
 	memset(c, 0, sizeof *c);
 }
