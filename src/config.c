@@ -48,6 +48,7 @@
 #include "config.h"
 #include "options.h"
 #include "prices.h"
+#include "url.h"
 
 #define CFG_FILE_MAX	(1u << 20)	/* a config file larger than this is a mistake */
 #define KEY_FILE_MAX	16384
@@ -479,17 +480,6 @@ static const char *quoted(char *buf, const struct tok *t, int unk)
 	return buf;
 }
 
-/* Letters, digits, '_', '.' and '-' (section names, host names), n > 0. */
-static int name_chars_ok(const char *s, size_t n)
-{
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
 /* Splits one line into decoded tokens written to out (which has room for
  * the line). Returns the token count, or -1 after reporting an error. */
 static int tokenize(struct loader *L, int lineno, const char *p, const char *end, char *out, struct tok *toks)
@@ -818,218 +808,6 @@ static int parse_bool(const char *s, int *out)
 	return 0;
 }
 
-static int parse_port(const char *s, size_t n, unsigned short *port)
-{
-	unsigned v = 0;
-	if (n == 0 || n > 5)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (unsigned short)v;
-	return 0;
-}
-
-static int hostname_ok(const char *s, size_t n)
-{
-	return n <= 253 && name_chars_ok(s, n);
-}
-
-/* A numeric IPv4 or IPv6 address (no brackets, no zone). */
-static int is_ip(const char *s)
-{
-	unsigned char a[16];
-	return fmt_ip_parse(0, s, a) || fmt_ip_parse(1, s, a);
-}
-
-/* An IPv6 literal, optionally with a %zone. */
-static int v6_ok(const char *s, size_t n)
-{
-	char buf[64];
-	unsigned char addr[16];
-	const char *pct = memchr(s, '%', n);
-	size_t an = pct ? (size_t)(pct - s) : n;
-
-	if (an == 0 || an >= sizeof buf)
-		return 0;
-	if (pct) {
-		size_t zn = n - an - 1;
-		if (zn == 0 || zn > 15 || !hostname_ok(pct + 1, zn))
-			return 0;
-	}
-	memcpy(buf, s, an);
-	buf[an] = '\0';
-	return fmt_ip_parse(1, buf, addr);
-}
-
-int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short *port)
-{
-	const char *h, *colon;
-	size_t hn;
-
-	if (!s || !host || hostlen == 0)
-		return -1;
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-		if (!rb || rb[1] != ':')
-			return -1;
-		h = s + 1;
-		hn = (size_t)(rb - h);
-		if (!v6_ok(h, hn))
-			return -1;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -1;
-		h = s;
-		hn = (size_t)(colon - s);
-		if (hn && !hostname_ok(h, hn))
-			return -1;	/* also rejects unbracketed IPv6 */
-	}
-	if (parse_port(colon + 1, strlen(colon + 1), port) < 0)
-		return -1;
-	if (hn >= hostlen)
-		return -1;
-	memcpy(host, h, hn);
-	host[hn] = '\0';
-	return 0;
-}
-
-/* "://" in s, or NULL. */
-static const char *scheme_end(const char *s)
-{
-	for (; *s; s++)
-		if (s[0] == ':' && s[1] == '/' && s[2] == '/')
-			return s;
-	return NULL;
-}
-
-/* Length of the authority part: up to '/', '?', '#' or the end. */
-static size_t authority_len(const char *p)
-{
-	size_t n = 0;
-	while (p[n] && p[n] != '/' && p[n] != '?' && p[n] != '#')
-		n++;
-	return n;
-}
-
-/* cfg_parse_url, and whether the URL names its port. */
-static int parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen, int *has_port)
-{
-	static const char errs[] = "unsupported scheme (use http:// or https://)\0"
-		"missing scheme (use http:// or https://)\0"
-		"credentials in the URL are not supported (use key, key_env or key_file)\0"
-		"no host\0unterminated '[' in host\0bad IPv6 address\0unexpected text after ']'\0"
-		"IPv6 addresses must be in brackets: http://[::1]:8080\0bad character in host name\0"
-		"host name too long\0bad port (1-65535)\0a query or fragment is not allowed in a base URL\0"
-		"bad character in path (percent-encode it)\0path too long\0";
-	const char *p;
-	unsigned e;
-
-	memset(u, 0, sizeof *u);
-	if (strncasecmp(s, "https://", 8) == 0) {
-		u->tls = 1;
-		u->port = 443;
-		p = s + 8;
-	} else if (strncasecmp(s, "http://", 7) == 0) {
-		u->port = 80;
-		p = s + 7;
-	} else {
-		e = scheme_end(s) ? 0 : 1;
-		goto fail;
-	}
-	size_t alen = authority_len(p);
-	const char *path = p + alen;
-	e = 2;
-	if (memchr(p, '@', alen))
-		goto fail;
-	e = 3;
-	if (alen == 0)
-		goto fail;
-	const char *h = p, *portp = NULL;
-	size_t hn;
-	if (p[0] == '[') {
-		const char *rb = memchr(p, ']', alen);
-		e = 4;
-		if (!rb)
-			goto fail;
-		h = p + 1;
-		hn = (size_t)(rb - h);
-		e = 5;
-		if (!v6_ok(h, hn))
-			goto fail;
-		if (rb + 1 < p + alen) {
-			e = 6;
-			if (rb[1] != ':')
-				goto fail;
-			portp = rb + 2;
-		}
-	} else {
-		const char *colon = memchr(p, ':', alen);
-		hn = colon ? (size_t)(colon - p) : alen;
-		e = 7;
-		if (colon && memchr(colon + 1, ':', (size_t)(p + alen - colon - 1)))
-			goto fail;
-		e = 3;
-		if (hn == 0)
-			goto fail;
-		e = 8;
-		if (!hostname_ok(h, hn))
-			goto fail;
-		if (colon)
-			portp = colon + 1;
-	}
-	e = 9;
-	if (hn >= sizeof u->host)
-		goto fail;
-	e = 10;
-	if (portp && parse_port(portp, (size_t)(p + alen - portp), &u->port) < 0)
-		goto fail;
-	memcpy(u->host, h, hn);
-	u->host[hn] = '\0';
-
-	size_t plen = strlen(path);
-	for (size_t i = 0; i < plen; i++) {
-		unsigned char ch = (unsigned char)path[i];
-		e = 11;
-		if (ch == '?' || ch == '#')
-			goto fail;
-		e = 12;
-		if (ch <= 0x20 || ch >= 0x7f)
-			goto fail;
-	}
-	while (plen && path[plen - 1] == '/')
-		plen--;
-	if (plen >= 3 && memcmp(path + plen - 3, "/v1", 3) == 0)
-		plen -= 3;
-	else if (plen >= 7 && memcmp(path + plen - 7, "/v1beta", 7) == 0)
-		plen -= 7;	/* Gemini's version, which its dialect adds back */
-	while (plen && path[plen - 1] == '/')
-		plen--;
-	e = 13;
-	if (plen >= sizeof u->prefix)
-		goto fail;
-	memcpy(u->prefix, path, plen);
-	u->prefix[plen] = '\0';
-	*has_port = portp != NULL;
-	return 0;
-fail:
-	if (err && errlen)
-		fmt_snprintf(err, errlen, "%s", fmt_list_nth(errs, e));
-	return -1;
-}
-
-int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
-{
-	int has_port;
-	return parse_url(s, u, err, errlen, &has_port);
-}
-
 /* ---- builder ---- */
 
 static unsigned count_opts(const struct sect *s, int id)
@@ -1190,6 +968,7 @@ static void build_gateway(struct loader *L, const struct sect *s)
 	for (const struct opt *o = s->opts; o; o = o->next) {
 		char host[256];
 		unsigned short port;
+		struct url_listen la;
 		enum log_level lvl;
 		const char *why = NULL;
 		set_opt(L, o, g);
@@ -1201,13 +980,17 @@ static void build_gateway(struct loader *L, const struct sect *s)
 				g->log_level = lvl;
 			break;
 		case O_GATEWAY_listen:
-			if (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0)
+			switch (url_listen_parse(o->val, &la)) {
+			case URL_LISTEN_NOT_HOSTPORT:
 				why = " is not ip:port, [v6]:port or :port";
-			else if (host[0] && !is_ip(host))
+				break;
+			case URL_LISTEN_NOT_NUMERIC:
 				why = ": the address must be a numeric IPv4 or IPv6 address";
+				break;
+			}
 			break;
 		case O_GATEWAY_nameserver:
-			if (!is_ip(o->val) && (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0 || !is_ip(host)))
+			if (!url_is_ip(o->val) && (url_hostport(o->val, host, sizeof host, &port) < 0 || !url_is_ip(host)))
 				why = " is not an IP address (ip, ip:port or [v6]:port)";
 			break;
 		}
@@ -1352,37 +1135,7 @@ static void read_key_file(struct loader *L, struct cfg_provider *p, const struct
 	explicit_bzero(buf, sizeof buf);
 }
 
-/* OLLAMA_HOST style: "host", "host:port", ":port", or a URL. The port
- * defaults to the type's default base_url port. */
-static int parse_host_env(const char *val, const struct provider_type *t, struct cfg_url *u, char *err, size_t errlen)
-{
-	struct cfg_url def;
-	char buf[600];
-
-	if (!t->base_url || cfg_parse_url(t->base_url, &def, NULL, 0) < 0)
-		memset(&def, 0, sizeof def);
-	int has_scheme = scheme_end(val) != NULL;
-	if (fmt_snprintf(buf, sizeof buf, "%s%s", has_scheme ? "" : "http://", val) >= (int)sizeof buf) {
-		fmt_snprintf(err, errlen, "too long");
-		return -1;
-	}
-	/* ":11434" and "0.0.0.0" are how servers are told to listen; as a
-	 * client we reach them on loopback. */
-	if (!has_scheme && val[0] == ':')
-		fmt_snprintf(buf, sizeof buf, "http://127.0.0.1%s", val);
-	int has_port;
-	if (parse_url(buf, u, err, errlen, &has_port) < 0)
-		return -1;
-	if (!has_port && !has_scheme && def.port)
-		u->port = def.port;
-	if (strcmp(u->host, "0.0.0.0") == 0)
-		memcpy(u->host, "127.0.0.1", 10);
-	else if (strcmp(u->host, "::") == 0)
-		memcpy(u->host, "::1", 4);
-	return 0;
-}
-
-__attribute__((noinline)) static void build_provider(struct loader *L, const struct sect *s, struct cfg_provider *p)
+static void build_provider(struct loader *L, const struct sect *s, struct cfg_provider *p)
 {
 	echobuf eb;
 	char types[512], err[128];
@@ -1411,15 +1164,17 @@ __attribute__((noinline)) static void build_provider(struct loader *L, const str
 	p->type = t;
 
 	if (ou) {
-		if (cfg_parse_url(ou->val, &p->url, err, sizeof err) < 0)
+		if (url_parse(ou->val, &p->url, err, sizeof err) < 0)
 			report(L, ou->line, "base_url: %s", err);
 	} else if (t) {
 		const char *hv = t->host_env ? getenv(t->host_env) : NULL;
 		if (hv && *hv) {
-			if (parse_host_env(hv, t, &p->url, err, sizeof err) < 0)
+			struct cfg_url def;
+			unsigned short def_port = t->base_url && url_parse(t->base_url, &def, NULL, 0) == 0 ? def.port : 0;
+			if (url_parse_host_env(hv, def_port, &p->url, err, sizeof err) < 0)
 				report(L, s->line, "environment variable %s: %s", t->host_env, err);
 		} else if (t->base_url) {
-			if (cfg_parse_url(t->base_url, &p->url, err, sizeof err) < 0)
+			if (url_parse(t->base_url, &p->url, err, sizeof err) < 0)
 				report(L, s->line, "built-in base URL of type '%s': %s", t->name, err);
 		} else {
 			report(L, s->line, "type '%s' has no default address; option base_url is required",
@@ -1487,7 +1242,7 @@ static int check_name(struct loader *L, const struct sect *s)
 		report(L, s->line, "%s section needs a name: config %s 'NAME'", what, what);
 		return -1;
 	}
-	if (!name_chars_ok(s->name, strlen(s->name))) {
+	if (!url_name_chars_ok(s->name, strlen(s->name))) {
 		report(L, s->line, "%s name '%s' may only contain letters, digits, '_', '.' and '-'",
 		    what, echo(eb, s->name));
 		return -1;
