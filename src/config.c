@@ -1,12 +1,11 @@
 /*
- * config.c - the UCI-syntax configuration loader. See config.h.
+ * config.c - builds and checks the runtime configuration (struct cfg) from
+ * a UCI file. See config.h.
  *
- * Loading runs in two steps. The parser splits the text into lines and
- * tokens (UCI quoting: 'single' takes everything literally, "double" and
- * bare words take a backslash as "the next character, literally", '#'
- * starts a comment outside quotes) and records each `config` section with
- * its options in a list, checking only what can be checked line by line:
- * keywords, known option names, single versus multi-valued options. The
+ * Loading runs in two steps. uci_parse() (uci.h) splits the text into
+ * sections and options; the handlers here check what can be checked line
+ * by line (section types, known option names, single versus multi-valued
+ * options) and record each section with its options in a list. The
  * builder then walks the sections and fills struct cfg, resolving the
  * references that may point forward in the file (route targets, client
  * allow patterns), and last numbers the targets (build_targets: a dense
@@ -16,12 +15,16 @@
  * early, so one `llmgw -t` run shows every mistake. Reports are held until
  * the end and given in line order. Messages quote user text only where it
  * cannot be a secret: never a key value, and unknown words only when they
- * look like option names.
+ * look like option names (uci_quoted()).
  *
- * Memory: everything, including the parser's scratch lists, lives in one
- * arena owned by struct cfg (a chain of malloc'd chunks; start-up and
- * reload only). cfg_free() wipes the whole arena, which holds the provider
- * keys, before freeing it. Key bytes are never formatted into a report.
+ * Every option of every section is one row of OPTIONS below: its section,
+ * name, how its value is read, whether it may repeat, the field it sets
+ * and its limits. Base URLs and addresses are parsed by url.h.
+ *
+ * Memory: everything, including the section lists, lives in one arena
+ * (arena.h) owned by struct cfg; start-up and reload only. cfg_free()
+ * wipes the whole arena, which holds the provider keys, before freeing
+ * it. Key bytes are never formatted into a report.
  *
  * Blocking: cfg_load_file() and key_file reads use blocking file I/O; this
  * runs before the loop starts or on reload, never per request.
@@ -35,96 +38,27 @@
  * the build (status_page, metrics, probe_interval are off when left out).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
-#include <sys/stat.h>
-#include <unistd.h>
+#include "arena.h"
 #include "fmt.h"
 #include "config.h"
 #include "options.h"
 #include "prices.h"
+#include "suggest.h"
+#include "uci.h"
+#include "url.h"
+#include "util.h"
 
 #define CFG_FILE_MAX	(1u << 20)	/* a config file larger than this is a mistake */
 #define KEY_FILE_MAX	16384
-#define MAX_TOKENS	4		/* keyword + up to 2 arguments, +1 to detect excess */
 #define MAX_SECTIONS	4096
-#define SUGGEST_MAX	64		/* longer words get no did-you-mean */
+#define NAME_SUGGEST_MAX 64		/* a provider name is cut here for did-you-mean */
 #define ECHO_MAX	64		/* user text quoted in messages is cut here */
-#define ECHO_WORD_MAX	24		/* longer unknown keywords are not quoted: could be a pasted key */
 #define PFX_ALL		511		/* set_pfx(): the whole prefix */
 #define PFX_OPT		95		/* set_opt() and left-out messages have always cut it here */
-
-/* ---- arena ---- */
-
-struct chunk {
-	struct chunk *next;
-	size_t size, used;
-	_Alignas(16) unsigned char data[];
-};
-
-struct arena {
-	struct chunk *head;
-	size_t total;
-};
-
-static void *arena_alloc_quiet(struct arena *a, size_t n)
-{
-	n = (n + 15) & ~(size_t)15;
-	if (n == 0)
-		n = 16;
-	if (!a->head || a->head->size - a->head->used < n) {
-		size_t sz = n > 16384 ? n : 16384;
-		struct chunk *c = malloc(sizeof *c + sz);
-		if (!c)
-			return NULL;
-		c->next = a->head;
-		c->size = sz;
-		c->used = 0;
-		a->head = c;
-		a->total += sizeof *c + sz;
-	}
-	void *p = a->head->data + a->head->used;
-	a->head->used += n;
-	memset(p, 0, n);
-	return p;
-}
-
-/* explicit_bzero: the memory is about to be freed, which lets a compiler
- * drop a plain memset as dead. */
-static void wipe(void *p, size_t n)
-{
-	explicit_bzero(p, n);
-}
-
-static void arena_free(struct arena *a)
-{
-	struct chunk *c = a->head;
-	while (c) {
-		struct chunk *next = c->next;
-		wipe(c->data, c->used);	/* the rest was never written */
-		free(c);
-		c = next;
-	}
-	a->head = NULL;
-	a->total = 0;
-}
-
-/* ---- word lists ---- */
-
-/* Fixed vocabularies are packed word lists (fmt_list_nth). */
-
-/* Index of s in the list w, or -1. */
-static int word_find(const char *w, const char *s)
-{
-	for (int i = 0; *w; i++, w += strlen(w) + 1)
-		if (strcmp(w, s) == 0)
-			return i;
-	return -1;
-}
 
 static int is_digit(char ch)
 {
@@ -136,27 +70,41 @@ static int is_alnum(char ch)
 	return is_digit(ch) || ((ch | 0x20) >= 'a' && (ch | 0x20) <= 'z');
 }
 
+/* Index of s in words[0..n), or -1. */
+static int word_index(const char *const *words, unsigned n, const char *s)
+{
+	for (unsigned i = 0; i < n; i++)
+		if (strcmp(words[i], s) == 0)
+			return (int)i;
+	return -1;
+}
+
 /* ---- option tables ---- */
 
 enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_TARGET, S_NKINDS };
-static const char sect_names[] = "gateway\0provider\0route\0client\0target\0";
-#define SECT_NAME(k) fmt_list_nth(sect_names, (unsigned)(k))
+static const char *const sect_names[S_NKINDS] = {
+	[S_GATEWAY] = "gateway",
+	[S_PROVIDER] = "provider",
+	[S_ROUTE] = "route",
+	[S_CLIENT] = "client",
+	[S_TARGET] = "target",
+};
 
-/* V_DEC: a decimal number (digits, one optional '.'; no sign or exponent)
- * stored as a double. The four value kinds from V_BOOL on are parsed by
- * set_opt and named in its messages by kind_nouns, in this order. */
-enum vkind { V_SPECIAL, V_STR, V_PATH, V_BOOL, V_UINT, V_KB, V_MS, V_DEC, V_KIND = 15, MULTI = 16 };
-static const char kind_nouns[] = "boolean (use 1 or 0)\0number\0number\0duration (use e.g. 30, 30s or 500ms)\0"
-	"decimal number (use e.g. 0.5 or 12)\0";
+/* How set_opt() reads an option's value into its field. V_DEC: a decimal
+ * number (digits, one optional '.'; no sign or exponent) stored as a
+ * double. V_SPECIAL options are read by the builder itself. */
+enum vkind { V_SPECIAL, V_STR, V_PATH, V_BOOL, V_UINT, V_KB, V_MS, V_DEC };
+/* What a value of that kind should look like, for messages. */
+static const char *const kind_nouns[] = {
+	[V_BOOL] = "boolean (use 1 or 0)",
+	[V_UINT] = "number",
+	[V_KB] = "number",
+	[V_MS] = "duration (use e.g. 30, 30s or 500ms)",
+	[V_DEC] = "decimal number (use e.g. 0.5 or 12)",
+};
 
-/* Upper limits, by index; LIM() adds the lower limit (0 or 1). V_UINT/V_KB/
- * V_DEC in their unit; V_MS in ms. */
 #define DAY_MS 86400000u
 #define USD_MAX 1000000000u		/* a price or budget above this is a typo */
-enum { M_0, M_65535, M_1024, M_262144, M_DAY, M_10M, M_1M, M_1, M_10, M_5, M_100M, M_4G, M_USD, M_1000 };
-static const unsigned maxes[] = { 0, 65535, 1024, 262144, DAY_MS, 10000000, 1000000, 1, 10, 5, 100000000,
-	4000000000u, USD_MAX, 1000 };
-#define LIM(min, m) ((min) << 7 | (m))
 
 /* A target section's values before they are merged with the price table. */
 struct tvals {
@@ -164,93 +112,98 @@ struct tvals {
 	unsigned quality, weight;
 };
 
-/* Offsets into the section's struct: cfg_gateway, cfg_route, cfg_client,
- * or tvals for a target section. */
+/* Field offsets in the section's struct: cfg_gateway, cfg_route,
+ * cfg_client, or tvals for a target section. */
 #define GW(f) offsetof(struct cfg_gateway, f)
 #define RT(f) offsetof(struct cfg_route, f)
 #define CL(f) offsetof(struct cfg_client, f)
 #define TV(f) offsetof(struct tvals, f)
 
-/* Every option of every section: X(section, name, kind [| MULTI: `list`
- * allowed, `option` may repeat], field offset, limits). One table makes
- * the names (optnames), the rows (opts) and the ids (O_SECTION_name). */
+/* Every option of every section: X(section, name, kind, ONE or LIST
+ * (`list` allowed, `option` may repeat), field offset, lowest, highest).
+ * The limits are in the field's unit (ms for V_MS, KiB for V_KB); V_SPECIAL
+ * rows have none. One list makes the ids (O_SECTION_name) and the rows. */
 #define OPTIONS(X) \
-	X(GATEWAY, listen, V_SPECIAL | MULTI, 0, 0) \
-	X(GATEWAY, ca_file, V_PATH, GW(ca_file), 0) \
-	X(GATEWAY, log_level, V_SPECIAL, 0, 0) \
-	X(GATEWAY, syslog, V_BOOL, GW(syslog), 0) \
-	X(GATEWAY, user, V_STR, GW(user), 0) \
-	X(GATEWAY, anonymous, V_BOOL, GW(anonymous), 0) \
-	X(GATEWAY, max_connections, V_UINT, GW(max_connections), LIM(1, M_65535)) \
-	X(GATEWAY, max_inflight, V_UINT, GW(max_inflight), LIM(1, M_65535)) \
-	X(GATEWAY, max_upstream, V_UINT, GW(max_upstream), LIM(1, M_65535)) \
-	X(GATEWAY, max_header_kb, V_KB, GW(max_header_bytes), LIM(1, M_1024)) \
-	X(GATEWAY, max_body_kb, V_KB, GW(max_body_bytes), LIM(1, M_262144)) \
-	X(GATEWAY, max_response_kb, V_KB, GW(max_response_bytes), LIM(1, M_262144)) \
-	X(GATEWAY, header_timeout, V_MS, GW(header_timeout_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, idle_timeout, V_MS, GW(idle_timeout_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, connect_timeout, V_MS, GW(connect_timeout_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, first_byte_timeout, V_MS, GW(first_byte_timeout_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, stream_idle_timeout, V_MS, GW(stream_idle_timeout_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, upstream_idle, V_MS, GW(upstream_idle_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, shutdown_timeout, V_MS, GW(shutdown_timeout_ms), LIM(0, M_DAY)) \
-	X(GATEWAY, resolv_conf, V_PATH, GW(resolv_conf), 0) \
-	X(GATEWAY, hosts_file, V_PATH, GW(hosts_file), 0) \
-	X(GATEWAY, nameserver, V_SPECIAL | MULTI, 0, 0) \
-	X(GATEWAY, default_max_tokens, V_UINT, GW(default_max_tokens), LIM(1, M_10M)) \
-	X(GATEWAY, state_dir, V_PATH, GW(state_dir), 0) \
-	X(GATEWAY, flush_interval, V_MS, GW(flush_interval_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, probe_interval, V_MS, GW(probe_interval_ms), LIM(0, M_DAY)) \
-	X(GATEWAY, probe_interval_open, V_MS, GW(probe_interval_open_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, breaker_failures, V_UINT, GW(breaker_failures), LIM(1, M_1M)) \
-	X(GATEWAY, breaker_ratio, V_DEC, GW(breaker_ratio), LIM(0, M_1)) \
-	X(GATEWAY, breaker_min_requests, V_UINT, GW(breaker_min_requests), LIM(1, M_1M)) \
-	X(GATEWAY, breaker_window, V_MS, GW(breaker_window_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, breaker_cooldown, V_MS, GW(breaker_cooldown_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, breaker_max_cooldown, V_MS, GW(breaker_max_cooldown_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, max_attempts, V_UINT, GW(max_attempts), LIM(1, M_10)) \
-	X(GATEWAY, request_deadline, V_MS, GW(request_deadline_ms), LIM(1, M_DAY)) \
-	X(GATEWAY, access_log, V_BOOL, GW(access_log), 0) \
-	X(GATEWAY, status_page, V_BOOL, GW(status_page), 0) \
-	X(GATEWAY, metrics, V_BOOL, GW(metrics), 0) \
-	X(PROVIDER, type, V_SPECIAL, 0, 0) \
-	X(PROVIDER, base_url, V_SPECIAL, 0, 0) \
-	X(PROVIDER, key_env, V_SPECIAL, 0, 0) \
-	X(PROVIDER, key_file, V_SPECIAL, 0, 0) \
-	X(PROVIDER, key, V_SPECIAL, 0, 0) \
-	X(PROVIDER, model, V_SPECIAL | MULTI, 0, 0) \
-	X(ROUTE, target, V_SPECIAL | MULTI, 0, 0) \
-	X(ROUTE, strategy, V_SPECIAL, 0, 0) \
-	X(ROUTE, min_quality, V_UINT, RT(min_quality), LIM(0, M_5)) \
-	X(ROUTE, max_attempts, V_UINT, RT(max_attempts), LIM(1, M_10)) \
-	X(ROUTE, connect_timeout, V_MS, RT(connect_timeout_ms), LIM(0, M_DAY)) \
-	X(ROUTE, first_byte_timeout, V_MS, RT(first_byte_timeout_ms), LIM(0, M_DAY)) \
-	X(ROUTE, stream_idle_timeout, V_MS, RT(stream_idle_timeout_ms), LIM(0, M_DAY)) \
-	X(CLIENT, key_sha256, V_SPECIAL, 0, 0) \
-	X(CLIENT, allow, V_SPECIAL | MULTI, 0, 0) \
-	X(CLIENT, rpm, V_UINT, CL(rpm), LIM(0, M_100M)) \
-	X(CLIENT, tpm, V_UINT, CL(tpm), LIM(0, M_4G)) \
-	X(CLIENT, daily_usd, V_DEC, CL(daily_usd), LIM(0, M_USD)) \
-	X(CLIENT, monthly_usd, V_DEC, CL(monthly_usd), LIM(0, M_USD)) \
-	X(TARGET, model, V_SPECIAL, 0, 0) \
-	X(TARGET, input_usd_per_mtok, V_DEC, TV(in), LIM(0, M_USD)) \
-	X(TARGET, cached_usd_per_mtok, V_DEC, TV(cached), LIM(0, M_USD)) \
-	X(TARGET, output_usd_per_mtok, V_DEC, TV(out), LIM(0, M_USD)) \
-	X(TARGET, quality, V_UINT, TV(quality), LIM(1, M_5)) \
-	X(TARGET, weight, V_UINT, TV(weight), LIM(1, M_1000))
+	X(GATEWAY, listen, V_SPECIAL, LIST, 0, 0, 0) \
+	X(GATEWAY, ca_file, V_PATH, ONE, GW(ca_file), 0, 0) \
+	X(GATEWAY, log_level, V_SPECIAL, ONE, 0, 0, 0) \
+	X(GATEWAY, syslog, V_BOOL, ONE, GW(syslog), 0, 1) \
+	X(GATEWAY, user, V_STR, ONE, GW(user), 0, 0) \
+	X(GATEWAY, anonymous, V_BOOL, ONE, GW(anonymous), 0, 1) \
+	X(GATEWAY, max_connections, V_UINT, ONE, GW(max_connections), 1, 65535) \
+	X(GATEWAY, max_inflight, V_UINT, ONE, GW(max_inflight), 1, 65535) \
+	X(GATEWAY, max_upstream, V_UINT, ONE, GW(max_upstream), 1, 65535) \
+	X(GATEWAY, max_header_kb, V_KB, ONE, GW(max_header_bytes), 1, 1024) \
+	X(GATEWAY, max_body_kb, V_KB, ONE, GW(max_body_bytes), 1, 262144) \
+	X(GATEWAY, max_response_kb, V_KB, ONE, GW(max_response_bytes), 1, 262144) \
+	X(GATEWAY, header_timeout, V_MS, ONE, GW(header_timeout_ms), 1, DAY_MS) \
+	X(GATEWAY, idle_timeout, V_MS, ONE, GW(idle_timeout_ms), 1, DAY_MS) \
+	X(GATEWAY, connect_timeout, V_MS, ONE, GW(connect_timeout_ms), 1, DAY_MS) \
+	X(GATEWAY, first_byte_timeout, V_MS, ONE, GW(first_byte_timeout_ms), 1, DAY_MS) \
+	X(GATEWAY, stream_idle_timeout, V_MS, ONE, GW(stream_idle_timeout_ms), 1, DAY_MS) \
+	X(GATEWAY, upstream_idle, V_MS, ONE, GW(upstream_idle_ms), 1, DAY_MS) \
+	X(GATEWAY, shutdown_timeout, V_MS, ONE, GW(shutdown_timeout_ms), 0, DAY_MS) \
+	X(GATEWAY, resolv_conf, V_PATH, ONE, GW(resolv_conf), 0, 0) \
+	X(GATEWAY, hosts_file, V_PATH, ONE, GW(hosts_file), 0, 0) \
+	X(GATEWAY, nameserver, V_SPECIAL, LIST, 0, 0, 0) \
+	X(GATEWAY, default_max_tokens, V_UINT, ONE, GW(default_max_tokens), 1, 10000000) \
+	X(GATEWAY, state_dir, V_PATH, ONE, GW(state_dir), 0, 0) \
+	X(GATEWAY, flush_interval, V_MS, ONE, GW(flush_interval_ms), 1, DAY_MS) \
+	X(GATEWAY, probe_interval, V_MS, ONE, GW(probe_interval_ms), 0, DAY_MS) \
+	X(GATEWAY, probe_interval_open, V_MS, ONE, GW(probe_interval_open_ms), 1, DAY_MS) \
+	X(GATEWAY, breaker_failures, V_UINT, ONE, GW(breaker_failures), 1, 1000000) \
+	X(GATEWAY, breaker_ratio, V_DEC, ONE, GW(breaker_ratio), 0, 1) \
+	X(GATEWAY, breaker_min_requests, V_UINT, ONE, GW(breaker_min_requests), 1, 1000000) \
+	X(GATEWAY, breaker_window, V_MS, ONE, GW(breaker_window_ms), 1, DAY_MS) \
+	X(GATEWAY, breaker_cooldown, V_MS, ONE, GW(breaker_cooldown_ms), 1, DAY_MS) \
+	X(GATEWAY, breaker_max_cooldown, V_MS, ONE, GW(breaker_max_cooldown_ms), 1, DAY_MS) \
+	X(GATEWAY, max_attempts, V_UINT, ONE, GW(max_attempts), 1, 10) \
+	X(GATEWAY, request_deadline, V_MS, ONE, GW(request_deadline_ms), 1, DAY_MS) \
+	X(GATEWAY, access_log, V_BOOL, ONE, GW(access_log), 0, 1) \
+	X(GATEWAY, status_page, V_BOOL, ONE, GW(status_page), 0, 1) \
+	X(GATEWAY, metrics, V_BOOL, ONE, GW(metrics), 0, 1) \
+	X(PROVIDER, type, V_SPECIAL, ONE, 0, 0, 0) \
+	X(PROVIDER, base_url, V_SPECIAL, ONE, 0, 0, 0) \
+	X(PROVIDER, key_env, V_SPECIAL, ONE, 0, 0, 0) \
+	X(PROVIDER, key_file, V_SPECIAL, ONE, 0, 0, 0) \
+	X(PROVIDER, key, V_SPECIAL, ONE, 0, 0, 0) \
+	X(PROVIDER, model, V_SPECIAL, LIST, 0, 0, 0) \
+	X(ROUTE, target, V_SPECIAL, LIST, 0, 0, 0) \
+	X(ROUTE, strategy, V_SPECIAL, ONE, 0, 0, 0) \
+	X(ROUTE, min_quality, V_UINT, ONE, RT(min_quality), 0, 5) \
+	X(ROUTE, max_attempts, V_UINT, ONE, RT(max_attempts), 1, 10) \
+	X(ROUTE, connect_timeout, V_MS, ONE, RT(connect_timeout_ms), 0, DAY_MS) \
+	X(ROUTE, first_byte_timeout, V_MS, ONE, RT(first_byte_timeout_ms), 0, DAY_MS) \
+	X(ROUTE, stream_idle_timeout, V_MS, ONE, RT(stream_idle_timeout_ms), 0, DAY_MS) \
+	X(CLIENT, key_sha256, V_SPECIAL, ONE, 0, 0, 0) \
+	X(CLIENT, allow, V_SPECIAL, LIST, 0, 0, 0) \
+	X(CLIENT, rpm, V_UINT, ONE, CL(rpm), 0, 100000000) \
+	X(CLIENT, tpm, V_UINT, ONE, CL(tpm), 0, 4000000000u) \
+	X(CLIENT, daily_usd, V_DEC, ONE, CL(daily_usd), 0, USD_MAX) \
+	X(CLIENT, monthly_usd, V_DEC, ONE, CL(monthly_usd), 0, USD_MAX) \
+	X(TARGET, model, V_SPECIAL, ONE, 0, 0, 0) \
+	X(TARGET, input_usd_per_mtok, V_DEC, ONE, TV(in), 0, USD_MAX) \
+	X(TARGET, cached_usd_per_mtok, V_DEC, ONE, TV(cached), 0, USD_MAX) \
+	X(TARGET, output_usd_per_mtok, V_DEC, ONE, TV(out), 0, USD_MAX) \
+	X(TARGET, quality, V_UINT, ONE, TV(quality), 1, 5) \
+	X(TARGET, weight, V_UINT, ONE, TV(weight), 1, 1000)
 
-#define OPT_ID(s, n, k, off, lim) O_##s##_##n,
-enum { OPTIONS(OPT_ID) O_COUNT };
-#define OPT_NAME(s, n, k, off, lim) #n "\0"
-static const char optnames[] = OPTIONS(OPT_NAME);
-#define OPT_ROW(s, n, k, off, lim) { S_##s, k, off, lim },
-static const struct optdesc {
-	unsigned char sect, kind, off, lim;
-} opts[] = { OPTIONS(OPT_ROW) };
-_Static_assert(sizeof(struct cfg_gateway) < 256 && sizeof(struct cfg_route) < 256 &&
-    sizeof(struct cfg_client) < 256, "field offsets are kept in a byte");
+#define OPT_ID(sect, name, kind, multi, at, lo, hi) O_##sect##_##name,
+enum opt_id { OPTIONS(OPT_ID) O_COUNT };
 
-#define OPT_NAME_OF(id) fmt_list_nth(optnames, (id))
+enum { ONE, LIST };
+struct optdesc {
+	enum sect_kind sect;
+	const char *name;
+	enum vkind kind;
+	int multi;			/* LIST: `list` allowed, `option` may repeat */
+	size_t off;			/* of the field set_opt() sets */
+	unsigned min, max;		/* limits of the value, in the field's unit */
+};
+#define OPT_ROW(sect_, name_, kind_, multi_, at, lo, hi) \
+	[O_##sect_##_##name_] = { .sect = S_##sect_, .name = #name_, .kind = kind_, .multi = multi_, \
+	    .off = at, .min = lo, .max = hi },
+static const struct optdesc opts[O_COUNT] = { OPTIONS(OPT_ROW) };
 
 /* ---- parsed form ---- */
 
@@ -259,12 +212,12 @@ struct opt {
 	const char *val;
 	size_t len;
 	int line;
-	unsigned char id;		/* O_... */
+	enum opt_id id;
 };
 
 struct sect {
 	struct sect *next;
-	int kind;
+	enum sect_kind kind;
 	const char *name;		/* NULL: anonymous */
 	int line;
 	struct opt *opts, **opt_tail;
@@ -279,8 +232,7 @@ struct loader {
 	int nerr;
 	int oom;
 	struct sect *sects, **sect_tail;
-	struct sect *cur;		/* section options go to; NULL before the first */
-	int cur_ignored;		/* current section is unknown: swallow its options */
+	struct sect *cur;		/* where options go; NULL: its `config` line was refused */
 	unsigned nsects;
 	struct rmsg *msgs, **msg_tail;	/* held back to be reported in line order */
 	unsigned nmsgs;
@@ -311,7 +263,7 @@ static void report(struct loader *L, int line, const char *fmt, ...)
 	/* The parser finds some problems and the builder the rest; holding
 	 * messages back lets `llmgw -t` list them by line. */
 	size_t n = strlen(msg);
-	struct rmsg *m = arena_alloc_quiet(&L->a, sizeof *m + n + 1);
+	struct rmsg *m = arena_alloc(&L->a, sizeof *m + n + 1);
 	if (!m) {
 		L->report(L->ctx, L->name, line, msg);
 		return;
@@ -354,7 +306,7 @@ static void flush_reports(struct loader *L)
 
 static void *lalloc(struct loader *L, size_t n)
 {
-	void *p = arena_alloc_quiet(&L->a, n);
+	void *p = arena_alloc(&L->a, n);
 	if (!p && !L->oom) {
 		int keep = L->pfxmax;
 		L->oom = 1;
@@ -368,18 +320,16 @@ static void *lalloc(struct loader *L, size_t n)
 static char *lstrdup(struct loader *L, const char *s, size_t n)
 {
 	char *p = lalloc(L, n + 1);
-	if (p) {
-		memcpy(p, s, n);
-		p[n] = '\0';
-	}
+	if (p)
+		memcpy(p, s, n);	/* the arena zeroed the terminator */
 	return p;
 }
 
 /* The prefix of the messages that follow, up to max bytes of it:
  * "KIND 'name': ", "KIND: " without a name, nothing for the gateway. */
-static void set_pfx(struct loader *L, int kind, const char *name, int max)
+static void set_pfx(struct loader *L, enum sect_kind kind, const char *name, int max)
 {
-	fmt_snprintf(L->pfx, sizeof L->pfx, name ? "%s '%s': " : "%s: ", SECT_NAME(kind), name);
+	fmt_snprintf(L->pfx, sizeof L->pfx, name ? "%s '%s': " : "%s: ", sect_names[kind], name);
 	L->pfxmax = kind == S_GATEWAY ? 0 : max;
 }
 
@@ -406,303 +356,97 @@ static const char *echo(char *buf, const char *s)
 	return echo_n(buf, s, strlen(s));
 }
 
-/* ---- did you mean ---- */
+/* ---- sections and options (uci.h hands them over) ---- */
 
-static int lower(int ch)
+/* The option of section kind named name, or O_COUNT. */
+static enum opt_id opt_find(enum sect_kind kind, const char *name)
 {
-	return ch >= 'A' && ch <= 'Z' ? ch + 32 : ch;
+	for (unsigned i = 0; i < O_COUNT; i++)
+		if (opts[i].sect == kind && strcmp(opts[i].name, name) == 0)
+			return (enum opt_id)i;
+	return O_COUNT;
 }
 
-static unsigned edit_distance(const char *a, const char *b)
+static void on_syntax_error(void *ctx, int line, const char *msg)
 {
-	size_t la = strlen(a), lb = strlen(b);
-	unsigned row[SUGGEST_MAX + 1];
-
-	if (la > SUGGEST_MAX || lb > SUGGEST_MAX)
-		return 1000;
-	for (size_t j = 0; j <= lb; j++)
-		row[j] = (unsigned)j;
-	for (size_t i = 1; i <= la; i++) {
-		unsigned diag = row[0];
-		row[0] = (unsigned)i;
-		for (size_t j = 1; j <= lb; j++) {
-			unsigned up = row[j];
-			unsigned best = diag + (lower((unsigned char)a[i - 1]) != lower((unsigned char)b[j - 1]));
-			if (up + 1 < best)
-				best = up + 1;
-			if (row[j - 1] + 1 < best)
-				best = row[j - 1] + 1;
-			row[j] = best;
-			diag = up;
-		}
-	}
-	return row[lb];
+	report(ctx, line, "%s", msg);
 }
 
-struct suggest {
-	const char *best;
-	unsigned dist;
-	const char *word;
-	char text[96];
-};
-
-static void suggest_init(struct suggest *s, const char *word)
+static void on_section(void *ctx, int line, const struct uci_word *type, const struct uci_word *name)
 {
-	s->best = NULL;
-	s->dist = 1000;
-	s->word = word;
-}
+	struct loader *L = ctx;
+	char qb[UCI_QUOTE_SIZE];
 
-static void suggest_try(struct suggest *s, const char *cand)
-{
-	size_t l = strlen(cand), wl = strlen(s->word);
-	/* close enough to be a typo, not just another short word */
-	unsigned limit = l <= 3 ? 1 : l <= 6 ? 2 : 3;
-	if ((wl > l ? wl - l : l - wl) > limit)
-		return;		/* the distance is at least the length difference */
-	unsigned d = edit_distance(s->word, cand);
-	if (d <= limit && d < s->dist) {
-		s->dist = d;
-		s->best = cand;
-	}
-}
-
-/* Each word of a list, in order. */
-static void suggest_words(struct suggest *s, const char *w)
-{
-	for (; *w; w += strlen(w) + 1)
-		suggest_try(s, w);
-}
-
-/* " (did you mean 'x'?)" or "" */
-static const char *suggest_text(struct suggest *s)
-{
-	if (!s->best)
-		return "";
-	fmt_snprintf(s->text, sizeof s->text, " (did you mean '%s'?)", s->best);
-	return s->text;
-}
-
-/* The option of section kind named name (its id), or -1; with sg, offers
- * every option of the section to it instead. */
-static int scan_opts(int kind, const char *name, struct suggest *sg)
-{
-	const char *w = optnames;
-	for (int i = 0; i < O_COUNT; i++, w += strlen(w) + 1) {
-		if (opts[i].sect != kind)
-			continue;
-		if (sg)
-			suggest_try(sg, w);
-		else if (strcmp(w, name) == 0)
-			return i;
-	}
-	return -1;
-}
-
-/* ---- tokenizer and parser ---- */
-
-struct tok {
-	const char *s;
-	size_t len;
-};
-
-static int is_blank(char ch)
-{
-	return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\v' || ch == '\f';
-}
-
-/* Unknown keywords and option names are quoted back only when they look
- * like one of ours: lowercase, digits and '_', short. A key pasted on the wrong line has
- * digits or capitals and must not end up in a message. */
-static const char *word_shown(const struct tok *t)
-{
-	if (t->len == 0 || t->len > ECHO_WORD_MAX)
-		return NULL;
-	for (size_t i = 0; i < t->len; i++)
-		if (!(t->s[i] >= 'a' && t->s[i] <= 'z') && !is_digit(t->s[i]) && t->s[i] != '_')
-			return NULL;
-	return t->s;
-}
-
-/* " 'word'" when word_shown(t), else "" (or " '?'" with unk). */
-typedef char quotebuf[ECHO_WORD_MAX + 4];
-static const char *quoted(char *buf, const struct tok *t, int unk)
-{
-	const char *w = word_shown(t);
-	if (!w && !unk)
-		return "";
-	fmt_snprintf(buf, sizeof(quotebuf), " '%s'", w ? w : "?");
-	return buf;
-}
-
-/* Letters, digits, '_', '.' and '-' (section names, host names), n > 0. */
-static int name_chars_ok(const char *s, size_t n)
-{
-	if (n == 0)
-		return 0;
-	for (size_t i = 0; i < n; i++)
-		if (!is_alnum(s[i]) && s[i] != '_' && s[i] != '.' && s[i] != '-')
-			return 0;
-	return 1;
-}
-
-/* Splits one line into decoded tokens written to out (which has room for
- * the line). Returns the token count, or -1 after reporting an error. */
-static int tokenize(struct loader *L, int lineno, const char *p, const char *end, char *out, struct tok *toks)
-{
-	static const char errs[] = "too many words on the line (quote values that contain spaces)\0"
-		"unterminated single quote\0unterminated double quote\0backslash at the end of the line\0"
-		"control character in a value\0NUL byte in the file\0";
-	int n = 0, e;
-
-	for (;;) {
-		while (p < end && is_blank(*p))
-			p++;
-		if (p == end || *p == '#')
-			return n;
-		e = 0;
-		if (n == MAX_TOKENS)
-			goto fail;
-		char *start = out;
-		while (p < end && !is_blank(*p) && *p != '#') {
-			char ch = *p++;
-			if (ch == '\'') {
-				const char *q = memchr(p, '\'', (size_t)(end - p));
-				e = 1;
-				if (!q)
-					goto fail;
-				memcpy(out, p, (size_t)(q - p));
-				out += q - p;
-				p = q + 1;
-			} else if (ch == '"') {
-				e = 2;
-				for (;;) {
-					if (p == end)
-						goto fail;
-					ch = *p++;
-					if (ch == '"')
-						break;
-					if (ch == '\\') {
-						if (p == end)
-							goto fail;
-						ch = *p++;
-					}
-					*out++ = ch;
-				}
-			} else if (ch == '\\') {
-				e = 3;
-				if (p == end)
-					goto fail;
-				*out++ = *p++;
-			} else {
-				*out++ = ch;
-			}
-		}
-		for (char *q = start; q < out; q++) {
-			unsigned char ch = (unsigned char)*q;
-			if (ch < 0x20 || ch == 0x7f) {
-				e = ch ? 4 : 5;
-				goto fail;
-			}
-		}
-		toks[n].s = start;
-		toks[n].len = (size_t)(out - start);
-		*out++ = '\0';
-		n++;
-	}
-fail:
-	report(L, lineno, "%s", fmt_list_nth(errs, (unsigned)e));
-	return -1;
-}
-
-static void parse_config(struct loader *L, int lineno, struct tok *t, int n)
-{
-	L->cur = NULL;
-	L->cur_ignored = 1;	/* until this section proves good */
-	if (n < 2) {
-		report(L, lineno, "'config' needs a section type");
-		return;
-	}
-	if (n > 3) {
-		report(L, lineno, "too many words after 'config' (expected: config TYPE 'NAME')");
-		return;
-	}
-	int kind = word_find(sect_names, t[1].s);
+	L->cur = NULL;		/* until this section proves good */
+	int kind = word_index(sect_names, S_NKINDS, type->s);
 	if (kind < 0) {
 		struct suggest sg;
-		suggest_init(&sg, t[1].s);
-		suggest_words(&sg, sect_names);
-		quotebuf qb;
-		report(L, lineno, "unknown section type%s%s; expected gateway, provider, route, target or client",
-		    quoted(qb, &t[1], 0), suggest_text(&sg));
+		suggest_init(&sg, type->s);
+		for (unsigned k = 0; k < S_NKINDS; k++)
+			suggest_try(&sg, sect_names[k]);
+		report(L, line, "unknown section type%s%s; expected gateway, provider, route, target or client",
+		    uci_quoted(qb, type, 0), suggest_text(&sg));
 		return;
 	}
 	if (++L->nsects > MAX_SECTIONS) {
 		if (L->nsects == MAX_SECTIONS + 1)
-			report(L, lineno, "too many sections (at most %u)", MAX_SECTIONS);
+			report(L, line, "too many sections (at most %u)", MAX_SECTIONS);
 		return;
 	}
 	struct sect *s = lalloc(L, sizeof *s);
 	if (!s)
 		return;
-	s->kind = kind;
-	s->line = lineno;
+	s->kind = (enum sect_kind)kind;
+	s->line = line;
 	s->opt_tail = &s->opts;
-	if (n == 3) {
-		s->name = lstrdup(L, t[2].s, t[2].len);
+	if (name) {
+		s->name = lstrdup(L, name->s, name->len);
 		if (!s->name)
 			return;
 	}
 	*L->sect_tail = s;
 	L->sect_tail = &s->next;
 	L->cur = s;
-	L->cur_ignored = 0;
 }
 
-static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int is_list)
+static void on_option(void *ctx, int line, int is_list, const struct uci_word *oname,
+    const struct uci_word *values, unsigned nvalues)
 {
+	struct loader *L = ctx;
 	const char *kw = is_list ? "list" : "option";
+	char qb[UCI_QUOTE_SIZE];
 
-	if (n < 2) {
-		report(L, lineno, "'%s' needs a name and a value", kw);
-		return;
-	}
-	/* Only identifier-like names are echoed: a stray key pasted on the
-	 * wrong line must not end up in a message. */
-	quotebuf qb;
-	if (!L->cur) {
-		if (!L->cur_ignored)
-			report(L, lineno, "%s%s outside a section (add a 'config' line above it)", kw,
-			    quoted(qb, &t[1], 1));
-		return;
-	}
-	int kind = L->cur->kind, id = scan_opts(kind, t[1].s, NULL);
-	if (id < 0) {
+	if (!L->cur)
+		return;		/* its section was refused, and said so */
+	enum sect_kind kind = L->cur->kind;
+	enum opt_id id = opt_find(kind, oname->s);
+	if (id == O_COUNT) {
 		struct suggest sg;
-		suggest_init(&sg, t[1].s);
-		scan_opts(kind, NULL, &sg);
-		report(L, lineno, "unknown option%s in %s section%s", quoted(qb, &t[1], 0), SECT_NAME(kind),
+		suggest_init(&sg, oname->s);
+		for (unsigned i = 0; i < O_COUNT; i++)
+			if (opts[i].sect == kind)
+				suggest_try(&sg, opts[i].name);
+		report(L, line, "unknown option%s in %s section%s", uci_quoted(qb, oname, 0), sect_names[kind],
 		    suggest_text(&sg));
 		return;
 	}
-	const char *name = OPT_NAME_OF((unsigned)id);
-	int multi = opts[id].kind & MULTI;
-	if (n < 3) {
-		report(L, lineno, "%s '%s' has no value", kw, name);
+	const char *name = opts[id].name;
+	if (nvalues == 0) {
+		report(L, line, "%s '%s' has no value", kw, name);
 		return;
 	}
-	if (n > 3) {
-		report(L, lineno, "%s '%s' has more than one value (quote values that contain spaces)", kw, name);
+	if (nvalues > 1) {
+		report(L, line, "%s '%s' has more than one value (quote values that contain spaces)", kw, name);
 		return;
 	}
-	if (is_list && !multi) {
-		report(L, lineno, "'%s' takes a single value: use 'option', not 'list'", name);
+	if (is_list && opts[id].multi != LIST) {
+		report(L, line, "'%s' takes a single value: use 'option', not 'list'", name);
 		return;
 	}
-	if (!multi) {
+	if (opts[id].multi != LIST) {
 		for (struct opt *o = L->cur->opts; o; o = o->next) {
 			if (o->id == id) {
-				report(L, lineno, "option '%s' given twice (first at line %d)", name, o->line);
+				report(L, line, "option '%s' given twice (first at line %d)", name, o->line);
 				return;
 			}
 		}
@@ -710,10 +454,10 @@ static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int
 	struct opt *o = lalloc(L, sizeof *o);
 	if (!o)
 		return;
-	o->id = (unsigned char)id;
-	o->line = lineno;
-	o->len = t[2].len;
-	o->val = lstrdup(L, t[2].s, t[2].len);
+	o->id = id;
+	o->line = line;
+	o->len = values[0].len;
+	o->val = lstrdup(L, values[0].s, values[0].len);
 	if (!o->val)
 		return;
 	*L->cur->opt_tail = o;
@@ -722,59 +466,14 @@ static void parse_option(struct loader *L, int lineno, struct tok *t, int n, int
 
 static void parse_text(struct loader *L, const char *text, size_t len)
 {
-	static const char kws[] = "config\0option\0list\0package\0";
-	char *scratch = malloc(len + MAX_TOKENS + 1);
-	struct tok toks[MAX_TOKENS];
-	int lineno = 0;
-
-	if (!scratch) {
+	const struct uci_handler h = {
+		.section = on_section,
+		.option = on_option,
+		.error = on_syntax_error,
+		.ctx = L,
+	};
+	if (uci_parse(text, len, &h) < 0)
 		L->oom = 1;
-		report(L, 0, "out of memory");
-		return;
-	}
-	const char *p = text, *end = text + len;
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		const char *le = nl ? nl : end;
-		lineno++;
-		int n = tokenize(L, lineno, p, le, scratch, toks);
-		if (n < 0) {
-			/* A broken `config` line must not leave its options to the
-			 * section before it: they would draw unrelated errors. */
-			const char *q = p;
-			while (q < le && is_blank(*q))
-				q++;
-			if (le - q > 6 && memcmp(q, "config", 6) == 0 && is_blank(q[6])) {
-				L->cur = NULL;
-				L->cur_ignored = 1;
-			}
-		}
-		p = nl ? nl + 1 : end;
-		if (n <= 0)
-			continue;
-		switch (word_find(kws, toks[0].s)) {
-		case 0:
-			parse_config(L, lineno, toks, n);
-			break;
-		case 1:
-		case 2:
-			parse_option(L, lineno, toks, n, toks[0].s[0] == 'l');
-			break;
-		case 3:
-			break;	/* `uci export` writes it; one file is one package */
-		default: {
-			struct suggest sg;
-			suggest_init(&sg, toks[0].s);
-			suggest_words(&sg, kws);
-			quotebuf qb;
-			const char *q = quoted(qb, &toks[0], 0);
-			report(L, lineno, "unknown keyword%s%s; expected config, option or list", q,
-			    *q ? suggest_text(&sg) : "");
-		}
-		}
-	}
-	wipe(scratch, len + MAX_TOKENS + 1);	/* it held inline keys */
-	free(scratch);
 }
 
 /* ---- value parsers ---- */
@@ -798,7 +497,10 @@ static int parse_uint(const char *s, unsigned long long max, unsigned long long 
 /* "10" and "10s" are seconds, "500ms" milliseconds, "2m" minutes. */
 static int parse_duration_ms(const char *s, unsigned long long *ms)
 {
-	static const unsigned muls[] = { 1000, 1, 60000, 60000, 3600000 };
+	static const struct {
+		const char *suffix;
+		unsigned ms;
+	} units[] = { { "", 1000 }, { "s", 1000 }, { "ms", 1 }, { "m", 60000 }, { "min", 60000 }, { "h", 3600000 } };
 	char num[24];
 	size_t i = 0;
 	unsigned long long v;
@@ -810,14 +512,16 @@ static int parse_duration_ms(const char *s, unsigned long long *ms)
 	num[i] = '\0';
 	if (i == 0 || is_digit(s[i]))
 		return -1;
-	int k = s[i] ? word_find("s\0ms\0m\0min\0h\0", s + i) : 0;
-	if (k < 0)
-		return -1;
-	int r = parse_uint(num, 1000000000000ull, &v);
-	if (r < 0)
-		return r;
-	*ms = v * muls[k];
-	return 0;
+	for (size_t k = 0; k < sizeof units / sizeof units[0]; k++) {
+		if (strcmp(units[k].suffix, s + i) != 0)
+			continue;
+		int r = parse_uint(num, 1000000000000ull, &v);
+		if (r < 0)
+			return r;
+		*ms = v * units[k].ms;
+		return 0;
+	}
+	return -1;
 }
 
 /* "0.5", "12", "12.", ".25": digits with at most one '.'. No sign,
@@ -867,228 +571,25 @@ static int parse_decimal(const char *s, double max, double *out)
 
 static int parse_bool(const char *s, int *out)
 {
-	int i = word_find("1\0yes\0on\0true\0enabled\0" "0\0no\0off\0false\0disabled\0", s);
-	if (i < 0)
-		return -1;
-	*out = i < 5;
-	return 0;
-}
-
-static int parse_port(const char *s, size_t n, unsigned short *port)
-{
-	unsigned v = 0;
-	if (n == 0 || n > 5)
-		return -1;
-	for (size_t i = 0; i < n; i++) {
-		if (!is_digit(s[i]))
-			return -1;
-		v = v * 10 + (unsigned)(s[i] - '0');
-	}
-	if (v == 0 || v > 65535)
-		return -1;
-	*port = (unsigned short)v;
-	return 0;
-}
-
-static int hostname_ok(const char *s, size_t n)
-{
-	return n <= 253 && name_chars_ok(s, n);
-}
-
-/* A numeric IPv4 or IPv6 address (no brackets, no zone). */
-static int is_ip(const char *s)
-{
-	unsigned char a[16];
-	return fmt_ip_parse(0, s, a) || fmt_ip_parse(1, s, a);
-}
-
-/* An IPv6 literal, optionally with a %zone. */
-static int v6_ok(const char *s, size_t n)
-{
-	char buf[64];
-	unsigned char addr[16];
-	const char *pct = memchr(s, '%', n);
-	size_t an = pct ? (size_t)(pct - s) : n;
-
-	if (an == 0 || an >= sizeof buf)
-		return 0;
-	if (pct) {
-		size_t zn = n - an - 1;
-		if (zn == 0 || zn > 15 || !hostname_ok(pct + 1, zn))
+	static const struct {
+		const char *word;
+		int value;
+	} words[] = {
+		{ "1", 1 }, { "yes", 1 }, { "on", 1 }, { "true", 1 }, { "enabled", 1 },
+		{ "0", 0 }, { "no", 0 }, { "off", 0 }, { "false", 0 }, { "disabled", 0 },
+	};
+	for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+		if (strcmp(words[i].word, s) == 0) {
+			*out = words[i].value;
 			return 0;
-	}
-	memcpy(buf, s, an);
-	buf[an] = '\0';
-	return fmt_ip_parse(1, buf, addr);
-}
-
-int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short *port)
-{
-	const char *h, *colon;
-	size_t hn;
-
-	if (!s || !host || hostlen == 0)
-		return -1;
-	if (s[0] == '[') {
-		const char *rb = strchr(s, ']');
-		if (!rb || rb[1] != ':')
-			return -1;
-		h = s + 1;
-		hn = (size_t)(rb - h);
-		if (!v6_ok(h, hn))
-			return -1;
-		colon = rb + 1;
-	} else {
-		colon = strrchr(s, ':');
-		if (!colon)
-			return -1;
-		h = s;
-		hn = (size_t)(colon - s);
-		if (hn && !hostname_ok(h, hn))
-			return -1;	/* also rejects unbracketed IPv6 */
-	}
-	if (parse_port(colon + 1, strlen(colon + 1), port) < 0)
-		return -1;
-	if (hn >= hostlen)
-		return -1;
-	memcpy(host, h, hn);
-	host[hn] = '\0';
-	return 0;
-}
-
-/* "://" in s, or NULL. */
-static const char *scheme_end(const char *s)
-{
-	for (; *s; s++)
-		if (s[0] == ':' && s[1] == '/' && s[2] == '/')
-			return s;
-	return NULL;
-}
-
-/* Length of the authority part: up to '/', '?', '#' or the end. */
-static size_t authority_len(const char *p)
-{
-	size_t n = 0;
-	while (p[n] && p[n] != '/' && p[n] != '?' && p[n] != '#')
-		n++;
-	return n;
-}
-
-/* cfg_parse_url, and whether the URL names its port. */
-static int parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen, int *has_port)
-{
-	static const char errs[] = "unsupported scheme (use http:// or https://)\0"
-		"missing scheme (use http:// or https://)\0"
-		"credentials in the URL are not supported (use key, key_env or key_file)\0"
-		"no host\0unterminated '[' in host\0bad IPv6 address\0unexpected text after ']'\0"
-		"IPv6 addresses must be in brackets: http://[::1]:8080\0bad character in host name\0"
-		"host name too long\0bad port (1-65535)\0a query or fragment is not allowed in a base URL\0"
-		"bad character in path (percent-encode it)\0path too long\0";
-	const char *p;
-	unsigned e;
-
-	memset(u, 0, sizeof *u);
-	if (strncasecmp(s, "https://", 8) == 0) {
-		u->tls = 1;
-		u->port = 443;
-		p = s + 8;
-	} else if (strncasecmp(s, "http://", 7) == 0) {
-		u->port = 80;
-		p = s + 7;
-	} else {
-		e = scheme_end(s) ? 0 : 1;
-		goto fail;
-	}
-	size_t alen = authority_len(p);
-	const char *path = p + alen;
-	e = 2;
-	if (memchr(p, '@', alen))
-		goto fail;
-	e = 3;
-	if (alen == 0)
-		goto fail;
-	const char *h = p, *portp = NULL;
-	size_t hn;
-	if (p[0] == '[') {
-		const char *rb = memchr(p, ']', alen);
-		e = 4;
-		if (!rb)
-			goto fail;
-		h = p + 1;
-		hn = (size_t)(rb - h);
-		e = 5;
-		if (!v6_ok(h, hn))
-			goto fail;
-		if (rb + 1 < p + alen) {
-			e = 6;
-			if (rb[1] != ':')
-				goto fail;
-			portp = rb + 2;
 		}
-	} else {
-		const char *colon = memchr(p, ':', alen);
-		hn = colon ? (size_t)(colon - p) : alen;
-		e = 7;
-		if (colon && memchr(colon + 1, ':', (size_t)(p + alen - colon - 1)))
-			goto fail;
-		e = 3;
-		if (hn == 0)
-			goto fail;
-		e = 8;
-		if (!hostname_ok(h, hn))
-			goto fail;
-		if (colon)
-			portp = colon + 1;
 	}
-	e = 9;
-	if (hn >= sizeof u->host)
-		goto fail;
-	e = 10;
-	if (portp && parse_port(portp, (size_t)(p + alen - portp), &u->port) < 0)
-		goto fail;
-	memcpy(u->host, h, hn);
-	u->host[hn] = '\0';
-
-	size_t plen = strlen(path);
-	for (size_t i = 0; i < plen; i++) {
-		unsigned char ch = (unsigned char)path[i];
-		e = 11;
-		if (ch == '?' || ch == '#')
-			goto fail;
-		e = 12;
-		if (ch <= 0x20 || ch >= 0x7f)
-			goto fail;
-	}
-	while (plen && path[plen - 1] == '/')
-		plen--;
-	if (plen >= 3 && memcmp(path + plen - 3, "/v1", 3) == 0)
-		plen -= 3;
-	else if (plen >= 7 && memcmp(path + plen - 7, "/v1beta", 7) == 0)
-		plen -= 7;	/* Gemini's version, which its dialect adds back */
-	while (plen && path[plen - 1] == '/')
-		plen--;
-	e = 13;
-	if (plen >= sizeof u->prefix)
-		goto fail;
-	memcpy(u->prefix, path, plen);
-	u->prefix[plen] = '\0';
-	*has_port = portp != NULL;
-	return 0;
-fail:
-	if (err && errlen)
-		fmt_snprintf(err, errlen, "%s", fmt_list_nth(errs, e));
 	return -1;
-}
-
-int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
-{
-	int has_port;
-	return parse_url(s, u, err, errlen, &has_port);
 }
 
 /* ---- builder ---- */
 
-static unsigned count_opts(const struct sect *s, int id)
+static unsigned count_opts(const struct sect *s, enum opt_id id)
 {
 	unsigned n = 0;
 	for (const struct opt *o = s->opts; o; o = o->next)
@@ -1096,7 +597,7 @@ static unsigned count_opts(const struct sect *s, int id)
 	return n;
 }
 
-static const struct opt *get_opt(const struct sect *s, int id)
+static const struct opt *get_opt(const struct sect *s, enum opt_id id)
 {
 	for (const struct opt *o = s->opts; o; o = o->next)
 		if (o->id == id)
@@ -1104,18 +605,8 @@ static const struct opt *get_opt(const struct sect *s, int id)
 	return NULL;
 }
 
-/* The options with ids first .. first + n - 1 (single-valued: given once
- * at most) into out[0 .. n-1], NULL when absent. */
-static void get_opts(const struct sect *s, int first, unsigned n, const struct opt **out)
-{
-	memset(out, 0, n * sizeof *out);
-	for (const struct opt *o = s->opts; o; o = o->next)
-		if ((unsigned)(o->id - first) < n)
-			out[o->id - first] = o;
-}
-
 /* A NULL-terminated array of the values of a multi-valued option. */
-static const char **collect(struct loader *L, const struct sect *s, int id, unsigned *n)
+static const char **collect(struct loader *L, const struct sect *s, enum opt_id id, unsigned *n)
 {
 	unsigned cnt = count_opts(s, id), i = 0;
 	const char **v = lalloc(L, (cnt + 1) * sizeof *v);
@@ -1172,9 +663,14 @@ static const struct cfg_gateway gw_defaults = {
 };
 
 /* A limit or a duration in messages: "30s" or "500ms" for durations. */
-static void fmt_limit(char *buf, unsigned kind, unsigned v)
+static void fmt_limit(char *buf, enum vkind kind, unsigned v)
 {
-	fmt_snprintf(buf, 32, kind != V_MS ? "%u" : v % 1000 ? "%ums" : "%us", kind != V_MS || v % 1000 ? v : v / 1000);
+	if (kind != V_MS)
+		fmt_snprintf(buf, 32, "%u", v);
+	else if (v % 1000)
+		fmt_snprintf(buf, 32, "%ums", v);
+	else
+		fmt_snprintf(buf, 32, "%us", v / 1000);
 }
 
 /* Sets the field of a table-driven option (any kind but V_SPECIAL) in
@@ -1185,9 +681,10 @@ static void fmt_limit(char *buf, unsigned kind, unsigned v)
 static void set_opt(struct loader *L, const struct opt *o, void *base)
 {
 	const struct optdesc *d = &opts[o->id];
-	const char *name = OPT_NAME_OF(o->id);
+	const char *name = d->name;
 	void *field = (char *)base + d->off;
-	unsigned kind = d->kind & V_KIND, min = d->lim >> 7, max = maxes[d->lim & 127];
+	enum vkind kind = d->kind;
+	unsigned min = d->min, max = d->max;
 	echobuf eb;
 	char lo[32], hi[32];
 	unsigned long long v = 0;
@@ -1219,12 +716,12 @@ static void set_opt(struct loader *L, const struct opt *o, void *base)
 	case V_DEC:
 		r = parse_decimal(o->val, (double)max, &dv);
 		break;
+	case V_SPECIAL:
 	default:
 		return;
 	}
 	if (r == -1) {
-		report(L, o->line, "%s: '%s' is not a %s", name, echo(eb, o->val),
-		    fmt_list_nth(kind_nouns, kind - V_BOOL));
+		report(L, o->line, "%s: '%s' is not a %s", name, echo(eb, o->val), kind_nouns[kind]);
 	} else if (r < 0 || dv < min || dv > max) {
 		fmt_limit(lo, kind, min);
 		fmt_limit(hi, kind, max);
@@ -1246,6 +743,7 @@ static void build_gateway(struct loader *L, const struct sect *s)
 	for (const struct opt *o = s->opts; o; o = o->next) {
 		char host[256];
 		unsigned short port;
+		struct url_listen la;
 		enum log_level lvl;
 		const char *why = NULL;
 		set_opt(L, o, g);
@@ -1257,18 +755,24 @@ static void build_gateway(struct loader *L, const struct sect *s)
 				g->log_level = lvl;
 			break;
 		case O_GATEWAY_listen:
-			if (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0)
+			switch (url_listen_parse(o->val, &la)) {
+			case URL_LISTEN_NOT_HOSTPORT:
 				why = " is not ip:port, [v6]:port or :port";
-			else if (host[0] && !is_ip(host))
+				break;
+			case URL_LISTEN_NOT_NUMERIC:
 				why = ": the address must be a numeric IPv4 or IPv6 address";
+				break;
+			}
 			break;
 		case O_GATEWAY_nameserver:
-			if (!is_ip(o->val) && (cfg_parse_hostport(o->val, host, sizeof host, &port) < 0 || !is_ip(host)))
+			if (!url_is_ip(o->val) && (url_hostport(o->val, host, sizeof host, &port) < 0 || !url_is_ip(host)))
 				why = " is not an IP address (ip, ip:port or [v6]:port)";
+			break;
+		default:	/* read by set_opt() */
 			break;
 		}
 		if (why)
-			report(L, o->line, "%s: '%s'%s", OPT_NAME_OF(o->id), echo(eb, o->val), why);
+			report(L, o->line, "%s: '%s'%s", opts[o->id].name, echo(eb, o->val), why);
 	}
 	if (g->breaker_max_cooldown_ms < g->breaker_cooldown_ms) {
 		const struct opt *o = get_opt(s, O_GATEWAY_breaker_max_cooldown);
@@ -1338,60 +842,28 @@ static int is_space(char ch)
 	return ch == ' ' || (ch >= '\t' && ch <= '\r');
 }
 
-/* Reads the regular file path into buf, at most cap bytes (a file that
- * fills buf is larger than the caller takes): 0 and *n; -1 cannot be
- * opened, -3 read error (*err: errno); -2 not a regular file. O_NONBLOCK:
- * a FIFO named by mistake must not hang start-up. */
-static int slurp(const char *path, char *buf, size_t cap, size_t *n, int *err)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK), r = -1;
-
-	*n = 0;
-	*err = errno;
-	if (fd < 0)
-		return -1;
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		r = -2;
-	} else {
-		for (r = 0; *n < cap;) {
-			ssize_t k = read(fd, buf + *n, cap - *n);
-			if (k < 0 && errno == EINTR)
-				continue;
-			if (k < 0) {
-				*err = errno;
-				r = -3;
-			}
-			if (k <= 0)
-				break;
-			*n += (size_t)k;
-		}
-	}
-	close(fd);
-	return r;
-}
-
 static const char k_empty[] = "is empty", k_ctl[] = "contains whitespace or control characters";
 
 /* Reads path into the arena as p->key. The file's content is never put in a
- * message, not even in part. */
+ * message, not even in part; the buffer it was read into is wiped. */
 static void read_key_file(struct loader *L, struct cfg_provider *p, const struct opt *o)
 {
 	echobuf eb;
-	char buf[KEY_FILE_MAX + 1];
-	size_t n, b = 0, e;
-	int err, r = slurp(o->val, buf, sizeof buf, &n, &err);
+	char *buf, err[256];
+	size_t n;
 	const char *why = NULL;
 
 	echo(eb, o->val);
-	e = n;
-	if (r == -2) {
-		why = "is not a regular file";
-	} else if (r < 0) {
-		report(L, o->line, "cannot read key_file '%s': %s", eb, strerror(err));
-	} else if (n > KEY_FILE_MAX) {
-		why = "is too large for a key";
+	if (file_read(o->val, KEY_FILE_MAX, &buf, &n, err, sizeof err) < 0) {
+		int e = errno;
+		if (e == EISDIR || e == EINVAL)
+			why = "is not a regular file";
+		else if (e == EFBIG)
+			why = "is too large for a key";
+		else
+			report(L, o->line, "cannot read key_file '%s': %s", eb, strerror(e));
 	} else {
+		size_t b = 0, e = n;
 		while (b < e && is_space(buf[b]))
 			b++;
 		while (e > b && is_space(buf[e - 1]))
@@ -1402,49 +874,19 @@ static void read_key_file(struct loader *L, struct cfg_provider *p, const struct
 			why = "must hold one key on one line (it contains whitespace or control characters)";
 		else if ((p->key = lstrdup(L, buf + b, e - b)) != NULL)
 			p->key_len = e - b;
+		file_free(buf, n);
 	}
 	if (why)
 		report(L, o->line, "key_file '%s' %s", eb, why);
-	wipe(buf, sizeof buf);
 }
 
-/* OLLAMA_HOST style: "host", "host:port", ":port", or a URL. The port
- * defaults to the type's default base_url port. */
-static int parse_host_env(const char *val, const struct provider_type *t, struct cfg_url *u, char *err, size_t errlen)
-{
-	struct cfg_url def;
-	char buf[600];
-
-	if (!t->base_url || cfg_parse_url(t->base_url, &def, NULL, 0) < 0)
-		memset(&def, 0, sizeof def);
-	int has_scheme = scheme_end(val) != NULL;
-	if (fmt_snprintf(buf, sizeof buf, "%s%s", has_scheme ? "" : "http://", val) >= (int)sizeof buf) {
-		fmt_snprintf(err, errlen, "too long");
-		return -1;
-	}
-	/* ":11434" and "0.0.0.0" are how servers are told to listen; as a
-	 * client we reach them on loopback. */
-	if (!has_scheme && val[0] == ':')
-		fmt_snprintf(buf, sizeof buf, "http://127.0.0.1%s", val);
-	int has_port;
-	if (parse_url(buf, u, err, errlen, &has_port) < 0)
-		return -1;
-	if (!has_port && !has_scheme && def.port)
-		u->port = def.port;
-	if (strcmp(u->host, "0.0.0.0") == 0)
-		memcpy(u->host, "127.0.0.1", 10);
-	else if (strcmp(u->host, "::") == 0)
-		memcpy(u->host, "::1", 4);
-	return 0;
-}
-
-__attribute__((noinline)) static void build_provider(struct loader *L, const struct sect *s, struct cfg_provider *p)
+static void build_provider(struct loader *L, const struct sect *s, struct cfg_provider *p)
 {
 	echobuf eb;
 	char types[512], err[128];
-	const struct opt *po[5];
-	get_opts(s, O_PROVIDER_type, 5, po);
-	const struct opt *ot = po[0], *ou = po[1], *oe = po[2], *of = po[3], *ok = po[4];
+	const struct opt *ot = get_opt(s, O_PROVIDER_type), *ou = get_opt(s, O_PROVIDER_base_url);
+	const struct opt *oe = get_opt(s, O_PROVIDER_key_env), *of = get_opt(s, O_PROVIDER_key_file);
+	const struct opt *ok = get_opt(s, O_PROVIDER_key);
 	const struct provider_type *t = NULL;
 
 	set_pfx(L, S_PROVIDER, p->name, PFX_ALL);	/* every message below starts "provider 'NAME': " */
@@ -1467,15 +909,17 @@ __attribute__((noinline)) static void build_provider(struct loader *L, const str
 	p->type = t;
 
 	if (ou) {
-		if (cfg_parse_url(ou->val, &p->url, err, sizeof err) < 0)
+		if (url_parse(ou->val, &p->url, err, sizeof err) < 0)
 			report(L, ou->line, "base_url: %s", err);
 	} else if (t) {
 		const char *hv = t->host_env ? getenv(t->host_env) : NULL;
 		if (hv && *hv) {
-			if (parse_host_env(hv, t, &p->url, err, sizeof err) < 0)
+			struct cfg_url def;
+			unsigned short def_port = t->base_url && url_parse(t->base_url, &def, NULL, 0) == 0 ? def.port : 0;
+			if (url_parse_host_env(hv, def_port, &p->url, err, sizeof err) < 0)
 				report(L, s->line, "environment variable %s: %s", t->host_env, err);
 		} else if (t->base_url) {
-			if (cfg_parse_url(t->base_url, &p->url, err, sizeof err) < 0)
+			if (url_parse(t->base_url, &p->url, err, sizeof err) < 0)
 				report(L, s->line, "built-in base URL of type '%s': %s", t->name, err);
 		} else {
 			report(L, s->line, "type '%s' has no default address; option base_url is required",
@@ -1535,7 +979,7 @@ __attribute__((noinline)) static void build_provider(struct loader *L, const str
 static int check_name(struct loader *L, const struct sect *s)
 {
 	echobuf eb;
-	const char *what = SECT_NAME(s->kind);
+	const char *what = sect_names[s->kind];
 
 	if (!s->name) {
 		if (s->kind == S_TARGET)
@@ -1543,7 +987,7 @@ static int check_name(struct loader *L, const struct sect *s)
 		report(L, s->line, "%s section needs a name: config %s 'NAME'", what, what);
 		return -1;
 	}
-	if (!name_chars_ok(s->name, strlen(s->name))) {
+	if (!url_name_chars_ok(s->name, strlen(s->name))) {
 		report(L, s->line, "%s name '%s' may only contain letters, digits, '_', '.' and '-'",
 		    what, echo(eb, s->name));
 		return -1;
@@ -1557,7 +1001,13 @@ static int check_name(struct loader *L, const struct sect *s)
 	return 0;
 }
 
-static const char strategy_names[] = "fallback\0cheapest\0fastest\0weighted\0";
+static const char *const strategy_names[] = {
+	[CFG_STRATEGY_FALLBACK] = "fallback",
+	[CFG_STRATEGY_CHEAPEST] = "cheapest",
+	[CFG_STRATEGY_FASTEST] = "fastest",
+	[CFG_STRATEGY_WEIGHTED] = "weighted",
+};
+#define NSTRATEGIES (sizeof strategy_names / sizeof strategy_names[0])
 
 /* Splits "provider/model" at the first '/' and resolves the provider. 0 and
  * *prov, *model set; -1 after reporting (what: "route 'r': target" or
@@ -1575,10 +1025,10 @@ static int resolve_target(struct loader *L, const char *what, const struct opt *
 	size_t pn = (size_t)(slash - o->val);
 	int idx = cfg_provider_index(L->c, o->val, pn);
 	if (idx < 0) {
-		char pname[SUGGEST_MAX + 1];
+		char pname[NAME_SUGGEST_MAX + 1];
 		struct suggest sg;
 		echo_n(pb, o->val, pn);
-		fmt_snprintf(pname, sizeof pname, "%.*s", (int)(pn < SUGGEST_MAX ? pn : SUGGEST_MAX), o->val);
+		fmt_snprintf(pname, sizeof pname, "%.*s", (int)(pn < NAME_SUGGEST_MAX ? pn : NAME_SUGGEST_MAX), o->val);
 		suggest_init(&sg, pname);
 		for (unsigned i = 0; i < L->c->nproviders; i++)
 			if (L->c->providers[i].name)
@@ -1612,7 +1062,7 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	L->pfxmax = PFX_ALL;
 	const struct opt *os = get_opt(s, O_ROUTE_strategy);
 	if (os) {
-		int i = word_find(strategy_names, os->val);
+		int i = word_index(strategy_names, NSTRATEGIES, os->val);
 		if (i == CFG_STRATEGY_CHEAPEST && !LLMGW_USAGE) {
 			report(L, os->line, "strategy 'cheapest' is not in this build (LLMGW_USAGE=0): "
 			    "it needs the price table");
@@ -1621,7 +1071,8 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 		} else {
 			struct suggest sg;
 			suggest_init(&sg, os->val);
-			suggest_words(&sg, strategy_names);
+			for (unsigned k = 0; k < NSTRATEGIES; k++)
+				suggest_try(&sg, strategy_names[k]);
 			report(L, os->line, "strategy '%s' is not one of fallback, cheapest, fastest, weighted%s",
 			    echo(eb, os->val), suggest_text(&sg));
 		}
@@ -1656,14 +1107,6 @@ static void build_route(struct loader *L, const struct sect *s, struct cfg_route
 	}
 }
 
-static int hexval(char ch)
-{
-	if (is_digit(ch))
-		return ch - '0';
-	ch |= 0x20;
-	return ch >= 'a' && ch <= 'f' ? ch - 'a' + 10 : -1;
-}
-
 /* 1 when the client's key_sha256 is good. */
 static int build_client(struct loader *L, const struct sect *s, struct cfg_client *cl)
 {
@@ -1684,7 +1127,7 @@ static int build_client(struct loader *L, const struct sect *s, struct cfg_clien
 	} else {
 		int bad = 0;
 		for (unsigned i = 0; i < 32; i++) {
-			int hi = hexval(oh->val[2 * i]), lo = hexval(oh->val[2 * i + 1]);
+			int hi = hex_digit((unsigned char)oh->val[2 * i]), lo = hex_digit((unsigned char)oh->val[2 * i + 1]);
 			if (hi < 0 || lo < 0)
 				bad = 1;
 			else
@@ -1818,9 +1261,8 @@ static void price_target(struct loader *L, struct cfg_tinfo *t, const struct sec
 	}
 	if (!s)
 		return;
-	const struct opt *to[5];
-	get_opts(s, O_TARGET_input_usd_per_mtok, 5, to);
-	const struct opt *oi = to[0], *oc = to[1], *oo = to[2];
+	const struct opt *oi = get_opt(s, O_TARGET_input_usd_per_mtok), *oc = get_opt(s, O_TARGET_cached_usd_per_mtok);
+	const struct opt *oo = get_opt(s, O_TARGET_output_usd_per_mtok);
 	if (oi)
 		t->in_usd_mtok = v->in;
 	if (oc)
@@ -1838,9 +1280,9 @@ static void price_target(struct loader *L, struct cfg_tinfo *t, const struct sec
 			t->priced = 1;
 		}
 	}
-	if (to[3])
+	if (get_opt(s, O_TARGET_quality))
 		t->quality = (int)v->quality;
-	if (to[4])
+	if (get_opt(s, O_TARGET_weight))
 		t->weight = v->weight;
 }
 
@@ -1877,7 +1319,7 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 	for (unsigned i = 0; i < ntsect; i++) {
 		const struct sect *s = tsect[i];
 		const struct opt *om = get_opt(s, O_TARGET_model);
-		struct tvals v = { 0, 0, 0, 0, 1 };
+		struct tvals v = { .weight = 1 };
 		echobuf eb;
 		unsigned prov;
 		const char *model;
@@ -1921,7 +1363,8 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
  * one is an error naming the switch, unless its value leaves the feature
  * off (syslog 0, rpm 0, ...); `always`: any value is an error (a price). */
 struct left_opt {
-	unsigned char id, always;
+	enum opt_id id;
+	int always;
 	const char *option;
 	const char *what;
 };
@@ -1959,7 +1402,7 @@ static int opt_value_off(const struct opt *o)
 	unsigned long long v = 1;
 	double dv = 1;
 	int b = 1;
-	switch (opts[o->id].kind & V_KIND) {
+	switch (opts[o->id].kind) {
 	case V_BOOL: return parse_bool(o->val, &b) == 0 && b == 0;
 	case V_UINT: case V_KB: return parse_uint(o->val, 0xffffffffull, &v) == 0 && v == 0;
 	case V_MS: return parse_duration_ms(o->val, &v) == 0 && v == 0;
@@ -1976,7 +1419,7 @@ static void check_left_out(struct loader *L)
 				if (l->id != o->id || (!l->always && opt_value_off(o)))
 					continue;
 				set_pfx(L, s->kind, s->name, PFX_OPT);
-				report(L, o->line, "%s: %s not in this build (%s=0)", OPT_NAME_OF(o->id), l->what,
+				report(L, o->line, "%s: %s not in this build (%s=0)", opts[o->id].name, l->what,
 				    l->option);
 				L->pfxmax = 0;
 			}
@@ -1988,10 +1431,7 @@ static void build(struct loader *L)
 	unsigned counts[S_NKINDS] = { 0 };
 	const struct sect *gw = NULL;
 
-	/* a copy, not ~60 stores the compiler would make of the constants */
-	const struct cfg_gateway *def = &gw_defaults;
-	__asm__("" : "+r"(def));
-	c->gw = *def;
+	c->gw = gw_defaults;
 	check_left_out(L);
 	for (const struct sect *s = L->sects; s; s = s->next)
 		counts[s->kind]++;
@@ -2094,28 +1534,28 @@ int cfg_load_text(const char *name, const char *text, size_t len, struct cfg *ou
 
 int cfg_load_file(const char *path, struct cfg *out, cfg_report_fn rep, void *ctx)
 {
-	char msg[256], *buf = malloc(CFG_FILE_MAX + 1);
-	const char *why = msg;
-	size_t n = 0;
-	int ret = 1, err = 0, r = buf ? slurp(path, buf, CFG_FILE_MAX + 1, &n, &err) : -4;
+	char *buf, err[256], msg[256];
+	size_t n;
 
 	memset(out, 0, sizeof *out);
-	if (r == -1 || r == -3)
-		fmt_snprintf(msg, sizeof msg, "cannot %s: %s", r == -1 ? "open" : "read", strerror(err));
-	else if (r == -2)
+	if (file_read(path, CFG_FILE_MAX, &buf, &n, err, sizeof err) == 0) {
+		int ret = cfg_load_text(path, buf, n, out, rep, ctx);
+		file_free(buf, n);	/* inline keys */
+		return ret;
+	}
+	int e = errno;
+	const char *why = msg;
+	if (e == EISDIR || e == EINVAL)
 		why = "not a regular file";
-	else if (r < 0)
-		why = "out of memory";
-	else if (n > CFG_FILE_MAX)
+	else if (e == EFBIG)
 		why = "file too large for a configuration";
-	else
-		why = NULL, ret = cfg_load_text(path, buf, n, out, rep, ctx);
-	if (why && rep)
+	else if (e == ENOMEM)
+		why = "out of memory";
+	else	/* a regular file that opened fails to read only with EIO */
+		fmt_snprintf(msg, sizeof msg, "cannot %s: %s", e == EIO ? "read" : "open", strerror(e));
+	if (rep)
 		rep(ctx, path, 0, why);
-	if (buf)
-		wipe(buf, n);	/* inline keys */
-	free(buf);
-	return ret;
+	return 1;
 }
 
 int cfg_load_default(struct cfg *out, cfg_report_fn rep, void *ctx)
@@ -2160,35 +1600,27 @@ int cfg_load_default(struct cfg *out, cfg_report_fn rep, void *ctx)
 
 void cfg_free(struct cfg *c)
 {
-	struct arena a;
-
 	if (!c)
 		return;
-	a.head = c->arena;
-	a.total = c->arena_size;
+	struct arena a = { c->arena, c->arena_size };
 	arena_free(&a);
 	memset(c, 0, sizeof *c);
 }
 
 /* ---- lookups ---- */
 
-/* Index of the entry named name (a slice) in an array of structs that
- * start with their name, or -1. */
-static int find_named(const void *v, unsigned n, size_t stride, const char *name, size_t len)
+/* Whether the NUL-terminated s is the slice name[0..len). */
+static int name_is(const char *s, const char *name, size_t len)
 {
-	for (unsigned i = 0; i < n; i++) {
-		const char *s = *(const char *const *)(const void *)((const char *)v + i * stride);
-		if (s && strlen(s) == len && memcmp(s, name, len) == 0)
-			return (int)i;
-	}
-	return -1;
+	return s && strlen(s) == len && memcmp(s, name, len) == 0;
 }
-_Static_assert(offsetof(struct cfg_provider, name) == 0 && offsetof(struct cfg_route, name) == 0,
-    "find_named reads the name first");
 
 int cfg_provider_index(const struct cfg *c, const char *name, size_t len)
 {
-	return find_named(c->providers, c->nproviders, sizeof *c->providers, name, len);
+	for (unsigned i = 0; i < c->nproviders; i++)
+		if (name_is(c->providers[i].name, name, len))
+			return (int)i;
+	return -1;
 }
 
 int cfg_target_id(const struct cfg *c, unsigned provider, const char *model, size_t len)
@@ -2213,8 +1645,10 @@ int cfg_target_find(const struct cfg *c, const char *name, size_t len)
 
 const struct cfg_route *cfg_route_find(const struct cfg *c, const char *name, size_t len)
 {
-	int i = find_named(c->routes, c->nroutes, sizeof *c->routes, name, len);
-	return i < 0 ? NULL : &c->routes[i];
+	for (unsigned i = 0; i < c->nroutes; i++)
+		if (name_is(c->routes[i].name, name, len))
+			return &c->routes[i];
+	return NULL;
 }
 
 /* '*' matches any run of characters, '/' included. Iterative with one

@@ -28,16 +28,10 @@
 #include <stddef.h>
 #include "log.h"
 #include "providers.h"
+#include "url.h"		/* struct cfg_url */
 
 #define CFG_DEFAULT_PATH "/etc/llmgw/llmgw.conf"
 #define CFG_MAX_LISTEN 8		/* listen addresses; more is a config error */
-
-struct cfg_url {
-	int tls;			/* https */
-	char host[256];			/* name or literal; IPv6 without brackets */
-	unsigned short port;		/* defaulted from the scheme */
-	char prefix[512];		/* path before the type's chat_path, no trailing '/' */
-};
 
 struct cfg_provider {
 	const char *name;		/* section name: clients send "name/model" */
@@ -218,10 +212,14 @@ int cfg_target_id(const struct cfg *c, unsigned provider, const char *model, siz
 /* Whether client cl may use model (a route name or "provider/model"). */
 int cfg_client_allows(const struct cfg_client *cl, const char *model, size_t len);
 
-/* Parses "host:port", "[v6]:port", ":port" (all interfaces). 0 or -1. */
-int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short *port);
-/* Parses an http(s) base URL into u; strips one trailing "/v1" and '/'.
- * 0 or -1 with a reason in err. */
-int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen);
+/* url_hostport and url_parse (url.h), under the names callers knew. */
+static inline int cfg_parse_hostport(const char *s, char *host, size_t hostlen, unsigned short *port)
+{
+	return url_hostport(s, host, hostlen, port);
+}
+static inline int cfg_parse_url(const char *s, struct cfg_url *u, char *err, size_t errlen)
+{
+	return url_parse(s, u, err, errlen);
+}
 
 #endif
