@@ -707,6 +707,23 @@ static int oa_decode_request(const struct json_doc *d, struct ir_request *ir, ch
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 
+/* "key": s (a JSON string). */
+static void key_str(struct jw *w, const char *key, const struct ir_str *s)
+{
+	jw_key(w, key);
+	jw_ir_str(w, s);
+}
+
+/* "type":"function","function":{"name":name, leaving the function object
+ * open for the caller's other members and jw_obj_end(). */
+static void function_open(struct jw *w, const struct ir_str *name)
+{
+	jw_kcstr(w, "type", "function");
+	jw_key(w, "function");
+	jw_obj(w);
+	key_str(w, "name", name);
+}
+
 /* The text parts (or thinking parts) of parts[0..n) concatenated as one
  * string. */
 static void write_joined(struct jw *w, const struct ir_part *parts, int n, uint8_t kind)
@@ -731,11 +748,7 @@ static void write_call(struct jw *w, const struct ir_part *p, int k)
 	} else {
 		jw_ir_str(w, &p->a);
 	}
-	jw_kcstr(w, "type", "function");
-	jw_key(w, "function");
-	jw_obj(w);
-	jw_key(w, "name");
-	jw_ir_str(w, &p->b);
+	function_open(w, &p->b);
 	jw_key(w, "arguments");
 	if (p->args.p && p->args.n)
 		jw_ir_str(w, &p->args);
@@ -781,8 +794,7 @@ static void enc_result(struct jw *w, const struct ir_part *parts, int i)
 	const struct ir_part *p = &parts[i];
 	jw_obj(w);
 	jw_kcstr(w, "role", "tool");
-	jw_key(w, "tool_call_id");
-	jw_ir_str(w, &p->a);
+	key_str(w, "tool_call_id", &p->a);
 	jw_key(w, "content");
 	if (!p->nsub) {
 		jw_ir_str(w, &p->text);
@@ -819,8 +831,7 @@ static void enc_user_parts(struct jw *w, const struct ir_part *parts, int first,
 		jw_obj(w);
 		if (p->kind == IR_TEXT) {
 			jw_kcstr(w, "type", "text");
-			jw_key(w, "text");
-			jw_ir_str(w, &p->text);
+			key_str(w, "text", &p->text);
 		} else {
 			jw_kcstr(w, "type", "image_url");
 			jw_key(w, "image_url");
@@ -943,15 +954,9 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 		for (int k = 0; k < ir->ntools; k++) {
 			const struct ir_tool *t = &ir->tools[k];
 			jw_obj(&w);
-			jw_kcstr(&w, "type", "function");
-			jw_key(&w, "function");
-			jw_obj(&w);
-			jw_key(&w, "name");
-			jw_ir_str(&w, &t->name);
-			if (t->description.p) {
-				jw_key(&w, "description");
-				jw_ir_str(&w, &t->description);
-			}
+			function_open(&w, &t->name);
+			if (t->description.p)
+				key_str(&w, "description", &t->description);
 			if (t->parameters.p) {
 				jw_key(&w, "parameters");
 				if (jw_ir_schema(&w, &t->parameters) < 0)
@@ -967,11 +972,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 	if (ir->tool_choice == IR_TC_TOOL) {
 		jw_key(&w, "tool_choice");
 		jw_obj(&w);
-		jw_kcstr(&w, "type", "function");
-		jw_key(&w, "function");
-		jw_obj(&w);
-		jw_key(&w, "name");
-		jw_ir_str(&w, &ir->tool_choice_name);
+		function_open(&w, &ir->tool_choice_name);
 		jw_obj_end(&w);
 		jw_obj_end(&w);
 	} else if (ir->tool_choice >= IR_TC_AUTO && ir->tool_choice <= IR_TC_REQUIRED) {
@@ -1012,15 +1013,12 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 		jw_obj_end(&w);
 		jw_obj_end(&w);
 	}
-	if (ir->user.p) {
-		jw_key(&w, "user");
-		jw_ir_str(&w, &ir->user);
-	}
+	if (ir->user.p)
+		key_str(&w, "user", &ir->user);
 	if (ir->seed >= 0)
 		jw_ki64(&w, "seed", ir->seed);
 	if (ir->reasoning.p) {
-		jw_key(&w, "reasoning_effort");
-		jw_ir_str(&w, &ir->reasoning);
+		key_str(&w, "reasoning_effort", &ir->reasoning);
 	} else if (rm && ir->thinking_budget > 0) {
 		jw_kcstr(&w, "reasoning_effort", ir->thinking_budget < 4096 ? "low"
 			 : ir->thinking_budget < 16384 ? "medium" : "high");
@@ -1586,8 +1584,7 @@ static void chunk_open(const struct xlate_stream *s, const struct oa_enc *st, st
 	json_lit(o, "data: ");
 	jw_init(w, o);
 	jw_obj(w);
-	jw_key(w, "id");
-	jw_ir_str(w, &id);
+	key_str(w, "id", &id);
 	jw_kcstr(w, "object", "chat.completion.chunk");
 	jw_ki64(w, "created", s->created);
 	jw_kcstr(w, "model", s->model);
@@ -1705,8 +1702,7 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 		if (!(ev->text.p && ev->text.n))
 			return;
 		delta_open(s, st, &w, o);
-		jw_key(&w, ev->kind == EV_TEXT ? "content" : "reasoning_content");
-		jw_ir_str(&w, &ev->text);
+		key_str(&w, ev->kind == EV_TEXT ? "content" : "reasoning_content", &ev->text);
 		delta_close(s, &w, -1);
 		return;
 	case EV_TOOL_START:
@@ -1720,11 +1716,7 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 			int n = fmt_snprintf(buf, sizeof buf, "call_%llu_%u", s->serial, (unsigned)ev->index);
 			jw_str(&w, buf, (size_t)n);
 		}
-		jw_kcstr(&w, "type", "function");
-		jw_key(&w, "function");
-		jw_obj(&w);
-		jw_key(&w, "name");
-		jw_ir_str(&w, &ev->name);
+		function_open(&w, &ev->name);
 		jw_kcstr(&w, "arguments", "");
 		jw_obj_end(&w);
 		tool_delta_close(&w);
@@ -1737,8 +1729,7 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 		tool_delta_open(&w, ev->index);
 		jw_key(&w, "function");
 		jw_obj(&w);
-		jw_key(&w, "arguments");
-		jw_ir_str(&w, &ev->text);
+		key_str(&w, "arguments", &ev->text);
 		jw_obj_end(&w);
 		tool_delta_close(&w);
 		delta_close(s, &w, -1);
