@@ -93,13 +93,11 @@
  * Errors: OpenAI shape with type by class and code = the provider's own
  *   type/code (else a class default); request_id not in the body.
  *
- * Kept small for the embedded builds: decoders read the members of an
- * object in one walk (members()) and match names against NUL-separated
- * lists; encoders write through put(), a tiny format writer, instead of
- * runs of json_lit() calls.
+ * Decoders read the members of an object in one walk (members()) and match
+ * names against tables indexed by an enum; encoders write through the
+ * typed JSON writer (struct jw, json.h), which places the commas.
  */
 #include <stdarg.h>
-#include <stddef.h>
 #include <string.h>
 #include "fmt.h"
 #include "dialect.h"
@@ -125,27 +123,10 @@ static void set_err(const struct ctx *c, const char *fmt, ...)
 		va_end(ap);
 	}
 }
-/* Sets the message and yields -1 (a call, not a tail call: the failure
- * paths then share one epilogue). */
+/* Sets the message and yields -1. */
 #define fail(...) (set_err(__VA_ARGS__), -1)
 
-/* Messages that differ in one word, written from one format each. */
-#define MSG_TEXT_PARTS "%s message content must be a string or an array of text parts"
-#define MSG_PARTS_TEXT "%s message content parts must be text"
-#define MUST_ARRAY "%s must be an array"
-#define TOO_MANY "too many %s (at most %d)"
-#define ONLY_FN "only function %s are supported"
-
 static const struct ir_str no_str = { NULL, 0, IR_RAW };
-
-/* lit, after a comma unless k is 0: for the elements of a JSON array. */
-#define COMMA_IF(k, lit) (&("," lit)[!(k)])
-
-
-
-/* The finish reasons in enum ir_finish order from IR_FIN_STOP; the
- * decoder also reads function_call (as tool_calls). */
-static const char finish_names[] = "stop\0length\0tool_calls\0content_filter\0error\0function_call\0";
 
 /* The type of token v (JSMN_OBJECT, _ARRAY, _STRING, _PRIMITIVE), or
  * JSMN_UNDEFINED when v is absent (-1) or null: one call answers what
@@ -174,23 +155,33 @@ static int member(const struct json_doc *d, int obj, const char *key, int t)
 }
 
 /* The token of key in obj when it is a string, else -1. */
-__attribute__((noinline)) static int get_string(const struct json_doc *d, int obj, const char *key)
+static int get_string(const struct json_doc *d, int obj, const char *key)
 {
 	return member(d, obj, key, JSMN_STRING);
 }
 
-/* The values (of any type, null included) of the members of object obj
- * named in the NUL-separated list keys (n names, in the order of the
- * caller's enum) into v[0..n), -1 when absent: one walk over obj instead
- * of one json_get() per key. As with json_get(), keys compare unescaped
- * and the last duplicate wins. */
-static void members(const struct json_doc *d, int obj, const char *keys, int *v, int n)
+/* The index k in names[0..n) of the name string token i equals, or -1
+ * (also when i is not a string). NULL entries match nothing. */
+static int name_index(const struct json_doc *d, int i, const char *const *names, int n)
 {
-	memset(v, 0xff, (size_t)n * sizeof *v);	/* all -1 */
+	for (int k = 0; k < n; k++)
+		if (json_str_eq(d, i, names[k]))
+			return k;
+	return -1;
+}
+
+/* The values (of any type, null included) of the members of object obj
+ * named in keys[0..n) (indexed by the caller's enum) into v[0..n), -1 when
+ * absent: one walk over obj instead of one json_get() per key. As with
+ * json_get(), keys compare unescaped and the last duplicate wins. */
+static void members(const struct json_doc *d, int obj, const char *const *keys, int *v, int n)
+{
+	for (int k = 0; k < n; k++)
+		v[k] = -1;
 	if (type_of(d, obj) != JSMN_OBJECT)
 		return;
 	for (int i = 0, k = obj + 1; i < d->tok[obj].size; i++, k = json_skip(d, k)) {
-		int w = json_list_find(d, k, keys);
+		int w = name_index(d, k, keys, n);
 		if (w >= 0)
 			v[w] = k + 1;
 	}
@@ -198,16 +189,19 @@ static void members(const struct json_doc *d, int obj, const char *keys, int *v,
 
 /* A tool call object's members, and its function's name (a string, else
  * -1) and arguments. */
-enum { F_TYPE, F_ID, F_FUNCTION, F_INDEX, F_NAME, F_ARGUMENTS, F_NKEYS };
+enum { F_TYPE, F_ID, F_FUNCTION, F_INDEX, F_CALL_NKEYS, F_NAME = F_CALL_NKEYS, F_ARGUMENTS, F_NKEYS };
+static const char *const call_keys[F_CALL_NKEYS] = {
+	[F_TYPE] = "type", [F_ID] = "id", [F_FUNCTION] = "function", [F_INDEX] = "index",
+};
 static void call_fields(const struct json_doc *d, int el, int v[F_NKEYS])
 {
-	members(d, el, "type\0id\0function\0index\0", v, F_NAME);
+	members(d, el, call_keys, v, F_CALL_NKEYS);
 	v[F_NAME] = get_string(d, v[F_FUNCTION], "name");
 	v[F_ARGUMENTS] = json_get(d, v[F_FUNCTION], "arguments");
 }
 
 /* Tool call arguments: a string or an object, else absent. */
-__attribute__((noinline)) static struct ir_str args_str(const struct json_doc *d, int args)
+static struct ir_str args_str(const struct json_doc *d, int args)
 {
 	int t = type_of(d, args);
 	return t == JSMN_STRING || t == JSMN_OBJECT ? ir_tok_str(d, args) : no_str;
@@ -219,22 +213,6 @@ static int raw_has_prefix(const struct ir_str *s, const char *lit)
 	return s->p && s->n >= n && memcmp(s->p, lit, n) == 0;
 }
 
-/* Two spans naming the same string (ids may be escaped differently). */
-static int same_str(const struct ir_str *a, const struct ir_str *b)
-{
-	if (!a->p || !b->p)
-		return 0;
-	if (a->kind == b->kind && a->n == b->n && memcmp(a->p, b->p, a->n) == 0)
-		return 1;
-	char ba[256], bb[256];
-	struct json_out oa, ob;
-	json_out_init(&oa, ba, sizeof ba);
-	json_out_init(&ob, bb, sizeof bb);
-	ir_write_unescaped(&oa, a);
-	ir_write_unescaped(&ob, b);
-	return !oa.overflow && !ob.overflow && oa.len == ob.len && memcmp(ba, bb, oa.len) == 0;
-}
-
 /* ------------------------------------------------------------------ */
 /* Request decoding                                                    */
 
@@ -244,19 +222,28 @@ enum {
 	R_MAX_COMPLETION_TOKENS, R_MAX_TOKENS, R_TEMPERATURE, R_TOP_P, R_TOP_K, R_STOP, R_STREAM,
 	R_STREAM_OPTIONS, R_RESPONSE_FORMAT, R_USER, R_SAFETY_IDENTIFIER, R_SEED, R_REASONING, R_N, R_NKEYS
 };
-static const char request_keys[] = "model\0messages\0functions\0function_call\0tools\0tool_choice\0"
-	"parallel_tool_calls\0max_completion_tokens\0max_tokens\0temperature\0top_p\0top_k\0stop\0stream\0"
-	"stream_options\0response_format\0user\0safety_identifier\0seed\0reasoning_effort\0n\0";
+static const char *const request_keys[R_NKEYS] = {
+	[R_MODEL] = "model", [R_MESSAGES] = "messages", [R_FUNCTIONS] = "functions",
+	[R_FUNCTION_CALL] = "function_call", [R_TOOLS] = "tools", [R_TOOL_CHOICE] = "tool_choice",
+	[R_PARALLEL] = "parallel_tool_calls", [R_MAX_COMPLETION_TOKENS] = "max_completion_tokens",
+	[R_MAX_TOKENS] = "max_tokens", [R_TEMPERATURE] = "temperature", [R_TOP_P] = "top_p",
+	[R_TOP_K] = "top_k", [R_STOP] = "stop", [R_STREAM] = "stream", [R_STREAM_OPTIONS] = "stream_options",
+	[R_RESPONSE_FORMAT] = "response_format", [R_USER] = "user", [R_SAFETY_IDENTIFIER] = "safety_identifier",
+	[R_SEED] = "seed", [R_REASONING] = "reasoning_effort", [R_N] = "n",
+};
 
 /* The members of a message. */
 enum { M_ROLE, M_CONTENT, M_REFUSAL, M_FUNCTION_CALL, M_TOOL_CALLS, M_TOOL_CALL_ID, M_NKEYS };
-static const char message_keys[] = "role\0content\0refusal\0function_call\0tool_calls\0tool_call_id\0";
+static const char *const message_keys[M_NKEYS] = {
+	[M_ROLE] = "role", [M_CONTENT] = "content", [M_REFUSAL] = "refusal",
+	[M_FUNCTION_CALL] = "function_call", [M_TOOL_CALLS] = "tool_calls", [M_TOOL_CALL_ID] = "tool_call_id",
+};
 
 static struct ir_part *new_part(const struct ctx *c, uint8_t kind)
 {
 	struct ir_request *ir = c->ir;
 	if (ir->nparts >= IR_MAX_PARTS) {
-		set_err(c, TOO_MANY, "content parts", IR_MAX_PARTS);
+		set_err(c, "too many content parts (at most %d)", IR_MAX_PARTS);
 		return NULL;
 	}
 	struct ir_part *p = &ir->parts[ir->nparts++];
@@ -300,12 +287,12 @@ static int dec_text_content(const struct ctx *c, int ct, const char *role, struc
 		return 0;
 	}
 	if (ty != JSMN_ARRAY)
-		return fail(c, MSG_TEXT_PARTS, role);
+		return fail(c, "%s message content must be a string or an array of text parts", role);
 	int n = d->tok[ct].size;
 	for (int k = 0; k < n; k++) {
 		int t = text_part(d, json_index(d, ct, k));
 		if (t < 0)
-			return fail(c, MSG_PARTS_TEXT, role);
+			return fail(c, "%s message content parts must be text", role);
 		if (res && n == 1) {
 			res->text = ir_tok_str(d, t);
 		} else {
@@ -352,7 +339,11 @@ static int dec_image(const struct ctx *c, int el)
 	return fail(c, "image_url must be a data: URL or an http(s) URL");
 }
 
-static const char part_types[] = "text\0image_url\0input_audio\0file\0";
+/* Content part types of a user message. */
+enum { PT_TEXT, PT_IMAGE_URL, PT_INPUT_AUDIO, PT_FILE, PT_NTYPES };
+static const char *const part_types[PT_NTYPES] = {
+	[PT_TEXT] = "text", [PT_IMAGE_URL] = "image_url", [PT_INPUT_AUDIO] = "input_audio", [PT_FILE] = "file",
+};
 
 static int dec_user(const struct ctx *c, int ct)
 {
@@ -364,21 +355,21 @@ static int dec_user(const struct ctx *c, int ct)
 		return fail(c, "user message content must be a string or an array of parts");
 	for (int k = 0; k < d->tok[ct].size; k++) {
 		int el = json_index(d, ct, k);
-		int rc, i = json_list_find(d, json_get(d, el, "type"), part_types);
+		int rc, i = name_index(d, json_get(d, el, "type"), part_types, PT_NTYPES);
 		switch (i) {
-		case 0: {
+		case PT_TEXT: {
 			int t = get_string(d, el, "text");
 			if (t < 0)
 				return fail(c, "text part without text");
 			rc = add_text(c, ir_tok_str(d, t));
 			break;
 		}
-		case 1:
+		case PT_IMAGE_URL:
 			rc = dec_image(c, el);
 			break;
-		case 2:
-		case 3:
-			return fail(c, "%s content parts are not supported by the gateway", fmt_list_nth(part_types, i));
+		case PT_INPUT_AUDIO:
+		case PT_FILE:
+			return fail(c, "%s content parts are not supported by the gateway", part_types[i]);
 		default:
 			return fail(c, "unknown content part type");
 		}
@@ -406,10 +397,11 @@ static int dec_assistant(const struct ctx *c, const int *mv)
 	case JSMN_ARRAY:
 		for (int k = 0; k < d->tok[ct].size; k++) {
 			int el = json_index(d, ct, k);
-			int i = json_list_find(d, json_get(d, el, "type"), "text\0refusal\0");
-			if (i < 0)
+			int ty = json_get(d, el, "type");
+			int text = json_str_eq(d, ty, "text");
+			if (!text && !json_str_eq(d, ty, "refusal"))
 				return fail(c, "assistant content parts must be text or refusal");
-			int t = get_string(d, el, i ? "refusal" : "text");
+			int t = get_string(d, el, text ? "text" : "refusal");
 			if (t < 0)
 				return fail(c, "assistant content part without text");
 			if (add_nonempty(c, t) < 0)
@@ -430,7 +422,7 @@ static int dec_assistant(const struct ctx *c, const int *mv)
 			int v[F_NKEYS];
 			call_fields(d, json_index(d, tc, k), v);
 			if (v[F_TYPE] >= 0 && !json_str_eq(d, v[F_TYPE], "function"))
-				return fail(c, ONLY_FN, "tool calls");
+				return fail(c, "only function tool calls are supported");
 			int id = of_type(d, v[F_ID], JSMN_STRING);
 			if (id < 0 || v[F_NAME] < 0)
 				return fail(c, "assistant tool_calls need an id and a function name");
@@ -442,7 +434,7 @@ static int dec_assistant(const struct ctx *c, const int *mv)
 			p->args = args_str(d, v[F_ARGUMENTS]);
 		}
 	} else if (ty) {
-		return fail(c, MUST_ARRAY, "tool_calls");
+		return fail(c, "tool_calls must be an array");
 	}
 	if (ir->nparts == first && add_text(c, ir_plain("", 0)) < 0)
 		return -1;
@@ -462,7 +454,7 @@ static int dec_tool(const struct ctx *c, const int *mv)
 	p->a = ir_tok_str(d, id);
 	for (int k = ir->nparts - 2; k >= 0; k--) {
 		const struct ir_part *q = &ir->parts[k];
-		if (q->kind == IR_TOOL_CALL && same_str(&q->a, &p->a)) {
+		if (q->kind == IR_TOOL_CALL && ir_str_same(&q->a, &p->a)) {
 			p->b = q->b;
 			break;
 		}
@@ -470,9 +462,16 @@ static int dec_tool(const struct ctx *c, const int *mv)
 	return dec_text_content(c, mv[M_CONTENT], "tool", p);
 }
 
-/* messages[].role values: 0-1 go to the system prompt, 2-4 are
- * IR_USER, IR_ASSISTANT, IR_TOOL (role - 2). */
-static const char roles[] = "system\0developer\0user\0assistant\0tool\0function\0";
+/* messages[].role values: system and developer go to the system prompt;
+ * user, assistant and tool are the IR roles. */
+enum { ROLE_SYSTEM, ROLE_DEVELOPER, ROLE_USER, ROLE_ASSISTANT, ROLE_TOOL, ROLE_FUNCTION, NROLES };
+static const char *const roles[NROLES] = {
+	[ROLE_SYSTEM] = "system", [ROLE_DEVELOPER] = "developer", [ROLE_USER] = "user",
+	[ROLE_ASSISTANT] = "assistant", [ROLE_TOOL] = "tool", [ROLE_FUNCTION] = "function",
+};
+static const uint8_t ir_role_of[NROLES] = {
+	[ROLE_USER] = IR_USER, [ROLE_ASSISTANT] = IR_ASSISTANT, [ROLE_TOOL] = IR_TOOL,
+};
 
 static int dec_messages(const struct ctx *c, int msgs)
 {
@@ -487,22 +486,22 @@ static int dec_messages(const struct ctx *c, int msgs)
 		int role = of_type(d, mv[M_ROLE], JSMN_STRING);
 		if (role < 0)
 			return fail(c, "messages[%d] must be an object with a role", k);
-		int ri = json_list_find(d, role, roles);
-		if (ri >= 0 && ri < 2 && dec_text_content(c, mv[M_CONTENT], "system", NULL) < 0)
+		int ri = name_index(d, role, roles, NROLES);
+		if ((ri == ROLE_SYSTEM || ri == ROLE_DEVELOPER) && dec_text_content(c, mv[M_CONTENT], "system", NULL) < 0)
 			return -1;
 	}
 	ir->sys_n = (uint16_t)(ir->nparts - ir->sys_first);
 	/* Pass 2: the conversation. */
 	for (int k = 0; k < n; k++) {
 		members(d, json_index(d, msgs, k), message_keys, mv, M_NKEYS);
-		int ri = json_list_find(d, mv[M_ROLE], roles);
-		if (ri == 0 || ri == 1)
+		int ri = name_index(d, mv[M_ROLE], roles, NROLES);
+		if (ri == ROLE_SYSTEM || ri == ROLE_DEVELOPER)
 			continue;
-		if (ri == 5)
+		if (ri == ROLE_FUNCTION)
 			return fail(c, "legacy role \"function\" is not supported: use tool messages");
 		if (ri < 0)
 			return fail(c, "messages[%d]: unknown role", k);
-		uint8_t r = (uint8_t)(ri - 2);
+		uint8_t r = ir_role_of[ri];
 		/* Consecutive tool messages share one IR_TOOL message. */
 		if (r == IR_TOOL && ir->nmsgs && ir->msgs[ir->nmsgs - 1].role == IR_TOOL) {
 			struct ir_msg *prev = &ir->msgs[ir->nmsgs - 1];
@@ -512,7 +511,7 @@ static int dec_messages(const struct ctx *c, int msgs)
 			continue;
 		}
 		if (ir->nmsgs >= IR_MAX_MSGS)
-			return fail(c, TOO_MANY, "messages", IR_MAX_MSGS);
+			return fail(c, "too many messages (at most %d)", IR_MAX_MSGS);
 		uint16_t first = ir->nparts;
 		int rc = r == IR_USER ? dec_user(c, mv[M_CONTENT])
 		       : r == IR_ASSISTANT ? dec_assistant(c, mv)
@@ -527,8 +526,10 @@ static int dec_messages(const struct ctx *c, int msgs)
 	return 0;
 }
 
-/* tool_choice strings, in enum ir_tool_choice order from IR_TC_AUTO. */
-static const char tool_choices[] = "auto\0none\0required\0";
+/* tool_choice strings by enum ir_tool_choice (IR_TC_TOOL is an object). */
+static const char *const tool_choices[IR_TC_TOOL] = {
+	[IR_TC_AUTO] = "auto", [IR_TC_NONE] = "none", [IR_TC_REQUIRED] = "required",
+};
 
 static int dec_tools(const struct ctx *c)
 {
@@ -540,15 +541,15 @@ static int dec_tools(const struct ctx *c)
 	int ty = type_of(d, t);
 	if (ty) {
 		if (ty != JSMN_ARRAY)
-			return fail(c, MUST_ARRAY, "tools");
+			return fail(c, "tools must be an array");
 		if (d->tok[t].size > IR_MAX_TOOLS)
-			return fail(c, TOO_MANY, "tools", IR_MAX_TOOLS);
+			return fail(c, "too many tools (at most %d)", IR_MAX_TOOLS);
 		for (int k = 0; k < d->tok[t].size; k++) {
 			int el = json_index(d, t, k);
 			int fn = json_get(d, el, "function");
 			int name = get_string(d, fn, "name");
 			if (!json_str_eq(d, json_get(d, el, "type"), "function"))
-				return fail(c, ONLY_FN, "tools");
+				return fail(c, "only function tools are supported");
 			if (name < 0)
 				return fail(c, "tools[%d].function.name is required", k);
 			struct ir_tool *tl = &ir->tools[ir->ntools++];
@@ -567,10 +568,10 @@ static int dec_tools(const struct ctx *c)
 	case JSMN_UNDEFINED:
 		break;
 	case JSMN_STRING: {
-		int i = json_list_find(d, tc, tool_choices);
+		int i = name_index(d, tc, tool_choices, IR_TC_TOOL);
 		if (i < 0)
 			return fail(c, "tool_choice must be none, auto, required or a function");
-		ir->tool_choice = (uint8_t)(IR_TC_AUTO + i);
+		ir->tool_choice = (uint8_t)i;
 		break;
 	}
 	case JSMN_OBJECT: {
@@ -602,18 +603,18 @@ static int dec_params(const struct ctx *c)
 	if (type_of(d, v)) {
 		int64_t x;
 		if (json_get_i64(d, v, &x) < 0 || x < 0)
-			return fail(c, "%s must be a non-negative integer", fmt_list_nth(request_keys, mk));
+			return fail(c, "%s must be a non-negative integer", request_keys[mk]);
 		ir->max_tokens = x;
 	}
-	static const uint16_t num_off[3] = { offsetof(struct ir_request, temperature), offsetof(struct ir_request, top_p),
-					     offsetof(struct ir_request, top_k) };
+	static const int num_keys[] = { R_TEMPERATURE, R_TOP_P, R_TOP_K };
+	struct ir_str *const num[] = { &ir->temperature, &ir->top_p, &ir->top_k };
 	for (int i = 0; i < 3; i++) {
-		v = top[R_TEMPERATURE + i];
+		v = top[num_keys[i]];
 		if (!type_of(d, v))
 			continue;
 		if (!json_is_number(d, v))
-			return fail(c, "%s must be a number", fmt_list_nth(request_keys, R_TEMPERATURE + i));
-		*(struct ir_str *)(void *)((char *)ir + num_off[i]) = ir_tok_str(d, v);
+			return fail(c, "%s must be a number", request_keys[num_keys[i]]);
+		*num[i] = ir_tok_str(d, v);
 	}
 	v = top[R_STOP];
 	switch (type_of(d, v)) {
@@ -624,7 +625,7 @@ static int dec_params(const struct ctx *c)
 		break;
 	case JSMN_ARRAY:
 		if (d->tok[v].size > IR_MAX_STOP)
-			return fail(c, TOO_MANY, "stop sequences", IR_MAX_STOP);
+			return fail(c, "too many stop sequences (at most %d)", IR_MAX_STOP);
 		for (int k = 0; k < d->tok[v].size; k++) {
 			int s = json_index(d, v, k);
 			if (type_of(d, s) != JSMN_STRING)
@@ -642,13 +643,16 @@ static int dec_params(const struct ctx *c)
 	v = top[R_RESPONSE_FORMAT];
 	int ty = type_of(d, v);
 	if (ty == JSMN_OBJECT) {
-		switch (json_list_find(d, json_get(d, v, "type"), "text\0json_object\0json_schema\0")) {
-		case 0:
+		static const char *const formats[] = {
+			[IR_FMT_TEXT] = "text", [IR_FMT_JSON_OBJECT] = "json_object", [IR_FMT_JSON_SCHEMA] = "json_schema",
+		};
+		switch (name_index(d, json_get(d, v, "type"), formats, IR_FMT_JSON_SCHEMA + 1)) {
+		case IR_FMT_TEXT:
 			break;
-		case 1:
+		case IR_FMT_JSON_OBJECT:
 			ir->format = IR_FMT_JSON_OBJECT;
 			break;
-		case 2: {
+		case IR_FMT_JSON_SCHEMA: {
 			int js = json_get(d, v, "json_schema");
 			int sc = member(d, js, "schema", JSMN_OBJECT);
 			if (sc >= 0) {
@@ -687,24 +691,14 @@ static int oa_decode_request(const struct json_doc *d, struct ir_request *ir, ch
 {
 	int top[R_NKEYS];
 	const struct ctx c = { err, errlen, d, ir, top };
-	struct ir_part *parts = ir->parts;
-	struct ir_msg *msgs = ir->msgs;
-	struct ir_tool *tools = ir->tools;
-	memset(ir, 0, sizeof *ir);
-	ir->parts = parts;
-	ir->msgs = msgs;
-	ir->tools = tools;
-	ir->parallel_tools = -1;
-	ir->max_tokens = -1;
-	ir->seed = -1;
-	ir->thinking_budget = -1;
+	ir_request_init(ir);
 	if (!d || d->ntok < 1 || d->tok[0].type != JSMN_OBJECT)
 		return fail(&c, "the request body must be a JSON object");
 	members(d, 0, request_keys, top, R_NKEYS);
 	ir->model = ir_tok_str(d, of_type(d, top[R_MODEL], JSMN_STRING));
 	int msgs_tok = of_type(d, top[R_MESSAGES], JSMN_ARRAY);
 	if (msgs_tok < 0)
-		return fail(&c, MUST_ARRAY, "messages");
+		return fail(&c, "messages must be an array");
 	if (dec_messages(&c, msgs_tok) < 0 || dec_tools(&c) < 0 || dec_params(&c) < 0)
 		return -1;
 	return 0;
@@ -713,89 +707,73 @@ static int oa_decode_request(const struct json_doc *d, struct ir_request *ir, ch
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 
-/* The JSON-escaped content of s, without quotes, for concatenation. */
-static void write_str_body(struct json_out *o, const struct ir_str *s)
+/* "key": s (a JSON string). */
+static void key_str(struct jw *w, const char *key, const struct ir_str *s)
 {
-	if (!s->p)
-		return;
-	if (s->kind == IR_RAW) {
-		json_raw_append(o, s->p, s->n);
-		return;
-	}
-	size_t start = o->len;
-	ir_write_string(o, s);
-	if (o->overflow || o->len < start + 2)
-		return;
-	memmove(o->buf + start, o->buf + start + 1, o->len - start - 2);
-	o->len -= 2;
+	jw_key(w, key);
+	jw_ir_str(w, s);
 }
 
-/* Appends the text of f, except for these directives, each taking one
- * pointer argument:
- *   %s  const struct ir_str *: a JSON string (ir_write_string)
- *   %b  const struct ir_str *: its escaped body without quotes
- *   %r  const struct ir_str *: its bytes as they stand (number text)
- *   %c  const char *: a JSON string (json_cstr)
- *   %l  const char *: verbatim
- *   %d  const int64_t *
- * One call instead of a run of json_lit()/ir_write_string() calls keeps
- * the encoders small. No literal text here contains a '%'. */
-static void vput(struct json_out *o, const char *f, va_list ap)
+/* "type":"function","function":{"name":name, leaving the function object
+ * open for the caller's other members and jw_obj_end(). */
+static void function_open(struct jw *w, const struct ir_str *name)
 {
-	for (;;) {
-		const char *e = strchrnul(f, '%');
-		json_raw_append(o, f, (size_t)(e - f));
-		if (!*e)
-			return;
-		const void *a = va_arg(ap, const void *);
-		const struct ir_str *s = a;
-		switch (e[1]) {
-		case 's':
-			ir_write_string(o, s);
-			break;
-		case 'b':
-			write_str_body(o, s);
-			break;
-		case 'r':
-			json_raw_append(o, s->p, s->n);
-			break;
-		case 'c':
-			json_cstr(o, a);
-			break;
-		case 'l':
-			json_lit(o, a);
-			break;
-		case 'd':
-			json_i64(o, *(const int64_t *)a);
-			break;
-		}
-		f = e + 2;
-	}
+	jw_kcstr(w, "type", "function");
+	jw_key(w, "function");
+	jw_obj(w);
+	key_str(w, "name", name);
 }
 
-static void put(struct json_out *o, const char *f, ...)
+/* The text parts (or thinking parts) of parts[0..n) concatenated as one
+ * string. */
+static void write_joined(struct jw *w, const struct ir_part *parts, int n, uint8_t kind)
 {
-	va_list ap;
-	va_start(ap, f);
-	vput(o, f, ap);
-	va_end(ap);
+	jw_str_begin(w);
+	for (int i = 0; i < n; i++)
+		if (parts[i].kind == kind)
+			jw_ir_chars(w, &parts[i].text);
+	jw_str_end(w);
 }
 
-/* Written in place of an absent value. */
-static const struct ir_str empty_args = { "{}", 2, IR_RAW };
-
-/* The k-th tool call of a message (k > 0 after a comma); made_up: a call
- * without an id gets "call_llmgw_<k>" (else it is written as given). */
-__attribute__((noinline)) static void write_call(struct json_out *o, const struct ir_part *p, int k, int made_up)
+/* A tool call. k >= 0: its position among the message's calls, and a
+ * call without an id gets "call_llmgw_<k>"; k -1: the id as given. */
+static void write_call(struct jw *w, const struct ir_part *p, int k)
 {
-	struct ir_str id = p->a;
-	char buf[32];
-	if (made_up && !(id.p && id.n)) {
-		fmt_snprintf(buf, sizeof buf, "call_llmgw_%d", k);
-		id = ir_plain(buf, (uint32_t)strlen(buf));
+	jw_obj(w);
+	jw_key(w, "id");
+	if (k >= 0 && !(p->a.p && p->a.n)) {
+		char buf[32];
+		int n = fmt_snprintf(buf, sizeof buf, "call_llmgw_%d", k);
+		jw_str(w, buf, (size_t)n);
+	} else {
+		jw_ir_str(w, &p->a);
 	}
-	put(o, COMMA_IF(k, "{\"id\":%s,\"type\":\"function\",\"function\":{\"name\":%s,\"arguments\":%s}}"),
-	    &id, &p->b, p->args.p && p->args.n ? &p->args : &empty_args);
+	function_open(w, &p->b);
+	jw_key(w, "arguments");
+	if (p->args.p && p->args.n)
+		jw_ir_str(w, &p->args);
+	else
+		jw_cstr(w, "{}");
+	jw_obj_end(w);
+	jw_obj_end(w);
+}
+
+/* The usage object (prompt_tokens counts the cached ones). */
+static void write_usage(struct jw *w, const struct ir_usage *u)
+{
+	jw_obj(w);
+	jw_ki64(w, "prompt_tokens", u->input);
+	jw_ki64(w, "completion_tokens", u->output);
+	jw_ki64(w, "total_tokens", u->input + u->output);
+	jw_key(w, "prompt_tokens_details");
+	jw_obj(w);
+	jw_ki64(w, "cached_tokens", u->cached);
+	jw_obj_end(w);
+	jw_key(w, "completion_tokens_details");
+	jw_obj(w);
+	jw_ki64(w, "reasoning_tokens", u->reasoning);
+	jw_obj_end(w);
+	jw_obj_end(w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -809,40 +787,83 @@ static int reasoning_model(const char *model)
 	return (m[0] == 'o' && m[1] >= '1' && m[1] <= '9') || strncmp(m, "gpt-5", 5) == 0;
 }
 
-/* The content of a tool result as one string, and the end of its message. */
-static void write_result_content(struct json_out *o, const struct ir_part *parts, int i)
+/* A tool result as one {"role":"tool"} message: its content as one string,
+ * the texts of its sub-parts joined by a blank line. */
+static void enc_result(struct jw *w, const struct ir_part *parts, int i)
 {
 	const struct ir_part *p = &parts[i];
+	jw_obj(w);
+	jw_kcstr(w, "role", "tool");
+	key_str(w, "tool_call_id", &p->a);
+	jw_key(w, "content");
 	if (!p->nsub) {
-		put(o, "%s}", &p->text);
-		return;
+		jw_ir_str(w, &p->text);
+	} else {
+		jw_str_begin(w);
+		for (int k = 1; k <= p->nsub; k++) {
+			const struct ir_part *q = &parts[i + k];
+			if (k > 1)
+				jw_str_add(w, "\n\n", 2);
+			if (q->kind == IR_TEXT)
+				jw_ir_chars(w, &q->text);
+			else
+				jw_str_add(w, "[image omitted]", 15);
+		}
+		jw_str_end(w);
 	}
-	json_lit(o, "\"");
-	for (int k = 1; k <= p->nsub; k++) {
-		const struct ir_part *q = &parts[i + k];
-		if (k > 1)
-			json_lit(o, "\\n\\n");
-		if (q->kind == IR_TEXT)
-			write_str_body(o, &q->text);
-		else
-			json_lit(o, "[image omitted]");
-	}
-	json_lit(o, "\"}");
+	jw_obj_end(w);
 }
 
-static void enc_msg(const struct ir_request *ir, const struct ir_msg *m, struct json_out *o, int *nout)
+/* The content parts of a user turn that needs an array (images, or more
+ * than one text). */
+static void enc_user_parts(struct jw *w, const struct ir_part *parts, int first, int end)
 {
 	static const struct ir_str png = { "image/png", 9, IR_RAW };
+	jw_arr(w);
+	for (int i = first; i < end; i++) {
+		const struct ir_part *p = &parts[i];
+		if (p->kind == IR_TOOL_RESULT) {
+			i += p->nsub;
+			continue;
+		}
+		if (p->kind != IR_TEXT && p->kind != IR_IMAGE)
+			continue;
+		jw_obj(w);
+		if (p->kind == IR_TEXT) {
+			jw_kcstr(w, "type", "text");
+			key_str(w, "text", &p->text);
+		} else {
+			jw_kcstr(w, "type", "image_url");
+			jw_key(w, "image_url");
+			jw_obj(w);
+			jw_key(w, "url");
+			if (p->is_url) {
+				jw_ir_str(w, &p->b);
+			} else {	/* a data: URL */
+				jw_str_begin(w);
+				jw_str_add(w, "data:", 5);
+				jw_ir_chars(w, p->a.p ? &p->a : &png);
+				jw_str_add(w, ";base64,", 8);
+				jw_ir_chars(w, &p->b);
+				jw_str_end(w);
+			}
+			jw_obj_end(w);
+		}
+		jw_obj_end(w);
+	}
+	jw_arr_end(w);
+}
+
+static void enc_msg(const struct ir_request *ir, const struct ir_msg *m, struct jw *w)
+{
 	const struct ir_part *parts = ir->parts;
 	int end = m->first + m->n;
 	/* Tool results first: they must follow the assistant's tool calls. */
 	for (int i = m->first; i < end; i++) {
-		const struct ir_part *p = &parts[i];
-		if (p->kind != IR_TOOL_RESULT)
+		if (parts[i].kind != IR_TOOL_RESULT)
 			continue;
-		put(o, COMMA_IF((*nout)++, "{\"role\":\"tool\",\"tool_call_id\":%s,\"content\":"), &p->a);
-		write_result_content(o, parts, i);
-		i += p->nsub;
+		enc_result(w, parts, i);
+		i += parts[i].nsub;
 	}
 	if (m->role == IR_TOOL)
 		return;
@@ -863,123 +884,153 @@ static void enc_msg(const struct ir_request *ir, const struct ir_msg *m, struct 
 	}
 	if (nrest == 0 && m->n != 0)
 		return;		/* a turn of tool results only */
-	int k = (*nout)++;
+	jw_obj(w);
 	if (m->role == IR_ASSISTANT) {
-		put(o, COMMA_IF(k, "{\"role\":\"assistant\",\"content\":%l"), n[IR_TEXT] ? "\"" : "null");
+		jw_kcstr(w, "role", "assistant");
+		jw_key(w, "content");
 		if (n[IR_TEXT]) {
+			jw_str_begin(w);	/* the texts joined, as a stream would */
 			for (int i = m->first; i < end; i++) {
 				if (parts[i].kind == IR_TOOL_RESULT)
 					i += parts[i].nsub;
 				else if (parts[i].kind == IR_TEXT)
-					write_str_body(o, &parts[i].text);
+					jw_ir_chars(w, &parts[i].text);
 			}
-			json_lit(o, "\"");
+			jw_str_end(w);
+		} else {
+			jw_null(w);
 		}
 		if (n[IR_TOOL_CALL]) {
-			json_lit(o, ",\"tool_calls\":[");
-			k = 0;
+			jw_key(w, "tool_calls");
+			jw_arr(w);
 			for (int i = m->first; i < end; i++) {
-				const struct ir_part *p = &parts[i];
-				if (p->kind == IR_TOOL_RESULT)
-					i += p->nsub;
-				if (p->kind == IR_TOOL_CALL)
-					write_call(o, p, k++, 0);
+				if (parts[i].kind == IR_TOOL_RESULT)
+					i += parts[i].nsub;
+				else if (parts[i].kind == IR_TOOL_CALL)
+					write_call(w, &parts[i], -1);
 			}
+			jw_arr_end(w);
 		}
-		json_lit(o, n[IR_TOOL_CALL] ? "]}" : "}");
-		return;
+	} else {
+		jw_kcstr(w, "role", "user");
+		jw_key(w, "content");
+		if (n[IR_IMAGE] == 0 && n[IR_TEXT] <= 1)
+			jw_ir_str(w, t);
+		else
+			enc_user_parts(w, parts, m->first, end);
 	}
-	if (n[IR_IMAGE] == 0 && n[IR_TEXT] <= 1) {
-		put(o, COMMA_IF(k, "{\"role\":\"user\",\"content\":%s}"), t);
-		return;
-	}
-	json_lit(o, COMMA_IF(k, "{\"role\":\"user\",\"content\":["));
-	k = 0;
-	for (int i = m->first; i < end; i++) {
-		const struct ir_part *p = &parts[i];
-		if (p->kind == IR_TOOL_RESULT)
-			i += p->nsub;
-		else if (p->kind == IR_TEXT)
-			put(o, COMMA_IF(k++, "{\"type\":\"text\",\"text\":%s}"), &p->text);
-		else if (p->kind == IR_IMAGE && p->is_url)
-			put(o, COMMA_IF(k++, "{\"type\":\"image_url\",\"image_url\":{\"url\":%s}}"), &p->b);
-		else if (p->kind == IR_IMAGE)	/* a data: URL */
-			put(o, COMMA_IF(k++, "{\"type\":\"image_url\",\"image_url\":{\"url\":\"data:%b;base64,%b\"}}"),
-			    p->a.p ? &p->a : &png, &p->b);
-	}
-	json_lit(o, "]}");
+	jw_obj_end(w);
 }
 
 static int oa_encode_request(const struct ir_request *ir, const char *model, struct json_out *o, char *err, size_t errlen)
 {
-	static const struct ir_str response = { "response", 8, IR_RAW };
 	const struct ctx c = { err, errlen, NULL, NULL, NULL };
 	int rm = reasoning_model(model);
-	put(o, "{\"model\":%c,\"messages\":[", model);
-	int nout = 0;
+	struct jw w;
+	jw_init(&w, o);
+	jw_obj(&w);
+	jw_kcstr(&w, "model", model);
+	jw_key(&w, "messages");
+	jw_arr(&w);
 	if (ir->sys_n) {
-		json_lit(o, "{\"role\":\"system\",\"content\":\"");
-		for (int i = 0; i < ir->sys_n; i++)
-			put(o, &"\\n\\n%b"[i ? 0 : 4], &ir->parts[ir->sys_first + i].text);	/* joined by a blank line */
-		json_lit(o, "\"}");
-		nout++;
+		jw_obj(&w);
+		jw_kcstr(&w, "role", "system");
+		jw_key(&w, "content");
+		jw_str_begin(&w);
+		for (int i = 0; i < ir->sys_n; i++) {
+			if (i)
+				jw_str_add(&w, "\n\n", 2);	/* joined by a blank line */
+			jw_ir_chars(&w, &ir->parts[ir->sys_first + i].text);
+		}
+		jw_str_end(&w);
+		jw_obj_end(&w);
 	}
 	for (int k = 0; k < ir->nmsgs; k++)
-		enc_msg(ir, &ir->msgs[k], o, &nout);
-	json_lit(o, "]");
+		enc_msg(ir, &ir->msgs[k], &w);
+	jw_arr_end(&w);
 	if (ir->ntools) {
-		json_lit(o, ",\"tools\":[");
+		jw_key(&w, "tools");
+		jw_arr(&w);
 		for (int k = 0; k < ir->ntools; k++) {
 			const struct ir_tool *t = &ir->tools[k];
-			put(o, COMMA_IF(k, "{\"type\":\"function\",\"function\":{\"name\":%s"), &t->name);
+			jw_obj(&w);
+			function_open(&w, &t->name);
 			if (t->description.p)
-				put(o, ",\"description\":%s", &t->description);
+				key_str(&w, "description", &t->description);
 			if (t->parameters.p) {
-				json_lit(o, ",\"parameters\":");
-				if (ir_write_schema(o, &t->parameters) < 0)
+				jw_key(&w, "parameters");
+				if (jw_ir_schema(&w, &t->parameters) < 0)
 					return fail(&c, "tool parameters are not valid JSON");
 			}
-			json_lit(o, "}}");
+			jw_obj_end(&w);
+			jw_obj_end(&w);
 		}
-		json_lit(o, "]");
+		jw_arr_end(&w);
 		if (ir->parallel_tools >= 0)
-			put(o, ",\"parallel_tool_calls\":%l", ir->parallel_tools ? "true" : "false");
+			jw_kbool(&w, "parallel_tool_calls", ir->parallel_tools);
 	}
-	if (ir->tool_choice == IR_TC_TOOL)
-		put(o, ",\"tool_choice\":{\"type\":\"function\",\"function\":{\"name\":%s}}", &ir->tool_choice_name);
-	else if (ir->tool_choice >= IR_TC_AUTO && ir->tool_choice <= IR_TC_REQUIRED)
-		put(o, ",\"tool_choice\":\"%l\"", fmt_list_nth(tool_choices, ir->tool_choice - IR_TC_AUTO));
+	if (ir->tool_choice == IR_TC_TOOL) {
+		jw_key(&w, "tool_choice");
+		jw_obj(&w);
+		function_open(&w, &ir->tool_choice_name);
+		jw_obj_end(&w);
+		jw_obj_end(&w);
+	} else if (ir->tool_choice >= IR_TC_AUTO && ir->tool_choice <= IR_TC_REQUIRED) {
+		jw_kcstr(&w, "tool_choice", tool_choices[ir->tool_choice]);
+	}
 	if (ir->max_tokens >= 0)
-		put(o, ",\"%l\":%d", rm ? "max_completion_tokens" : "max_tokens", &ir->max_tokens);
+		jw_ki64(&w, rm ? "max_completion_tokens" : "max_tokens", ir->max_tokens);
 	if (ir->temperature.p)
-		put(o, ",\"temperature\":%r", &ir->temperature);
+		jw_kraw(&w, "temperature", ir->temperature.p, ir->temperature.n);
 	if (ir->top_p.p)
-		put(o, ",\"top_p\":%r", &ir->top_p);
+		jw_kraw(&w, "top_p", ir->top_p.p, ir->top_p.n);
 	if (ir->nstop) {
-		json_lit(o, ",\"stop\":[");
+		jw_key(&w, "stop");
+		jw_arr(&w);
 		for (int k = 0; k < ir->nstop; k++)
-			put(o, COMMA_IF(k, "%s"), &ir->stop[k]);
-		json_lit(o, "]");
+			jw_ir_str(&w, &ir->stop[k]);
+		jw_arr_end(&w);
 	}
 	if (ir->format == IR_FMT_JSON_OBJECT) {
-		json_lit(o, ",\"response_format\":{\"type\":\"json_object\"}");
+		jw_key(&w, "response_format");
+		jw_obj(&w);
+		jw_kcstr(&w, "type", "json_object");
+		jw_obj_end(&w);
 	} else if (ir->format == IR_FMT_JSON_SCHEMA) {
-		put(o, ",\"response_format\":{\"type\":\"json_schema\",\"json_schema\":{\"name\":%s,\"schema\":",
-		    ir->schema_name.p ? &ir->schema_name : &response);
-		if (ir_write_schema(o, &ir->schema) < 0)
+		jw_key(&w, "response_format");
+		jw_obj(&w);
+		jw_kcstr(&w, "type", "json_schema");
+		jw_key(&w, "json_schema");
+		jw_obj(&w);
+		jw_key(&w, "name");
+		if (ir->schema_name.p)
+			jw_ir_str(&w, &ir->schema_name);
+		else
+			jw_cstr(&w, "response");
+		jw_key(&w, "schema");
+		if (jw_ir_schema(&w, &ir->schema) < 0)
 			return fail(&c, "response schema is not valid JSON");
-		json_lit(o, "}}");
+		jw_obj_end(&w);
+		jw_obj_end(&w);
 	}
 	if (ir->user.p)
-		put(o, ",\"user\":%s", &ir->user);
+		key_str(&w, "user", &ir->user);
 	if (ir->seed >= 0)
-		put(o, ",\"seed\":%d", &ir->seed);
-	if (ir->reasoning.p)
-		put(o, ",\"reasoning_effort\":%s", &ir->reasoning);
-	else if (rm && ir->thinking_budget > 0)
-		put(o, ",\"reasoning_effort\":\"%l\"", ir->thinking_budget < 4096 ? "low"
-			: ir->thinking_budget < 16384 ? "medium" : "high");
-	json_lit(o, ir->stream ? ",\"stream\":true,\"stream_options\":{\"include_usage\":true}}" : "}");
+		jw_ki64(&w, "seed", ir->seed);
+	if (ir->reasoning.p) {
+		key_str(&w, "reasoning_effort", &ir->reasoning);
+	} else if (rm && ir->thinking_budget > 0) {
+		jw_kcstr(&w, "reasoning_effort", ir->thinking_budget < 4096 ? "low"
+			 : ir->thinking_budget < 16384 ? "medium" : "high");
+	}
+	if (ir->stream) {
+		jw_kbool(&w, "stream", 1);
+		jw_key(&w, "stream_options");
+		jw_obj(&w);
+		jw_kbool(&w, "include_usage", 1);
+		jw_obj_end(&w);
+	}
+	jw_obj_end(&w);
 	return 0;
 }
 
@@ -995,31 +1046,47 @@ static int oa_request_path(const char *model, int stream, char *buf, size_t len)
 /* The top-level members of a response, a stream chunk or an error body,
  * and those of an error object. */
 enum { T_CHOICES, T_ID, T_MODEL, T_USAGE, T_CREATED, T_ERROR, T_X_GROQ, T_MESSAGE, T_DETAIL, T_CODE, T_TYPE, T_NKEYS };
-static const char top_keys[] = "choices\0id\0model\0usage\0created\0error\0x_groq\0message\0detail\0code\0type\0";
+static const char *const top_keys[T_NKEYS] = {
+	[T_CHOICES] = "choices", [T_ID] = "id", [T_MODEL] = "model", [T_USAGE] = "usage",
+	[T_CREATED] = "created", [T_ERROR] = "error", [T_X_GROQ] = "x_groq", [T_MESSAGE] = "message",
+	[T_DETAIL] = "detail", [T_CODE] = "code", [T_TYPE] = "type",
+};
+
+/* finish_reason by enum ir_finish; the decoder also reads function_call
+ * (as tool_calls). */
+static const char *const finish_names[IR_FIN_ERROR + 1] = {
+	[IR_FIN_STOP] = "stop", [IR_FIN_LENGTH] = "length", [IR_FIN_TOOL_CALLS] = "tool_calls",
+	[IR_FIN_CONTENT_FILTER] = "content_filter", [IR_FIN_ERROR] = "error",
+};
 
 /* What choices[0].message (a response) or .delta (a chunk) carries: the
  * tokens of its reasoning text (DeepSeek reasoning_content, OpenRouter
  * reasoning), content and refusal, -1 when absent or empty, and of its
  * tool_calls array, -1 when not an array. */
-enum { C_THINKING, C_CONTENT, C_REFUSAL, C_TOOL_CALLS };
-static void choice_msg(const struct json_doc *d, int m, int v[4])
+enum { C_THINKING, C_CONTENT, C_REFUSAL, C_TOOL_CALLS, C_REASONING, C_NKEYS };
+static const char *const choice_keys[C_NKEYS] = {
+	[C_THINKING] = "reasoning_content", [C_CONTENT] = "content", [C_REFUSAL] = "refusal",
+	[C_TOOL_CALLS] = "tool_calls", [C_REASONING] = "reasoning",
+};
+static void choice_msg(const struct json_doc *d, int m, int v[C_NKEYS])
 {
-	int mv[5];
-	members(d, m, "reasoning_content\0reasoning\0content\0refusal\0tool_calls\0", mv, 5);
-	v[C_THINKING] = nonempty(d, mv[0]);
+	members(d, m, choice_keys, v, C_NKEYS);
+	v[C_THINKING] = nonempty(d, v[C_THINKING]);
 	if (v[C_THINKING] < 0)
-		v[C_THINKING] = nonempty(d, mv[1]);
-	v[C_CONTENT] = nonempty(d, mv[2]);
-	v[C_REFUSAL] = nonempty(d, mv[3]);
-	v[C_TOOL_CALLS] = of_type(d, mv[4], JSMN_ARRAY);
+		v[C_THINKING] = nonempty(d, v[C_REASONING]);
+	v[C_CONTENT] = nonempty(d, v[C_CONTENT]);
+	v[C_REFUSAL] = nonempty(d, v[C_REFUSAL]);
+	v[C_TOOL_CALLS] = of_type(d, v[C_TOOL_CALLS], JSMN_ARRAY);
 }
 
 static uint8_t finish_of(const struct json_doc *d, int f)
 {
 	if (type_of(d, f) != JSMN_STRING)
 		return IR_FIN_NONE;
-	int i = json_list_find(d, f, finish_names);
-	return i < 0 ? IR_FIN_STOP : i == 5 ? IR_FIN_TOOL_CALLS : (uint8_t)(IR_FIN_STOP + i);
+	int i = name_index(d, f, finish_names, IR_FIN_ERROR + 1);
+	if (i >= 0)
+		return (uint8_t)i;
+	return json_str_eq(d, f, "function_call") ? IR_FIN_TOOL_CALLS : IR_FIN_STOP;
 }
 
 /* A count inside the object at js[vs, ve) (ve 0: absent), else 0. */
@@ -1069,7 +1136,7 @@ static int choice0(const struct json_doc *d, int choices)
 	return choices + 1;
 }
 
-__attribute__((noinline)) static struct ir_part *resp_part(struct ir_response *r, uint8_t kind, struct ir_str text)
+static struct ir_part *resp_part(struct ir_response *r, uint8_t kind, struct ir_str text)
 {
 	struct ir_part *p = &r->parts[r->nparts++];
 	memset(p, 0, sizeof *p);
@@ -1086,7 +1153,7 @@ static int oa_decode_response(const struct json_doc *d, struct ir_response *r, c
 	r->parts = parts;
 	if (!d || d->ntok < 1 || d->tok[0].type != JSMN_OBJECT)
 		return fail(&cx, "response is not a JSON object");
-	int tv[T_NKEYS], v[4];
+	int tv[T_NKEYS], v[C_NKEYS];
 	members(d, 0, top_keys, tv, T_NKEYS);
 	int c = choice0(d, tv[T_CHOICES]);
 	int m = member(d, c, "message", JSMN_OBJECT);
@@ -1133,30 +1200,9 @@ static int oa_decode_response(const struct json_doc *d, struct ir_response *r, c
 
 /* The name of finish reason f: IR_FIN_NONE (a stream cut short) and
  * unknown values as "stop". */
-__attribute__((noinline)) static const char *finish_str(uint8_t f)
+static const char *finish_str(uint8_t f)
 {
-	return fmt_list_nth(finish_names, f >= IR_FIN_STOP && f <= IR_FIN_ERROR ? f - IR_FIN_STOP : 0);
-}
-
-/* The usage object between the literals pre and post. */
-__attribute__((noinline)) static void write_usage(struct json_out *o, const struct ir_usage *u, const char *pre, const char *post)
-{
-	int64_t total = u->input + u->output;
-	put(o, "%l{\"prompt_tokens\":%d,\"completion_tokens\":%d,\"total_tokens\":%d,"
-	       "\"prompt_tokens_details\":{\"cached_tokens\":%d},"
-	       "\"completion_tokens_details\":{\"reasoning_tokens\":%d}}%l",
-	    pre, &u->input, &u->output, &total, &u->cached, &u->reasoning, post);
-}
-
-/* pre, then the text parts (or thinking parts) of a response concatenated
- * as one string. */
-static void write_joined(struct json_out *o, const struct ir_part *parts, int n, uint8_t kind, const char *pre)
-{
-	put(o, "%l\"", pre);
-	for (int i = 0; i < n; i++)
-		if (parts[i].kind == kind)
-			write_str_body(o, &parts[i].text);
-	json_lit(o, "\"");
+	return finish_names[f >= IR_FIN_STOP && f <= IR_FIN_ERROR ? f : IR_FIN_STOP];
 }
 
 static void oa_encode_response(const struct ir_response *r, const char *model, struct json_out *o)
@@ -1167,57 +1213,95 @@ static void oa_encode_response(const struct ir_response *r, const char *model, s
 		nthink += r->parts[i].kind == IR_THINKING && r->parts[i].text.p && r->parts[i].text.n;
 		ncall += r->parts[i].kind == IR_TOOL_CALL;
 	}
-	static const struct ir_str made_up_id = { "chatcmpl-llmgw", 14, IR_RAW };
-	put(o, "{\"id\":%s,\"object\":\"chat.completion\",\"created\":%d,\"model\":%c,"
-	       "\"choices\":[{\"index\":0,\"message\":{\"role\":\"assistant\",\"content\":",
-	    r->id.p && r->id.n ? &r->id : &made_up_id, &r->created, model);
+	struct jw w;
+	jw_init(&w, o);
+	jw_obj(&w);
+	jw_key(&w, "id");
+	if (r->id.p && r->id.n)
+		jw_ir_str(&w, &r->id);
+	else
+		jw_cstr(&w, "chatcmpl-llmgw");
+	jw_kcstr(&w, "object", "chat.completion");
+	jw_ki64(&w, "created", r->created);
+	jw_kcstr(&w, "model", model);
+	jw_key(&w, "choices");
+	jw_arr(&w);
+	jw_obj(&w);
+	jw_ki64(&w, "index", 0);
+	jw_key(&w, "message");
+	jw_obj(&w);
+	jw_kcstr(&w, "role", "assistant");
+	jw_key(&w, "content");
 	if (ntext)
-		write_joined(o, r->parts, r->nparts, IR_TEXT, "");
+		write_joined(&w, r->parts, r->nparts, IR_TEXT);
 	else
-		json_lit(o, "null");
-	json_lit(o, ",\"refusal\":null");
-	if (nthink)
-		write_joined(o, r->parts, r->nparts, IR_THINKING, ",\"reasoning_content\":");
-	if (ncall) {
-		json_lit(o, ",\"tool_calls\":[");
-		int k = 0;
-		for (int i = 0; i < r->nparts; i++)
-			if (r->parts[i].kind == IR_TOOL_CALL)
-				write_call(o, &r->parts[i], k++, 1);
-		json_lit(o, "]");
+		jw_null(&w);
+	jw_key(&w, "refusal");
+	jw_null(&w);
+	if (nthink) {
+		jw_key(&w, "reasoning_content");
+		write_joined(&w, r->parts, r->nparts, IR_THINKING);
 	}
-	put(o, "},\"logprobs\":null,\"finish_reason\":\"%l\"}]", finish_str(r->finish));
-	if (r->usage.have)
-		write_usage(o, &r->usage, ",\"usage\":", "}");
-	else
-		json_lit(o, "}");
+	if (ncall) {
+		jw_key(&w, "tool_calls");
+		jw_arr(&w);
+		for (int i = 0, k = 0; i < r->nparts; i++)
+			if (r->parts[i].kind == IR_TOOL_CALL)
+				write_call(&w, &r->parts[i], k++);
+		jw_arr_end(&w);
+	}
+	jw_obj_end(&w);
+	jw_key(&w, "logprobs");
+	jw_null(&w);
+	jw_kcstr(&w, "finish_reason", finish_str(r->finish));
+	jw_obj_end(&w);
+	jw_arr_end(&w);
+	if (r->usage.have) {
+		jw_key(&w, "usage");
+		write_usage(&w, &r->usage);
+	}
+	jw_obj_end(&w);
 }
 
 /* ------------------------------------------------------------------ */
 /* Errors                                                              */
 
 /* The class of an error known only by its type/code (in-stream errors):
- * the first matching pattern wins. Each pattern's first character is the
- * class ('A' + enum ir_err_class) for a substring match, or the same in
- * lower case for a whole-string match. */
-static const char type_patterns[] =
-	"Grate_limit\0" "grequests\0" "gtokens\0" "Gquota\0" "gRESOURCE_EXHAUSTED\0"
-	"Bapi_key\0" "Bauthentication\0" "bUNAUTHENTICATED\0"
-	"Dpermission\0" "dPERMISSION_DENIED\0"
-	"Enot_found\0" "eNOT_FOUND\0"
-	"Ioverloaded\0" "Iunavailable\0" "iUNAVAILABLE\0"
-	"Jtimeout\0" "jDEADLINE_EXCEEDED\0"
-	"Ainvalid_request\0" "Acontext_length\0" "aINVALID_ARGUMENT\0";
-_Static_assert(IR_ERR_RATE_LIMIT == 'G' - 'A' && IR_ERR_AUTH == 'B' - 'A' && IR_ERR_PERMISSION == 'D' - 'A' &&
-	       IR_ERR_NOT_FOUND == 'E' - 'A' && IR_ERR_OVERLOADED == 'I' - 'A' && IR_ERR_TIMEOUT == 'J' - 'A' &&
-	       IR_ERR_INVALID == 0, "type_patterns classes");
+ * the first matching pattern wins, as a substring of the type or, with
+ * whole set, as the whole type. */
+static const struct {
+	const char *pat;
+	uint8_t cls;		/* enum ir_err_class */
+	uint8_t whole;
+} type_patterns[] = {
+	{ "rate_limit", IR_ERR_RATE_LIMIT, 0 },
+	{ "requests", IR_ERR_RATE_LIMIT, 1 },
+	{ "tokens", IR_ERR_RATE_LIMIT, 1 },
+	{ "quota", IR_ERR_RATE_LIMIT, 0 },
+	{ "RESOURCE_EXHAUSTED", IR_ERR_RATE_LIMIT, 1 },
+	{ "api_key", IR_ERR_AUTH, 0 },
+	{ "authentication", IR_ERR_AUTH, 0 },
+	{ "UNAUTHENTICATED", IR_ERR_AUTH, 1 },
+	{ "permission", IR_ERR_PERMISSION, 0 },
+	{ "PERMISSION_DENIED", IR_ERR_PERMISSION, 1 },
+	{ "not_found", IR_ERR_NOT_FOUND, 0 },
+	{ "NOT_FOUND", IR_ERR_NOT_FOUND, 1 },
+	{ "overloaded", IR_ERR_OVERLOADED, 0 },
+	{ "unavailable", IR_ERR_OVERLOADED, 0 },
+	{ "UNAVAILABLE", IR_ERR_OVERLOADED, 1 },
+	{ "timeout", IR_ERR_TIMEOUT, 0 },
+	{ "DEADLINE_EXCEEDED", IR_ERR_TIMEOUT, 1 },
+	{ "invalid_request", IR_ERR_INVALID, 0 },
+	{ "context_length", IR_ERR_INVALID, 0 },
+	{ "INVALID_ARGUMENT", IR_ERR_INVALID, 1 },
+};
 
 static uint8_t class_of_type(const struct ir_str *t)
 {
-	for (const char *p = type_patterns; *p; p += strlen(p) + 1) {
-		const char *lit = p + 1;
-		if (*p >= 'a' ? ir_str_eq(t, lit) : t->p && fmt_find(t->p, t->n, lit, strlen(lit)) != NULL)
-			return (uint8_t)((*p | 0x20) - 'a');
+	for (size_t i = 0; i < sizeof type_patterns / sizeof type_patterns[0]; i++) {
+		const char *pat = type_patterns[i].pat;
+		if (type_patterns[i].whole ? ir_str_eq(t, pat) : t->p && fmt_find(t->p, t->n, pat, strlen(pat)) != NULL)
+			return type_patterns[i].cls;
 	}
 	return IR_ERR_SERVER;
 }
@@ -1279,51 +1363,50 @@ static void oa_decode_error(const struct json_doc *d, int status, struct ir_erro
 	dec_error_tok(d, v, status, e);
 }
 
-/* OpenAI's type and code for each class (indexes into err_names; code
- * 0: null), and the message when the provider gave none. */
-static const char err_names[] =
-	"\0invalid_request_error\0insufficient_quota\0permission_error\0requests\0server_error\0"
-	"invalid_api_key\0not_found\0request_too_large\0rate_limit_exceeded\0overloaded\0timeout\0";
-static const uint8_t err_tab[][2] = {
-	[IR_ERR_INVALID] = { 1, 0 },
-	[IR_ERR_AUTH] = { 1, 6 },
-	[IR_ERR_BILLING] = { 2, 2 },
-	[IR_ERR_PERMISSION] = { 3, 0 },
-	[IR_ERR_NOT_FOUND] = { 1, 7 },
-	[IR_ERR_TOO_LARGE] = { 1, 8 },
-	[IR_ERR_RATE_LIMIT] = { 4, 9 },
-	[IR_ERR_SERVER] = { 5, 0 },
-	[IR_ERR_OVERLOADED] = { 5, 10 },
-	[IR_ERR_TIMEOUT] = { 5, 11 },
+/* OpenAI's type and code for each class (code NULL: null), and the
+ * message when the provider gave none. */
+static const struct {
+	const char *type, *code, *message;
+} err_tab[] = {
+	[IR_ERR_INVALID] = { "invalid_request_error", NULL, "Invalid request" },
+	[IR_ERR_AUTH] = { "invalid_request_error", "invalid_api_key", "Authentication failed" },
+	[IR_ERR_BILLING] = { "insufficient_quota", "insufficient_quota", "Payment required" },
+	[IR_ERR_PERMISSION] = { "permission_error", NULL, "Permission denied" },
+	[IR_ERR_NOT_FOUND] = { "invalid_request_error", "not_found", "Not found" },
+	[IR_ERR_TOO_LARGE] = { "invalid_request_error", "request_too_large", "Request too large" },
+	[IR_ERR_RATE_LIMIT] = { "requests", "rate_limit_exceeded", "Rate limit exceeded" },
+	[IR_ERR_SERVER] = { "server_error", NULL, "The upstream server had an error" },
+	[IR_ERR_OVERLOADED] = { "server_error", "overloaded", "The upstream server is overloaded" },
+	[IR_ERR_TIMEOUT] = { "server_error", "timeout", "The upstream server timed out" },
 };
-static const char err_msgs[] =
-	"Invalid request\0Authentication failed\0Payment required\0Permission denied\0Not found\0"
-	"Request too large\0Rate limit exceeded\0The upstream server had an error\0"
-	"The upstream server is overloaded\0The upstream server timed out";
 
-/* The error object between the literals pre and post. */
-static void write_error_obj(const struct ir_error *e, struct json_out *o, const char *pre, const char *post)
-{
-	uint8_t c = e->cls < sizeof err_tab / sizeof err_tab[0] ? e->cls : IR_ERR_SERVER;
-	const char *type = fmt_list_nth(err_names, err_tab[c][0]);
-	put(o, "%l{\"message\":", pre);
-	if (e->message.p)
-		ir_write_string(o, &e->message);
-	else
-		json_cstr(o, fmt_list_nth(err_msgs, c));
-	put(o, ",\"type\":%c,\"param\":null,\"code\":", type);
-	if (e->type.p && e->type.n && !ir_str_eq(&e->type, type))
-		ir_write_string(o, &e->type);
-	else if (err_tab[c][1])
-		json_cstr(o, fmt_list_nth(err_names, err_tab[c][1]));
-	else
-		json_lit(o, "null");
-	put(o, "}%l", post);
-}
-
+/* {"error":{message, type, param, code}}: code is the provider's own
+ * type/code when it differs from the type, else the class's. Also the
+ * data of an in-stream error event. */
 static void oa_encode_error(const struct ir_error *e, struct json_out *o)
 {
-	write_error_obj(e, o, "{\"error\":", "}");
+	uint8_t c = e->cls < sizeof err_tab / sizeof err_tab[0] ? e->cls : IR_ERR_SERVER;
+	const char *type = err_tab[c].type;
+	struct jw w;
+	jw_init(&w, o);
+	jw_obj(&w);
+	jw_key(&w, "error");
+	jw_obj(&w);
+	jw_key(&w, "message");
+	if (e->message.p)
+		jw_ir_str(&w, &e->message);
+	else
+		jw_cstr(&w, err_tab[c].message);
+	jw_kcstr(&w, "type", type);
+	jw_key(&w, "param");
+	jw_null(&w);
+	jw_key(&w, "code");
+	if (e->type.p && e->type.n && !ir_str_eq(&e->type, type))
+		jw_ir_str(&w, &e->type);
+	else
+		jw_cstr(&w, err_tab[c].code);	/* NULL: null */
+	jw_obj_end(&w);
+	jw_obj_end(&w);
 }
 
 /* ------------------------------------------------------------------ */
@@ -1456,7 +1539,7 @@ static int oa_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 		int delta = json_get(d, c, "delta");
 		ty = type_of(d, delta);
 		if (ty == JSMN_OBJECT) {
-			int v[4];
+			int v[C_NKEYS];
 			choice_msg(d, delta, v);
 			emit_text(s, &ev, EV_THINKING, d, v[C_THINKING]);
 			emit_text(s, &ev, EV_TEXT, d, v[C_CONTENT]);
@@ -1494,54 +1577,118 @@ struct oa_enc {
 };
 _Static_assert(sizeof(struct oa_enc) <= sizeof(((struct xlate_stream *)0)->enc), "oa_enc too large");
 
-/* A chunk's start, up to the literal tail. */
-__attribute__((noinline)) static void chunk_open(struct xlate_stream *s, struct oa_enc *st, struct json_out *o, const char *tail)
+/* Opens a chunk: "data: " and the members every chunk starts with. */
+static void chunk_open(const struct xlate_stream *s, const struct oa_enc *st, struct jw *w, struct json_out *o)
 {
-	struct ir_str id = { st->id, st->idlen, IR_RAW };
-	int64_t created = s->created;
-	put(o, "data: {\"id\":\"%r\",\"object\":\"chat.completion.chunk\",\"created\":%d,\"model\":%c%l",
-	    &id, &created, s->model, tail);
+	const struct ir_str id = { st->id, st->idlen, IR_RAW };
+	json_lit(o, "data: ");
+	jw_init(w, o);
+	jw_obj(w);
+	key_str(w, "id", &id);
+	jw_kcstr(w, "object", "chat.completion.chunk");
+	jw_ki64(w, "created", s->created);
+	jw_kcstr(w, "model", s->model);
 }
 
-/* A chunk with choices[0].delta = {f...} (f and its arguments as put()
- * takes them) and finish reason fin (-1: null). */
-static void chunk(struct xlate_stream *s, struct oa_enc *st, struct json_out *o, int fin, const char *f, ...)
+static void chunk_close(struct jw *w)
 {
-	va_list ap;
-	chunk_open(s, st, o, ",\"choices\":[{\"index\":0,\"delta\":{");
-	va_start(ap, f);
-	vput(o, f, ap);
-	va_end(ap);
-	const char *q = fin < 0 ? "" : "\"";
-	put(o, "},\"logprobs\":null,\"finish_reason\":%l%l%l%l", q, fin < 0 ? "null" : finish_str((uint8_t)fin), q,
-	    s->client_usage ? "}],\"usage\":null}\n\n" : "}]}\n\n");
+	jw_obj_end(w);
+	json_lit(w->o, "\n\n");
+}
+
+/* Opens a chunk with choices[0].delta: the caller writes the delta's
+ * members, then delta_close(). */
+static void delta_open(const struct xlate_stream *s, const struct oa_enc *st, struct jw *w, struct json_out *o)
+{
+	chunk_open(s, st, w, o);
+	jw_key(w, "choices");
+	jw_arr(w);
+	jw_obj(w);
+	jw_ki64(w, "index", 0);
+	jw_key(w, "delta");
+	jw_obj(w);
+}
+
+/* Closes the delta with finish reason fin (-1: null), and the chunk. */
+static void delta_close(const struct xlate_stream *s, struct jw *w, int fin)
+{
+	jw_obj_end(w);
+	jw_key(w, "logprobs");
+	jw_null(w);
+	jw_key(w, "finish_reason");
+	if (fin < 0)
+		jw_null(w);
+	else
+		jw_cstr(w, finish_str((uint8_t)fin));
+	jw_obj_end(w);
+	jw_arr_end(w);
+	if (s->client_usage) {
+		jw_key(w, "usage");
+		jw_null(w);
+	}
+	chunk_close(w);
+}
+
+/* Opens delta.tool_calls[0] for the call at index; closed by
+ * tool_delta_close(). */
+static void tool_delta_open(struct jw *w, uint16_t index)
+{
+	jw_key(w, "tool_calls");
+	jw_arr(w);
+	jw_obj(w);
+	jw_ki64(w, "index", index);
+}
+
+static void tool_delta_close(struct jw *w)
+{
+	jw_obj_end(w);
+	jw_arr_end(w);
 }
 
 static void enc_start(struct xlate_stream *s, struct oa_enc *st, struct json_out *o)
 {
+	struct jw w;
 	st->started = 1;
 	/* No id from the provider: made up once for the whole stream. */
 	if (!st->idlen)
 		st->idlen = (uint16_t)fmt_snprintf(st->id, sizeof st->id, "chatcmpl-llmgw-%llu", s->serial);
-	chunk(s, st, o, -1, "\"role\":\"assistant\",\"content\":\"\"");
+	delta_open(s, st, &w, o);
+	jw_kcstr(&w, "role", "assistant");
+	jw_kcstr(&w, "content", "");
+	delta_close(s, &w, -1);
+}
+
+/* Keeps the provider's id, JSON-escaped, for every chunk: a RAW id when it
+ * fits, one that needs escaping when it fits with its quotes; else idlen
+ * stays 0 and enc_start() makes one up. */
+static void keep_id(struct oa_enc *st, const struct ir_str *id)
+{
+	struct json_out io;
+	json_out_init(&io, st->id, sizeof st->id);
+	if (id->kind == IR_RAW) {
+		json_raw_append(&io, id->p, id->n);
+	} else {
+		io.cap -= 2;
+		json_str_chars(&io, id->p, id->n);
+	}
+	st->idlen = io.overflow ? 0 : (uint16_t)io.len;
 }
 
 static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, struct json_out *o)
 {
 	struct oa_enc *st = (struct oa_enc *)s->enc;
+	struct jw w;
 	if (ev->kind == EV_ERROR) {
-		write_error_obj(&ev->error, o, "data: {\"error\":", "}\n\n");
+		json_lit(o, "data: ");
+		oa_encode_error(&ev->error, o);
+		json_lit(o, "\n\n");
 		return;
 	}
 	if (ev->kind == EV_START) {
 		if (st->started)
 			return;
-		if (ev->id.p && ev->id.n) {
-			struct json_out io;
-			json_out_init(&io, st->id, sizeof st->id);
-			write_str_body(&io, &ev->id);
-			st->idlen = io.overflow ? 0 : (uint16_t)io.len;
-		}
+		if (ev->id.p && ev->id.n)
+			keep_id(st, &ev->id);
 		enc_start(s, st, o);
 		return;
 	}
@@ -1549,40 +1696,61 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 		return;		/* s->usage holds it; written before [DONE] */
 	if (!st->started)
 		enc_start(s, st, o);
-	int64_t index = ev->index;
 	switch (ev->kind) {
 	case EV_TEXT:
 	case EV_THINKING:
-		if (ev->text.p && ev->text.n)
-			chunk(s, st, o, -1, "\"%l\":%s", ev->kind == EV_TEXT ? "content" : "reasoning_content", &ev->text);
+		if (!(ev->text.p && ev->text.n))
+			return;
+		delta_open(s, st, &w, o);
+		key_str(&w, ev->kind == EV_TEXT ? "content" : "reasoning_content", &ev->text);
+		delta_close(s, &w, -1);
 		return;
-	case EV_TOOL_START: {
-		struct ir_str id = ev->id;
-		char buf[64];
-		if (!(id.p && id.n)) {
-			fmt_snprintf(buf, sizeof buf, "call_%llu_%u", s->serial, (unsigned)ev->index);
-			id = ir_plain(buf, (uint32_t)strlen(buf));
+	case EV_TOOL_START:
+		delta_open(s, st, &w, o);
+		tool_delta_open(&w, ev->index);
+		jw_key(&w, "id");
+		if (ev->id.p && ev->id.n) {
+			jw_ir_str(&w, &ev->id);
+		} else {
+			char buf[64];
+			int n = fmt_snprintf(buf, sizeof buf, "call_%llu_%u", s->serial, (unsigned)ev->index);
+			jw_str(&w, buf, (size_t)n);
 		}
-		chunk(s, st, o, -1, "\"tool_calls\":[{\"index\":%d,\"id\":%s,\"type\":\"function\",\"function\":"
-			"{\"name\":%s,\"arguments\":\"\"}}]", &index, &id, &ev->name);
+		function_open(&w, &ev->name);
+		jw_kcstr(&w, "arguments", "");
+		jw_obj_end(&w);
+		tool_delta_close(&w);
+		delta_close(s, &w, -1);
 		return;
-	}
 	case EV_TOOL_ARGS:
-		if (ev->text.p && ev->text.n)
-			chunk(s, st, o, -1, "\"tool_calls\":[{\"index\":%d,\"function\":{\"arguments\":%s}}]",
-			      &index, &ev->text);
+		if (!(ev->text.p && ev->text.n))
+			return;
+		delta_open(s, st, &w, o);
+		tool_delta_open(&w, ev->index);
+		jw_key(&w, "function");
+		jw_obj(&w);
+		key_str(&w, "arguments", &ev->text);
+		jw_obj_end(&w);
+		tool_delta_close(&w);
+		delta_close(s, &w, -1);
 		return;
 	case EV_FINISH:
 	case EV_END:
 		if (!st->finished) {
 			st->finished = 1;
-			chunk(s, st, o, ev->kind == EV_FINISH ? ev->finish : s->finish, "");
+			delta_open(s, st, &w, o);
+			delta_close(s, &w, ev->kind == EV_FINISH ? ev->finish : s->finish);
 		}
 		if (ev->kind == EV_FINISH)
 			return;
 		if (s->client_usage && s->usage.have) {
-			chunk_open(s, st, o, ",\"choices\":[],\"usage\":");
-			write_usage(o, &s->usage, "", "}\n\n");
+			chunk_open(s, st, &w, o);
+			jw_key(&w, "choices");
+			jw_arr(&w);
+			jw_arr_end(&w);
+			jw_key(&w, "usage");
+			write_usage(&w, &s->usage);
+			chunk_close(&w);
 		}
 		json_lit(o, "data: [DONE]\n\n");
 		return;
