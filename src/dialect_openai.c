@@ -200,8 +200,8 @@ static void members(const struct json_doc *d, int obj, const char *const *keys, 
 	}
 }
 
-/* A tool call object's members, and its function's name (a string, else
- * -1) and arguments. */
+/* A tool call object's members (the first F_CALL_NKEYS), and its
+ * function's name (a string, else -1) and arguments. */
 enum { F_TYPE, F_ID, F_FUNCTION, F_INDEX, F_CALL_NKEYS, F_NAME = F_CALL_NKEYS, F_ARGUMENTS, F_NKEYS };
 static const char *const call_keys[F_CALL_NKEYS] = {
 	[F_TYPE] = "type", [F_ID] = "id", [F_FUNCTION] = "function", [F_INDEX] = "index",
