@@ -161,9 +161,22 @@ static int get_string(const struct json_doc *d, int obj, const char *key)
 }
 
 /* The index k in names[0..n) of the name string token i equals, or -1
- * (also when i is not a string). NULL entries match nothing. */
+ * (also when i is not a string). NULL entries match nothing. A name as
+ * it stands is compared byte for byte; only a token with a backslash
+ * (an escaped spelling) needs unescaping. */
 static int name_index(const struct json_doc *d, int i, const char *const *names, int n)
 {
+	if (i < 0 || i >= d->ntok || d->tok[i].type != JSMN_STRING)
+		return -1;
+	const char *p = json_raw(d, i);
+	size_t len = json_raw_len(d, i);
+	for (int k = 0; k < n; k++) {
+		const char *s = names[k];
+		if (s && len && s[0] == p[0] && strncmp(s, p, len) == 0 && s[len] == '\0')
+			return k;
+	}
+	if (!memchr(p, '\\', len))
+		return -1;
 	for (int k = 0; k < n; k++)
 		if (json_str_eq(d, i, names[k]))
 			return k;
@@ -187,8 +200,8 @@ static void members(const struct json_doc *d, int obj, const char *const *keys, 
 	}
 }
 
-/* A tool call object's members, and its function's name (a string, else
- * -1) and arguments. */
+/* A tool call object's members (the first F_CALL_NKEYS), and its
+ * function's name (a string, else -1) and arguments. */
 enum { F_TYPE, F_ID, F_FUNCTION, F_INDEX, F_CALL_NKEYS, F_NAME = F_CALL_NKEYS, F_ARGUMENTS, F_NKEYS };
 static const char *const call_keys[F_CALL_NKEYS] = {
 	[F_TYPE] = "type", [F_ID] = "id", [F_FUNCTION] = "function", [F_INDEX] = "index",
@@ -707,6 +720,12 @@ static int oa_decode_request(const struct json_doc *d, struct ir_request *ir, ch
 /* ------------------------------------------------------------------ */
 /* Writing                                                             */
 
+/* A constant JSON value, and a member with one: json is a string literal
+ * holding JSON, written as it stands with its length known when compiled
+ * (nothing to measure or escape per request). */
+#define json_const(w, json) jw_raw((w), "" json, sizeof(json) - 1)
+#define key_json(w, key, json) (jw_key((w), (key)), json_const((w), json))
+
 /* "key": s (a JSON string). */
 static void key_str(struct jw *w, const char *key, const struct ir_str *s)
 {
@@ -718,7 +737,7 @@ static void key_str(struct jw *w, const char *key, const struct ir_str *s)
  * open for the caller's other members and jw_obj_end(). */
 static void function_open(struct jw *w, const struct ir_str *name)
 {
-	jw_kcstr(w, "type", "function");
+	key_json(w, "type", "\"function\"");
 	jw_key(w, "function");
 	jw_obj(w);
 	key_str(w, "name", name);
@@ -753,7 +772,7 @@ static void write_call(struct jw *w, const struct ir_part *p, int k)
 	if (p->args.p && p->args.n)
 		jw_ir_str(w, &p->args);
 	else
-		jw_cstr(w, "{}");
+		json_const(w, "\"{}\"");
 	jw_obj_end(w);
 	jw_obj_end(w);
 }
@@ -793,7 +812,7 @@ static void enc_result(struct jw *w, const struct ir_part *parts, int i)
 {
 	const struct ir_part *p = &parts[i];
 	jw_obj(w);
-	jw_kcstr(w, "role", "tool");
+	key_json(w, "role", "\"tool\"");
 	key_str(w, "tool_call_id", &p->a);
 	jw_key(w, "content");
 	if (!p->nsub) {
@@ -830,10 +849,10 @@ static void enc_user_parts(struct jw *w, const struct ir_part *parts, int first,
 			continue;
 		jw_obj(w);
 		if (p->kind == IR_TEXT) {
-			jw_kcstr(w, "type", "text");
+			key_json(w, "type", "\"text\"");
 			key_str(w, "text", &p->text);
 		} else {
-			jw_kcstr(w, "type", "image_url");
+			key_json(w, "type", "\"image_url\"");
 			jw_key(w, "image_url");
 			jw_obj(w);
 			jw_key(w, "url");
@@ -886,7 +905,7 @@ static void enc_msg(const struct ir_request *ir, const struct ir_msg *m, struct 
 		return;		/* a turn of tool results only */
 	jw_obj(w);
 	if (m->role == IR_ASSISTANT) {
-		jw_kcstr(w, "role", "assistant");
+		key_json(w, "role", "\"assistant\"");
 		jw_key(w, "content");
 		if (n[IR_TEXT]) {
 			jw_str_begin(w);	/* the texts joined, as a stream would */
@@ -912,7 +931,7 @@ static void enc_msg(const struct ir_request *ir, const struct ir_msg *m, struct 
 			jw_arr_end(w);
 		}
 	} else {
-		jw_kcstr(w, "role", "user");
+		key_json(w, "role", "\"user\"");
 		jw_key(w, "content");
 		if (n[IR_IMAGE] == 0 && n[IR_TEXT] <= 1)
 			jw_ir_str(w, t);
@@ -934,7 +953,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 	jw_arr(&w);
 	if (ir->sys_n) {
 		jw_obj(&w);
-		jw_kcstr(&w, "role", "system");
+		key_json(&w, "role", "\"system\"");
 		jw_key(&w, "content");
 		jw_str_begin(&w);
 		for (int i = 0; i < ir->sys_n; i++) {
@@ -994,19 +1013,19 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 	if (ir->format == IR_FMT_JSON_OBJECT) {
 		jw_key(&w, "response_format");
 		jw_obj(&w);
-		jw_kcstr(&w, "type", "json_object");
+		key_json(&w, "type", "\"json_object\"");
 		jw_obj_end(&w);
 	} else if (ir->format == IR_FMT_JSON_SCHEMA) {
 		jw_key(&w, "response_format");
 		jw_obj(&w);
-		jw_kcstr(&w, "type", "json_schema");
+		key_json(&w, "type", "\"json_schema\"");
 		jw_key(&w, "json_schema");
 		jw_obj(&w);
 		jw_key(&w, "name");
 		if (ir->schema_name.p)
 			jw_ir_str(&w, &ir->schema_name);
 		else
-			jw_cstr(&w, "response");
+			json_const(&w, "\"response\"");
 		jw_key(&w, "schema");
 		if (jw_ir_schema(&w, &ir->schema) < 0)
 			return fail(&c, "response schema is not valid JSON");
@@ -1024,10 +1043,10 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 			 : ir->thinking_budget < 16384 ? "medium" : "high");
 	}
 	if (ir->stream) {
-		jw_kbool(&w, "stream", 1);
+		key_json(&w, "stream", "true");
 		jw_key(&w, "stream_options");
 		jw_obj(&w);
-		jw_kbool(&w, "include_usage", 1);
+		key_json(&w, "include_usage", "true");
 		jw_obj_end(&w);
 	}
 	jw_obj_end(&w);
@@ -1220,24 +1239,23 @@ static void oa_encode_response(const struct ir_response *r, const char *model, s
 	if (r->id.p && r->id.n)
 		jw_ir_str(&w, &r->id);
 	else
-		jw_cstr(&w, "chatcmpl-llmgw");
-	jw_kcstr(&w, "object", "chat.completion");
+		json_const(&w, "\"chatcmpl-llmgw\"");
+	key_json(&w, "object", "\"chat.completion\"");
 	jw_ki64(&w, "created", r->created);
 	jw_kcstr(&w, "model", model);
 	jw_key(&w, "choices");
 	jw_arr(&w);
 	jw_obj(&w);
-	jw_ki64(&w, "index", 0);
+	key_json(&w, "index", "0");
 	jw_key(&w, "message");
 	jw_obj(&w);
-	jw_kcstr(&w, "role", "assistant");
+	key_json(&w, "role", "\"assistant\"");
 	jw_key(&w, "content");
 	if (ntext)
 		write_joined(&w, r->parts, r->nparts, IR_TEXT);
 	else
 		jw_null(&w);
-	jw_key(&w, "refusal");
-	jw_null(&w);
+	key_json(&w, "refusal", "null");
 	if (nthink) {
 		jw_key(&w, "reasoning_content");
 		write_joined(&w, r->parts, r->nparts, IR_THINKING);
@@ -1251,8 +1269,7 @@ static void oa_encode_response(const struct ir_response *r, const char *model, s
 		jw_arr_end(&w);
 	}
 	jw_obj_end(&w);
-	jw_key(&w, "logprobs");
-	jw_null(&w);
+	key_json(&w, "logprobs", "null");
 	jw_kcstr(&w, "finish_reason", finish_str(r->finish));
 	jw_obj_end(&w);
 	jw_arr_end(&w);
@@ -1398,8 +1415,7 @@ static void oa_encode_error(const struct ir_error *e, struct json_out *o)
 	else
 		jw_cstr(&w, err_tab[c].message);
 	jw_kcstr(&w, "type", type);
-	jw_key(&w, "param");
-	jw_null(&w);
+	key_json(&w, "param", "null");
 	jw_key(&w, "code");
 	if (e->type.p && e->type.n && !ir_str_eq(&e->type, type))
 		jw_ir_str(&w, &e->type);
@@ -1585,7 +1601,7 @@ static void chunk_open(const struct xlate_stream *s, const struct oa_enc *st, st
 	jw_init(w, o);
 	jw_obj(w);
 	key_str(w, "id", &id);
-	jw_kcstr(w, "object", "chat.completion.chunk");
+	key_json(w, "object", "\"chat.completion.chunk\"");
 	jw_ki64(w, "created", s->created);
 	jw_kcstr(w, "model", s->model);
 }
@@ -1604,7 +1620,7 @@ static void delta_open(const struct xlate_stream *s, const struct oa_enc *st, st
 	jw_key(w, "choices");
 	jw_arr(w);
 	jw_obj(w);
-	jw_ki64(w, "index", 0);
+	key_json(w, "index", "0");
 	jw_key(w, "delta");
 	jw_obj(w);
 }
@@ -1613,8 +1629,7 @@ static void delta_open(const struct xlate_stream *s, const struct oa_enc *st, st
 static void delta_close(const struct xlate_stream *s, struct jw *w, int fin)
 {
 	jw_obj_end(w);
-	jw_key(w, "logprobs");
-	jw_null(w);
+	key_json(w, "logprobs", "null");
 	jw_key(w, "finish_reason");
 	if (fin < 0)
 		jw_null(w);
@@ -1623,8 +1638,7 @@ static void delta_close(const struct xlate_stream *s, struct jw *w, int fin)
 	jw_obj_end(w);
 	jw_arr_end(w);
 	if (s->client_usage) {
-		jw_key(w, "usage");
-		jw_null(w);
+		key_json(w, "usage", "null");
 	}
 	chunk_close(w);
 }
@@ -1653,8 +1667,8 @@ static void enc_start(struct xlate_stream *s, struct oa_enc *st, struct json_out
 	if (!st->idlen)
 		st->idlen = (uint16_t)fmt_snprintf(st->id, sizeof st->id, "chatcmpl-llmgw-%llu", s->serial);
 	delta_open(s, st, &w, o);
-	jw_kcstr(&w, "role", "assistant");
-	jw_kcstr(&w, "content", "");
+	key_json(&w, "role", "\"assistant\"");
+	key_json(&w, "content", "\"\"");
 	delta_close(s, &w, -1);
 }
 
@@ -1717,7 +1731,7 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 			jw_str(&w, buf, (size_t)n);
 		}
 		function_open(&w, &ev->name);
-		jw_kcstr(&w, "arguments", "");
+		key_json(&w, "arguments", "\"\"");
 		jw_obj_end(&w);
 		tool_delta_close(&w);
 		delta_close(s, &w, -1);

@@ -1151,6 +1151,50 @@ void jw_obj_end(struct jw *w) { close_level(w, 1); }
 void jw_arr(struct jw *w) { open_level(w, 0); }
 void jw_arr_end(struct jw *w) { close_level(w, 0); }
 
+/* Whether the 8 bytes in x are all printable ASCII other than " and \.
+ * A borrow can make it 0 for a byte next to one that is not, which only
+ * sends the caller down the exact, slower path. */
+static int plain8(uint64_t x)
+{
+	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
+	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
+	return !((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high);
+}
+
+/* Copies s[0..n) to dst and says whether json_str() would write it
+ * unchanged, 8 bytes (or two overlapping halves of 4) at a time, reading
+ * only within s and writing only within dst[0..n). On 0, dst holds
+ * nothing useful. */
+static int copy_plain(char *dst, const char *s, size_t n)
+{
+	uint64_t x;
+	if (n >= 8) {
+		for (size_t i = 0; i + 8 < n; i += 8) {
+			memcpy(&x, s + i, 8);
+			memcpy(dst + i, &x, 8);
+			if (!plain8(x))
+				return 0;
+		}
+		memcpy(&x, s + n - 8, 8);	/* the last 8, overlapping */
+		memcpy(dst + n - 8, &x, 8);
+		return plain8(x);
+	}
+	if (n >= 4) {
+		uint32_t a, b;
+		memcpy(&a, s, 4);
+		memcpy(&b, s + n - 4, 4);
+		memcpy(dst, &a, 4);
+		memcpy(dst + n - 4, &b, 4);
+		return plain8((uint64_t)a << 32 | b);
+	}
+	x = 0x4141414141414141u;	/* "AAAAAAAA": fills what s does not */
+	for (size_t i = 0; i < n; i++) {
+		dst[i] = s[i];
+		x = x << 8 | (unsigned char)s[i];
+	}
+	return plain8(x);
+}
+
 void jw_key(struct jw *w, const char *key)
 {
 	if (!in_object(w) || w->after_key) {
@@ -1158,12 +1202,29 @@ void jw_key(struct jw *w, const char *key)
 		return;
 	}
 	uint32_t bit = (uint32_t)1 << (w->depth - 1);
-	if (w->has_elem & bit)
-		json_raw_append(w->o, ",", 1);
+	int comma = (w->has_elem & bit) != 0;
+	struct json_out *o = w->o;
+	size_t n = strlen(key);
 	w->has_elem |= bit;
-	json_str(w->o, key, strlen(key));
-	json_raw_append(w->o, ":", 1);
 	w->after_key = 1;
+	/* The usual key, a plain name: ,"key": in one piece. */
+	if (!o->overflow && n <= o->cap - o->len && o->cap - o->len - n >= 4) {
+		char *p = o->buf + o->len;
+		*p = ',';
+		p += comma;
+		*p++ = '"';
+		if (copy_plain(p, key, n)) {
+			p += n;
+			*p++ = '"';
+			*p++ = ':';
+			o->len = (size_t)(p - o->buf);
+			return;
+		}
+	}
+	if (comma)
+		json_raw_append(o, ",", 1);
+	json_str(o, key, n);
+	json_raw_append(o, ":", 1);
 }
 
 void jw_str(struct jw *w, const char *s, size_t n)
