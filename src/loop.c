@@ -20,7 +20,7 @@ static struct loop_fd **ready;
 static unsigned nfds, cap_fds;
 static struct loop_timer **heap;
 static unsigned ntimers, cap_timers;
-static uint64_t armed_seq;	/* loop_timer_set calls so far: each timer's seq */
+static uint64_t passes;		/* timer passes begun (run_timers) */
 static int64_t now_ms;
 static int stopping;
 
@@ -123,12 +123,12 @@ unsigned loop_fd_count(void)
 	return nfds;
 }
 
-/* Timer heap: min-heap on (due, seq), so timers due at the same
- * millisecond fire in the order they were armed, and a timer armed during
- * the timer pass sorts after every timer that pass is running. */
+/* Timer heap: min-heap on (due, pass), so a timer armed during a timer
+ * pass sorts after every timer due at the same millisecond that the pass
+ * is running. Other ties keep no particular order. */
 static int before(const struct loop_timer *a, const struct loop_timer *b)
 {
-	return a->due < b->due || (a->due == b->due && a->seq < b->seq);
+	return a->due < b->due || (a->due == b->due && a->pass < b->pass);
 }
 
 static void heap_swap(unsigned a, unsigned b)
@@ -182,27 +182,33 @@ void loop_timer_stop(struct loop_timer *t)
 
 void loop_timer_set(struct loop_timer *t, int64_t after_ms, loop_timer_cb cb)
 {
-	loop_timer_stop(t);
 	t->cb = cb;
 	t->due = now_ms + (after_ms > 0 ? after_ms : 0);
-	t->seq = ++armed_seq;
-	if (ntimers == cap_timers)
-		return;	/* capacity is sized at start-up for every timer owner */
-	t->heap = (int)ntimers;
-	heap[ntimers++] = t;
+	t->pass = passes;
+	if (t->heap >= 0) {
+		heap_down((unsigned)t->heap);	/* re-armed: moves from where it is */
+	} else {
+		if (ntimers == cap_timers)
+			return;	/* capacity is sized at start-up for every timer owner */
+		t->heap = (int)ntimers;
+		heap[ntimers++] = t;
+	}
 	heap_up((unsigned)t->heap);
 }
 
 /* Runs the timers due when the pass starts, and only those: a timer a
- * callback arms during the pass (even for 0 ms, even itself) has a later
- * seq and waits for the next round, so it cannot starve the fds. Timers
- * the fd callbacks of this round armed for "now" are due and run. The cost
- * is one heap pop per timer run; nothing is collected or allocated. */
+ * callback arms during the pass (even for 0 ms, even itself) is stamped
+ * with this pass and waits for the next round, so it cannot starve the
+ * fds. Timers the fd callbacks of this round armed for "now" carry an
+ * earlier stamp: they are due and run. The cost is one heap pop per timer
+ * run; nothing is collected or allocated. */
 static void run_timers(void)
 {
 	int64_t until = now_ms;
-	uint64_t last = armed_seq;
-	while (ntimers > 0 && heap[0]->due <= until && heap[0]->seq <= last) {
+	if (ntimers == 0 || heap[0]->due > until)
+		return;		/* most rounds: nothing due, no pass */
+	uint64_t pass = ++passes;
+	while (ntimers > 0 && heap[0]->due <= until && heap[0]->pass < pass) {
 		struct loop_timer *t = heap[0];
 		loop_timer_stop(t);
 		t->cb(t);

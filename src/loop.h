@@ -37,7 +37,7 @@ struct loop_timer;
 typedef void (*loop_timer_cb)(struct loop_timer *t);
 struct loop_timer {
 	int64_t due;		/* loop_now() milliseconds */
-	uint64_t seq;		/* arming order: breaks ties in due, marks re-arms */
+	uint64_t pass;		/* timer passes begun when armed: defers re-arms */
 	int heap;		/* index in the timer heap, -1 when not armed */
 	loop_timer_cb cb;
 };
@@ -54,12 +54,11 @@ void loop_del(struct loop_fd *w);	/* safe on a watcher not added */
 static inline void loop_fd_init(struct loop_fd *w) { w->fd = -1; w->slot = -1; w->events = 0; w->revents = 0; w->cb = NULL; }
 
 /* Arms t to fire after_ms (<= 0: 0) from loop_now() (re-arms if already
- * armed). Timers due at the same millisecond fire in the order they were
- * armed. One armed from a timer callback, even for 0 ms, fires in the next
- * round at the earliest. */
+ * armed). One armed from a timer callback, even for 0 ms, fires in the
+ * next round at the earliest. */
 void loop_timer_set(struct loop_timer *t, int64_t after_ms, loop_timer_cb cb);
 void loop_timer_stop(struct loop_timer *t);	/* safe on a timer not armed */
-static inline void loop_timer_init(struct loop_timer *t) { t->due = 0; t->seq = 0; t->heap = -1; t->cb = NULL; }
+static inline void loop_timer_init(struct loop_timer *t) { t->due = 0; t->pass = 0; t->heap = -1; t->cb = NULL; }
 static inline int loop_timer_armed(const struct loop_timer *t) { return t->heap >= 0; }
 
 /* Monotonic milliseconds, refreshed at each loop iteration. */
