@@ -171,6 +171,9 @@ int ir_str_same(const struct ir_str *a, const struct ir_str *b)
 		return 0;
 	if (a->kind == b->kind && a->n == b->n && memcmp(a->p, b->p, a->n) == 0)
 		return 1;
+	/* Without a backslash, either is its own unescaped text. */
+	if (!memchr(a->p, '\\', a->n) && !memchr(b->p, '\\', b->n))
+		return a->n == b->n && memcmp(a->p, b->p, a->n) == 0;
 	char ba[256], bb[256];
 	struct json_out oa, ob;
 	json_out_init(&oa, ba, sizeof ba);

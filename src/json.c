@@ -878,10 +878,22 @@ static void str_chars(struct json_out *o, const char *s, size_t n)
 
 void json_str(struct json_out *o, const char *s, size_t n)
 {
-	size_t start = o->len;
+	size_t start = o->len, i = 0;
 
 	if (o->overflow)
 		return;
+	/* The usual string, printable ASCII only: copied in one piece. */
+	while (i < n && (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x80 && s[i] != '"' && s[i] != '\\')
+		i++;
+	if (i == n && n + 2 <= o->cap - o->len) {
+		char *p = o->buf + o->len;
+		*p = '"';
+		if (n)
+			memcpy(p + 1, s, n);
+		p[n + 1] = '"';
+		o->len += n + 2;
+		return;
+	}
 	json_raw_append(o, "\"", 1);
 	str_chars(o, s, n);
 	json_raw_append(o, "\"", 1);
@@ -1103,6 +1115,18 @@ static int in_object(const struct jw *w)
 	return w->depth > 0 && (w->is_obj >> (w->depth - 1) & 1);
 }
 
+/* One byte appended (the writer's punctuation). */
+static inline void put_byte(struct json_out *o, char c)
+{
+	if (o->overflow)
+		return;
+	if (o->len == o->cap) {
+		o->overflow = 1;
+		return;
+	}
+	o->buf[o->len++] = c;
+}
+
 /* Before any value: the comma that separates it from the previous one. */
 static void before_value(struct jw *w)
 {
@@ -1117,7 +1141,7 @@ static void before_value(struct jw *w)
 	if (w->depth > 0) {
 		uint32_t bit = (uint32_t)1 << (w->depth - 1);
 		if (w->has_elem & bit)
-			json_raw_append(w->o, ",", 1);
+			put_byte(w->o, ',');
 		w->has_elem |= bit;
 	}
 }
@@ -1129,7 +1153,7 @@ static void open_level(struct jw *w, int obj)
 		jw_misuse(w);
 		return;
 	}
-	json_raw_append(w->o, obj ? "{" : "[", 1);
+	put_byte(w->o, obj ? '{' : '[');
 	uint32_t bit = (uint32_t)1 << w->depth;
 	w->has_elem &= ~bit;
 	w->is_obj = obj ? w->is_obj | bit : w->is_obj & ~bit;
@@ -1143,57 +1167,13 @@ static void close_level(struct jw *w, int obj)
 		return;
 	}
 	w->depth--;
-	json_raw_append(w->o, obj ? "}" : "]", 1);
+	put_byte(w->o, obj ? '}' : ']');
 }
 
 void jw_obj(struct jw *w) { open_level(w, 1); }
 void jw_obj_end(struct jw *w) { close_level(w, 1); }
 void jw_arr(struct jw *w) { open_level(w, 0); }
 void jw_arr_end(struct jw *w) { close_level(w, 0); }
-
-/* Whether the 8 bytes in x are all printable ASCII other than " and \.
- * A borrow can make it 0 for a byte next to one that is not, which only
- * sends the caller down the exact, slower path. */
-static int plain8(uint64_t x)
-{
-	const uint64_t ones = 0x0101010101010101u, high = 0x8080808080808080u;
-	uint64_t q = x ^ (ones * '"'), b = x ^ (ones * '\\');
-	return !((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((b - ones) & ~b)) & high);
-}
-
-/* Copies s[0..n) to dst and says whether json_str() would write it
- * unchanged, 8 bytes (or two overlapping halves of 4) at a time, reading
- * only within s and writing only within dst[0..n). On 0, dst holds
- * nothing useful. */
-static int copy_plain(char *dst, const char *s, size_t n)
-{
-	uint64_t x;
-	if (n >= 8) {
-		for (size_t i = 0; i + 8 < n; i += 8) {
-			memcpy(&x, s + i, 8);
-			memcpy(dst + i, &x, 8);
-			if (!plain8(x))
-				return 0;
-		}
-		memcpy(&x, s + n - 8, 8);	/* the last 8, overlapping */
-		memcpy(dst + n - 8, &x, 8);
-		return plain8(x);
-	}
-	if (n >= 4) {
-		uint32_t a, b;
-		memcpy(&a, s, 4);
-		memcpy(&b, s + n - 4, 4);
-		memcpy(dst, &a, 4);
-		memcpy(dst + n - 4, &b, 4);
-		return plain8((uint64_t)a << 32 | b);
-	}
-	x = 0x4141414141414141u;	/* "AAAAAAAA": fills what s does not */
-	for (size_t i = 0; i < n; i++) {
-		dst[i] = s[i];
-		x = x << 8 | (unsigned char)s[i];
-	}
-	return plain8(x);
-}
 
 void jw_key(struct jw *w, const char *key)
 {
@@ -1202,29 +1182,27 @@ void jw_key(struct jw *w, const char *key)
 		return;
 	}
 	uint32_t bit = (uint32_t)1 << (w->depth - 1);
-	int comma = (w->has_elem & bit) != 0;
+	size_t comma = (w->has_elem & bit) != 0, n = strlen(key);
 	struct json_out *o = w->o;
-	size_t n = strlen(key);
 	w->has_elem |= bit;
 	w->after_key = 1;
-	/* The usual key, a plain name: ,"key": in one piece. */
-	if (!o->overflow && n <= o->cap - o->len && o->cap - o->len - n >= 4) {
-		char *p = o->buf + o->len;
-		*p = ',';
-		p += comma;
-		*p++ = '"';
-		if (copy_plain(p, key, n)) {
-			p += n;
-			*p++ = '"';
-			*p++ = ':';
-			o->len = (size_t)(p - o->buf);
-			return;
-		}
+	/* ,"key": in one piece, as it stands (json.h: keys are names from
+	 * the code, nothing to escape). */
+	if (o->overflow)
+		return;
+	if (n + comma + 3 > o->cap - o->len) {
+		o->overflow = 1;
+		return;
 	}
-	if (comma)
-		json_raw_append(o, ",", 1);
-	json_str(o, key, n);
-	json_raw_append(o, ":", 1);
+	char *p = o->buf + o->len;
+	*p = ',';
+	p += comma;
+	*p++ = '"';
+	memcpy(p, key, n);
+	p += n;
+	*p++ = '"';
+	*p++ = ':';
+	o->len = (size_t)(p - o->buf);
 }
 
 void jw_str(struct jw *w, const char *s, size_t n)

@@ -197,7 +197,10 @@ void jw_obj(struct jw *w);				/* { */
 void jw_obj_end(struct jw *w);				/* } */
 void jw_arr(struct jw *w);				/* [ */
 void jw_arr_end(struct jw *w);				/* ] */
-void jw_key(struct jw *w, const char *key);		/* "key": (key escaped) */
+/* "key": with the comma before it. key is a name from the code (a
+ * literal or a table entry: printable ASCII without " or \), written as
+ * it stands, never text from a request or the configuration. */
+void jw_key(struct jw *w, const char *key);
 void jw_str(struct jw *w, const char *s, size_t n);	/* a string (json_str) */
 void jw_cstr(struct jw *w, const char *s);		/* a C string; NULL: null */
 void jw_i64(struct jw *w, int64_t v);
