@@ -3,9 +3,9 @@
  * has its HTTP status and the type/code a client SDK understands, and every
  * error body is written here, in OpenAI's shape
  *   {"error":{"message":..,"type":..,"param":..,"code":..}}
- * (the other client dialects' shapes join this table in a later change).
- * For Anthropic and Gemini clients the same error goes through that
- * dialect's encoder (dialect.h), so every SDK parses it as its own.
+ * or, for Anthropic and Gemini clients, through that dialect's error
+ * encoder (dialect.h) from the class in this table, so every SDK parses it
+ * as its own.
  * Also the response-head writer shared by every answer the gateway makes.
  */
 #include <stdarg.h>

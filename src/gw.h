@@ -48,7 +48,7 @@ enum client_state {
 	C_WAIT_X,	/* bytes arrived but every exchange is busy */
 	C_READ,		/* reading a request into its exchange */
 	C_SERVE,	/* request complete, response being produced/sent */
-	C_DRAIN,	/* final bytes going out, then close */
+	C_NEXT,		/* answered; a pipelined request starts from the timer */
 };
 
 struct client {
@@ -63,12 +63,12 @@ struct client {
 };
 
 struct exchange {
+	struct exchange *next_free;	/* first: the one field an ended exchange keeps (server.c) */
 	struct client *c;
 	int is_probe;			/* probe.c's own exchange, not a client's */
 	unsigned gen;			/* configuration generation it is served under */
 	const struct cfg *cfg;		/* that configuration (alive while held) */
 	int held;			/* holds that generation alive (gw_cfg_hold) */
-	struct exchange *next_free;
 	int64_t idle_since_ms;		/* when it went back to the pool (buffer trim) */
 	int buffers_dirty;		/* its buffer pages may be resident */
 
@@ -190,9 +190,12 @@ void server_reconfigure(const struct cfg *cfg);	/* after a reload */
 int server_write(struct exchange *x, const void *p, size_t n);
 /* Queue a body to be sent after out[] without copying (it must stay valid). */
 void server_write_ext(struct exchange *x, const char *p, size_t n);
-/* Start sending what is queued; when all of it is out and resp_done is set,
- * the request is finished. Returns 0, or -1 if the client is gone (the
- * exchange has then been released: do not touch it). */
+/* Sends what is queued, as far as the socket takes it (never blocks; the
+ * rest goes when the client drains). Returns 0 while the response goes on
+ * (x is still the caller's), or -1 when it is over: everything went out
+ * with resp_done set, or the client is gone. After -1, x belongs to the
+ * server again (the next pipelined request, or the pool at the end of the
+ * loop round) and the caller must not touch it. */
 int server_flush(struct exchange *x);
 /* Whether out[] + ext still hold unsent bytes. */
 int server_pending(const struct exchange *x);
@@ -207,7 +210,8 @@ void proxy_start(struct exchange *x);
 void proxy_abort(struct exchange *x);		/* client gone: drop upstream side */
 int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t cap);
 
-/* errors.c: an error response, in the client's dialect (OpenAI for now). */
+/* errors.c: error responses, each in the client's dialect (x->cd; OpenAI's
+ * shape before the dialect is known). */
 enum gw_err {
 	E_BAD_REQUEST, E_BAD_JSON, E_NOT_FOUND, E_METHOD, E_AUTH, E_FORBIDDEN,
 	E_MODEL_NOT_FOUND, E_NO_PROVIDERS, E_TOO_LARGE, E_HEADERS_TOO_LARGE,
@@ -247,8 +251,13 @@ int upstream_init(const struct cfg *cfg);
  * hosts) are closed; busy ones close when their exchange is done. */
 void upstream_reconfigure(const struct cfg *cfg);
 void upstream_free(void);
-/* Gets a connection to prov's host for x (pooled or new). The connection
- * reports through proxy_on_upstream(). 0, or -1 (pool exhausted). */
+/* Gets a connection to prov's host for x (pooled or new) and never calls
+ * back from inside. Returns 0 when a new connection is on its way
+ * (UP_CONNECTED or UP_FAILED/UP_TIMEOUT follow through proxy_on_upstream),
+ * 1 when an idle pooled connection was taken: it is connected already, no
+ * UP_CONNECTED follows, the caller starts writing now. -1 when none can be
+ * had: x->u is NULL when the pool is exhausted, else set (release it) with
+ * the reason in upstream_error(). */
 int upstream_get(struct exchange *x, const struct cfg_provider *prov);
 /* Give the connection back: reusable keeps it pooled, otherwise closed. */
 void upstream_release(struct exchange *x, int reusable);

@@ -2,9 +2,10 @@
  * proxy.c - one chat exchange with a provider: writes the upstream request,
  * reads the response, and relays it to the client.
  *
- * Same-dialect fast path (the only one so far): the client's JSON body goes
- * out untouched but for the model name, as iovecs pointing into the request
- * buffer (no copy, no re-encoding). A non-stream response is read whole into
+ * Same-dialect fast path: the client's JSON body goes out untouched but for
+ * the model name, as iovecs pointing into the request buffer (no copy, no
+ * re-encoding); between dialects the request goes through the IR (ir.h)
+ * and each dialect's encoder. A non-stream response is read whole into
  * the exchange's response buffer and checked (a 200 that is empty, not
  * JSON, or carries an "error" is a failure, not a success) before anything
  * is sent. A stream is relayed one SSE event at a time, as each completes;
@@ -248,7 +249,7 @@ bad_path:
 static void finish(struct exchange *x)
 {
 	x->resp_done = 1;
-	server_flush(x);	/* may release x */
+	server_flush(x);	/* ends x: not touched again */
 }
 
 static int queue_chunk(struct exchange *x, const char *data, size_t n);

@@ -39,6 +39,11 @@ static struct client *free_clients;
 static struct client *wait_head, *wait_tail;	/* clients waiting for an exchange */
 static struct exchange *xs;
 static struct exchange *free_xs;
+/* Ended during this round: back to their pools at its end (server_reap),
+ * never inside a callee whose caller may still hold them. */
+static struct exchange *ended_xs;
+static struct client *ended_clients;
+static struct loop_defer reap_hook;
 static const struct cfg *cfg;
 static unsigned nclients_cap;	/* pool sizes are fixed at start-up, whatever a reload says */
 static char *xmem;
@@ -46,6 +51,26 @@ static char *xmem;
 static void client_close(struct client *c);
 static void client_on_io(struct loop_fd *w, unsigned ev);
 static void client_on_timer(struct loop_timer *t);
+static void server_reap(struct loop_defer *d);
+
+/* An ended exchange is poisoned for ASan until the round ends (all but
+ * next_free, its link on the ended list): a use after its end then shows,
+ * which a slot reused by the next client would otherwise hide. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GW_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GW_ASAN 1
+#endif
+#endif
+#ifdef GW_ASAN
+#include <sanitizer/asan_interface.h>
+#define ENDED_POISON(x) ASAN_POISON_MEMORY_REGION(&(x)->c, sizeof *(x) - offsetof(struct exchange, c))
+#define ENDED_UNPOISON(x) ASAN_UNPOISON_MEMORY_REGION(&(x)->c, sizeof *(x) - offsetof(struct exchange, c))
+#else
+#define ENDED_POISON(x) ((void)(x))
+#define ENDED_UNPOISON(x) ((void)(x))
+#endif
 
 /* A request head must arrive within header_timeout. */
 __attribute__((noinline)) static void header_timer(struct client *c)
@@ -196,6 +221,7 @@ void server_free(void)
 		for (unsigned i = 0; i < clients_made; i++)
 			if (clients[i].state != C_FREE)
 				client_close(&clients[i]);
+	loop_run_deferred();
 	free(clients);
 	free(xs);
 	free(xmem);
@@ -272,32 +298,59 @@ static void wait_remove(struct client *c)
 	c->next = NULL;
 }
 
-static void exchange_put(struct exchange *x)
+static void cfg_unhold(struct exchange *x)
 {
-	struct client *c = x->c;
 	if (x->held) {
 		x->held = 0;
 		gw_cfg_release(x->gen);
 	}
+}
+
+/* The exchange's request is over: it leaves its client now and goes back
+ * to the pool when the round ends (server_reap). */
+static void exchange_put(struct exchange *x)
+{
+	struct client *c = x->c;
+	cfg_unhold(x);
 	if (c)
 		c->x = NULL;
 	x->c = NULL;
-	x->next_free = free_xs;
-	free_xs = x;
-	x->idle_since_ms = loop_now();
-	x->buffers_dirty = 1;
-	if (!loop_timer_armed(&trim_timer))
-		loop_timer_set(&trim_timer, TRIM_AFTER_MS, trim_on_timer);
 	gw.nactive--;
-	/* Hand the buffers to the longest-waiting client. */
-	struct client *w = wait_head;
-	if (w) {
-		wait_remove(w);
-		struct exchange *nx = exchange_get(w);
-		w->state = C_READ;
-		nx->started_us = loop_now_us();
-		loop_set(&w->w, LOOP_IN);
-		header_timer(w);
+	x->next_free = ended_xs;
+	ended_xs = x;
+	ENDED_POISON(x);
+	loop_defer(&reap_hook, server_reap);
+}
+
+/* The end of a loop round: what ended in it goes back to its pool, and
+ * each freed exchange to the longest-waiting client. */
+static void server_reap(struct loop_defer *d)
+{
+	while (ended_clients) {
+		struct client *c = ended_clients;
+		ended_clients = c->next;
+		c->next = free_clients;
+		free_clients = c;
+	}
+	while (ended_xs) {
+		struct exchange *x = ended_xs;
+		ended_xs = x->next_free;
+		ENDED_UNPOISON(x);
+		x->next_free = free_xs;
+		free_xs = x;
+		x->idle_since_ms = loop_now();
+		x->buffers_dirty = 1;
+		if (!loop_timer_armed(&trim_timer))
+			loop_timer_set(&trim_timer, TRIM_AFTER_MS, trim_on_timer);
+		struct client *w = wait_head;
+		if (w) {
+			wait_remove(w);
+			struct exchange *nx = exchange_get(w);
+			w->state = C_READ;
+			nx->started_us = loop_now_us();
+			loop_set(&w->w, LOOP_IN);
+			header_timer(w);
+		}
 	}
 }
 
@@ -465,9 +518,10 @@ static void client_close(struct client *c)
 	loop_del(&c->w);
 	close(c->w.fd);
 	c->w.fd = -1;
-	c->state = C_FREE;
-	c->next = free_clients;
-	free_clients = c;
+	c->state = C_FREE;	/* back on the free list when the round ends */
+	c->next = ended_clients;
+	ended_clients = c;
+	loop_defer(&reap_hook, server_reap);
 	gw.nclients--;
 	if (gw.stopping && gw.nactive == 0)
 		loop_stop();
@@ -549,19 +603,29 @@ static void request_done(struct exchange *x)
 		go_idle(c);
 		return;
 	}
-	/* A pipelined request is already here: serve it from the next loop
-	 * round, not recursively (a buffer full of tiny requests must not
-	 * become a deep call chain). */
+	/* A pipelined request is already here: serve it from the timer (see
+	 * next_request), not recursively (a buffer full of tiny requests must
+	 * not become a deep call chain) and not under a caller that still
+	 * holds this request's exchange. */
+	c->state = C_NEXT;
+	loop_set(&c->w, LOOP_IN);
+	loop_timer_set(&c->timer, 0, client_on_timer);
+}
+
+/* The exchange starts over with the pipelined bytes behind the request
+ * just answered. */
+static void next_request(struct client *c)
+{
+	struct exchange *x = c->x;
+	size_t left = x->in_len - x->req_end;
 	memmove(x->in, x->in + x->req_end, left);
-	if (x->held) {
-		x->held = 0;
-		gw_cfg_release(x->gen);
-	}
+	cfg_unhold(x);
 	exchange_reset(x);
 	x->in_len = left;
 	c->state = C_READ;
-	loop_set(&c->w, LOOP_IN);
-	loop_timer_set(&c->timer, 0, client_on_timer);
+	x->started_us = loop_now_us();
+	header_timer(c);
+	process_input(x);
 }
 
 int server_pending(const struct exchange *x)
@@ -640,7 +704,7 @@ int server_flush(struct exchange *x)
 	loop_set(&c->w, (x->in_len < x->in_cap) ? LOOP_IN : 0);
 	if (x->resp_done) {
 		request_done(x);
-		return 1;
+		return -1;
 	}
 	return 0;
 }
@@ -819,10 +883,9 @@ static void client_on_io(struct loop_fd *w, unsigned ev)
 	struct client *c = container_of(w, struct client, w);
 	if ((ev & LOOP_OUT) && c->x && server_pending(c->x)) {
 		struct exchange *x = c->x;
-		int r = server_flush(x);
-		if (r < 0)
+		if (server_flush(x) < 0)
 			return;
-		if (r == 0 && !server_pending(x) && !x->resp_done)
+		if (!server_pending(x) && !x->resp_done)
 			proxy_on_client_drained(x);
 		if (c->state == C_FREE || c->x != x)
 			return;
@@ -839,18 +902,13 @@ static void client_on_timer(struct loop_timer *t)
 	case C_IDLE:
 		client_close(c);
 		return;
+	case C_NEXT:
+		next_request(c);
+		return;
 	case C_READ:
-		if (x->started_us == 0) {
-			/* Resumed for a pipelined request (see request_done). */
-			x->started_us = loop_now_us();
-			header_timer(c);
-			process_input(x);
-			return;
-		}
 		reject(x, E_TIMEOUT, "request not received in time");
 		return;
 	case C_SERVE:
-	case C_DRAIN:
 		/* The client stopped reading our response. */
 		log_info("%s: client stopped reading; closing", c->peer);
 		client_close(c);
