@@ -31,6 +31,7 @@
 #include "json.h"
 #include "loop.h"
 #include "route.h"
+#include "upstream.h"
 
 #define LLMGW_VERSION "0.1.0"
 #define MAX_LISTEN_FDS 8
@@ -40,7 +41,6 @@
 #define GW_SCRATCH_SIZE 65536	/* per exchange: stream encoder scratch (tool arguments) */
 
 struct exchange;
-struct upconn;
 
 enum client_state {
 	C_FREE,		/* in the pool */
@@ -65,7 +65,6 @@ struct client {
 struct exchange {
 	struct exchange *next_free;	/* first: the one field an ended exchange keeps (server.c) */
 	struct client *c;
-	int is_probe;			/* probe.c's own exchange, not a client's */
 	unsigned gen;			/* configuration generation it is served under */
 	const struct cfg *cfg;		/* that configuration (alive while held) */
 	int held;			/* holds that generation alive (gw_cfg_hold) */
@@ -95,6 +94,10 @@ struct exchange {
 	int resp_done;			/* nothing more will be queued */
 	int close_after;		/* close the connection after this response */
 	int status;			/* for the access log */
+	/* Set by the module producing the response (proxy.c), so that
+	 * server.c never names it; NULL: nothing to do. */
+	void (*on_drained)(struct exchange *x);	/* the output drained: produce more */
+	void (*on_abort)(struct exchange *x);	/* the client left before the end */
 
 	/* Routing, owned by proxy.c: the route, the targets tried so far. */
 	const struct cfg_route *rt;	/* NULL: a direct provider/model request */
@@ -140,8 +143,7 @@ struct exchange {
 	struct iovec upv[8];		/* upstream request: head + body pieces */
 	int upv_n, upv_i;
 	size_t upv_off;
-	struct upconn *u;
-	int up_retry;			/* a reused connection failed before any byte */
+	struct up_req up;		/* the provider connection (up.fresh: a reused one failed before any byte) */
 	char *resp;			/* upstream response bytes */
 	size_t resp_cap, resp_len;
 	size_t resp_head;		/* head length once parsed, else 0 */
@@ -199,15 +201,14 @@ void server_write_ext(struct exchange *x, const char *p, size_t n);
 int server_flush(struct exchange *x);
 /* Whether out[] + ext still hold unsent bytes. */
 int server_pending(const struct exchange *x);
-/* Called by proxy.c when the client drained, to continue a stream. */
-void proxy_on_client_drained(struct exchange *x);
 
 /* api.c */
 void api_dispatch(struct exchange *x);
 
 /* proxy.c */
+/* Takes over a chat exchange whose model api.c resolved (x->prov/x->model
+ * or x->rt); answers it, or fails it, through server_write/server_flush. */
 void proxy_start(struct exchange *x);
-void proxy_abort(struct exchange *x);		/* client gone: drop upstream side */
 int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t cap);
 
 /* errors.c: error responses, each in the client's dialect (x->cd; OpenAI's
@@ -234,44 +235,5 @@ void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, co
  * in CRLF, may be NULL). Queued with server_write. 0 or -1 if it does not fit. */
 int gw_head(struct exchange *x, int status, const char *ctype, long long len, const char *extra, size_t extra_len);
 const char *gw_reason(int status);
-
-/* upstream.c */
-struct upconn;
-typedef void (*up_event_fn)(struct exchange *x, unsigned what);
-enum { UP_CONNECTED = 1, UP_WRITABLE = 2, UP_READABLE = 4, UP_FAILED = 8, UP_TIMEOUT = 16 };
-/* Provider connections the pool holds: never fewer than the requests in
- * flight (each needs one), plus one per provider for the health probes. */
-static inline unsigned gw_upstream_slots(const struct cfg *c)
-{
-	unsigned n = c->gw.max_upstream > c->gw.max_inflight ? c->gw.max_upstream : c->gw.max_inflight;
-	return n + c->nproviders;
-}
-int upstream_init(const struct cfg *cfg);
-/* After a reload: idle connections (which name the old configuration's
- * hosts) are closed; busy ones close when their exchange is done. */
-void upstream_reconfigure(const struct cfg *cfg);
-void upstream_free(void);
-/* Gets a connection to prov's host for x (pooled or new) and never calls
- * back from inside. Returns 0 when a new connection is on its way
- * (UP_CONNECTED or UP_FAILED/UP_TIMEOUT follow through proxy_on_upstream),
- * 1 when an idle pooled connection was taken: it is connected already, no
- * UP_CONNECTED follows, the caller starts writing now. -1 when none can be
- * had: x->u is NULL when the pool is exhausted, else set (release it) with
- * the reason in upstream_error(). */
-int upstream_get(struct exchange *x, const struct cfg_provider *prov);
-/* Give the connection back: reusable keeps it pooled, otherwise closed. */
-void upstream_release(struct exchange *x, int reusable);
-/* Non-blocking I/O on the exchange's connection (plain or TLS); like
- * read/write: -1 with errno EAGAIN means wait for proxy_on_upstream. */
-ssize_t upstream_read(struct exchange *x, void *buf, size_t len);
-ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n);
-/* What to wait for next: UP_READABLE and/or UP_WRITABLE. */
-void upstream_want(struct exchange *x, unsigned what);
-/* Arms the connection's timer (first byte, idle between events). */
-void upstream_timeout(struct exchange *x, unsigned ms);
-int upstream_was_reused(const struct exchange *x);
-unsigned upstream_open_count(void);		/* provider connections open */
-const char *upstream_error(const struct exchange *x);	/* last failure, for messages */
-void proxy_on_upstream(struct exchange *x, unsigned what);
 
 #endif

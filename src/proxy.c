@@ -15,13 +15,14 @@
  * connection is closed: never a clean-looking end.
  *
  * Back-pressure: when the client is slow, reading from the provider stops
- * until the client's output drains (proxy_on_client_drained).
+ * until the client's output drains (on_client_drained, the exchange's
+ * on_drained hook). The provider connection reports through on_upstream,
+ * the callback of the exchange's struct up_req (upstream.h).
  *
  * Switches (options.h): LLMGW_USAGE=0 leaves out client limits, usage
  * totals and cost (no x-llmgw-cost-usd; asking for the `cheapest` strategy
- * is a 501); LLMGW_PROBES=0 means no exchange is ever a probe's. Both are
- * constant conditions here, so the code is compiled in every build and
- * dropped from the small ones.
+ * is a 501). It is a constant condition here, so the code is compiled in
+ * every build and dropped from the small ones.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -33,12 +34,14 @@
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
-#include "probe.h"
 #include "usage.h"
 
 enum { P_CONNECT, P_SEND, P_HEAD, P_BODY };
 
 static void read_response(struct exchange *x);
+static void on_upstream(struct up_req *r, unsigned what);
+static void on_client_drained(struct exchange *x);
+static void on_client_abort(struct exchange *x);
 
 /* ---- building the upstream request ---- */
 
@@ -279,7 +282,7 @@ static void reset_attempt(struct exchange *x)
 {
 	x->upv_n = x->upv_i = 0;
 	x->upv_off = 0;
-	x->up_retry = 0;
+	x->up.fresh = 0;
 	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
 	memset(&x->rch, 0, sizeof x->rch);
 	x->up_status = 0;
@@ -326,7 +329,7 @@ static int on_failure(struct exchange *x, int kind, int64_t retry_ms)
 		return 0;
 	log_info("failover: %s -> %s (attempt %u)", x->cfg->targets_all[x->tid].name,
 		 x->cfg->targets_all[tid].name, x->attempts + 1);
-	upstream_release(x, 0);
+	upstream_release(&x->up, 0);
 	x->tid = tid;
 	x->tried[x->ntried++] = (unsigned)tid;
 	start_attempt(x);
@@ -378,7 +381,7 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 	log_warnx("provider %s: %s", x->prov ? x->prov->name : "?", msg);
 	if (on_failure(x, kind_of(x, e), -1))
 		return;
-	upstream_release(x, 0);
+	upstream_release(&x->up, 0);
 	if (!x->resp_started && !x->committed) {
 		/* Nothing reached the client (held preamble included): a proper
 		 * error answer with its status. */
@@ -410,20 +413,20 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
  * as we sent on it; nothing was received, so sending again is safe. */
 static int retry_fresh(struct exchange *x)
 {
-	if (!upstream_was_reused(x) || x->up_retry || x->resp_len > 0)
+	if (!upstream_was_reused(&x->up) || x->up.fresh || x->resp_len > 0)
 		return 0;
-	upstream_release(x, 0);
-	x->up_retry = 1;
+	upstream_release(&x->up, 0);
+	x->up.fresh = 1;
 	x->upv_i = 0;
 	x->upv_off = 0;
 	x->phase = P_CONNECT;
-	int r = upstream_get(x, x->prov);
+	int r = upstream_get(&x->up, &x->prov->url);
 	if (r < 0) {
-		fail(x, E_UPSTREAM, upstream_error(x));
+		fail(x, E_UPSTREAM, upstream_error(&x->up));
 		return 1;
 	}
 	if (r == 1)
-		proxy_on_upstream(x, UP_CONNECTED);
+		on_upstream(&x->up, UP_CONNECTED);
 	return 1;
 }
 
@@ -433,7 +436,7 @@ static void send_request(struct exchange *x)
 {
 	if (x->phase != P_SEND) {
 		x->phase = P_SEND;
-		upstream_timeout(x, x->rt ? x->rt->connect_timeout_ms : x->cfg->gw.connect_timeout_ms);
+		upstream_timeout(&x->up, x->rt ? x->rt->connect_timeout_ms : x->cfg->gw.connect_timeout_ms);
 	}
 	while (x->upv_i < x->upv_n) {
 		struct iovec iov[8];
@@ -442,14 +445,14 @@ static void send_request(struct exchange *x)
 			iov[n++] = x->upv[i];
 		iov[0].iov_base = (char *)iov[0].iov_base + x->upv_off;
 		iov[0].iov_len -= x->upv_off;
-		ssize_t w = upstream_writev(x, iov, n);
+		ssize_t w = upstream_writev(&x->up, iov, n);
 		if (w < 0) {
 			if (errno == EAGAIN) {
-				upstream_want(x, UP_WRITABLE);
+				upstream_want(&x->up, UP_WRITABLE);
 				return;
 			}
 			if (!retry_fresh(x))
-				fail(x, E_UPSTREAM, upstream_error(x));
+				fail(x, E_UPSTREAM, upstream_error(&x->up));
 			return;
 		}
 		size_t left = (size_t)w;
@@ -461,8 +464,8 @@ static void send_request(struct exchange *x)
 		x->upv_off += left;
 	}
 	x->phase = P_HEAD;
-	upstream_timeout(x, x->rt ? x->rt->first_byte_timeout_ms : x->cfg->gw.first_byte_timeout_ms);
-	upstream_want(x, UP_READABLE);
+	upstream_timeout(&x->up, x->rt ? x->rt->first_byte_timeout_ms : x->cfg->gw.first_byte_timeout_ms);
+	upstream_want(&x->up, UP_READABLE);
 }
 
 /* Decodes the client's request into the IR, once, for a target whose
@@ -539,9 +542,9 @@ static int start_attempt(struct exchange *x)
 		return -1;
 	}
 	x->phase = P_CONNECT;
-	int r = upstream_get(x, x->prov);
+	int r = upstream_get(&x->up, &x->prov->url);
 	if (r < 0) {
-		fail(x, x->u ? E_UPSTREAM : E_BUSY, x->u ? upstream_error(x) : "all upstream connections are busy");
+		fail(x, x->up.u ? E_UPSTREAM : E_BUSY, x->up.u ? upstream_error(&x->up) : "all upstream connections are busy");
 		return -1;
 	}
 	if (r == 1)
@@ -567,6 +570,9 @@ static void client_narrowing(struct exchange *x)
 void proxy_start(struct exchange *x)
 {
 	const struct cfg *cfg = x->cfg;
+	x->up.cb = on_upstream;
+	x->on_drained = on_client_drained;
+	x->on_abort = on_client_abort;
 	int64_t now = loop_now();
 	x->deadline_ms = now + cfg->gw.request_deadline_ms;
 	int64_t retry_s;
@@ -760,7 +766,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 	const char *const rkeys[3] = { "error", success_key(x->pd), x->pd->usage_key };
 	size_t rvs[3] = { 0 }, rve[3] = { 0 };
 	int is_obj = lead < blen && body[lead] == '{' && json_valid_top(body, blen, rkeys, 3, rvs, rve) == 0;
-	upstream_release(x, reusable);
+	upstream_release(&x->up, reusable);
 	int ok = st >= 200 && st < 300;
 	if (ok && blen == 0) {
 		fail(x, E_UPSTREAM, "empty response body");
@@ -977,7 +983,7 @@ static int relay_events(struct exchange *x)
 static void finish_stream(struct exchange *x, int reusable)
 {
 	if (x->xs->events_out == 0) {
-		upstream_release(x, 0);
+		upstream_release(&x->up, 0);
 		fail(x, E_UPSTREAM, "stream ended before any event");
 		return;
 	}
@@ -992,17 +998,17 @@ static void finish_stream(struct exchange *x, int reusable)
 	}
 	if (x->xs->failed) {
 		/* The provider's own error event went out in-band: end broken. */
-		upstream_release(x, 0);
+		upstream_release(&x->up, 0);
 		x->close_after = 1;
 		finish(x);
 		return;
 	}
 	if (!x->xs->ended) {
-		upstream_release(x, 0);
+		upstream_release(&x->up, 0);
 		fail(x, E_UPSTREAM, "stream ended without its end marker");
 		return;
 	}
-	upstream_release(x, reusable);
+	upstream_release(&x->up, reusable);
 	x->committed = 1;	/* a complete stream, even one without content */
 	succeeded(x, &x->xs->usage);
 	server_write(x, "0\r\n\r\n", 5);
@@ -1104,7 +1110,7 @@ static void read_response(struct exchange *x)
 			if (r < 0)
 				return;
 			if (r == 1) {
-				upstream_want(x, 0);	/* wait for the client */
+				upstream_want(&x->up, 0);	/* wait for the client */
 				return;
 			}
 		}
@@ -1118,11 +1124,11 @@ static void read_response(struct exchange *x)
 			     x->up_is_sse ? "stream event too large" : "response larger than max_response_kb");
 			return;
 		}
-		ssize_t n = upstream_read(x, x->resp + x->resp_len, space);
+		ssize_t n = upstream_read(&x->up, x->resp + x->resp_len, space);
 		if (n < 0 && errno == EAGAIN) {
-			upstream_want(x, UP_READABLE);
+			upstream_want(&x->up, UP_READABLE);
 			if (x->phase == P_BODY)
-				upstream_timeout(x, x->rt ? x->rt->stream_idle_timeout_ms : g->stream_idle_timeout_ms);
+				upstream_timeout(&x->up, x->rt ? x->rt->stream_idle_timeout_ms : g->stream_idle_timeout_ms);
 			return;
 		}
 		if (n <= 0) {
@@ -1132,7 +1138,7 @@ static void read_response(struct exchange *x)
 			}
 			if (x->phase == P_HEAD && x->resp_len == 0 && retry_fresh(x))
 				return;
-			fail(x, E_UPSTREAM, n == 0 ? "connection closed by the provider" : upstream_error(x));
+			fail(x, E_UPSTREAM, n == 0 ? "connection closed by the provider" : upstream_error(&x->up));
 			return;
 		}
 		if (x->resp_len == 0 && x->first_byte_us == 0)
@@ -1156,19 +1162,17 @@ static void read_response(struct exchange *x)
 	}
 }
 
-void proxy_on_upstream(struct exchange *x, unsigned what)
+/* The provider connection's events (upstream.h). */
+static void on_upstream(struct up_req *r, unsigned what)
 {
-	if (LLMGW_PROBES && x->is_probe) {
-		probe_on_upstream(x, what);
-		return;
-	}
+	struct exchange *x = container_of(r, struct exchange, up);
 	if (what & UP_FAILED) {
 		if (x->phase == P_CONNECT || !retry_fresh(x))
-			fail(x, E_UPSTREAM, upstream_error(x));
+			fail(x, E_UPSTREAM, upstream_error(&x->up));
 		return;
 	}
 	if (what & UP_TIMEOUT) {
-		fail(x, E_UPSTREAM_TIMEOUT, x->phase <= P_SEND ? upstream_error(x) :
+		fail(x, E_UPSTREAM_TIMEOUT, x->phase <= P_SEND ? upstream_error(&x->up) :
 		     x->phase == P_HEAD ? "no response within first_byte_timeout" :
 		     "stream stalled longer than stream_idle_timeout");
 		return;
@@ -1180,13 +1184,15 @@ void proxy_on_upstream(struct exchange *x, unsigned what)
 	read_response(x);
 }
 
-void proxy_on_client_drained(struct exchange *x)
+/* The client took what was queued: go on reading a paused stream. */
+static void on_client_drained(struct exchange *x)
 {
-	if (x->u && x->phase == P_BODY && x->up_is_sse)
+	if (x->up.u && x->phase == P_BODY && x->up_is_sse)
 		read_response(x);
 }
 
-void proxy_abort(struct exchange *x)
+/* The client left: drop the provider side. */
+static void on_client_abort(struct exchange *x)
 {
-	upstream_release(x, 0);
+	upstream_release(&x->up, 0);
 }

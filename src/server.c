@@ -243,6 +243,7 @@ static void exchange_reset(struct exchange *x)
 	x->ext_len = x->ext_off = 0;
 	x->resp_started = x->resp_done = x->close_after = 0;
 	x->status = 0;
+	x->on_drained = x->on_abort = NULL;
 	x->prov = NULL;
 	x->model = x->route = NULL;
 	x->cd = x->pd = NULL;
@@ -259,8 +260,8 @@ static void exchange_reset(struct exchange *x)
 	x->stream = 0;
 	x->upv_n = x->upv_i = 0;
 	x->upv_off = 0;
-	x->u = NULL;
-	x->up_retry = 0;
+	x->up.u = NULL;
+	x->up.fresh = 0;
 	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
 	memset(&x->rch, 0, sizeof x->rch);
 	x->up_status = 0;
@@ -511,7 +512,8 @@ static void client_close(struct client *c)
 		wait_remove(c);
 	if (c->x) {
 		struct exchange *x = c->x;
-		proxy_abort(x);
+		if (x->on_abort)
+			x->on_abort(x);
 		exchange_put(x);
 	}
 	loop_timer_stop(&c->timer);
@@ -885,8 +887,8 @@ static void client_on_io(struct loop_fd *w, unsigned ev)
 		struct exchange *x = c->x;
 		if (server_flush(x) < 0)
 			return;
-		if (!server_pending(x) && !x->resp_done)
-			proxy_on_client_drained(x);
+		if (!server_pending(x) && !x->resp_done && x->on_drained)
+			x->on_drained(x);
 		if (c->state == C_FREE || c->x != x)
 			return;
 	}
