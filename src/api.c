@@ -25,10 +25,19 @@
 #include "port.h"
 #include "status.h"
 
-/* The endpoints, in the order of this list; P_GEMINI is the prefix. */
+/* The endpoints; P_GEMINI is a prefix. The GET pages come first, the
+ * POST APIs from P_CHAT on (api_dispatch relies on both orders). */
 enum { P_METRICS, P_STATUS, P_STATUS_JSON, P_HEALTHZ, P_MODELS, P_CHAT, P_MESSAGES, P_COUNT, P_GEMINI, P_OTHER };
-static const char paths[] = "/metrics\0/status\0/status.json\0/healthz\0/v1/models\0/v1/chat/completions\0"
-			    "/v1/messages\0/v1/messages/count_tokens\0";
+static const char *const paths[P_GEMINI] = {
+	[P_METRICS] = "/metrics",
+	[P_STATUS] = "/status",
+	[P_STATUS_JSON] = "/status.json",
+	[P_HEALTHZ] = "/healthz",
+	[P_MODELS] = "/v1/models",
+	[P_CHAT] = "/v1/chat/completions",
+	[P_MESSAGES] = "/v1/messages",
+	[P_COUNT] = "/v1/messages/count_tokens",
+};
 static const char gemini_pre[] = "/v1beta/models/";
 
 /* Which endpoint the target's path (up to any '?') names: one P_*. */
@@ -38,9 +47,8 @@ static int path_index(const struct exchange *x)
 	size_t n = x->req->target_len;
 	const char *q = memchr(t, '?', n);
 	size_t plen = q ? (size_t)(q - t) : n;
-	int i = 0;
-	for (const char *p = paths; *p; p += strlen(p) + 1, i++)
-		if (strlen(p) == plen && memcmp(t, p, plen) == 0)
+	for (int i = 0; i < P_GEMINI; i++)
+		if (strlen(paths[i]) == plen && memcmp(t, paths[i], plen) == 0)
 			return i;
 	return n > sizeof gemini_pre - 1 && memcmp(t, gemini_pre, sizeof gemini_pre - 1) == 0 ? P_GEMINI : P_OTHER;
 }
@@ -261,7 +269,7 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	/* One pass, without tokens (only a translation needs the token tree):
 	 * the body is valid JSON, and the top-level members the gateway reads. */
 	enum { K_MODEL, K_STREAM, K_LIST, K_SOPT, K_MAXC, K_MAX, K_N };
-	const char *const keys[K_N] = { "model", "stream", cd->id == DIALECT_GEMINI ? "contents" : "messages",
+	const char *const keys[K_N] = { "model", "stream", cd->list_key,
 					"stream_options", "max_completion_tokens", "max_tokens" };
 	size_t vs[K_N], ve[K_N];
 	int v = json_valid_top(body, blen, keys, K_N, vs, ve);

@@ -85,11 +85,20 @@ static void start(struct probe *p)
 	const struct cfg_provider *pv = &cfg->providers[p->provider];
 	const struct provider_type *t = pv->type;
 	int n = fmt_snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION
-			 "\r\nAccept: application/json\r\nConnection: close\r\n%s", pv->url.prefix, t->models_path,
-			 t->dialect == DIALECT_ANTHROPIC ? "anthropic-version: 2023-06-01\r\n" : "");
+			 "\r\nAccept: application/json\r\nConnection: close\r\n", pv->url.prefix, t->models_path);
 	if (n < 0 || (size_t)n >= sizeof p->head)
 		return;
 	size_t hl = (size_t)n;
+	/* The dialect's own headers with a value of their own (an API version). */
+	const struct dialect_ops *d = dialect_get(t->dialect);
+	for (const struct dialect_header *dh = d ? d->headers : NULL; dh && dh->name; dh++) {
+		if (!dh->value)
+			continue;
+		n = fmt_snprintf(p->head + hl, sizeof p->head - hl, "%s: %s\r\n", dh->name, dh->value);
+		if (n < 0 || (size_t)n >= sizeof p->head - hl)
+			return;
+		hl += (size_t)n;
+	}
 	if (provider_headers(pv, p->head, &hl, sizeof p->head) < 0)
 		return;
 	if (hl + 2 > sizeof p->head)

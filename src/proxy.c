@@ -87,15 +87,18 @@ int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t c
 		return -1;
 	if (!p->key)
 		return 0;
-	/* Indexed by enum auth_style: one string and offsets, not four calls. */
-	static const char names[] = "Authorization\0x-api-key\0x-goog-api-key\0api-key";
-	static const uint8_t at[] = { 0, 14, 24, 39 };
-	_Static_assert(AUTH_BEARER == 0 && AUTH_API_KEY == 3, "names follows enum auth_style");
+	static const struct {
+		const char *name, *pre;
+	} auth[] = {
+		[AUTH_BEARER] = { "Authorization", "Bearer " },
+		[AUTH_X_API_KEY] = { "x-api-key", "" },
+		[AUTH_GOOG_API_KEY] = { "x-goog-api-key", "" },
+		[AUTH_API_KEY] = { "api-key", "" },
+	};
 	unsigned a = (unsigned)p->type->auth;
-	if (a > AUTH_API_KEY)
+	if (a >= sizeof auth / sizeof auth[0] || !auth[a].name)
 		return 0;
-	return put_header(h, hl, cap, 2, names + at[a], strlen(names + at[a]), a == AUTH_BEARER ? "Bearer " : "", p->key,
-			  p->key_len);
+	return put_header(h, hl, cap, 2, auth[a].name, strlen(auth[a].name), auth[a].pre, p->key, p->key_len);
 }
 
 /* The provider request: a head in uphead, and the body as iovecs. Same
@@ -115,43 +118,22 @@ static int build_request(struct exchange *x)
 		struct json_out o;
 		char err[300] = "";
 		json_out_init(&o, x->xbuf, x->xbuf_cap);
-		/* Gemini counts tokens of a whole generateContent request wrapped
-		 * as {"generateContentRequest":{"model":"models/M", ...}}. */
-		int wrap = x->count_tokens && x->pd->id == DIALECT_GEMINI;
-		if (wrap) {
-			json_lit(&o, "{\"generateContentRequest\":{\"model\":");
-			char mm[300];
-			fmt_snprintf(mm, sizeof mm, "models/%s", x->model);
-			json_cstr(&o, mm);
-			json_lit(&o, ",");
-		}
-		size_t body_at = o.len;
-		if (x->pd->encode_request(&x->ir, x->model, &o, err, sizeof err) < 0) {
+		int (*encode)(const struct ir_request *, const char *, struct json_out *, char *, size_t) =
+			x->count_tokens && x->pd->encode_count_tokens ? x->pd->encode_count_tokens : x->pd->encode_request;
+		if (encode(&x->ir, x->model, &o, err, sizeof err) < 0) {
 			gw_error(x, E_BAD_REQUEST, "cannot express this request for provider '%s' (%s API): %s",
 				 p->name, x->pd->name, err);
 			return -2;
 		}
 		if (o.overflow)
 			goto too_large;
-		if (wrap) {
-			/* Drop the encoded object's own '{' (an empty "{}" leaves "}"). */
-			memmove(x->xbuf + body_at, x->xbuf + body_at + 1, o.len - body_at - 1);
-			o.len--;
-			if (o.len > 0 && x->xbuf[o.len - 1] == '}' && x->xbuf[o.len - 2] == ',') {
-				x->xbuf[o.len - 2] = '}';
-				o.len--;
-			}
-			json_lit(&o, "}");
-			if (o.overflow)
-				goto too_large;
-		}
 		x->xbuf_len = o.len;
 		x->upv[1].iov_base = x->xbuf;
 		x->upv[1].iov_len = o.len;
 		x->upv_n = 2;
 		blen = o.len;
-	} else if (x->pd->id == DIALECT_GEMINI) {
-		/* Gemini names the model in the URL: the body goes as it came. */
+	} else if (x->pd->model_in_url) {
+		/* The model is named in the URL: the body goes as it came. */
 		x->upv[1].iov_base = (void *)body;
 		x->upv[1].iov_len = x->body_len;
 		x->upv_n = 2;
@@ -165,16 +147,16 @@ static int build_request(struct exchange *x)
 			return -1;
 		size_t lead = 0;
 		int k = 1;
-		/* An OpenAI stream reports usage only when asked: ask, and drop
-		 * the usage chunk again for a client that did not. */
-		static const char ask_usage[] = "\"stream_options\":{\"include_usage\":true},";
-		if (x->pd->id == DIALECT_OPENAI && x->stream && !x->has_stream_options) {
+		/* A stream that reports usage only when asked (OpenAI's): ask,
+		 * and drop the usage chunk again for a client that did not. */
+		const char *ask_usage = x->pd->stream_usage_member;
+		if (ask_usage && x->stream && !x->has_stream_options) {
 			while (body[lead] != '{')
 				lead++;
 			x->upv[k].iov_base = (void *)body;
 			x->upv[k++].iov_len = lead + 1;
 			x->upv[k].iov_base = (void *)ask_usage;
-			x->upv[k++].iov_len = sizeof ask_usage - 1;
+			x->upv[k++].iov_len = strlen(ask_usage);
 			lead++;
 			x->strip_usage = 1;
 		}
@@ -191,13 +173,10 @@ static int build_request(struct exchange *x)
 	}
 
 	char path[700];
-	if (x->count_tokens && x->pd->id == DIALECT_GEMINI) {
-		if (x->pd->request_path(x->model, 0, path, sizeof path) < 0)
+	if (x->count_tokens) {
+		if (x->pd->count_tokens_path(x->model, path, sizeof path) < 0)
 			goto bad_path;
-		fmt_snprintf(path, sizeof path, "/v1beta/models/%s:countTokens", x->model);
-	} else if (x->count_tokens)
-		fmt_snprintf(path, sizeof path, "/v1/messages/count_tokens");
-	else if (t->chat_path && strlen(t->chat_path) < sizeof path)
+	} else if (t->chat_path && strlen(t->chat_path) < sizeof path)
 		memcpy(path, t->chat_path, strlen(t->chat_path) + 1);
 	else if (x->pd->request_path(x->model, x->stream, path, sizeof path) < 0)
 		goto bad_path;
@@ -217,17 +196,15 @@ static int build_request(struct exchange *x)
 	size_t hl = o.len;
 	if (provider_headers(p, h, &hl, cap) < 0)
 		return -1;
-	if (x->pd->id == DIALECT_ANTHROPIC) {
-		/* An Anthropic client's own API version and betas go through
-		 * (it wrote its body for them); a translated body is written
-		 * for 2023-06-01. */
-		const struct http_header *v = NULL, *beta = NULL;
-		if (x->cd->id == DIALECT_ANTHROPIC) {
-			v = http_find_header(x->req->headers, x->req->num_headers, "anthropic-version");
-			beta = http_find_header(x->req->headers, x->req->num_headers, "anthropic-beta");
-		}
-		if (put_header(h, &hl, cap, 2, "anthropic-version", 17, "", v ? v->value : "2023-06-01", v ? v->value_len : 10) < 0 ||
-		    (beta && put_header(h, &hl, cap, 2, "anthropic-beta", 14, "", beta->value, beta->value_len) < 0))
+	/* The dialect's own headers (an API version): a client of the same
+	 * dialect wrote its body for its own values, which go through. */
+	for (const struct dialect_header *dh = x->pd->headers; dh && dh->name; dh++) {
+		const struct http_header *v = NULL;
+		if (x->cd == x->pd)
+			v = http_find_header(x->req->headers, x->req->num_headers, dh->name);
+		if ((v || dh->value) &&
+		    put_header(h, &hl, cap, 2, dh->name, strlen(dh->name), "", v ? v->value : dh->value,
+			       v ? v->value_len : strlen(dh->value)) < 0)
 			return -1;
 	}
 	if (hl + 2 > cap)
@@ -260,7 +237,7 @@ static int queue_chunk(struct exchange *x, const char *data, size_t n);
 /* Whether the client reads SSE (all but a Gemini client without alt=sse). */
 static int client_sse(const struct exchange *x)
 {
-	return x->cd->id != DIALECT_GEMINI || x->client_sse;
+	return !x->cd->json_array_stream || x->client_sse;
 }
 
 static void stream_begin(struct exchange *x)
@@ -497,7 +474,7 @@ static int decode_ir(struct exchange *x)
 		gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");
 		return -1;
 	}
-	if (x->cd->id == DIALECT_GEMINI)
+	if (x->cd->model_in_url)
 		ir->stream = (uint8_t)x->stream;	/* from the URL, not the body */
 	x->ir_ready = 1;
 	return 0;
@@ -517,10 +494,11 @@ static int start_attempt(struct exchange *x)
 	x->attempt_ms = loop_now();
 	reset_attempt(x);
 	x->pd = dialect_get(x->prov->type->dialect);
-	/* A Gemini client streaming without alt=sse wants one JSON array, which
-	 * only the encoder writes: that goes through the IR even Gemini to Gemini. */
-	x->translate = x->pd != x->cd || (x->cd->id == DIALECT_GEMINI && x->stream && !x->client_sse);
-	if (x->count_tokens && x->pd->id == DIALECT_OPENAI) {
+	/* A client streaming one JSON array (Gemini without alt=sse) gets what
+	 * only the encoder writes: that goes through the IR even within one
+	 * dialect. */
+	x->translate = x->pd != x->cd || (x->stream && !client_sse(x));
+	if (x->count_tokens && !x->pd->count_tokens_path) {
 		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic or gemini provider; '%s' is %s, "
 			 "whose API has no token counting", x->prov->name, x->prov->type->name);
 		finish(x);
@@ -531,7 +509,7 @@ static int start_attempt(struct exchange *x)
 			finish(x);
 			return -1;
 		}
-		if (x->ir.max_tokens < 0 && x->pd->id == DIALECT_ANTHROPIC)
+		if (x->ir.max_tokens < 0 && x->pd->needs_max_tokens)
 			x->ir.max_tokens = cfg->gw.default_max_tokens;
 	}
 	int b = build_request(x);
@@ -655,9 +633,8 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 			/* The provider's request id, under the name the client's SDK
 			 * reads (Anthropic: request-id; OpenAI: x-request-id). */
 			struct http_header alias = *h;
-			int a = x->cd->id == DIALECT_ANTHROPIC;
-			alias.name = &"x-request-id"[2 * a];	/* "request-id" is its tail */
-			alias.name_len = 12 - 2 * (size_t)a;
+			alias.name = x->cd->request_id_header;
+			alias.name_len = strlen(alias.name);
 			if (!rid_done++)
 				copy_header(buf, &n, cap, &alias);
 			continue;
@@ -733,9 +710,9 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 				e.status = 502;
 		}
 		status = e.status;
-		if (x->cd->id == DIALECT_ANTHROPIC && e.cls == IR_ERR_OVERLOADED)
+		if (x->cd->status_529 && e.cls == IR_ERR_OVERLOADED)
 			status = 529;	/* what Anthropic's SDK knows as overloaded */
-		else if (x->cd->id != DIALECT_ANTHROPIC && status == 529)
+		else if (!x->cd->status_529 && status == 529)
 			status = 503;
 		x->cd->encode_error(&e, &o);
 	}
@@ -744,12 +721,6 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 		return;
 	}
 	answer(x, status, x->xbuf, o.len);
-}
-
-/* The key a successful response of each dialect always has. */
-static const char *success_key(const struct dialect_ops *d)
-{
-	return d->id == DIALECT_OPENAI ? "choices" : d->id == DIALECT_ANTHROPIC ? "content" : "candidates";
 }
 
 static void finish_nonstream(struct exchange *x, int reusable)
@@ -763,7 +734,7 @@ static void finish_nonstream(struct exchange *x, int reusable)
 	/* Validated without tokens (the same-dialect path never needs them),
 	 * in the same pass as the top level: an error, the key every good
 	 * answer has, and its usage. */
-	const char *const rkeys[3] = { "error", success_key(x->pd), x->pd->usage_key };
+	const char *const rkeys[3] = { "error", x->pd->success_key, x->pd->usage_key };
 	size_t rvs[3] = { 0 }, rve[3] = { 0 };
 	int is_obj = lead < blen && body[lead] == '{' && json_valid_top(body, blen, rkeys, 3, rvs, rve) == 0;
 	upstream_release(&x->up, reusable);
@@ -806,18 +777,21 @@ static void finish_nonstream(struct exchange *x, int reusable)
 			health_success((unsigned)x->tid, loop_now(), loop_now() - x->attempt_ms, -1);
 	}
 	if (ok && x->count_tokens && x->translate) {
-		/* Gemini's {"totalTokens":N} as Anthropic's {"input_tokens":N}. */
+		/* The count under the client dialect's key (Gemini's
+		 * {"totalTokens":N} as Anthropic's {"input_tokens":N}). */
 		int64_t total = -1;
-		if (json_top_get(body, blen, "totalTokens", &vs, &ve) == 0) {
+		if (json_top_get(body, blen, x->pd->count_tokens_key, &vs, &ve) == 0) {
 			total = 0;
 			for (size_t i = vs; i < ve && body[i] >= '0' && body[i] <= '9' && total < 1000000000000LL; i++)
 				total = total * 10 + (body[i] - '0');
 		}
 		if (total < 0) {
-			fail(x, E_UPSTREAM, "countTokens answer without totalTokens");
+			char m[120];
+			fmt_snprintf(m, sizeof m, "token count answer without %s", x->pd->count_tokens_key);
+			fail(x, E_UPSTREAM, m);
 			return;
 		}
-		int n = fmt_snprintf(x->xbuf, x->xbuf_cap, "{\"input_tokens\":%lld}", (long long)total);
+		int n = fmt_snprintf(x->xbuf, x->xbuf_cap, "{\"%s\":%lld}", x->cd->count_tokens_key, (long long)total);
 		answer(x, 200, x->xbuf, (size_t)n);
 		return;
 	}
@@ -987,9 +961,10 @@ static void finish_stream(struct exchange *x, int reusable)
 		fail(x, E_UPSTREAM, "stream ended before any event");
 		return;
 	}
-	if (x->pd->id == DIALECT_GEMINI && !x->xs->ended && !x->xs->failed) {
-		/* Gemini's stream ends with its body (a cut connection fails
-		 * before this point): the end marker is ours to add. */
+	if (!x->pd->end_marker && !x->xs->ended && !x->xs->failed) {
+		/* A stream without an end marker (Gemini's) ends with its body
+		 * (a cut connection fails before this point): the end marker is
+		 * ours to add. */
 		struct json_out o;
 		json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
 		xlate_end(x->xs, &o);
