@@ -64,11 +64,11 @@ static void reply_json(struct exchange *x, int status, const char *body, size_t 
 	    server_write(x, body, len) < 0) {
 		gw_error(x, E_INTERNAL, "response too large for the output buffer");
 	}
-	x->resp_done = 1;
+	x->writing.resp_done = 1;
 	server_flush(x);
 }
 
-/* Who is asking: 1 when allowed (x->who set when a client key matched). */
+/* Who is asking: 1 when allowed (x->chat.who set when a client key matched). */
 static int authenticate(struct exchange *x)
 {
 	const struct cfg *cfg = gw.cfg;
@@ -85,7 +85,7 @@ static int authenticate(struct exchange *x)
 	if (have) {
 		for (unsigned i = 0; i < cfg->nclients; i++) {
 			if (auth_key_matches(cfg->clients[i].key_sha256, key, klen)) {
-				x->who = &cfg->clients[i];
+				x->chat.who = &cfg->clients[i];
 				return 1;
 			}
 		}
@@ -97,7 +97,7 @@ static int authenticate(struct exchange *x)
 
 static int allowed(const struct exchange *x, const char *name, size_t len)
 {
-	return !x->who || cfg_client_allows(x->who, name, len);
+	return !x->chat.who || cfg_client_allows(x->chat.who, name, len);
 }
 
 /* Sends the n bytes built in x->resp as a 200 page, or too_big when
@@ -111,7 +111,7 @@ static void send_page(struct exchange *x, int overflow, const char *too_big, siz
 		gw_error(x, E_INTERNAL, "response head too large");
 	} else {
 		server_write_ext(x, x->resp, n);
-		x->resp_done = 1;
+		x->writing.resp_done = 1;
 	}
 	server_flush(x);
 }
@@ -220,15 +220,15 @@ static int resolve_model(struct exchange *x, const char *name, size_t n)
 		return 0;
 	}
 	if (r) {
-		x->route = r->name;
-		x->rt = r;	/* proxy.c picks the target per attempt */
+		x->chat.route = r->name;
+		x->chat.rt = r;	/* proxy.c picks the target per attempt */
 		return 1;
 	}
-	x->prov = &cfg->providers[p];
+	x->chat.prov = &cfg->providers[p];
 	size_t ml = n - (size_t)(slash + 1 - name);
 	memcpy(x->model_buf, slash + 1, ml);
 	x->model_buf[ml] = 0;
-	x->model = x->model_buf;
+	x->chat.model = x->model_buf;
 	return 1;
 }
 
@@ -263,9 +263,9 @@ static int url_decode(const char *s, size_t n, char *out, size_t cap)
  * (path_model) and streaming from the method; otherwise both from the body. */
 static int chat(struct exchange *x, const struct dialect_ops *cd, const char *path_model, int path_stream)
 {
-	x->cd = cd;
-	const char *body = x->in + x->head_len;
-	size_t blen = x->body_len;
+	x->chat.cd = cd;
+	const char *body = x->in + x->reading.head_len;
+	size_t blen = x->reading.body_len;
 	/* One pass, without tokens (only a translation needs the token tree):
 	 * the body is valid JSON, and the top-level members the gateway reads. */
 	enum { K_MODEL, K_STREAM, K_LIST, K_SOPT, K_MAXC, K_MAX, K_N };
@@ -284,7 +284,7 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	if (path_model) {
 		n = (int)strlen(path_model);
 		memcpy(x->model_buf2, path_model, (size_t)n + 1);
-		x->stream = path_stream;
+		x->chat.stream = path_stream;
 	} else {
 		struct json_out mo;
 		json_out_init(&mo, x->model_buf2, sizeof x->model_buf2 - 1);
@@ -295,18 +295,18 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 		}
 		x->model_buf2[mo.len] = 0;
 		n = (int)mo.len;
-		x->mstart = vs[K_MODEL];
-		x->mend = ve[K_MODEL];
-		x->stream = ve[K_STREAM] - vs[K_STREAM] == 4 && !memcmp(body + vs[K_STREAM], "true", 4);
+		x->chat.mstart = vs[K_MODEL];
+		x->chat.mend = ve[K_MODEL];
+		x->chat.stream = ve[K_STREAM] - vs[K_STREAM] == 4 && !memcmp(body + vs[K_STREAM], "true", 4);
 	}
-	x->has_stream_options = ve[K_SOPT] != 0;
-	x->max_tokens_asked = 0;
-	for (int k = K_MAXC; k <= K_MAX && !x->max_tokens_asked; k++)
-		for (size_t i = vs[k]; i < ve[k] && body[i] >= '0' && body[i] <= '9' && x->max_tokens_asked < 100000000; i++)
-			x->max_tokens_asked = x->max_tokens_asked * 10 + (body[i] - '0');
-	x->client_model = x->model_buf2;
+	x->chat.has_stream_options = ve[K_SOPT] != 0;
+	x->chat.max_tokens_asked = 0;
+	for (int k = K_MAXC; k <= K_MAX && !x->chat.max_tokens_asked; k++)
+		for (size_t i = vs[k]; i < ve[k] && body[i] >= '0' && body[i] <= '9' && x->chat.max_tokens_asked < 100000000; i++)
+			x->chat.max_tokens_asked = x->chat.max_tokens_asked * 10 + (body[i] - '0');
+	x->chat.client_model = x->model_buf2;
 	const char *list = keys[K_LIST];
-	if (!x->count_tokens && (!ve[K_LIST] || body[vs[K_LIST]] != '[')) {
+	if (!x->chat.count_tokens && (!ve[K_LIST] || body[vs[K_LIST]] != '[')) {
 		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
 		return 0;
 	}
@@ -350,13 +350,13 @@ static int gemini_chat(struct exchange *x)
 		return 0;
 	}
 	/* alt=sse: Server-Sent Events; otherwise one JSON array, streamed. */
-	x->client_sse = 0;
+	x->chat.client_sse = 0;
 	if (q) {
 		size_t qn = n - (size_t)(q - t);
 		for (size_t i = 1; i + 7 <= qn; i++)
 			if ((q[i - 1] == '?' || q[i - 1] == '&') && !memcmp(q + i, "alt=sse", 7) &&
 			    (i + 7 == qn || q[i + 7] == '&'))
-				x->client_sse = 1;
+				x->chat.client_sse = 1;
 	}
 	return chat(x, dialect_get(DIALECT_GEMINI), model, stream);
 }
@@ -409,7 +409,7 @@ static void api_not_built(struct exchange *x, enum dialect shape, const char *ap
 	}
 	if (gw_head(x, 501, "application/json", (long long)o.len, NULL, 0) < 0 || server_write(x, body, o.len) < 0)
 		gw_error(x, E_INTERNAL, "response too large for the output buffer");
-	x->resp_done = 1;
+	x->writing.resp_done = 1;
 }
 
 /* Endpoints of features left out of this build: 1 when x was answered. */
@@ -453,9 +453,9 @@ void api_dispatch(struct exchange *x)
 		/* Through dialect_get(), the one place that names each dialect's
 		 * table: not_built() has answered the dialects left out. Set
 		 * before any error, which takes the client dialect's shape. */
-		x->cd = dialect_get(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? DIALECT_GEMINI :
+		x->chat.cd = dialect_get(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? DIALECT_GEMINI :
 				    p == P_CHAT ? DIALECT_OPENAI : DIALECT_ANTHROPIC);
-		x->count_tokens = p == P_COUNT;
+		x->chat.count_tokens = p == P_COUNT;
 	}
 	const char *method = post ? "POST" : "GET";
 	if (!method_is(x, method)) {
@@ -473,7 +473,7 @@ void api_dispatch(struct exchange *x)
 			monitoring(x, p);
 		else if (p == P_MODELS)
 			list_models(x);
-		else if (!(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? gemini_chat(x) : chat(x, x->cd, NULL, 0)))
+		else if (!(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? gemini_chat(x) : chat(x, x->chat.cd, NULL, 0)))
 			goto flush;
 		return;
 	}

@@ -27,17 +27,15 @@ struct probe {
 static struct probe *probes;
 static unsigned nprobes;
 static struct loop_timer tick;
-static const struct cfg *cfg;
 
 static void on_tick(struct loop_timer *t);
 static void on_upstream(struct up_req *r, unsigned what);
 
-int probe_init(const struct cfg *config)
+int probe_init(void)
 {
-	cfg = config;
-	nprobes = cfg->nproviders;
+	nprobes = gw.cfg->nproviders;
 	loop_timer_init(&tick);
-	if (cfg->gw.probe_interval_ms == 0 || nprobes == 0)
+	if (gw.cfg->gw.probe_interval_ms == 0 || nprobes == 0)
 		return 0;	/* probing switched off */
 	probes = calloc(nprobes, sizeof *probes);
 	if (!probes)
@@ -66,9 +64,9 @@ static void result(struct probe *p, int ok, int kind, int64_t retry_ms, const ch
 	int64_t now = loop_now();
 	upstream_release(&p->up, 0);
 	p->busy = 0;
-	const struct cfg_provider *pv = &cfg->providers[p->provider];
-	for (unsigned t = 0; t < cfg->ntargets_all; t++) {
-		if (cfg->targets_all[t].provider != p->provider)
+	const struct cfg_provider *pv = &gw.cfg->providers[p->provider];
+	for (unsigned t = 0; t < gw.cfg->ntargets_all; t++) {
+		if (gw.cfg->targets_all[t].provider != p->provider)
 			continue;
 		enum health_state before = health_state(t, now);
 		int changed = ok ? health_probe_ok(t, now) : health_probe_failed(t, now, (enum health_kind)kind, retry_ms);
@@ -82,7 +80,7 @@ static void result(struct probe *p, int ok, int kind, int64_t retry_ms, const ch
 
 static void start(struct probe *p)
 {
-	const struct cfg_provider *pv = &cfg->providers[p->provider];
+	const struct cfg_provider *pv = &gw.cfg->providers[p->provider];
 	const struct provider_type *t = pv->type;
 	int n = fmt_snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION
 			 "\r\nAccept: application/json\r\nConnection: close\r\n", pv->url.prefix, t->models_path);
@@ -109,15 +107,15 @@ static void start(struct probe *p)
 	p->busy = 1;
 	p->up.fresh = 1;	/* a new connection: it is closed after the answer */
 	int64_t now = loop_now();
-	for (unsigned tt = 0; tt < cfg->ntargets_all; tt++)
-		if (cfg->targets_all[tt].provider == p->provider)
+	for (unsigned tt = 0; tt < gw.cfg->ntargets_all; tt++)
+		if (gw.cfg->targets_all[tt].provider == p->provider)
 			health_probe_start(tt, now);
 	int r = upstream_get(&p->up, &pv->url);
 	if (r < 0) {
 		result(p, 0, HEALTH_FAIL_CONNECT, -1, upstream_error(&p->up));
 		return;
 	}
-	upstream_timeout(&p->up, cfg->gw.connect_timeout_ms);
+	upstream_timeout(&p->up, gw.cfg->gw.connect_timeout_ms);
 }
 
 static void on_tick(struct loop_timer *t)
@@ -129,8 +127,8 @@ static void on_tick(struct loop_timer *t)
 			if (p->busy)
 				continue;
 			int64_t due = INT64_MAX;
-			for (unsigned tt = 0; tt < cfg->ntargets_all; tt++)
-				if (cfg->targets_all[tt].provider == i) {
+			for (unsigned tt = 0; tt < gw.cfg->ntargets_all; tt++)
+				if (gw.cfg->targets_all[tt].provider == i) {
 					int64_t d = health_probe_due(tt, now);
 					if (d < due)
 						due = d;

@@ -15,7 +15,8 @@
 
 #include "gw.h"
 
-int probe_init(const struct cfg *cfg);
+/* Sets up the probes of the current configuration (gw.cfg). */
+int probe_init(void);
 void probe_free(void);
 
 #endif

@@ -75,7 +75,6 @@ static void idle_push(struct upconn *u)
 		idle_tail = u;
 	idle_head = u;
 }
-static const struct cfg *cfg;
 
 /* u->err as "<what> <host>:<port>: <why>" (connect to, read from, write
  * to): one formatting call for all of them. */
@@ -100,8 +99,7 @@ static void report(struct upconn *u, unsigned what)
 
 int upstream_init(const struct cfg *config)
 {
-	cfg = config;
-	nups = gw_upstream_slots(cfg);
+	nups = gw_upstream_slots(config);
 	ups_made = 0;
 	/* Entries are set up on first use (up_take): untouched ones cost no
 	 * RSS, however large max_upstream is. */
@@ -206,7 +204,7 @@ static int connect_next(struct upconn *u)
 		}
 		u->state = U_CONNECTING;
 		gw.upstream_connects++;
-		loop_timer_set(&u->timer, cfg->gw.connect_timeout_ms, on_timer);
+		loop_timer_set(&u->timer, gw.cfg->gw.connect_timeout_ms, on_timer);
 		return 1;
 	}
 	return 0;
@@ -286,7 +284,7 @@ int upstream_get(struct up_req *r, const struct cfg_url *url)
 		return -1;
 	}
 	if (n == 0) {
-		loop_timer_set(&u->timer, cfg->gw.connect_timeout_ms, on_timer);
+		loop_timer_set(&u->timer, gw.cfg->gw.connect_timeout_ms, on_timer);
 		return 0;
 	}
 	u->naddrs = (unsigned)n;
@@ -302,7 +300,7 @@ void upstream_release(struct up_req *r, int reusable)
 		return;
 	r->u = NULL;
 	u->req = NULL;
-	if (!reusable || u->state != U_BUSY || gw.stopping || cfg->gw.upstream_idle_ms == 0 || u->gen != gw.gen) {
+	if (!reusable || u->state != U_BUSY || gw.stopping || gw.cfg->gw.upstream_idle_ms == 0 || u->gen != gw.gen) {
 		up_close(u);
 		return;
 	}
@@ -310,7 +308,7 @@ void upstream_release(struct up_req *r, int reusable)
 	idle_push(u);
 	u->want = 0;
 	loop_set(&u->w, LOOP_IN);
-	loop_timer_set(&u->timer, cfg->gw.upstream_idle_ms, on_timer);
+	loop_timer_set(&u->timer, gw.cfg->gw.upstream_idle_ms, on_timer);
 }
 
 ssize_t upstream_read(struct up_req *r, void *buf, size_t len)
@@ -466,9 +464,8 @@ unsigned upstream_open_count(void)
 	return n;
 }
 
-void upstream_reconfigure(const struct cfg *config)
+void upstream_reconfigure(void)
 {
-	cfg = config;
 	while (idle_head)
 		up_close(idle_head);
 }

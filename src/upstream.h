@@ -40,10 +40,13 @@ static inline unsigned gw_upstream_slots(const struct cfg *c)
 	unsigned n = c->gw.max_upstream > c->gw.max_inflight ? c->gw.max_upstream : c->gw.max_inflight;
 	return n + c->nproviders;
 }
+/* The pool, sized for cfg (the start-up configuration: a reload keeps
+ * the pool sizes); timeouts come from the current one, gw.cfg. */
 int upstream_init(const struct cfg *cfg);
-/* After a reload: idle connections (which name the old configuration's
- * hosts) are closed; busy ones close when their request is done. */
-void upstream_reconfigure(const struct cfg *cfg);
+/* After a reload (gw.cfg is the new configuration): idle connections,
+ * which name the old configuration's hosts, are closed; busy ones close
+ * when their request is done. */
+void upstream_reconfigure(void);
 void upstream_free(void);
 /* Gets a connection to url's host for r (pooled unless r->fresh, or new);
  * r->cb must be set. Returns 0 when a new connection is on its way
