@@ -25,10 +25,19 @@
 #include "port.h"
 #include "status.h"
 
-/* The endpoints, in the order of this list; P_GEMINI is the prefix. */
+/* The endpoints; P_GEMINI is a prefix. The GET pages come first, the
+ * POST APIs from P_CHAT on (api_dispatch relies on both orders). */
 enum { P_METRICS, P_STATUS, P_STATUS_JSON, P_HEALTHZ, P_MODELS, P_CHAT, P_MESSAGES, P_COUNT, P_GEMINI, P_OTHER };
-static const char paths[] = "/metrics\0/status\0/status.json\0/healthz\0/v1/models\0/v1/chat/completions\0"
-			    "/v1/messages\0/v1/messages/count_tokens\0";
+static const char *const paths[P_GEMINI] = {
+	[P_METRICS] = "/metrics",
+	[P_STATUS] = "/status",
+	[P_STATUS_JSON] = "/status.json",
+	[P_HEALTHZ] = "/healthz",
+	[P_MODELS] = "/v1/models",
+	[P_CHAT] = "/v1/chat/completions",
+	[P_MESSAGES] = "/v1/messages",
+	[P_COUNT] = "/v1/messages/count_tokens",
+};
 static const char gemini_pre[] = "/v1beta/models/";
 
 /* Which endpoint the target's path (up to any '?') names: one P_*. */
@@ -38,9 +47,8 @@ static int path_index(const struct exchange *x)
 	size_t n = x->req->target_len;
 	const char *q = memchr(t, '?', n);
 	size_t plen = q ? (size_t)(q - t) : n;
-	int i = 0;
-	for (const char *p = paths; *p; p += strlen(p) + 1, i++)
-		if (strlen(p) == plen && memcmp(t, p, plen) == 0)
+	for (int i = 0; i < P_GEMINI; i++)
+		if (strlen(paths[i]) == plen && memcmp(t, paths[i], plen) == 0)
 			return i;
 	return n > sizeof gemini_pre - 1 && memcmp(t, gemini_pre, sizeof gemini_pre - 1) == 0 ? P_GEMINI : P_OTHER;
 }
@@ -56,11 +64,11 @@ static void reply_json(struct exchange *x, int status, const char *body, size_t 
 	    server_write(x, body, len) < 0) {
 		gw_error(x, E_INTERNAL, "response too large for the output buffer");
 	}
-	x->resp_done = 1;
+	x->writing.resp_done = 1;
 	server_flush(x);
 }
 
-/* Who is asking: 1 when allowed (x->who set when a client key matched). */
+/* Who is asking: 1 when allowed (x->chat.who set when a client key matched). */
 static int authenticate(struct exchange *x)
 {
 	const struct cfg *cfg = gw.cfg;
@@ -77,7 +85,7 @@ static int authenticate(struct exchange *x)
 	if (have) {
 		for (unsigned i = 0; i < cfg->nclients; i++) {
 			if (auth_key_matches(cfg->clients[i].key_sha256, key, klen)) {
-				x->who = &cfg->clients[i];
+				x->chat.who = &cfg->clients[i];
 				return 1;
 			}
 		}
@@ -89,7 +97,7 @@ static int authenticate(struct exchange *x)
 
 static int allowed(const struct exchange *x, const char *name, size_t len)
 {
-	return !x->who || cfg_client_allows(x->who, name, len);
+	return !x->chat.who || cfg_client_allows(x->chat.who, name, len);
 }
 
 /* Sends the n bytes built in x->resp as a 200 page, or too_big when
@@ -103,7 +111,7 @@ static void send_page(struct exchange *x, int overflow, const char *too_big, siz
 		gw_error(x, E_INTERNAL, "response head too large");
 	} else {
 		server_write_ext(x, x->resp, n);
-		x->resp_done = 1;
+		x->writing.resp_done = 1;
 	}
 	server_flush(x);
 }
@@ -212,15 +220,15 @@ static int resolve_model(struct exchange *x, const char *name, size_t n)
 		return 0;
 	}
 	if (r) {
-		x->route = r->name;
-		x->rt = r;	/* proxy.c picks the target per attempt */
+		x->chat.route = r->name;
+		x->chat.rt = r;	/* proxy.c picks the target per attempt */
 		return 1;
 	}
-	x->prov = &cfg->providers[p];
+	x->chat.prov = &cfg->providers[p];
 	size_t ml = n - (size_t)(slash + 1 - name);
 	memcpy(x->model_buf, slash + 1, ml);
 	x->model_buf[ml] = 0;
-	x->model = x->model_buf;
+	x->chat.model = x->model_buf;
 	return 1;
 }
 
@@ -255,13 +263,13 @@ static int url_decode(const char *s, size_t n, char *out, size_t cap)
  * (path_model) and streaming from the method; otherwise both from the body. */
 static int chat(struct exchange *x, const struct dialect_ops *cd, const char *path_model, int path_stream)
 {
-	x->cd = cd;
-	const char *body = x->in + x->head_len;
-	size_t blen = x->body_len;
+	x->chat.cd = cd;
+	const char *body = x->in + x->reading.head_len;
+	size_t blen = x->reading.body_len;
 	/* One pass, without tokens (only a translation needs the token tree):
 	 * the body is valid JSON, and the top-level members the gateway reads. */
 	enum { K_MODEL, K_STREAM, K_LIST, K_SOPT, K_MAXC, K_MAX, K_N };
-	const char *const keys[K_N] = { "model", "stream", cd->id == DIALECT_GEMINI ? "contents" : "messages",
+	const char *const keys[K_N] = { "model", "stream", cd->list_key,
 					"stream_options", "max_completion_tokens", "max_tokens" };
 	size_t vs[K_N], ve[K_N];
 	int v = json_valid_top(body, blen, keys, K_N, vs, ve);
@@ -276,7 +284,7 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	if (path_model) {
 		n = (int)strlen(path_model);
 		memcpy(x->model_buf2, path_model, (size_t)n + 1);
-		x->stream = path_stream;
+		x->chat.stream = path_stream;
 	} else {
 		struct json_out mo;
 		json_out_init(&mo, x->model_buf2, sizeof x->model_buf2 - 1);
@@ -287,18 +295,18 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 		}
 		x->model_buf2[mo.len] = 0;
 		n = (int)mo.len;
-		x->mstart = vs[K_MODEL];
-		x->mend = ve[K_MODEL];
-		x->stream = ve[K_STREAM] - vs[K_STREAM] == 4 && !memcmp(body + vs[K_STREAM], "true", 4);
+		x->chat.mstart = vs[K_MODEL];
+		x->chat.mend = ve[K_MODEL];
+		x->chat.stream = ve[K_STREAM] - vs[K_STREAM] == 4 && !memcmp(body + vs[K_STREAM], "true", 4);
 	}
-	x->has_stream_options = ve[K_SOPT] != 0;
-	x->max_tokens_asked = 0;
-	for (int k = K_MAXC; k <= K_MAX && !x->max_tokens_asked; k++)
-		for (size_t i = vs[k]; i < ve[k] && body[i] >= '0' && body[i] <= '9' && x->max_tokens_asked < 100000000; i++)
-			x->max_tokens_asked = x->max_tokens_asked * 10 + (body[i] - '0');
-	x->client_model = x->model_buf2;
+	x->chat.has_stream_options = ve[K_SOPT] != 0;
+	x->chat.max_tokens_asked = 0;
+	for (int k = K_MAXC; k <= K_MAX && !x->chat.max_tokens_asked; k++)
+		for (size_t i = vs[k]; i < ve[k] && body[i] >= '0' && body[i] <= '9' && x->chat.max_tokens_asked < 100000000; i++)
+			x->chat.max_tokens_asked = x->chat.max_tokens_asked * 10 + (body[i] - '0');
+	x->chat.client_model = x->model_buf2;
 	const char *list = keys[K_LIST];
-	if (!x->count_tokens && (!ve[K_LIST] || body[vs[K_LIST]] != '[')) {
+	if (!x->chat.count_tokens && (!ve[K_LIST] || body[vs[K_LIST]] != '[')) {
 		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
 		return 0;
 	}
@@ -342,13 +350,13 @@ static int gemini_chat(struct exchange *x)
 		return 0;
 	}
 	/* alt=sse: Server-Sent Events; otherwise one JSON array, streamed. */
-	x->client_sse = 0;
+	x->chat.client_sse = 0;
 	if (q) {
 		size_t qn = n - (size_t)(q - t);
 		for (size_t i = 1; i + 7 <= qn; i++)
 			if ((q[i - 1] == '?' || q[i - 1] == '&') && !memcmp(q + i, "alt=sse", 7) &&
 			    (i + 7 == qn || q[i + 7] == '&'))
-				x->client_sse = 1;
+				x->chat.client_sse = 1;
 	}
 	return chat(x, dialect_get(DIALECT_GEMINI), model, stream);
 }
@@ -401,7 +409,7 @@ static void api_not_built(struct exchange *x, enum dialect shape, const char *ap
 	}
 	if (gw_head(x, 501, "application/json", (long long)o.len, NULL, 0) < 0 || server_write(x, body, o.len) < 0)
 		gw_error(x, E_INTERNAL, "response too large for the output buffer");
-	x->resp_done = 1;
+	x->writing.resp_done = 1;
 }
 
 /* Endpoints of features left out of this build: 1 when x was answered. */
@@ -445,9 +453,9 @@ void api_dispatch(struct exchange *x)
 		/* Through dialect_get(), the one place that names each dialect's
 		 * table: not_built() has answered the dialects left out. Set
 		 * before any error, which takes the client dialect's shape. */
-		x->cd = dialect_get(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? DIALECT_GEMINI :
+		x->chat.cd = dialect_get(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? DIALECT_GEMINI :
 				    p == P_CHAT ? DIALECT_OPENAI : DIALECT_ANTHROPIC);
-		x->count_tokens = p == P_COUNT;
+		x->chat.count_tokens = p == P_COUNT;
 	}
 	const char *method = post ? "POST" : "GET";
 	if (!method_is(x, method)) {
@@ -465,7 +473,7 @@ void api_dispatch(struct exchange *x)
 			monitoring(x, p);
 		else if (p == P_MODELS)
 			list_models(x);
-		else if (!(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? gemini_chat(x) : chat(x, x->cd, NULL, 0)))
+		else if (!(LLMGW_DIALECT_GEMINI && p == P_GEMINI ? gemini_chat(x) : chat(x, x->chat.cd, NULL, 0)))
 			goto flush;
 		return;
 	}

@@ -73,6 +73,37 @@ struct dialect_ops {
 	 * tokenized). u->have is 0 when it is not an object. */
 	const char *usage_key;
 	void (*scan_usage)(const char *js, size_t n, struct ir_usage *u);
+
+	/* What the gateway asks of a dialect beyond the codecs, so that
+	 * proxy.c and api.c never test a dialect's id: a new dialect is one
+	 * file and one table row. */
+	const char *success_key;	/* every successful response has it at the top */
+	const char *list_key;		/* the request's required message list */
+	const char *request_id_header;	/* where its SDKs read the provider's request id */
+	/* Headers on every request to a provider of this dialect: value NULL
+	 * is sent only when a client of the same dialect sent it, and a
+	 * client's own value goes through; ends at name NULL. */
+	const struct dialect_header *headers;
+	/* A streamed same-dialect request is made to report usage by adding
+	 * this member after its '{' (NULL: it always reports it). */
+	const char *stream_usage_member;
+	/* Token counting (NULL path: this API has none): the provider path,
+	 * -1 when the model cannot be put in it; the request body when it is
+	 * not encode_request's (NULL); the count's key in the answer. */
+	int (*count_tokens_path)(const char *model, char *buf, size_t len);
+	int (*encode_count_tokens)(const struct ir_request *ir, const char *model, struct json_out *o, char *err,
+				   size_t errlen);
+	const char *count_tokens_key;
+	unsigned char model_in_url;	/* model and streaming are named in the URL, not the body */
+	unsigned char end_marker;	/* its streams end with their own marker event */
+	unsigned char json_array_stream; /* its clients stream one JSON array unless they ask for SSE */
+	unsigned char needs_max_tokens;	/* a request must say max_tokens (the gateway's default then) */
+	unsigned char status_529;	/* its SDKs know "overloaded" as HTTP 529 (others: 503) */
+};
+
+struct dialect_header {
+	const char *name;
+	const char *value;
 };
 
 extern const struct dialect_ops dialect_openai, dialect_anthropic, dialect_gemini;

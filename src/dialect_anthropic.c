@@ -1588,6 +1588,20 @@ static void anth_scan_usage(const char *js, size_t n, struct ir_usage *u)
 	usage_scan(js, n, u, &raw);
 }
 
+/* A client's own API version and betas go through (it wrote its body for
+ * them); a translated body is written for 2023-06-01. */
+static const struct dialect_header anth_headers[] = {
+	{ "anthropic-version", "2023-06-01" },
+	{ "anthropic-beta", NULL },
+	{ NULL, NULL },
+};
+
+static int anth_count_tokens_path(const char *model, char *buf, size_t len)
+{
+	int n = fmt_snprintf(buf, len, "/v1/messages/count_tokens");
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
 const struct dialect_ops dialect_anthropic = {
 	.id = DIALECT_ANTHROPIC,
 	.name = "anthropic",
@@ -1603,4 +1617,13 @@ const struct dialect_ops dialect_anthropic = {
 	.stream_type = anth_stream_type,
 	.usage_key = "usage",
 	.scan_usage = anth_scan_usage,
+	.success_key = "content",
+	.list_key = "messages",
+	.request_id_header = "request-id",
+	.headers = anth_headers,
+	.count_tokens_path = anth_count_tokens_path,
+	.count_tokens_key = "input_tokens",
+	.end_marker = 1,	/* message_stop */
+	.needs_max_tokens = 1,
+	.status_529 = 1,
 };

@@ -1833,6 +1833,40 @@ static const char *gem_stream_type(const struct xlate_stream *s)
 	return s->sse ? "text/event-stream" : "application/json";
 }
 
+static int gem_count_tokens_path(const char *model, char *buf, size_t len)
+{
+	if (gem_request_path(model, 0, buf, len) < 0)
+		return -1;
+	int n = fmt_snprintf(buf, len, "/v1beta/models/%s:countTokens", model);
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* countTokens counts a whole generateContent request, wrapped as
+ * {"generateContentRequest":{"model":"models/M", ...its members}}. */
+static int gem_encode_count_tokens(const struct ir_request *ir, const char *model, struct json_out *o, char *err,
+				   size_t errlen)
+{
+	char mm[300];
+	fmt_snprintf(mm, sizeof mm, "models/%s", model);
+	json_lit(o, "{\"generateContentRequest\":{\"model\":");
+	json_cstr(o, mm);
+	json_lit(o, ",");
+	size_t at = o->len;
+	if (gem_encode_request(ir, model, o, err, errlen) < 0)
+		return -1;
+	if (o->overflow)
+		return 0;
+	/* Drop the encoded object's own '{' (an empty "{}" leaves "}"). */
+	memmove(o->buf + at, o->buf + at + 1, o->len - at - 1);
+	o->len--;
+	if (o->len > 0 && o->buf[o->len - 1] == '}' && o->buf[o->len - 2] == ',') {
+		o->buf[o->len - 2] = '}';
+		o->len--;
+	}
+	json_lit(o, "}");
+	return 0;
+}
+
 const struct dialect_ops dialect_gemini = {
 	.id = DIALECT_GEMINI,
 	.name = "gemini",
@@ -1848,4 +1882,12 @@ const struct dialect_ops dialect_gemini = {
 	.stream_type = gem_stream_type,
 	.usage_key = names.k_usage,
 	.scan_usage = gem_scan_usage,
+	.success_key = "candidates",
+	.list_key = "contents",
+	.request_id_header = "x-request-id",
+	.count_tokens_path = gem_count_tokens_path,
+	.encode_count_tokens = gem_encode_count_tokens,
+	.count_tokens_key = "totalTokens",
+	.model_in_url = 1,
+	.json_array_stream = 1,	/* streamGenerateContent without alt=sse */
 };

@@ -1791,4 +1791,10 @@ const struct dialect_ops dialect_openai = {
 	.stream_type = oa_stream_type,
 	.usage_key = "usage",
 	.scan_usage = oa_scan_usage,
+	.success_key = "choices",
+	.list_key = "messages",
+	.request_id_header = "x-request-id",
+	/* A stream reports usage only when asked. */
+	.stream_usage_member = "\"stream_options\":{\"include_usage\":true},",
+	.end_marker = 1,	/* data: [DONE] */
 };

@@ -3,9 +3,9 @@
  * has its HTTP status and the type/code a client SDK understands, and every
  * error body is written here, in OpenAI's shape
  *   {"error":{"message":..,"type":..,"param":..,"code":..}}
- * (the other client dialects' shapes join this table in a later change).
- * For Anthropic and Gemini clients the same error goes through that
- * dialect's encoder (dialect.h), so every SDK parses it as its own.
+ * or, for Anthropic and Gemini clients, through that dialect's error
+ * encoder (dialect.h) from the class in this table, so every SDK parses it
+ * as its own.
  * Also the response-head writer shared by every answer the gateway makes.
  */
 #include <stdarg.h>
@@ -92,7 +92,7 @@ int gw_head(struct exchange *x, int status, const char *ctype, long long len, co
 {
 	char h[512];
 	struct json_out o;	/* as a plain appender: every request pays for this head */
-	x->status = status;
+	x->writing.status = status;
 	json_out_init(&o, h, sizeof h);
 	json_lit(&o, "HTTP/1.1 ");
 	json_i64(&o, status);
@@ -106,7 +106,7 @@ int gw_head(struct exchange *x, int status, const char *ctype, long long len, co
 	} else {
 		json_lit(&o, "\r\nTransfer-Encoding: chunked\r\nCache-Control: no-cache");
 	}
-	json_lit(&o, x->close_after || !x->bi.keep_alive ? "\r\nConnection: close\r\n" : "\r\nConnection: keep-alive\r\n");
+	json_lit(&o, x->writing.close_after || !x->reading.bi.keep_alive ? "\r\nConnection: close\r\n" : "\r\nConnection: keep-alive\r\n");
 	if (o.overflow)
 		return -1;
 	if (server_write(x, h, o.len) < 0)
@@ -118,7 +118,7 @@ int gw_head(struct exchange *x, int status, const char *ctype, long long len, co
 
 void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, const char *msg)
 {
-	if (!x->cd || x->cd->id == DIALECT_OPENAI) {
+	if (!x->chat.cd || x->chat.cd->id == DIALECT_OPENAI) {
 		gw_error_body(o, e, msg);
 		return;
 	}
@@ -127,7 +127,7 @@ void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, co
 	ie.cls = errs[e].cls;
 	ie.status = errs[e].status;
 	ie.message = ir_plain(msg, (uint32_t)strlen(msg));
-	x->cd->encode_error(&ie, o);
+	x->chat.cd->encode_error(&ie, o);
 }
 
 static void error_v(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, va_list ap)
@@ -145,12 +145,10 @@ static void error_v(struct exchange *x, enum gw_err e, long long retry_s, const 
 		fmt_snprintf(extra, sizeof extra, "Retry-After: %lld\r\n", retry_s);
 	/* Whatever was queued (a partial head, a held preamble) is dropped:
 	 * the error replaces it. */
-	x->out_len = x->out_off = 0;
-	x->ext = NULL;
-	x->ext_len = x->ext_off = 0;
+	server_discard(x);
 	gw_head(x, errs[e].status, "application/json", (long long)o.len, extra, strlen(extra));
 	server_write(x, body, o.len);
-	x->resp_done = 1;
+	x->writing.resp_done = 1;
 }
 
 void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...)

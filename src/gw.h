@@ -1,22 +1,29 @@
 /*
  * gw.h - the gateway's runtime objects and how the modules hand them around.
  *
+ *   main.c      start-up, signals, reloads; owns `gw` and the current
+ *               configuration (gw.cfg).
  *   server.c    LAN side: listeners, client connections, request reading,
  *               response writing, keep-alive, limits and timeouts.
  *   api.c       what a complete request means: local endpoints, client
  *               keys, model resolution, then hands chat requests to proxy.c.
- *   proxy.c     one chat exchange with a provider: the upstream request,
- *               the response or the SSE stream relayed back.
- *   upstream.c  provider connections: DNS, non-blocking connect, TLS, the
- *               keep-alive pool per host.
+ *   proxy.c     one chat exchange with a provider: routing and attempts,
+ *               the upstream request, the response or SSE stream relayed.
+ *   upstream.c  provider connections (upstream.h).
  *   errors.c    every error the gateway answers, as status + JSON body.
  *
- * Ownership: all objects below come from fixed pools allocated by
- * gw_init() at start-up and are never freed until exit. A client holds an
- * exchange only while a request is being read or served; idle keep-alive
- * connections hold nothing but their small struct client. An exchange
- * holds an upstream connection only while talking to a provider; idle
- * upstream connections sit in the pool with their TLS state.
+ * Calls go down (server -> api -> proxy -> upstream); events come up
+ * through callbacks: upstream reports through struct up_req's callback,
+ * the response writer through the exchange's on_drained/on_abort hooks.
+ *
+ * Ownership: clients and exchanges come from fixed pools allocated by
+ * server_init() at start-up and are never freed until exit. A client holds
+ * an exchange only while a request is being read or served; idle keep-alive
+ * connections hold nothing but their small struct client. An exchange that
+ * ends goes back to its pool at the end of the loop round, never while a
+ * caller may still hold it. Each part of an exchange (struct ex_*) has one
+ * owning module and is reset as a whole. Nothing here blocks: every
+ * function returns at once and I/O waits in the loop.
  */
 #ifndef LLMGW_GW_H
 #define LLMGW_GW_H
@@ -31,6 +38,7 @@
 #include "json.h"
 #include "loop.h"
 #include "route.h"
+#include "upstream.h"
 
 #define LLMGW_VERSION "0.1.0"
 #define MAX_LISTEN_FDS 8
@@ -40,7 +48,6 @@
 #define GW_SCRATCH_SIZE 65536	/* per exchange: stream encoder scratch (tool arguments) */
 
 struct exchange;
-struct upconn;
 
 enum client_state {
 	C_FREE,		/* in the pool */
@@ -48,7 +55,7 @@ enum client_state {
 	C_WAIT_X,	/* bytes arrived but every exchange is busy */
 	C_READ,		/* reading a request into its exchange */
 	C_SERVE,	/* request complete, response being produced/sent */
-	C_DRAIN,	/* final bytes going out, then close */
+	C_NEXT,		/* answered; a pipelined request starts from the timer */
 };
 
 struct client {
@@ -62,32 +69,24 @@ struct client {
 	unsigned served;		/* requests on this connection */
 };
 
-struct exchange {
-	struct client *c;
-	int is_probe;			/* probe.c's own exchange, not a client's */
-	unsigned gen;			/* configuration generation it is served under */
-	const struct cfg *cfg;		/* that configuration (alive while held) */
-	int held;			/* holds that generation alive (gw_cfg_hold) */
-	struct exchange *next_free;
-	int64_t idle_since_ms;		/* when it went back to the pool (buffer trim) */
-	int buffers_dirty;		/* its buffer pages may be resident */
-
-	/* The request, read by server.c. head and decoded body live in `in`. */
-	char *in;
-	size_t in_cap, in_len;		/* bytes held (may include a pipelined next request) */
+/* The request as it is read: server.c's, reset as a whole per request.
+ * The head and the decoded body live in the exchange's `in` buffer. */
+struct ex_read {
+	size_t in_len;			/* bytes held (may include a pipelined next request) */
 	size_t scanned;			/* head bytes already searched for its end */
 	size_t head_len;		/* 0 until the head is parsed */
 	size_t body_len;		/* decoded body bytes at in + head_len */
 	size_t req_end;			/* where this request's raw bytes end in `in` */
 	size_t raw_body;		/* raw (undecoded) body bytes consumed so far */
-	struct http_request *req;	/* in its buffer block: trimmed when idle */
 	struct http_body_info bi;
 	struct http_chunked chunked;
 	int continue_sent;
 	int64_t started_us;
+};
 
-	/* The response, written by server.c from out[] then ext (zero-copy). */
-	char *out;
+/* The response as it is written, from out[] then ext (zero-copy):
+ * server.c's, reset as a whole per request. */
+struct ex_write {
 	size_t out_len, out_off;
 	const char *ext;
 	size_t ext_len, ext_off;
@@ -95,9 +94,36 @@ struct exchange {
 	int resp_done;			/* nothing more will be queued */
 	int close_after;		/* close the connection after this response */
 	int status;			/* for the access log */
+	/* Set by the module producing the response (proxy.c), so that
+	 * server.c never names it; NULL: nothing to do. */
+	void (*on_drained)(struct exchange *x);	/* the output drained: produce more */
+	void (*on_abort)(struct exchange *x);	/* the client left before the end */
+};
 
-	/* Routing, owned by proxy.c: the route, the targets tried so far. */
-	const struct cfg_route *rt;	/* NULL: a direct provider/model request */
+/* What a chat request asks, as api.c read it from the endpoint, the head
+ * and the body's top level; proxy.c reads it. Reset as a whole. */
+struct ex_chat {
+	const struct dialect_ops *cd;	/* the client's dialect (from the endpoint) */
+	int count_tokens;		/* POST /v1/messages/count_tokens */
+	int client_sse;			/* Gemini client: alt=sse (else a JSON array stream) */
+	int stream;
+	const char *client_model;	/* the model name as the client gave it (model_buf2) */
+	size_t mstart, mend;		/* the "model" value's span in the request body */
+	int has_stream_options;		/* the request names stream_options */
+	int64_t max_tokens_asked;	/* its max (completion) tokens, 0 when not given */
+	const struct cfg_client *who;	/* authenticated client, or NULL */
+	const struct cfg_route *rt;	/* a route, or NULL: a direct provider/model request */
+	const char *route;		/* route name or NULL */
+	const struct cfg_provider *prov;	/* a direct request's provider */
+	const char *model;		/* and model (model_buf) */
+};
+
+/* Routing across attempts: proxy.c's, reset as a whole per request. */
+struct ex_route {
+	const struct cfg_provider *prov;	/* the current target's provider */
+	const char *model;		/* and model (config arena or model_buf) */
+	const struct dialect_ops *pd;	/* the provider's dialect */
+	int translate;			/* cd != pd: through the IR */
 	int tid;			/* current target id (cfg.targets_all), -1 none */
 	unsigned tried[ROUTE_MAX_TRIED];
 	unsigned ntried, attempts;
@@ -106,49 +132,25 @@ struct exchange {
 	int64_t attempt_ms;		/* when the current attempt started */
 	int committed;			/* response bytes may go to the client: no more failover */
 	int ir_ready;			/* x->ir holds the decoded request */
-	int strip_usage;		/* usage was asked for the gateway, not the client */
 	struct ir_usage usage;		/* of the successful attempt */
 	double cost_usd;
 	int priced;
+};
 
-	/* The chat exchange, owned by proxy.c. */
-	const struct dialect_ops *cd;	/* the client's dialect (from the endpoint) */
-	const struct dialect_ops *pd;	/* the provider's dialect */
-	int translate;			/* cd != pd: through the IR */
-	int client_sse;			/* Gemini client: alt=sse (else a JSON array stream) */
-	int count_tokens;		/* POST /v1/messages/count_tokens */
-	const char *client_model;	/* the model name as the client gave it (model_buf2) */
-	char model_buf2[256];
-	size_t mstart, mend;		/* the "model" value's span in the request body */
-	int has_stream_options;		/* the request names stream_options */
-	int64_t max_tokens_asked;	/* its max (completion) tokens, 0 when not given */
-	struct ir_request ir;		/* decoded request when translating */
-	struct xlate_stream *xs;	/* stream translation state */
-	char *xbuf;			/* translated request body, then translated response */
-	size_t xbuf_cap, xbuf_len;
-	char *scratch;			/* stream encoder scratch */
-	struct json_doc doc;
-	jsmntok_t *tok;
-	const struct cfg_provider *prov;
-	const char *model;		/* target model (config arena or model_buf) */
-	char model_buf[256];
-	const char *route;		/* route name or NULL */
-	const struct cfg_client *who;	/* authenticated client, or NULL */
-	int stream;
-	int phase;			/* proxy.c: P_CONNECT, P_SEND, P_HEAD, P_BODY */
-	char *uphead;
+/* One attempt: the provider request being sent and its response being
+ * read. proxy.c's, reset as a whole when an attempt starts. */
+struct ex_attempt {
+	int phase;			/* P_CONNECT, P_SEND, P_HEAD, P_BODY */
 	struct iovec upv[8];		/* upstream request: head + body pieces */
 	int upv_n, upv_i;
 	size_t upv_off;
-	struct upconn *u;
-	int up_retry;			/* a reused connection failed before any byte */
-	char *resp;			/* upstream response bytes */
-	size_t resp_cap, resp_len;
+	int strip_usage;		/* usage was asked for the gateway, not the client */
+	struct up_req up;		/* the provider connection (up.fresh: a reused one failed before any byte) */
+	size_t resp_len;		/* bytes held in resp */
 	size_t resp_head;		/* head length once parsed, else 0 */
 	size_t resp_scanned;
 	size_t resp_body;		/* decoded body bytes after resp_head */
 	size_t resp_consumed;		/* stream: body bytes already relayed */
-	struct http_response *rh;	/* likewise */
 	struct http_body_info rbi;
 	struct http_chunked rch;
 	int up_status;
@@ -158,7 +160,48 @@ struct exchange {
 	int64_t first_byte_us;
 };
 
-/* The runtime, set up by gw_init(). */
+/* One request/response from a client's request to its answer. The
+ * exchange itself (its links and fixed buffers) is server.c's; each part
+ * belongs to the module named above it. */
+struct exchange {
+	struct exchange *next_free;	/* first: the one field an ended exchange keeps (server.c) */
+	struct client *c;
+	unsigned gen;			/* configuration generation it is served under */
+	const struct cfg *cfg;		/* that configuration (alive while held; gw.cfg may be newer) */
+	int held;			/* holds that generation alive (gw_cfg_hold) */
+	int64_t idle_since_ms;		/* when it went back to the pool (buffer trim) */
+	int buffers_dirty;		/* its buffer pages may be resident */
+
+	struct ex_read reading;
+	struct ex_write writing;
+	struct ex_chat chat;
+	struct ex_route routing;
+	struct ex_attempt attempt;
+
+	/* Fixed buffers, placed when the exchange is first taken; their
+	 * contents are the parts' business. */
+	char *in;			/* the request: head, decoded body, pipelined bytes */
+	size_t in_cap;
+	struct http_request *req;	/* the parsed request head */
+	char *out;			/* response bytes queued (GW_OUT_SIZE) */
+	char *uphead;			/* the provider request head (GW_UPHEAD_SIZE) */
+	char *resp;			/* the provider's response bytes */
+	size_t resp_cap;
+	struct http_response *rh;	/* its parsed head */
+	jsmntok_t *tok;			/* GW_JSON_TOKENS */
+	struct json_doc doc;
+	struct ir_request ir;		/* decoded request when translating (arrays placed) */
+	struct xlate_stream *xs;	/* stream translation state */
+	char *xbuf;			/* translated request body, then translated response */
+	size_t xbuf_cap, xbuf_len;
+	char *scratch;			/* stream encoder scratch */
+	char model_buf[256];		/* a direct request's model */
+	char model_buf2[256];		/* the model as the client named it */
+};
+
+/* The runtime, defined and set up in main.c. gw.cfg is the one current
+ * configuration (a reload replaces it); an exchange keeps the one it is
+ * served under in x->cfg until it ends. */
 struct gw {
 	const struct cfg *cfg;
 	int stopping;			/* SIGTERM: no new requests */
@@ -182,32 +225,38 @@ static inline int gw_current(const struct exchange *x) { return x->gen == gw.gen
 /* server.c */
 int server_listen(const struct cfg *cfg, char *err, size_t errlen);
 void server_close_listeners(void);
+/* The pools, sized for cfg (the start-up configuration: a reload keeps
+ * the pool sizes); limits and timeouts come from the current one, gw.cfg. */
 int server_init(const struct cfg *cfg);
 void server_free(void);
 void server_stop(void);				/* graceful stop begins */
-void server_reconfigure(const struct cfg *cfg);	/* after a reload */
 /* Queue bytes to the client; copied into out[]. 0, or -1 if out[] is full. */
 int server_write(struct exchange *x, const void *p, size_t n);
 /* Queue a body to be sent after out[] without copying (it must stay valid). */
 void server_write_ext(struct exchange *x, const char *p, size_t n);
-/* Start sending what is queued; when all of it is out and resp_done is set,
- * the request is finished. Returns 0, or -1 if the client is gone (the
- * exchange has then been released: do not touch it). */
+/* Sends what is queued, as far as the socket takes it (never blocks; the
+ * rest goes when the client drains). Returns 0 while the response goes on
+ * (x is still the caller's), or -1 when it is over: everything went out
+ * with resp_done set, or the client is gone. After -1, x belongs to the
+ * server again (the next pipelined request, or the pool at the end of the
+ * loop round) and the caller must not touch it. */
 int server_flush(struct exchange *x);
+/* Drops what is queued and not sent yet (a held preamble, a partial head). */
+void server_discard(struct exchange *x);
 /* Whether out[] + ext still hold unsent bytes. */
 int server_pending(const struct exchange *x);
-/* Called by proxy.c when the client drained, to continue a stream. */
-void proxy_on_client_drained(struct exchange *x);
 
 /* api.c */
 void api_dispatch(struct exchange *x);
 
 /* proxy.c */
+/* Takes over a chat exchange whose model api.c resolved (x->prov/x->model
+ * or x->rt); answers it, or fails it, through server_write/server_flush. */
 void proxy_start(struct exchange *x);
-void proxy_abort(struct exchange *x);		/* client gone: drop upstream side */
 int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t cap);
 
-/* errors.c: an error response, in the client's dialect (OpenAI for now). */
+/* errors.c: error responses, each in the client's dialect (x->cd; OpenAI's
+ * shape before the dialect is known). */
 enum gw_err {
 	E_BAD_REQUEST, E_BAD_JSON, E_NOT_FOUND, E_METHOD, E_AUTH, E_FORBIDDEN,
 	E_MODEL_NOT_FOUND, E_NO_PROVIDERS, E_TOO_LARGE, E_HEADERS_TOO_LARGE,
@@ -230,39 +279,5 @@ void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, co
  * in CRLF, may be NULL). Queued with server_write. 0 or -1 if it does not fit. */
 int gw_head(struct exchange *x, int status, const char *ctype, long long len, const char *extra, size_t extra_len);
 const char *gw_reason(int status);
-
-/* upstream.c */
-struct upconn;
-typedef void (*up_event_fn)(struct exchange *x, unsigned what);
-enum { UP_CONNECTED = 1, UP_WRITABLE = 2, UP_READABLE = 4, UP_FAILED = 8, UP_TIMEOUT = 16 };
-/* Provider connections the pool holds: never fewer than the requests in
- * flight (each needs one), plus one per provider for the health probes. */
-static inline unsigned gw_upstream_slots(const struct cfg *c)
-{
-	unsigned n = c->gw.max_upstream > c->gw.max_inflight ? c->gw.max_upstream : c->gw.max_inflight;
-	return n + c->nproviders;
-}
-int upstream_init(const struct cfg *cfg);
-/* After a reload: idle connections (which name the old configuration's
- * hosts) are closed; busy ones close when their exchange is done. */
-void upstream_reconfigure(const struct cfg *cfg);
-void upstream_free(void);
-/* Gets a connection to prov's host for x (pooled or new). The connection
- * reports through proxy_on_upstream(). 0, or -1 (pool exhausted). */
-int upstream_get(struct exchange *x, const struct cfg_provider *prov);
-/* Give the connection back: reusable keeps it pooled, otherwise closed. */
-void upstream_release(struct exchange *x, int reusable);
-/* Non-blocking I/O on the exchange's connection (plain or TLS); like
- * read/write: -1 with errno EAGAIN means wait for proxy_on_upstream. */
-ssize_t upstream_read(struct exchange *x, void *buf, size_t len);
-ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n);
-/* What to wait for next: UP_READABLE and/or UP_WRITABLE. */
-void upstream_want(struct exchange *x, unsigned what);
-/* Arms the connection's timer (first byte, idle between events). */
-void upstream_timeout(struct exchange *x, unsigned ms);
-int upstream_was_reused(const struct exchange *x);
-unsigned upstream_open_count(void);		/* provider connections open */
-const char *upstream_error(const struct exchange *x);	/* last failure, for messages */
-void proxy_on_upstream(struct exchange *x, unsigned what);
 
 #endif

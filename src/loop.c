@@ -23,6 +23,7 @@ static unsigned ntimers, cap_timers;
 static uint64_t passes;		/* timer passes begun (run_timers) */
 static int64_t now_ms;
 static int stopping;
+static struct loop_defer *deferred;	/* hooks for the end of this round */
 
 static int64_t clock_ms(void)
 {
@@ -259,7 +260,28 @@ int loop_run_once(int max_wait_ms)
 		w->cb(w, ev);
 	}
 	run_timers();
+	loop_run_deferred();
 	return (int)nready;
+}
+
+void loop_defer(struct loop_defer *d, loop_defer_cb cb)
+{
+	d->cb = cb;
+	if (d->queued)
+		return;
+	d->queued = 1;
+	d->next = deferred;
+	deferred = d;
+}
+
+void loop_run_deferred(void)
+{
+	while (deferred) {
+		struct loop_defer *d = deferred;
+		deferred = d->next;
+		d->queued = 0;
+		d->cb(d);
+	}
 }
 
 void loop_run(void)

@@ -66,11 +66,28 @@ int64_t loop_now(void);
 /* Monotonic microseconds, read from the clock now (for latency figures). */
 int64_t loop_now_us(void);
 
+/* Work for the end of the round, after the fds and the timers: an owner that
+ * ends an object inside a callback queues its return to the pool here, so
+ * no caller up the stack sees the object reused within the same round
+ * (redis frees clients the same way, in beforeSleep). Embed one in the
+ * owner; queuing a hook already queued does nothing. */
+struct loop_defer;
+typedef void (*loop_defer_cb)(struct loop_defer *d);
+struct loop_defer {
+	struct loop_defer *next;
+	loop_defer_cb cb;
+	int queued;
+};
+void loop_defer(struct loop_defer *d, loop_defer_cb cb);
+/* Runs the queued hooks now (loop_run_once does at the end of each round;
+ * an owner calls it before freeing its pools). */
+void loop_run_deferred(void);
+
 /* One poll() round: waits at most max_wait_ms (-1: until the nearest timer),
  * dispatches ready fds, then the timers due when the timer pass starts
  * (including those the fd callbacks just armed for now, not those armed by
- * the timer callbacks of this pass). Returns the number of fds dispatched,
- * or -1 on a poll() error other than EINTR. */
+ * the timer callbacks of this pass), then the deferred hooks. Returns the
+ * number of fds dispatched, or -1 on a poll() error other than EINTR. */
 int loop_run_once(int max_wait_ms);
 /* Runs rounds until loop_stop() is called. */
 void loop_run(void);

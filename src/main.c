@@ -39,6 +39,10 @@
 
 
 
+/* The runtime: the current configuration and the gateway's counters,
+ * here where the program starts; every module reads gw.cfg. */
+struct gw gw;
+
 static int sig_pipe[2] = { -1, -1 };
 static struct loop_fd sig_watch;
 static struct loop_timer stop_timer;
@@ -425,9 +429,8 @@ static void reload(void)
 	*slot = (struct holder){ n, gw.gen, 0, 0 };
 	if (tables_setup(n) < 0)
 		log_error("reload: health and usage tables could not be set up");
-	server_reconfigure(n);
-	upstream_reconfigure(n);
-	if (LLMGW_PROBES && probe_init(n) < 0)
+	upstream_reconfigure();
+	if (LLMGW_PROBES && probe_init() < 0)
 		log_error("reload: probes could not be set up");
 	char err[256];
 	if (tls_setup(n, err, sizeof err) < 0)
@@ -541,7 +544,7 @@ bad:		/* what: set with a at the bad option character */
 	gw.start_unix = (long long)time(NULL);
 	if (tables_setup(cfg) < 0)
 		goto out;
-	if (upstream_init(cfg) < 0 || server_init(cfg) < 0 || (LLMGW_PROBES && probe_init(cfg) < 0)) {
+	if (upstream_init(cfg) < 0 || server_init(cfg) < 0 || (LLMGW_PROBES && probe_init() < 0)) {
 		log_error("out of memory for %u connections and %u requests in flight", g->max_connections, g->max_inflight);
 		goto out;
 	}

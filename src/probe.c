@@ -10,12 +10,13 @@
 #include "health.h"
 #include "log.h"
 #include "probe.h"
+#include "upstream.h"
 
 #define PROBE_RESP 4096
 #define PROBE_TICK_MS 1000
 
 struct probe {
-	struct exchange x;		/* only what upstream.c needs, plus the head */
+	struct up_req up;		/* its provider connection (upstream.h) */
 	char head[1024];
 	char resp[PROBE_RESP];
 	size_t head_len, sent, got;
@@ -26,24 +27,22 @@ struct probe {
 static struct probe *probes;
 static unsigned nprobes;
 static struct loop_timer tick;
-static const struct cfg *cfg;
 
 static void on_tick(struct loop_timer *t);
+static void on_upstream(struct up_req *r, unsigned what);
 
-int probe_init(const struct cfg *config)
+int probe_init(void)
 {
-	cfg = config;
-	nprobes = cfg->nproviders;
+	nprobes = gw.cfg->nproviders;
 	loop_timer_init(&tick);
-	if (cfg->gw.probe_interval_ms == 0 || nprobes == 0)
+	if (gw.cfg->gw.probe_interval_ms == 0 || nprobes == 0)
 		return 0;	/* probing switched off */
 	probes = calloc(nprobes, sizeof *probes);
 	if (!probes)
 		return -1;
 	for (unsigned i = 0; i < nprobes; i++) {
 		probes[i].provider = i;
-		probes[i].x.is_probe = 1;
-		probes[i].x.tid = -1;
+		probes[i].up.cb = on_upstream;
 	}
 	loop_timer_set(&tick, PROBE_TICK_MS, on_tick);
 	return 0;
@@ -54,7 +53,7 @@ void probe_free(void)
 	loop_timer_stop(&tick);
 	for (unsigned i = 0; probes && i < nprobes; i++)
 		if (probes[i].busy)
-			upstream_release(&probes[i].x, 0);
+			upstream_release(&probes[i].up, 0);
 	free(probes);
 	probes = NULL;
 }
@@ -63,11 +62,11 @@ void probe_free(void)
 static void result(struct probe *p, int ok, int kind, int64_t retry_ms, const char *why)
 {
 	int64_t now = loop_now();
-	upstream_release(&p->x, 0);
+	upstream_release(&p->up, 0);
 	p->busy = 0;
-	const struct cfg_provider *pv = &cfg->providers[p->provider];
-	for (unsigned t = 0; t < cfg->ntargets_all; t++) {
-		if (cfg->targets_all[t].provider != p->provider)
+	const struct cfg_provider *pv = &gw.cfg->providers[p->provider];
+	for (unsigned t = 0; t < gw.cfg->ntargets_all; t++) {
+		if (gw.cfg->targets_all[t].provider != p->provider)
 			continue;
 		enum health_state before = health_state(t, now);
 		int changed = ok ? health_probe_ok(t, now) : health_probe_failed(t, now, (enum health_kind)kind, retry_ms);
@@ -81,14 +80,23 @@ static void result(struct probe *p, int ok, int kind, int64_t retry_ms, const ch
 
 static void start(struct probe *p)
 {
-	const struct cfg_provider *pv = &cfg->providers[p->provider];
+	const struct cfg_provider *pv = &gw.cfg->providers[p->provider];
 	const struct provider_type *t = pv->type;
 	int n = fmt_snprintf(p->head, sizeof p->head, "GET %s%s HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION
-			 "\r\nAccept: application/json\r\nConnection: close\r\n%s", pv->url.prefix, t->models_path,
-			 t->dialect == DIALECT_ANTHROPIC ? "anthropic-version: 2023-06-01\r\n" : "");
+			 "\r\nAccept: application/json\r\nConnection: close\r\n", pv->url.prefix, t->models_path);
 	if (n < 0 || (size_t)n >= sizeof p->head)
 		return;
 	size_t hl = (size_t)n;
+	/* The dialect's own headers with a value of their own (an API version). */
+	const struct dialect_ops *d = dialect_get(t->dialect);
+	for (const struct dialect_header *dh = d ? d->headers : NULL; dh && dh->name; dh++) {
+		if (!dh->value)
+			continue;
+		n = fmt_snprintf(p->head + hl, sizeof p->head - hl, "%s: %s\r\n", dh->name, dh->value);
+		if (n < 0 || (size_t)n >= sizeof p->head - hl)
+			return;
+		hl += (size_t)n;
+	}
 	if (provider_headers(pv, p->head, &hl, sizeof p->head) < 0)
 		return;
 	if (hl + 2 > sizeof p->head)
@@ -97,20 +105,17 @@ static void start(struct probe *p)
 	p->head_len = hl + 2;
 	p->sent = p->got = 0;
 	p->busy = 1;
-	p->x.up_retry = 1;	/* a fresh connection: it is closed after the answer */
+	p->up.fresh = 1;	/* a new connection: it is closed after the answer */
 	int64_t now = loop_now();
-	for (unsigned tt = 0; tt < cfg->ntargets_all; tt++)
-		if (cfg->targets_all[tt].provider == p->provider)
+	for (unsigned tt = 0; tt < gw.cfg->ntargets_all; tt++)
+		if (gw.cfg->targets_all[tt].provider == p->provider)
 			health_probe_start(tt, now);
-	int r = upstream_get(&p->x, pv);
+	int r = upstream_get(&p->up, &pv->url);
 	if (r < 0) {
-		result(p, 0, HEALTH_FAIL_CONNECT, -1, upstream_error(&p->x));
+		result(p, 0, HEALTH_FAIL_CONNECT, -1, upstream_error(&p->up));
 		return;
 	}
-	if (p->x.u)
-		upstream_timeout(&p->x, cfg->gw.connect_timeout_ms);
-	if (r == 1)
-		probe_on_upstream(&p->x, UP_CONNECTED);
+	upstream_timeout(&p->up, gw.cfg->gw.connect_timeout_ms);
 }
 
 static void on_tick(struct loop_timer *t)
@@ -122,8 +127,8 @@ static void on_tick(struct loop_timer *t)
 			if (p->busy)
 				continue;
 			int64_t due = INT64_MAX;
-			for (unsigned tt = 0; tt < cfg->ntargets_all; tt++)
-				if (cfg->targets_all[tt].provider == i) {
+			for (unsigned tt = 0; tt < gw.cfg->ntargets_all; tt++)
+				if (gw.cfg->targets_all[tt].provider == i) {
 					int64_t d = health_probe_due(tt, now);
 					if (d < due)
 						due = d;
@@ -135,9 +140,11 @@ static void on_tick(struct loop_timer *t)
 	loop_timer_set(t, PROBE_TICK_MS, on_tick);
 }
 
-void probe_on_upstream(struct exchange *x, unsigned what)
+/* The probe's connection reports: send the request, read the answer's
+ * status line, and conclude. */
+static void on_upstream(struct up_req *r, unsigned what)
 {
-	struct probe *p = container_of(x, struct probe, x);
+	struct probe *p = container_of(r, struct probe, up);
 	int kind = HEALTH_FAIL_CONNECT;
 	const char *why;
 	if (what & (UP_FAILED | UP_TIMEOUT)) {
@@ -147,10 +154,10 @@ void probe_on_upstream(struct exchange *x, unsigned what)
 	}
 	while (p->sent < p->head_len) {
 		struct iovec iov = { p->head + p->sent, p->head_len - p->sent };
-		ssize_t w = upstream_writev(x, &iov, 1);
+		ssize_t w = upstream_writev(r, &iov, 1);
 		if (w < 0) {
 			if (errno == EAGAIN) {
-				upstream_want(x, UP_WRITABLE);
+				upstream_want(r, UP_WRITABLE);
 				return;
 			}
 			goto failed_up;
@@ -162,9 +169,9 @@ void probe_on_upstream(struct exchange *x, unsigned what)
 		why = "response head too large";
 		if (p->got == sizeof p->resp)
 			goto failed;
-		ssize_t n = upstream_read(x, p->resp + p->got, sizeof p->resp - p->got);
+		ssize_t n = upstream_read(r, p->resp + p->got, sizeof p->resp - p->got);
 		if (n < 0 && errno == EAGAIN) {
-			upstream_want(x, UP_READABLE);
+			upstream_want(r, UP_READABLE);
 			return;
 		}
 		kind = HEALTH_FAIL_CONNECT;
@@ -176,12 +183,12 @@ void probe_on_upstream(struct exchange *x, unsigned what)
 		size_t last = p->got;
 		p->got += (size_t)n;
 		struct http_response rh;
-		int r = http_parse_response(p->resp, p->got, last, &rh);
-		if (r == HTTP_INCOMPLETE)
+		int hr = http_parse_response(p->resp, p->got, last, &rh);
+		if (hr == HTTP_INCOMPLETE)
 			continue;
 		kind = HEALTH_FAIL_BAD_RESPONSE;
 		why = "malformed HTTP response";
-		if (r == HTTP_BAD)
+		if (hr == HTTP_BAD)
 			goto failed;
 		/* A 404 or 400 from the models call (kind < 0) says nothing
 		 * about chat: the provider answered, so it is up. */
@@ -197,7 +204,7 @@ void probe_on_upstream(struct exchange *x, unsigned what)
 		return;
 	}
 failed_up:
-	why = upstream_error(x);
+	why = upstream_error(r);
 failed:
 	result(p, 0, kind, -1, why);
 }

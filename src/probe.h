@@ -5,18 +5,18 @@
  * outcome feeds the health of every target of that provider (health.h
  * decides when a probe is due: more often while a breaker is open).
  *
- * One probe per provider at a time, on its own small exchange allocated by
- * probe_init() at start-up; it uses the upstream pool like any request
- * (a new connection each time: it asks for Connection: close).
+ * One probe per provider at a time, in a small struct allocated by
+ * probe_init() at start-up that owns its upstream request (struct up_req,
+ * upstream.h): a new connection each time (it asks for Connection: close),
+ * its events through the probe's own callback. Nothing blocks.
  */
 #ifndef LLMGW_PROBE_H
 #define LLMGW_PROBE_H
 
 #include "gw.h"
 
-int probe_init(const struct cfg *cfg);
+/* Sets up the probes of the current configuration (gw.cfg). */
+int probe_init(void);
 void probe_free(void);
-/* Upstream events for a probe's exchange (x->is_probe). */
-void probe_on_upstream(struct exchange *x, unsigned what);
 
 #endif

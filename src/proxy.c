@@ -2,9 +2,10 @@
  * proxy.c - one chat exchange with a provider: writes the upstream request,
  * reads the response, and relays it to the client.
  *
- * Same-dialect fast path (the only one so far): the client's JSON body goes
- * out untouched but for the model name, as iovecs pointing into the request
- * buffer (no copy, no re-encoding). A non-stream response is read whole into
+ * Same-dialect fast path: the client's JSON body goes out untouched but for
+ * the model name, as iovecs pointing into the request buffer (no copy, no
+ * re-encoding); between dialects the request goes through the IR (ir.h)
+ * and each dialect's encoder. A non-stream response is read whole into
  * the exchange's response buffer and checked (a 200 that is empty, not
  * JSON, or carries an "error" is a failure, not a success) before anything
  * is sent. A stream is relayed one SSE event at a time, as each completes;
@@ -14,13 +15,14 @@
  * connection is closed: never a clean-looking end.
  *
  * Back-pressure: when the client is slow, reading from the provider stops
- * until the client's output drains (proxy_on_client_drained).
+ * until the client's output drains (on_client_drained, the exchange's
+ * on_drained hook). The provider connection reports through on_upstream,
+ * the callback of the exchange's struct up_req (upstream.h).
  *
  * Switches (options.h): LLMGW_USAGE=0 leaves out client limits, usage
  * totals and cost (no x-llmgw-cost-usd; asking for the `cheapest` strategy
- * is a 501); LLMGW_PROBES=0 means no exchange is ever a probe's. Both are
- * constant conditions here, so the code is compiled in every build and
- * dropped from the small ones.
+ * is a 501). It is a constant condition here, so the code is compiled in
+ * every build and dropped from the small ones.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -32,13 +34,15 @@
 #include "log.h"
 #include "metrics.h"
 #include "options.h"
-#include "probe.h"
 #include "usage.h"
 #include "util.h"
 
 enum { P_CONNECT, P_SEND, P_HEAD, P_BODY };
 
 static void read_response(struct exchange *x);
+static void on_upstream(struct up_req *r, unsigned what);
+static void on_client_drained(struct exchange *x);
+static void on_client_abort(struct exchange *x);
 
 /* ---- building the upstream request ---- */
 
@@ -84,15 +88,18 @@ int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t c
 		return -1;
 	if (!p->key)
 		return 0;
-	/* Indexed by enum auth_style: one string and offsets, not four calls. */
-	static const char names[] = "Authorization\0x-api-key\0x-goog-api-key\0api-key";
-	static const uint8_t at[] = { 0, 14, 24, 39 };
-	_Static_assert(AUTH_BEARER == 0 && AUTH_API_KEY == 3, "names follows enum auth_style");
+	static const struct {
+		const char *name, *pre;
+	} auth[] = {
+		[AUTH_BEARER] = { "Authorization", "Bearer " },
+		[AUTH_X_API_KEY] = { "x-api-key", "" },
+		[AUTH_GOOG_API_KEY] = { "x-goog-api-key", "" },
+		[AUTH_API_KEY] = { "api-key", "" },
+	};
 	unsigned a = (unsigned)p->type->auth;
-	if (a > AUTH_API_KEY)
+	if (a >= sizeof auth / sizeof auth[0] || !auth[a].name)
 		return 0;
-	return put_header(h, hl, cap, 2, names + at[a], strlen(names + at[a]), a == AUTH_BEARER ? "Bearer " : "", p->key,
-			  p->key_len);
+	return put_header(h, hl, cap, 2, auth[a].name, strlen(auth[a].name), auth[a].pre, p->key, p->key_len);
 }
 
 /* The provider request: a head in uphead, and the body as iovecs. Same
@@ -101,102 +108,78 @@ int provider_headers(const struct cfg_provider *p, char *h, size_t *hl, size_t c
  * -1 (head too large), or -2 when an error answer has been queued. */
 static int build_request(struct exchange *x)
 {
-	const struct cfg_provider *p = x->prov;
+	const struct cfg_provider *p = x->routing.prov;
 	const struct provider_type *t = p->type;
-	const char *body = x->in + x->head_len;
+	const char *body = x->in + x->reading.head_len;
 	char *h = x->uphead;
 	size_t cap = GW_UPHEAD_SIZE / 2;	/* the upper half holds the model string */
 	size_t blen;
 
-	if (x->translate) {
+	if (x->routing.translate) {
 		struct json_out o;
 		char err[300] = "";
 		json_out_init(&o, x->xbuf, x->xbuf_cap);
-		/* Gemini counts tokens of a whole generateContent request wrapped
-		 * as {"generateContentRequest":{"model":"models/M", ...}}. */
-		int wrap = x->count_tokens && x->pd->id == DIALECT_GEMINI;
-		if (wrap) {
-			json_lit(&o, "{\"generateContentRequest\":{\"model\":");
-			char mm[300];
-			fmt_snprintf(mm, sizeof mm, "models/%s", x->model);
-			json_cstr(&o, mm);
-			json_lit(&o, ",");
-		}
-		size_t body_at = o.len;
-		if (x->pd->encode_request(&x->ir, x->model, &o, err, sizeof err) < 0) {
+		int (*encode)(const struct ir_request *, const char *, struct json_out *, char *, size_t) =
+			x->chat.count_tokens && x->routing.pd->encode_count_tokens ? x->routing.pd->encode_count_tokens : x->routing.pd->encode_request;
+		if (encode(&x->ir, x->routing.model, &o, err, sizeof err) < 0) {
 			gw_error(x, E_BAD_REQUEST, "cannot express this request for provider '%s' (%s API): %s",
-				 p->name, x->pd->name, err);
+				 p->name, x->routing.pd->name, err);
 			return -2;
 		}
 		if (o.overflow)
 			goto too_large;
-		if (wrap) {
-			/* Drop the encoded object's own '{' (an empty "{}" leaves "}"). */
-			memmove(x->xbuf + body_at, x->xbuf + body_at + 1, o.len - body_at - 1);
-			o.len--;
-			if (o.len > 0 && x->xbuf[o.len - 1] == '}' && x->xbuf[o.len - 2] == ',') {
-				x->xbuf[o.len - 2] = '}';
-				o.len--;
-			}
-			json_lit(&o, "}");
-			if (o.overflow)
-				goto too_large;
-		}
 		x->xbuf_len = o.len;
-		x->upv[1].iov_base = x->xbuf;
-		x->upv[1].iov_len = o.len;
-		x->upv_n = 2;
+		x->attempt.upv[1].iov_base = x->xbuf;
+		x->attempt.upv[1].iov_len = o.len;
+		x->attempt.upv_n = 2;
 		blen = o.len;
-	} else if (x->pd->id == DIALECT_GEMINI) {
-		/* Gemini names the model in the URL: the body goes as it came. */
-		x->upv[1].iov_base = (void *)body;
-		x->upv[1].iov_len = x->body_len;
-		x->upv_n = 2;
-		blen = x->body_len;
+	} else if (x->routing.pd->model_in_url) {
+		/* The model is named in the URL: the body goes as it came. */
+		x->attempt.upv[1].iov_base = (void *)body;
+		x->attempt.upv[1].iov_len = x->reading.body_len;
+		x->attempt.upv_n = 2;
+		blen = x->reading.body_len;
 	} else {
-		size_t mstart = x->mstart, mend = x->mend;	/* with its quotes */
+		size_t mstart = x->chat.mstart, mend = x->chat.mend;	/* with its quotes */
 		struct json_out m;
 		json_out_init(&m, h + cap, GW_UPHEAD_SIZE - cap);
-		json_cstr(&m, x->model);
+		json_cstr(&m, x->routing.model);
 		if (m.overflow)
 			return -1;
 		size_t lead = 0;
 		int k = 1;
-		/* An OpenAI stream reports usage only when asked: ask, and drop
-		 * the usage chunk again for a client that did not. */
-		static const char ask_usage[] = "\"stream_options\":{\"include_usage\":true},";
-		if (x->pd->id == DIALECT_OPENAI && x->stream && !x->has_stream_options) {
+		/* A stream that reports usage only when asked (OpenAI's): ask,
+		 * and drop the usage chunk again for a client that did not. */
+		const char *ask_usage = x->routing.pd->stream_usage_member;
+		if (ask_usage && x->chat.stream && !x->chat.has_stream_options) {
 			while (body[lead] != '{')
 				lead++;
-			x->upv[k].iov_base = (void *)body;
-			x->upv[k++].iov_len = lead + 1;
-			x->upv[k].iov_base = (void *)ask_usage;
-			x->upv[k++].iov_len = sizeof ask_usage - 1;
+			x->attempt.upv[k].iov_base = (void *)body;
+			x->attempt.upv[k++].iov_len = lead + 1;
+			x->attempt.upv[k].iov_base = (void *)ask_usage;
+			x->attempt.upv[k++].iov_len = strlen(ask_usage);
 			lead++;
-			x->strip_usage = 1;
+			x->attempt.strip_usage = 1;
 		}
-		x->upv[k].iov_base = (void *)(body + lead);
-		x->upv[k++].iov_len = mstart - lead;
-		x->upv[k].iov_base = m.buf;
-		x->upv[k++].iov_len = m.len;
-		x->upv[k].iov_base = (void *)(body + mend);
-		x->upv[k++].iov_len = x->body_len - mend;
-		x->upv_n = k;
+		x->attempt.upv[k].iov_base = (void *)(body + lead);
+		x->attempt.upv[k++].iov_len = mstart - lead;
+		x->attempt.upv[k].iov_base = m.buf;
+		x->attempt.upv[k++].iov_len = m.len;
+		x->attempt.upv[k].iov_base = (void *)(body + mend);
+		x->attempt.upv[k++].iov_len = x->reading.body_len - mend;
+		x->attempt.upv_n = k;
 		blen = 0;
 		for (int i = 1; i < k; i++)
-			blen += x->upv[i].iov_len;
+			blen += x->attempt.upv[i].iov_len;
 	}
 
 	char path[700];
-	if (x->count_tokens && x->pd->id == DIALECT_GEMINI) {
-		if (x->pd->request_path(x->model, 0, path, sizeof path) < 0)
+	if (x->chat.count_tokens) {
+		if (x->routing.pd->count_tokens_path(x->routing.model, path, sizeof path) < 0)
 			goto bad_path;
-		fmt_snprintf(path, sizeof path, "/v1beta/models/%s:countTokens", x->model);
-	} else if (x->count_tokens)
-		fmt_snprintf(path, sizeof path, "/v1/messages/count_tokens");
-	else if (t->chat_path && strlen(t->chat_path) < sizeof path)
+	} else if (t->chat_path && strlen(t->chat_path) < sizeof path)
 		memcpy(path, t->chat_path, strlen(t->chat_path) + 1);
-	else if (x->pd->request_path(x->model, x->stream, path, sizeof path) < 0)
+	else if (x->routing.pd->request_path(x->routing.model, x->chat.stream, path, sizeof path) < 0)
 		goto bad_path;
 
 	struct json_out o;	/* as a plain appender: no printf per request */
@@ -205,7 +188,7 @@ static int build_request(struct exchange *x)
 	json_lit(&o, p->url.prefix);
 	json_lit(&o, path);
 	json_lit(&o, " HTTP/1.1\r\nUser-Agent: llmgw/" LLMGW_VERSION "\r\nContent-Type: application/json\r\nAccept: ");
-	json_lit(&o, x->stream ? "text/event-stream" : "application/json");
+	json_lit(&o, x->chat.stream ? "text/event-stream" : "application/json");
 	json_lit(&o, "\r\nContent-Length: ");
 	json_i64(&o, (int64_t)blen);
 	json_lit(&o, "\r\n");
@@ -214,33 +197,31 @@ static int build_request(struct exchange *x)
 	size_t hl = o.len;
 	if (provider_headers(p, h, &hl, cap) < 0)
 		return -1;
-	if (x->pd->id == DIALECT_ANTHROPIC) {
-		/* An Anthropic client's own API version and betas go through
-		 * (it wrote its body for them); a translated body is written
-		 * for 2023-06-01. */
-		const struct http_header *v = NULL, *beta = NULL;
-		if (x->cd->id == DIALECT_ANTHROPIC) {
-			v = http_find_header(x->req->headers, x->req->num_headers, "anthropic-version");
-			beta = http_find_header(x->req->headers, x->req->num_headers, "anthropic-beta");
-		}
-		if (put_header(h, &hl, cap, 2, "anthropic-version", 17, "", v ? v->value : "2023-06-01", v ? v->value_len : 10) < 0 ||
-		    (beta && put_header(h, &hl, cap, 2, "anthropic-beta", 14, "", beta->value, beta->value_len) < 0))
+	/* The dialect's own headers (an API version): a client of the same
+	 * dialect wrote its body for its own values, which go through. */
+	for (const struct dialect_header *dh = x->routing.pd->headers; dh && dh->name; dh++) {
+		const struct http_header *v = NULL;
+		if (x->chat.cd == x->routing.pd)
+			v = http_find_header(x->req->headers, x->req->num_headers, dh->name);
+		if ((v || dh->value) &&
+		    put_header(h, &hl, cap, 2, dh->name, strlen(dh->name), "", v ? v->value : dh->value,
+			       v ? v->value_len : strlen(dh->value)) < 0)
 			return -1;
 	}
 	if (hl + 2 > cap)
 		return -1;
 	memcpy(h + hl, "\r\n", 2);
 	hl += 2;
-	x->upv[0].iov_base = h;
-	x->upv[0].iov_len = hl;
-	x->upv_i = 0;
-	x->upv_off = 0;
+	x->attempt.upv[0].iov_base = h;
+	x->attempt.upv[0].iov_len = hl;
+	x->attempt.upv_i = 0;
+	x->attempt.upv_off = 0;
 	return 0;
 too_large:
 	gw_error(x, E_TOO_LARGE, "the translated request does not fit the buffer (max_body_kb)");
 	return -2;
 bad_path:
-	gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->model, x->pd->name);
+	gw_error(x, E_BAD_REQUEST, "model name '%s' cannot be put in a %s URL", x->routing.model, x->routing.pd->name);
 	return -2;
 }
 
@@ -248,8 +229,8 @@ bad_path:
 
 static void finish(struct exchange *x)
 {
-	x->resp_done = 1;
-	server_flush(x);	/* may release x */
+	x->writing.resp_done = 1;
+	server_flush(x);	/* ends x: not touched again */
 }
 
 static int queue_chunk(struct exchange *x, const char *data, size_t n);
@@ -257,16 +238,16 @@ static int queue_chunk(struct exchange *x, const char *data, size_t n);
 /* Whether the client reads SSE (all but a Gemini client without alt=sse). */
 static int client_sse(const struct exchange *x)
 {
-	return x->cd->id != DIALECT_GEMINI || x->client_sse;
+	return !x->chat.cd->json_array_stream || x->chat.client_sse;
 }
 
 static void stream_begin(struct exchange *x)
 {
 	/* A same-dialect relay decodes into the sink: events go out as they
 	 * came, but usage, content and errors are still known. */
-	xlate_begin(x->xs, x->pd, x->translate ? x->cd : &dialect_sink, x->tok, GW_JSON_TOKENS, x->scratch,
-		    GW_SCRATCH_SIZE, x->client_model, client_sse(x));
-	x->xs->client_usage = x->translate ? x->ir.include_usage : 0;
+	xlate_begin(x->xs, x->routing.pd, x->routing.translate ? x->chat.cd : &dialect_sink, x->tok, GW_JSON_TOKENS, x->scratch,
+		    GW_SCRATCH_SIZE, x->chat.client_model, client_sse(x));
+	x->xs->client_usage = x->routing.translate ? x->ir.include_usage : 0;
 }
 
 /* ---- attempts and failover ---- */
@@ -277,25 +258,15 @@ static int start_attempt(struct exchange *x);
  * reached the client: output is held until the attempt commits. */
 static void reset_attempt(struct exchange *x)
 {
-	x->upv_n = x->upv_i = 0;
-	x->upv_off = 0;
-	x->up_retry = 0;
-	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
-	memset(&x->rch, 0, sizeof x->rch);
-	x->up_status = 0;
-	x->up_is_sse = x->events = 0;
-	x->body_done = x->body_clean = 0;
-	x->first_byte_us = 0;
-	x->out_len = x->out_off = 0;
-	x->ext = NULL;
-	x->ext_len = x->ext_off = 0;
-	x->strip_usage = 0;
-	x->phase = P_CONNECT;
+	upstream_release(&x->attempt.up, 0);
+	memset(&x->attempt, 0, sizeof x->attempt);	/* phase P_CONNECT */
+	x->attempt.up.cb = on_upstream;
+	server_discard(x);
 }
 
 static int client_index(const struct exchange *x)
 {
-	return x->who ? (int)(x->who - x->cfg->clients) : USAGE_ANON;
+	return x->chat.who ? (int)(x->chat.who - x->cfg->clients) : USAGE_ANON;
 }
 
 /* Records a failed attempt with the health module and, when the route has
@@ -306,29 +277,29 @@ static int on_failure(struct exchange *x, int kind, int64_t retry_ms)
 	int64_t now = loop_now();
 	if (!gw_current(x))
 		return 0;	/* served under a replaced configuration: its ids index nothing now */
-	if (x->tid >= 0) {
+	if (x->routing.tid >= 0) {
 		if (kind >= 0) {
-			if (health_failure((unsigned)x->tid, now, (enum health_kind)kind, retry_ms) &&
+			if (health_failure((unsigned)x->routing.tid, now, (enum health_kind)kind, retry_ms) &&
 			    kind == HEALTH_FAIL_AUTH)
 				log_error("provider %s rejected its key for %s: check the key; this target is "
 					  "not used again until the configuration is reloaded",
-					  x->prov->name, x->cfg->targets_all[x->tid].name);
+					  x->routing.prov->name, x->cfg->targets_all[x->routing.tid].name);
 		} else {
-			health_cancel((unsigned)x->tid, now);
+			health_cancel((unsigned)x->routing.tid, now);
 		}
 	}
-	if (!x->rt || x->committed || x->resp_started || gw.stopping || x->attempts >= x->rt->max_attempts ||
-	    now >= x->deadline_ms || kind < 0 || x->ntried >= ROUTE_MAX_TRIED)
+	if (!x->chat.rt || x->routing.committed || x->writing.resp_started || gw.stopping || x->routing.attempts >= x->chat.rt->max_attempts ||
+	    now >= x->routing.deadline_ms || kind < 0 || x->routing.ntried >= ROUTE_MAX_TRIED)
 		return 0;
 	const char *why;
-	int tid = route_pick(x->cfg, x->rt, &x->ask, x->tried, x->ntried, now, &why);
+	int tid = route_pick(x->cfg, x->chat.rt, &x->routing.ask, x->routing.tried, x->routing.ntried, now, &why);
 	if (tid < 0)
 		return 0;
-	log_info("failover: %s -> %s (attempt %u)", x->cfg->targets_all[x->tid].name,
-		 x->cfg->targets_all[tid].name, x->attempts + 1);
-	upstream_release(x, 0);
-	x->tid = tid;
-	x->tried[x->ntried++] = (unsigned)tid;
+	log_info("failover: %s -> %s (attempt %u)", x->cfg->targets_all[x->routing.tid].name,
+		 x->cfg->targets_all[tid].name, x->routing.attempts + 1);
+	upstream_release(&x->attempt.up, 0);
+	x->routing.tid = tid;
+	x->routing.tried[x->routing.ntried++] = (unsigned)tid;
 	start_attempt(x);
 	return 1;
 }
@@ -339,7 +310,7 @@ static int kind_of(const struct exchange *x, enum gw_err e)
 	if (e == E_UPSTREAM_TIMEOUT)
 		return HEALTH_FAIL_TIMEOUT;
 	if (e == E_UPSTREAM)
-		return x->phase <= P_SEND ? HEALTH_FAIL_CONNECT : HEALTH_FAIL_BAD_RESPONSE;
+		return x->attempt.phase <= P_SEND ? HEALTH_FAIL_CONNECT : HEALTH_FAIL_BAD_RESPONSE;
 	return -1;
 }
 
@@ -347,24 +318,24 @@ static int kind_of(const struct exchange *x, enum gw_err e)
 static void succeeded(struct exchange *x, const struct ir_usage *u)
 {
 	int64_t now = loop_now();
-	if (x->tid >= 0 && gw_current(x)) {
-		int64_t ttft = x->first_byte_us ? (x->first_byte_us / 1000 - x->attempt_ms) : -1;
-		health_success((unsigned)x->tid, now, now - x->attempt_ms, ttft);
-		metrics_observe_target((unsigned)x->tid, now - x->attempt_ms, ttft);
+	if (x->routing.tid >= 0 && gw_current(x)) {
+		int64_t ttft = x->attempt.first_byte_us ? (x->attempt.first_byte_us / 1000 - x->routing.attempt_ms) : -1;
+		health_success((unsigned)x->routing.tid, now, now - x->routing.attempt_ms, ttft);
+		metrics_observe_target((unsigned)x->routing.tid, now - x->routing.attempt_ms, ttft);
 	}
 	if (u)
-		x->usage = *u;
-	const struct cfg_tinfo *t = x->tid >= 0 ? &x->cfg->targets_all[x->tid] : NULL;
-	x->priced = LLMGW_USAGE && t && t->priced && x->usage.have;
-	x->cost_usd = 0;
-	if (x->priced) {
-		int64_t cached = x->usage.cached > x->usage.input ? x->usage.input : x->usage.cached;
-		x->cost_usd = ((double)(x->usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
-			       (double)x->usage.output * t->out_usd_mtok) / 1e6;
+		x->routing.usage = *u;
+	const struct cfg_tinfo *t = x->routing.tid >= 0 ? &x->cfg->targets_all[x->routing.tid] : NULL;
+	x->routing.priced = LLMGW_USAGE && t && t->priced && x->routing.usage.have;
+	x->routing.cost_usd = 0;
+	if (x->routing.priced) {
+		int64_t cached = x->routing.usage.cached > x->routing.usage.input ? x->routing.usage.input : x->routing.usage.cached;
+		x->routing.cost_usd = ((double)(x->routing.usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
+			       (double)x->routing.usage.output * t->out_usd_mtok) / 1e6;
 	}
 	if (LLMGW_USAGE && gw_current(x))
-		usage_record(client_index(x), x->tid, x->rt ? (int)(x->rt - x->cfg->routes) : -1, &x->usage,
-			     x->cost_usd, x->priced, (int64_t)time(NULL));
+		usage_record(client_index(x), x->routing.tid, x->chat.rt ? (int)(x->chat.rt - x->cfg->routes) : -1, &x->routing.usage,
+			     x->routing.cost_usd, x->routing.priced, (int64_t)time(NULL));
 }
 
 /* Fails the exchange. Before the response started: an error answer with
@@ -375,20 +346,20 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 {
 	char msg[300];
 	fmt_snprintf(msg, sizeof msg, "%s", why);	/* why may live in the connection released below */
-	log_warnx("provider %s: %s", x->prov ? x->prov->name : "?", msg);
+	log_warnx("provider %s: %s", x->routing.prov ? x->routing.prov->name : "?", msg);
 	if (on_failure(x, kind_of(x, e), -1))
 		return;
-	upstream_release(x, 0);
-	if (!x->resp_started && !x->committed) {
+	upstream_release(&x->attempt.up, 0);
+	if (!x->writing.resp_started && !x->routing.committed) {
 		/* Nothing reached the client (held preamble included): a proper
 		 * error answer with its status. */
-		gw_error(x, e, "provider '%s': %s", x->prov->name, msg);
+		gw_error(x, e, "provider '%s': %s", x->routing.prov->name, msg);
 		finish(x);
 		return;
 	}
 	metrics_count_error(METRICS_ERR_STREAM);
 	char m[600];
-	fmt_snprintf(m, sizeof m, "provider '%s': %s", x->prov->name, msg);
+	fmt_snprintf(m, sizeof m, "provider '%s': %s", x->routing.prov->name, msg);
 	char ev[1400];
 	struct json_out o;
 	json_out_init(&o, ev, sizeof ev);
@@ -399,10 +370,10 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 	iev.error.cls = ir_err_class_of_status(gw_err_status(e));
 	iev.error.status = gw_err_status(e);
 	iev.error.message = ir_plain(m, (uint32_t)strlen(m));
-	x->cd->encode_event(x->xs, &iev, &o);
+	x->chat.cd->encode_event(x->xs, &iev, &o);
 	if (!o.overflow)
 		queue_chunk(x, ev, o.len);
-	x->close_after = 1;
+	x->writing.close_after = 1;
 	finish(x);
 }
 
@@ -410,20 +381,20 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
  * as we sent on it; nothing was received, so sending again is safe. */
 static int retry_fresh(struct exchange *x)
 {
-	if (!upstream_was_reused(x) || x->up_retry || x->resp_len > 0)
+	if (!upstream_was_reused(&x->attempt.up) || x->attempt.up.fresh || x->attempt.resp_len > 0)
 		return 0;
-	upstream_release(x, 0);
-	x->up_retry = 1;
-	x->upv_i = 0;
-	x->upv_off = 0;
-	x->phase = P_CONNECT;
-	int r = upstream_get(x, x->prov);
+	upstream_release(&x->attempt.up, 0);
+	x->attempt.up.fresh = 1;
+	x->attempt.upv_i = 0;
+	x->attempt.upv_off = 0;
+	x->attempt.phase = P_CONNECT;
+	int r = upstream_get(&x->attempt.up, &x->routing.prov->url);
 	if (r < 0) {
-		fail(x, E_UPSTREAM, upstream_error(x));
+		fail(x, E_UPSTREAM, upstream_error(&x->attempt.up));
 		return 1;
 	}
 	if (r == 1)
-		proxy_on_upstream(x, UP_CONNECTED);
+		on_upstream(&x->attempt.up, UP_CONNECTED);
 	return 1;
 }
 
@@ -431,48 +402,48 @@ static int retry_fresh(struct exchange *x)
 
 static void send_request(struct exchange *x)
 {
-	if (x->phase != P_SEND) {
-		x->phase = P_SEND;
-		upstream_timeout(x, x->rt ? x->rt->connect_timeout_ms : x->cfg->gw.connect_timeout_ms);
+	if (x->attempt.phase != P_SEND) {
+		x->attempt.phase = P_SEND;
+		upstream_timeout(&x->attempt.up, x->chat.rt ? x->chat.rt->connect_timeout_ms : x->cfg->gw.connect_timeout_ms);
 	}
-	while (x->upv_i < x->upv_n) {
+	while (x->attempt.upv_i < x->attempt.upv_n) {
 		struct iovec iov[8];
 		int n = 0;
-		for (int i = x->upv_i; i < x->upv_n; i++)
-			iov[n++] = x->upv[i];
-		iov[0].iov_base = (char *)iov[0].iov_base + x->upv_off;
-		iov[0].iov_len -= x->upv_off;
-		ssize_t w = upstream_writev(x, iov, n);
+		for (int i = x->attempt.upv_i; i < x->attempt.upv_n; i++)
+			iov[n++] = x->attempt.upv[i];
+		iov[0].iov_base = (char *)iov[0].iov_base + x->attempt.upv_off;
+		iov[0].iov_len -= x->attempt.upv_off;
+		ssize_t w = upstream_writev(&x->attempt.up, iov, n);
 		if (w < 0) {
 			if (errno == EAGAIN) {
-				upstream_want(x, UP_WRITABLE);
+				upstream_want(&x->attempt.up, UP_WRITABLE);
 				return;
 			}
 			if (!retry_fresh(x))
-				fail(x, E_UPSTREAM, upstream_error(x));
+				fail(x, E_UPSTREAM, upstream_error(&x->attempt.up));
 			return;
 		}
 		size_t left = (size_t)w;
-		while (x->upv_i < x->upv_n && left >= x->upv[x->upv_i].iov_len - x->upv_off) {
-			left -= x->upv[x->upv_i].iov_len - x->upv_off;
-			x->upv_i++;
-			x->upv_off = 0;
+		while (x->attempt.upv_i < x->attempt.upv_n && left >= x->attempt.upv[x->attempt.upv_i].iov_len - x->attempt.upv_off) {
+			left -= x->attempt.upv[x->attempt.upv_i].iov_len - x->attempt.upv_off;
+			x->attempt.upv_i++;
+			x->attempt.upv_off = 0;
 		}
-		x->upv_off += left;
+		x->attempt.upv_off += left;
 	}
-	x->phase = P_HEAD;
-	upstream_timeout(x, x->rt ? x->rt->first_byte_timeout_ms : x->cfg->gw.first_byte_timeout_ms);
-	upstream_want(x, UP_READABLE);
+	x->attempt.phase = P_HEAD;
+	upstream_timeout(&x->attempt.up, x->chat.rt ? x->chat.rt->first_byte_timeout_ms : x->cfg->gw.first_byte_timeout_ms);
+	upstream_want(&x->attempt.up, UP_READABLE);
 }
 
 /* Decodes the client's request into the IR, once, for a target whose
  * dialect differs from the client's. 0, or -1 with an error queued. */
 static int decode_ir(struct exchange *x)
 {
-	if (x->ir_ready)
+	if (x->routing.ir_ready)
 		return 0;
 	/* api.c validated the body before routing. */
-	int r = json_parse_valid(&x->doc, x->in + x->head_len, x->body_len, x->tok, GW_JSON_TOKENS);
+	int r = json_parse_valid(&x->doc, x->in + x->reading.head_len, x->reading.body_len, x->tok, GW_JSON_TOKENS);
 	if (r < 0) {
 		gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
 		return -1;
@@ -490,45 +461,46 @@ static int decode_ir(struct exchange *x)
 	ir->thinking_budget = -1;
 	ir->parallel_tools = -1;
 	char err[300] = "";
-	if (x->cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
+	if (x->chat.cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
 		gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");
 		return -1;
 	}
-	if (x->cd->id == DIALECT_GEMINI)
-		ir->stream = (uint8_t)x->stream;	/* from the URL, not the body */
-	x->ir_ready = 1;
+	if (x->chat.cd->model_in_url)
+		ir->stream = (uint8_t)x->chat.stream;	/* from the URL, not the body */
+	x->routing.ir_ready = 1;
 	return 0;
 }
 
-/* Starts the attempt on the current target (x->prov, x->model; for a
- * route, x->tid). Returns 0, or -1 when it was answered instead. */
+/* Starts the attempt on the current target (x->routing.prov, x->routing.model; for a
+ * route, x->routing.tid). Returns 0, or -1 when it was answered instead. */
 static int start_attempt(struct exchange *x)
 {
 	const struct cfg *cfg = x->cfg;
-	if (x->rt) {
-		const struct cfg_tinfo *t = &cfg->targets_all[x->tid];
-		x->prov = &cfg->providers[t->provider];
-		x->model = t->model;
+	if (x->chat.rt) {
+		const struct cfg_tinfo *t = &cfg->targets_all[x->routing.tid];
+		x->routing.prov = &cfg->providers[t->provider];
+		x->routing.model = t->model;
 	}
-	x->attempts++;
-	x->attempt_ms = loop_now();
+	x->routing.attempts++;
+	x->routing.attempt_ms = loop_now();
 	reset_attempt(x);
-	x->pd = dialect_get(x->prov->type->dialect);
-	/* A Gemini client streaming without alt=sse wants one JSON array, which
-	 * only the encoder writes: that goes through the IR even Gemini to Gemini. */
-	x->translate = x->pd != x->cd || (x->cd->id == DIALECT_GEMINI && x->stream && !x->client_sse);
-	if (x->count_tokens && x->pd->id == DIALECT_OPENAI) {
+	x->routing.pd = dialect_get(x->routing.prov->type->dialect);
+	/* A client streaming one JSON array (Gemini without alt=sse) gets what
+	 * only the encoder writes: that goes through the IR even within one
+	 * dialect. */
+	x->routing.translate = x->routing.pd != x->chat.cd || (x->chat.stream && !client_sse(x));
+	if (x->chat.count_tokens && !x->routing.pd->count_tokens_path) {
 		gw_error(x, E_UNSUPPORTED, "count_tokens needs an anthropic or gemini provider; '%s' is %s, "
-			 "whose API has no token counting", x->prov->name, x->prov->type->name);
+			 "whose API has no token counting", x->routing.prov->name, x->routing.prov->type->name);
 		finish(x);
 		return -1;
 	}
-	if (x->translate) {
+	if (x->routing.translate) {
 		if (decode_ir(x) < 0) {
 			finish(x);
 			return -1;
 		}
-		if (x->ir.max_tokens < 0 && x->pd->id == DIALECT_ANTHROPIC)
+		if (x->ir.max_tokens < 0 && x->routing.pd->needs_max_tokens)
 			x->ir.max_tokens = cfg->gw.default_max_tokens;
 	}
 	int b = build_request(x);
@@ -538,10 +510,10 @@ static int start_attempt(struct exchange *x)
 		finish(x);
 		return -1;
 	}
-	x->phase = P_CONNECT;
-	int r = upstream_get(x, x->prov);
+	x->attempt.phase = P_CONNECT;
+	int r = upstream_get(&x->attempt.up, &x->routing.prov->url);
 	if (r < 0) {
-		fail(x, x->u ? E_UPSTREAM : E_BUSY, x->u ? upstream_error(x) : "all upstream connections are busy");
+		fail(x, x->attempt.up.u ? E_UPSTREAM : E_BUSY, x->attempt.up.u ? upstream_error(&x->attempt.up) : "all upstream connections are busy");
 		return -1;
 	}
 	if (r == 1)
@@ -557,18 +529,24 @@ static void client_narrowing(struct exchange *x)
 		static const char *const names[] = { "fallback", "cheapest", "fastest", "weighted" };
 		for (unsigned i = 0; i < 4; i++)
 			if (http_token_eq(h->value, h->value_len, names[i]))
-				x->ask.strategy = (enum cfg_strategy)i;
+				x->routing.ask.strategy = (enum cfg_strategy)i;
 	}
 	h = http_find_header(x->req->headers, x->req->num_headers, "x-llmgw-min-quality");
 	if (h && h->value_len == 1 && h->value[0] >= '0' && h->value[0] <= '5')
-		x->ask.min_quality = (unsigned)(h->value[0] - '0');
+		x->routing.ask.min_quality = (unsigned)(h->value[0] - '0');
 }
 
 void proxy_start(struct exchange *x)
 {
 	const struct cfg *cfg = x->cfg;
+	x->attempt.up.cb = on_upstream;
+	x->routing.tid = -1;
+	x->routing.prov = x->chat.prov;		/* a direct request's; a route's per attempt */
+	x->routing.model = x->chat.model;
+	x->writing.on_drained = on_client_drained;
+	x->writing.on_abort = on_client_abort;
 	int64_t now = loop_now();
-	x->deadline_ms = now + cfg->gw.request_deadline_ms;
+	x->routing.deadline_ms = now + cfg->gw.request_deadline_ms;
 	int64_t retry_s;
 	const char *which;
 	if (LLMGW_USAGE && usage_check(client_index(x), (int64_t)time(NULL), &retry_s, &which)) {
@@ -577,35 +555,35 @@ void proxy_start(struct exchange *x)
 		finish(x);
 		return;
 	}
-	if (!x->rt) {
-		x->tid = cfg_target_id(cfg, (unsigned)(x->prov - cfg->providers), x->model, strlen(x->model));
-		if (x->tid >= 0)
-			health_admit((unsigned)x->tid, now);	/* a direct request always goes */
+	if (!x->chat.rt) {
+		x->routing.tid = cfg_target_id(cfg, (unsigned)(x->routing.prov - cfg->providers), x->routing.model, strlen(x->routing.model));
+		if (x->routing.tid >= 0)
+			health_admit((unsigned)x->routing.tid, now);	/* a direct request always goes */
 		start_attempt(x);
 		return;
 	}
-	x->ask.strategy = x->rt->strategy;
-	x->ask.min_quality = x->rt->min_quality;
+	x->routing.ask.strategy = x->chat.rt->strategy;
+	x->routing.ask.min_quality = x->chat.rt->min_quality;
 	client_narrowing(x);
-	if (!LLMGW_USAGE && x->ask.strategy == CFG_STRATEGY_CHEAPEST) {
+	if (!LLMGW_USAGE && x->routing.ask.strategy == CFG_STRATEGY_CHEAPEST) {
 		gw_error(x, E_UNSUPPORTED, "route strategy 'cheapest' is not in this build of llmgw (built with LLMGW_USAGE=0)");
 		finish(x);
 		return;
 	}
-	x->ask.est_input_tokens = (int64_t)(x->body_len / 4);
-	x->ask.est_output_tokens = x->max_tokens_asked;
-	if (!x->ask.est_output_tokens)
-		x->ask.est_output_tokens = cfg->gw.default_max_tokens;
-	x->ask.random = (uint32_t)(loop_now_us() * 2654435761u);
+	x->routing.ask.est_input_tokens = (int64_t)(x->reading.body_len / 4);
+	x->routing.ask.est_output_tokens = x->chat.max_tokens_asked;
+	if (!x->routing.ask.est_output_tokens)
+		x->routing.ask.est_output_tokens = cfg->gw.default_max_tokens;
+	x->routing.ask.random = (uint32_t)(loop_now_us() * 2654435761u);
 	const char *why;
-	int tid = route_pick(cfg, x->rt, &x->ask, x->tried, x->ntried, now, &why);
+	int tid = route_pick(cfg, x->chat.rt, &x->routing.ask, x->routing.tried, x->routing.ntried, now, &why);
 	if (tid < 0) {
-		gw_error(x, E_BUSY, "route '%s': no target can take this request now (%s)", x->rt->name, why);
+		gw_error(x, E_BUSY, "route '%s': no target can take this request now (%s)", x->chat.rt->name, why);
 		finish(x);
 		return;
 	}
-	x->tid = tid;
-	x->tried[x->ntried++] = (unsigned)tid;
+	x->routing.tid = tid;
+	x->routing.tried[x->routing.ntried++] = (unsigned)tid;
 	start_attempt(x);
 }
 
@@ -623,20 +601,20 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 	struct json_out o;	/* as a plain appender */
 	json_out_init(&o, buf, cap);
 	json_lit(&o, "x-llmgw-provider: ");
-	json_lit(&o, x->prov->name);
+	json_lit(&o, x->routing.prov->name);
 	/* The model name came from config or the client: keep it one header line. */
 	json_lit(&o, "\r\nx-llmgw-model: ");
 	size_t model_at = o.len;
-	for (const char *m = x->model; *m && o.len - model_at < 300; m++)
+	for (const char *m = x->routing.model; *m && o.len - model_at < 300; m++)
 		if ((unsigned char)*m >= 0x20 && *m != 0x7f)
 			json_raw_append(&o, m, 1);
 	json_lit(&o, "\r\nx-llmgw-attempts: ");
-	json_i64(&o, x->attempts);
+	json_i64(&o, x->routing.attempts);
 	json_lit(&o, "\r\n");
 	size_t n = o.overflow ? 0 : o.len;
 	if (n + 80 < cap) {
-		if (x->priced)
-			n += (size_t)fmt_snprintf(buf + n, cap - n, "x-llmgw-cost-usd: %.6f\r\n", x->cost_usd);
+		if (x->routing.priced)
+			n += (size_t)fmt_snprintf(buf + n, cap - n, "x-llmgw-cost-usd: %.6f\r\n", x->routing.cost_usd);
 	}
 	int rid_done = 0;
 	for (size_t i = 0; i < x->rh->num_headers; i++) {
@@ -645,13 +623,12 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 		size_t nl = h->name_len;
 		/* Lengths first: each name is compared with at most two words. */
 		int rid = (nl == 12 && ascii_eq_nocase(nm, "x-request-id", 12)) || (nl == 10 && ascii_eq_nocase(nm, "request-id", 10));
-		if (rid && x->cd && x->pd && x->cd != x->pd) {
+		if (rid && x->chat.cd && x->routing.pd && x->chat.cd != x->routing.pd) {
 			/* The provider's request id, under the name the client's SDK
 			 * reads (Anthropic: request-id; OpenAI: x-request-id). */
 			struct http_header alias = *h;
-			int a = x->cd->id == DIALECT_ANTHROPIC;
-			alias.name = &"x-request-id"[2 * a];	/* "request-id" is its tail */
-			alias.name_len = 12 - 2 * (size_t)a;
+			alias.name = x->chat.cd->request_id_header;
+			alias.name_len = strlen(alias.name);
 			if (!rid_done++)
 				copy_header(buf, &n, cap, &alias);
 			continue;
@@ -664,10 +641,10 @@ static size_t response_headers(struct exchange *x, char *buf, size_t cap)
 	/* A provider that says when to retry only in its body (Gemini's
 	 * RetryInfo) or in reset headers: say it as Retry-After, which every
 	 * SDK reads. */
-	if (x->up_status >= 400 && !http_find_header(x->rh->headers, x->rh->num_headers, "retry-after")) {
+	if (x->attempt.up_status >= 400 && !http_find_header(x->rh->headers, x->rh->num_headers, "retry-after")) {
 		jsmntok_t tok[256];
-		int64_t ms = health_retry_hint(x->up_status, x->rh->headers, x->rh->num_headers, x->resp + x->resp_head,
-					       x->resp_body, (int64_t)time(NULL), tok, 256);
+		int64_t ms = health_retry_hint(x->attempt.up_status, x->rh->headers, x->rh->num_headers, x->resp + x->attempt.resp_head,
+					       x->attempt.resp_body, (int64_t)time(NULL), tok, 256);
 		if (ms >= 0 && n + 40 < cap)
 			n += (size_t)fmt_snprintf(buf + n, cap - n, "Retry-After: %lld\r\n", (long long)((ms + 999) / 1000));
 	}
@@ -702,36 +679,36 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 			fail(x, E_UPSTREAM, is_obj ? "response too large to translate" : "response is not a JSON object");
 			return;
 		}
-		if (x->pd->decode_response(&x->doc, &r, err, sizeof err) < 0) {
+		if (x->routing.pd->decode_response(&x->doc, &r, err, sizeof err) < 0) {
 			char m[400];
-			fmt_snprintf(m, sizeof m, "invalid %s response: %s", x->pd->name, err);
+			fmt_snprintf(m, sizeof m, "invalid %s response: %s", x->routing.pd->name, err);
 			fail(x, E_UPSTREAM, m);
 			return;
 		}
 		if (!r.created)
 			r.created = (int64_t)time(NULL);
 		succeeded(x, &r.usage);	/* before the headers: they carry the cost */
-		x->cd->encode_response(&r, x->client_model, &o);
+		x->chat.cd->encode_response(&r, x->chat.client_model, &o);
 	} else {
 		struct ir_error e;
 		char m[160];
 		memset(&e, 0, sizeof e);
-		x->pd->decode_error(inspected ? &x->doc : NULL, st, &e);
+		x->routing.pd->decode_error(inspected ? &x->doc : NULL, st, &e);
 		if (!e.status)
 			e.status = st;
 		if (!inspected) {
 			/* An HTML or empty error page: our own words, its status class. */
-			fmt_snprintf(m, sizeof m, "provider '%s' answered HTTP %d without a JSON body", x->prov->name, st);
+			fmt_snprintf(m, sizeof m, "provider '%s' answered HTTP %d without a JSON body", x->routing.prov->name, st);
 			e.message = ir_plain(m, (uint32_t)strlen(m));
 			if (e.status < 400 || e.status > 599)
 				e.status = 502;
 		}
 		status = e.status;
-		if (x->cd->id == DIALECT_ANTHROPIC && e.cls == IR_ERR_OVERLOADED)
+		if (x->chat.cd->status_529 && e.cls == IR_ERR_OVERLOADED)
 			status = 529;	/* what Anthropic's SDK knows as overloaded */
-		else if (x->cd->id != DIALECT_ANTHROPIC && status == 529)
+		else if (!x->chat.cd->status_529 && status == 529)
 			status = 503;
-		x->cd->encode_error(&e, &o);
+		x->chat.cd->encode_error(&e, &o);
 	}
 	if (o.overflow) {
 		fail(x, E_UPSTREAM, "translated response larger than the buffer");
@@ -740,27 +717,21 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 	answer(x, status, x->xbuf, o.len);
 }
 
-/* The key a successful response of each dialect always has. */
-static const char *success_key(const struct dialect_ops *d)
-{
-	return d->id == DIALECT_OPENAI ? "choices" : d->id == DIALECT_ANTHROPIC ? "content" : "candidates";
-}
-
 static void finish_nonstream(struct exchange *x, int reusable)
 {
-	const char *body = x->resp + x->resp_head;
-	size_t blen = x->resp_body;
-	int st = x->up_status;
+	const char *body = x->resp + x->attempt.resp_head;
+	size_t blen = x->attempt.resp_body;
+	int st = x->attempt.up_status;
 	size_t lead = 0, vs, ve;
 	while (lead < blen && (body[lead] == ' ' || body[lead] == '\n' || body[lead] == '\r' || body[lead] == '\t'))
 		lead++;
 	/* Validated without tokens (the same-dialect path never needs them),
 	 * in the same pass as the top level: an error, the key every good
 	 * answer has, and its usage. */
-	const char *const rkeys[3] = { "error", success_key(x->pd), x->pd->usage_key };
+	const char *const rkeys[3] = { "error", x->routing.pd->success_key, x->routing.pd->usage_key };
 	size_t rvs[3] = { 0 }, rve[3] = { 0 };
 	int is_obj = lead < blen && body[lead] == '{' && json_valid_top(body, blen, rkeys, 3, rvs, rve) == 0;
-	upstream_release(x, reusable);
+	upstream_release(&x->attempt.up, reusable);
 	int ok = st >= 200 && st < 300;
 	if (ok && blen == 0) {
 		fail(x, E_UPSTREAM, "empty response body");
@@ -795,41 +766,44 @@ static void finish_nonstream(struct exchange *x, int reusable)
 		if (on_failure(x, kind, hint))
 			return;
 	}
-	if (ok && x->count_tokens) {
-		if (x->tid >= 0)
-			health_success((unsigned)x->tid, loop_now(), loop_now() - x->attempt_ms, -1);
+	if (ok && x->chat.count_tokens) {
+		if (x->routing.tid >= 0)
+			health_success((unsigned)x->routing.tid, loop_now(), loop_now() - x->routing.attempt_ms, -1);
 	}
-	if (ok && x->count_tokens && x->translate) {
-		/* Gemini's {"totalTokens":N} as Anthropic's {"input_tokens":N}. */
+	if (ok && x->chat.count_tokens && x->routing.translate) {
+		/* The count under the client dialect's key (Gemini's
+		 * {"totalTokens":N} as Anthropic's {"input_tokens":N}). */
 		int64_t total = -1;
-		if (json_top_get(body, blen, "totalTokens", &vs, &ve) == 0) {
+		if (json_top_get(body, blen, x->routing.pd->count_tokens_key, &vs, &ve) == 0) {
 			total = 0;
 			for (size_t i = vs; i < ve && body[i] >= '0' && body[i] <= '9' && total < 1000000000000LL; i++)
 				total = total * 10 + (body[i] - '0');
 		}
 		if (total < 0) {
-			fail(x, E_UPSTREAM, "countTokens answer without totalTokens");
+			char m[120];
+			fmt_snprintf(m, sizeof m, "token count answer without %s", x->routing.pd->count_tokens_key);
+			fail(x, E_UPSTREAM, m);
 			return;
 		}
-		int n = fmt_snprintf(x->xbuf, x->xbuf_cap, "{\"input_tokens\":%lld}", (long long)total);
+		int n = fmt_snprintf(x->xbuf, x->xbuf_cap, "{\"%s\":%lld}", x->chat.cd->count_tokens_key, (long long)total);
 		answer(x, 200, x->xbuf, (size_t)n);
 		return;
 	}
-	if (x->translate || !is_obj) {
+	if (x->routing.translate || !is_obj) {
 		int inspected = is_obj && json_parse_valid(&x->doc, body, blen, x->tok, GW_JSON_TOKENS) > 0;
 		if (!is_obj) {
-			log_warnx("provider %s answered HTTP %d without a JSON body", x->prov->name, st);
+			log_warnx("provider %s answered HTTP %d without a JSON body", x->routing.prov->name, st);
 		}
 		finish_translated(x, st, is_obj, inspected);
 		return;
 	}
-	if (ok && !x->count_tokens) {
+	if (ok && !x->chat.count_tokens) {
 		/* Usage from the response's usage object alone, read without
 		 * tokens: the body itself goes out untouched. */
 		struct ir_usage u;
 		memset(&u, 0, sizeof u);
 		if (rve[2])
-			x->pd->scan_usage(body + rvs[2], rve[2] - rvs[2], &u);
+			x->routing.pd->scan_usage(body + rvs[2], rve[2] - rvs[2], &u);
 		succeeded(x, &u);
 	}
 	answer(x, st, body, blen);
@@ -843,19 +817,19 @@ static int queue_chunk(struct exchange *x, const char *data, size_t n)
 		return 1;
 	char hex[16];
 	int hl = fmt_snprintf(hex, sizeof hex, "%zx\r\n", n);
-	if (!x->resp_started && x->out_len == 0 && x->events == 0) {
+	if (!x->writing.resp_started && x->writing.out_len == 0 && x->attempt.events == 0) {
 		char hb[1024];
 		size_t hn = response_headers(x, hb, sizeof hb);
-		const char *ct = x->translate ? x->cd->stream_type(x->xs) : "text/event-stream";
+		const char *ct = x->routing.translate ? x->chat.cd->stream_type(x->xs) : "text/event-stream";
 		if (gw_head(x, 200, ct, -1, hb, hn) < 0)
 			return 0;
 	}
-	if ((size_t)hl + n + 2 > GW_OUT_SIZE - x->out_len + x->out_off)
+	if ((size_t)hl + n + 2 > GW_OUT_SIZE - x->writing.out_len + x->writing.out_off)
 		return 0;
 	server_write(x, hex, (size_t)hl);
 	server_write(x, data, n);
 	server_write(x, "\r\n", 2);
-	x->events++;
+	x->attempt.events++;
 	return 1;
 }
 
@@ -865,13 +839,13 @@ static int translate_event(struct exchange *x, const struct sse_event *e)
 	/* Encode into xbuf (free once the request is sent), then queue. The
 	 * encoder state must not advance twice for one event, so room in out[]
 	 * is checked before decoding: one event's output is far below half. */
-	if (GW_OUT_SIZE - x->out_len + x->out_off < GW_OUT_SIZE / 2)
+	if (GW_OUT_SIZE - x->writing.out_len + x->writing.out_off < GW_OUT_SIZE / 2)
 		return 0;
 	struct json_out o;
 	json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
 	if (xlate_event(x->xs, e, &o) < 0) {
 		char m[200];
-		fmt_snprintf(m, sizeof m, "malformed %s stream event", x->pd->name);
+		fmt_snprintf(m, sizeof m, "malformed %s stream event", x->routing.pd->name);
 		fail(x, E_UPSTREAM, m);
 		return -1;
 	}
@@ -888,7 +862,7 @@ static int translate_event(struct exchange *x, const struct sse_event *e)
  * wait for the rest of this read. -1 when the client is gone. */
 static int commit_now(struct exchange *x)
 {
-	x->committed = 1;
+	x->routing.committed = 1;
 	return server_flush(x) < 0 ? -1 : 0;
 }
 
@@ -897,21 +871,21 @@ static int commit_now(struct exchange *x)
 static int relay_events(struct exchange *x)
 {
 	for (;;) {
-		const char *p = x->resp + x->resp_head + x->resp_consumed;
-		size_t avail = x->resp_body - x->resp_consumed;
+		const char *p = x->resp + x->attempt.resp_head + x->attempt.resp_consumed;
+		size_t avail = x->attempt.resp_body - x->attempt.resp_consumed;
 		struct sse_event e;
 		int n = sse_next(p, avail, &e);
 		if (n == HTTP_INCOMPLETE || n <= 0)
 			break;
 		if (x->xs->ended) {		/* nothing may follow [DONE] / message_stop */
-			x->resp_consumed += (size_t)n;
+			x->attempt.resp_consumed += (size_t)n;
 			continue;
 		}
 		if (e.data_lines == 0 && !e.event) {	/* comment / keep-alive */
-			x->resp_consumed += (size_t)n;
+			x->attempt.resp_consumed += (size_t)n;
 			continue;
 		}
-		if (x->translate) {
+		if (x->routing.translate) {
 			int t = translate_event(x, &e);
 			if (t < 0)
 				return -1;
@@ -927,31 +901,31 @@ static int relay_events(struct exchange *x)
 			struct json_out sink;
 			json_out_init(&sink, none, 0);
 			xlate_event(x->xs, &e, &sink);
-			if (x->strip_usage && x->xs->last_kinds == (1u << EV_USAGE)) {
-				x->resp_consumed += (size_t)n;	/* asked for by us, not the client */
+			if (x->attempt.strip_usage && x->xs->last_kinds == (1u << EV_USAGE)) {
+				x->attempt.resp_consumed += (size_t)n;	/* asked for by us, not the client */
 				continue;
 			}
 			if (!queue_chunk(x, p, (size_t)n)) {
-				if (x->out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
+				if (x->writing.out_len == 0 || (size_t)n + 32 > GW_OUT_SIZE) {
 					fail(x, E_UPSTREAM, "stream event larger than the output buffer");
 					return -1;
 				}
 				break;
 			}
 		}
-		x->resp_consumed += (size_t)n;
-		if (!x->committed && x->xs->content_events > 0 && commit_now(x) < 0)
+		x->attempt.resp_consumed += (size_t)n;
+		if (!x->routing.committed && x->xs->content_events > 0 && commit_now(x) < 0)
 			return -1;
 	}
 	/* Move the partial event (and undecoded bytes) to the front. */
-	if (x->resp_consumed > 0) {
-		size_t from = x->resp_head + x->resp_consumed;
-		memmove(x->resp + x->resp_head, x->resp + from, x->resp_len - from);
-		x->resp_len -= x->resp_consumed;
-		x->resp_body -= x->resp_consumed;
-		x->resp_consumed = 0;
+	if (x->attempt.resp_consumed > 0) {
+		size_t from = x->attempt.resp_head + x->attempt.resp_consumed;
+		memmove(x->resp + x->attempt.resp_head, x->resp + from, x->attempt.resp_len - from);
+		x->attempt.resp_len -= x->attempt.resp_consumed;
+		x->attempt.resp_body -= x->attempt.resp_consumed;
+		x->attempt.resp_consumed = 0;
 	}
-	if (!x->committed) {
+	if (!x->routing.committed) {
 		/* The preamble (role chunk, message_start, pings) is held until the
 		 * first content: until then another target can still take over,
 		 * unseen by the client. */
@@ -959,8 +933,8 @@ static int relay_events(struct exchange *x)
 			fail(x, E_UPSTREAM, "the provider's stream failed before any content");
 			return -1;
 		}
-		if (x->xs->content_events > 0 || x->out_len > GW_OUT_SIZE / 2)
-			x->committed = 1;
+		if (x->xs->content_events > 0 || x->writing.out_len > GW_OUT_SIZE / 2)
+			x->routing.committed = 1;
 		else
 			return 0;
 	}
@@ -977,33 +951,34 @@ static int relay_events(struct exchange *x)
 static void finish_stream(struct exchange *x, int reusable)
 {
 	if (x->xs->events_out == 0) {
-		upstream_release(x, 0);
+		upstream_release(&x->attempt.up, 0);
 		fail(x, E_UPSTREAM, "stream ended before any event");
 		return;
 	}
-	if (x->pd->id == DIALECT_GEMINI && !x->xs->ended && !x->xs->failed) {
-		/* Gemini's stream ends with its body (a cut connection fails
-		 * before this point): the end marker is ours to add. */
+	if (!x->routing.pd->end_marker && !x->xs->ended && !x->xs->failed) {
+		/* A stream without an end marker (Gemini's) ends with its body
+		 * (a cut connection fails before this point): the end marker is
+		 * ours to add. */
 		struct json_out o;
 		json_out_init(&o, x->xbuf, GW_OUT_SIZE / 2 - 32);
 		xlate_end(x->xs, &o);
-		if (x->translate && !o.overflow)
+		if (x->routing.translate && !o.overflow)
 			queue_chunk(x, x->xbuf, o.len);
 	}
 	if (x->xs->failed) {
 		/* The provider's own error event went out in-band: end broken. */
-		upstream_release(x, 0);
-		x->close_after = 1;
+		upstream_release(&x->attempt.up, 0);
+		x->writing.close_after = 1;
 		finish(x);
 		return;
 	}
 	if (!x->xs->ended) {
-		upstream_release(x, 0);
+		upstream_release(&x->attempt.up, 0);
 		fail(x, E_UPSTREAM, "stream ended without its end marker");
 		return;
 	}
-	upstream_release(x, reusable);
-	x->committed = 1;	/* a complete stream, even one without content */
+	upstream_release(&x->attempt.up, reusable);
+	x->routing.committed = 1;	/* a complete stream, even one without content */
 	succeeded(x, &x->xs->usage);
 	server_write(x, "0\r\n\r\n", 5);
 	finish(x);
@@ -1013,9 +988,9 @@ static void finish_stream(struct exchange *x, int reusable)
 static int take_head(struct exchange *x)
 {
 	for (;;) {
-		int r = http_parse_response(x->resp, x->resp_len, x->resp_scanned, x->rh);
+		int r = http_parse_response(x->resp, x->attempt.resp_len, x->attempt.resp_scanned, x->rh);
 		if (r == HTTP_INCOMPLETE) {
-			x->resp_scanned = x->resp_len;
+			x->attempt.resp_scanned = x->attempt.resp_len;
 			return 0;
 		}
 		if (r == HTTP_BAD) {
@@ -1023,23 +998,23 @@ static int take_head(struct exchange *x)
 			return -1;
 		}
 		if (x->rh->status >= 100 && x->rh->status < 200) {	/* interim: skip */
-			memmove(x->resp, x->resp + r, x->resp_len - (size_t)r);
-			x->resp_len -= (size_t)r;
-			x->resp_scanned = 0;
+			memmove(x->resp, x->resp + r, x->attempt.resp_len - (size_t)r);
+			x->attempt.resp_len -= (size_t)r;
+			x->attempt.resp_scanned = 0;
 			continue;
 		}
-		if (http_response_body_info(x->rh, 0, &x->rbi) < 0) {
+		if (http_response_body_info(x->rh, 0, &x->attempt.rbi) < 0) {
 			fail(x, E_UPSTREAM, "invalid response framing");
 			return -1;
 		}
-		x->resp_head = (size_t)r;
-		x->up_status = x->rh->status;
+		x->attempt.resp_head = (size_t)r;
+		x->attempt.up_status = x->rh->status;
 		const struct http_header *ct = http_find_header(x->rh->headers, x->rh->num_headers, "content-type");
-		x->up_is_sse = x->up_status == 200 && ct &&
+		x->attempt.up_is_sse = x->attempt.up_status == 200 && ct &&
 			       http_token_prefix(ct->value, ct->value_len, "text/event-stream");
-		if (x->up_is_sse)
+		if (x->attempt.up_is_sse)
 			stream_begin(x);
-		x->phase = P_BODY;
+		x->attempt.phase = P_BODY;
 		return 1;
 	}
 }
@@ -1049,39 +1024,39 @@ static int take_head(struct exchange *x)
  * ended exactly at the body's end and may be reused. */
 static int take_body(struct exchange *x, int *clean)
 {
-	size_t done = x->resp_head + x->resp_body;
-	size_t raw = x->resp_len - done;
+	size_t done = x->attempt.resp_head + x->attempt.resp_body;
+	size_t raw = x->attempt.resp_len - done;
 	*clean = 0;
-	switch (x->rbi.kind) {
+	switch (x->attempt.rbi.kind) {
 	case HTTP_BODY_NONE:
-		*clean = x->rbi.keep_alive && raw == 0;
+		*clean = x->attempt.rbi.keep_alive && raw == 0;
 		return 1;
 	case HTTP_BODY_LENGTH:
-		x->resp_body += raw;
-		if (x->resp_body >= x->rbi.length) {
-			*clean = x->rbi.keep_alive && x->resp_body == x->rbi.length;
-			x->resp_body = (size_t)x->rbi.length;
-			x->resp_len = x->resp_head + x->resp_body;
+		x->attempt.resp_body += raw;
+		if (x->attempt.resp_body >= x->attempt.rbi.length) {
+			*clean = x->attempt.rbi.keep_alive && x->attempt.resp_body == x->attempt.rbi.length;
+			x->attempt.resp_body = (size_t)x->attempt.rbi.length;
+			x->attempt.resp_len = x->attempt.resp_head + x->attempt.resp_body;
 			return 1;
 		}
 		return 0;
 	case HTTP_BODY_CHUNKED: {
 		size_t len = raw;
-		ssize_t r = http_chunked_decode(&x->rch, x->resp + done, &len);
+		ssize_t r = http_chunked_decode(&x->attempt.rch, x->resp + done, &len);
 		if (r == HTTP_BAD) {
 			fail(x, E_UPSTREAM, "malformed chunked response");
 			return -1;
 		}
-		x->resp_body += len;
-		x->resp_len = x->resp_head + x->resp_body;
+		x->attempt.resp_body += len;
+		x->attempt.resp_len = x->attempt.resp_head + x->attempt.resp_body;
 		if (r >= 0) {
-			*clean = x->rbi.keep_alive && r == 0;
+			*clean = x->attempt.rbi.keep_alive && r == 0;
 			return 1;
 		}
 		return 0;
 	}
 	case HTTP_BODY_UNTIL_CLOSE:
-		x->resp_body += raw;
+		x->attempt.resp_body += raw;
 		return 0;
 	}
 	return 0;
@@ -1089,7 +1064,7 @@ static int take_body(struct exchange *x, int *clean)
 
 static void body_complete(struct exchange *x, int clean)
 {
-	if (x->up_is_sse)
+	if (x->attempt.up_is_sse)
 		finish_stream(x, clean);
 	else
 		finish_nonstream(x, clean);
@@ -1099,46 +1074,46 @@ static void read_response(struct exchange *x)
 {
 	const struct cfg_gateway *g = &x->cfg->gw;
 	for (;;) {
-		if (x->phase == P_BODY && x->up_is_sse) {
+		if (x->attempt.phase == P_BODY && x->attempt.up_is_sse) {
 			int r = relay_events(x);
 			if (r < 0)
 				return;
 			if (r == 1) {
-				upstream_want(x, 0);	/* wait for the client */
+				upstream_want(&x->attempt.up, 0);	/* wait for the client */
 				return;
 			}
 		}
-		if (x->body_done) {
-			body_complete(x, x->body_clean);
+		if (x->attempt.body_done) {
+			body_complete(x, x->attempt.body_clean);
 			return;
 		}
-		size_t space = x->resp_cap - x->resp_len;
+		size_t space = x->resp_cap - x->attempt.resp_len;
 		if (space == 0) {
-			fail(x, E_UPSTREAM, x->phase == P_HEAD ? "response head too large" :
-			     x->up_is_sse ? "stream event too large" : "response larger than max_response_kb");
+			fail(x, E_UPSTREAM, x->attempt.phase == P_HEAD ? "response head too large" :
+			     x->attempt.up_is_sse ? "stream event too large" : "response larger than max_response_kb");
 			return;
 		}
-		ssize_t n = upstream_read(x, x->resp + x->resp_len, space);
+		ssize_t n = upstream_read(&x->attempt.up, x->resp + x->attempt.resp_len, space);
 		if (n < 0 && errno == EAGAIN) {
-			upstream_want(x, UP_READABLE);
-			if (x->phase == P_BODY)
-				upstream_timeout(x, x->rt ? x->rt->stream_idle_timeout_ms : g->stream_idle_timeout_ms);
+			upstream_want(&x->attempt.up, UP_READABLE);
+			if (x->attempt.phase == P_BODY)
+				upstream_timeout(&x->attempt.up, x->chat.rt ? x->chat.rt->stream_idle_timeout_ms : g->stream_idle_timeout_ms);
 			return;
 		}
 		if (n <= 0) {
-			if (x->phase == P_BODY && x->rbi.kind == HTTP_BODY_UNTIL_CLOSE && n == 0) {
-				x->body_done = 1;
+			if (x->attempt.phase == P_BODY && x->attempt.rbi.kind == HTTP_BODY_UNTIL_CLOSE && n == 0) {
+				x->attempt.body_done = 1;
 				continue;
 			}
-			if (x->phase == P_HEAD && x->resp_len == 0 && retry_fresh(x))
+			if (x->attempt.phase == P_HEAD && x->attempt.resp_len == 0 && retry_fresh(x))
 				return;
-			fail(x, E_UPSTREAM, n == 0 ? "connection closed by the provider" : upstream_error(x));
+			fail(x, E_UPSTREAM, n == 0 ? "connection closed by the provider" : upstream_error(&x->attempt.up));
 			return;
 		}
-		if (x->resp_len == 0 && x->first_byte_us == 0)
-			x->first_byte_us = loop_now_us();
-		x->resp_len += (size_t)n;
-		if (x->phase == P_HEAD) {
+		if (x->attempt.resp_len == 0 && x->attempt.first_byte_us == 0)
+			x->attempt.first_byte_us = loop_now_us();
+		x->attempt.resp_len += (size_t)n;
+		if (x->attempt.phase == P_HEAD) {
 			int r = take_head(x);
 			if (r < 0)
 				return;
@@ -1150,43 +1125,43 @@ static void read_response(struct exchange *x)
 		if (r < 0)
 			return;
 		if (r == 1) {
-			x->body_done = 1;
-			x->body_clean = clean;
+			x->attempt.body_done = 1;
+			x->attempt.body_clean = clean;
 		}
 	}
 }
 
-void proxy_on_upstream(struct exchange *x, unsigned what)
+/* The provider connection's events (upstream.h). */
+static void on_upstream(struct up_req *r, unsigned what)
 {
-	if (LLMGW_PROBES && x->is_probe) {
-		probe_on_upstream(x, what);
-		return;
-	}
+	struct exchange *x = container_of(r, struct exchange, attempt.up);
 	if (what & UP_FAILED) {
-		if (x->phase == P_CONNECT || !retry_fresh(x))
-			fail(x, E_UPSTREAM, upstream_error(x));
+		if (x->attempt.phase == P_CONNECT || !retry_fresh(x))
+			fail(x, E_UPSTREAM, upstream_error(&x->attempt.up));
 		return;
 	}
 	if (what & UP_TIMEOUT) {
-		fail(x, E_UPSTREAM_TIMEOUT, x->phase <= P_SEND ? upstream_error(x) :
-		     x->phase == P_HEAD ? "no response within first_byte_timeout" :
+		fail(x, E_UPSTREAM_TIMEOUT, x->attempt.phase <= P_SEND ? upstream_error(&x->attempt.up) :
+		     x->attempt.phase == P_HEAD ? "no response within first_byte_timeout" :
 		     "stream stalled longer than stream_idle_timeout");
 		return;
 	}
-	if (x->phase == P_CONNECT || x->phase == P_SEND) {
+	if (x->attempt.phase == P_CONNECT || x->attempt.phase == P_SEND) {
 		send_request(x);
 		return;
 	}
 	read_response(x);
 }
 
-void proxy_on_client_drained(struct exchange *x)
+/* The client took what was queued: go on reading a paused stream. */
+static void on_client_drained(struct exchange *x)
 {
-	if (x->u && x->phase == P_BODY && x->up_is_sse)
+	if (x->attempt.up.u && x->attempt.phase == P_BODY && x->attempt.up_is_sse)
 		read_response(x);
 }
 
-void proxy_abort(struct exchange *x)
+/* The client left: drop the provider side. */
+static void on_client_abort(struct exchange *x)
 {
-	upstream_release(x, 0);
+	upstream_release(&x->attempt.up, 0);
 }

@@ -30,8 +30,6 @@ struct listener {
 	struct loop_fd w;
 };
 
-struct gw gw;
-
 static struct listener listeners[MAX_LISTENERS];
 static unsigned nlisteners;
 static struct client *clients;
@@ -39,18 +37,42 @@ static struct client *free_clients;
 static struct client *wait_head, *wait_tail;	/* clients waiting for an exchange */
 static struct exchange *xs;
 static struct exchange *free_xs;
-static const struct cfg *cfg;
+/* Ended during this round: back to their pools at its end (server_reap),
+ * never inside a callee whose caller may still hold them. */
+static struct exchange *ended_xs;
+static struct client *ended_clients;
+static struct loop_defer reap_hook;
 static unsigned nclients_cap;	/* pool sizes are fixed at start-up, whatever a reload says */
 static char *xmem;
 
 static void client_close(struct client *c);
 static void client_on_io(struct loop_fd *w, unsigned ev);
 static void client_on_timer(struct loop_timer *t);
+static void server_reap(struct loop_defer *d);
+
+/* An ended exchange is poisoned for ASan until the round ends (all but
+ * next_free, its link on the ended list): a use after its end then shows,
+ * which a slot reused by the next client would otherwise hide. */
+#if defined(__SANITIZE_ADDRESS__)
+#define GW_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define GW_ASAN 1
+#endif
+#endif
+#ifdef GW_ASAN
+#include <sanitizer/asan_interface.h>
+#define ENDED_POISON(x) ASAN_POISON_MEMORY_REGION(&(x)->c, sizeof *(x) - offsetof(struct exchange, c))
+#define ENDED_UNPOISON(x) ASAN_UNPOISON_MEMORY_REGION(&(x)->c, sizeof *(x) - offsetof(struct exchange, c))
+#else
+#define ENDED_POISON(x) ((void)(x))
+#define ENDED_UNPOISON(x) ((void)(x))
+#endif
 
 /* A request head must arrive within header_timeout. */
 __attribute__((noinline)) static void header_timer(struct client *c)
 {
-	loop_timer_set(&c->timer, cfg->gw.header_timeout_ms, client_on_timer);
+	loop_timer_set(&c->timer, gw.cfg->gw.header_timeout_ms, client_on_timer);
 }
 static void process_input(struct exchange *x);
 
@@ -64,8 +86,7 @@ static unsigned xs_cap, xs_made, clients_made;
 
 int server_init(const struct cfg *config)
 {
-	cfg = config;
-	const struct cfg_gateway *g = &cfg->gw;
+	const struct cfg_gateway *g = &config->gw;
 	/* Both pools are set up entry by entry on first use (client_take,
 	 * exchange_take), so untouched entries and buffers cost no RSS: an
 	 * idle gateway with max_inflight 1100 holds none of them. */
@@ -196,6 +217,7 @@ void server_free(void)
 		for (unsigned i = 0; i < clients_made; i++)
 			if (clients[i].state != C_FREE)
 				client_close(&clients[i]);
+	loop_run_deferred();
 	free(clients);
 	free(xs);
 	free(xmem);
@@ -207,42 +229,15 @@ void server_free(void)
 	loop_timer_stop(&trim_timer);
 }
 
+/* A new request on x: every part starts from zero (the buffers stay). */
 static void exchange_reset(struct exchange *x)
 {
-	x->in_len = x->scanned = x->head_len = x->body_len = x->req_end = x->raw_body = 0;
-	memset(&x->chunked, 0, sizeof x->chunked);
-	x->continue_sent = 0;
-	x->out_len = x->out_off = 0;
-	x->ext = NULL;
-	x->ext_len = x->ext_off = 0;
-	x->resp_started = x->resp_done = x->close_after = 0;
-	x->status = 0;
-	x->prov = NULL;
-	x->model = x->route = NULL;
-	x->cd = x->pd = NULL;
-	x->rt = NULL;
-	x->tid = -1;
-	x->ntried = x->attempts = 0;
-	x->committed = x->ir_ready = x->strip_usage = x->priced = 0;
-	memset(&x->usage, 0, sizeof x->usage);
-	x->cost_usd = 0;
-	x->translate = x->client_sse = x->count_tokens = 0;
-	x->client_model = NULL;
+	memset(&x->reading, 0, sizeof x->reading);
+	memset(&x->writing, 0, sizeof x->writing);
+	memset(&x->chat, 0, sizeof x->chat);
+	memset(&x->routing, 0, sizeof x->routing);
+	memset(&x->attempt, 0, sizeof x->attempt);
 	x->xbuf_len = 0;
-	x->who = NULL;
-	x->stream = 0;
-	x->upv_n = x->upv_i = 0;
-	x->upv_off = 0;
-	x->u = NULL;
-	x->up_retry = 0;
-	x->resp_len = x->resp_head = x->resp_scanned = x->resp_body = x->resp_consumed = 0;
-	memset(&x->rch, 0, sizeof x->rch);
-	x->up_status = 0;
-	x->up_is_sse = x->events = 0;
-	x->body_done = x->body_clean = 0;
-	x->phase = 0;
-	x->first_byte_us = 0;
-	x->started_us = 0;
 }
 
 static struct exchange *exchange_get(struct client *c)
@@ -272,32 +267,59 @@ static void wait_remove(struct client *c)
 	c->next = NULL;
 }
 
-static void exchange_put(struct exchange *x)
+static void cfg_unhold(struct exchange *x)
 {
-	struct client *c = x->c;
 	if (x->held) {
 		x->held = 0;
 		gw_cfg_release(x->gen);
 	}
+}
+
+/* The exchange's request is over: it leaves its client now and goes back
+ * to the pool when the round ends (server_reap). */
+static void exchange_put(struct exchange *x)
+{
+	struct client *c = x->c;
+	cfg_unhold(x);
 	if (c)
 		c->x = NULL;
 	x->c = NULL;
-	x->next_free = free_xs;
-	free_xs = x;
-	x->idle_since_ms = loop_now();
-	x->buffers_dirty = 1;
-	if (!loop_timer_armed(&trim_timer))
-		loop_timer_set(&trim_timer, TRIM_AFTER_MS, trim_on_timer);
 	gw.nactive--;
-	/* Hand the buffers to the longest-waiting client. */
-	struct client *w = wait_head;
-	if (w) {
-		wait_remove(w);
-		struct exchange *nx = exchange_get(w);
-		w->state = C_READ;
-		nx->started_us = loop_now_us();
-		loop_set(&w->w, LOOP_IN);
-		header_timer(w);
+	x->next_free = ended_xs;
+	ended_xs = x;
+	ENDED_POISON(x);
+	loop_defer(&reap_hook, server_reap);
+}
+
+/* The end of a loop round: what ended in it goes back to its pool, and
+ * each freed exchange to the longest-waiting client. */
+static void server_reap(struct loop_defer *d)
+{
+	while (ended_clients) {
+		struct client *c = ended_clients;
+		ended_clients = c->next;
+		c->next = free_clients;
+		free_clients = c;
+	}
+	while (ended_xs) {
+		struct exchange *x = ended_xs;
+		ended_xs = x->next_free;
+		ENDED_UNPOISON(x);
+		x->next_free = free_xs;
+		free_xs = x;
+		x->idle_since_ms = loop_now();
+		x->buffers_dirty = 1;
+		if (!loop_timer_armed(&trim_timer))
+			loop_timer_set(&trim_timer, TRIM_AFTER_MS, trim_on_timer);
+		struct client *w = wait_head;
+		if (w) {
+			wait_remove(w);
+			struct exchange *nx = exchange_get(w);
+			w->state = C_READ;
+			nx->reading.started_us = loop_now_us();
+			loop_set(&w->w, LOOP_IN);
+			header_timer(w);
+		}
 	}
 }
 
@@ -458,16 +480,18 @@ static void client_close(struct client *c)
 		wait_remove(c);
 	if (c->x) {
 		struct exchange *x = c->x;
-		proxy_abort(x);
+		if (x->writing.on_abort)
+			x->writing.on_abort(x);
 		exchange_put(x);
 	}
 	loop_timer_stop(&c->timer);
 	loop_del(&c->w);
 	close(c->w.fd);
 	c->w.fd = -1;
-	c->state = C_FREE;
-	c->next = free_clients;
-	free_clients = c;
+	c->state = C_FREE;	/* back on the free list when the round ends */
+	c->next = ended_clients;
+	ended_clients = c;
+	loop_defer(&reap_hook, server_reap);
 	gw.nclients--;
 	if (gw.stopping && gw.nactive == 0)
 		loop_stop();
@@ -477,7 +501,7 @@ static void client_close(struct client *c)
  * framing can no longer be trusted. */
 static void reject(struct exchange *x, enum gw_err e, const char *msg)
 {
-	x->close_after = 1;
+	x->writing.close_after = 1;
 	gw_error(x, e, "%s", msg);
 	x->c->state = C_SERVE;
 	header_timer(x->c);
@@ -493,7 +517,7 @@ static void go_idle(struct client *c)
 		client_close(c);
 		return;
 	}
-	loop_timer_set(&c->timer, cfg->gw.idle_timeout_ms, client_on_timer);
+	loop_timer_set(&c->timer, gw.cfg->gw.idle_timeout_ms, client_on_timer);
 }
 
 /* One key=value line per request: who, what, what it cost. Never a key
@@ -502,29 +526,29 @@ static void access_log(struct exchange *x)
 {
 	if (log_get_level() < LOG_LVL_INFO)
 		return;
-	int64_t us = loop_now_us() - x->started_us;
+	int64_t us = loop_now_us() - x->reading.started_us;
 	/* A request refused before its head was parsed has no method or path. */
-	const char *method = x->head_len ? x->req->method : "-", *path = x->head_len ? x->req->target : "-";
-	size_t mlen = x->head_len ? x->req->method_len : 1, plen = x->head_len ? x->req->target_len : 1;
+	const char *method = x->reading.head_len ? x->req->method : "-", *path = x->reading.head_len ? x->req->target : "-";
+	size_t mlen = x->reading.head_len ? x->req->method_len : 1, plen = x->reading.head_len ? x->req->target_len : 1;
 	const char *q = memchr(path, '?', plen);
 	if (q)
 		plen = (size_t)(q - path);
 	char usage[160] = "";
-	if (x->usage.have)
-		fmt_snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld", (long long)x->usage.input,
-			 (long long)x->usage.cached, (long long)x->usage.output);
+	if (x->routing.usage.have)
+		fmt_snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld", (long long)x->routing.usage.input,
+			 (long long)x->routing.usage.cached, (long long)x->routing.usage.output);
 	char cost[48] = "";
-	if (x->prov)
-		fmt_snprintf(cost, sizeof cost, x->priced ? " usd=%.6f" : " usd=unpriced", x->cost_usd);
+	if (x->routing.prov)
+		fmt_snprintf(cost, sizeof cost, x->routing.priced ? " usd=%.6f" : " usd=unpriced", x->routing.cost_usd);
 	log_info("access peer=%s method=%.*s path=\"%.*s\" status=%d ms=%lld.%03lld%s%s%s%s%s%s%s%s%s%s attempts=%u%s%s",
-		 x->c->peer, (int)(mlen > 16 ? 16 : mlen), method, (int)(plen > 160 ? 160 : plen), path, x->status,
+		 x->c->peer, (int)(mlen > 16 ? 16 : mlen), method, (int)(plen > 160 ? 160 : plen), path, x->writing.status,
 		 (long long)(us / 1000), (long long)(us % 1000),
-		 x->cd ? " dialect=" : "", x->cd ? x->cd->name : "",
-		 x->who ? " client=" : "", x->who ? x->who->name : "",
-		 x->route ? " route=" : "", x->route ? x->route : "",
-		 x->prov ? " provider=" : "", x->prov ? x->prov->name : "",
-		 x->model ? " model=" : "", x->model ? x->model : "",
-		 x->attempts, usage, cost);
+		 x->chat.cd ? " dialect=" : "", x->chat.cd ? x->chat.cd->name : "",
+		 x->chat.who ? " client=" : "", x->chat.who ? x->chat.who->name : "",
+		 x->chat.route ? " route=" : "", x->chat.route ? x->chat.route : "",
+		 x->routing.prov ? " provider=" : "", x->routing.prov ? x->routing.prov->name : "",
+		 x->routing.model ? " model=" : "", x->routing.model ? x->routing.model : "",
+		 x->routing.attempts, usage, cost);
 }
 
 /* The response is out: keep the connection for the next request or close. */
@@ -533,65 +557,82 @@ static void request_done(struct exchange *x)
 	struct client *c = x->c;
 	c->served++;
 	gw.requests++;
-	if (x->cd)
-		metrics_count_request(x->cd->id, x->status, x->attempts, x->attempts > 1 ? x->attempts - 1 : 0,
-				      (loop_now_us() - x->started_us) / 1000,
-				      x->first_byte_us ? (x->first_byte_us - x->started_us) / 1000 : -1);
-	if (cfg->gw.access_log)
+	if (x->chat.cd)
+		metrics_count_request(x->chat.cd->id, x->writing.status, x->routing.attempts, x->routing.attempts > 1 ? x->routing.attempts - 1 : 0,
+				      (loop_now_us() - x->reading.started_us) / 1000,
+				      x->attempt.first_byte_us ? (x->attempt.first_byte_us - x->reading.started_us) / 1000 : -1);
+	if (gw.cfg->gw.access_log)
 		access_log(x);
-	if (x->close_after || !x->bi.keep_alive || gw.stopping) {
+	if (x->writing.close_after || !x->reading.bi.keep_alive || gw.stopping) {
 		shutdown(c->w.fd, SHUT_WR);
 		client_close(c);
 		return;
 	}
-	size_t left = x->in_len - x->req_end;
+	size_t left = x->reading.in_len - x->reading.req_end;
 	if (left == 0) {
 		go_idle(c);
 		return;
 	}
-	/* A pipelined request is already here: serve it from the next loop
-	 * round, not recursively (a buffer full of tiny requests must not
-	 * become a deep call chain). */
-	memmove(x->in, x->in + x->req_end, left);
-	if (x->held) {
-		x->held = 0;
-		gw_cfg_release(x->gen);
-	}
-	exchange_reset(x);
-	x->in_len = left;
-	c->state = C_READ;
+	/* A pipelined request is already here: serve it from the timer (see
+	 * next_request), not recursively (a buffer full of tiny requests must
+	 * not become a deep call chain) and not under a caller that still
+	 * holds this request's exchange. */
+	c->state = C_NEXT;
 	loop_set(&c->w, LOOP_IN);
 	loop_timer_set(&c->timer, 0, client_on_timer);
 }
 
+/* The exchange starts over with the pipelined bytes behind the request
+ * just answered. */
+static void next_request(struct client *c)
+{
+	struct exchange *x = c->x;
+	size_t left = x->reading.in_len - x->reading.req_end;
+	memmove(x->in, x->in + x->reading.req_end, left);
+	cfg_unhold(x);
+	exchange_reset(x);
+	x->reading.in_len = left;
+	c->state = C_READ;
+	x->reading.started_us = loop_now_us();
+	header_timer(c);
+	process_input(x);
+}
+
 int server_pending(const struct exchange *x)
 {
-	return x->out_off < x->out_len || x->ext_off < x->ext_len;
+	return x->writing.out_off < x->writing.out_len || x->writing.ext_off < x->writing.ext_len;
 }
 
 int server_write(struct exchange *x, const void *p, size_t n)
 {
-	if (x->out_off == x->out_len)
-		x->out_off = x->out_len = 0;
-	if (n > GW_OUT_SIZE - x->out_len) {
-		if (x->out_off > 0) {	/* compact the unsent tail */
-			memmove(x->out, x->out + x->out_off, x->out_len - x->out_off);
-			x->out_len -= x->out_off;
-			x->out_off = 0;
+	if (x->writing.out_off == x->writing.out_len)
+		x->writing.out_off = x->writing.out_len = 0;
+	if (n > GW_OUT_SIZE - x->writing.out_len) {
+		if (x->writing.out_off > 0) {	/* compact the unsent tail */
+			memmove(x->out, x->out + x->writing.out_off, x->writing.out_len - x->writing.out_off);
+			x->writing.out_len -= x->writing.out_off;
+			x->writing.out_off = 0;
 		}
-		if (n > GW_OUT_SIZE - x->out_len)
+		if (n > GW_OUT_SIZE - x->writing.out_len)
 			return -1;
 	}
-	memcpy(x->out + x->out_len, p, n);
-	x->out_len += n;
+	memcpy(x->out + x->writing.out_len, p, n);
+	x->writing.out_len += n;
 	return 0;
+}
+
+void server_discard(struct exchange *x)
+{
+	x->writing.out_len = x->writing.out_off = 0;
+	x->writing.ext = NULL;
+	x->writing.ext_len = x->writing.ext_off = 0;
 }
 
 void server_write_ext(struct exchange *x, const char *p, size_t n)
 {
-	x->ext = p;
-	x->ext_len = n;
-	x->ext_off = 0;
+	x->writing.ext = p;
+	x->writing.ext_len = n;
+	x->writing.ext_off = 0;
 }
 
 int server_flush(struct exchange *x)
@@ -600,13 +641,13 @@ int server_flush(struct exchange *x)
 	while (server_pending(x)) {
 		struct iovec iov[2];
 		int n = 0;
-		if (x->out_off < x->out_len) {
-			iov[n].iov_base = x->out + x->out_off;
-			iov[n++].iov_len = x->out_len - x->out_off;
+		if (x->writing.out_off < x->writing.out_len) {
+			iov[n].iov_base = x->out + x->writing.out_off;
+			iov[n++].iov_len = x->writing.out_len - x->writing.out_off;
 		}
-		if (x->ext_off < x->ext_len) {
-			iov[n].iov_base = (void *)(x->ext + x->ext_off);
-			iov[n++].iov_len = x->ext_len - x->ext_off;
+		if (x->writing.ext_off < x->writing.ext_len) {
+			iov[n].iov_base = (void *)(x->writing.ext + x->writing.ext_off);
+			iov[n++].iov_len = x->writing.ext_len - x->writing.ext_off;
 		}
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
 		ssize_t w = sendmsg(c->w.fd, &mh, MSG_NOSIGNAL);
@@ -618,29 +659,29 @@ int server_flush(struct exchange *x)
 				/* A client that stops reading is dropped after
 				 * stream_idle_timeout rather than pinning buffers. */
 				if (!loop_timer_armed(&c->timer))
-					loop_timer_set(&c->timer, cfg->gw.stream_idle_timeout_ms, client_on_timer);
+					loop_timer_set(&c->timer, gw.cfg->gw.stream_idle_timeout_ms, client_on_timer);
 				return 0;
 			}
 			client_close(c);
 			return -1;
 		}
-		x->resp_started = 1;
-		size_t a = x->out_len - x->out_off;
+		x->writing.resp_started = 1;
+		size_t a = x->writing.out_len - x->writing.out_off;
 		if ((size_t)w >= a) {
-			x->out_off = x->out_len = 0;
-			x->ext_off += (size_t)w - a;
+			x->writing.out_off = x->writing.out_len = 0;
+			x->writing.ext_off += (size_t)w - a;
 		} else {
-			x->out_off += (size_t)w;
+			x->writing.out_off += (size_t)w;
 		}
 	}
-	x->ext = NULL;
-	x->ext_len = x->ext_off = 0;
+	x->writing.ext = NULL;
+	x->writing.ext_len = x->writing.ext_off = 0;
 	if (c->state == C_SERVE)
 		loop_timer_stop(&c->timer);
-	loop_set(&c->w, (x->in_len < x->in_cap) ? LOOP_IN : 0);
-	if (x->resp_done) {
+	loop_set(&c->w, (x->reading.in_len < x->in_cap) ? LOOP_IN : 0);
+	if (x->writing.resp_done) {
 		request_done(x);
-		return 1;
+		return -1;
 	}
 	return 0;
 }
@@ -659,18 +700,18 @@ static void request_complete(struct exchange *x)
 	c->state = C_SERVE;
 	loop_timer_stop(&c->timer);
 	if (gw.stopping)
-		x->close_after = 1;
+		x->writing.close_after = 1;
 	api_dispatch(x);
 }
 
 static void process_input(struct exchange *x)
 {
-	const struct cfg_gateway *g = &cfg->gw;
-	if (x->head_len == 0) {
-		int r = http_parse_request(x->in, x->in_len, x->scanned, x->req);
+	const struct cfg_gateway *g = &gw.cfg->gw;
+	if (x->reading.head_len == 0) {
+		int r = http_parse_request(x->in, x->reading.in_len, x->reading.scanned, x->req);
 		if (r == HTTP_INCOMPLETE) {
-			x->scanned = x->in_len;
-			if (x->in_len >= g->max_header_bytes)
+			x->reading.scanned = x->reading.in_len;
+			if (x->reading.in_len >= g->max_header_bytes)
 				goto head_too_large;
 			return;
 		}
@@ -680,56 +721,56 @@ static void process_input(struct exchange *x)
 		}
 		if ((size_t)r > g->max_header_bytes)
 			goto head_too_large;
-		x->head_len = (size_t)r;
-		if (http_request_body_info(x->req, &x->bi) < 0) {
-			x->bi.keep_alive = 0;
+		x->reading.head_len = (size_t)r;
+		if (http_request_body_info(x->req, &x->reading.bi) < 0) {
+			x->reading.bi.keep_alive = 0;
 			reject(x, E_BAD_REQUEST, "invalid Content-Length or Transfer-Encoding");
 			return;
 		}
-		if (x->bi.kind == HTTP_BODY_UNTIL_CLOSE) {
+		if (x->reading.bi.kind == HTTP_BODY_UNTIL_CLOSE) {
 			reject(x, E_BAD_REQUEST, "request body framing not understood");
 			return;
 		}
-		if (x->bi.kind == HTTP_BODY_LENGTH && x->bi.length > g->max_body_bytes)
+		if (x->reading.bi.kind == HTTP_BODY_LENGTH && x->reading.bi.length > g->max_body_bytes)
 			goto body_too_large;
 	}
-	if (x->bi.kind == HTTP_BODY_NONE) {
-		x->req_end = x->head_len;
+	if (x->reading.bi.kind == HTTP_BODY_NONE) {
+		x->reading.req_end = x->reading.head_len;
 		request_complete(x);
 		return;
 	}
-	if (x->bi.kind == HTTP_BODY_LENGTH) {
-		size_t have = x->in_len - x->head_len;
-		if (have >= x->bi.length) {
-			x->body_len = (size_t)x->bi.length;
-			x->req_end = x->head_len + x->body_len;
+	if (x->reading.bi.kind == HTTP_BODY_LENGTH) {
+		size_t have = x->reading.in_len - x->reading.head_len;
+		if (have >= x->reading.bi.length) {
+			x->reading.body_len = (size_t)x->reading.bi.length;
+			x->reading.req_end = x->reading.head_len + x->reading.body_len;
 			request_complete(x);
 			return;
 		}
 	} else {
-		size_t done = x->head_len + x->body_len;
-		size_t len = x->in_len - done;
-		ssize_t r = http_chunked_decode(&x->chunked, x->in + done, &len);
+		size_t done = x->reading.head_len + x->reading.body_len;
+		size_t len = x->reading.in_len - done;
+		ssize_t r = http_chunked_decode(&x->reading.chunked, x->in + done, &len);
 		if (r == HTTP_BAD) {
 			reject(x, E_BAD_REQUEST, "malformed chunked request body");
 			return;
 		}
-		x->body_len += len;
-		if (x->body_len > g->max_body_bytes)
+		x->reading.body_len += len;
+		if (x->reading.body_len > g->max_body_bytes)
 			goto body_too_large;
 		if (r >= 0) {
-			x->req_end = x->head_len + x->body_len;
-			x->in_len = x->req_end + (size_t)r;
+			x->reading.req_end = x->reading.head_len + x->reading.body_len;
+			x->reading.in_len = x->reading.req_end + (size_t)r;
 			request_complete(x);
 			return;
 		}
-		x->in_len = x->head_len + x->body_len;
-		if (x->in_len >= x->in_cap)
+		x->reading.in_len = x->reading.head_len + x->reading.body_len;
+		if (x->reading.in_len >= x->in_cap)
 			goto body_too_large;
 	}
-	if (x->bi.expect_continue && !x->continue_sent) {
+	if (x->reading.bi.expect_continue && !x->reading.continue_sent) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
-		x->continue_sent = 1;
+		x->reading.continue_sent = 1;
 		ssize_t r = send(x->c->w.fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
 		(void)r;	/* a full socket buffer just means the client sends anyway */
 	}
@@ -746,10 +787,10 @@ body_too_large:
 static int fill(struct client *c)
 {
 	struct exchange *x = c->x;
-	while (x->in_len < x->in_cap) {
-		ssize_t n = recv(c->w.fd, x->in + x->in_len, x->in_cap - x->in_len, 0);
+	while (x->reading.in_len < x->in_cap) {
+		ssize_t n = recv(c->w.fd, x->in + x->reading.in_len, x->in_cap - x->reading.in_len, 0);
 		if (n > 0) {
-			x->in_len += (size_t)n;
+			x->reading.in_len += (size_t)n;
 			if ((size_t)n < 16384)
 				return 1;
 			continue;
@@ -788,7 +829,7 @@ static void on_readable(struct client *c, unsigned ev)
 			return;
 		}
 		c->state = C_READ;
-		x->started_us = loop_now_us();
+		x->reading.started_us = loop_now_us();
 		header_timer(c);
 	}
 	struct exchange *x = c->x;
@@ -800,16 +841,16 @@ static void on_readable(struct client *c, unsigned ev)
 	}
 	/* Serving: only watch for the client leaving; keep early pipelined
 	 * bytes behind the current request. */
-	if (x->in_len >= x->in_cap) {
+	if (x->reading.in_len >= x->in_cap) {
 		if (ev & (LOOP_ERR | LOOP_HUP))
 			client_close(c);
 		else
 			loop_set(&c->w, server_pending(x) ? LOOP_OUT : 0);
 		return;
 	}
-	ssize_t n = recv(c->w.fd, x->in + x->in_len, x->in_cap - x->in_len, 0);
+	ssize_t n = recv(c->w.fd, x->in + x->reading.in_len, x->in_cap - x->reading.in_len, 0);
 	if (n > 0)
-		x->in_len += (size_t)n;
+		x->reading.in_len += (size_t)n;
 	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		client_close(c);
 }
@@ -819,11 +860,10 @@ static void client_on_io(struct loop_fd *w, unsigned ev)
 	struct client *c = container_of(w, struct client, w);
 	if ((ev & LOOP_OUT) && c->x && server_pending(c->x)) {
 		struct exchange *x = c->x;
-		int r = server_flush(x);
-		if (r < 0)
+		if (server_flush(x) < 0)
 			return;
-		if (r == 0 && !server_pending(x) && !x->resp_done)
-			proxy_on_client_drained(x);
+		if (!server_pending(x) && !x->writing.resp_done && x->writing.on_drained)
+			x->writing.on_drained(x);
 		if (c->state == C_FREE || c->x != x)
 			return;
 	}
@@ -839,18 +879,13 @@ static void client_on_timer(struct loop_timer *t)
 	case C_IDLE:
 		client_close(c);
 		return;
+	case C_NEXT:
+		next_request(c);
+		return;
 	case C_READ:
-		if (x->started_us == 0) {
-			/* Resumed for a pipelined request (see request_done). */
-			x->started_us = loop_now_us();
-			header_timer(c);
-			process_input(x);
-			return;
-		}
 		reject(x, E_TIMEOUT, "request not received in time");
 		return;
 	case C_SERVE:
-	case C_DRAIN:
 		/* The client stopped reading our response. */
 		log_info("%s: client stopped reading; closing", c->peer);
 		client_close(c);
@@ -858,11 +893,6 @@ static void client_on_timer(struct loop_timer *t)
 	default:
 		client_close(c);
 	}
-}
-
-void server_reconfigure(const struct cfg *c)
-{
-	cfg = c;
 }
 
 void server_stop(void)
@@ -873,7 +903,7 @@ void server_stop(void)
 		struct client *c = &clients[i];
 		if (c->state == C_IDLE || c->state == C_WAIT_X)
 			client_close(c);
-		else if (c->state == C_READ && c->x && c->x->in_len == 0)
+		else if (c->state == C_READ && c->x && c->x->reading.in_len == 0)
 			client_close(c);
 	}
 	if (gw.nactive == 0)

@@ -5,10 +5,10 @@
  * TLS handshake per connection, not per request.
  *
  * The pool of struct upconn is allocated at start-up (max_upstream). A
- * connection belongs to at most one exchange at a time; when the exchange
+ * connection belongs to at most one request at a time; when the request
  * is done it comes back idle (watched for the server closing it, expiring
- * after upstream_idle) or is closed. Events are delivered to the exchange
- * through proxy_on_upstream(); nothing here calls back synchronously from
+ * after upstream_idle) or is closed. Events go to the request's callback
+ * (struct up_req, upstream.h); nothing here calls back synchronously from
  * upstream_get(), so callers never see re-entrancy.
  */
 #include <arpa/inet.h>
@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include "fmt.h"
 #include "gw.h"
+#include "upstream.h"
 #include "log.h"
 #include "tls.h"
 
@@ -33,7 +34,7 @@ struct upconn {
 	struct loop_timer timer;
 	enum up_state state;
 	const struct cfg_url *url;
-	struct exchange *x;
+	struct up_req *req;		/* the request holding it, NULL when idle */
 	struct tls *tls;
 	struct dns_req dns;
 	struct dns_addr addrs[DNS_MAX_ADDRS];
@@ -74,7 +75,6 @@ static void idle_push(struct upconn *u)
 		idle_tail = u;
 	idle_head = u;
 }
-static const struct cfg *cfg;
 
 /* u->err as "<what> <host>:<port>: <why>" (connect to, read from, write
  * to): one formatting call for all of them. */
@@ -92,10 +92,14 @@ __attribute__((noinline)) static void tls_err(struct upconn *u)
 static void on_io(struct loop_fd *w, unsigned ev);
 static void on_timer(struct loop_timer *t);
 
+static void report(struct upconn *u, unsigned what)
+{
+	u->req->cb(u->req, what);
+}
+
 int upstream_init(const struct cfg *config)
 {
-	cfg = config;
-	nups = gw_upstream_slots(cfg);
+	nups = gw_upstream_slots(config);
 	ups_made = 0;
 	/* Entries are set up on first use (up_take): untouched ones cost no
 	 * RSS, however large max_upstream is. */
@@ -136,7 +140,7 @@ static void up_close(struct upconn *u)
 	if (u->w.fd >= 0)
 		close(u->w.fd);
 	u->w.fd = -1;
-	u->x = NULL;
+	u->req = NULL;
 	u->state = U_FREE;
 	u->next = free_ups;
 	free_ups = u;
@@ -200,7 +204,7 @@ static int connect_next(struct upconn *u)
 		}
 		u->state = U_CONNECTING;
 		gw.upstream_connects++;
-		loop_timer_set(&u->timer, cfg->gw.connect_timeout_ms, on_timer);
+		loop_timer_set(&u->timer, gw.cfg->gw.connect_timeout_ms, on_timer);
 		return 1;
 	}
 	return 0;
@@ -211,7 +215,7 @@ static void on_dns(struct dns_req *r, int err, const struct dns_addr *addrs, uns
 	struct upconn *u = container_of(r, struct upconn, dns);
 	if (err < 0) {
 		fmt_snprintf(u->err, sizeof u->err, "resolve %s: %s", u->url->host, dns_strerror(err));
-		proxy_on_upstream(u->x, UP_FAILED);
+		report(u, UP_FAILED);
 		return;
 	}
 	if (n > DNS_MAX_ADDRS)
@@ -220,31 +224,30 @@ static void on_dns(struct dns_req *r, int err, const struct dns_addr *addrs, uns
 	u->naddrs = n;
 	u->ai = 0;
 	if (!connect_next(u))
-		proxy_on_upstream(u->x, UP_FAILED);
+		report(u, UP_FAILED);
 }
 
-int upstream_get(struct exchange *x, const struct cfg_provider *prov)
+int upstream_get(struct up_req *r, const struct cfg_url *url)
 {
-	const struct cfg_url *url = &prov->url;
 	/* Reuse the most recently idled connection to the same host: it is the
 	 * least likely to have been closed by the server meanwhile. */
 	struct upconn *best = NULL;
-	for (struct upconn *u = idle_head; u && !x->up_retry; u = u->inext)
+	for (struct upconn *u = idle_head; u && !r->fresh; u = u->inext)
 		if (same_host(u->url, url)) {
 			best = u;	/* the list is newest first */
 			break;
 		}
-	if (best && !x->up_retry) {
+	if (best) {
 		idle_unlink(best);
 		loop_timer_stop(&best->timer);
 		best->state = U_BUSY;
-		best->x = x;
+		best->req = r;
 		best->url = url;
 		best->gen = gw.gen;
 		best->reused = 1;
 		best->want = 0;
 		best->err[0] = 0;
-		x->u = best;
+		r->u = best;
 		return 1;
 	}
 	struct upconn *u = up_take();
@@ -257,7 +260,7 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 		u = up_take();
 	}
 	u->next = NULL;
-	u->x = x;
+	u->req = r;
 	u->url = url;
 	u->gen = gw.gen;
 	u->reused = 0;
@@ -265,7 +268,7 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 	u->err[0] = 0;
 	u->naddrs = u->ai = 0;
 	u->w.fd = -1;
-	x->u = u;
+	r->u = u;
 	if (url->tls) {
 		u->tls = tls_client_open(url->host);
 		if (!u->tls) {
@@ -281,7 +284,7 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 		return -1;
 	}
 	if (n == 0) {
-		loop_timer_set(&u->timer, cfg->gw.connect_timeout_ms, on_timer);
+		loop_timer_set(&u->timer, gw.cfg->gw.connect_timeout_ms, on_timer);
 		return 0;
 	}
 	u->naddrs = (unsigned)n;
@@ -290,14 +293,14 @@ int upstream_get(struct exchange *x, const struct cfg_provider *prov)
 	return 0;
 }
 
-void upstream_release(struct exchange *x, int reusable)
+void upstream_release(struct up_req *r, int reusable)
 {
-	struct upconn *u = x->u;
+	struct upconn *u = r->u;
 	if (!u)
 		return;
-	x->u = NULL;
-	u->x = NULL;
-	if (!reusable || u->state != U_BUSY || gw.stopping || cfg->gw.upstream_idle_ms == 0 || u->gen != gw.gen) {
+	r->u = NULL;
+	u->req = NULL;
+	if (!reusable || u->state != U_BUSY || gw.stopping || gw.cfg->gw.upstream_idle_ms == 0 || u->gen != gw.gen) {
 		up_close(u);
 		return;
 	}
@@ -305,12 +308,12 @@ void upstream_release(struct exchange *x, int reusable)
 	idle_push(u);
 	u->want = 0;
 	loop_set(&u->w, LOOP_IN);
-	loop_timer_set(&u->timer, cfg->gw.upstream_idle_ms, on_timer);
+	loop_timer_set(&u->timer, gw.cfg->gw.upstream_idle_ms, on_timer);
 }
 
-ssize_t upstream_read(struct exchange *x, void *buf, size_t len)
+ssize_t upstream_read(struct up_req *r, void *buf, size_t len)
 {
-	struct upconn *u = x->u;
+	struct upconn *u = r->u;
 	if (u->tls) {
 		ssize_t n = tls_read(u->tls, u->w.fd, buf, len);
 		if (n < 0 && errno == EPROTO)
@@ -327,9 +330,9 @@ ssize_t upstream_read(struct exchange *x, void *buf, size_t len)
 	}
 }
 
-ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
+ssize_t upstream_writev(struct up_req *r, const struct iovec *iov, int n)
 {
-	struct upconn *u = x->u;
+	struct upconn *u = r->u;
 	if (u->tls) {
 		ssize_t total = 0;
 		for (int i = 0; i < n; i++) {
@@ -363,9 +366,9 @@ ssize_t upstream_writev(struct exchange *x, const struct iovec *iov, int n)
 	}
 }
 
-void upstream_want(struct exchange *x, unsigned what)
+void upstream_want(struct up_req *r, unsigned what)
 {
-	struct upconn *u = x->u;
+	struct upconn *u = r->u;
 	u->want = what;
 	if (u->state != U_BUSY)
 		return;
@@ -381,23 +384,23 @@ void upstream_want(struct exchange *x, unsigned what)
 		loop_set(&u->w, ev);
 }
 
-void upstream_timeout(struct exchange *x, unsigned ms)
+void upstream_timeout(struct up_req *r, unsigned ms)
 {
-	struct upconn *u = x->u;
+	struct upconn *u = r->u;
 	if (ms)
 		loop_timer_set(&u->timer, ms, on_timer);
 	else
 		loop_timer_stop(&u->timer);
 }
 
-int upstream_was_reused(const struct exchange *x)
+int upstream_was_reused(const struct up_req *r)
 {
-	return x->u && x->u->reused;
+	return r->u && r->u->reused;
 }
 
-const char *upstream_error(const struct exchange *x)
+const char *upstream_error(const struct up_req *r)
 {
-	return x->u && x->u->err[0] ? x->u->err : "connection failed";
+	return r->u && r->u->err[0] ? r->u->err : "connection failed";
 }
 
 static void on_io(struct loop_fd *w, unsigned ev)
@@ -412,14 +415,14 @@ static void on_io(struct loop_fd *w, unsigned ev)
 		if (e) {
 			host_err(u, "connect to", strerror(e));
 			if (!connect_next(u))
-				proxy_on_upstream(u->x, UP_FAILED);
+				report(u, UP_FAILED);
 			return;
 		}
 		u->state = U_BUSY;
 		loop_set(w, 0);
 		/* The timer keeps running: connect_timeout covers the TLS
 		 * handshake and request, until proxy.c arms first_byte. */
-		proxy_on_upstream(u->x, UP_CONNECTED);
+		report(u, UP_CONNECTED);
 		return;
 	}
 	case U_BUSY:
@@ -429,7 +432,7 @@ static void on_io(struct loop_fd *w, unsigned ev)
 			loop_del(w);
 			return;
 		}
-		proxy_on_upstream(u->x, u->want);
+		report(u, u->want);
 		return;
 	case U_IDLE:
 		/* The server closed (or sent something unasked): drop it. */
@@ -449,8 +452,8 @@ static void on_timer(struct loop_timer *t)
 	}
 	if (u->state == U_RESOLVING || u->state == U_CONNECTING)
 		host_err(u, "connect to", "timed out");
-	if (u->x)
-		proxy_on_upstream(u->x, UP_TIMEOUT);
+	if (u->req)
+		report(u, UP_TIMEOUT);
 }
 
 unsigned upstream_open_count(void)
@@ -461,9 +464,8 @@ unsigned upstream_open_count(void)
 	return n;
 }
 
-void upstream_reconfigure(const struct cfg *config)
+void upstream_reconfigure(void)
 {
-	cfg = config;
 	while (idle_head)
 		up_close(idle_head);
 }
