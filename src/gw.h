@@ -208,6 +208,7 @@ struct gw {
 	int64_t stop_deadline;
 	unsigned nclients, nactive;	/* open client connections, exchanges in use */
 	unsigned long long requests, upstream_connects;
+	unsigned long long streams;	/* streams begun: each one's serial for made-up ids */
 	long long start_unix;
 	unsigned gen;			/* configuration generation, +1 per reload */
 	unsigned long long reloads;

@@ -248,6 +248,7 @@ static void stream_begin(struct exchange *x)
 	xlate_begin(x->xs, x->routing.pd, x->routing.translate ? x->chat.cd : &dialect_sink, x->tok, GW_JSON_TOKENS, x->scratch,
 		    GW_SCRATCH_SIZE, x->chat.client_model, client_sse(x));
 	x->xs->client_usage = x->routing.translate ? x->ir.include_usage : 0;
+	x->xs->serial = ++gw.streams;
 }
 
 /* ---- attempts and failover ---- */
