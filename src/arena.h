@@ -22,8 +22,6 @@ struct arena {
 /* n bytes, zeroed, 16-byte aligned, valid until arena_free(); NULL when
  * malloc fails (the arena stays usable). An empty arena is all zeros. */
 void *arena_alloc(struct arena *a, size_t n);
-/* A NUL-terminated copy of s[0..n), or NULL when out of memory. */
-char *arena_strndup(struct arena *a, const char *s, size_t n);
 /* Wipes and frees every chunk; the arena is empty again. */
 void arena_free(struct arena *a);
 

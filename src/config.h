@@ -1,15 +1,16 @@
 /*
  * config.h - the configuration model and its UCI-syntax loader.
  *
- * The file format is OpenWrt's UCI (`config TYPE 'name'`, `option k 'v'`,
- * `list k 'v'`, # comments, single/double quotes, backslash escapes in
- * double quotes), so the same file serves on OpenWrt (/etc/config/llmgw)
- * and on a Pi (/etc/llmgw/llmgw.conf). Loading reads the whole file, checks
- * every section and option, and reports every error with its line number
- * through a callback; it never stops at the first one.
+ * The file format is OpenWrt's UCI (uci.h has the syntax), so the same
+ * file serves on OpenWrt (/etc/config/llmgw) and on a Pi
+ * (/etc/llmgw/llmgw.conf). Loading reads the whole file, checks every
+ * section and option, and reports every error with its line number
+ * through a callback; it never stops at the first one. Base URLs and
+ * addresses are parsed by url.h.
  *
- * A struct cfg owns all of its strings in one arena allocated at load time
- * (start-up or SIGHUP reload, never on the request path). Provider keys are
+ * A struct cfg owns all of its strings in one arena (arena.h) allocated at
+ * load time (start-up or SIGHUP reload, never on the request path; loading
+ * blocks on file reads). Provider keys are
  * read from the environment or a key file during load and kept only in the
  * arena; they never appear in error messages. cfg_free() wipes them.
  *
@@ -177,7 +178,7 @@ struct cfg {
 					 * "other" buckets are the last nproviders */
 	unsigned ntargets_all;
 	const char *path;		/* file loaded, or "(embedded default)" */
-	void *arena;			/* internal */
+	void *arena;			/* internal: struct arena's chunk chain (arena.h) */
 	size_t arena_size;
 	const unsigned *tindex;		/* internal: hash of (provider, model) -> tid + 1 */
 	unsigned tindex_mask;

@@ -1,8 +1,9 @@
 /*
- * test_config.c - unit tests for config.c: the UCI parser, every error kind
- * with its line number, secrets kept out of messages, value parsers, the
- * embedded default and the lookups; the policy options (health, failover,
- * budgets, monitoring, target sections) and the target table.
+ * test_config.c - unit tests for loading a configuration (config.c with
+ * uci.c and url.c under it): every error kind with its line number,
+ * secrets kept out of messages, value parsers, the embedded default and
+ * the lookups; the health, failover, budget, monitoring and target-section
+ * options and the target table.
  */
 #include <fcntl.h>
 #include <stdlib.h>
@@ -904,7 +905,7 @@ TEST(test_many_errors_all_reported)
 		CHECK_EQ_INT(k.lines[i], i + 2);
 }
 
-/* ---- policy options: health, failover, budgets, monitoring, targets ---- */
+/* ---- health, failover, budgets, monitoring, targets ---- */
 
 static int near(double a, double b)
 {
@@ -912,7 +913,7 @@ static int near(double a, double b)
 	return d < 1e-9 && d > -1e-9;
 }
 
-TEST(test_policy_defaults)
+TEST(test_health_failover_defaults)
 {
 	struct cfg c;
 	struct coll k;
@@ -963,7 +964,7 @@ TEST(test_policy_defaults)
 	clear_provider_env();
 }
 
-TEST(test_policy_options)
+TEST(test_health_failover_options)
 {
 	struct cfg c;
 	struct coll k;
@@ -1046,7 +1047,7 @@ TEST(test_policy_options)
 	cfg_free(&c);
 }
 
-TEST(test_policy_decimals)
+TEST(test_decimal_options)
 {
 	static const struct { const char *v; int ok; double want; } cases[] = {
 		{ "0", 1, 0 }, { "1", 1, 1 }, { "0.5", 1, 0.5 }, { ".5", 1, 0.5 }, { "1.", 1, 1 },
@@ -1092,7 +1093,7 @@ TEST(test_policy_decimals)
 	CHECK(has_err(&k, 3, "client 'c': daily_usd: must be between 0 and 1000000000"));
 }
 
-TEST(test_policy_errors)
+TEST(test_health_failover_errors)
 {
 	struct cfg c;
 	struct coll k;
@@ -1495,10 +1496,10 @@ int main(void)
 	RUN(test_lookups);
 	RUN(test_load_file);
 	RUN(test_many_errors_all_reported);
-	RUN(test_policy_defaults);
-	RUN(test_policy_options);
-	RUN(test_policy_decimals);
-	RUN(test_policy_errors);
+	RUN(test_health_failover_defaults);
+	RUN(test_health_failover_options);
+	RUN(test_decimal_options);
+	RUN(test_health_failover_errors);
 	RUN(test_target_table);
 	RUN(test_target_table_many);
 	RUN(test_long_name_prefixes);
