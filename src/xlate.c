@@ -85,7 +85,7 @@ int xlate_event(struct xlate_stream *s, const struct sse_event *ev, struct json_
 void xlate_end(struct xlate_stream *s, struct json_out *out)
 {
 	s->out = out;
-	if (!s->ended && !s->failed && s->from->id == DIALECT_GEMINI) {
+	if (!s->ended && !s->failed && !s->from->end_marker) {
 		struct ir_event ev;
 		memset(&ev, 0, sizeof ev);
 		ev.kind = EV_END;
