@@ -21,6 +21,7 @@
 #include "fmt.h"
 #include "gw.h"
 #include "log.h"
+#include "url.h"
 #include "metrics.h"
 #include "port.h"
 
@@ -330,37 +331,16 @@ static void on_accept(struct loop_fd *w, unsigned ev);
 int server_listen(const struct cfg *config, char *err, size_t errlen)
 {
 	for (unsigned i = 0; i < config->gw.nlisten && i < MAX_LISTENERS; i++) {
-		char host[256];
-		unsigned short port;
 		const char *spec = config->gw.listen[i], *pre = "", *why;
 		int fd = -1;
-		if (cfg_parse_hostport(spec, host, sizeof host, &port) < 0) {
-			why = "not host:port";
+		struct url_listen la;
+		int r = url_listen_parse(spec, &la);
+		if (r < 0) {
+			why = r == URL_LISTEN_NOT_NUMERIC ? "the address must be a numeric IPv4 or IPv6 address"
+							  : "not host:port";
 			goto fail;
 		}
-		struct sockaddr_storage ss;
-		socklen_t slen;
-		memset(&ss, 0, sizeof ss);
-		struct sockaddr_in *s4 = (struct sockaddr_in *)&ss;
-		struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&ss;
-		if (host[0] == 0) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_addr = in6addr_any;
-			s6->sin6_port = htons(port);
-			slen = sizeof *s6;
-		} else if (fmt_ip_parse(0, host, &s4->sin_addr)) {
-			s4->sin_family = AF_INET;
-			s4->sin_port = htons(port);
-			slen = sizeof *s4;
-		} else if (fmt_ip_parse(1, host, &s6->sin6_addr)) {
-			s6->sin6_family = AF_INET6;
-			s6->sin6_port = htons(port);
-			slen = sizeof *s6;
-		} else {
-			why = "the address must be a numeric IPv4 or IPv6 address";
-			goto fail;
-		}
-		fd = socket(ss.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		fd = socket(la.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
 			pre = "socket: ";
 			why = strerror(errno);
@@ -368,9 +348,9 @@ int server_listen(const struct cfg *config, char *err, size_t errlen)
 		}
 		int one = 1, zero = 0;
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (ss.ss_family == AF_INET6 && host[0] == 0)
+		if (la.any)	/* ":port": IPv6 and IPv4 alike */
 			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-		if (bind(fd, (struct sockaddr *)&ss, slen) < 0 || listen(fd, 511) < 0) {
+		if (bind(fd, (struct sockaddr *)&la.addr, la.len) < 0 || listen(fd, 511) < 0) {
 			why = strerror(errno);
 			goto fail;
 		}
