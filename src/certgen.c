@@ -408,12 +408,6 @@ int certgen_main(int argc, char **argv)
 	say(1, "wrote %s (mode 0600) and %s: EC P-256, self-signed, valid until %04lld-%02u-%02u\n"
 	       "SHA-256 fingerprint: %s\n"
 	       "\n"
-	       "Serve it (in the llmgw configuration):\n"
-	       "\tconfig listen 'tls'\n"
-	       "\t\toption address '0.0.0.0:8443'\n"
-	       "\t\toption tls_cert '%s'\n"
-	       "\t\toption tls_key '%s'\n"
-	       "\n"
 	       "Trust it on each client (copy %s there and use its path):\n"
 	       "  Node (openai, @anthropic-ai/sdk, @google/genai, ollama; Codex, Claude Code, Gemini CLI):\n"
 	       "      export NODE_EXTRA_CA_CERTS=%s\n"
@@ -422,6 +416,6 @@ int certgen_main(int argc, char **argv)
 	       "  Go, OpenSSL-based tools:  export SSL_CERT_FILE=%s\n"
 	       "  curl:  curl --cacert %s https://HOST:8443/healthz\n"
 	       "  Debian/Raspberry Pi OS, system-wide:  cp %s /usr/local/share/ca-certificates/llmgw.crt && update-ca-certificates\n",
-	    res.key_path, c, (long long)y, m, d, res.fingerprint, c, res.key_path, CERT_FILE, c, c, c, c, c, c);
+	    res.key_path, c, (long long)y, m, d, res.fingerprint, CERT_FILE, c, c, c, c, c, c);
 	return 0;
 }

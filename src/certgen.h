@@ -1,7 +1,8 @@
 /*
- * certgen.h - `llmgw certgen`: a key and a self-signed certificate for the
- * gateway's TLS listener, so LAN clients can reach it over TLS without a
- * public CA.
+ * certgen.h - `llmgw certgen`: a key and a self-signed certificate for
+ * serving the gateway over TLS on the LAN without a public CA (today
+ * through a TLS terminator in front of llmgw; the certificate is made for
+ * llmgw's own TLS listener).
  *
  * Makes an EC P-256 key and an X.509 v3 certificate signed with it
  * (ecdsa-with-SHA256): subject and issuer CN = the first name given,
