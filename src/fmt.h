@@ -3,6 +3,9 @@
  * length it would have written is returned, the output is always
  * terminated when cap > 0) for the formats listed in fmt.c, checked at
  * compile time like printf's.
+ *
+ * Everything here works on the caller's buffers: no allocation, no
+ * state, no locale, nothing blocks.
  */
 #ifndef LLMGW_FMT_H
 #define LLMGW_FMT_H

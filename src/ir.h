@@ -13,6 +13,7 @@
  * buffer), and the arrays live in fixed per-exchange storage whose sizes
  * are below; running out is a clear 400/413/502, never a reallocation.
  * Output JSON is written straight into a caller buffer (json.h).
+ * Nothing here blocks or keeps global state.
  */
 #ifndef LLMGW_IR_H
 #define LLMGW_IR_H

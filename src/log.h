@@ -5,6 +5,10 @@
  * Messages must never contain secrets: provider keys and client keys are
  * not passed to these functions, and request bodies are never logged.
  * Writes to stderr are small single write(2) calls; nothing buffers.
+ * The syslog socket is non-blocking (a line the daemon cannot take is
+ * dropped and counted); a write to stderr can block only when stderr is a
+ * full pipe, which log.c accepts (stderr is a terminal, journald or a file).
+ * Owns only its settings.
  */
 #ifndef LLMGW_LOG_H
 #define LLMGW_LOG_H

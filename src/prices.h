@@ -7,6 +7,9 @@
  * providers' price pages (PRICES_DATE). A model is looked up by provider
  * type and model name; unknown models are "unpriced" and never silently
  * count as $0 (cost functions say so). Config `target` sections override.
+ *
+ * The table is constant data; the functions are pure arithmetic over it
+ * and the caller's numbers: nothing allocates, blocks or keeps state.
  */
 #ifndef LLMGW_PRICES_H
 #define LLMGW_PRICES_H

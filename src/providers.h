@@ -6,6 +6,9 @@
  * variable the embedded default config looks for. Adding a service that
  * speaks an existing dialect is one table entry in providers.c. Config
  * `provider` sections name a type and may override base_url.
+ *
+ * The table is constant data owned by providers.c; lookups return pointers
+ * into it. Nothing allocates or blocks.
  */
 #ifndef LLMGW_PROVIDERS_H
 #define LLMGW_PROVIDERS_H
