@@ -1175,14 +1175,14 @@ void jw_obj_end(struct jw *w) { close_level(w, 1); }
 void jw_arr(struct jw *w) { open_level(w, 0); }
 void jw_arr_end(struct jw *w) { close_level(w, 0); }
 
-void jw_key(struct jw *w, const char *key)
+void jw_key_n(struct jw *w, const char *key, size_t n)
 {
 	if (!in_object(w) || w->after_key) {
 		jw_misuse(w);
 		return;
 	}
 	uint32_t bit = (uint32_t)1 << (w->depth - 1);
-	size_t comma = (w->has_elem & bit) != 0, n = strlen(key);
+	size_t comma = (w->has_elem & bit) != 0;
 	struct json_out *o = w->o;
 	w->has_elem |= bit;
 	w->after_key = 1;

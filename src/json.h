@@ -42,6 +42,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #define JSMN_PARENT_LINKS
 #define JSMN_STRICT
@@ -200,7 +201,8 @@ void jw_arr_end(struct jw *w);				/* ] */
 /* "key": with the comma before it. key is a name from the code (a
  * literal or a table entry: printable ASCII without " or \), written as
  * it stands, never text from a request or the configuration. */
-void jw_key(struct jw *w, const char *key);
+void jw_key_n(struct jw *w, const char *key, size_t n);
+static inline void jw_key(struct jw *w, const char *key) { jw_key_n(w, key, strlen(key)); }	/* strlen of a literal is folded */
 void jw_str(struct jw *w, const char *s, size_t n);	/* a string (json_str) */
 void jw_cstr(struct jw *w, const char *s);		/* a C string; NULL: null */
 void jw_i64(struct jw *w, int64_t v);

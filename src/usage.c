@@ -191,11 +191,12 @@ static void roll(struct client_state *c, int64_t now)
 	c->req_prev = r.prev;
 	c->tok_cur = k.cur;
 	c->tok_prev = k.prev;
-	int64_t day = floor_div(now, DAY), month = month_key(now);
-	if (day > c->day) {
-		c->day = day;
-		c->day_usd = 0;
-	}
+	int64_t day = floor_div(now, DAY);
+	if (day <= c->day)
+		return;		/* the same day is the same month */
+	c->day = day;
+	c->day_usd = 0;
+	int64_t month = month_key(now);
 	if (month > c->month) {
 		c->month = month;
 		c->month_usd = 0;

@@ -10,20 +10,6 @@
 #include "fmt.h"
 #include "util.h"
 
-int ascii_eq_nocase(const char *a, const char *b, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
-			return 0;
-	return 1;
-}
-
-int64_t floor_div(int64_t a, int64_t b)
-{
-	int64_t q = a / b;
-	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {
 	y -= m <= 2;

@@ -18,8 +18,15 @@ static inline int ascii_lower(int c)
 	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
 }
 
-/* Whether a[0..n) and b[0..n) are equal ignoring ASCII case. */
-int ascii_eq_nocase(const char *a, const char *b, size_t n);
+/* Whether a[0..n) and b[0..n) are equal ignoring ASCII case. Inline:
+ * header names are compared on every request, mostly with literals. */
+static inline int ascii_eq_nocase(const char *a, const char *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ascii_lower((unsigned char)a[i]) != ascii_lower((unsigned char)b[i]))
+			return 0;
+	return 1;
+}
 
 /* The value of hex digit c (0-9, a-f, A-F), or -1. */
 static inline int hex_digit(int c)
@@ -31,7 +38,11 @@ static inline int hex_digit(int c)
 }
 
 /* floor(a / b) for b > 0 (C's division truncates toward zero). */
-int64_t floor_div(int64_t a, int64_t b);
+static inline int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
 /* Days since 1970-01-01 of the proleptic Gregorian date y-m-d (m 1..12,
  * d 1..31; not checked), and the date of a day number (H. Hinnant's
  * algorithms: libc's gmtime_r would pull musl's time-zone code into a
