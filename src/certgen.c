@@ -329,26 +329,6 @@ out:
 
 /* ---- the command ---- */
 
-static void say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void say(int fd, const char *fmt, ...)
-{
-	char b[8192];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = fmt_vsnprintf(b, sizeof b, fmt, ap);
-	va_end(ap);
-	if (n >= (int)sizeof b)
-		n = (int)sizeof b - 1;
-	for (int off = 0; off < n;) {
-		ssize_t w = write(fd, b + off, (size_t)(n - off));
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		off += (int)w;
-	}
-}
-
 static const char usage_text[] =
 	"usage: llmgw certgen --host NAME [--host NAME...] [--ip ADDRESS...] [--out DIR] [--days N] [--force]\n"
 	"  makes an EC P-256 key and a self-signed certificate for the TLS listener:\n"
@@ -365,11 +345,11 @@ int certgen_main(int argc, char **argv)
 			continue;
 		}
 		if (strcmp(a, "-h") == 0 || strcmp(a, "--help") == 0) {
-			say(1, "%s", usage_text);
+			fd_say(1, "%s", usage_text);
 			return 0;
 		}
 		if (!v || (strcmp(a, "--host") && strcmp(a, "--ip") && strcmp(a, "--out") && strcmp(a, "--days"))) {
-			say(2, "llmgw certgen: %s '%s'\n%s", v ? "unknown argument" : "missing value after", a, usage_text);
+			fd_say(2, "llmgw certgen: %s '%s'\n%s", v ? "unknown argument" : "missing value after", a, usage_text);
 			return 2;
 		}
 		i++;
@@ -377,7 +357,7 @@ int certgen_main(int argc, char **argv)
 			int host = a[2] == 'h';
 			unsigned *n = host ? &req.nhosts : &req.nips;
 			if (*n == CERTGEN_MAX_NAMES) {
-				say(2, "llmgw certgen: at most %d of %s\n", CERTGEN_MAX_NAMES, a);
+				fd_say(2, "llmgw certgen: at most %d of %s\n", CERTGEN_MAX_NAMES, a);
 				return 2;
 			}
 			(host ? req.hosts : req.ips)[(*n)++] = v;
@@ -389,7 +369,7 @@ int certgen_main(int argc, char **argv)
 			while (*p >= '0' && *p <= '9' && days <= CERTGEN_MAX_DAYS)
 				days = days * 10 + (unsigned)(*p++ - '0');
 			if (*p || p == v || days == 0 || days > CERTGEN_MAX_DAYS) {
-				say(2, "llmgw certgen: --days '%s': a number of days from 1 to %d\n", v, CERTGEN_MAX_DAYS);
+				fd_say(2, "llmgw certgen: --days '%s': a number of days from 1 to %d\n", v, CERTGEN_MAX_DAYS);
 				return 2;
 			}
 			req.days = (unsigned)days;
@@ -398,14 +378,14 @@ int certgen_main(int argc, char **argv)
 	struct certgen_result res;
 	char err[512];
 	if (certgen_make(&req, (int64_t)time(NULL), &res, err, sizeof err) < 0) {
-		say(2, "llmgw certgen: %s\n", err);
+		fd_say(2, "llmgw certgen: %s\n", err);
 		return 1;
 	}
 	int64_t y;
 	unsigned m, d;
 	civil_from_days(floor_div(res.not_after, 86400), &y, &m, &d);
 	const char *c = res.cert_path;
-	say(1, "wrote %s (mode 0600) and %s: EC P-256, self-signed, valid until %04lld-%02u-%02u\n"
+	fd_say(1, "wrote %s (mode 0600) and %s: EC P-256, self-signed, valid until %04lld-%02u-%02u\n"
 	       "SHA-256 fingerprint: %s\n"
 	       "\n"
 	       "Trust it on each client (copy %s there and use its path):\n"

@@ -34,6 +34,7 @@
 #include "options.h"
 #include "probe.h"
 #include "usage.h"
+#include "util.h"
 #include "port.h"
 #include "tls.h"
 
@@ -103,32 +104,9 @@ static void on_flush_timer(struct loop_timer *t)
 }
 
 /* printf to a file descriptor through fmt.c (no stdio printf in llmgw). */
-static void say(int fd, const char *f, ...) __attribute__((format(printf, 2, 3)));
-static void write_all(int fd, const char *b, size_t len)
-{
-	for (size_t off = 0; off < len;) {
-		ssize_t w = write(fd, b + off, len - off);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return;
-		off += (size_t)w;
-	}
-}
-
-static void say(int fd, const char *f, ...)
-{
-	char b[2048];
-	va_list ap;
-	va_start(ap, f);
-	int n = fmt_vsnprintf(b, sizeof b, f, ap);
-	va_end(ap);
-	write_all(fd, b, n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
-}
-
 static void usage(int fd)
 {
-	say(fd, "usage: llmgw [-c FILE]       run the gateway\n"
+	fd_say(fd, "usage: llmgw [-c FILE]       run the gateway\n"
 		   "       llmgw -t [-c FILE]    check the configuration and exit\n"
 		   "       llmgw keygen          print a new client key and its key_sha256 line\n"
 		   "       llmgw certgen --host NAME [--ip ADDRESS] [--out DIR]\n"
@@ -143,28 +121,37 @@ static void usage(int fd)
 static int bad_usage(const char *argv0, const char *what, const char *opt)
 {
 	if (what) {
-		write_all(2, argv0, strlen(argv0));
-		say(2, ": %s: %c\n", what, *opt);
+		fd_write_all(2, argv0, strlen(argv0));
+		fd_say(2, ": %s: %c\n", what, *opt);
 	}
 	usage(2);
 	return 2;
 }
 
-/* The features this build was made without (options.h), for -V: a
- * constant bit set, so a full build keeps neither the loop nor the names. */
+/* The features this build was made without (options.h), for -V. */
 static void print_left_out(void)
 {
-	const unsigned off = (!LLMGW_DIALECT_GEMINI) | (!LLMGW_DIALECT_ANTHROPIC) << 1 | (!LLMGW_STATUS_PAGE) << 2 |
-			     (!LLMGW_METRICS) << 3 | (!LLMGW_PROBES) << 4 | (!LLMGW_USAGE) << 5 | (!LLMGW_SYSLOG) << 6 |
-			     (!LLMGW_TLS) << 7 | (!LLMGW_TLS_RSA) << 8;
+	static const struct {
+		int off;
+		const char *name;
+	} sw[] = {
+		{ !LLMGW_DIALECT_GEMINI, "DIALECT_GEMINI" },
+		{ !LLMGW_DIALECT_ANTHROPIC, "DIALECT_ANTHROPIC" },
+		{ !LLMGW_STATUS_PAGE, "STATUS_PAGE" },
+		{ !LLMGW_METRICS, "METRICS" },
+		{ !LLMGW_PROBES, "PROBES" },
+		{ !LLMGW_USAGE, "USAGE" },
+		{ !LLMGW_SYSLOG, "SYSLOG" },
+		{ !LLMGW_TLS, "TLS" },
+		{ !LLMGW_TLS_RSA, "TLS_RSA" },
+		{ !LLMGW_CERTGEN, "CERTGEN" },
+	};
 	int n = 0;
-	for (unsigned i = 0; i < 9; i++)
-		if (off >> i & 1)
-			say(1, "%s LLMGW_%s=0", n++ ? "" : "built without:",
-			    fmt_list_nth("DIALECT_GEMINI\0DIALECT_ANTHROPIC\0STATUS_PAGE\0METRICS\0PROBES\0USAGE\0"
-					 "SYSLOG\0TLS\0TLS_RSA\0", i));
+	for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
+		if (sw[i].off)
+			fd_say(1, "%s LLMGW_%s=0", n++ ? "" : "built without:", sw[i].name);
 	if (n)
-		say(1, "\n");
+		fd_say(1, "\n");
 }
 
 /* "N providers, N routes, N clients", for the start-up and reload lines
@@ -181,20 +168,20 @@ static void report(void *ctx, const char *path, int line, const char *msg)
 	int *count = ctx;
 	(*count)++;
 	if (line > 0)
-		say(2, "%s:%d: %s\n", path, line, msg);
+		fd_say(2, "%s:%d: %s\n", path, line, msg);
 	else
-		say(2, "%s: %s\n", path, msg);
+		fd_say(2, "%s: %s\n", path, msg);
 }
 
 static int keygen(void)
 {
 	char key[128], hex[65];
 	if (auth_keygen(key, sizeof key) < 0) {
-		say(2, "llmgw: keygen: no random source\n");
+		fd_say(2, "llmgw: keygen: no random source\n");
 		return 1;
 	}
 	auth_sha256_hex(key, strlen(key), hex);
-	say(1, "key: %s\noption key_sha256 '%s'\n", key, hex);
+	fd_say(1, "key: %s\noption key_sha256 '%s'\n", key, hex);
 	explicit_bzero(key, sizeof key);
 	return 0;
 }
@@ -453,7 +440,7 @@ int main(int argc, char **argv)
 		return keygen();
 	if (argc >= 2 && strcmp(argv[1], "certgen") == 0) {
 		if (!LLMGW_CERTGEN) {
-			say(2, "llmgw: certgen: this llmgw was built without it (LLMGW_CERTGEN=0)\n");
+			fd_say(2, "llmgw: certgen: this llmgw was built without it (LLMGW_CERTGEN=0)\n");
 			return 2;
 		}
 		return certgen_main(argc - 2, argv + 2);
@@ -482,7 +469,7 @@ int main(int argc, char **argv)
 				}
 				break;
 			case 't': test_only = 1; continue;
-			case 'V': say(1, "llmgw %s\n", LLMGW_VERSION); print_left_out(); return 0;
+			case 'V': fd_say(1, "llmgw %s\n", LLMGW_VERSION); print_left_out(); return 0;
 			case 'h': usage(1); return 0;
 			default:
 				what = "unrecognized option";
@@ -503,12 +490,12 @@ bad:		/* what: set with a at the bad option character */
 	int errors = 0;
 	load_config(path, cfg, report, &errors);
 	if (errors) {
-		say(2, "llmgw: %d error%s in the configuration\n", errors, errors == 1 ? "" : "s");
+		fd_say(2, "llmgw: %d error%s in the configuration\n", errors, errors == 1 ? "" : "s");
 		free(cfg);
 		return 1;
 	}
 	if (test_only) {
-		say(1, "%s: configuration OK (%s)\n", cfg->path, counts(cfg));
+		fd_say(1, "%s: configuration OK (%s)\n", cfg->path, counts(cfg));
 		cfg_free(cfg);
 		free(cfg);
 		return 0;

@@ -450,17 +450,7 @@ static int decode_ir(struct exchange *x)
 		return -1;
 	}
 	struct ir_request *ir = &x->ir;
-	struct ir_part *parts = ir->parts;
-	struct ir_msg *msgs = ir->msgs;
-	struct ir_tool *tools = ir->tools;
-	memset(ir, 0, sizeof *ir);
-	ir->parts = parts;
-	ir->msgs = msgs;
-	ir->tools = tools;
-	ir->max_tokens = -1;
-	ir->seed = -1;
-	ir->thinking_budget = -1;
-	ir->parallel_tools = -1;
+	ir_request_init(ir);
 	char err[300] = "";
 	if (x->chat.cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
 		gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");

@@ -2,6 +2,7 @@
  * util.c - see util.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,29 @@
 #include <unistd.h>
 #include "fmt.h"
 #include "util.h"
+
+void fd_write_all(int fd, const void *b, size_t len)
+{
+	const char *p = b;
+	for (size_t off = 0; off < len;) {
+		ssize_t w = write(fd, p + off, len - off);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return;
+		off += (size_t)w;
+	}
+}
+
+void fd_say(int fd, const char *fmt, ...)
+{
+	char b[8192];
+	va_list ap;
+	va_start(ap, fmt);
+	int n = fmt_vsnprintf(b, sizeof b, fmt, ap);
+	va_end(ap);
+	fd_write_all(fd, b, n < 0 ? 0 : (size_t)n < sizeof b ? (size_t)n : sizeof b - 1);
+}
 
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
 {

@@ -50,6 +50,13 @@ static inline int64_t floor_div(int64_t a, int64_t b)
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
 void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d);
 
+/* The command line's output: all of b[0..len) to fd (retrying short
+ * writes and EINTR; a failed write ends it silently), and a formatted
+ * message of at most 8 KB the same way. For the commands and start-up,
+ * where fd is a terminal or a pipe; never for the request path. */
+void fd_write_all(int fd, const void *b, size_t len);
+void fd_say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Reads the regular file at path whole into a malloc'd buffer with a NUL
  * after the content (*buf, *len; the caller frees it, with file_free when
  * it held a secret). Opens with O_NONBLOCK so a FIFO named by mistake

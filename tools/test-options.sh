@@ -143,6 +143,11 @@ ROUTE = "config route 'fast'\n\tlist target 'mock/mock-1'\n"
 try:
 	v = subprocess.run([llmgw, "-V"], capture_output=True, timeout=10).stdout.decode()
 	result("-V names what was left out", "LLMGW_DIALECT_GEMINI=0" in v and "LLMGW_USAGE=0" in v and "LLMGW_SYSLOG=0" in v, repr(v))
+	if tls_off:
+		p = subprocess.run([llmgw, "certgen", "--host", "x.lan"], capture_output=True, timeout=10, cwd=tempfile.gettempdir())
+		err = p.stderr.decode()
+		result("certgen without TLS names LLMGW_CERTGEN", p.returncode == 2 and "LLMGW_CERTGEN=0" in err,
+			"exit %d: %s" % (p.returncode, err.strip()[:300]))
 
 	base = GW % 18080 + MOCK % 18081 + ROUTE
 	check_t("-t: a plain OpenAI config passes", base, None)
