@@ -99,14 +99,25 @@
 #define LLMGW_TLS_MINIMAL_SUITES 1
 #endif
 /* X25519 key exchange, next to P-256/P-384/P-521 (with the minimal
- * suites). Off by default: every provider API and CDN offers P-256 for
- * ECDHE, and X25519 is 4.0 KB aarch64 / 2.0 KB mipsel, which the 250 KB
- * budget of the default build has no room for. On: for a server that
- * allows X25519 only (a hardened nginx with `ssl_ecdh_curve X25519`);
- * without it such a server fails the handshake with "peer sent alert 40
- * (handshake failure)" in the log. */
+ * suites): BearSSL's br_ec_c25519_i31, which shares the generic big-integer
+ * code of the P-384/P-521 curves. On in both profiles: it is what most
+ * servers prefer, and a server that allows X25519 only (a hardened nginx
+ * with `ssl_ecdh_curve X25519`) fails the handshake without it ("peer sent
+ * alert 40 (handshake failure)" in the log). Costs 4.0 KB aarch64 /
+ * 2.0 KB mipsel. */
 #ifndef LLMGW_TLS_X25519
-#define LLMGW_TLS_X25519 0
+#define LLMGW_TLS_X25519 1
+#endif
+/* P-256 (the curve of nearly every provider's key exchange and
+ * certificates) with BearSSL's P-256-only code, br_ec_p256_m31, instead of
+ * its generic br_ec_prime_i31, which P-384/P-521 use anyway: a P-256
+ * multiplication in about half the instructions on aarch64 and mipsel
+ * (src/tls.c has the counts), for 7.2 KB aarch64 / KB mipsel. The tiny
+ * profile sets 0: each new provider connection then spends a few
+ * milliseconds more in its handshake on a router (keep-alive and session
+ * resumption make new handshakes rare). */
+#ifndef LLMGW_TLS_P256_M31
+#define LLMGW_TLS_P256_M31 1
 #endif
 /* RSA certificate chains (most APIs are ECDSA behind CDNs, but not all).
  * Off leaves out BearSSL's RSA verification (48 B aarch64 / 752 B mipsel:
