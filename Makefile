@@ -149,7 +149,7 @@ size-check: $(REL)/llmgw
 # One row of `make cross`'s table, for a build already made.
 size-row:
 	@tools/size-check.sh $(REL)/llmgw $(TARGET) $(PROFILE) $(SIZE_BUDGET_KB_$(PROFILE))
-# tools/ec-bench.sh: BearSSL's curve implementations timed on the target.
+# tools/ec-bench.sh: BearSSL's curve implementations counted and timed on the target.
 $(REL)/tools/ec_bench: $(REL)/tools/ec_bench.o
 	$(CC) $(REL_CFLAGS) $(LTO) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
 ec-bench: $(REL)/tools/ec_bench

@@ -7,9 +7,9 @@
 # The Makefile calls it per build (`make TOOLCHAIN=...`, target size-check)
 # and per target and profile for `make cross` (target size-row).
 set -u
-row='%-20s %-7s %9s  %9s  %s\n'
+row() { printf '%-20s %-7s %9s  %9s  %s\n' "$@" | sed 's/ *$//'; }
 if [ "${1:-}" = --header ]; then
-	printf "$row" target profile bytes budget ""
+	row target profile bytes budget ""
 	exit 0
 fi
 [ $# -ge 3 ] || { echo "usage: $0 FILE TARGET PROFILE [BUDGET_KB] | --header" >&2; exit 2; }
@@ -17,19 +17,19 @@ file=$1 target=$2 profile=$3 budget_kb=${4:-}
 commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
 
 if [ ! -f "$file" ]; then
-	printf "$row" "$target" "$profile" - "${budget_kb:--}" "not built ($file)"
+	row "$target" "$profile" - "${budget_kb:--}" "not built ($file)"
 	exit 1
 fi
 b=$(wc -c < "$file")
 if [ -z "$budget_kb" ]; then
-	printf "$row" "$target" "$profile" "$(commas "$b")" - ""
+	row "$target" "$profile" "$(commas "$b")" - ""
 	exit 0
 fi
 limit=$((budget_kb * 1024))
 if [ "$b" -gt "$limit" ]; then
-	printf "$row" "$target" "$profile" "$(commas "$b")" "$(commas "$limit")" \
+	row "$target" "$profile" "$(commas "$b")" "$(commas "$limit")" \
 		"OVER by $(commas $((b - limit))) B"
 	exit 1
 fi
-printf "$row" "$target" "$profile" "$(commas "$b")" "$(commas "$limit")" \
+row "$target" "$profile" "$(commas "$b")" "$(commas "$limit")" \
 	"ok ($(commas $((limit - b))) B to spare)"
