@@ -4,17 +4,31 @@
 #
 # Cross builds (README "Building for routers and the Pi"):
 #   make TOOLCHAIN=port/toolchain/aarch64-linux-musl.mk [check]
-#   make cross                      all five targets, sizes printed and checked
+#   make PROFILE=tiny TOOLCHAIN=...  the tiny profile (port/profile/tiny.mk)
+#   make cross                      all five targets in both profiles, one
+#                                   size table, budgets checked
 #   make CROSS=mipsel-openwrt-linux-musl-   (OpenWrt: CC/CFLAGS/LDFLAGS from
 #                                   the environment; CROSS_COMPILE works too)
-# A cross build goes to build/<target>/ (never mixed with the native build),
-# links statically against a BearSSL built for the target by tools/bearssl.sh,
-# and `make check` runs the tests under the target's qemu-user emulator.
+# A cross build goes to build/<target>/ (build/<target>-tiny/ for the tiny
+# profile; never mixed with the native build), links statically against a
+# BearSSL built for the target by tools/bearssl.sh, and `make check` runs
+# the tests under the target's qemu-user emulator.
 
 TOOLCHAIN ?=
 ifneq ($(TOOLCHAIN),)
 include $(TOOLCHAIN)
 endif
+# The build profile: the set of src/options.h switches a build sets, one
+# file per profile in port/profile/ (full: everything, the default; tiny:
+# for 8 MB-flash routers). A profile other than full builds into its own
+# directory (-<profile> after the target's, /<profile> natively).
+PROFILE ?= full
+PROFILE_MK := port/profile/$(PROFILE).mk
+ifeq ($(wildcard $(PROFILE_MK)),)
+$(error PROFILE=$(PROFILE): no $(PROFILE_MK) (profiles: $(notdir $(basename $(wildcard port/profile/*.mk)))))
+endif
+include $(PROFILE_MK)
+PROFILE_SUFFIX := $(if $(filter-out full,$(PROFILE)),$(PROFILE))
 CROSS_COMPILE ?=
 CROSS ?= $(CROSS_COMPILE)
 ifneq ($(CROSS),)
@@ -42,17 +56,19 @@ TARGET ?= $(shell $(CC) -dumpmachine 2>/dev/null)
 ifeq ($(TARGET),)
 $(error cannot run $(CC): is the $(or $(TARGET),cross) compiler installed? (tools/deps.sh cross TARGET))
 endif
-BUILD ?= build/$(TARGET)
+BUILD ?= build/$(TARGET)$(PROFILE_SUFFIX:%=-%)
 else
-BUILD ?= build
+BUILD ?= build$(PROFILE_SUFFIX:%=/%)
 endif
 
 # BearSSL and jsmn: Debian's libbearssl-dev and libjsmn-dev by default;
 # tools/deps.sh installs them when missing. A cross build uses its own,
 # built from one source tree (headers and library together) by
-# tools/bearssl.sh into BUILD/deps (BEARSSL_SRC / JSMN_SRC choose the trees).
+# tools/bearssl.sh into build/<target>/deps, which both profiles link
+# (BearSSL is built the same for both; BEARSSL_SRC / JSMN_SRC choose the
+# trees).
 ifneq ($(XBUILD),)
-DEPS := $(BUILD)/deps
+DEPS ?= build/$(TARGET)/deps
 BEARSSL_CFLAGS ?= -I$(DEPS)/include
 BEARSSL_LIBS ?= $(DEPS)/lib/libbearssl.a
 else
@@ -65,7 +81,7 @@ JSMN_CFLAGS ?=
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
 # Messages are cut with snprintf on purpose; gcc's guesses about it are noise.
 GCC_ONLY := $(if $(shell $(CC) --version 2>/dev/null | grep -qi clang && echo clang),,-Wno-format-truncation)
-BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -Iport $(BEARSSL_CFLAGS) $(JSMN_CFLAGS)
+BASE_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) -Isrc -Iport $(BEARSSL_CFLAGS) $(JSMN_CFLAGS) $(PROFILE_CFLAGS)
 REL_CFLAGS ?= -O2 -g
 REL_LDFLAGS ?=
 LTO ?=
@@ -80,7 +96,8 @@ REL := $(BUILD)/release
 ASAN := $(BUILD)/asan
 FUZZ := $(BUILD)/fuzz
 
-.PHONY: all deps deps-ok check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick bench-cg cross size-check
+.PHONY: all deps deps-ok check unit integration sdk fuzz fuzz-smoke run clean install bench bench-quick bench-cg cross \
+	size-check size-row ec-bench
 
 all: deps-ok $(REL)/llmgw $(REL)/mockprov
 
@@ -95,15 +112,15 @@ else
 # built for the target.
 deps: deps-ok
 deps-ok: $(DEPS)/lib/libbearssl.a
-$(DEPS)/lib/libbearssl.a: tools/bearssl.sh $(filter %.mk,$(MAKEFILE_LIST))
+$(DEPS)/lib/libbearssl.a: tools/bearssl.sh $(filter-out $(PROFILE_MK),$(filter %.mk,$(MAKEFILE_LIST)))
 	@command -v $(firstword $(CC)) >/dev/null 2>&1 || tools/deps.sh cross $(TARGET)
 	CC="$(CC)" AR="$(AR)" CFLAGS="$(REL_CFLAGS) $(LTO) $(CFLAGS)" tools/bearssl.sh $(DEPS)
 endif
 
-$(REL)/%.o: %.c $(HDRS) | deps-ok
+$(REL)/%.o: %.c $(HDRS) $(PROFILE_MK) | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(GCC_ONLY) $(REL_CFLAGS) $(LTO) $(CFLAGS) -c $< -o $@
-$(ASAN)/%.o: %.c $(HDRS) | deps-ok
+$(ASAN)/%.o: %.c $(HDRS) $(PROFILE_MK) | deps-ok
 	@mkdir -p $(dir $@)
 	$(CC) $(BASE_CFLAGS) $(GCC_ONLY) $(ASAN_FLAGS) $(CFLAGS) -c $< -o $@
 
@@ -117,16 +134,26 @@ $(REL)/llmgw: $(REL)/src/main.o $(REL)/libllmgw.a
 	$(CC) $(REL_CFLAGS) $(LTO) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
 else
 # Cross: static; llmgw.unstripped keeps the symbols (nm --size-sort), llmgw
-# is the stripped binary to ship. The release build (`make`, `make cross`)
-# fails when it is over the toolchain's SIZE_BUDGET_KB (SIZE_BUDGET_KB= on
-# the command line: no budget); `make check` tests it whatever its size.
+# is the stripped binary to ship. The release build (`make TOOLCHAIN=...`)
+# fails when it is over the budget the toolchain file sets for the profile
+# (SIZE_BUDGET_KB_full, SIZE_BUDGET_KB_tiny; SIZE_BUDGET_KB= on the command
+# line: no budget); `make check` tests it whatever its size.
+SIZE_BUDGET_KB ?= $(SIZE_BUDGET_KB_$(PROFILE))
 $(REL)/llmgw.unstripped: $(REL)/src/main.o $(REL)/libllmgw.a
 	$(CC) $(REL_CFLAGS) $(LTO) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
 $(REL)/llmgw: $(REL)/llmgw.unstripped
 	$(STRIP) -o $@ $<
 all: size-check
 size-check: $(REL)/llmgw
-	@tools/size-check.sh $< $(TARGET) $(SIZE_BUDGET_KB)
+	@tools/size-check.sh $< $(TARGET) $(PROFILE) $(SIZE_BUDGET_KB)
+# One row of `make cross`'s table, for a build already made.
+size-row:
+	@tools/size-check.sh $(REL)/llmgw $(TARGET) $(PROFILE) $(SIZE_BUDGET_KB_$(PROFILE))
+# tools/ec-bench.sh: BearSSL's curve implementations counted and timed on the target.
+$(REL)/tools/ec_bench: $(REL)/tools/ec_bench.o
+	$(CC) $(REL_CFLAGS) $(LTO) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
+ec-bench: $(REL)/tools/ec_bench
+	tools/ec-bench.sh '$(QEMU)' $< $(TARGET)
 endif
 $(REL)/mockprov: $(REL)/tools/mockprov.o $(REL)/libllmgw.a
 	$(CC) $(REL_CFLAGS) $(LTO) $(REL_LDFLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
@@ -145,8 +172,21 @@ $(REL)/malloc_count.so: tests/integration/malloc_count.c
 UNIT_BINS := $(UNIT_SRC:%.c=$(ASAN)/%)
 ASAN_BINS := $(ASAN)/llmgw $(ASAN)/mockprov $(UNIT_BINS)
 
+# test_tls once more with X25519 left out (tools/test-options.sh runs it):
+# tls.c and the test built with LLMGW_TLS_X25519=0, then the ASan library
+# for the rest (the linker takes its tls.o for nothing: the new one already
+# defines every symbol of it).
+X25519_OFF := $(ASAN)/x25519-off
+$(X25519_OFF)/%.o: %.c $(HDRS) $(PROFILE_MK) | deps-ok
+	@mkdir -p $(dir $@)
+	$(CC) $(BASE_CFLAGS) $(GCC_ONLY) $(ASAN_FLAGS) $(CFLAGS) -DLLMGW_TLS_X25519=0 -c $< -o $@
+$(ASAN)/tests/unit/test_tls-x25519-off: $(X25519_OFF)/tests/unit/test_tls.o $(X25519_OFF)/src/tls.o \
+		$(ASAN)/libllmgw.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ASAN_FLAGS) $(LDFLAGS) -o $@ $^ $(BEARSSL_LIBS)
+
 # The fuzz build: clang, libFuzzer, ASan+UBSan, the same library sources.
-$(FUZZ)/%.o: %.c $(HDRS) | deps-ok
+$(FUZZ)/%.o: %.c $(HDRS) $(PROFILE_MK) | deps-ok
 	@mkdir -p $(dir $@)
 	$(CLANG) $(BASE_CFLAGS) -O1 -g -fsanitize=fuzzer-no-link,address,undefined -c $< -o $@
 $(FUZZ)/libllmgw.a: $(LIB_SRC:%.c=$(FUZZ)/%.o)
@@ -225,16 +265,27 @@ install: all
 	test -e $(DESTDIR)$(SYSCONFDIR)/llmgw/llmgw.conf || \
 		install -m 0640 port/openwrt/files/llmgw.config $(DESTDIR)$(SYSCONFDIR)/llmgw/llmgw.conf
 
-# Every cross target (toolchains in port/toolchain/), then a size table
-# that fails when a target is over its toolchain's SIZE_BUDGET_KB (all are
-# built first, so the table is complete).
+# Every cross target (toolchains in port/toolchain/) in every profile, then
+# one size table (target x profile) that fails when a build is over the
+# budget its toolchain file sets for the profile. Everything is built
+# first, so the table is complete.
 CROSS_TARGETS ?= aarch64-linux-musl armhf-linux-musl mipsel-linux-musl mips-linux-musl x86_64-linux-musl
+CROSS_PROFILES ?= full tiny
 cross:
-	@set -e; for t in $(CROSS_TARGETS); do \
-		$(MAKE) --no-print-directory TOOLCHAIN=port/toolchain/$$t.mk SIZE_BUDGET_KB= all; done
-	@tools/size-check.sh --table $(CROSS_TARGETS)
+	@set -e; for t in $(CROSS_TARGETS); do for p in $(CROSS_PROFILES); do \
+		$(MAKE) --no-print-directory TOOLCHAIN=port/toolchain/$$t.mk PROFILE=$$p SIZE_BUDGET_KB= all; \
+	done; done
+	@echo "stripped static llmgw (make cross):"; tools/size-check.sh --header; \
+	rc=0; for t in $(CROSS_TARGETS); do for p in $(CROSS_PROFILES); do \
+		$(MAKE) --no-print-directory -s TOOLCHAIN=port/toolchain/$$t.mk PROFILE=$$p size-row || rc=1; \
+	done; done; exit $$rc
 
 clean:
 	rm -rf $(BUILD)
+
+# `make -s print-VAR` prints a variable (tools/test-options.sh asks for a
+# profile's PROFILE_CFLAGS).
+print-%:
+	@echo '$($*)'
 
 .SECONDARY:

@@ -717,7 +717,7 @@ struct chain {
 	unsigned char name[CHAIN_MAX][WIRE_MAX + 1];
 };
 
-__attribute__((noinline)) static int in_chain(const struct chain *c, const unsigned char *name, size_t len)
+static int in_chain(const struct chain *c, const unsigned char *name, size_t len)
 {
 	for (unsigned i = 0; i < c->n; i++)
 		if (c->len[i] == len && memcmp(c->name[i], name, len) == 0)
@@ -1037,7 +1037,7 @@ static void finish(struct lookup *L)
 	L->state = L_FREE;
 }
 
-__attribute__((noinline)) static void lookup_drop(struct lookup *L)
+static void lookup_drop(struct lookup *L)
 {
 	stop_timers(L);
 	L->state = L_FREE;
@@ -1058,7 +1058,7 @@ static struct lookup *lookup_alloc(void)
 	return orphan;
 }
 
-__attribute__((noinline)) static int give(struct dns_addr *out, unsigned max, const struct dns_addr *a, unsigned n)
+static int give(struct dns_addr *out, unsigned max, const struct dns_addr *a, unsigned n)
 {
 	if (!out || !max)
 		return (int)n;

@@ -52,7 +52,7 @@ static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* now + d without overflow (now may be anything a clock gives). */
-__attribute__((noinline)) static int64_t add_ms(int64_t now, int64_t d)
+static int64_t add_ms(int64_t now, int64_t d)
 {
 	if (d > 0 && now > INT64_MAX - d)
 		return INT64_MAX;
@@ -168,7 +168,7 @@ static void win_clear(struct target *x)
 
 /* ---- breaker transitions ---- */
 
-__attribute__((noinline)) static void enter(struct target *x, enum health_state s)
+static void enter(struct target *x, enum health_state s)
 {
 	x->breaker = s;
 	x->entered[s]++;
@@ -261,7 +261,7 @@ int health_admit(unsigned t, int64_t now)
 	return 1;
 }
 
-__attribute__((noinline)) static void ewma(double *avg, int64_t sample)
+static void ewma(double *avg, int64_t sample)
 {
 	if (sample < 0)
 		return;
@@ -543,7 +543,7 @@ int health_probe_failed(unsigned t, int64_t now, enum health_kind kind, int64_t 
 
 static int is_digit(char c) { return c >= '0' && c <= '9'; }
 
-__attribute__((noinline)) static int64_t ns_to_ms(int64_t ns)
+static int64_t ns_to_ms(int64_t ns)
 {
 	int64_t ms = ns / NS_PER_MS + (ns % NS_PER_MS != 0);
 	return min64(ms, HEALTH_RETRY_MAX_MS);
@@ -667,7 +667,7 @@ static int days_in_month(int64_t y, int m)
 }
 
 /* Fixed-width unsigned decimal at s[*i..*i+w); advances *i. */
-__attribute__((noinline)) static int fixed_num(const char *s, size_t n, size_t *i, size_t w, int *out)
+static int fixed_num(const char *s, size_t n, size_t *i, size_t w, int *out)
 {
 	int v = 0;
 	if (n - *i < w)
@@ -833,7 +833,7 @@ static int is_zero(const struct http_header *h, size_t nh, const char *name)
 	return 1;
 }
 
-__attribute__((noinline)) static int64_t delay_until(int64_t when_ms, int64_t now_ms)
+static int64_t delay_until(int64_t when_ms, int64_t now_ms)
 {
 	if (when_ms <= now_ms)
 		return 0;

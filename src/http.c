@@ -355,8 +355,8 @@ static int scan_framing(const struct http_header *h, size_t n, int minor, struct
 /* Both kinds of message: a request (req) or a response, which has no body
  * at all when no_body (HEAD, 1xx, 204, 304). On HTTP_BAD *out is as far as
  * it got, exactly as each check leaves it. */
-__attribute__((noinline)) static int body_info(const struct http_header *h, size_t n, int minor, int req, int no_body,
-					       struct http_body_info *out)
+static int body_info(const struct http_header *h, size_t n, int minor, int req, int no_body,
+		     struct http_body_info *out)
 {
 	struct framing f;
 

@@ -144,6 +144,8 @@ static void print_left_out(void)
 		{ !LLMGW_SYSLOG, "SYSLOG" },
 		{ !LLMGW_TLS, "TLS" },
 		{ !LLMGW_TLS_RSA, "TLS_RSA" },
+		{ !LLMGW_TLS_X25519, "TLS_X25519" },
+		{ !LLMGW_TLS_P256_M31, "TLS_P256_M31" },
 		{ !LLMGW_CERTGEN, "CERTGEN" },
 	};
 	int n = 0;

@@ -6,22 +6,27 @@
  * 1 builds the feature in, 0 leaves it out. Leaving a feature out must give
  * a clear runtime answer (a config error naming the switch at `llmgw -t`,
  * or a 404/501 for its endpoint), never a silent change of behaviour. The
- * defaults are the full build; README "Building for routers and the Pi"
- * lists the sizes of the default and the smallest build.
+ * defaults are the full build. A build profile is a set of these switches
+ * in one file, port/profile/<name>.mk (`make PROFILE=tiny`: tiny leaves out
+ * LLMGW_STATUS_PAGE and LLMGW_METRICS, and LLMGW_TLS_P256_M31 on aarch64);
+ * README "Size" lists the sizes of both profiles.
  *
  * How a switch is wired: the code stays compiled in every build; the few
  * places that call into a feature test the macro as a constant
  * (`if (LLMGW_USAGE && ...)`, `#if` only where a table is named), so -Os,
  * --gc-sections (and LTO) drop the module, and a switch cannot bit-rot.
  * `llmgw -V` lists the switches a binary was built without;
- * tools/test-options.sh builds the smallest one and checks every answer.
+ * tools/test-options.sh builds the smallest one and the tiny profile and
+ * checks every answer.
  *
  * Sizes below: what each switch alone changes in the stripped static musl
  * binary of `make TOOLCHAIN=...` (aarch64 and mipsel, LTO as one
  * partition), measured 2026-11-28 against that day's default build
  * (aarch64 255,312 B, mipsel 232,860 B). LTO moves a few hundred
  * bytes either way whatever a switch removes. All the switches below at 0
- * together, TLS still in: aarch64 193,816 B, mipsel 181,608 B.
+ * together, TLS still in: aarch64 193,816 B, mipsel 181,608 B. The TLS
+ * curve switches (X25519, P256_M31) were measured 2026-12-08 against the
+ * full build of that day.
  *
  * The modules in src/ test each switch themselves; this file only
  * documents them and gives the defaults. Plain macros only; no code.
@@ -99,14 +104,27 @@
 #define LLMGW_TLS_MINIMAL_SUITES 1
 #endif
 /* X25519 key exchange, next to P-256/P-384/P-521 (with the minimal
- * suites). Off by default: every provider API and CDN offers P-256 for
- * ECDHE, and X25519 is 4.0 KB aarch64 / 2.0 KB mipsel, which the 250 KB
- * budget of the default build has no room for. On: for a server that
- * allows X25519 only (a hardened nginx with `ssl_ecdh_curve X25519`);
- * without it such a server fails the handshake with "peer sent alert 40
- * (handshake failure)" in the log. */
+ * suites): BearSSL's br_ec_c25519_i31, which shares the generic big-integer
+ * code of the P-384/P-521 curves. On in both profiles: it is what most
+ * servers prefer, and a server that allows X25519 only (a hardened nginx
+ * with `ssl_ecdh_curve X25519`) fails the handshake without it ("peer sent
+ * alert 40 (handshake failure)" in the log; make check builds test_tls a
+ * second time with 0 to check that, tools/test-options.sh). Costs 1.2 KB
+ * aarch64 / 0.7 KB mipsel. */
 #ifndef LLMGW_TLS_X25519
-#define LLMGW_TLS_X25519 0
+#define LLMGW_TLS_X25519 1
+#endif
+/* P-256 (the curve of nearly every provider's key exchange and
+ * certificates) with BearSSL's P-256-only code, br_ec_p256_m31, instead of
+ * its generic br_ec_prime_i31, which P-384/P-521 use anyway: a P-256
+ * operation in about half the instructions on aarch64 and mipsel (src/tls.c
+ * has the counts), for 5.3 KB aarch64 / 7.7 KB mipsel in the full build.
+ * The tiny profile turns it off on aarch64 only, for room (8 KB there;
+ * port/profile/tiny.mk): each new provider connection then spends a few
+ * milliseconds more in its handshake (keep-alive and session resumption
+ * make new handshakes rare). */
+#ifndef LLMGW_TLS_P256_M31
+#define LLMGW_TLS_P256_M31 1
 #endif
 /* RSA certificate chains (most APIs are ECDSA behind CDNs, but not all).
  * Off leaves out BearSSL's RSA verification (48 B aarch64 / 752 B mipsel:

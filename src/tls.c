@@ -379,18 +379,32 @@ out:
 #define TLS_GHASH	br_ghash_ctmul
 #endif
 
-/* Elliptic curves: P-256, P-384 and P-521 with br_ec_prime_i31 (ECDHE and
- * ECDSA certificate checks). BearSSL's own P-256 code, br_ec_p256_m31, is
- * 7.2 KB more on aarch64 for a P-256 multiplication 1.5 times as fast
- * (0.69 against 1.02 ms; muladd, an ECDSA check, 1.51 against 1.96 ms,
- * x86_64): about a millisecond per new provider connection, which
- * keep-alive makes rare. X25519 (LLMGW_TLS_X25519, options.h) adds
- * br_ec_c25519_i31, which reuses prime_i31's big-integer code, behind a
- * small dispatcher. */
-#if LLMGW_TLS_X25519
+/* Elliptic curves, for ECDHE and for ECDSA certificate checks: P-384 and
+ * P-521 with BearSSL's generic br_ec_prime_i31; X25519 (LLMGW_TLS_X25519)
+ * with br_ec_c25519_i31, which shares prime_i31's big-integer code; P-256
+ * with br_ec_p256_m31 (LLMGW_TLS_P256_M31) or else prime_i31.
+ *
+ * P-256 is what nearly every provider's ECDHE and certificates use. The
+ * P-256-only m31 code against the generic i31, instructions per operation
+ * counted under qemu-user (tools/ec-bench.sh, `make ec-bench TOOLCHAIN=`),
+ * as a ratio to i31 (lower is faster):
+ *                    mul (ECDHE)  mulgen (key share)  muladd (ECDSA check)
+ *   aarch64 p256_m31   0.48          0.34                0.42
+ *           p256_m15   1.16          0.77                0.98
+ *   mipsel  p256_m31   0.51         (0.46)              (0.58)
+ *           p256_m15   0.73         (0.80)              (0.89)
+ * (in parentheses: CPU time under qemu, where counting MIPS16 takes too
+ * long). m31 is the fastest on every target measured, so it is the default;
+ * it costs 5.3 KB aarch64 / 7.7 KB mipsel, and the tiny profile leaves it
+ * out on aarch64 for room. m15 (for cores without a fast 32x32->64
+ * multiply) is slower than m31 everywhere. */
 static const br_ec_impl *ec_for(int curve)
 {
-	return curve == BR_EC_curve25519 ? &br_ec_c25519_i31 : &br_ec_prime_i31;
+	if (LLMGW_TLS_X25519 && curve == BR_EC_curve25519)
+		return &br_ec_c25519_i31;
+	if (LLMGW_TLS_P256_M31 && curve == BR_EC_secp256r1)
+		return &br_ec_p256_m31;
+	return &br_ec_prime_i31;
 }
 
 static const unsigned char *ec_generator(int curve, size_t *len)
@@ -425,15 +439,12 @@ static uint32_t ec_muladd(unsigned char *a, const unsigned char *b, size_t len,
 	return ec_for(curve)->muladd(a, b, len, x, xlen, y, ylen, curve);
 }
 
+/* The curves offered: what ec_for() has code for. */
 static const br_ec_impl tls_ec = {
-	(uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1
-		| (uint32_t)1 << BR_EC_secp521r1 | (uint32_t)1 << BR_EC_curve25519,
+	(uint32_t)1 << BR_EC_secp256r1 | (uint32_t)1 << BR_EC_secp384r1 | (uint32_t)1 << BR_EC_secp521r1
+		| (uint32_t)LLMGW_TLS_X25519 << BR_EC_curve25519,
 	ec_generator, ec_order, ec_xoff, ec_mul, ec_mulgen, ec_muladd,
 };
-#define TLS_EC		(&tls_ec)
-#else
-#define TLS_EC		(&br_ec_prime_i31)
-#endif
 #endif
 
 #if !LLMGW_TLS_RSA
@@ -545,9 +556,9 @@ static void client_setup(struct tls *t, unsigned char *buf)
 	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
 	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
 	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_ec(eng, TLS_EC);
+	br_ssl_engine_set_ec(eng, &tls_ec);
 	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
-	br_x509_minimal_set_ecdsa(xc, TLS_EC, &br_ecdsa_i31_vrfy_asn1);
+	br_x509_minimal_set_ecdsa(xc, &tls_ec, &br_ecdsa_i31_vrfy_asn1);
 #if LLMGW_TLS_RSA
 	br_ssl_engine_set_rsavrfy(eng, &br_rsa_i31_pkcs1_vrfy);
 	br_x509_minimal_set_rsa(xc, &br_rsa_i31_pkcs1_vrfy);

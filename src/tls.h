@@ -27,9 +27,9 @@
  *
  * Protocol (options.h): TLS 1.2 only, ECDHE suites with AES-128/256-GCM or
  * ChaCha20-Poly1305 (LLMGW_TLS_MINIMAL_SUITES=0: also AES-CBC/SHA-2);
- * P-256, P-384, P-521 (X25519 with LLMGW_TLS_X25519=1); ECDSA and (unless
- * LLMGW_TLS_RSA=0) RSA certificates. LLMGW_TLS=0: no TLS at all, tls_init() with a ca_file
- * fails with a message saying so.
+ * X25519 (unless LLMGW_TLS_X25519=0), P-256, P-384, P-521; ECDSA and
+ * (unless LLMGW_TLS_RSA=0) RSA certificates. LLMGW_TLS=0: no TLS at all,
+ * tls_init() with a ca_file fails with a message saying so.
  *
  * Memory: about 28 KB per pooled context (engine and X.509 context ~8 KB,
  * full 16 KB input record buffer, 4 KB output buffer since BearSSL splits

@@ -132,7 +132,7 @@ static struct client_state *client_at(int client)
 }
 
 /* A budget limit: 0 (none) unless finite and positive. */
-__attribute__((noinline)) static double budget(double usd)
+static double budget(double usd)
 {
 	return isfinite(usd) && usd > 0 ? usd : 0;
 }
@@ -172,7 +172,7 @@ static struct win win_at(struct win w, int64_t t)
 	return w;
 }
 
-__attribute__((noinline)) static double win_estimate(struct win w, int64_t t)
+static double win_estimate(struct win w, int64_t t)
 {
 	int64_t into = t - w.idx * WIN;
 	if (into < 0)
@@ -207,7 +207,7 @@ static void roll(struct client_state *c, int64_t now)
  * + 1 <= limit for requests, estimate < limit for tokens (strict). Two
  * windows after now both are empty, so the loop ends by 2 * WIN + 1; it
  * runs only when a request is refused. */
-__attribute__((noinline)) static int64_t win_retry(struct win w, int64_t now, double limit, int strict)
+static int64_t win_retry(struct win w, int64_t now, double limit, int strict)
 {
 	for (int64_t t = 1; t <= 2 * WIN + 1; t++) {
 		struct win x = win_at(w, now + t);
@@ -266,8 +266,8 @@ static uint64_t tok(int64_t v)
 	return v > 0 ? (uint64_t)v : 0;
 }
 
-__attribute__((noinline)) static void add_totals(struct usage_totals *t, uint64_t in, uint64_t cached, uint64_t out,
-    double usd, int priced)
+static void add_totals(struct usage_totals *t, uint64_t in, uint64_t cached, uint64_t out,
+		       double usd, int priced)
 {
 	t->requests++;
 	t->input += in;
@@ -360,7 +360,7 @@ static int set_err(char *err, size_t errlen, const char *fmt, ...)
 	return -1;
 }
 
-__attribute__((noinline)) static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
 {
 	const unsigned char *b = p;
 	for (size_t i = 0; i < n; i++) {

@@ -1,32 +1,35 @@
 #!/bin/sh
-# size-check.sh FILE TARGET [BUDGET_KB] - prints the size of a stripped
-#     llmgw and fails (exit 1) when it is over BUDGET_KB kilobytes (1024 B).
-# size-check.sh --table TARGET... - one line per cross target built in
-#     build/<target>/release/llmgw, with its budget when its toolchain file
-#     has one; exit 1 when any is over or missing.
+# size-check.sh FILE TARGET PROFILE [BUDGET_KB] - prints one row of the size
+#     table for a stripped llmgw: target, profile, bytes, budget and ok/OVER,
+#     and exits 1 when FILE is over BUDGET_KB kilobytes (1024 B) or missing.
+#     No BUDGET_KB: no budget (the row says "-").
+# size-check.sh --header - the table's heading.
+# The Makefile calls it per build (`make TOOLCHAIN=...`, target size-check)
+# and per target and profile for `make cross` (target size-row).
 set -u
-top=$(cd "$(dirname "$0")/.." && pwd)
-
-check() {	# check FILE TARGET BUDGET
-	[ -f "$1" ] || { printf '%-20s not built (%s)\n' "$2" "$1"; return 1; }
-	b=$(wc -c < "$1")
-	kb=$(( (b + 1023) / 1024 ))
-	if [ -n "$3" ] && [ "$b" -gt $(( $3 * 1024 )) ]; then
-		printf '%-20s %7d bytes (%d KB)  OVER the %s KB budget\n' "$2" "$b" "$kb" "$3"
-		return 1
-	fi
-	printf '%-20s %7d bytes (%d KB)%s\n' "$2" "$b" "$kb" "${3:+  budget $3 KB}"
-}
-
-if [ "${1:-}" = --table ]; then
-	shift
-	rc=0
-	echo "stripped static llmgw:"
-	for t in "$@"; do
-		budget=$(sed -n 's/^SIZE_BUDGET_KB *?= *\([0-9]*\).*/\1/p' "$top/port/toolchain/$t.mk" 2>/dev/null)
-		check "$top/build/$t/release/llmgw" "$t" "$budget" || rc=1
-	done
-	exit $rc
+row() { printf '%-20s %-7s %9s  %9s  %s\n' "$@" | sed 's/ *$//'; }
+if [ "${1:-}" = --header ]; then
+	row target profile bytes budget ""
+	exit 0
 fi
-[ $# -ge 2 ] || { echo "usage: $0 FILE TARGET [BUDGET_KB] | --table TARGET..." >&2; exit 2; }
-check "$1" "$2" "${3:-}"
+[ $# -ge 3 ] || { echo "usage: $0 FILE TARGET PROFILE [BUDGET_KB] | --header" >&2; exit 2; }
+file=$1 target=$2 profile=$3 budget_kb=${4:-}
+commas() { echo "$1" | sed ':a;s/\B[0-9]\{3\}\>/,&/;ta'; }
+
+if [ ! -f "$file" ]; then
+	row "$target" "$profile" - "${budget_kb:--}" "not built ($file)"
+	exit 1
+fi
+b=$(wc -c < "$file")
+if [ -z "$budget_kb" ]; then
+	row "$target" "$profile" "$(commas "$b")" - ""
+	exit 0
+fi
+limit=$((budget_kb * 1024))
+if [ "$b" -gt "$limit" ]; then
+	row "$target" "$profile" "$(commas "$b")" "$(commas "$limit")" \
+		"OVER by $(commas $((b - limit))) B"
+	exit 1
+fi
+row "$target" "$profile" "$(commas "$b")" "$(commas "$limit")" \
+	"ok ($(commas $((limit - b))) B to spare)"

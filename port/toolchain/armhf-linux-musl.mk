@@ -7,5 +7,4 @@ MUSL_CC ?= arm-linux-musleabihf-gcc
 GNU ?= arm-linux-gnueabihf
 QEMU ?= qemu-arm-static
 ARCH_CFLAGS ?= -march=armv7-a -mfpu=vfpv3-d16 -mfloat-abi=hard -mthumb
-SIZE_BUDGET_KB ?=
 include $(dir $(lastword $(MAKEFILE_LIST)))musl.mk

@@ -6,5 +6,4 @@ TARGET := mips-linux-musl
 MUSL_CC ?= $(abspath build/toolchain/mips-linux-musl/bin/mips-linux-musl-gcc)
 GNU ?= mips-linux-gnu
 QEMU ?= qemu-mips-static
-SIZE_BUDGET_KB ?=
 include $(dir $(lastword $(MAKEFILE_LIST)))mips16.mk

@@ -1,6 +1,6 @@
 # port/toolchain/mips16.mk - what the MIPS32r2 toolchain files share
 # (mipsel-linux-musl.mk, mips-linux-musl.mk); included by them after they
-# set TARGET, MUSL_CC, GNU, QEMU and SIZE_BUDGET_KB, and includes musl.mk.
+# set TARGET, MUSL_CC, GNU, QEMU and any size budget, and includes musl.mk.
 #
 # MIPS16e: the compressed instruction set every MIPS32r2 router core has
 # (24Kc in ath79, 1004Kc in MT7621, 74Kc); OpenWrt builds packages with it

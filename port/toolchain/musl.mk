@@ -8,7 +8,8 @@
 #             (Debian's wrappers bring only gcc; ar/strip are GNU binutils)
 #   QEMU      the qemu-user emulator `make check` runs target binaries with
 #             (empty: runs natively)
-#   SIZE_BUDGET_KB  optional: the stripped llmgw must not be larger
+#   SIZE_BUDGET_KB_full, SIZE_BUDGET_KB_tiny  optional: the stripped llmgw
+#             of that profile must not be larger (KB of 1024 B)
 #   ARCH_CFLAGS / ARCH_LDFLAGS  optional: the target's own flags
 # CC, AR, STRIP, REL_CFLAGS and REL_LDFLAGS can all be overridden on the
 # command line or from the environment.

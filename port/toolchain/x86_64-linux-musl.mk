@@ -6,5 +6,4 @@ MUSL_CC ?= x86_64-linux-musl-gcc
 GNU ?= x86_64-linux-gnu
 QEMU ?=
 ARCH_CFLAGS ?=
-SIZE_BUDGET_KB ?=
 include $(dir $(lastword $(MAKEFILE_LIST)))musl.mk
