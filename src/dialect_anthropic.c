@@ -223,18 +223,7 @@ static int given(const struct json_doc *d, int v)
 	return v >= 0 && !json_is_null(d, v);
 }
 
-/* The index in names[0..n) of the name string token i equals (NULL
- * entries never match), or -1 (also when i is not a string). */
-static int name_find(const struct json_doc *d, int i, const char *const *names, unsigned n)
-{
-	if (!json_is_string(d, i))
-		return -1;
-	for (unsigned k = 0; k < n; k++)
-		if (json_str_eq(d, i, names[k]))
-			return (int)k;
-	return -1;
-}
-#define FIND(d, i, names) name_find(d, i, names, NELEM(names))
+#define FIND(d, i, names) json_str_index(d, i, names, NELEM(names))
 
 /* Token v when it is a string (its span into *s), else -1 with *s
  * untouched. */
@@ -263,7 +252,7 @@ static void get_keys(const struct json_doc *d, int obj, const char *const *keys,
 	if (!json_is_object(d, obj))
 		return;
 	for (int k = 0, i = obj + 1; k < d->tok[obj].size; k++, i = json_skip(d, i)) {
-		int j = name_find(d, i, keys, n);
+		int j = json_str_index(d, i, keys, n);
 		if (j >= 0)
 			v[j] = i + 1;
 	}

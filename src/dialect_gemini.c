@@ -345,16 +345,6 @@ static void jgets(const struct json_doc *d, int obj, const char *const *keys, in
 		v[k] = jget(d, obj, keys[k]);
 }
 
-/* Index in list[0..n) of the string token i, or -1 (also for a
- * non-string). */
-static int str_index(const struct json_doc *d, int i, const char *const *list, int n)
-{
-	for (int k = 0; k < n; k++)
-		if (json_str_eq(d, i, list[k]))
-			return k;
-	return -1;
-}
-
 /* *s = token i (absent for -1): ir_tok_str() in one place. */
 static void tok(struct ir_str *s, const struct json_doc *d, int i)
 {
@@ -604,7 +594,7 @@ static int decode_fresponse(struct rq *q, int fr)
 		return fail(&q->e, "functionResponse.response must be an object");
 	} else if (d->tok[resp].size == 1) {
 		/* {"result": X} / {"output": X} -> X; {"error": X} -> X, an error */
-		int k = str_index(d, resp + 1, result_keys, RES_N);
+		int k = json_str_index(d, resp + 1, result_keys, RES_N);
 		if (k >= 0) {
 			tok(&p->text, d, resp + 2);
 			p->is_error = k == RES_ERROR;
@@ -752,7 +742,7 @@ static int decode_tools(struct rq *q, int tools)
 		if (!json_is_object(d, tool))
 			return fail(&q->e, "tools[%d] must be an object", t);
 		for (int k = tool + 1, m = 0; m < d->tok[tool].size; m++, k = json_skip(d, k)) {
-			if (str_index(d, k, decl_lists, COUNT(decl_lists)) < 0)
+			if (json_str_index(d, k, decl_lists, COUNT(decl_lists)) < 0)
 				return fail(&q->e, "tool type \"%.*s\" cannot be translated to another provider",
 					    clip(d, k, 40), json_raw(d, k));
 			int decls = k + 1;
@@ -871,7 +861,7 @@ static int decode_gen_config(struct rq *q, int gc)
 	if (json_is_object(d, th)) {
 		if (int_field(q, th, "thinkingBudget", &ir->thinking_budget) < 0)
 			return -1;
-		int k = str_index(d, jget(d, th, "thinkingLevel"), levels, COUNT(levels));
+		int k = json_str_index(d, jget(d, th, "thinkingLevel"), levels, COUNT(levels));
 		if (k >= 0) {
 			const char *l = levels[k & 3];	/* the lower-case spelling */
 			ir->reasoning = ir_plain(l, (uint32_t)strlen(l));

@@ -160,29 +160,6 @@ static int get_string(const struct json_doc *d, int obj, const char *key)
 	return member(d, obj, key, JSMN_STRING);
 }
 
-/* The index k in names[0..n) of the name string token i equals, or -1
- * (also when i is not a string). NULL entries match nothing. A name as
- * it stands is compared byte for byte; only a token with a backslash
- * (an escaped spelling) needs unescaping. */
-static int name_index(const struct json_doc *d, int i, const char *const *names, int n)
-{
-	if (i < 0 || i >= d->ntok || d->tok[i].type != JSMN_STRING)
-		return -1;
-	const char *p = json_raw(d, i);
-	size_t len = json_raw_len(d, i);
-	for (int k = 0; k < n; k++) {
-		const char *s = names[k];
-		if (s && len && s[0] == p[0] && strncmp(s, p, len) == 0 && s[len] == '\0')
-			return k;
-	}
-	if (!memchr(p, '\\', len))
-		return -1;
-	for (int k = 0; k < n; k++)
-		if (json_str_eq(d, i, names[k]))
-			return k;
-	return -1;
-}
-
 /* The values (of any type, null included) of the members of object obj
  * named in keys[0..n) (indexed by the caller's enum) into v[0..n), -1 when
  * absent: one walk over obj instead of one json_get() per key. As with
@@ -194,7 +171,7 @@ static void members(const struct json_doc *d, int obj, const char *const *keys, 
 	if (type_of(d, obj) != JSMN_OBJECT)
 		return;
 	for (int i = 0, k = obj + 1; i < d->tok[obj].size; i++, k = json_skip(d, k)) {
-		int w = name_index(d, k, keys, n);
+		int w = json_str_index(d, k, keys, n);
 		if (w >= 0)
 			v[w] = k + 1;
 	}
@@ -368,7 +345,7 @@ static int dec_user(const struct ctx *c, int ct)
 		return fail(c, "user message content must be a string or an array of parts");
 	for (int k = 0; k < d->tok[ct].size; k++) {
 		int el = json_index(d, ct, k);
-		int rc, i = name_index(d, json_get(d, el, "type"), part_types, PT_NTYPES);
+		int rc, i = json_str_index(d, json_get(d, el, "type"), part_types, PT_NTYPES);
 		switch (i) {
 		case PT_TEXT: {
 			int t = get_string(d, el, "text");
@@ -499,7 +476,7 @@ static int dec_messages(const struct ctx *c, int msgs)
 		int role = of_type(d, mv[M_ROLE], JSMN_STRING);
 		if (role < 0)
 			return fail(c, "messages[%d] must be an object with a role", k);
-		int ri = name_index(d, role, roles, NROLES);
+		int ri = json_str_index(d, role, roles, NROLES);
 		if ((ri == ROLE_SYSTEM || ri == ROLE_DEVELOPER) && dec_text_content(c, mv[M_CONTENT], "system", NULL) < 0)
 			return -1;
 	}
@@ -507,7 +484,7 @@ static int dec_messages(const struct ctx *c, int msgs)
 	/* Pass 2: the conversation. */
 	for (int k = 0; k < n; k++) {
 		members(d, json_index(d, msgs, k), message_keys, mv, M_NKEYS);
-		int ri = name_index(d, mv[M_ROLE], roles, NROLES);
+		int ri = json_str_index(d, mv[M_ROLE], roles, NROLES);
 		if (ri == ROLE_SYSTEM || ri == ROLE_DEVELOPER)
 			continue;
 		if (ri == ROLE_FUNCTION)
@@ -581,7 +558,7 @@ static int dec_tools(const struct ctx *c)
 	case JSMN_UNDEFINED:
 		break;
 	case JSMN_STRING: {
-		int i = name_index(d, tc, tool_choices, IR_TC_TOOL);
+		int i = json_str_index(d, tc, tool_choices, IR_TC_TOOL);
 		if (i < 0)
 			return fail(c, "tool_choice must be none, auto, required or a function");
 		ir->tool_choice = (uint8_t)i;
@@ -659,7 +636,7 @@ static int dec_params(const struct ctx *c)
 		static const char *const formats[] = {
 			[IR_FMT_TEXT] = "text", [IR_FMT_JSON_OBJECT] = "json_object", [IR_FMT_JSON_SCHEMA] = "json_schema",
 		};
-		switch (name_index(d, json_get(d, v, "type"), formats, IR_FMT_JSON_SCHEMA + 1)) {
+		switch (json_str_index(d, json_get(d, v, "type"), formats, IR_FMT_JSON_SCHEMA + 1)) {
 		case IR_FMT_TEXT:
 			break;
 		case IR_FMT_JSON_OBJECT:
@@ -1102,7 +1079,7 @@ static uint8_t finish_of(const struct json_doc *d, int f)
 {
 	if (type_of(d, f) != JSMN_STRING)
 		return IR_FIN_NONE;
-	int i = name_index(d, f, finish_names, IR_FIN_ERROR + 1);
+	int i = json_str_index(d, f, finish_names, IR_FIN_ERROR + 1);
 	if (i >= 0)
 		return (uint8_t)i;
 	return json_str_eq(d, f, "function_call") ? IR_FIN_TOOL_CALLS : IR_FIN_STOP;

@@ -1158,10 +1158,16 @@ void dns_cancel(struct dns_req *r)
 
 const char *dns_strerror(int err)
 {
-	/* Indexed by -err: 0 and the DNS_E* codes, then the fallback. */
-	return fmt_list_nth("success\0host name not found\0DNS timeout\0too many DNS lookups in flight\0"
-			    "invalid host name\0DNS server failure\0unknown DNS error\0",
-			    err <= 0 && err >= DNS_ESERVFAIL ? (unsigned)-err : 6);
+	/* Indexed by -err: 0 and the DNS_E* codes. */
+	static const char *const text[] = {
+		[0] = "success",
+		[-DNS_ENOTFOUND] = "host name not found",
+		[-DNS_ETIMEOUT] = "DNS timeout",
+		[-DNS_EBUSY] = "too many DNS lookups in flight",
+		[-DNS_EBADNAME] = "invalid host name",
+		[-DNS_ESERVFAIL] = "DNS server failure",
+	};
+	return err <= 0 && err >= DNS_ESERVFAIL ? text[-err] : "unknown DNS error";
 }
 
 /* ---- init, reload, free ---- */

@@ -14,15 +14,36 @@
 #include "fmt.h"
 #include "gw.h"
 
-/* The type names errs[] picks from, and every error's code in enum gw_err
- * order ("" for none, written as null): packed lists (fmt_list_nth), one
- * byte an entry instead of two pointers. */
-static const char err_types[] = "invalid_request_error\0permission_error\0server_error\0upstream_error\0requests";
+/* The OpenAI-shape type names errs[] picks from. */
 enum { T_INVALID, T_PERMISSION, T_SERVER, T_UPSTREAM, T_REQUESTS };
-static const char err_codes[] = "\0invalid_json\0not_found\0method_not_allowed\0invalid_api_key\0"
-	"model_not_allowed\0model_not_found\0no_providers\0request_too_large\0headers_too_large\0"
-	"request_timeout\0gateway_busy\0bad_gateway\0gateway_timeout\0not_supported\0shutting_down\0"
-	"internal_error\0rate_limit_exceeded";
+static const char *const err_types[] = {
+	[T_INVALID] = "invalid_request_error",
+	[T_PERMISSION] = "permission_error",
+	[T_SERVER] = "server_error",
+	[T_UPSTREAM] = "upstream_error",
+	[T_REQUESTS] = "requests",
+};
+/* Every error's code; NULL (written as null) for none. */
+static const char *const err_codes[] = {
+	[E_BAD_REQUEST] = NULL,
+	[E_BAD_JSON] = "invalid_json",
+	[E_NOT_FOUND] = "not_found",
+	[E_METHOD] = "method_not_allowed",
+	[E_AUTH] = "invalid_api_key",
+	[E_FORBIDDEN] = "model_not_allowed",
+	[E_MODEL_NOT_FOUND] = "model_not_found",
+	[E_NO_PROVIDERS] = "no_providers",
+	[E_TOO_LARGE] = "request_too_large",
+	[E_HEADERS_TOO_LARGE] = "headers_too_large",
+	[E_TIMEOUT] = "request_timeout",
+	[E_BUSY] = "gateway_busy",
+	[E_UPSTREAM] = "bad_gateway",
+	[E_UPSTREAM_TIMEOUT] = "gateway_timeout",
+	[E_UNSUPPORTED] = "not_supported",
+	[E_SHUTTING_DOWN] = "shutting_down",
+	[E_INTERNAL] = "internal_error",
+	[E_RATE_LIMITED] = "rate_limit_exceeded",
+};
 
 static const struct {
 	uint16_t status;
@@ -54,23 +75,24 @@ int gw_err_status(enum gw_err e)
 	return errs[e].status;
 }
 
-/* Reason phrases: reasons[] holds the text of reason_status[i] as its i-th
- * name. 200 first: nearly every answer is one. */
-static const uint16_t reason_status[] = {
-	200, 100, 201, 204, 400, 401, 402, 403, 404, 405, 408, 409, 413, 422, 429, 431,
-	500, 501, 502, 503, 504, 529,
+/* Reason phrases. 200 first: nearly every answer is one. */
+static const struct {
+	uint16_t status;
+	const char *text;
+} reasons[] = {
+	{ 200, "OK" }, { 100, "Continue" }, { 201, "Created" }, { 204, "No Content" },
+	{ 400, "Bad Request" }, { 401, "Unauthorized" }, { 402, "Payment Required" }, { 403, "Forbidden" },
+	{ 404, "Not Found" }, { 405, "Method Not Allowed" }, { 408, "Request Timeout" }, { 409, "Conflict" },
+	{ 413, "Content Too Large" }, { 422, "Unprocessable Content" }, { 429, "Too Many Requests" },
+	{ 431, "Request Header Fields Too Large" }, { 500, "Internal Server Error" }, { 501, "Not Implemented" },
+	{ 502, "Bad Gateway" }, { 503, "Service Unavailable" }, { 504, "Gateway Timeout" }, { 529, "Site Overloaded" },
 };
-static const char reasons[] = "OK\0Continue\0Created\0No Content\0Bad Request\0Unauthorized\0"
-	"Payment Required\0Forbidden\0Not Found\0Method Not Allowed\0Request Timeout\0Conflict\0"
-	"Content Too Large\0Unprocessable Content\0Too Many Requests\0Request Header Fields Too Large\0"
-	"Internal Server Error\0Not Implemented\0Bad Gateway\0Service Unavailable\0Gateway Timeout\0"
-	"Site Overloaded";
 
 const char *gw_reason(int status)
 {
-	for (unsigned i = 0; i < sizeof reason_status / sizeof reason_status[0]; i++)
-		if (reason_status[i] == status)
-			return fmt_list_nth(reasons, i);
+	for (unsigned i = 0; i < sizeof reasons / sizeof reasons[0]; i++)
+		if (reasons[i].status == status)
+			return reasons[i].text;
 	return status < 300 ? "OK" : status < 500 ? "Client Error" : "Server Error";
 }
 
@@ -79,12 +101,11 @@ void gw_error_body(struct json_out *o, enum gw_err e, const char *msg)
 	json_lit(o, "{\"error\":{\"message\":");
 	json_cstr(o, msg);
 	json_lit(o, ",\"type\":");
-	json_cstr(o, fmt_list_nth(err_types, errs[e].type));
+	json_cstr(o, err_types[errs[e].type]);
 	json_lit(o, ",\"param\":");
 	json_lit(o, e == E_MODEL_NOT_FOUND || e == E_FORBIDDEN ? "\"model\"" : "null");
 	json_lit(o, ",\"code\":");
-	const char *code = fmt_list_nth(err_codes, e);
-	json_cstr(o, *code ? code : NULL);	/* NULL: null */
+	json_cstr(o, err_codes[e]);	/* NULL: null */
 	json_lit(o, "}}");
 }
 

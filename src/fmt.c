@@ -931,13 +931,6 @@ double fmt_strtod(const char *s, const char **end)
 	return neg ? -r : r;
 }
 
-const char *fmt_list_nth(const char *list, unsigned i)
-{
-	while (i--)
-		list += strlen(list) + 1;
-	return list;
-}
-
 const char *fmt_find(const char *h, size_t n, const char *needle, size_t m)
 {
 	for (size_t i = 0; i + m <= n; i++)

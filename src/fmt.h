@@ -35,11 +35,6 @@ int fmt_ip_parse(int v6, const char *s, void *addr);
  * recursion, n log n comparisons at worst. Not stable. */
 void fmt_sort(void *base, size_t n, size_t size, int (*cmp)(const void *, const void *));
 
-/* Packed name lists, "a\0b\0...\0" ended by an empty name (one string
- * instead of a pointer table, smaller in the static binary): the i-th name
- * (the empty end name past the last). */
-const char *fmt_list_nth(const char *list, unsigned i);
-
 /* memmem's contract with a plain loop: musl's two-way memmem is 1.4 KB of
  * static code, and llmgw only looks for short needles in short texts. */
 const char *fmt_find(const char *h, size_t n, const char *needle, size_t m);

@@ -399,15 +399,29 @@ int health_pick_fallback(const unsigned *targets, size_t n, int64_t now)
 
 const char *health_state_name(enum health_state s)
 {
-	static const char names[] = "closed\0half-open\0open\0rate-limited\0credential rejected\0unknown";
-	return fmt_list_nth(names, (unsigned)s < 5 ? (unsigned)s : 5);
+	static const char *const names[] = {
+		[HEALTH_ST_CLOSED] = "closed",
+		[HEALTH_ST_HALF_OPEN] = "half-open",
+		[HEALTH_ST_OPEN] = "open",
+		[HEALTH_ST_COOLING] = "rate-limited",
+		[HEALTH_ST_CRED_BAD] = "credential rejected",
+	};
+	return (unsigned)s < sizeof names / sizeof names[0] ? names[s] : "unknown";
 }
 
 const char *health_kind_name(enum health_kind k)
 {
-	static const char names[] = "connect\0tls\0timeout\0" "5xx\0overloaded\0bad_response\0"
-		"rate_limited\0auth\0unknown";
-	return fmt_list_nth(names, (unsigned)k < HEALTH_NKINDS ? (unsigned)k : HEALTH_NKINDS);
+	static const char *const names[HEALTH_NKINDS] = {
+		[HEALTH_FAIL_CONNECT] = "connect",
+		[HEALTH_FAIL_TLS] = "tls",
+		[HEALTH_FAIL_TIMEOUT] = "timeout",
+		[HEALTH_FAIL_5XX] = "5xx",
+		[HEALTH_FAIL_OVERLOADED] = "overloaded",
+		[HEALTH_FAIL_BAD_RESPONSE] = "bad_response",
+		[HEALTH_FAIL_RATE_LIMITED] = "rate_limited",
+		[HEALTH_FAIL_AUTH] = "auth",
+	};
+	return (unsigned)k < HEALTH_NKINDS ? names[k] : "unknown";
 }
 
 int health_kind_for_status(int status)
@@ -622,9 +636,10 @@ int64_t health_parse_millis(const char *s, size_t n)
 int64_t health_parse_go_duration(const char *s, size_t n)
 {
 	/* longer spellings first: "ms" before "m" */
-	static const char names[] = "ns\0us\0\xc2\xb5s\0\xce\xbcs\0ms\0s\0m\0h";
+	static const char *const names[] = { "ns", "us", "\xc2\xb5s", "\xce\xbcs", "ms", "s", "m", "h" };
 	static const int64_t units[] = { 1, 1000, 1000, 1000, NS_PER_MS, 1000000000LL,
 					 60000000000LL, 3600000000000LL };
+	_Static_assert(sizeof names / sizeof names[0] == sizeof units / sizeof units[0], "one unit per name");
 	int64_t ns = 0;
 	size_t i = 0;
 
@@ -639,7 +654,7 @@ int64_t health_parse_go_duration(const char *s, size_t n)
 		while (i < n && (is_digit(s[i]) || s[i] == '.'))
 			i++;
 		for (k = 0; k < sizeof(units) / sizeof(units[0]); k++) {
-			const char *u = fmt_list_nth(names, (unsigned)k);
+			const char *u = names[k];
 			size_t l = strlen(u);
 			if (n - i >= l && memcmp(s + i, u, l) == 0) {
 				unit = units[k];
@@ -701,7 +716,7 @@ enum { F_Y, F_MO, F_D, F_H, F_MI, F_S };
  * any other byte stands for itself. 0, or -1 at the first mismatch. */
 static int scan(const char *s, size_t n, size_t *i, const char *lay, int *v)
 {
-	static const char days[] = "Monday\0Tuesday\0Wednesday\0Thursday\0Friday\0Saturday\0Sunday\0";
+	static const char *const days[] = { "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday" };
 	static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
 	static const char fields[] = "Yyodhms";
 	static const uint8_t slot[] = { F_Y, F_Y, F_MO, F_D, F_H, F_MI, F_S };
@@ -729,7 +744,7 @@ static int scan(const char *s, size_t n, size_t *i, const char *lay, int *v)
 		}
 		if (c == 'w' || c == 'W' || c == 'b') {
 			for (k = 0; k < (c == 'b' ? 12u : 7u); k++) {
-				const char *name = c == 'b' ? months + 3 * k : fmt_list_nth(days, (unsigned)k);
+				const char *name = c == 'b' ? months + 3 * k : days[k];
 				l = c == 'W' ? strlen(name) : 3;
 				if (n - *i >= l && memcmp(s + *i, name, l) == 0)
 					break;
@@ -754,14 +769,14 @@ int health_parse_http_date(const char *s, size_t n, int64_t *unix_ms)
 	 * 08:49:37 1994", RFC 850 "Sunday, 06-Nov-94 08:49:37 GMT". Their
 	 * first four bytes tell them apart, so the first layout that matches
 	 * is the only one that can. */
-	static const char lays[] = "w, d b Y h:m:s GMT\0w b e h:m:s Y\0W, d-b-y h:m:s GMT\0";
+	static const char *const lays[] = { "w, d b Y h:m:s GMT", "w b e h:m:s Y", "W, d-b-y h:m:s GMT" };
 	int v[6];
 
 	if (!s || n > MAX_VALUE)
 		return -1;
-	for (unsigned k = 0; k < 3; k++) {
+	for (unsigned k = 0; k < sizeof lays / sizeof lays[0]; k++) {
 		size_t i = 0;
-		if (scan(s, n, &i, fmt_list_nth(lays, k), v) || i != n)
+		if (scan(s, n, &i, lays[k], v) || i != n)
 			continue;
 		/* RFC 850: two-digit years below 70 are 20xx (the RFC's "50
 		 * years ahead" rule, with a fixed pivot). */
@@ -916,7 +931,7 @@ int64_t health_retry_hint(int status, const struct http_header *h, size_t nh,
 			  const char *body, size_t body_len, int64_t now_unix,
 			  jsmntok_t *tok, int maxtok)
 {
-	static const char limits[] = "requests\0tokens\0requests\0tokens\0input-tokens\0output-tokens\0";
+	static const char *const limits[] = { "requests", "tokens", "requests", "tokens", "input-tokens", "output-tokens" };
 	const struct http_header *x;
 	char name[64];
 	int64_t best = -1, earliest = -1, now_ms, v, when;
@@ -939,8 +954,8 @@ int64_t health_retry_hint(int status, const struct http_header *h, size_t nh,
 	}
 	/* OpenAI's two resets (Go durations), then Anthropic's four (RFC 3339
 	 * times), each counting only when its remaining is 0. */
-	for (unsigned k = 0; k < 6; k++) {
-		const char *w = fmt_list_nth(limits, k);
+	for (unsigned k = 0; k < sizeof limits / sizeof limits[0]; k++) {
+		const char *w = limits[k];
 		int oa = k < 2;
 		fmt_snprintf(name, sizeof(name), oa ? "x-ratelimit-reset-%s" : "anthropic-ratelimit-%s-reset", w);
 		if (!(x = hdr(h, nh, name)))

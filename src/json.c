@@ -662,11 +662,24 @@ static int prim_is(const struct json_doc *d, int i, const char *lit)
 	       memcmp(json_raw(d, i), lit, n) == 0;
 }
 
-int json_list_find(const struct json_doc *d, int i, const char *list)
+int json_str_index(const struct json_doc *d, int i, const char *const *names, unsigned n)
 {
-	for (int k = 0; *list; k++, list += strlen(list) + 1)
-		if (json_str_eq(d, i, list))
-			return k;
+	if (!json_is_string(d, i))
+		return -1;
+	const char *p = json_raw(d, i);
+	size_t len = json_raw_len(d, i);
+	/* A name as it stands is compared byte for byte; only a token with a
+	 * backslash (an escaped spelling) needs unescaping. */
+	for (unsigned k = 0; k < n; k++) {
+		const char *s = names[k];
+		if (s && (len == 0 || s[0] == p[0]) && strncmp(s, p, len) == 0 && s[len] == '\0')
+			return (int)k;
+	}
+	if (!memchr(p, '\\', len))
+		return -1;
+	for (unsigned k = 0; k < n; k++)
+		if (names[k] && json_str_eq(d, i, names[k]))
+			return (int)k;
 	return -1;
 }
 

@@ -93,9 +93,10 @@ int json_get(const struct json_doc *d, int obj, const char *key);
 int json_index(const struct json_doc *d, int arr, int n);
 /* Whether token i is a string equal (after unescaping) to s. */
 int json_str_eq(const struct json_doc *d, int i, const char *s);
-/* The index in a packed name list (fmt_list_nth) of the name string token
- * i equals, or -1 (also when i is not a string). */
-int json_list_find(const struct json_doc *d, int i, const char *list);
+/* The index k in names[0..n) of the name string token i equals (after
+ * unescaping), or -1, also when i is not a string. NULL entries match
+ * nothing. */
+int json_str_index(const struct json_doc *d, int i, const char *const *names, unsigned n);
 /* Token type checks; all return 0 for an index out of range. */
 int json_is_string(const struct json_doc *d, int i);
 int json_is_true(const struct json_doc *d, int i);

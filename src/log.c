@@ -39,11 +39,18 @@ static int syslog_fd = -1;
 static unsigned long syslog_dropped;
 static char ident_buf[32] = "llmgw";
 
-/* Packed lists (fmt_list_nth) in enum log_level order; "warning" is
- * syslog's spelling of "warn". */
-static const char level_names[] = "error\0warn\0info\0debug\0warning\0";
-static const char level_tags[] = "ERROR\0WARN\0INFO\0DEBUG";
-static const unsigned char syslog_prio[] = { LOG_ERR, LOG_WARNING, LOG_INFO, LOG_DEBUG };
+/* Per level: its name in the configuration (and syslog's spelling,
+ * "warning", as a second name for warn), its tag on stderr, its syslog
+ * priority. */
+static const struct {
+	const char *name, *tag;
+	unsigned char prio;
+} levels[] = {
+	[LOG_LVL_ERROR] = { "error", "ERROR", LOG_ERR },
+	[LOG_LVL_WARN] = { "warn", "WARN", LOG_WARNING },
+	[LOG_LVL_INFO] = { "info", "INFO", LOG_INFO },
+	[LOG_LVL_DEBUG] = { "debug", "DEBUG", LOG_DEBUG },
+};
 
 void log_setup(enum log_level level, int use_syslog, const char *ident)
 {
@@ -88,7 +95,7 @@ static int syslog_line(enum log_level lvl, const char *msg)
 	char line[LOG_LINE_MAX + 120], lost[64] = "";
 	if (syslog_dropped)
 		fmt_snprintf(lost, sizeof lost, "(%lu lines lost: syslog busy) ", syslog_dropped);
-	int n = fmt_snprintf(line, sizeof line, "<%d>%s[%ld]: %s%s", LOG_DAEMON | syslog_prio[lvl], ident_buf,
+	int n = fmt_snprintf(line, sizeof line, "<%d>%s[%ld]: %s%s", LOG_DAEMON | levels[lvl].prio, ident_buf,
 			     (long)getpid(), lost, msg);
 	size_t len = n < 0 ? 0 : (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
 	for (int attempt = 0; attempt < 2; attempt++) {
@@ -113,12 +120,14 @@ int log_level_parse(const char *s, enum log_level *out)
 {
 	if (!s)
 		return -1;
-	unsigned i = 0;
-	for (const char *n = level_names; *n; n += strlen(n) + 1, i++) {
-		if (strcmp(s, n) == 0) {
-			*out = i > LOG_LVL_DEBUG ? LOG_LVL_WARN : (enum log_level)i;
+	for (unsigned i = 0; i < sizeof levels / sizeof levels[0]; i++)
+		if (strcmp(s, levels[i].name) == 0) {
+			*out = (enum log_level)i;
 			return 0;
 		}
+	if (strcmp(s, "warning") == 0) {
+		*out = LOG_LVL_WARN;
+		return 0;
 	}
 	return -1;
 }
@@ -171,7 +180,7 @@ static void log_emit(enum log_level lvl, int with_errno, const char *fmt, va_lis
 	if (LLMGW_SYSLOG && to_syslog && syslog_line(lvl, msg) == 0)
 		goto out;
 	int n = fmt_snprintf(line, sizeof line, "%s[%ld]: %s: %s\n", ident_buf, (long)getpid(),
-	    fmt_list_nth(level_tags, lvl), msg);
+	    levels[lvl].tag, msg);
 	if (n > 0) {
 		size_t total = (size_t)n < sizeof line ? (size_t)n : sizeof line - 1;
 		line[total - 1] = '\n';

@@ -226,8 +226,8 @@ int usage_check(int client, int64_t now, int64_t *retry_after_s, const char **wh
 	roll(c, now);
 	/* Seconds until each limit lets a request through, 0 when it is not
 	 * reached; the longest wins (the first on a tie). */
-	static const char names[] = "requests per minute\0tokens per minute\0"
-		"daily budget\0monthly budget";
+	static const char *const names[] = { "requests per minute", "tokens per minute", "daily budget",
+					     "monthly budget" };
 	int64_t r[4] = { 0, 0, 0, 0 }, worst = 0;
 	int what = -1;
 	struct win rw = { c->win, c->req_cur, c->req_prev };
@@ -252,7 +252,7 @@ int usage_check(int client, int64_t now, int64_t *retry_after_s, const char **wh
 		if (retry_after_s)
 			*retry_after_s = worst < 1 ? 1 : worst;
 		if (which)
-			*which = fmt_list_nth(names, (unsigned)what);
+			*which = names[what];
 		return 1;
 	}
 	c->req_cur++;
