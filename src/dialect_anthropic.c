@@ -678,18 +678,11 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 /* ------------------------------------------------------------------ */
 /* request and response content encoding                               */
 
-/* "key": s as a JSON string. */
-static void kstr(struct jw *w, const char *k, const struct ir_str *s)
-{
-	jw_key(w, k);
-	jw_ir_str(w, s);
-}
-
 static void text_block(struct jw *w, const struct ir_str *text)
 {
 	jw_obj(w);
 	jw_kcstr(w, "type", "text");
-	kstr(w, "text", text);
+	jw_kir_str(w, "text", text);
 	jw_obj_end(w);
 }
 
@@ -701,11 +694,11 @@ static void enc_image(struct jw *w, const struct ir_part *p)
 	jw_obj(w);
 	if (p->is_url) {
 		jw_kcstr(w, "type", "url");
-		kstr(w, "url", &p->b);
+		jw_kir_str(w, "url", &p->b);
 	} else {
 		jw_kcstr(w, "type", "base64");
-		kstr(w, "media_type", &p->a);
-		kstr(w, "data", &p->b);
+		jw_kir_str(w, "media_type", &p->a);
+		jw_kir_str(w, "data", &p->b);
 	}
 	jw_obj_end(w);
 	jw_obj_end(w);
@@ -727,7 +720,7 @@ static void enc_tool_result(struct jw *w, const struct ir_part *p, unsigned nsub
 {
 	jw_obj(w);
 	jw_kcstr(w, "type", "tool_result");
-	kstr(w, "tool_use_id", &p->a);
+	jw_kir_str(w, "tool_use_id", &p->a);
 	if (nsub) {
 		jw_key(w, "content");
 		jw_arr(w);
@@ -738,7 +731,7 @@ static void enc_tool_result(struct jw *w, const struct ir_part *p, unsigned nsub
 		}
 		jw_arr_end(w);
 	} else if (has(&p->text)) {
-		kstr(w, "content", &p->text);
+		jw_kir_str(w, "content", &p->text);
 	}
 	if (p->is_error)
 		jw_kbool(w, "is_error", 1);
@@ -758,15 +751,15 @@ static void enc_part(struct jw *w, const struct ir_part *p, unsigned nsub)
 	case IR_THINKING:
 		jw_obj(w);
 		jw_kcstr(w, "type", "thinking");
-		kstr(w, "thinking", &p->text);
-		kstr(w, "signature", &p->sig);
+		jw_kir_str(w, "thinking", &p->text);
+		jw_kir_str(w, "signature", &p->sig);
 		jw_obj_end(w);
 		break;
 	case IR_TOOL_CALL:
 		jw_obj(w);
 		jw_kcstr(w, "type", "tool_use");
-		kstr(w, "id", &p->a);
-		kstr(w, "name", &p->b);
+		jw_kir_str(w, "id", &p->a);
+		jw_kir_str(w, "name", &p->b);
 		enc_input(w, &p->args);
 		jw_obj_end(w);
 		break;
@@ -879,9 +872,9 @@ static void enc_tools(struct jw *w, const struct ir_request *ir)
 	for (unsigned i = 0; i < ir->ntools; i++) {
 		const struct ir_tool *t = &ir->tools[i];
 		jw_obj(w);
-		kstr(w, "name", &t->name);
+		jw_kir_str(w, "name", &t->name);
 		if (t->description.p)
-			kstr(w, "description", &t->description);
+			jw_kir_str(w, "description", &t->description);
 		jw_key(w, "input_schema");
 		if (t->parameters.p && t->parameters.kind == IR_JSON)
 			jw_ir_schema(w, &t->parameters);
@@ -900,7 +893,7 @@ static void enc_tools(struct jw *w, const struct ir_request *ir)
 	jw_obj(w);
 	jw_kcstr(w, "type", tool_choices[known ? c : IR_TC_AUTO]);
 	if (c == IR_TC_TOOL)
-		kstr(w, "name", &ir->tool_choice_name);
+		jw_kir_str(w, "name", &ir->tool_choice_name);
 	if (ir->parallel_tools == 0 && c != IR_TC_NONE)
 		jw_kbool(w, "disable_parallel_tool_use", 1);
 	jw_obj_end(w);
@@ -954,7 +947,7 @@ static int anth_encode_request(const struct ir_request *ir, const char *model, s
 	if (ir->user.p) {
 		jw_key(w, "metadata");
 		jw_obj(w);
-		kstr(w, "user_id", &ir->user);
+		jw_kir_str(w, "user_id", &ir->user);
 		jw_obj_end(w);
 	}
 	if (ir->thinking_budget >= 0) {
@@ -1102,7 +1095,7 @@ static const struct ir_str default_id = { "msg_llmgw", 9, IR_RAW };
 /* The members of a message up to its model: "id", "type", "role". */
 static void message_head(struct jw *w, const struct ir_str *id)
 {
-	kstr(w, "id", id);
+	jw_kir_str(w, "id", id);
 	jw_kcstr(w, "type", "message");
 	jw_kcstr(w, "role", "assistant");
 }
@@ -1118,7 +1111,7 @@ static void anth_encode_response(const struct ir_response *r, const char *model,
 	if (model)
 		jw_kcstr(w, "model", model);
 	else
-		kstr(w, "model", &r->model);
+		jw_kir_str(w, "model", &r->model);
 	jw_key(w, "content");
 	jw_arr(w);
 	for (unsigned i = 0; i < r->nparts; i++) {
@@ -1187,12 +1180,12 @@ static void enc_error_members(struct jw *w, const struct ir_error *e, const stru
 	jw_obj(w);
 	jw_kcstr(w, "type", errors[k].type);
 	if (has(&e->message))
-		kstr(w, "message", &e->message);
+		jw_kir_str(w, "message", &e->message);
 	else
 		jw_kcstr(w, "message", errors[k].message);
 	jw_obj_end(w);
 	if (request_id && request_id->p)
-		kstr(w, "request_id", request_id);
+		jw_kir_str(w, "request_id", request_id);
 }
 
 static void anth_encode_error(const struct ir_error *e, struct json_out *o)
@@ -1428,7 +1421,7 @@ static void delta(struct json_out *o, int64_t index, enum delta k, const struct 
 	jw_key(&w, "delta");
 	jw_obj(&w);
 	jw_kcstr(&w, "type", deltas[k].type);
-	kstr(&w, members[deltas[k].member], v);
+	jw_kir_str(&w, members[deltas[k].member], v);
 	jw_obj_end(&w);
 	ev_end(&w);
 }
@@ -1529,8 +1522,8 @@ static void anth_encode_event(struct xlate_stream *s, const struct ir_event *ev,
 		open_block(st, w, o, BLK_TOOL);
 		jw_obj(w);
 		jw_kcstr(w, "type", "tool_use");
-		kstr(w, "id", &ev->id);
-		kstr(w, "name", &ev->name);
+		jw_kir_str(w, "id", &ev->id);
+		jw_kir_str(w, "name", &ev->name);
 		jw_kraw(w, "input", "{}", 2);	/* the arguments follow as deltas */
 		jw_obj_end(w);
 		ev_end(w);

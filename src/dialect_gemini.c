@@ -920,8 +920,7 @@ static void cw_part(struct cw *c, int role)
 static void part_end(struct jw *w, const struct ir_str *sig)
 {
 	if (sig->p) {
-		jw_key(w, "thoughtSignature");
-		jw_ir_str(w, sig);
+		jw_kir_str(w, "thoughtSignature", sig);
 	}
 	jw_obj_end(w);
 }
@@ -930,8 +929,7 @@ static void part_end(struct jw *w, const struct ir_str *sig)
 static void write_text(struct jw *w, const struct ir_str *text, int thought, const struct ir_str *sig)
 {
 	jw_obj(w);
-	jw_key(w, "text");
-	jw_ir_str(w, text);
+	jw_kir_str(w, "text", text);
 	if (thought)
 		jw_kbool(w, "thought", 1);
 	part_end(w, sig);
@@ -943,8 +941,7 @@ static void write_image(struct jw *w, const struct ir_part *p, const struct ir_s
 	jw_key(w, p->is_url ? "fileData" : "inlineData");
 	jw_obj(w);
 	if (p->a.p || !p->is_url) {
-		jw_key(w, "mimeType");
-		jw_ir_str(w, &p->a);
+		jw_kir_str(w, "mimeType", &p->a);
 	}
 	jw_key(w, p->is_url ? "fileUri" : "data");
 	jw_ir_str(w, &p->b);
@@ -964,11 +961,9 @@ static int write_call(struct jw *w, const struct ir_str *id, const struct ir_str
 	jw_key(w, "functionCall");
 	jw_obj(w);
 	if (id->p && id->n) {
-		jw_key(w, "id");
-		jw_ir_str(w, id);
+		jw_kir_str(w, "id", id);
 	}
-	jw_key(w, "name");
-	jw_ir_str(w, name);
+	jw_kir_str(w, "name", name);
 	jw_key(w, "args");
 	if (jw_ir_value(w, args) < 0) {	/* never on overflow: len is sound */
 		*w = at;
@@ -1047,8 +1042,7 @@ static int write_tool_result(const struct ir_request *ir, unsigned idx, struct c
 	jw_obj(w);
 	jw_key(w, "functionResponse");
 	jw_obj(w);
-	jw_key(w, "name");
-	jw_ir_str(w, &name);
+	jw_kir_str(w, "name", &name);
 	jw_key(w, "response");
 	if (p->nsub == 0) {
 		write_result_value(w, p);
@@ -1214,8 +1208,7 @@ static int gem_encode_request(const struct ir_request *ir, const char *model, st
 		jw_arr(&w);
 		for (unsigned k = 0; k < ir->sys_n && ir->sys_first + k < ir->nparts; k++) {
 			jw_obj(&w);
-			jw_key(&w, "text");
-			jw_ir_str(&w, &ir->parts[ir->sys_first + k].text);
+			jw_kir_str(&w, "text", &ir->parts[ir->sys_first + k].text);
 			jw_obj_end(&w);
 		}
 		jw_arr_end(&w);
@@ -1230,11 +1223,9 @@ static int gem_encode_request(const struct ir_request *ir, const char *model, st
 		for (unsigned t = 0; t < ir->ntools; t++) {
 			const struct ir_tool *tl = &ir->tools[t];
 			jw_obj(&w);
-			jw_key(&w, "name");
-			jw_ir_str(&w, &tl->name);
+			jw_kir_str(&w, "name", &tl->name);
 			if (tl->description.p) {
-				jw_key(&w, "description");
-				jw_ir_str(&w, &tl->description);
+				jw_kir_str(&w, "description", &tl->description);
 			}
 			if (tl->parameters.p) {
 				jw_key(&w, "parametersJsonSchema");

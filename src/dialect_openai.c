@@ -700,15 +700,7 @@ static int oa_decode_request(const struct json_doc *d, struct ir_request *ir, ch
 /* A constant JSON value, and a member with one: json is a string literal
  * holding JSON, written as it stands with its length known when compiled
  * (nothing to measure or escape per request). */
-#define json_const(w, json) jw_raw((w), "" json, sizeof(json) - 1)
-#define key_json(w, key, json) (jw_key((w), (key)), json_const((w), json))
-
-/* "key": s (a JSON string). */
-static void key_str(struct jw *w, const char *key, const struct ir_str *s)
-{
-	jw_key(w, key);
-	jw_ir_str(w, s);
-}
+#define key_json(w, key, json) (jw_key((w), (key)), JW_CONST((w), json))
 
 /* "type":"function","function":{"name":name, leaving the function object
  * open for the caller's other members and jw_obj_end(). */
@@ -717,7 +709,7 @@ static void function_open(struct jw *w, const struct ir_str *name)
 	key_json(w, "type", "\"function\"");
 	jw_key(w, "function");
 	jw_obj(w);
-	key_str(w, "name", name);
+	jw_kir_str(w, "name", name);
 }
 
 /* The text parts (or thinking parts) of parts[0..n) concatenated as one
@@ -749,7 +741,7 @@ static void write_call(struct jw *w, const struct ir_part *p, int k)
 	if (p->args.p && p->args.n)
 		jw_ir_str(w, &p->args);
 	else
-		json_const(w, "\"{}\"");
+		JW_CONST(w, "\"{}\"");
 	jw_obj_end(w);
 	jw_obj_end(w);
 }
@@ -790,7 +782,7 @@ static void enc_result(struct jw *w, const struct ir_part *parts, int i)
 	const struct ir_part *p = &parts[i];
 	jw_obj(w);
 	key_json(w, "role", "\"tool\"");
-	key_str(w, "tool_call_id", &p->a);
+	jw_kir_str(w, "tool_call_id", &p->a);
 	jw_key(w, "content");
 	if (!p->nsub) {
 		jw_ir_str(w, &p->text);
@@ -827,7 +819,7 @@ static void enc_user_parts(struct jw *w, const struct ir_part *parts, int first,
 		jw_obj(w);
 		if (p->kind == IR_TEXT) {
 			key_json(w, "type", "\"text\"");
-			key_str(w, "text", &p->text);
+			jw_kir_str(w, "text", &p->text);
 		} else {
 			key_json(w, "type", "\"image_url\"");
 			jw_key(w, "image_url");
@@ -952,7 +944,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 			jw_obj(&w);
 			function_open(&w, &t->name);
 			if (t->description.p)
-				key_str(&w, "description", &t->description);
+				jw_kir_str(&w, "description", &t->description);
 			if (t->parameters.p) {
 				jw_key(&w, "parameters");
 				if (jw_ir_schema(&w, &t->parameters) < 0)
@@ -1002,7 +994,7 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 		if (ir->schema_name.p)
 			jw_ir_str(&w, &ir->schema_name);
 		else
-			json_const(&w, "\"response\"");
+			JW_CONST(&w, "\"response\"");
 		jw_key(&w, "schema");
 		if (jw_ir_schema(&w, &ir->schema) < 0)
 			return fail(&c, "response schema is not valid JSON");
@@ -1010,11 +1002,11 @@ static int oa_encode_request(const struct ir_request *ir, const char *model, str
 		jw_obj_end(&w);
 	}
 	if (ir->user.p)
-		key_str(&w, "user", &ir->user);
+		jw_kir_str(&w, "user", &ir->user);
 	if (ir->seed >= 0)
 		jw_ki64(&w, "seed", ir->seed);
 	if (ir->reasoning.p) {
-		key_str(&w, "reasoning_effort", &ir->reasoning);
+		jw_kir_str(&w, "reasoning_effort", &ir->reasoning);
 	} else if (rm && ir->thinking_budget > 0) {
 		jw_kcstr(&w, "reasoning_effort", ir->thinking_budget < 4096 ? "low"
 			 : ir->thinking_budget < 16384 ? "medium" : "high");
@@ -1216,7 +1208,7 @@ static void oa_encode_response(const struct ir_response *r, const char *model, s
 	if (r->id.p && r->id.n)
 		jw_ir_str(&w, &r->id);
 	else
-		json_const(&w, "\"chatcmpl-llmgw\"");
+		JW_CONST(&w, "\"chatcmpl-llmgw\"");
 	key_json(&w, "object", "\"chat.completion\"");
 	jw_ki64(&w, "created", r->created);
 	jw_kcstr(&w, "model", model);
@@ -1577,7 +1569,7 @@ static void chunk_open(const struct xlate_stream *s, const struct oa_enc *st, st
 	json_lit(o, "data: ");
 	jw_init(w, o);
 	jw_obj(w);
-	key_str(w, "id", &id);
+	jw_kir_str(w, "id", &id);
 	key_json(w, "object", "\"chat.completion.chunk\"");
 	jw_ki64(w, "created", s->created);
 	jw_kcstr(w, "model", s->model);
@@ -1693,7 +1685,7 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 		if (!(ev->text.p && ev->text.n))
 			return;
 		delta_open(s, st, &w, o);
-		key_str(&w, ev->kind == EV_TEXT ? "content" : "reasoning_content", &ev->text);
+		jw_kir_str(&w, ev->kind == EV_TEXT ? "content" : "reasoning_content", &ev->text);
 		delta_close(s, &w, -1);
 		return;
 	case EV_TOOL_START:
@@ -1720,7 +1712,7 @@ static void oa_encode_event(struct xlate_stream *s, const struct ir_event *ev, s
 		tool_delta_open(&w, ev->index);
 		jw_key(&w, "function");
 		jw_obj(&w);
-		key_str(&w, "arguments", &ev->text);
+		jw_kir_str(&w, "arguments", &ev->text);
 		jw_obj_end(&w);
 		tool_delta_close(&w);
 		delta_close(s, &w, -1);

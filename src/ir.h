@@ -217,6 +217,12 @@ void ir_request_init(struct ir_request *ir);
 /* The typed writer (json.h) for IR strings. */
 /* s as a JSON string value (ir_write_string). */
 void jw_ir_str(struct jw *w, const struct ir_str *s);
+/* "key": s as a JSON string. */
+static inline void jw_kir_str(struct jw *w, const char *key, const struct ir_str *s)
+{
+	jw_key(w, key);
+	jw_ir_str(w, s);
+}
 /* s's characters inside a string being written (jw_str_begin): RAW as it
  * stands, PLAIN escaped, JSON stringified. */
 void jw_ir_chars(struct jw *w, const struct ir_str *s);

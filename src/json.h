@@ -218,6 +218,9 @@ void jw_raw(struct jw *w, const char *json, size_t n);
 void jw_str_begin(struct jw *w);
 void jw_str_add(struct jw *w, const char *s, size_t n);
 void jw_str_end(struct jw *w);
+/* A constant JSON value from a string literal, its length known at
+ * compile time: JW_CONST(w, "null"), JW_CONST(w, "{\"type\":\"text\"}"). */
+#define JW_CONST(w, json) jw_raw((w), "" json, sizeof(json) - 1)
 /* Whether the output is one complete value, without overflow or misuse. */
 int jw_done(const struct jw *w);
 /* Key and value in one call, for the common members. */
