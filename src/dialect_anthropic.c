@@ -271,6 +271,7 @@ struct dec {
 	char *err;
 	size_t errlen;
 	uint8_t resp;
+	unsigned max_parts;	/* parts[0..max_parts) is the storage */
 };
 
 /* The message for the client (or the gateway's log); always -1. */
@@ -288,7 +289,7 @@ static int fail(struct dec *r, const char *fmt, ...)
 
 static struct ir_part *new_part(struct dec *r, uint8_t kind)
 {
-	if (*r->nparts >= IR_MAX_PARTS) {
+	if (*r->nparts >= r->max_parts) {
 		if (r->resp)
 			fail(r, "too many content blocks");
 		else
@@ -591,7 +592,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 {
 	static const char *const thinking_types[] = { "enabled", "disabled", "adaptive" };
 	static const char *const efforts[] = { "low", "medium", "high" };
-	struct dec r = { d, ir, ir->parts, &ir->nparts, err, errlen, 0 };
+	struct dec r = { d, ir, ir->parts, &ir->nparts, err, errlen, 0, IR_MAX_PARTS };
 	int key[R_N], v;
 
 	ir_request_init(ir);
@@ -1051,7 +1052,7 @@ static int anth_decode_response(const struct json_doc *d, struct ir_response *r,
 		[K_STOP_REASON] = "stop_reason", [K_STOP_SEQUENCE] = "stop_sequence", [K_USAGE] = "usage",
 	};
 	struct ir_part *parts = r->parts;
-	struct dec x = { d, NULL, parts, &r->nparts, err, errlen, 1 };
+	struct dec x = { d, NULL, parts, &r->nparts, err, errlen, 1, ir_response_room(r) };
 	int key[K_N];
 	int64_t raw = 0;
 

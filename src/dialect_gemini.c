@@ -1363,7 +1363,7 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 		int lone, call, n = part_ir(d, pt, two, &lone, &call);
 		if (!n)
 			continue;	/* inlineData, executableCode, ...: dropped */
-		if (r->nparts + 2 > IR_MAX_PARTS || (call && ncalls >= IR_MAX_CALLS))
+		if ((unsigned)r->nparts + 2 > ir_response_room(r) || (call && ncalls >= IR_MAX_CALLS))
 			return fail(&e, "too many parts in the response");
 		for (int i = 0; i < n; i++) {
 			int is_call = two[i].kind == IR_TOOL_CALL;

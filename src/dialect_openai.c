@@ -1164,7 +1164,7 @@ static int oa_decode_response(const struct json_doc *d, struct ir_response *r, c
 			call_fields(d, json_index(d, tc, k), cv);
 			if (cv[F_NAME] < 0)
 				continue;	/* not a function call */
-			if (ncalls >= IR_MAX_CALLS || r->nparts >= IR_MAX_PARTS)
+			if (ncalls >= IR_MAX_CALLS || r->nparts >= ir_response_room(r))
 				return fail(&cx, "too many tool calls in the response");
 			struct ir_part *p = resp_part(r, IR_TOOL_CALL, no_str);
 			p->a = ir_tok_str(d, of_type(d, cv[F_ID], JSMN_STRING));

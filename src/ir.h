@@ -129,8 +129,9 @@ struct ir_response {
 	struct ir_str id, model;
 	int64_t created;		/* unix time: from the provider, or set by the gateway
 					 * before encoding when the provider's dialect has none */
-	struct ir_part *parts;		/* storage: IR_MAX_PARTS (IR_TEXT, IR_THINKING, IR_TOOL_CALL) */
+	struct ir_part *parts;		/* storage (IR_TEXT, IR_THINKING, IR_TOOL_CALL) */
 	uint16_t nparts;
+	uint16_t max_parts;		/* parts[0..max_parts) is storage; 0: IR_MAX_PARTS */
 	uint8_t finish;			/* enum ir_finish */
 	struct ir_str stop_sequence;	/* which stop sequence ended it, if known */
 	struct ir_usage usage;
@@ -199,6 +200,11 @@ static inline struct ir_str ir_tok_str(const struct json_doc *d, int i)
 		s.kind = d->tok[i].type == JSMN_STRING ? IR_RAW : IR_JSON;
 	}
 	return s;
+}
+/* How many parts a response's storage holds. */
+static inline unsigned ir_response_room(const struct ir_response *r)
+{
+	return r->max_parts ? r->max_parts : IR_MAX_PARTS;
 }
 static inline struct ir_str ir_plain(const char *p, uint32_t n)
 {

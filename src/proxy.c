@@ -666,6 +666,7 @@ static void finish_translated(struct exchange *x, int st, int is_obj, int inspec
 		struct ir_response r;
 		memset(&r, 0, sizeof r);
 		r.parts = x->ir.parts + x->ir.nparts;	/* the request's parts stay intact */
+		r.max_parts = (uint16_t)(IR_MAX_PARTS - x->ir.nparts);	/* the decoder's bound */
 		if (!inspected || IR_MAX_PARTS - x->ir.nparts < IR_MAX_CALLS + 16) {
 			fail(x, E_UPSTREAM, is_obj ? "response too large to translate" : "response is not a JSON object");
 			return;

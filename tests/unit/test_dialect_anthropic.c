@@ -1119,6 +1119,40 @@ TEST(scan_usage)
 	CHECK(!u.have);
 }
 
+/* A response decoded into storage behind a request's parts (as the proxy
+ * does) stops at the storage's end with an error: never a write past it. */
+TEST(decode_response_respects_storage_room)
+{
+	static char js[4096];
+	size_t n = (size_t)snprintf(js, sizeof js, "{\"id\":\"msg_1\",\"type\":\"message\",\"role\":\"assistant\","
+				  "\"model\":\"m\",\"content\":[");
+	for (int i = 0; i < 12; i++)
+		n += (size_t)snprintf(js + n, sizeof js - n, "%s{\"type\":\"text\",\"text\":\"t%d\"}", i ? "," : "", i);
+	snprintf(js + n, sizeof js - n, "],\"stop_reason\":\"end_turn\",\"usage\":{\"input_tokens\":1,\"output_tokens\":1}}");
+	struct json_doc d;
+	struct ir_response r;
+	REQUIRE(parse(&d, js, tok) > 0);
+	struct ir_part *room = malloc(4 * sizeof *room);	/* ASan sees a write past it */
+	REQUIRE(room);
+	memset(&r, 0, sizeof r);
+	r.parts = room;
+	r.max_parts = 4;
+	CHECK(dialect_anthropic.decode_response(&d, &r, err, sizeof err) == -1);
+	CHECK(r.nparts <= 4);
+	CHECK(strstr(err, "too many") != NULL);
+	memset(&r, 0, sizeof r);
+	r.parts = room;
+	r.max_parts = 4;
+	free(room);
+	room = malloc(12 * sizeof *room);
+	REQUIRE(room);
+	r.parts = room;
+	r.max_parts = 12;
+	CHECK(dialect_anthropic.decode_response(&d, &r, err, sizeof err) == 0);
+	CHECK_EQ_INT(r.nparts, 12);
+	free(room);
+}
+
 int main(void)
 {
 	test_suite = "dialect_anthropic";
@@ -1129,6 +1163,7 @@ int main(void)
 	RUN(encode_request_tool_choice_and_format);
 	RUN(request_round_trip);
 	RUN(decode_response_full);
+	RUN(decode_response_respects_storage_room);
 	RUN(encode_response_exact);
 	RUN(response_round_trip);
 	RUN(errors);

@@ -911,6 +911,29 @@ TEST(scan_usage)
 	CHECK(strcmp(dialect_gemini.usage_key, "usageMetadata") == 0);
 }
 
+/* A response decoded into storage behind a request's parts (as the proxy
+ * does) stops at the storage's end with an error: never a write past it. */
+TEST(decode_response_respects_storage_room)
+{
+	static char js[4096];
+	size_t n = (size_t)snprintf(js, sizeof js, "{\"candidates\":[{\"content\":{\"role\":\"model\",\"parts\":[");
+	for (int i = 0; i < 12; i++)
+		n += (size_t)snprintf(js + n, sizeof js - n, "%s{\"text\":\"t%d\"}", i ? "," : "", i);
+	snprintf(js + n, sizeof js - n, "]},\"finishReason\":\"STOP\"}]}");
+	struct json_doc d;
+	REQUIRE(parse(&d, js) > 0);
+	struct ir_response r;
+	struct ir_part *room = malloc(4 * sizeof *room);	/* ASan sees a write past it */
+	REQUIRE(room);
+	memset(&r, 0, sizeof r);
+	r.parts = room;
+	r.max_parts = 4;
+	CHECK(G->decode_response(&d, &r, err, sizeof err) == -1);
+	CHECK(r.nparts <= 4);
+	CHECK(strstr(err, "too many") != NULL);
+	free(room);
+}
+
 int main(void)
 {
 	test_suite = "dialect_gemini";
@@ -923,6 +946,7 @@ int main(void)
 	RUN(request_round_trip);
 	RUN(request_path);
 	RUN(decode_response_tool_calls_and_usage);
+	RUN(decode_response_respects_storage_room);
 	RUN(decode_response_finish_reasons);
 	RUN(encode_response_exact);
 	RUN(response_round_trip);
