@@ -60,7 +60,6 @@
 
 #define TLS_SESS_SLOTS	16
 #define TLS_PEM_MAX	(16u << 20)	/* refuse absurd PEM files */
-#define TLS_PEM_MAX_TEXT "16777216"	/* the same, for the error text */
 
 /* No certificate in use today was valid before this instant, so a clock
  * behind it is certainly wrong (typically a router without a battery-backed
@@ -145,43 +144,11 @@ void tls_int_wipe(void *p, size_t n)
 int tls_int_read_file(const char *path, unsigned char **out, size_t *outlen,
 	char *err, size_t errlen)
 {
-	const char *verb = "open", *why;
-	unsigned char *buf = NULL;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		goto fail_errno;
-	verb = "read";
-	struct stat st;
-	why = "not a regular file of at most " TLS_PEM_MAX_TEXT " bytes";
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || (uintmax_t)st.st_size > TLS_PEM_MAX)
-		goto fail;
-	size_t cap = (size_t)st.st_size, len = 0;
-	buf = malloc(cap + 1);
-	why = "out of memory";
-	if (!buf)
-		goto fail;
-	while (len < cap) {
-		ssize_t n = read(fd, buf + len, cap - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto fail_errno;
-		if (n == 0)
-			break;
-		len += (size_t)n;
-	}
-	close(fd);
-	*out = buf;
-	*outlen = len;
+	char *buf;
+	if (file_read(path, TLS_PEM_MAX, &buf, outlen, err, errlen) < 0)
+		return -1;
+	*out = (unsigned char *)buf;
 	return 0;
-fail_errno:
-	why = strerror(errno);
-fail:
-	fmt_snprintf(err, errlen, "cannot %s %s: %s", verb, path, why);
-	free(buf);
-	if (fd >= 0)
-		close(fd);
-	return -1;
 }
 
 /* --------------------------------------------------------------- PEM */

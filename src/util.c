@@ -60,7 +60,7 @@ void civil_from_days(int64_t days, int64_t *y, unsigned *m, unsigned *d)
 
 int file_read(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen)
 {
-	const char *why = NULL;
+	const char *verb = "open", *why = NULL;
 	char *b = NULL;
 	size_t cap = 0, got = 0;
 	int e = 0;
@@ -73,6 +73,7 @@ int file_read(const char *path, size_t max, char **buf, size_t *len, char *err, 
 		e = errno;
 		goto fail;
 	}
+	verb = "read";
 	if (fstat(fd, &st) < 0) {
 		e = errno;
 		goto fail;
@@ -115,7 +116,7 @@ fail:
 	file_free(b, got);	/* may hold part of a secret */
 	if (fd >= 0)
 		close(fd);
-	fmt_snprintf(err, errlen, "cannot read %s: %s", path, why ? why : strerror(e));
+	fmt_snprintf(err, errlen, "cannot %s %s: %s", verb, path, why ? why : strerror(e));
 	errno = e;
 	return -1;
 }

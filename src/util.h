@@ -62,8 +62,9 @@ void fd_say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  * it held a secret). Opens with O_NONBLOCK so a FIFO named by mistake
  * cannot hang start-up. Returns 0; or -1 with errno set (ENOENT for a
  * missing file, EISDIR/EINVAL for something that is not a regular file,
- * EFBIG when it is larger than max bytes) and a message naming path and
- * the reason in err. The content never appears in err. */
+ * EFBIG when it is larger than max bytes) and a message in err: "cannot
+ * open PATH: reason" or "cannot read PATH: reason". The content never
+ * appears in err. */
 int file_read(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen);
 /* Wipes buf[0..len) (explicit_bzero-style, not optimised away) and frees it. */
 void file_free(char *buf, size_t len);
