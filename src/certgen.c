@@ -315,15 +315,13 @@ int certgen_make(const struct certgen_req *req, int64_t now, struct certgen_resu
 	res->not_after = until;
 	rc = 0;
 out:
-	/* Wipe the key material (volatile stores: not optimised away). */
-	{
-		volatile unsigned char *w[] = { skbuf, seed, keyder, (volatile unsigned char *)keypem,
-						(volatile unsigned char *)&rng, (volatile unsigned char *)&sk };
-		size_t wn[] = { sizeof skbuf, sizeof seed, sizeof keyder, sizeof keypem, sizeof rng, sizeof sk };
-		for (size_t k = 0; k < sizeof w / sizeof w[0]; k++)
-			for (size_t i = 0; i < wn[k]; i++)
-				w[k][i] = 0;
-	}
+	/* The key material, wiped where a plain memset could be dropped. */
+	explicit_bzero(skbuf, sizeof skbuf);
+	explicit_bzero(seed, sizeof seed);
+	explicit_bzero(keyder, sizeof keyder);
+	explicit_bzero(keypem, sizeof keypem);
+	explicit_bzero(&rng, sizeof rng);
+	explicit_bzero(&sk, sizeof sk);
 	return rc;
 }
 

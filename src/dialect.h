@@ -28,9 +28,11 @@ struct dialect_ops {
 	enum dialect id;
 	const char *name;
 
-	/* Client request (root object at token 0) -> IR. A model in the URL
-	 * (Gemini) is not the decoder's business. Returns 0, or -1 with a
-	 * message for the client (400) in err. */
+	/* Client request (root object at token 0) -> IR. The decoder empties
+	 * ir first (ir_request_init: the storage pointers stay), so the caller
+	 * sets only parts, msgs and tools. A model in the URL (Gemini) is not
+	 * the decoder's business. Returns 0, or -1 with a message for the
+	 * client (400) in err. */
 	int (*decode_request)(const struct json_doc *d, struct ir_request *ir, char *err, size_t errlen);
 	/* IR -> provider request body, for `model` (a plain C string). Returns
 	 * 0, or -1 with a reason in err when something cannot be expressed in

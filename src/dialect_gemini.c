@@ -181,11 +181,8 @@ static int clip(const struct json_doc *d, int i, size_t max)
 	return (int)(n > max ? max : n);
 }
 
-/* The top-level usage key; the dialect table at the end of the file takes
- * it as names.k_usage. */
-static const struct {
-	char k_usage[sizeof "usageMetadata"];
-} names = { "usageMetadata" };
+/* The top-level usage key, written, read and named in the dialect table. */
+#define USAGE_KEY "usageMetadata"
 
 /* Members read together, each list in the order its enum gives. Keys are
  * camelCase; jget() also finds the snake_case spellings. */
@@ -502,7 +499,7 @@ static void write_usage(struct jw *w, const struct ir_usage *u)
 	if (!u->have)
 		return;
 	int64_t candidates = u->output - u->reasoning;
-	jw_key(w, names.k_usage);
+	jw_key(w, USAGE_KEY);
 	jw_obj(w);
 	jw_ki64(w, usage_keys[U_PROMPT], u->input);
 	jw_ki64(w, usage_keys[U_CANDIDATES], candidates < 0 ? 0 : candidates);
@@ -1346,7 +1343,7 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 	if (d->ntok < 1 || !json_is_object(d, 0))
 		return fail(&e, "the response is not a JSON object");
 	resp_ids(d, &r->id, &r->model);
-	usage_of(d, jget(d, 0, names.k_usage), &r->usage);
+	usage_of(d, jget(d, 0, USAGE_KEY), &r->usage);
 	int parts = cand_parts(d, &cand);
 	if (cand < 0) {
 		if (blocked(d)) {
@@ -1640,7 +1637,7 @@ static int gem_decode_event(struct xlate_stream *s, const struct sse_event *sev)
 		}
 	}
 	if (g->finished) {
-		int um = jget(d, 0, names.k_usage);
+		int um = jget(d, 0, USAGE_KEY);
 		if (json_is_object(d, um)) {
 			usage_of(d, um, &ev.usage);
 			emit(s, &ev, EV_USAGE);
@@ -1861,7 +1858,7 @@ const struct dialect_ops dialect_gemini = {
 	.decode_event = gem_decode_event,
 	.encode_event = gem_encode_event,
 	.stream_type = gem_stream_type,
-	.usage_key = names.k_usage,
+	.usage_key = USAGE_KEY,
 	.scan_usage = gem_scan_usage,
 	.success_key = "candidates",
 	.list_key = "contents",

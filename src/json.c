@@ -907,8 +907,10 @@ void json_str(struct json_out *o, const char *s, size_t n)
 		o->len += n + 2;
 		return;
 	}
+	/* The plain ASCII prefix as it is, the rest byte by byte. */
 	json_raw_append(o, "\"", 1);
-	str_chars(o, s, n);
+	json_raw_append(o, s, i);
+	str_chars(o, s + i, n - i);
 	json_raw_append(o, "\"", 1);
 	if (o->overflow)
 		o->len = start;	/* all of the string or none of it */

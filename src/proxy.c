@@ -449,8 +449,7 @@ static int decode_ir(struct exchange *x)
 		gw_error(x, E_TOO_LARGE, "request has more than %d JSON elements", GW_JSON_TOKENS);
 		return -1;
 	}
-	struct ir_request *ir = &x->ir;
-	ir_request_init(ir);
+	struct ir_request *ir = &x->ir;	/* the decoder empties it (ir_request_init) */
 	char err[300] = "";
 	if (x->chat.cd->decode_request(&x->doc, ir, err, sizeof err) < 0) {
 		gw_error(x, E_BAD_REQUEST, "%s", err[0] ? err : "the request could not be understood");

@@ -125,8 +125,6 @@ void file_free(char *buf, size_t len)
 {
 	if (!buf)
 		return;
-	volatile char *p = buf;
-	for (size_t i = 0; i < len; i++)
-		p[i] = 0;
+	explicit_bzero(buf, len);
 	free(buf);
 }

@@ -66,7 +66,7 @@ void fd_say(int fd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
  * open PATH: reason" or "cannot read PATH: reason". The content never
  * appears in err. */
 int file_read(const char *path, size_t max, char **buf, size_t *len, char *err, size_t errlen);
-/* Wipes buf[0..len) (explicit_bzero-style, not optimised away) and frees it. */
+/* Wipes buf[0..len) (explicit_bzero: not optimised away) and frees it. */
 void file_free(char *buf, size_t len);
 
 #endif

@@ -65,13 +65,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[300];
 	struct json_out o;
 	if (mode == 0 && json_parse(&d, in, n, tok, MAXTOK) > 0 && tok[0].type == JSMN_OBJECT) {
-		struct ir_request ir;
-		memset(&ir, 0, sizeof ir);
-		ir.parts = parts;
-		ir.msgs = msgs;
-		ir.tools = tools;
-		ir.max_tokens = ir.seed = ir.thinking_budget = -1;
-		ir.parallel_tools = -1;
+		struct ir_request ir = { .parts = parts, .msgs = msgs, .tools = tools };	/* the decoder empties the rest */
 		if (from->decode_request(&d, &ir, err, sizeof err) == 0) {
 			for (unsigned t = 0; t < 3; t++) {
 				json_out_init(&o, out, sizeof out);

@@ -25,14 +25,10 @@ static int parse(struct json_doc *d, const char *s)
 
 static void ir_init(struct ir_request *ir)
 {
-	memset(ir, 0, sizeof *ir);
 	ir->parts = parts;
 	ir->msgs = msgs;
 	ir->tools = tools;
-	ir->max_tokens = -1;
-	ir->seed = -1;
-	ir->thinking_budget = -1;
-	ir->parallel_tools = -1;
+	ir_request_init(ir);
 }
 
 static int decode_req(struct ir_request *ir, const char *js)

@@ -220,11 +220,7 @@ static int run_request(const struct dialect_ops *from, const struct dialect_ops 
 		snprintf(why, sizeof why, "in is not valid JSON");
 		return 0;
 	}
-	struct ir_request ir;
-	memset(&ir, 0, sizeof ir);
-	ir.parts = parts;
-	ir.msgs = msgs;
-	ir.tools = tools;
+	struct ir_request ir = { .parts = parts, .msgs = msgs, .tools = tools };	/* the decoder empties the rest */
 	char err[512] = "";
 	int failed = from->decode_request(&d, &ir, err, sizeof err) < 0;
 	struct json_out o;
