@@ -10,9 +10,8 @@
  * Stream decoders turn one provider SSE event into IR events and hand each
  * to xlate_emit(), which calls the client dialect's encoder. Nothing here
  * allocates or blocks, and per-stream state lives in struct xlate_stream,
- * owned by the exchange. One process-wide table remains: the text of the
- * made-up Gemini call ids ("call_0000"...), filled in on first use and
- * depending only on the number (dialect_gemini.c, made_id()).
+ * owned by the exchange; the text of ids a decoder makes up for tool calls
+ * without one lives in the IR's storage. No dialect has global state.
  */
 #ifndef LLMGW_DIALECT_H
 #define LLMGW_DIALECT_H

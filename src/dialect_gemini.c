@@ -6,9 +6,8 @@
  * straight into the caller's bounded json_out. Per-stream state lives in
  * the xlate_stream's dec/enc areas (struct gem_dec / struct gem_enc) and,
  * for a streamed tool call whose arguments arrive in pieces, in
- * s->scratch. Nothing here allocates or blocks; the one thing kept
- * between calls is the table of made-up call ids (made_id()), constant
- * strings written once on first use.
+ * s->scratch. Nothing here allocates or blocks or keeps state between
+ * calls; made-up call ids live in the IR's own storage (ir_call_id_make).
  *
  * Translated / dropped / refused
  * ------------------------------
@@ -390,32 +389,6 @@ static int array_len(const struct json_doc *d, int i)
 	return json_is_array(d, i) ? d->tok[i].size : 0;
 }
 
-/* Made-up call ids "call_0000".."call_2999": IR strings point at them, and
- * a decoder owns no storage but the IR's arrays, so they live in one table
- * for the process's life. An id's text depends only on its number and
- * never changes once written, so no exchange sees another's state through
- * it. The table is written on first use, as far as the highest id asked
- * for: the RAM of the ids actually used instead of 27 KB of flash. */
-#define GEM_ID_LEN 9
-#define GEM_NIDS 3000
-_Static_assert(IR_MAX_PARTS <= GEM_NIDS, "id table too small");
-static char gem_ids[GEM_NIDS * GEM_ID_LEN];
-static unsigned gem_ids_made;
-
-static struct ir_str made_id(unsigned n)
-{
-	if (n >= GEM_NIDS)
-		n = GEM_NIDS - 1;
-	for (; gem_ids_made <= n; gem_ids_made++) {
-		char *d = gem_ids + (size_t)gem_ids_made * GEM_ID_LEN;
-		unsigned v = gem_ids_made;
-		memcpy(d, "call_", 5);
-		for (int i = 8; i >= 5; i--, v /= 10)
-			d[i] = (char)('0' + v % 10);
-	}
-	return ir_plain(gem_ids + (size_t)n * GEM_ID_LEN, GEM_ID_LEN);
-}
-
 static const char sig_placeholder[] = "skip_thought_signature_validator";
 
 /* Appends the escaped characters of s without quotes, all or none (for
@@ -636,8 +609,11 @@ static int decode_part(struct rq *q, int part, int model)
 		t.kind = IR_TOOL_CALL;
 		args_str(&t.args, d, args);
 		id_str(&t.a, d, f[FC_ID]);
-		if (!t.a.p)
-			t.a = made_id(q->ncalls);
+		if (!t.a.p) {
+			if (q->ncalls >= IR_MAX_PARTS)
+				return fail(&q->e, "too many content parts");
+			t.a = ir_call_id_make(&q->ir->call_ids[q->ncalls], q->ncalls);
+		}
 		q->ncalls++;
 	} else if (inl >= 0) {
 		str_tok(&t.a, d, jget(d, inl, "mimeType"));
@@ -1369,7 +1345,7 @@ static int gem_decode_response(const struct json_doc *d, struct ir_response *r, 
 			struct ir_part *p = &r->parts[r->nparts++];
 			*p = two[i];
 			if (is_call && !p->a.p)
-				p->a = made_id(ncalls);
+				p->a = ir_call_id_make(&r->call_ids[ncalls], ncalls);
 			ncalls += is_call;
 		}
 	}

@@ -183,15 +183,26 @@ int ir_str_same(const struct ir_str *a, const struct ir_str *b)
 	return !oa.overflow && !ob.overflow && oa.len == ob.len && memcmp(ba, bb, oa.len) == 0;
 }
 
+struct ir_str ir_call_id_make(ir_call_id *slot, unsigned n)
+{
+	char *d = *slot;
+	memcpy(d, "call_", 5);
+	for (int i = IR_CALL_ID_LEN - 1; i >= 5; i--, n /= 10)
+		d[i] = (char)('0' + n % 10);
+	return ir_plain(d, IR_CALL_ID_LEN);
+}
+
 void ir_request_init(struct ir_request *ir)
 {
 	struct ir_part *parts = ir->parts;
 	struct ir_msg *msgs = ir->msgs;
 	struct ir_tool *tools = ir->tools;
+	ir_call_id *call_ids = ir->call_ids;
 	memset(ir, 0, sizeof *ir);
 	ir->parts = parts;
 	ir->msgs = msgs;
 	ir->tools = tools;
+	ir->call_ids = call_ids;
 	ir->tool_choice = IR_TC_UNSET;
 	ir->format = IR_FMT_TEXT;
 	ir->parallel_tools = -1;

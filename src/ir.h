@@ -27,6 +27,13 @@
 #define IR_MAX_STOP 8
 #define IR_MAX_CALLS 64		/* tool calls in one response / stream */
 
+/* The text of an id a decoder makes up for a tool call that came without
+ * one ("call_0000"...: the call's number among the request's or response's
+ * calls). Each IR owns the storage of its made-up ids, so no exchange sees
+ * another's. */
+#define IR_CALL_ID_LEN 9
+typedef char ir_call_id[IR_CALL_ID_LEN];
+
 /* How the bytes of a span are written. */
 enum ir_str_kind {
 	IR_RAW,		/* JSON string content as it stands between the quotes in
@@ -88,6 +95,7 @@ struct ir_request {
 	struct ir_part *parts;		/* storage: IR_MAX_PARTS */
 	struct ir_msg *msgs;		/* storage: IR_MAX_MSGS */
 	struct ir_tool *tools;		/* storage: IR_MAX_TOOLS */
+	ir_call_id *call_ids;		/* storage: IR_MAX_PARTS (ir_call_id_make) */
 	uint16_t nparts, nmsgs, ntools;
 	uint16_t sys_first, sys_n;	/* system prompt: IR_TEXT parts in parts[] */
 	uint8_t tool_choice;		/* enum ir_tool_choice */
@@ -135,6 +143,7 @@ struct ir_response {
 	uint8_t finish;			/* enum ir_finish */
 	struct ir_str stop_sequence;	/* which stop sequence ended it, if known */
 	struct ir_usage usage;
+	ir_call_id call_ids[IR_MAX_CALLS];	/* made-up ids (ir_call_id_make) */
 };
 
 /* Error classes keep the status class across dialects. */
@@ -211,6 +220,8 @@ static inline struct ir_str ir_plain(const char *p, uint32_t n)
 	struct ir_str s = { p, n, IR_PLAIN };
 	return s;
 }
+/* Writes "call_NNNN" (n < 10000) into *slot and returns it as a string. */
+struct ir_str ir_call_id_make(ir_call_id *slot, unsigned n);
 int ir_str_eq(const struct ir_str *s, const char *lit);	/* compares unescaped content */
 /* Whether two present strings have the same unescaped content (ids and
  * names arrive escaped differently by different clients); 0 when either

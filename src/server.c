@@ -97,7 +97,8 @@ int server_init(const struct cfg *config)
 	resp_cap = (size_t)g->max_response_bytes + 16384;
 	xbuf_cap = (g->max_body_bytes > g->max_response_bytes ? g->max_body_bytes : g->max_response_bytes) + 65536;
 	size_t ir_bytes = IR_MAX_PARTS * sizeof(struct ir_part) + IR_MAX_MSGS * sizeof(struct ir_msg) +
-			  IR_MAX_TOOLS * sizeof(struct ir_tool) + sizeof(struct xlate_stream);
+			  IR_MAX_TOOLS * sizeof(struct ir_tool) + IR_MAX_PARTS * sizeof(ir_call_id) +
+			  sizeof(struct xlate_stream);
 	per_exchange = sizeof(struct http_request) + sizeof(struct http_response) + in_cap + resp_cap + GW_OUT_SIZE + GW_UPHEAD_SIZE + GW_JSON_TOKENS * sizeof(jsmntok_t) +
 		       xbuf_cap + GW_SCRATCH_SIZE + ir_bytes;
 	/* One mapping for all exchange buffers: untouched pages cost no RSS.
@@ -204,6 +205,8 @@ static struct exchange *exchange_take(void)
 	p += IR_MAX_TOOLS * sizeof(struct ir_tool);
 	x->xs = (struct xlate_stream *)(void *)p;
 	p += sizeof(struct xlate_stream);
+	x->ir.call_ids = (ir_call_id *)(void *)p;
+	p += IR_MAX_PARTS * sizeof(ir_call_id);
 	x->xbuf = p;
 	x->xbuf_cap = xbuf_cap;
 	p += xbuf_cap;

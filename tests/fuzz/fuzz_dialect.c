@@ -21,6 +21,7 @@ static jsmntok_t tok[MAXTOK], tok2[MAXTOK];
 static struct ir_part parts[IR_MAX_PARTS];
 static struct ir_msg msgs[IR_MAX_MSGS];
 static struct ir_tool tools[IR_MAX_TOOLS];
+static ir_call_id call_ids[IR_MAX_PARTS];
 static char out[1 << 18], scratch[1 << 16];
 static struct xlate_stream xs;
 
@@ -65,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[300];
 	struct json_out o;
 	if (mode == 0 && json_parse(&d, in, n, tok, MAXTOK) > 0 && tok[0].type == JSMN_OBJECT) {
-		struct ir_request ir = { .parts = parts, .msgs = msgs, .tools = tools };	/* the decoder empties the rest */
+		struct ir_request ir = { .parts = parts, .msgs = msgs, .tools = tools, .call_ids = call_ids };	/* the decoder empties the rest */
 		if (from->decode_request(&d, &ir, err, sizeof err) == 0) {
 			for (unsigned t = 0; t < 3; t++) {
 				json_out_init(&o, out, sizeof out);

@@ -16,6 +16,7 @@ TEST_HEAP_ARRAY(jsmntok_t, stok, MAXTOK)
 TEST_HEAP_ARRAY(struct ir_part, parts, IR_MAX_PARTS)
 static struct ir_msg msgs[IR_MAX_MSGS];
 static struct ir_tool tools[IR_MAX_TOOLS];
+static ir_call_id call_ids[IR_MAX_PARTS];
 static char out[1 << 16];
 static char err[256];
 
@@ -31,6 +32,7 @@ static void ir_init(struct ir_request *ir)
 	ir->parts = parts;
 	ir->msgs = msgs;
 	ir->tools = tools;
+	ir->call_ids = call_ids;
 }
 
 static int decode_req(const char *js, struct ir_request *ir, struct json_doc *d)

@@ -15,6 +15,7 @@ static jsmntok_t tok[MAXTOK], stok[MAXTOK];
 static struct ir_part parts[IR_MAX_PARTS];
 static struct ir_msg msgs[IR_MAX_MSGS];
 static struct ir_tool tools[IR_MAX_TOOLS];
+static ir_call_id call_ids[IR_MAX_PARTS];
 static char out[65536], scratch[65536], err[256];
 static const struct dialect_ops *G = &dialect_gemini;
 
@@ -28,6 +29,7 @@ static void ir_init(struct ir_request *ir)
 	ir->parts = parts;
 	ir->msgs = msgs;
 	ir->tools = tools;
+	ir->call_ids = call_ids;
 	ir_request_init(ir);
 }
 
@@ -129,6 +131,8 @@ TEST(decode_request_full)
 	CHECK_EQ_STR(a[1].args.p, a[1].args.n, "{\"city\":\"Paris\"}");
 	CHECK(str_is(&a[1].sig, "c2ln"));
 	CHECK(str_is(&a[2].a, "call_0001"));
+	/* made-up ids are written in this IR's own storage, not a shared table */
+	CHECK(a[1].a.p == ir.call_ids[0] && a[2].a.p == ir.call_ids[1]);
 	CHECK(!a[2].sig.p);
 	const struct ir_part *t = &ir.parts[ir.msgs[2].first];
 	CHECK_EQ_INT(t[0].kind, IR_TOOL_RESULT);
@@ -471,6 +475,7 @@ TEST(decode_response_tool_calls_and_usage)
 	CHECK(str_is(&parts[2].b, "get_weather"));
 	CHECK_EQ_STR(parts[2].args.p, parts[2].args.n, "{\"city\":\"Paris\"}");
 	CHECK(str_is(&parts[3].a, "call_0001"));
+	CHECK(parts[2].a.p == r.call_ids[0] && parts[3].a.p == r.call_ids[1]);	/* the response's own storage */
 	CHECK(r.usage.have);
 	CHECK_EQ_INT(r.usage.input, 100);
 	CHECK_EQ_INT(r.usage.output, 50);

@@ -13,6 +13,7 @@ static jsmntok_t tok[MAXTOK];
 static struct ir_part parts[IR_MAX_PARTS];
 static struct ir_msg msgs[IR_MAX_MSGS];
 static struct ir_tool tools[IR_MAX_TOOLS];
+static ir_call_id call_ids[IR_MAX_PARTS];
 static char out[65536];
 static char err[256];
 
@@ -27,6 +28,7 @@ static void ir_init(struct ir_request *ir)
 	ir->parts = parts;
 	ir->msgs = msgs;
 	ir->tools = tools;
+	ir->call_ids = call_ids;
 }
 
 #define STR_IS(s, lit) ir_str_eq(&(s), lit)

@@ -40,6 +40,7 @@ TEST_HEAP_ARRAY(char, feed, BUFSZ)
 static struct ir_part parts[IR_MAX_PARTS];
 static struct ir_msg msgs[IR_MAX_MSGS];
 static struct ir_tool tools[IR_MAX_TOOLS];
+static ir_call_id call_ids[IR_MAX_PARTS];
 static char why[512];
 
 static long read_file(const char *dir, const char *name, char *buf, size_t cap)
@@ -220,7 +221,7 @@ static int run_request(const struct dialect_ops *from, const struct dialect_ops 
 		snprintf(why, sizeof why, "in is not valid JSON");
 		return 0;
 	}
-	struct ir_request ir = { .parts = parts, .msgs = msgs, .tools = tools };	/* the decoder empties the rest */
+	struct ir_request ir = { .parts = parts, .msgs = msgs, .tools = tools, .call_ids = call_ids };	/* the decoder empties the rest */
 	char err[512] = "";
 	int failed = from->decode_request(&d, &ir, err, sizeof err) < 0;
 	struct json_out o;

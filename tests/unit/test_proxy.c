@@ -5,7 +5,7 @@
  * and drives the loop one round at a time. Covers an attempt, a failover
  * to the second target after a provider error, the release of exchanges
  * (a client waiting for the only exchange gets it once the first request
- * ends), the upstream client alone through its callback (a pooled
+ * ends, and not before the loop round it ended in is over), the upstream client alone through its callback (a pooled
  * connection handed back and taken again), and a health probe.
  */
 #include <arpa/inet.h>
@@ -13,6 +13,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 #include "test.h"
 #include "gw.h"
 #include "health.h"
@@ -248,6 +249,27 @@ TEST(failover_to_second_target)
 /* With one exchange (max_inflight 1) a second client waits; when the
  * first request ends its exchange goes back to the pool at the end of the
  * round and on to the waiting client, which is then served in full. */
+/* What the test's watcher saw in the round c1's answer went out. */
+static struct {
+	int client;
+	int answered;		/* c1's whole answer was readable */
+	unsigned nactive;	/* exchanges in use then */
+} mid;
+
+static void on_mid_round(struct loop_fd *w, unsigned ev)
+{
+	(void)ev;
+	char b[4096];
+	ssize_t n = recv(mid.client, b, sizeof b - 1, MSG_PEEK | MSG_DONTWAIT);
+	b[n > 0 ? n : 0] = 0;
+	if (n > 0 && strstr(b, "\r\n\r\n") && strstr(b, "}")) {
+		mid.answered = 1;
+		mid.nactive = gw.nactive;
+		char x;
+		(void)read(w->fd, &x, 1);
+	}
+}
+
 TEST(release_hands_exchange_to_waiting_client)
 {
 	REQUIRE(setup("") == 0);
@@ -262,7 +284,25 @@ TEST(release_hands_exchange_to_waiting_client)
 	for (int i = 0; i < 20; i++)
 		pump();
 	CHECK_EQ_INT(gw.nactive, 1);	/* c2 waits: no exchange for it yet */
+	/* The provider's answer and a watcher of the test's, dispatched after
+	 * the gateway's sockets in the same round, look at the exchanges
+	 * while c1's request ends: its exchange is not yet c2's (no callee
+	 * hands away what a caller up the stack still holds). */
+	int pfd[2];
+	REQUIRE(pipe(pfd) == 0);
+	struct loop_fd watch;
+	loop_fd_init(&watch);
+	mid.client = c1;
+	REQUIRE(loop_add(&watch, pfd[0], LOOP_IN, on_mid_round) == 0);
 	answer(u1, 200, ok_body);
+	REQUIRE(write(pfd[1], "x", 1) == 1);
+	for (int i = 0; i < 20 && !mid.answered; i++)
+		pump();
+	loop_del(&watch);
+	close(pfd[0]);
+	close(pfd[1]);
+	REQUIRE(mid.answered);
+	CHECK_EQ_INT(mid.nactive, 0);	/* c1's exchange ended, c2 not yet in */
 	REQUIRE(read_message(c1, buf, sizeof buf) > 0);
 	CHECK(strncmp(buf, "HTTP/1.1 200 ", 13) == 0);
 	/* The upstream connection went back to the pool: c2's request may

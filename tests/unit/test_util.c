@@ -135,13 +135,15 @@ TEST(ir_request_init_keeps_storage)
 	struct ir_part parts[2];
 	struct ir_msg msgs[2];
 	struct ir_tool tools[2];
+	ir_call_id call_ids[2];
 	struct ir_request ir;
 	memset(&ir, 0x5a, sizeof ir);
 	ir.parts = parts;
 	ir.msgs = msgs;
 	ir.tools = tools;
+	ir.call_ids = call_ids;
 	ir_request_init(&ir);
-	CHECK(ir.parts == parts && ir.msgs == msgs && ir.tools == tools);
+	CHECK(ir.parts == parts && ir.msgs == msgs && ir.tools == tools && ir.call_ids == call_ids);
 	CHECK(ir.nparts == 0 && ir.nmsgs == 0 && ir.ntools == 0 && ir.nstop == 0);
 	CHECK(ir.max_tokens == -1 && ir.seed == -1 && ir.thinking_budget == -1 && ir.parallel_tools == -1);
 	CHECK(ir.tool_choice == IR_TC_UNSET && ir.format == IR_FMT_TEXT && !ir.model.p && !ir.stream);
