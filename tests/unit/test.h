@@ -2,7 +2,9 @@
  * test.h - the tiny unit-test harness shared by tests/unit/test_*.c.
  *
  * TEST(name) defines a test; CHECK(cond) records a failure and goes on;
- * REQUIRE(cond) records a failure and leaves the test. main() calls RUN()
+ * REQUIRE(cond) records a failure and leaves the test; SKIP_TEST(why)
+ * leaves it as skipped (a "SKIP name: why" line that tests/run.sh counts
+ * apart, never as passed). main() calls RUN()
  * for each test and returns test_summary(), which prints the closing line
  * "<suite>: N passed, N failed" that tests/run.sh adds up.
  */
@@ -16,6 +18,7 @@
 #include <unistd.h>
 
 static int test_passed, test_failed, test_cur_failed;
+static const char *test_cur_skip;
 static const char *test_suite = "unit";
 
 #define TEST(name) static void name(void)
@@ -25,6 +28,7 @@ static const char *test_suite = "unit";
 #define REQUIRE(cond) do { if (!(cond)) { \
 	fprintf(stderr, "  %s:%d: REQUIRE(%s) failed\n", __FILE__, __LINE__, #cond); \
 	test_cur_failed = 1; return; } } while (0)
+#define SKIP_TEST(why) do { test_cur_skip = (why); return; } while (0)
 #define CHECK_EQ_INT(a, b) do { long long a_ = (long long)(a), b_ = (long long)(b); if (a_ != b_) { \
 	fprintf(stderr, "  %s:%d: %s == %lld, expected %s == %lld\n", __FILE__, __LINE__, #a, a_, #b, b_); \
 	test_cur_failed = 1; } } while (0)
@@ -35,8 +39,11 @@ static const char *test_suite = "unit";
 static inline void test_run(const char *name, void (*fn)(void))
 {
 	test_cur_failed = 0;
+	test_cur_skip = NULL;
 	fn();
-	if (test_cur_failed) {
+	if (test_cur_skip && !test_cur_failed) {
+		printf("SKIP %s: %s\n", name, test_cur_skip);
+	} else if (test_cur_failed) {
 		test_failed++;
 		printf("FAIL %s\n", name);
 	} else {
