@@ -6,7 +6,8 @@
 # harnesses at once (one per CPU). A crash, leak, timeout or sanitizer report
 # is a failure; its reproducer is kept in BUILD/fuzz/artifacts/ and the tail
 # of the log is printed. A harness source without a built binary is a
-# failure too (the fuzz build broke). Prints "ok   fuzz_NAME" / "FAIL ..."
+# failure too (the fuzz build broke). Prints "ok   fuzz_NAME" (with runs,
+# coverage and corpus growth) / "FAIL ..."
 # lines and ends with "fuzz: N passed, N failed"; exits 1 on any failure.
 set -u
 
@@ -36,9 +37,11 @@ finish() {	# finish INDEX: wait for that harness and report it
 	after=$(find "$work/$name.corpus" -type f | wc -l)
 	if [ "$rc" -eq 0 ] && ! grep -qE 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error:' "$log"; then
 		passed=$((passed + 1))
-		local execs
+		local execs cov
 		execs=$(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log" | grep -oE '[0-9]+$')
-		echo "ok   $name (${secs}s, ${execs:-?} runs, corpus $before -> $after)"
+		# libFuzzer's last status line: edges covered (cov) and features (ft).
+		cov=$(grep -oE 'cov: [0-9]+ ft: [0-9]+' "$log" | tail -n 1)
+		echo "ok   $name (${secs}s, ${execs:-?} runs, ${cov:-cov: ?}, corpus $before -> $after)"
 	else
 		failed=$((failed + 1))
 		echo "FAIL $name: exit $rc"
