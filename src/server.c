@@ -698,13 +698,19 @@ static void process_input(struct exchange *x)
 				goto head_too_large;
 			return;
 		}
-		if (r == HTTP_BAD) {
+		if (r == HTTP_TOO_MANY_HEADERS)
+			goto head_too_large;
+		if (r < 0) {
 			reject(x, E_BAD_REQUEST, "malformed HTTP request");
 			return;
 		}
 		if ((size_t)r > g->max_header_bytes)
 			goto head_too_large;
 		x->reading.head_len = (size_t)r;
+		if (!http_request_host_ok(x->req)) {
+			reject(x, E_BAD_REQUEST, "missing, repeated or invalid Host header (RFC 9112: one host[:port])");
+			return;
+		}
 		if (http_request_body_info(x->req, &x->reading.bi) < 0) {
 			x->reading.bi.keep_alive = 0;
 			reject(x, E_BAD_REQUEST, "invalid Content-Length or Transfer-Encoding");
