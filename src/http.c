@@ -143,13 +143,15 @@ static size_t clamp_len(size_t len)
 	return len > (size_t)INT_MAX ? (size_t)INT_MAX : len;
 }
 
-/* RFC 9112 2.2: one empty line before the request line is ignored (some
- * clients send a stray CRLF after a body). Its length, or HTTP_INCOMPLETE
- * / HTTP_BAD when buf cannot tell yet / cannot start a request. */
-static int request_skip(const char *buf, size_t len)
+int http_request_head_end(const char *buf, size_t len, size_t last_len)
 {
-	int skip = 0;
+	size_t skip = 0, head;
 
+	len = clamp_len(len);
+	if (last_len > len)
+		last_len = 0;
+	/* RFC 9112 2.2: ignore one empty line before the request line (some
+	 * clients send a stray CRLF after a body). */
 	if (len >= 1 && buf[0] == '\n') {
 		skip = 1;
 	} else if (len >= 1 && buf[0] == '\r') {
@@ -161,23 +163,9 @@ static int request_skip(const char *buf, size_t len)
 	}
 	/* Cheap early out so binary garbage (a TLS hello on the plain port)
 	 * fails now rather than when the buffer fills. */
-	if (len > (size_t)skip && !is_tchar((unsigned char)buf[skip]))
+	if (len > skip && !is_tchar((unsigned char)buf[skip]))
 		return HTTP_BAD;
-	return skip;
-}
-
-int http_request_head_end(const char *buf, size_t len, size_t last_len)
-{
-	int skip;
-	size_t head;
-
-	len = clamp_len(len);
-	if (last_len > len)
-		last_len = 0;
-	skip = request_skip(buf, len);
-	if (skip < 0)
-		return skip;
-	head = find_head_end(buf, len, (size_t)skip, last_len);
+	head = find_head_end(buf, len, skip, last_len);
 	return head ? (int)head : HTTP_INCOMPLETE;
 }
 
@@ -192,7 +180,8 @@ int http_parse_request(const char *buf, size_t len, size_t last_len, struct http
 	if (head < 0)
 		return head;
 
-	p = buf + request_skip(buf, (size_t)head);
+	/* the empty line http_request_head_end skipped: LF or CRLF */
+	p = buf + (buf[0] == '\n' ? 1 : buf[0] == '\r' ? 2 : 0);
 	end = buf + head;
 	ll = line_len(p, end, &next);
 	/* METHOD SP target SP HTTP/1.x, each separated by exactly one SP. */

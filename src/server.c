@@ -21,7 +21,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 #include "fmt.h"
@@ -111,14 +110,10 @@ static size_t head_cap, head_slot, page_size;
  * enough. */
 static void fd_limit_for(const struct cfg *config)
 {
-	rlim_t want = (rlim_t)config->gw.max_connections + gw_upstream_slots(config) + MAX_LISTENERS + 16;
-	struct rlimit rl;
-	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
-		return;
-	rl.rlim_cur = rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want ? rl.rlim_max : want;
-	if (setrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur < want)
-		log_warnx("max_connections %u needs %llu open files, but the limit is %llu", config->gw.max_connections,
-			  (unsigned long long)want, (unsigned long long)rl.rlim_cur);
+	unsigned long long want = (unsigned long long)config->gw.max_connections + gw_upstream_slots(config) + MAX_LISTENERS + 16;
+	unsigned long long have = port_raise_fd_limit(want);
+	if (have && have < want)
+		log_warnx("max_connections %u needs %llu open files, but the limit is %llu", config->gw.max_connections, want, have);
 }
 
 int server_init(const struct cfg *config)
@@ -371,23 +366,11 @@ static void head_put(struct client *c)
 	}
 }
 
-/* The answer to a head that did not arrive within header_timeout, or that
- * was dropped to make room for another, its length written out (checked
- * below) so nothing is formatted per refusal. */
-#define SLOW_BODY "{\"error\":{\"message\":\"request head not received in time\",\"type\":\"invalid_request_error\",\"param\":null,\"code\":\"request_timeout\"}}"
-_Static_assert(sizeof SLOW_BODY - 1 == 126, "Content-Length of slow_408");
-static const char slow_408[] =
-	"HTTP/1.1 408 Request Timeout\r\nContent-Type: application/json\r\n"
-	"Connection: close\r\nContent-Length: 126\r\n\r\n" SLOW_BODY;
-
-/* A best-effort 408 (the socket buffer takes it) and the connection
- * closes; dropped: to make room for another head (counted in /metrics). */
-static void head_drop(struct client *c, int dropped)
+/* A partial head dropped to make room for another: closed without an
+ * answer (an attacker's thousands would flood the access log), counted. */
+static void head_drop(struct client *c)
 {
-	ssize_t r = send(c->w.fd, slow_408, sizeof slow_408 - 1, MSG_NOSIGNAL);
-	(void)r;
-	if (dropped)
-		metrics_count_head_dropped();
+	metrics_count_head_dropped();
 	client_close(c);
 }
 
@@ -409,10 +392,10 @@ static int head_start(struct client *c)
 		if (strcmp(o->peer, c->peer) == 0 && same++ == 0)
 			oldest = o;
 	if (oldest && same >= gw.cfg->gw.max_partial_heads_per_ip)
-		head_drop(oldest, 1);
+		head_drop(oldest);
 	char *h = head_take();
 	if (!h && partial.first) {
-		head_drop(partial.first, 1);
+		head_drop(partial.first);
 		h = head_take();
 	}
 	if (!h)
@@ -882,7 +865,7 @@ static void process_input(struct exchange *x)
 			goto head_too_large;
 		x->reading.head_len = (size_t)r;
 		if (!http_request_host_ok(x->req)) {
-			reject(x, E_BAD_REQUEST, "missing, repeated or invalid Host header (RFC 9112: one host[:port])");
+			reject(x, E_BAD_REQUEST, "missing, repeated or invalid Host header");
 			return;
 		}
 		if (http_request_body_info(x->req, &x->reading.bi) < 0) {
@@ -1087,8 +1070,15 @@ static void client_on_timer(struct loop_timer *t)
 		next_request(c);
 		return;
 	case C_HEAD:
-		head_drop(c, 0);
-		return;
+		/* Answered 408 from an exchange (and logged) when one is free. */
+		x = exchange_get(c);
+		if (!x) {
+			client_close(c);
+			return;
+		}
+		q_remove(&partial, c);
+		head_to_exchange(c, x);
+		/* fall through */
 	case C_READ:
 		reject(x, E_TIMEOUT, "request not received in time");
 		return;
