@@ -22,6 +22,11 @@ int port_random(void *buf, size_t len);
  * are bound; 0, or -1 with a message in err. Start-up only. */
 int port_drop_privileges(const char *user, char *err, size_t errlen);
 
+/* port/fdlimit_linux.c: raises this process's soft limit on open files
+ * to want, or as far as the hard limit allows. Returns the limit now in
+ * force (want when it is at least that; 0 when unknown). Start-up only. */
+unsigned long long port_raise_fd_limit(unsigned long long want);
+
 /* Resident memory of this process in bytes, or 0 when unknown. Reads
  * procfs (memory, not disk) through an fd opened on the first call. */
 unsigned long long port_rss_bytes(void);

@@ -136,6 +136,8 @@ struct tvals {
 	X(GATEWAY, max_header_kb, V_KB, ONE, GW(max_header_bytes), 1, 1024) \
 	X(GATEWAY, max_body_kb, V_KB, ONE, GW(max_body_bytes), 1, 262144) \
 	X(GATEWAY, max_response_kb, V_KB, ONE, GW(max_response_bytes), 1, 262144) \
+	X(GATEWAY, max_partial_heads, V_UINT, ONE, GW(max_partial_heads), 1, 65535) \
+	X(GATEWAY, max_partial_heads_per_ip, V_UINT, ONE, GW(max_partial_heads_per_ip), 1, 65535) \
 	X(GATEWAY, header_timeout, V_MS, ONE, GW(header_timeout_ms), 1, DAY_MS) \
 	X(GATEWAY, idle_timeout, V_MS, ONE, GW(idle_timeout_ms), 1, DAY_MS) \
 	X(GATEWAY, connect_timeout, V_MS, ONE, GW(connect_timeout_ms), 1, DAY_MS) \
@@ -634,6 +636,8 @@ static const struct cfg_gateway gw_defaults = {
 	.max_header_bytes = 16 * 1024,
 	.max_body_bytes = 1024 * 1024,
 	.max_response_bytes = 1024 * 1024,
+	.max_partial_heads = 64,
+	.max_partial_heads_per_ip = 8,
 	.header_timeout_ms = 30000,
 	.idle_timeout_ms = 60000,
 	.connect_timeout_ms = 10000,

@@ -128,6 +128,8 @@ struct cfg_gateway {
 	unsigned max_header_bytes;	/* request head limit -> 431 */
 	unsigned max_body_bytes;	/* request body limit -> 413 */
 	unsigned max_response_bytes;	/* non-stream provider response limit -> 502 */
+	unsigned max_partial_heads;	/* request heads arriving at once (a buffer each) */
+	unsigned max_partial_heads_per_ip;	/* ... from one client address */
 
 	unsigned header_timeout_ms;	/* whole request must arrive in this -> 408 */
 	unsigned idle_timeout_ms;	/* keep-alive connection with no request */

@@ -52,8 +52,10 @@ struct exchange;
 enum client_state {
 	C_FREE,		/* in the pool */
 	C_IDLE,		/* keep-alive, waiting for a request; no exchange */
-	C_WAIT_X,	/* bytes arrived but every exchange is busy */
-	C_READ,		/* reading a request into its exchange */
+	C_HEAD,		/* reading a request head into a head buffer; no exchange */
+	C_WAIT_H,	/* bytes arrived but every head buffer holds a complete head */
+	C_WAIT_X,	/* head complete (in its head buffer) but every exchange is busy */
+	C_READ,		/* reading the rest of a request into its exchange */
 	C_SERVE,	/* request complete, response being produced/sent */
 	C_NEXT,		/* answered; a pipelined request starts from the timer */
 };
@@ -62,8 +64,11 @@ struct client {
 	struct loop_fd w;
 	struct loop_timer timer;
 	enum client_state state;
+	unsigned head_len;		/* bytes in its head buffer */
 	struct exchange *x;
-	struct client *next;		/* free list / wait list */
+	struct client *next, *prev;	/* free list (next only); the queue of its state */
+	char *head;			/* its head buffer (C_HEAD, C_WAIT_X), else NULL */
+	int64_t started_us;		/* the current request's first byte */
 	int peer_loopback;
 	char peer[48];			/* for logs */
 	unsigned served;		/* requests on this connection */

@@ -86,7 +86,8 @@ static size_t line_len(const char *p, const char *end, const char **next)
 	return (size_t)(nl - p);
 }
 
-/* Parses header lines from p up to and including the empty line at end. */
+/* Parses header lines from p up to and including the empty line at end:
+ * 0, HTTP_BAD, or HTTP_TOO_MANY_HEADERS when h[] is full before the end. */
 static int parse_headers(const char *p, const char *end, struct http_header *h, size_t *num)
 {
 	size_t n = 0;
@@ -99,7 +100,7 @@ static int parse_headers(const char *p, const char *end, struct http_header *h, 
 		if (ll == 0)
 			break;	/* the blank line that ends the head */
 		if (n == HTTP_MAX_HEADERS)
-			return HTTP_BAD;
+			return HTTP_TOO_MANY_HEADERS;
 		/* A leading blank is obs-fold (or a blank-started first line):
 		 * rejected, because hops disagree about what it continues. */
 		while (i < ll && is_tchar((unsigned char)p[i]))
@@ -142,12 +143,10 @@ static size_t clamp_len(size_t len)
 	return len > (size_t)INT_MAX ? (size_t)INT_MAX : len;
 }
 
-int http_parse_request(const char *buf, size_t len, size_t last_len, struct http_request *req)
+int http_request_head_end(const char *buf, size_t len, size_t last_len)
 {
-	size_t skip = 0, head, ll, i, t;
-	const char *p, *end, *next;
+	size_t skip = 0, head;
 
-	req->num_headers = 0;
 	len = clamp_len(len);
 	if (last_len > len)
 		last_len = 0;
@@ -167,10 +166,22 @@ int http_parse_request(const char *buf, size_t len, size_t last_len, struct http
 	if (len > skip && !is_tchar((unsigned char)buf[skip]))
 		return HTTP_BAD;
 	head = find_head_end(buf, len, skip, last_len);
-	if (head == 0)
-		return HTTP_INCOMPLETE;
+	return head ? (int)head : HTTP_INCOMPLETE;
+}
 
-	p = buf + skip;
+int http_parse_request(const char *buf, size_t len, size_t last_len, struct http_request *req)
+{
+	size_t ll, i, t;
+	const char *p, *end, *next;
+	int head;
+
+	req->num_headers = 0;
+	head = http_request_head_end(buf, len, last_len);
+	if (head < 0)
+		return head;
+
+	/* the empty line http_request_head_end skipped: LF or CRLF */
+	p = buf + (buf[0] == '\n' ? 1 : buf[0] == '\r' ? 2 : 0);
 	end = buf + head;
 	ll = line_len(p, end, &next);
 	/* METHOD SP target SP HTTP/1.x, each separated by exactly one SP. */
@@ -191,7 +202,8 @@ int http_parse_request(const char *buf, size_t len, size_t last_len, struct http
 	if (parse_version(p + i, ll - i, &req->minor_version) != 0)
 		return HTTP_BAD;
 	/* parse_headers sets num_headers only on success: it stays 0. */
-	return parse_headers(next, end, req->headers, &req->num_headers) != 0 ? HTTP_BAD : (int)head;
+	int r = parse_headers(next, end, req->headers, &req->num_headers);
+	return r ? r : head;
 }
 
 int http_parse_response(const char *buf, size_t len, size_t last_len, struct http_response *res)
@@ -237,6 +249,29 @@ int http_parse_response(const char *buf, size_t len, size_t last_len, struct htt
 		res->reason_len = ll - 13;
 	}
 	return parse_headers(next, buf + head, res->headers, &res->num_headers) != 0 ? HTTP_BAD : (int)head;
+}
+
+int http_request_host_ok(const struct http_request *req)
+{
+	const struct http_header *host = NULL;
+
+	for (size_t i = 0; i < req->num_headers; i++) {
+		if (!http_token_eq(req->headers[i].name, req->headers[i].name_len, "host"))
+			continue;
+		if (host)
+			return 0;	/* two: which one names the server? */
+		host = &req->headers[i];
+	}
+	if (!host)
+		return req->minor_version == 0;
+	/* uri-host [ ":" port ]: a reg-name, an IPv4 address or an
+	 * IP-literal in brackets; no blank, '/', '@' or other delimiter. */
+	for (size_t i = 0; i < host->value_len; i++) {
+		unsigned char c = (unsigned char)host->value[i];
+		if (!is_tchar(c) && !memchr(":[](),;=", c, 8))
+			return 0;
+	}
+	return 1;
 }
 
 const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name)

@@ -21,7 +21,11 @@
 
 #define HTTP_BAD (-1)
 #define HTTP_INCOMPLETE (-2)
-#define HTTP_MAX_HEADERS 48
+#define HTTP_TOO_MANY_HEADERS (-3)	/* http_parse_request only: answer 431 */
+/* Header fields a parsed head holds: the limit on a request head is its
+ * size in bytes (the caller's buffer); this is only a backstop past the
+ * hundred or so fields a browser with cookies or an SDK sends. */
+#define HTTP_MAX_HEADERS 128
 
 struct http_header {
 	const char *name;
@@ -50,7 +54,9 @@ struct http_response {
 };
 
 /* Returns the head's length including the final CRLFCRLF (or LFLF), HTTP_BAD
- * or HTTP_INCOMPLETE. More than HTTP_MAX_HEADERS headers is HTTP_BAD. Bare
+ * or HTTP_INCOMPLETE. More than HTTP_MAX_HEADERS headers in an otherwise
+ * complete head is HTTP_TOO_MANY_HEADERS for a request (a 431, as for a
+ * head over the byte limit) and HTTP_BAD for a response. Bare
  * LF line ends are accepted; obsolete line folding, NUL and other control
  * bytes in names or values, a space before the colon, and a request line
  * other than "METHOD SP target SP HTTP/1.x" are HTTP_BAD. One empty line
@@ -60,6 +66,15 @@ struct http_response {
  * struct's fields other than num_headers (0) are unspecified. */
 int http_parse_request(const char *buf, size_t len, size_t last_len, struct http_request *req);
 int http_parse_response(const char *buf, size_t len, size_t last_len, struct http_response *res);
+/* The first phase of http_parse_request alone: the length of the request
+ * head in buf, HTTP_INCOMPLETE, or HTTP_BAD when the bytes so far cannot
+ * start a request line. Nothing is tokenized, so it is cheap to call on
+ * every read of a head arriving in pieces (with last_len as above). */
+int http_request_head_end(const char *buf, size_t len, size_t last_len);
+/* RFC 9112 3.2: an HTTP/1.1 request has exactly one Host field, an HTTP/1.0
+ * one at most, and its value is a host[:port] (no blanks, slashes or the
+ * like; empty is allowed). 1 when the request meets that, else 0. */
+int http_request_host_ok(const struct http_request *req);
 
 /* Case-insensitive header lookup; NULL when absent (first match). */
 const struct http_header *http_find_header(const struct http_header *h, size_t n, const char *name);

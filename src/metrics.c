@@ -336,6 +336,12 @@ void metrics_count_error(enum metrics_error e)
 		ctr.errors[e]++;
 }
 
+void metrics_count_head_dropped(void)
+{
+	if (LLMGW_METRICS)
+		ctr.heads_dropped++;
+}
+
 void metrics_observe_target(unsigned tid, int64_t latency_ms, int64_t ttft_ms)
 {
 	if (!LLMGW_METRICS || tid >= nthist)
@@ -396,7 +402,7 @@ enum {
 	V_START, V_RELOADS, V_OPEN, V_ACTIVE, V_UPSTREAM, V_RSS,
 	V_REQ,					/* ctr.requests[dialect][class] */
 	V_ERR = V_REQ + METRICS_NCLASSES,	/* ctr.errors[] */
-	V_ATTEMPTS = V_ERR + METRICS_NERRORS, V_FAILOVERS,
+	V_ATTEMPTS = V_ERR + METRICS_NERRORS, V_FAILOVERS, V_HEADS_DROPPED,
 	V_UP, V_STATE,				/* one per health state */
 	V_HREQ = V_STATE + HEALTH_ST_CRED_BAD + 1,
 	V_FAIL,					/* one per failure kind */
@@ -446,6 +452,8 @@ static const struct fam {
 	  E_GLOBAL, S_NONE, T_COUNTER, V_ATTEMPTS, U64, BASE },
 	{ "failovers_total", "Attempts on another target after a failed one.",
 	  E_GLOBAL, S_NONE, T_COUNTER, V_FAILOVERS, U64, BASE },
+	{ "partial_heads_dropped_total", "Connections closed while their request head arrived, for room (max_partial_heads).",
+	  E_GLOBAL, S_NONE, T_COUNTER, V_HEADS_DROPPED, U64, BASE },
 	{ "request_duration_seconds", "Client request duration, failovers included.",
 	  E_GLOBAL, S_NONE, T_HIST, 0, U64, BASE },
 	{ "request_ttft_seconds", "Client request time to the first content token.",
@@ -617,6 +625,7 @@ static const char *load(const struct rctx *c, enum ent ent, unsigned e, struct r
 		memcpy(&r->v[V_ERR], ctr.errors, sizeof ctr.errors);
 		r->v[V_ATTEMPTS].u = ctr.attempts;
 		r->v[V_FAILOVERS].u = ctr.failovers;
+		r->v[V_HEADS_DROPPED].u = ctr.heads_dropped;
 		r->h[0] = &ctr.latency;
 		r->h[1] = &ctr.ttft;
 		name = ent == E_BUILD ? LLMGW_VERSION : dialect_name((enum dialect)e);

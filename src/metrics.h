@@ -68,6 +68,7 @@ struct metrics_counters {
 	uint64_t errors[METRICS_NERRORS];
 	uint64_t attempts;		/* upstream attempts, all requests */
 	uint64_t failovers;		/* attempts after the first one */
+	uint64_t heads_dropped;		/* partial request heads dropped for room (server.c) */
 	struct metrics_hist latency;	/* client request, start to last byte */
 	struct metrics_hist ttft;	/* client request, start to first token */
 };
@@ -108,6 +109,9 @@ const char *metrics_error_name(enum metrics_error e);
 void metrics_count_request(enum dialect d, int status, unsigned attempts, unsigned failovers,
     int64_t latency_ms, int64_t ttft_ms);
 void metrics_count_error(enum metrics_error e);
+/* A connection closed while its request head was still arriving, to make
+ * room for another (max_partial_heads, max_partial_heads_per_ip). */
+void metrics_count_head_dropped(void);
 /* One upstream attempt's timings on target tid (negative: no sample).
  * Call it for attempts that got an answer (success or HTTP error);
  * failures by kind come from health.c. */

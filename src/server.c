@@ -4,10 +4,15 @@
  * limits and timeouts. See gw.h for who owns what.
  *
  * A client connection costs only its struct client while idle. When request
- * bytes arrive it takes an exchange (buffers for the request, the response
- * and the upstream side) from the pool; if none is free it stops reading
- * and waits in a queue, so overload is back-pressure, not memory growth.
- * A request that does not fit its buffer is answered 431/413, never grown.
+ * bytes arrive it takes a head buffer (max_header_bytes, one of
+ * max_partial_heads) and reads the request head into it; only a complete
+ * head takes an exchange (buffers for the request, the response and the
+ * upstream side), so a connection that trickles its head holds no request
+ * slot. Partial heads are bounded per client address and in all; over a
+ * bound the oldest partial head is dropped (see head_start). With no head
+ * buffer or exchange free a client stops reading and waits in a queue, so
+ * overload is back-pressure, not memory growth. A request that does not
+ * fit its buffer is answered 431/413, never grown.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -35,7 +40,13 @@ static struct listener listeners[MAX_LISTENERS];
 static unsigned nlisteners;
 static struct client *clients;
 static struct client *free_clients;
-static struct client *wait_head, *wait_tail;	/* clients waiting for an exchange */
+/* Clients in one state, oldest first, linked through next/prev. */
+struct cqueue {
+	struct client *first, *last;
+};
+static struct cqueue partial;	/* C_HEAD: partial heads, in the order they began */
+static struct cqueue wait_head;	/* C_WAIT_H: waiting for a head buffer */
+static struct cqueue wait_x;	/* C_WAIT_X: complete heads waiting for an exchange */
 static struct exchange *xs;
 static struct exchange *free_xs;
 /* Ended during this round: back to their pools at its end (server_reap),
@@ -47,6 +58,7 @@ static unsigned nclients_cap;	/* pool sizes are fixed at start-up, whatever a re
 static char *xmem;
 
 static void client_close(struct client *c);
+static void head_to_exchange(struct client *c, struct exchange *x);
 static void client_on_io(struct loop_fd *w, unsigned ev);
 static void client_on_timer(struct loop_timer *t);
 static void server_reap(struct loop_defer *d);
@@ -84,10 +96,30 @@ static struct loop_timer trim_timer;	/* see trim_on_timer */
 /* The exchange buffers' layout, fixed at start-up. */
 static size_t in_cap, resp_cap, xbuf_cap, per_exchange;
 static unsigned xs_cap, xs_made, clients_made;
+/* The head buffers: max_partial_heads of max_header_bytes (head_cap), each
+ * in whole pages of its own (head_slot) in one mapping; free ones on a
+ * stack of their numbers, so the warm one last used is taken next. */
+static char *hmem;
+static unsigned *hfree;
+static unsigned nhfree, heads_made, heads_cap;
+static size_t head_cap, head_slot, page_size;
+
+/* Every connection is a file descriptor, and a soft limit below what the
+ * pools hold (1024 is common) would fail accept() under load while there is
+ * room: raise it as far as the hard limit allows, and say when that is not
+ * enough. */
+static void fd_limit_for(const struct cfg *config)
+{
+	unsigned long long want = (unsigned long long)config->gw.max_connections + gw_upstream_slots(config) + MAX_LISTENERS + 16;
+	unsigned long long have = port_raise_fd_limit(want);
+	if (have && have < want)
+		log_warnx("max_connections %u needs %llu open files, but the limit is %llu", config->gw.max_connections, want, have);
+}
 
 int server_init(const struct cfg *config)
 {
 	const struct cfg_gateway *g = &config->gw;
+	fd_limit_for(config);
 	/* Both pools are set up entry by entry on first use (client_take,
 	 * exchange_take), so untouched entries and buffers cost no RSS: an
 	 * idle gateway with max_inflight 1100 holds none of them. */
@@ -113,11 +145,22 @@ int server_init(const struct cfg *config)
 	if (posix_memalign(&mem, page, per_exchange * g->max_inflight) != 0)
 		mem = NULL;
 	xmem = mem;
-	if (!clients || !xs || !xmem)
+	/* The head buffers likewise: a pool of pages touched only as heads
+	 * arrive in them. */
+	page_size = page;
+	head_cap = g->max_header_bytes;
+	head_slot = (head_cap + page - 1) & ~(page - 1);
+	hfree = calloc(g->max_partial_heads, sizeof *hfree);
+	mem = NULL;
+	if (posix_memalign(&mem, page, head_slot * g->max_partial_heads) != 0)
+		mem = NULL;
+	hmem = mem;
+	if (!clients || !xs || !xmem || !hfree || !hmem)
 		return -1;
 	nclients_cap = g->max_connections;
 	xs_cap = g->max_inflight;
-	xs_made = clients_made = 0;
+	heads_cap = g->max_partial_heads;
+	xs_made = clients_made = heads_made = nhfree = 0;
 	loop_timer_init(&trim_timer);
 	return 0;
 }
@@ -225,10 +268,14 @@ void server_free(void)
 	free(clients);
 	free(xs);
 	free(xmem);
+	free(hmem);
+	free(hfree);
 	clients = NULL;
 	xs = NULL;
-	xmem = NULL;
-	free_clients = wait_head = wait_tail = NULL;
+	xmem = hmem = NULL;
+	hfree = NULL;
+	free_clients = NULL;
+	partial = wait_head = wait_x = (struct cqueue){ NULL, NULL };
 	free_xs = NULL;
 	loop_timer_stop(&trim_timer);
 }
@@ -256,19 +303,113 @@ static struct exchange *exchange_get(struct client *c)
 	return x;
 }
 
-static void wait_remove(struct client *c)
+static void q_push(struct cqueue *q, struct client *c)
 {
-	struct client **pp = &wait_head, *prev = NULL;
-	while (*pp && *pp != c) {
-		prev = *pp;
-		pp = &(*pp)->next;
-	}
-	if (!*pp)
-		return;
-	*pp = c->next;
-	if (wait_tail == c)
-		wait_tail = prev;
 	c->next = NULL;
+	c->prev = q->last;
+	if (q->last)
+		q->last->next = c;
+	else
+		q->first = c;
+	q->last = c;
+}
+
+static void q_remove(struct cqueue *q, struct client *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		q->first = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	else
+		q->last = c->prev;
+	c->next = c->prev = NULL;
+}
+
+/* The queue a client in state s is on, or NULL. */
+static struct cqueue *queue_of(enum client_state s)
+{
+	return s == C_HEAD ? &partial : s == C_WAIT_H ? &wait_head : s == C_WAIT_X ? &wait_x : NULL;
+}
+
+/* ---- head buffers ---- */
+
+static char *head_take(void)
+{
+	if (nhfree)
+		return hmem + head_slot * hfree[--nhfree];
+	if (heads_made < heads_cap)
+		return hmem + head_slot * heads_made++;
+	return NULL;
+}
+
+/* c's head buffer (if any) goes back to the pool, and the longest-waiting
+ * client without one may try again. */
+static void head_put(struct client *c)
+{
+	if (!c->head)
+		return;
+	/* Most heads fit in a page; the rest of a longer one's pages go back
+	 * to the kernel, so RSS does not stay at what a burst of big heads
+	 * once touched. */
+	if (c->head_len > page_size)
+		port_mem_release(c->head + page_size, head_slot - page_size);
+	hfree[nhfree++] = (unsigned)((size_t)(c->head - hmem) / head_slot);
+	c->head = NULL;
+	c->head_len = 0;
+	struct client *w = wait_head.first;
+	if (w) {
+		q_remove(&wait_head, w);
+		w->state = C_IDLE;
+		loop_set(&w->w, LOOP_IN);
+	}
+}
+
+/* A partial head dropped to make room for another: closed without an
+ * answer (an attacker's thousands would flood the access log), counted. */
+static void head_drop(struct client *c)
+{
+	metrics_count_head_dropped();
+	client_close(c);
+}
+
+/*
+ * c begins a request head: it gets a head buffer and joins the partial
+ * heads (C_HEAD). At most max_partial_heads_per_ip of them come from one
+ * address and max_partial_heads in all: over either bound the oldest
+ * partial head (of that address, then of all) is dropped. The connection
+ * that has trickled its head the longest is the likeliest attacker, and a
+ * legitimate client's head arrives in one read: newcomers are served
+ * however many slow connections there are. 0 when no buffer can be had
+ * (each holds a complete head waiting for an exchange): c is unchanged.
+ */
+static int head_start(struct client *c)
+{
+	struct client *oldest = NULL;
+	unsigned same = 0;
+	for (struct client *o = partial.first; o; o = o->next)
+		if (strcmp(o->peer, c->peer) == 0 && same++ == 0)
+			oldest = o;
+	if (oldest && same >= gw.cfg->gw.max_partial_heads_per_ip)
+		head_drop(oldest);
+	char *h = head_take();
+	if (!h && partial.first) {
+		head_drop(partial.first);
+		h = head_take();
+	}
+	if (!h)
+		return 0;
+	c->head = h;
+	c->head_len = 0;
+	c->state = C_HEAD;
+	q_push(&partial, c);
+	c->started_us = loop_now_us();
+	/* The whole request must arrive within header_timeout: counted from
+	 * the accept on a new connection, from this first byte on a kept one. */
+	if (c->served)
+		header_timer(c);
+	return 1;
 }
 
 static void cfg_unhold(struct exchange *x)
@@ -315,14 +456,14 @@ static void server_reap(struct loop_defer *d)
 		x->buffers_dirty = 1;
 		if (!loop_timer_armed(&trim_timer))
 			loop_timer_set(&trim_timer, TRIM_AFTER_MS, trim_on_timer);
-		struct client *w = wait_head;
+		struct client *w = wait_x.first;
 		if (w) {
-			wait_remove(w);
-			struct exchange *nx = exchange_get(w);
-			w->state = C_READ;
-			nx->reading.started_us = loop_now_us();
-			loop_set(&w->w, LOOP_IN);
-			header_timer(w);
+			q_remove(&wait_x, w);
+			head_to_exchange(w, exchange_get(w));
+			/* Served from its timer, as a pipelined request is
+			 * (next_request), not inside this hook. */
+			w->state = C_NEXT;
+			loop_timer_set(&w->timer, 0, client_on_timer);
 		}
 	}
 }
@@ -439,6 +580,9 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 			fmt_ip(1, &((struct sockaddr_in6 *)&ss)->sin6_addr, c->peer, sizeof c->peer);
 		c->served = 0;
 		c->x = NULL;
+		c->head = NULL;
+		c->head_len = 0;
+		c->prev = NULL;
 		c->state = C_IDLE;
 		if (loop_add(&c->w, fd, LOOP_IN, client_on_io) < 0) {
 			close(fd);
@@ -459,8 +603,10 @@ static void client_close(struct client *c)
 {
 	if (c->state == C_FREE)
 		return;
-	if (c->state == C_WAIT_X)
-		wait_remove(c);
+	struct cqueue *q = queue_of(c->state);
+	if (q)
+		q_remove(q, c);
+	head_put(c);
 	if (c->x) {
 		struct exchange *x = c->x;
 		if (x->writing.on_abort)
@@ -571,7 +717,18 @@ static void next_request(struct client *c)
 {
 	struct exchange *x = c->x;
 	size_t left = x->reading.in_len - x->reading.req_end;
-	memmove(x->in, x->in + x->reading.req_end, left);
+	const char *next = x->in + x->reading.req_end;
+	/* Only the start of the next head: it waits in a head buffer, not in
+	 * this request slot (pipelining a byte must not keep one). */
+	if (left < head_cap && !gw.stopping && http_request_head_end(next, left, 0) == HTTP_INCOMPLETE &&
+	    head_start(c)) {
+		memcpy(c->head, next, left);
+		c->head_len = (unsigned)left;
+		exchange_put(x);
+		loop_set(&c->w, LOOP_IN);
+		return;
+	}
+	memmove(x->in, next, left);
 	cfg_unhold(x);
 	exchange_reset(x);
 	x->reading.in_len = left;
@@ -698,13 +855,19 @@ static void process_input(struct exchange *x)
 				goto head_too_large;
 			return;
 		}
-		if (r == HTTP_BAD) {
+		if (r == HTTP_TOO_MANY_HEADERS)
+			goto head_too_large;
+		if (r < 0) {
 			reject(x, E_BAD_REQUEST, "malformed HTTP request");
 			return;
 		}
 		if ((size_t)r > g->max_header_bytes)
 			goto head_too_large;
 		x->reading.head_len = (size_t)r;
+		if (!http_request_host_ok(x->req)) {
+			reject(x, E_BAD_REQUEST, "missing, repeated or invalid Host header");
+			return;
+		}
 		if (http_request_body_info(x->req, &x->reading.bi) < 0) {
 			x->reading.bi.keep_alive = 0;
 			reject(x, E_BAD_REQUEST, "invalid Content-Length or Transfer-Encoding");
@@ -788,39 +951,80 @@ static int fill(struct client *c)
 	return 1;
 }
 
+/* ---- reading request heads ---- */
+
+/* The head's bytes move to x, which reads the rest of the request. */
+static void head_to_exchange(struct client *c, struct exchange *x)
+{
+	memcpy(x->in, c->head, c->head_len);
+	x->reading.in_len = c->head_len;
+	x->reading.started_us = c->started_us;
+	head_put(c);
+	c->state = C_READ;
+	loop_set(&c->w, LOOP_IN);
+}
+
+/* Reads what the socket has into c's head buffer. A head that is complete,
+ * cannot be one, or fills the buffer goes to an exchange, whose reader
+ * answers the last two (400, 431); with none free c waits, reading no
+ * more (C_WAIT_X). */
+static void read_head(struct client *c)
+{
+	size_t last = c->head_len;
+	ssize_t n = recv(c->w.fd, c->head + last, head_cap - last, 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		client_close(c);
+		return;
+	}
+	c->head_len += (unsigned)n;
+	if (c->head_len < head_cap && http_request_head_end(c->head, c->head_len, last) == HTTP_INCOMPLETE)
+		return;
+	q_remove(&partial, c);
+	struct exchange *x = exchange_get(c);
+	if (!x) {
+		c->state = C_WAIT_X;
+		q_push(&wait_x, c);
+		loop_set(&c->w, 0);
+		return;
+	}
+	head_to_exchange(c, x);
+	process_input(x);
+}
+
 static void on_readable(struct client *c, unsigned ev)
 {
-	if (c->state == C_IDLE || c->state == C_WAIT_X) {
-		struct exchange *x = exchange_get(c);
-		if (!x) {
-			char b;
-			ssize_t n = recv(c->w.fd, &b, 1, MSG_PEEK);
-			if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
-				client_close(c);
-				return;
-			}
-			if (c->state != C_WAIT_X) {
-				c->state = C_WAIT_X;
-				c->next = NULL;
-				if (wait_tail)
-					wait_tail->next = c;
-				else
-					wait_head = c;
-				wait_tail = c;
-			}
+	struct exchange *x = c->x;
+	switch (c->state) {
+	case C_IDLE:
+		if (gw.stopping) {
+			client_close(c);
+			return;
+		}
+		if (!head_start(c)) {
+			c->state = C_WAIT_H;
+			q_push(&wait_head, c);
 			loop_set(&c->w, 0);
 			return;
 		}
-		c->state = C_READ;
-		x->reading.started_us = loop_now_us();
-		header_timer(c);
-	}
-	struct exchange *x = c->x;
-	if (c->state == C_READ) {
-		if (!fill(c))
-			return;
-		process_input(x);
+		read_head(c);
 		return;
+	case C_HEAD:
+		read_head(c);
+		return;
+	case C_WAIT_H:
+	case C_WAIT_X:
+		/* Not reading: only an error or a hang-up gets here. */
+		if (ev & (LOOP_ERR | LOOP_HUP))
+			client_close(c);
+		return;
+	case C_READ:
+		if (fill(c))
+			process_input(x);
+		return;
+	default:
+		break;
 	}
 	/* Serving: only watch for the client leaving; keep early pipelined
 	 * bytes behind the current request. */
@@ -865,6 +1069,16 @@ static void client_on_timer(struct loop_timer *t)
 	case C_NEXT:
 		next_request(c);
 		return;
+	case C_HEAD:
+		/* Answered 408 from an exchange (and logged) when one is free. */
+		x = exchange_get(c);
+		if (!x) {
+			client_close(c);
+			return;
+		}
+		q_remove(&partial, c);
+		head_to_exchange(c, x);
+		/* fall through */
 	case C_READ:
 		reject(x, E_TIMEOUT, "request not received in time");
 		return;
@@ -884,9 +1098,8 @@ void server_stop(void)
 	server_close_listeners();
 	for (unsigned i = 0; i < clients_made; i++) {
 		struct client *c = &clients[i];
-		if (c->state == C_IDLE || c->state == C_WAIT_X)
-			client_close(c);
-		else if (c->state == C_READ && c->x && c->x->reading.in_len == 0)
+		/* No request has come in whole on these. */
+		if (c->state == C_IDLE || c->state == C_HEAD || c->state == C_WAIT_H || c->state == C_WAIT_X)
 			client_close(c);
 	}
 	if (gw.nactive == 0)

@@ -1,9 +1,11 @@
 /*
- * fuzz_http_request.c - libFuzzer harness for http_parse_request and
- * http_request_body_info. Besides "never crash", it checks the contract:
- * the result never exceeds the input, every string lies inside the head,
- * and feeding the input one byte at a time (each prefix in an exact-size
- * allocation, with the right last_len) agrees with parsing it whole.
+ * fuzz_http_request.c - libFuzzer harness for http_parse_request,
+ * http_request_head_end, http_request_host_ok and http_request_body_info.
+ * Besides "never crash", it checks the contract: the result never exceeds
+ * the input, every string lies inside the head, http_request_head_end
+ * finds the end the parser finds, and feeding the input one byte at a time
+ * (each prefix in an exact-size allocation, with the right last_len)
+ * agrees with parsing it whole.
  */
 #include "http.h"
 
@@ -65,9 +67,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t k;
 
 	r = http_parse_request(buf, size, 0, &whole);
-	if (r != HTTP_BAD && r != HTTP_INCOMPLETE && (r <= 0 || (size_t)r > size))
+	if (r != HTTP_BAD && r != HTTP_INCOMPLETE && r != HTTP_TOO_MANY_HEADERS && (r <= 0 || (size_t)r > size))
 		abort();
 	check_req(buf, r, &whole);
+	int e = http_request_head_end(buf, size, 0);
+	if ((r > 0 && e != r) || (r == HTTP_TOO_MANY_HEADERS && e <= 0) || ((r == HTTP_INCOMPLETE) != (e == HTTP_INCOMPLETE)))
+		abort();
+	if (r > 0 && http_request_host_ok(&whole) > 1)
+		abort();
 	if (r > 0 && http_request_body_info(&whole, &bi) == 0) {
 		if (bi.kind != HTTP_BODY_LENGTH && bi.length != 0)
 			abort();
@@ -83,6 +90,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			return 0;
 		memcpy(p, buf, k);
 		rp = http_parse_request(p, k, k - 1, &part);
+		if (rp == HTTP_TOO_MANY_HEADERS) {
+			/* only on the prefix that completes the head */
+			if (r != HTTP_TOO_MANY_HEADERS)
+				abort();
+			free(p);
+			break;
+		}
 		if (rp == HTTP_BAD) {
 			/* caught early or on the same complete head: so must
 			 * the whole be */

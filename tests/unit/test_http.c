@@ -57,6 +57,8 @@ static char g_whole[8192];
  * a guard page, with last_len = the previous prefix's length): every
  * proper prefix up to the head's end must be INCOMPLETE, and the prefix
  * that completes the head must give the same result as the whole.
+ * http_request_head_end must agree on every prefix: resumed or not, and
+ * with the parser on where the head ends.
  * Returns the whole parse's result; g_req holds it (pointing into a
  * private copy that stays valid until the next call).
  */
@@ -71,8 +73,19 @@ static int req_check(const char *s, size_t n)
 	p = test_guard_copy(s, n);
 	ret = http_parse_request(p, n, 0, &g_req);
 	render_req(g_whole, sizeof(g_whole), ret, p, &g_req);
+	r = http_request_head_end(p, n, 0);
+	if (ret > 0)
+		CHECK_EQ_INT(r, ret);
+	else if (ret == HTTP_TOO_MANY_HEADERS)
+		CHECK(r > 0);
+	else if (ret == HTTP_INCOMPLETE)
+		CHECK_EQ_INT(r, HTTP_INCOMPLETE);
 	for (k = 1; k <= n; k++) {
 		p = test_guard_copy(s, k);
+		r = http_request_head_end(p, k, k - 1);
+		CHECK_EQ_INT(r, http_request_head_end(p, k, 0));
+		if (r > 0 && (size_t)r < k)
+			break;	/* already ended at the previous prefix */
 		r = http_parse_request(p, k, k - 1, &g_req);
 		if (ret > 0 && (size_t)ret > k) {
 			CHECK_EQ_INT(r, HTTP_INCOMPLETE);
@@ -83,6 +96,12 @@ static int req_check(const char *s, size_t n)
 				test_cur_failed = 1;
 			}
 			break;
+		} else if (ret == HTTP_TOO_MANY_HEADERS) {
+			/* only once the head is complete */
+			CHECK(r == HTTP_INCOMPLETE || r == HTTP_TOO_MANY_HEADERS);
+			if (r == HTTP_TOO_MANY_HEADERS)
+				break;
+			CHECK(k < n);
 		} else {
 			/* A bad head may be caught early, never late. */
 			CHECK(r == HTTP_INCOMPLETE || r == HTTP_BAD);
@@ -221,14 +240,100 @@ TEST(req_header_limit)
 	size_t n;
 	int i;
 
+	/* A hundred fields, as an SDK or a browser with cookies sends, and
+	 * up to the array's size: a head's limit is its size in bytes. */
+	CHECK(HTTP_MAX_HEADERS >= 100);
 	n = (size_t)snprintf(buf, sizeof(buf), "GET / HTTP/1.1\r\n");
 	for (i = 0; i < HTTP_MAX_HEADERS; i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "H%d: %d\r\n", i, i);
 	memcpy(buf + n, "\r\n", 2);
 	CHECK_EQ_INT(req_check(buf, n + 2), (int)n + 2);
 	CHECK_EQ_INT(g_req.num_headers, HTTP_MAX_HEADERS);
+	CHECK_EQ_STR(g_req.headers[99].name, g_req.headers[99].name_len, "H99");
+	/* One more is too many: a 431 (too large), not a malformed head. */
 	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "One: more\r\n\r\n");
+	CHECK_EQ_INT(req_check(buf, n), HTTP_TOO_MANY_HEADERS);
+	/* A malformed head with as many fields is still just malformed
+	 * when the flaw comes first. */
+	memcpy(buf + 16, " ", 1);	/* "GET / HTTP/1.1\r\n H0: 0" */
 	CHECK_EQ_INT(req_check(buf, n), HTTP_BAD);
+}
+
+TEST(res_header_limit)
+{
+	char buf[4096];
+	size_t n;
+	int i;
+
+	n = (size_t)snprintf(buf, sizeof(buf), "HTTP/1.1 200 OK\r\n");
+	for (i = 0; i < HTTP_MAX_HEADERS; i++)
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "H%d: %d\r\n", i, i);
+	memcpy(buf + n, "\r\n", 2);
+	CHECK_EQ_INT(res_check(buf, n + 2), (int)n + 2);
+	CHECK_EQ_INT(g_res.num_headers, HTTP_MAX_HEADERS);
+	/* For a response, too many fields is a bad response (a 502). */
+	n += (size_t)snprintf(buf + n, sizeof(buf) - n, "One: more\r\n\r\n");
+	CHECK_EQ_INT(res_check(buf, n), HTTP_BAD);
+}
+
+TEST(req_head_end)
+{
+	struct http_request r;
+
+	/* The head's end alone, as the parser finds it, resumable. */
+	CHECK_EQ_INT(http_request_head_end(S("GET / HTTP/1.1\r\nHost: a\r\n\r\n{}"), 0), 27);
+	CHECK_EQ_INT(http_parse_request(S("GET / HTTP/1.1\r\nHost: a\r\n\r\n{}"), 0, &r), 27);
+	CHECK_EQ_INT(http_request_head_end(S("\r\nGET / HTTP/1.1\n\n"), 0), 18);
+	CHECK_EQ_INT(http_request_head_end(S("GET / HTTP/1.1\r\nHost: a\r\n\r"), 0), HTTP_INCOMPLETE);
+	CHECK_EQ_INT(http_request_head_end(S("GET / HTTP/1.1\r\nHost: a\r\n\r\n"), 26), 27);
+	CHECK_EQ_INT(http_request_head_end(S("G"), 0), HTTP_INCOMPLETE);
+	CHECK_EQ_INT(http_request_head_end(S("\r"), 0), HTTP_INCOMPLETE);
+	CHECK_EQ_INT(http_request_head_end(S(""), 0), HTTP_INCOMPLETE);
+	/* It does not tokenize: a complete but malformed head ends too ... */
+	CHECK_EQ_INT(http_request_head_end(S("GET  / HTTP/1.1\r\n\r\n"), 0), 19);
+	/* ... but bytes that cannot start a request fail at once. */
+	CHECK_EQ_INT(http_request_head_end(S("\x16\x03\x01"), 0), HTTP_BAD);
+	CHECK_EQ_INT(http_request_head_end(S("\rX"), 0), HTTP_BAD);
+	CHECK_EQ_INT(http_request_head_end(S(" GET"), 0), HTTP_BAD);
+}
+
+/* Whole and byte by byte through req_check, then the Host rule. */
+static int host_ok(const char *s, size_t n)
+{
+	int r = req_check(s, n);
+
+	CHECK(r > 0);
+	return r > 0 && http_request_host_ok(&g_req);
+}
+#define HOST_OK(lit) CHECK(host_ok(S(lit)) == 1)
+#define HOST_BAD(lit) CHECK(host_ok(S(lit)) == 0)
+
+TEST(req_host_rule)
+{
+	/* RFC 9112 3.2: exactly one Host in HTTP/1.1 ... */
+	HOST_OK("GET / HTTP/1.1\r\nHost: example.com\r\n\r\n");
+	HOST_OK("GET / HTTP/1.1\r\nhOST: 192.168.1.1:8080\r\n\r\n");
+	HOST_OK("GET / HTTP/1.1\r\nHost: [::1]:8080\r\n\r\n");
+	HOST_OK("GET / HTTP/1.1\r\nHost: router.lan.\r\n\r\n");
+	HOST_OK("GET / HTTP/1.1\r\nHost: xn--caf-dma.example\r\n\r\n");
+	HOST_OK("GET / HTTP/1.1\r\nHost:\r\n\r\n");	/* empty: allowed */
+	HOST_OK("GET / HTTP/1.1\r\nX: 1\r\nHost: a\r\nX-Host: b\r\nHosts: c\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nX-Host: a\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nHost: a\r\nHost: a\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nHost: a\r\nX: y\r\nHOST: b\r\n\r\n");
+	/* ... at most one in HTTP/1.0 ... */
+	HOST_OK("GET / HTTP/1.0\r\n\r\n");
+	HOST_OK("GET / HTTP/1.0\r\nHost: a\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n");
+	/* ... and a host[:port] for a value. */
+	HOST_BAD("GET / HTTP/1.1\r\nHost: a b\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nHost: a/b\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nHost: user@a\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nHost: a\tb\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nHost: \"a\"\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.1\r\nHost: caf\xc3\xa9\r\n\r\n");
+	HOST_BAD("GET / HTTP/1.0\r\nHost: a?b\r\n\r\n");
 }
 
 TEST(req_resume_split_in_terminator)
@@ -1042,6 +1147,9 @@ int main(void)
 	RUN(req_leading_empty_line);
 	RUN(req_value_blanks_stripped);
 	RUN(req_header_limit);
+	RUN(res_header_limit);
+	RUN(req_head_end);
+	RUN(req_host_rule);
 	RUN(req_resume_split_in_terminator);
 	RUN(req_reject_smuggling_syntax);
 	RUN(tchar_every_byte);
