@@ -346,3 +346,24 @@ def listen_config_errors_are_clear(ctx):
 			"\toption tls_key '%s'\n\tlist allow_cidr '192.168.1.0/24'\n\tlist allow_cidr 'fd00::/8'\n" % (cert, key))
 	rc, out, err = run_cli(ctx, ["-t", "-c", ctx.path("ok.conf")])
 	check(rc == 0, "a good listen section: exit %d:\n%s%s" % (rc, out, err))
+
+
+@test(timeout=30)
+def certgen_prints_a_listen_section_that_works(ctx):
+	"""The `config listen` lines llmgw certgen prints, pasted into a
+	configuration (address moved to a free loopback port), pass llmgw -t."""
+	out = ctx.path("tls")
+	os.mkdir(out)
+	rc, so, se = run_cli(ctx, ["certgen", "--host", "localhost", "--ip", "127.0.0.1", "--out", "tls"])
+	check(rc == 0, "certgen exited %d:\n%s%s" % (rc, so, se))
+	i = so.find("config listen ")
+	check(i >= 0, "no config listen section in certgen's output:\n%s" % so)
+	section = so[i:]
+	for want in ("\toption address '0.0.0.0:8443'\n", "\toption tls_cert '%s'\n" % os.path.join(out, "llmgw-cert.pem"),
+			"\toption tls_key '%s'\n" % os.path.join(out, "llmgw-key.pem")):
+		check(want in section, "%r not in:\n%s" % (want, section))
+	conf = ctx.config(free_port()) + section.replace("0.0.0.0:8443", "127.0.0.1:%d" % free_port())
+	with open(ctx.path("c.conf"), "w") as f:
+		f.write(conf)
+	rc, o, e = run_cli(ctx, ["-t", "-c", ctx.path("c.conf")])
+	check(rc == 0, "certgen's section fails llmgw -t (%d):\n%s%s\n%s" % (rc, o, e, conf))
