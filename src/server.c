@@ -758,10 +758,9 @@ static ssize_t client_recv(struct client *c, void *buf, size_t len)
 	return (ssize_t)got;
 }
 
-/* The client's bytes out: sendmsg(2) of iov[0..n), or through TLS the
- * first piece (the caller loops), and with n 0 the records the engine
- * still holds (server_pending() counts them). Bytes taken, or -1 with
- * errno (EAGAIN: wait for LOOP_OUT). */
+/* The client's bytes out: sendmsg(2) of iov[0..n), or through TLS (with
+ * n 0: the records the engine still holds, which server_pending()
+ * counts). Bytes taken, or -1 with errno (EAGAIN: wait for LOOP_OUT). */
 static ssize_t client_send(struct client *c, struct iovec *iov, int n)
 {
 	if (!c->tls) {
@@ -770,7 +769,7 @@ static ssize_t client_send(struct client *c, struct iovec *iov, int n)
 	}
 	if (n == 0)
 		return tls_flush(c->tls, c->w.fd) < 0 ? -1 : 0;
-	return tls_write(c->tls, c->w.fd, iov[0].iov_base, iov[0].iov_len);
+	return tls_writev(c->tls, c->w.fd, iov, n);
 }
 
 int server_write(struct exchange *x, const void *p, size_t n)

@@ -1189,36 +1189,50 @@ ssize_t tls_read(struct tls *t, int fd, void *buf, size_t len)
 	return (ssize_t)avail;
 }
 
-ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len)
+ssize_t tls_writev(struct tls *t, int fd, const struct iovec *iov, int n)
 {
-	const unsigned char *src = buf;
-	size_t done = 0;
-	if (len == 0)
+	size_t done = 0, total = 0;
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (total == 0)
 		return 0;
-	while (done < len) {
-		int r = pump(t, fd, BR_SSL_SENDAPP);
-		if (r <= 0) {
-			if (done)
-				break;
-			if (r == 0)
-				errno = EPIPE;	/* the peer closed: nothing more goes out */
-			return -1;
+	for (int i = 0; i < n; i++) {
+		const unsigned char *src = iov[i].iov_base;
+		size_t len = iov[i].iov_len, off = 0;
+		while (off < len) {
+			int r = pump(t, fd, BR_SSL_SENDAPP);
+			if (r <= 0) {
+				if (done)
+					goto seal;
+				if (r == 0)
+					errno = EPIPE;	/* the peer closed: nothing more goes out */
+				return -1;
+			}
+			size_t avail;
+			unsigned char *p = br_ssl_engine_sendapp_buf(t->eng, &avail);
+			if (avail > len - off)
+				avail = len - off;
+			memcpy(p, src + off, avail);
+			/* A full buffer becomes a record inside the ack. */
+			br_ssl_engine_sendapp_ack(t->eng, avail);
+			off += avail;
+			done += avail;
 		}
-		size_t avail;
-		unsigned char *p = br_ssl_engine_sendapp_buf(t->eng, &avail);
-		if (avail > len - done)
-			avail = len - done;
-		memcpy(p, src + done, avail);
-		/* A full buffer becomes a record inside the ack. */
-		br_ssl_engine_sendapp_ack(t->eng, avail);
-		done += avail;
 	}
-	/* Seal what is buffered into a record and push as far as the socket
-	 * takes; the rest goes out with tls_flush() or the next call. An error
-	 * here is sticky and reported by the next call. */
+seal:
+	/* Seal what is buffered into a record (the pieces together: one
+	 * record, not one per piece) and push as far as the socket takes; the
+	 * rest goes out with tls_flush() or the next call. An error here is
+	 * sticky and reported by the next call. */
 	br_ssl_engine_flush(t->eng, 0);
 	(void)push_records(t, fd);
 	return (ssize_t)done;
+}
+
+ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len)
+{
+	struct iovec v = { (void *)buf, len };
+	return tls_writev(t, fd, &v, 1);
 }
 
 int tls_handshake(struct tls *t, int fd)
@@ -1350,6 +1364,12 @@ ssize_t tls_read(struct tls *t, int fd, void *buf, size_t len)
 }
 
 ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len)
+{
+	errno = EPROTO;
+	return -1;
+}
+
+ssize_t tls_writev(struct tls *t, int fd, const struct iovec *iov, int n)
 {
 	errno = EPROTO;
 	return -1;

@@ -45,6 +45,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 struct tls;
@@ -143,6 +144,9 @@ ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len);
  * tls_write() run the handshake too; a server calls this to finish it
  * before it commits any memory to the connection. */
 int tls_handshake(struct tls *t, int fd);
+/* tls_write() of the pieces iov[0..n) in turn, sealed into records
+ * together (a response head and its body: one record, one send). */
+ssize_t tls_writev(struct tls *t, int fd, const struct iovec *iov, int n);
 /* Pushes out records still held in the engine: 0 when all are on the wire,
  * -1 with errno EAGAIN or as tls_read. */
 int tls_flush(struct tls *t, int fd);

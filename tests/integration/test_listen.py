@@ -12,7 +12,7 @@ import socket
 import ssl
 import time
 
-from harness import (Client, check, chat_body, free_port, reply_for, stream_parts, test, uci)
+from harness import (Client, check, chat_body, free_port, reply_for, stream_parts, test, uci, wait_listening)
 from test_cli import run_cli
 
 
@@ -74,6 +74,7 @@ def tls_gateway(ctx, cert, key, gateway=(), listen_extra=(), mock=None):
 	conf = ctx.config(port, gateway, providers=[("mock", mock.url, [("list", "model", "mock-1")])],
 		routes=[("fast", ["mock/mock-1"])], extra="\n" + uci([("listen", "lan_tls", lopts)]))
 	gw = ctx.llmgw(conf)
+	wait_listening(tport, time.monotonic() + 10, gw)	# bound after the plain one
 	return mock, gw, tport
 
 
@@ -276,7 +277,7 @@ def allow_cidr_closes_other_addresses_at_accept(ctx):
 	])
 	conf = ctx.config(port, [("list", "allow_cidr", "127.0.0.2/32"), ("list", "allow_cidr", "192.168.1.0/24")],
 		providers=[("mock", mock.url, [])], routes=[("fast", ["mock/mock-1"])], extra="\n" + extra)
-	gw = ctx.llmgw(conf, port=tport)	# wait on the TLS port: 127.0.0.1 may connect there
+	gw = ctx.llmgw(conf, port=pport)	# the last one bound (a refused connect still connects)
 	before = refused_count(port, "127.0.0.2")
 	check(refused(port, "127.0.0.1"), "a connection from 127.0.0.1 was answered (allow_cidr 127.0.0.2/32)")
 	with Client(port) as c:	# harness.Client connects from 127.0.0.1 too
