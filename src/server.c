@@ -339,7 +339,7 @@ static void server_reap(struct loop_defer *d)
 			nx->reading.started_us = loop_now_us();
 			loop_set(&w->w, LOOP_IN);
 			header_timer(w);
-			if (w->tls && tls_pending(w->tls))	/* the socket will not announce them */
+			if (LLMGW_TLS_LISTEN && w->tls && tls_pending(w->tls))	/* the socket will not announce them */
 				loop_timer_set(&w->timer, 0, client_on_timer);
 		}
 	}
@@ -616,7 +616,7 @@ static void client_close(struct client *c)
 	}
 	loop_timer_stop(&c->timer);
 	loop_del(&c->w);
-	if (c->tls) {
+	if (LLMGW_TLS_LISTEN && c->tls) {
 		tls_close(c->tls);
 		c->tls = NULL;
 	}
@@ -698,7 +698,7 @@ static void request_done(struct exchange *x)
 	if (gw.cfg->gw.access_log)
 		access_log(x);
 	if (x->writing.close_after || !x->reading.bi.keep_alive || gw.stopping) {
-		if (c->tls)
+		if (LLMGW_TLS_LISTEN && c->tls)
 			(void)tls_shutdown(c->tls, c->w.fd);	/* close_notify, best effort */
 		shutdown(c->w.fd, SHUT_WR);
 		client_close(c);
@@ -737,7 +737,7 @@ static void next_request(struct client *c)
 int server_pending(const struct exchange *x)
 {
 	return x->writing.out_off < x->writing.out_len || x->writing.ext_off < x->writing.ext_len ||
-	       (x->c && x->c->tls && tls_unsent(x->c->tls));
+	       (LLMGW_TLS_LISTEN && x->c && x->c->tls && tls_unsent(x->c->tls));
 }
 
 /* The client's bytes in: recv(2), or a TLS connection's decrypted bytes,
@@ -746,7 +746,7 @@ int server_pending(const struct exchange *x)
  * of the stream, -1 with errno (EAGAIN: wait for LOOP_IN). */
 static ssize_t client_recv(struct client *c, void *buf, size_t len)
 {
-	if (!c->tls)
+	if (!LLMGW_TLS_LISTEN || !c->tls)
 		return recv(c->w.fd, buf, len, 0);
 	size_t got = 0;
 	while (got < len) {
@@ -763,7 +763,7 @@ static ssize_t client_recv(struct client *c, void *buf, size_t len)
  * counts). Bytes taken, or -1 with errno (EAGAIN: wait for LOOP_OUT). */
 static ssize_t client_send(struct client *c, struct iovec *iov, int n)
 {
-	if (!c->tls) {
+	if (!LLMGW_TLS_LISTEN || !c->tls) {
 		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
 		return sendmsg(c->w.fd, &mh, MSG_NOSIGNAL);
 	}
@@ -1047,7 +1047,7 @@ static int client_handshake(struct client *c)
 static void client_on_io(struct loop_fd *w, unsigned ev)
 {
 	struct client *c = container_of(w, struct client, w);
-	if (c->tls && !c->tls_ready) {
+	if (LLMGW_TLS_LISTEN && c->tls && !c->tls_ready) {
 		if (client_handshake(c) <= 0)
 			return;
 		/* The request may have come with the handshake's last flight
@@ -1081,7 +1081,7 @@ static void client_on_timer(struct loop_timer *t)
 		next_request(c);
 		return;
 	case C_READ:
-		if (c->tls && tls_pending(c->tls)) {
+		if (LLMGW_TLS_LISTEN && c->tls && tls_pending(c->tls)) {
 			/* server_reap's nudge: decrypted bytes that came while
 			 * the client waited for an exchange. */
 			header_timer(c);

@@ -62,6 +62,10 @@ struct tls_creds {
 static struct {
 	int inited;
 	int full;		/* mockprov: BearSSL's full server profiles */
+	/* full_setup or listen_setup, set by the init that ran: only that
+	 * one is linked where the other init is never called (llmgw does
+	 * not link BearSSL's full profiles, CBC, CCM, 3DES and all). */
+	void (*setup)(struct tls *t, unsigned char *buf);
 	struct tls_creds *creds;	/* mockprov's one certificate */
 	br_ssl_session_cache_lru lru;
 	unsigned char *lru_mem;
@@ -398,31 +402,37 @@ static const br_ssl_session_cache_class cache_class = {
 	sizeof(const br_ssl_session_cache_class *), cache_save, cache_load,
 };
 
-/* Sets up the engine of pool entry t (record buffers at buf), once; each
- * connection then only resets it (and sets its certificate). */
-static void server_setup(struct tls *t, unsigned char *buf)
+/* What both setups end with: the record buffers at buf, the cache. */
+static void setup_common(struct tls *t, const uint16_t *suites, size_t n, unsigned char *buf)
+{
+	t->eng = &t->u.s.sc.eng;
+	t->server = 1;
+	tls_int_engine_common(t->eng, suites, n, buf);
+	t->u.s.cache_vt = &cache_class;
+	br_ssl_server_set_cache(&t->u.s.sc, &t->u.s.cache_vt);
+	t->ready = 1;
+}
+
+/* Sets up the engine of pool entry t, once; each connection then only
+ * resets it (the listener's also sets its certificate then). mockprov:
+ * BearSSL's full profile with its one certificate. */
+static void full_setup(struct tls *t, unsigned char *buf)
 {
 	br_ssl_server_context *sc = &t->u.s.sc;
 	const struct tls_creds *c = G.creds;
-	if (G.full && c->skey_type == BR_KEYTYPE_RSA) {
+	if (c->skey_type == BR_KEYTYPE_RSA)
 		br_ssl_server_init_full_rsa(sc, c->chain, c->chain_len, &c->rsa);
-	} else if (G.full) {
-		br_ssl_server_init_full_ec(sc, c->chain, c->chain_len, c->issuer_key_type, &c->ec);
-	} else {
-		br_ssl_server_zero(sc);
-		tls_int_engine_aead(&sc->eng);
-	}
-	t->eng = &sc->eng;
-	t->server = 1;
-	if (G.full)
-		tls_int_engine_common(t->eng, full_suites, sizeof full_suites / sizeof full_suites[0], buf);
 	else
-		tls_int_engine_common(t->eng, listen_suites, sizeof listen_suites / sizeof listen_suites[0], buf);
-	if (G.full)
-		br_ssl_engine_add_flags(t->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
-	t->u.s.cache_vt = &cache_class;
-	br_ssl_server_set_cache(sc, &t->u.s.cache_vt);
-	t->ready = 1;
+		br_ssl_server_init_full_ec(sc, c->chain, c->chain_len, c->issuer_key_type, &c->ec);
+	setup_common(t, full_suites, sizeof full_suites / sizeof full_suites[0], buf);
+	br_ssl_engine_add_flags(t->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
+}
+
+static void listen_setup(struct tls *t, unsigned char *buf)
+{
+	br_ssl_server_zero(&t->u.s.sc);
+	tls_int_engine_aead(&t->u.s.sc.eng);
+	setup_common(t, listen_suites, sizeof listen_suites / sizeof listen_suites[0], buf);
 }
 
 /* A connection's end: its reference to the certificate goes. */
@@ -500,7 +510,10 @@ static int server_init(unsigned n, char *err, size_t errlen)
 
 int tls_listen_init(unsigned n, char *err, size_t errlen)
 {
-	return server_init(n, err, errlen);
+	if (server_init(n, err, errlen) < 0)
+		return -1;
+	G.setup = listen_setup;
+	return 0;
 }
 
 int tls_server_init(const struct tls_server_options *o, char *err, size_t errlen)
@@ -525,6 +538,7 @@ int tls_server_init(const struct tls_server_options *o, char *err, size_t errlen
 		return -1;
 	}
 	G.full = 1;
+	G.setup = full_setup;
 	G.creds = c;
 	return 0;
 }
@@ -537,7 +551,7 @@ void tls_server_forget_sessions(void)
 
 static struct tls *take(struct tls_creds *c)
 {
-	struct tls *t = tls_int_take(G.servers, G.nservers, G.iobufs, &G.nready, server_setup);
+	struct tls *t = tls_int_take(G.servers, G.nservers, G.iobufs, &G.nready, G.setup);
 	if (!t)
 		return NULL;
 	tls_int_conn_reset(t);
