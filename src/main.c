@@ -152,6 +152,7 @@ static void print_left_out(void)
 		{ !LLMGW_TLS_X25519, "TLS_X25519" },
 		{ !LLMGW_TLS_P256_M31, "TLS_P256_M31" },
 		{ !LLMGW_CERTGEN, "CERTGEN" },
+		{ !LLMGW_TLS_LISTEN, "TLS_LISTEN" },
 	};
 	int n = 0;
 	for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
