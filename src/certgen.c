@@ -5,6 +5,8 @@
 #include <stdarg.h>
 #include <stdio.h>	/* rename */
 #include <fcntl.h>
+#include <limits.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -383,6 +385,9 @@ int certgen_main(int argc, char **argv)
 	unsigned m, d;
 	civil_from_days(floor_div(res.not_after, 86400), &y, &m, &d);
 	const char *c = res.cert_path;
+	char cabs[PATH_MAX], kabs[PATH_MAX];
+	const char *ca = realpath(res.cert_path, cabs) ? cabs : res.cert_path;
+	const char *ka = realpath(res.key_path, kabs) ? kabs : res.key_path;
 	fd_say(1, "wrote %s (mode 0600) and %s: EC P-256, self-signed, valid until %04lld-%02u-%02u\n"
 	       "SHA-256 fingerprint: %s\n"
 	       "\n"
@@ -393,7 +398,15 @@ int certgen_main(int argc, char **argv)
 	       "  Python (requests):  export REQUESTS_CA_BUNDLE=%s\n"
 	       "  Go, OpenSSL-based tools:  export SSL_CERT_FILE=%s\n"
 	       "  curl:  curl --cacert %s https://HOST:8443/healthz\n"
-	       "  Debian/Raspberry Pi OS, system-wide:  cp %s /usr/local/share/ca-certificates/llmgw.crt && update-ca-certificates\n",
-	    res.key_path, c, (long long)y, m, d, res.fingerprint, CERT_FILE, c, c, c, c, c, c);
+	       "  Debian/Raspberry Pi OS, system-wide:  cp %s /usr/local/share/ca-certificates/llmgw.crt && update-ca-certificates\n"
+	       "\n"
+	       "Serve it: add to the configuration (/etc/config/llmgw or /etc/llmgw/llmgw.conf), then restart\n"
+	       "llmgw (a renewed certificate at the same paths needs only SIGHUP: kill -HUP <pid>):\n"
+	       "config listen 'lan_tls'\n"
+	       "\toption address '0.0.0.0:8443'\n"
+	       "\toption tls_cert '%s'\n"
+	       "\toption tls_key '%s'\n"
+	       "\t# list allow_cidr '192.168.1.0/24'   (optional: only these clients)\n",
+	    res.key_path, c, (long long)y, m, d, res.fingerprint, CERT_FILE, c, c, c, c, c, c, ca, ka);
 	return 0;
 }

@@ -1,8 +1,7 @@
 /*
  * certgen.h - `llmgw certgen`: a key and a self-signed certificate for
- * serving the gateway over TLS on the LAN without a public CA (today
- * through a TLS terminator in front of llmgw; the certificate is made for
- * llmgw's own TLS listener).
+ * serving the gateway over TLS on the LAN without a public CA (llmgw's own
+ * TLS listener: the command prints the `config listen` lines to use).
  *
  * Makes an EC P-256 key and an X.509 v3 certificate signed with it
  * (ecdsa-with-SHA256): subject and issuer CN = the first name given,

@@ -81,13 +81,14 @@ static int word_index(const char *const *words, unsigned n, const char *s)
 
 /* ---- option tables ---- */
 
-enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_TARGET, S_NKINDS };
+enum sect_kind { S_GATEWAY, S_PROVIDER, S_ROUTE, S_CLIENT, S_TARGET, S_LISTEN, S_NKINDS };
 static const char *const sect_names[S_NKINDS] = {
 	[S_GATEWAY] = "gateway",
 	[S_PROVIDER] = "provider",
 	[S_ROUTE] = "route",
 	[S_CLIENT] = "client",
 	[S_TARGET] = "target",
+	[S_LISTEN] = "listen",
 };
 
 /* How set_opt() reads an option's value into its field. V_DEC: a decimal
@@ -118,6 +119,7 @@ struct tvals {
 #define RT(f) offsetof(struct cfg_route, f)
 #define CL(f) offsetof(struct cfg_client, f)
 #define TV(f) offsetof(struct tvals, f)
+#define LS(f) offsetof(struct cfg_listen, f)
 
 /* Every option of every section: X(section, name, kind, ONE or LIST
  * (`list` allowed, `option` may repeat), field offset, lowest, highest).
@@ -164,6 +166,8 @@ struct tvals {
 	X(GATEWAY, access_log, V_BOOL, ONE, GW(access_log), 0, 1) \
 	X(GATEWAY, status_page, V_BOOL, ONE, GW(status_page), 0, 1) \
 	X(GATEWAY, metrics, V_BOOL, ONE, GW(metrics), 0, 1) \
+	X(GATEWAY, allow_cidr, V_SPECIAL, LIST, 0, 0, 0) \
+	X(GATEWAY, max_tls_connections, V_UINT, ONE, GW(max_tls_connections), 1, 65535) \
 	X(PROVIDER, type, V_SPECIAL, ONE, 0, 0, 0) \
 	X(PROVIDER, base_url, V_SPECIAL, ONE, 0, 0, 0) \
 	X(PROVIDER, key_env, V_SPECIAL, ONE, 0, 0, 0) \
@@ -188,7 +192,11 @@ struct tvals {
 	X(TARGET, cached_usd_per_mtok, V_DEC, ONE, TV(cached), 0, USD_MAX) \
 	X(TARGET, output_usd_per_mtok, V_DEC, ONE, TV(out), 0, USD_MAX) \
 	X(TARGET, quality, V_UINT, ONE, TV(quality), 1, 5) \
-	X(TARGET, weight, V_UINT, ONE, TV(weight), 1, 1000)
+	X(TARGET, weight, V_UINT, ONE, TV(weight), 1, 1000) \
+	X(LISTEN, address, V_SPECIAL, ONE, 0, 0, 0) \
+	X(LISTEN, tls_cert, V_PATH, ONE, LS(tls_cert), 0, 0) \
+	X(LISTEN, tls_key, V_PATH, ONE, LS(tls_key), 0, 0) \
+	X(LISTEN, allow_cidr, V_SPECIAL, LIST, 0, 0, 0)
 
 #define OPT_ID(sect, name, kind, multi, at, lo, hi) O_##sect##_##name,
 enum opt_id { OPTIONS(OPT_ID) O_COUNT };
@@ -386,7 +394,7 @@ static void on_section(void *ctx, int line, const struct uci_word *type, const s
 		suggest_init(&sg, type->s);
 		for (unsigned k = 0; k < S_NKINDS; k++)
 			suggest_try(&sg, sect_names[k]);
-		report(L, line, "unknown section type%s%s; expected gateway, provider, route, target or client",
+		report(L, line, "unknown section type%s%s; expected gateway, provider, route, target, client or listen",
 		    uci_quoted(qb, type, 0), suggest_text(&sg));
 		return;
 	}
@@ -664,6 +672,7 @@ static const struct cfg_gateway gw_defaults = {
 	.access_log = 1,
 	.status_page = LLMGW_STATUS_PAGE,
 	.metrics = LLMGW_METRICS,
+	.max_tls_connections = 32,
 };
 
 /* A limit or a duration in messages: "30s" or "500ms" for durations. */
@@ -737,6 +746,41 @@ static void set_opt(struct loader *L, const struct opt *o, void *base)
 	}
 }
 
+/* The networks of a section's `list allow_cidr`, each one checked; NULL
+ * (and *n 0) when it has none. */
+static const struct acl_net *collect_cidrs(struct loader *L, const struct sect *s, enum opt_id id, unsigned *n)
+{
+	unsigned cnt = count_opts(s, id), i = 0;
+	struct acl_net *nets = cnt ? lalloc(L, cnt * sizeof *nets) : NULL;
+	*n = 0;
+	if (!nets)
+		return NULL;
+	for (const struct opt *o = s->opts; o; o = o->next) {
+		if (o->id != id)
+			continue;
+		echobuf eb;
+		char net[64];
+		switch (acl_parse(o->val, &nets[i])) {
+		case 0:
+			i++;
+			break;
+		case ACL_HOST_BITS:
+			report(L, o->line, "allow_cidr '%s' has address bits set past its prefix length "
+			    "(the network is %s)", echo(eb, o->val), acl_format(&nets[i], net, sizeof net));
+			break;
+		case ACL_BAD_PREFIX:
+			report(L, o->line, "allow_cidr '%s': the prefix length after '/' must be 0-32 for IPv4, "
+			    "0-128 for IPv6", echo(eb, o->val));
+			break;
+		default:
+			report(L, o->line, "allow_cidr '%s' is not an IPv4 or IPv6 network (use e.g. "
+			    "192.168.1.0/24, fd00::/8 or 192.168.1.10)", echo(eb, o->val));
+		}
+	}
+	*n = i;
+	return nets;
+}
+
 static void build_gateway(struct loader *L, const struct sect *s)
 {
 	struct cfg_gateway *g = &L->c->gw;
@@ -805,6 +849,7 @@ static void build_gateway(struct loader *L, const struct sect *s)
 			g->nnameservers = n;
 		}
 	}
+	g->allow = collect_cidrs(L, s, O_GATEWAY_allow_cidr, &g->nallow);
 }
 
 /* The known provider types, for messages. */
@@ -986,8 +1031,8 @@ static int check_name(struct loader *L, const struct sect *s)
 	const char *what = sect_names[s->kind];
 
 	if (!s->name) {
-		if (s->kind == S_TARGET)
-			return 0;	/* the model option identifies it */
+		if (s->kind == S_TARGET || s->kind == S_LISTEN)
+			return 0;	/* the model / address option identifies it */
 		report(L, s->line, "%s section needs a name: config %s 'NAME'", what, what);
 		return -1;
 	}
@@ -1363,6 +1408,53 @@ static void build_targets(struct loader *L, const struct sect *const *tsect, uns
 	}
 }
 
+/* A `config listen` section: its address, TLS files and allow_cidr
+ * (the gateway's when it has none). The files are read when the listener
+ * starts (and on each reload), not here. */
+static void build_listen(struct loader *L, const struct sect *s, struct cfg_listen *l)
+{
+	const struct cfg *c = L->c;
+	const struct opt *oa = get_opt(s, O_LISTEN_address);
+	struct url_listen la;
+	echobuf eb;
+
+	l->name = s->name;
+	l->line = s->line;
+	set_pfx(L, S_LISTEN, s->name, PFX_ALL);
+	if (!LLMGW_TLS_LISTEN) {
+		report(L, s->line, "listen sections (the TLS listener) are not in this build (LLMGW_TLS_LISTEN=0); "
+		    "the gateway's option listen serves plain HTTP");
+		L->pfxmax = 0;
+		return;
+	}
+	for (const struct opt *o = s->opts; o; o = o->next)
+		set_opt(L, o, l);
+	if (!oa) {
+		report(L, s->line, "option address is required (e.g. option address '0.0.0.0:8443')");
+	} else if (url_listen_parse(oa->val, &la) < 0) {
+		report(L, oa->line, "address '%s' is not ip:port, [v6]:port or :port with a numeric address",
+		    echo(eb, oa->val));
+	} else {
+		l->address = oa->val;
+		unsigned total = c->gw.nlisten + (unsigned)(l - c->listens) + 1;
+		int dup = word_index((const char *const *)c->gw.listen, c->gw.nlisten, oa->val) >= 0;
+		for (const struct cfg_listen *e = c->listens; e < l; e++)
+			dup |= e->address && strcmp(e->address, oa->val) == 0;
+		if (dup)
+			report(L, oa->line, "address '%s' is listened on twice", echo(eb, oa->val));
+		else if (total == CFG_MAX_LISTEN + 1)
+			report(L, oa->line, "at most %d listen addresses and listen sections together", CFG_MAX_LISTEN);
+	}
+	if (!l->tls_cert != !l->tls_key)
+		report(L, s->line, "tls_cert and tls_key go together: both for TLS, neither for plain HTTP");
+	l->allow = collect_cidrs(L, s, O_LISTEN_allow_cidr, &l->nallow);
+	if (!count_opts(s, O_LISTEN_allow_cidr)) {
+		l->allow = c->gw.allow;
+		l->nallow = c->gw.nallow;
+	}
+	L->pfxmax = 0;
+}
+
 /* Options of features this build was made without (options.h). Giving
  * one is an error naming the switch, unless its value leaves the feature
  * off (syslog 0, rpm 0, ...); `always`: any value is an error (a price). */
@@ -1375,6 +1467,9 @@ struct left_opt {
 static const struct left_opt left_opts[] = {
 #if !LLMGW_SYSLOG
 	{ O_GATEWAY_syslog, 0, "LLMGW_SYSLOG", "logging to syslog is" },
+#endif
+#if !LLMGW_TLS_LISTEN
+	{ O_GATEWAY_max_tls_connections, 1, "LLMGW_TLS_LISTEN", "the TLS listener is" },
 #endif
 #if !LLMGW_STATUS_PAGE
 	{ O_GATEWAY_status_page, 0, "LLMGW_STATUS_PAGE", "the status page is" },
@@ -1460,8 +1555,9 @@ static void build(struct loader *L)
 	const struct sect **rsect = lalloc(L, (counts[S_ROUTE] + 1) * sizeof *rsect);
 	const struct sect **csect = lalloc(L, (counts[S_CLIENT] + 1) * sizeof *csect);
 	const struct sect **tsect = lalloc(L, (counts[S_TARGET] + 1) * sizeof *tsect);
+	c->listens = lalloc(L, (counts[S_LISTEN] + 1) * sizeof *c->listens);
 	unsigned ntsect = 0;
-	if (!psect || !rsect || !csect || !tsect)
+	if (!psect || !rsect || !csect || !tsect || !c->listens)
 		return;
 	for (const struct sect *s = L->sects; s; s = s->next) {
 		if (s->kind == S_GATEWAY || check_name(L, s) < 0)
@@ -1476,6 +1572,8 @@ static void build(struct loader *L)
 			c->routes[c->nroutes++].line = s->line;
 		} else if (s->kind == S_TARGET) {
 			tsect[ntsect++] = s;
+		} else if (s->kind == S_LISTEN) {
+			build_listen(L, s, &c->listens[c->nlistens++]);
 		} else {
 			csect[c->nclients] = s;
 			c->clients[c->nclients].name = s->name;

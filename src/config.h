@@ -27,12 +27,13 @@
 #define LLMGW_CONFIG_H
 
 #include <stddef.h>
+#include "acl.h"
 #include "log.h"
 #include "providers.h"
 #include "url.h"		/* struct cfg_url */
 
 #define CFG_DEFAULT_PATH "/etc/llmgw/llmgw.conf"
-#define CFG_MAX_LISTEN 8		/* listen addresses; more is a config error */
+#define CFG_MAX_LISTEN 8		/* listen addresses and listen sections together; more is a config error */
 
 struct cfg_provider {
 	const char *name;		/* section name: clients send "name/model" */
@@ -166,6 +167,22 @@ struct cfg_gateway {
 	int access_log;			/* one line per request; 1 */
 	int status_page;		/* serve /status and /status.json; 1 */
 	int metrics;			/* serve /metrics; 1 */
+	/* Listeners */
+	const struct acl_net *allow;	/* `list allow_cidr`: peers let in on `listen`; */
+	unsigned nallow;		/* 0: everyone */
+	unsigned max_tls_connections;	/* TLS contexts in the pool (listen sections); 32 */
+};
+
+/* A `config listen` section: one more listener beside the gateway's
+ * `listen` addresses, plain HTTP or TLS (tls_cert and tls_key, PEM). */
+struct cfg_listen {
+	const char *name;		/* NULL: an anonymous section */
+	const char *address;		/* "0.0.0.0:8443", "[::]:8443", ":8443" */
+	const char *tls_cert;		/* PEM chain, leaf first; NULL: plain HTTP */
+	const char *tls_key;		/* PEM private key, EC or RSA (NULL with tls_cert) */
+	const struct acl_net *allow;	/* its `list allow_cidr`, else the gateway's */
+	unsigned nallow;		/* 0: everyone */
+	int line;
 };
 
 struct cfg {
@@ -176,6 +193,8 @@ struct cfg {
 	unsigned nroutes;
 	struct cfg_client *clients;
 	unsigned nclients;
+	struct cfg_listen *listens;	/* `config listen` sections, in file order */
+	unsigned nlistens;
 	struct cfg_tinfo *targets_all;	/* indexed by target id; the providers'
 					 * "other" buckets are the last nproviders */
 	unsigned ntargets_all;

@@ -48,6 +48,7 @@
 #define GW_SCRATCH_SIZE 65536	/* per exchange: stream encoder scratch (tool arguments) */
 
 struct exchange;
+struct tls;
 
 enum client_state {
 	C_FREE,		/* in the pool */
@@ -72,6 +73,9 @@ struct client {
 	int peer_loopback;
 	char peer[48];			/* for logs */
 	unsigned served;		/* requests on this connection */
+	struct tls *tls;		/* a TLS listener's connection, else NULL */
+	int tls_ready;			/* its handshake is complete */
+	struct loop_defer nudge;	/* reads what its TLS engine holds (client_resume) */
 };
 
 /* The request as it is read: server.c's, reset as a whole per request.
@@ -229,7 +233,13 @@ void gw_cfg_release(unsigned gen);
 static inline int gw_current(const struct exchange *x) { return x->gen == gw.gen; }
 
 /* server.c */
+/* Binds the gateway's `listen` addresses and cfg's listen sections (TLS:
+ * the context pool and each certificate loaded). -1 with err. */
 int server_listen(const struct cfg *cfg, char *err, size_t errlen);
+/* After a reload to cfg: each listener finds its listen section again by
+ * address (its allow_cidr, a new certificate; a bad one keeps the old and
+ * is logged). What needs a new socket is logged for the next restart. */
+void server_reconfigure(const struct cfg *cfg);
 void server_close_listeners(void);
 /* The pools, sized for cfg (the start-up configuration: a reload keeps
  * the pool sizes); limits and timeouts come from the current one, gw.cfg. */

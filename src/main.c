@@ -9,6 +9,11 @@
  *   llmgw keygen           print a new client key and its key_sha256 line
  *   llmgw certgen ...      make a key and self-signed certificate (certgen.h)
  *
+ * Reload (SIGHUP): a new configuration replaces the running one when it
+ * has no error; requests in flight finish under the one they began with.
+ * TLS listeners load their certificate and key again (server.c), so a
+ * certificate renewed by acme.sh or certbot needs only a SIGHUP.
+ *
  * Features left out at build time (options.h) are skipped here behind
  * constant conditions (LLMGW_USAGE: totals, limits and their file;
  * LLMGW_PROBES: the probes), and `llmgw -V` names them.
@@ -147,6 +152,7 @@ static void print_left_out(void)
 		{ !LLMGW_TLS_X25519, "TLS_X25519" },
 		{ !LLMGW_TLS_P256_M31, "TLS_P256_M31" },
 		{ !LLMGW_CERTGEN, "CERTGEN" },
+		{ !LLMGW_TLS_LISTEN, "TLS_LISTEN" },
 	};
 	int n = 0;
 	for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
@@ -173,6 +179,24 @@ static void report(void *ctx, const char *path, int line, const char *msg)
 		fd_say(2, "%s:%d: %s\n", path, line, msg);
 	else
 		fd_say(2, "%s: %s\n", path, msg);
+}
+
+/* llmgw -t: the TLS listeners' certificates and keys load (the daemon
+ * reads them at start-up and on each reload). Returns the errors said. */
+static int check_listen_files(const struct cfg *cfg)
+{
+	int errors = 0;
+	for (unsigned k = 0; LLMGW_TLS_LISTEN && k < cfg->nlistens; k++) {
+		const struct cfg_listen *ls = &cfg->listens[k];
+		char why[256];
+		struct tls_creds *c = ls->tls_cert ? tls_creds_load(ls->tls_cert, ls->tls_key, why, sizeof why) : NULL;
+		if (ls->tls_cert && !c) {
+			fd_say(2, "%s:%d: listen '%s': %s\n", cfg->path, ls->line, ls->address, why);
+			errors++;
+		}
+		tls_creds_put(c);
+	}
+	return errors;
 }
 
 static int keygen(void)
@@ -385,6 +409,9 @@ static void keep_startup_limits(const struct cfg *old, struct cfg *n)
 	if (listen_changed || strcmp(g->ca_file, o->ca_file) != 0)
 		log_warnx("reload: listen addresses and ca_file take effect only after a restart");
 	memcpy(&g->max_connections, &o->max_connections, LIMITS);
+	if (g->max_tls_connections != o->max_tls_connections)
+		log_warnx("reload: max_tls_connections takes effect only after a restart");
+	g->max_tls_connections = o->max_tls_connections;
 }
 
 /* SIGHUP: the new configuration replaces the running one if it has no
@@ -419,6 +446,7 @@ static void reload(void)
 	if (tables_setup(n) < 0)
 		log_error("reload: health and usage tables could not be set up");
 	upstream_reconfigure();
+	server_reconfigure(n);
 	if (LLMGW_PROBES && probe_init() < 0)
 		log_error("reload: probes could not be set up");
 	char err[256];
@@ -497,10 +525,14 @@ bad:		/* what: set with a at the bad option character */
 		return 1;
 	}
 	if (test_only) {
-		fd_say(1, "%s: configuration OK (%s)\n", cfg->path, counts(cfg));
+		errors = check_listen_files(cfg);
+		if (errors)
+			fd_say(2, "llmgw: %d error%s in the configuration\n", errors, errors == 1 ? "" : "s");
+		else
+			fd_say(1, "%s: configuration OK (%s)\n", cfg->path, counts(cfg));
 		cfg_free(cfg);
 		free(cfg);
-		return 0;
+		return errors ? 1 : 0;
 	}
 
 	log_setup(cfg->gw.log_level, cfg->gw.syslog, "llmgw");
@@ -558,6 +590,8 @@ out:
 	if (LLMGW_PROBES)
 		probe_free();
 	server_free();
+	if (LLMGW_TLS_LISTEN)
+		tls_server_free();
 	upstream_free();
 	dns_free();
 	tls_free();

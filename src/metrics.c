@@ -342,6 +342,12 @@ void metrics_count_head_dropped(void)
 		ctr.heads_dropped++;
 }
 
+void metrics_count_refused(enum metrics_refused r)
+{
+	if (LLMGW_METRICS && (unsigned)r < METRICS_NREFUSED)
+		ctr.refused[r]++;
+}
+
 void metrics_observe_target(unsigned tid, int64_t latency_ms, int64_t ttft_ms)
 {
 	if (!LLMGW_METRICS || tid >= nthist)
@@ -378,10 +384,15 @@ static const char *const ent_keys[] = {
 };
 
 /* Second labels: key and number of values (sub_val() names them). */
-enum sub { S_NONE, S_PRICES, S_CLASS, S_STATE, S_KIND, S_CODE, S_TYPE, S_PERIOD };
+enum sub { S_NONE, S_PRICES, S_CLASS, S_STATE, S_KIND, S_CODE, S_TYPE, S_PERIOD, S_REASON };
 static const char *const code_vals[] = { [METRICS_2XX] = "2xx", [METRICS_4XX] = "4xx", [METRICS_5XX] = "5xx" };
 static const char *const type_vals[] = { "input", "cached", "output" };	/* = V_UTOK + 0, 1, 2 */
 static const char *const period_vals[] = { "day", "month" };		/* = V_SPEND / V_BUDGET + 0, 1 */
+static const char *const reason_vals[] = {
+	[METRICS_REFUSED_ACL] = "acl",
+	[METRICS_REFUSED_MAX_CONNECTIONS] = "max_connections",
+	[METRICS_REFUSED_TLS_POOL] = "tls_pool",
+};
 static const struct {
 	const char *key;
 	uint8_t n;
@@ -394,6 +405,7 @@ static const struct {
 	[S_CODE] = { "code", METRICS_NCLASSES },
 	[S_TYPE] = { "type", sizeof type_vals / sizeof type_vals[0] },
 	[S_PERIOD] = { "period", sizeof period_vals / sizeof period_vals[0] },
+	[S_REASON] = { "reason", METRICS_NREFUSED },
 };
 
 /* Indexes into struct row's values; a second label's values follow its
@@ -403,7 +415,9 @@ enum {
 	V_REQ,					/* ctr.requests[dialect][class] */
 	V_ERR = V_REQ + METRICS_NCLASSES,	/* ctr.errors[] */
 	V_ATTEMPTS = V_ERR + METRICS_NERRORS, V_FAILOVERS, V_HEADS_DROPPED,
-	V_UP, V_STATE,				/* one per health state */
+	V_REFUSED,				/* ctr.refused[] */
+	V_UP = V_REFUSED + METRICS_NREFUSED,
+	V_STATE,				/* one per health state */
 	V_HREQ = V_STATE + HEALTH_ST_CRED_BAD + 1,
 	V_FAIL,					/* one per failure kind */
 	V_OPENS = V_FAIL + HEALTH_NKINDS, V_PROBES, V_PROBE_FAILURES,
@@ -438,6 +452,8 @@ static const struct fam {
 	  E_GLOBAL, S_NONE, T_COUNTER, V_RELOADS, U64, BASE },
 	{ "open_connections", "Open client connections.",
 	  E_GLOBAL, S_NONE, T_GAUGE, V_OPEN, U64, BASE },
+	{ "connections_refused_total", "Client connections closed at accept, by reason.",
+	  E_GLOBAL, S_REASON, T_COUNTER, V_REFUSED, U64, BASE },
 	{ "active_requests", "Requests being served.",
 	  E_GLOBAL, S_NONE, T_GAUGE, V_ACTIVE, U64, BASE },
 	{ "upstream_connections", "Open provider connections, idle pooled ones included.",
@@ -626,6 +642,7 @@ static const char *load(const struct rctx *c, enum ent ent, unsigned e, struct r
 		r->v[V_ATTEMPTS].u = ctr.attempts;
 		r->v[V_FAILOVERS].u = ctr.failovers;
 		r->v[V_HEADS_DROPPED].u = ctr.heads_dropped;
+		memcpy(&r->v[V_REFUSED], ctr.refused, sizeof ctr.refused);
 		r->h[0] = &ctr.latency;
 		r->h[1] = &ctr.ttft;
 		name = ent == E_BUILD ? LLMGW_VERSION : dialect_name((enum dialect)e);
@@ -659,6 +676,8 @@ static const char *sub_val(enum sub s, unsigned j)
 		return type_vals[j];
 	case S_PERIOD:
 		return period_vals[j];
+	case S_REASON:
+		return reason_vals[j];
 	case S_NONE:
 		break;
 	}

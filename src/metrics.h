@@ -54,6 +54,15 @@ enum metrics_error {
 	METRICS_NERRORS
 };
 
+/* Why a connection was closed at accept (label reason= of
+ * llmgw_connections_refused_total). */
+enum metrics_refused {
+	METRICS_REFUSED_ACL,		/* the peer is outside allow_cidr */
+	METRICS_REFUSED_MAX_CONNECTIONS,/* max_connections open already (503) */
+	METRICS_REFUSED_TLS_POOL,	/* max_tls_connections TLS connections open already */
+	METRICS_NREFUSED
+};
+
 /* Bucket i holds observations v with bound[i-1] < v <= bound[i] (NOT
  * cumulative: the renderer sums); the last bucket is +Inf. */
 struct metrics_hist {
@@ -69,6 +78,7 @@ struct metrics_counters {
 	uint64_t attempts;		/* upstream attempts, all requests */
 	uint64_t failovers;		/* attempts after the first one */
 	uint64_t heads_dropped;		/* partial request heads dropped for room (server.c) */
+	uint64_t refused[METRICS_NREFUSED];	/* connections closed at accept */
 	struct metrics_hist latency;	/* client request, start to last byte */
 	struct metrics_hist ttft;	/* client request, start to first token */
 };
@@ -112,6 +122,8 @@ void metrics_count_error(enum metrics_error e);
 /* A connection closed while its request head was still arriving, to make
  * room for another (max_partial_heads, max_partial_heads_per_ip). */
 void metrics_count_head_dropped(void);
+/* A connection closed at accept, for that reason. */
+void metrics_count_refused(enum metrics_refused r);
 /* One upstream attempt's timings on target tid (negative: no sample).
  * Call it for attempts that got an answer (success or HTTP error);
  * failures by kind come from health.c. */

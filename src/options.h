@@ -134,6 +134,17 @@
 #define LLMGW_TLS_RSA 1
 #endif
 
+/* The TLS listener: `config listen` sections (tls_cert, tls_key,
+ * allow_cidr) and BearSSL's server side in llmgw (tls_server.c: server
+ * handshake, session cache, private keys, ECDSA and RSA signing). Needs
+ * LLMGW_TLS. The tiny profile leaves it out (about 20 KB; the tiny aarch64
+ * build has under 5 KB to spare). Off: a `config listen` section and
+ * max_tls_connections are config errors naming the switch; the gateway's
+ * plain `listen` and `allow_cidr` stay. */
+#ifndef LLMGW_TLS_LISTEN
+#define LLMGW_TLS_LISTEN LLMGW_TLS
+#endif
+
 /* Logging to syslog (option syslog). Off: stderr only (procd and systemd
  * both collect stderr). log.c talks to /dev/log itself, so this saves
  * nothing now (measured 280 B larger on aarch64, 288 B on mipsel: LTO).

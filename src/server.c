@@ -13,6 +13,15 @@
  * buffer or exchange free a client stops reading and waits in a queue, so
  * overload is back-pressure, not memory growth. A request that does not
  * fit its buffer is answered 431/413, never grown.
+ *
+ * Listeners: the gateway's `listen` addresses and the `config listen`
+ * sections. Each connection is checked against its listener's allow_cidr
+ * at accept, before a byte is read (outside it: closed, counted). A TLS
+ * listener's connection takes a context from tls.h's fixed pool (none
+ * free: closed) and runs its handshake before anything else, holding no
+ * exchange for it; header_timeout bounds it. From then on the client's
+ * bytes go through client_recv() / client_send(), the only two places
+ * that tell plain connections from TLS ones.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -27,14 +36,21 @@
 #include "gw.h"
 #include "log.h"
 #include "url.h"
+#include "acl.h"
 #include "metrics.h"
+#include "options.h"
 #include "port.h"
+#include "tls.h"
 
 #define MAX_LISTENERS MAX_LISTEN_FDS
 
 struct listener {
 	struct loop_fd w;
+	char addr[64];			/* as configured, for logs and reloads */
+	int section;			/* index in gw.cfg->listens; LISTEN_GATEWAY; LISTEN_GONE */
+	struct tls_creds *creds;	/* TLS: the certificate new connections get */
 };
+enum { LISTEN_GATEWAY = -1, LISTEN_GONE = -2 };	/* the gateway's `listen`; a section a reload removed */
 
 static struct listener listeners[MAX_LISTENERS];
 static unsigned nlisteners;
@@ -88,6 +104,8 @@ __attribute__((noinline)) static void header_timer(struct client *c)
 	loop_timer_set(&c->timer, gw.cfg->gw.header_timeout_ms, client_on_timer);
 }
 static void process_input(struct exchange *x);
+static void on_readable(struct client *c, unsigned ev);
+static void client_resume(struct client *c);
 
 /* ---- pools ---- */
 
@@ -362,7 +380,7 @@ static void head_put(struct client *c)
 	if (w) {
 		q_remove(&wait_head, w);
 		w->state = C_IDLE;
-		loop_set(&w->w, LOOP_IN);
+		client_resume(w);
 	}
 }
 
@@ -472,48 +490,143 @@ static void server_reap(struct loop_defer *d)
 
 static void on_accept(struct loop_fd *w, unsigned ev);
 
+/* Binds spec for listen section `section` (or LISTEN_GATEWAY) and watches
+ * it; creds (TLS, or NULL) become the listener's. -1 with err. */
+static int listen_on(const char *spec, int section, struct tls_creds *creds, char *err, size_t errlen)
+{
+	const char *pre = "", *why;
+	int fd = -1;
+	struct url_listen la;
+	int r = url_listen_parse(spec, &la);
+	if (nlisteners == MAX_LISTENERS) {
+		why = "too many listeners";
+		goto fail;
+	}
+	if (r < 0) {
+		why = r == URL_LISTEN_NOT_NUMERIC ? "the address must be a numeric IPv4 or IPv6 address"
+						  : "not host:port";
+		goto fail;
+	}
+	fd = socket(la.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		pre = "socket: ";
+		why = strerror(errno);
+		goto fail;
+	}
+	int one = 1, zero = 0;
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+	if (la.any)	/* ":port": IPv6 and IPv4 alike */
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
+	if (bind(fd, (struct sockaddr *)&la.addr, la.len) < 0 || listen(fd, 511) < 0) {
+		why = strerror(errno);
+		goto fail;
+	}
+	struct listener *l = &listeners[nlisteners];
+	loop_fd_init(&l->w);
+	if (loop_add(&l->w, fd, LOOP_IN, on_accept) < 0) {
+		why = "too many fds";
+		goto fail;
+	}
+	nlisteners++;
+	fmt_snprintf(l->addr, sizeof l->addr, "%s", spec);
+	l->section = section;
+	l->creds = creds;
+	if (LLMGW_TLS_LISTEN && creds) {
+		char fp[96];
+		tls_creds_fingerprint(creds, fp, sizeof fp);
+		log_info("listening on %s (TLS, certificate SHA-256 %s)", spec, fp);
+	} else {
+		log_info("listening on %s", spec);
+	}
+	return 0;
+fail:
+	/* One message shape for every step: "listen '<spec>': ..." */
+	fmt_snprintf(err, errlen, "listen '%s': %s%s", spec, pre, why);
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
 int server_listen(const struct cfg *config, char *err, size_t errlen)
 {
-	for (unsigned i = 0; i < config->gw.nlisten && i < MAX_LISTENERS; i++) {
-		const char *spec = config->gw.listen[i], *pre = "", *why;
-		int fd = -1;
-		struct url_listen la;
-		int r = url_listen_parse(spec, &la);
-		if (r < 0) {
-			why = r == URL_LISTEN_NOT_NUMERIC ? "the address must be a numeric IPv4 or IPv6 address"
-							  : "not host:port";
-			goto fail;
+	for (unsigned i = 0; i < config->gw.nlisten; i++)
+		if (listen_on(config->gw.listen[i], LISTEN_GATEWAY, NULL, err, errlen) < 0)
+			return -1;
+	int tls_pool = 0;
+	for (unsigned i = 0; LLMGW_TLS_LISTEN && i < config->nlistens; i++) {
+		const struct cfg_listen *ls = &config->listens[i];
+		struct tls_creds *creds = NULL;
+		char why[256];
+		if (ls->tls_cert && !tls_pool) {
+			if (tls_listen_init(config->gw.max_tls_connections, why, sizeof why) < 0)
+				goto fail;
+			tls_pool = 1;
 		}
-		fd = socket(la.addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0) {
-			pre = "socket: ";
-			why = strerror(errno);
+		if (ls->tls_cert && !(creds = tls_creds_load(ls->tls_cert, ls->tls_key, why, sizeof why)))
 			goto fail;
+		if (listen_on(ls->address, (int)i, creds, err, errlen) < 0) {
+			tls_creds_put(creds);
+			return -1;
 		}
-		int one = 1, zero = 0;
-		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		if (la.any)	/* ":port": IPv6 and IPv4 alike */
-			setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &zero, sizeof zero);
-		if (bind(fd, (struct sockaddr *)&la.addr, la.len) < 0 || listen(fd, 511) < 0) {
-			why = strerror(errno);
-			goto fail;
-		}
-		struct listener *l = &listeners[nlisteners++];
-		loop_fd_init(&l->w);
-		if (loop_add(&l->w, fd, LOOP_IN, on_accept) < 0) {
-			why = "too many fds";
-			goto fail;
-		}
-		log_info("listening on %s", spec);
 		continue;
 	fail:
-		/* One message shape for every step: "listen '<spec>': ..." */
-		fmt_snprintf(err, errlen, "listen '%s': %s%s", spec, pre, why);
-		if (fd >= 0)
-			close(fd);
+		fmt_snprintf(err, errlen, "listen '%s': %s", ls->address, why);
 		return -1;
 	}
 	return 0;
+}
+
+/* A reload brought a listen section at l's address: a new certificate
+ * replaces l's, unless it fails to load (the old one stays) or is the
+ * same. Connections keep the one they began with. */
+static void reload_creds(struct listener *l, const struct cfg_listen *ls)
+{
+	char err[256], fp[96];
+	struct tls_creds *n = tls_creds_load(ls->tls_cert, ls->tls_key, err, sizeof err);
+	if (!n) {
+		log_error("reload: listen '%s': %s; it keeps serving the certificate it had", l->addr, err);
+		return;
+	}
+	if (tls_creds_same(n, l->creds)) {
+		tls_creds_put(n);
+		return;
+	}
+	tls_creds_put(l->creds);
+	l->creds = n;
+	tls_server_forget_sessions();	/* new connections all see the new certificate */
+	tls_creds_fingerprint(n, fp, sizeof fp);
+	log_info("listen '%s': new certificate, SHA-256 %s", l->addr, fp);
+}
+
+void server_reconfigure(const struct cfg *cfg)
+{
+	for (unsigned i = 0; LLMGW_TLS_LISTEN && i < nlisteners; i++) {
+		struct listener *l = &listeners[i];
+		if (l->section == LISTEN_GATEWAY)
+			continue;	/* its allow_cidr is read from gw.cfg at accept */
+		l->section = LISTEN_GONE;
+		for (unsigned k = 0; k < cfg->nlistens; k++)
+			if (strcmp(cfg->listens[k].address, l->addr) == 0)
+				l->section = (int)k;
+		if (l->section == LISTEN_GONE) {
+			log_warnx("reload: listen '%s' is no longer configured: it refuses every connection until "
+				  "a restart", l->addr);
+			continue;
+		}
+		const struct cfg_listen *ls = &cfg->listens[l->section];
+		if (!ls->tls_cert != !l->creds)
+			log_warnx("reload: listen '%s': a change between plain HTTP and TLS takes effect only after a "
+				  "restart", l->addr);
+		else if (l->creds)
+			reload_creds(l, ls);
+	}
+	for (unsigned k = 0; LLMGW_TLS_LISTEN && k < cfg->nlistens; k++) {
+		unsigned i = 0;
+		while (i < nlisteners && strcmp(listeners[i].addr, cfg->listens[k].address) != 0)
+			i++;
+		if (i == nlisteners)
+			log_warnx("reload: listen '%s' takes effect only after a restart", cfg->listens[k].address);
+	}
 }
 
 void server_close_listeners(void)
@@ -524,6 +637,9 @@ void server_close_listeners(void)
 			close(listeners[i].w.fd);
 			listeners[i].w.fd = -1;
 		}
+		if (LLMGW_TLS_LISTEN)
+			tls_creds_put(listeners[i].creds);
+		listeners[i].creds = NULL;
 	}
 	nlisteners = 0;
 }
@@ -550,8 +666,22 @@ static int is_loopback(const struct sockaddr_storage *ss)
 	return 0;
 }
 
+/* Whether l lets the peer in: its section's allow_cidr, the gateway's for
+ * the gateway's `listen`; no one on a listener a reload removed. */
+static int listener_admits(const struct listener *l, const struct sockaddr_storage *ss)
+{
+	const struct cfg *cfg = gw.cfg;
+	const struct sockaddr *sa = (const struct sockaddr *)ss;
+	if (l->section == LISTEN_GATEWAY)
+		return acl_allows(cfg->gw.allow, cfg->gw.nallow, sa);
+	if (l->section < 0)
+		return 0;
+	return acl_allows(cfg->listens[l->section].allow, cfg->listens[l->section].nallow, sa);
+}
+
 static void on_accept(struct loop_fd *w, unsigned ev)
 {
+	const struct listener *l = container_of(w, struct listener, w);
 	for (int i = 0; i < 64; i++) {
 		struct sockaddr_storage ss;
 		socklen_t slen = sizeof ss;
@@ -561,14 +691,28 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 				log_warn("accept");
 			return;
 		}
-		struct client *c = gw.stopping ? NULL : client_take();
-		if (!c) {
-			/* Best effort: the socket buffer takes this small answer. */
-			ssize_t r = send(fd, busy_503, sizeof busy_503 - 1, MSG_NOSIGNAL);
-			(void)r;
+		if (!listener_admits(l, &ss)) {
+			metrics_count_refused(METRICS_REFUSED_ACL);
 			close(fd);
 			continue;
 		}
+		struct client *c = gw.stopping ? NULL : client_take();
+		struct tls *t = LLMGW_TLS_LISTEN && c && l->creds ? tls_server_accept(l->creds) : NULL;
+		if (!c || (LLMGW_TLS_LISTEN && l->creds && !t)) {
+			metrics_count_refused(c ? METRICS_REFUSED_TLS_POOL : METRICS_REFUSED_MAX_CONNECTIONS);
+			if (c) {
+				c->next = free_clients;
+				free_clients = c;
+			} else if (!l->creds) {
+				/* Best effort: the socket buffer takes this small answer. */
+				ssize_t r = send(fd, busy_503, sizeof busy_503 - 1, MSG_NOSIGNAL);
+				(void)r;
+			}
+			close(fd);
+			continue;
+		}
+		c->tls = t;
+		c->tls_ready = 0;
 		c->next = NULL;
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
@@ -585,6 +729,8 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 		c->prev = NULL;
 		c->state = C_IDLE;
 		if (loop_add(&c->w, fd, LOOP_IN, client_on_io) < 0) {
+			tls_close(c->tls);
+			c->tls = NULL;
 			close(fd);
 			c->state = C_FREE;
 			c->next = free_clients;
@@ -592,7 +738,8 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 			continue;
 		}
 		gw.nclients++;
-		/* A new connection must send its request within header_timeout. */
+		/* A new connection must send its request (TLS: finish its
+		 * handshake, then send it) within header_timeout. */
 		header_timer(c);
 	}
 }
@@ -615,6 +762,10 @@ static void client_close(struct client *c)
 	}
 	loop_timer_stop(&c->timer);
 	loop_del(&c->w);
+	if (LLMGW_TLS_LISTEN && c->tls) {
+		tls_close(c->tls);
+		c->tls = NULL;
+	}
 	close(c->w.fd);
 	c->w.fd = -1;
 	c->state = C_FREE;	/* back on the free list when the round ends */
@@ -637,11 +788,29 @@ static void reject(struct exchange *x, enum gw_err e, const char *msg)
 	server_flush(x);
 }
 
+/* Bytes a TLS engine decrypted but nobody has read yet do not make the
+ * socket readable again: when c reads again, they are read at the end of
+ * this round as if they had just arrived. */
+static void client_nudged(struct loop_defer *d)
+{
+	struct client *c = container_of(d, struct client, nudge);
+	if (c->state != C_FREE && c->tls && c->tls_ready && (c->w.events & LOOP_IN) && tls_pending(c->tls))
+		on_readable(c, LOOP_IN);
+}
+
+/* c reads again (after waiting, or between requests). */
+static void client_resume(struct client *c)
+{
+	loop_set(&c->w, LOOP_IN);
+	if (LLMGW_TLS_LISTEN && c->tls && tls_pending(c->tls))
+		loop_defer(&c->nudge, client_nudged);
+}
+
 static void go_idle(struct client *c)
 {
 	exchange_put(c->x);
 	c->state = C_IDLE;
-	loop_set(&c->w, LOOP_IN);
+	client_resume(c);
 	if (gw.stopping) {
 		client_close(c);
 		return;
@@ -693,6 +862,8 @@ static void request_done(struct exchange *x)
 	if (gw.cfg->gw.access_log)
 		access_log(x);
 	if (x->writing.close_after || !x->reading.bi.keep_alive || gw.stopping) {
+		if (LLMGW_TLS_LISTEN && c->tls)
+			(void)tls_shutdown(c->tls, c->w.fd);	/* close_notify, best effort */
 		shutdown(c->w.fd, SHUT_WR);
 		client_close(c);
 		return;
@@ -725,7 +896,7 @@ static void next_request(struct client *c)
 		memcpy(c->head, next, left);
 		c->head_len = (unsigned)left;
 		exchange_put(x);
-		loop_set(&c->w, LOOP_IN);
+		client_resume(c);
 		return;
 	}
 	memmove(x->in, next, left);
@@ -740,7 +911,40 @@ static void next_request(struct client *c)
 
 int server_pending(const struct exchange *x)
 {
-	return x->writing.out_off < x->writing.out_len || x->writing.ext_off < x->writing.ext_len;
+	return x->writing.out_off < x->writing.out_len || x->writing.ext_off < x->writing.ext_len ||
+	       (LLMGW_TLS_LISTEN && x->c && x->c->tls && tls_unsent(x->c->tls));
+}
+
+/* The client's bytes in: recv(2), or a TLS connection's decrypted bytes,
+ * as many as there are up to len (the engine may hold more than a poll()
+ * of the socket would announce, so it is drained here). >0, 0 at the end
+ * of the stream, -1 with errno (EAGAIN: wait for LOOP_IN). */
+static ssize_t client_recv(struct client *c, void *buf, size_t len)
+{
+	if (!LLMGW_TLS_LISTEN || !c->tls)
+		return recv(c->w.fd, buf, len, 0);
+	size_t got = 0;
+	while (got < len) {
+		ssize_t n = tls_read(c->tls, c->w.fd, (char *)buf + got, len - got);
+		if (n <= 0)
+			return got ? (ssize_t)got : n;
+		got += (size_t)n;
+	}
+	return (ssize_t)got;
+}
+
+/* The client's bytes out: sendmsg(2) of iov[0..n), or through TLS (with
+ * n 0: the records the engine still holds, which server_pending()
+ * counts). Bytes taken, or -1 with errno (EAGAIN: wait for LOOP_OUT). */
+static ssize_t client_send(struct client *c, struct iovec *iov, int n)
+{
+	if (!LLMGW_TLS_LISTEN || !c->tls) {
+		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
+		return sendmsg(c->w.fd, &mh, MSG_NOSIGNAL);
+	}
+	if (n == 0)
+		return tls_flush(c->tls, c->w.fd) < 0 ? -1 : 0;
+	return tls_writev(c->tls, c->w.fd, iov, n);
 }
 
 int server_write(struct exchange *x, const void *p, size_t n)
@@ -789,8 +993,7 @@ int server_flush(struct exchange *x)
 			iov[n].iov_base = (void *)(x->writing.ext + x->writing.ext_off);
 			iov[n++].iov_len = x->writing.ext_len - x->writing.ext_off;
 		}
-		struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-		ssize_t w = sendmsg(c->w.fd, &mh, MSG_NOSIGNAL);
+		ssize_t w = client_send(c, iov, n);
 		if (w < 0) {
 			if (errno == EINTR)
 				continue;
@@ -916,8 +1119,9 @@ static void process_input(struct exchange *x)
 	}
 	if (x->reading.bi.expect_continue && !x->reading.continue_sent) {
 		static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+		struct iovec v = { (void *)cont, sizeof cont - 1 };
 		x->reading.continue_sent = 1;
-		ssize_t r = send(x->c->w.fd, cont, sizeof cont - 1, MSG_NOSIGNAL);
+		ssize_t r = client_send(x->c, &v, 1);
 		(void)r;	/* a full socket buffer just means the client sends anyway */
 	}
 	return;
@@ -934,7 +1138,7 @@ static int fill(struct client *c)
 {
 	struct exchange *x = c->x;
 	while (x->reading.in_len < x->in_cap) {
-		ssize_t n = recv(c->w.fd, x->in + x->reading.in_len, x->in_cap - x->reading.in_len, 0);
+		ssize_t n = client_recv(c, x->in + x->reading.in_len, x->in_cap - x->reading.in_len);
 		if (n > 0) {
 			x->reading.in_len += (size_t)n;
 			if ((size_t)n < 16384)
@@ -961,7 +1165,7 @@ static void head_to_exchange(struct client *c, struct exchange *x)
 	x->reading.started_us = c->started_us;
 	head_put(c);
 	c->state = C_READ;
-	loop_set(&c->w, LOOP_IN);
+	client_resume(c);
 }
 
 /* Reads what the socket has into c's head buffer. A head that is complete,
@@ -971,7 +1175,7 @@ static void head_to_exchange(struct client *c, struct exchange *x)
 static void read_head(struct client *c)
 {
 	size_t last = c->head_len;
-	ssize_t n = recv(c->w.fd, c->head + last, head_cap - last, 0);
+	ssize_t n = client_recv(c, c->head + last, head_cap - last);
 	if (n < 0 && (errno == EAGAIN || errno == EINTR))
 		return;
 	if (n <= 0) {
@@ -1035,16 +1239,45 @@ static void on_readable(struct client *c, unsigned ev)
 			loop_set(&c->w, server_pending(x) ? LOOP_OUT : 0);
 		return;
 	}
-	ssize_t n = recv(c->w.fd, x->in + x->reading.in_len, x->in_cap - x->reading.in_len, 0);
+	ssize_t n = client_recv(c, x->in + x->reading.in_len, x->in_cap - x->reading.in_len);
 	if (n > 0)
 		x->reading.in_len += (size_t)n;
 	else if (n == 0 || (errno != EAGAIN && errno != EINTR))
 		client_close(c);
 }
 
+/* Runs a new TLS connection's handshake as far as the socket allows,
+ * before the connection takes anything but its pool context. 1 when it is
+ * complete, 0 while it waits (for what the engine wants), -1 when it
+ * failed and the connection was closed. */
+static int client_handshake(struct client *c)
+{
+	if (tls_handshake(c->tls, c->w.fd) < 0) {
+		if (errno != EAGAIN) {
+			log_debug("%s: TLS handshake: %s", c->peer, tls_error(c->tls));
+			client_close(c);
+			return -1;
+		}
+		loop_set(&c->w, tls_want(c->tls));
+		return 0;
+	}
+	c->tls_ready = 1;
+	loop_set(&c->w, LOOP_IN);
+	return 1;
+}
+
 static void client_on_io(struct loop_fd *w, unsigned ev)
 {
 	struct client *c = container_of(w, struct client, w);
+	if (LLMGW_TLS_LISTEN && c->tls && !c->tls_ready) {
+		if (client_handshake(c) <= 0)
+			return;
+		/* The request may have come with the handshake's last flight
+		 * (a resumed session): the socket will not announce it again. */
+		if (!tls_pending(c->tls))
+			return;
+		ev |= LOOP_IN;
+	}
 	if ((ev & LOOP_OUT) && c->x && server_pending(c->x)) {
 		struct exchange *x = c->x;
 		if (server_flush(x) < 0)

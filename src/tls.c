@@ -108,6 +108,7 @@ static struct {
 static time_t (*clock_fn)(time_t *);
 
 void (*tls_int_server_free)(void);
+void (*tls_int_server_close)(struct tls *t);
 
 /* ECDHE only (forward secrecy), AEAD first, TLS 1.2: what every provider
  * API serves. AES-128-GCM first (hardware AES on most servers), ChaCha20
@@ -516,14 +517,7 @@ static void client_setup(struct tls *t, unsigned char *buf)
 	br_x509_minimal_set_hash(xc, br_sha256_ID, &br_sha256_vtable);
 	br_x509_minimal_set_hash(xc, br_sha384_ID, &br_sha384_vtable);
 	br_x509_minimal_set_hash(xc, br_sha512_ID, &br_sha512_vtable);
-	/* Handshake transcript and ServerKeyExchange signatures: only these
-	 * two are offered in signature_algorithms, and they are the PRF
-	 * hashes of our suites. */
-	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
-	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
-	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
-	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
-	br_ssl_engine_set_ec(eng, &tls_ec);
+	tls_int_engine_aead(eng);
 	br_ssl_engine_set_ecdsa(eng, &br_ecdsa_i31_vrfy_asn1);
 	br_x509_minimal_set_ecdsa(xc, &tls_ec, &br_ecdsa_i31_vrfy_asn1);
 #if LLMGW_TLS_RSA
@@ -532,6 +526,44 @@ static void client_setup(struct tls *t, unsigned char *buf)
 #else
 	br_ssl_engine_set_rsavrfy(eng, &rsa_vrfy_refuse);
 #endif
+#else
+	br_ssl_client_init_full(cc, xc, G.tas, G.ntas);
+#if !LLMGW_TLS_RSA
+	br_x509_minimal_set_rsa(xc, 0);
+#endif
+#endif
+#if LLMGW_TLS_RSA
+	br_ssl_engine_set_x509(eng, &xc->vtable);
+#else
+	t->u.c.xw = &xw_class;
+	br_ssl_engine_set_x509(eng, &t->u.c.xw);
+#endif
+	t->eng = eng;
+	tls_int_engine_common(eng, client_suites, sizeof client_suites / sizeof client_suites[0], buf);
+	t->ready = 1;
+}
+
+/* The record layer and key exchange both sides share: SHA-256/384
+ * (transcript, PRFs, ServerKeyExchange signatures: only these two are
+ * offered in signature_algorithms, and they are the PRF hashes of our
+ * suites), the curves of tls_ec, AES-GCM and ChaCha20-Poly1305. */
+const br_ec_impl *tls_int_ec(void)
+{
+#if LLMGW_TLS_MINIMAL_SUITES
+	return &tls_ec;
+#else
+	return br_ec_get_default();
+#endif
+}
+
+const br_ec_impl *tls_int_engine_aead(br_ssl_engine_context *eng)
+{
+#if LLMGW_TLS_MINIMAL_SUITES
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_ec(eng, &tls_ec);
 	br_ssl_engine_set_gcm(eng, &br_sslrec_in_gcm_vtable, &br_sslrec_out_gcm_vtable);
 	br_ssl_engine_set_aes_ctr(eng, TLS_AES_CTR);
 	br_ssl_engine_set_ghash(eng, &TLS_GHASH);
@@ -550,21 +582,17 @@ static void client_setup(struct tls *t, unsigned char *buf)
 	br_ssl_engine_set_chapol(eng, &br_sslrec_in_chapol_vtable, &br_sslrec_out_chapol_vtable);
 	br_ssl_engine_set_chacha20(eng, &br_chacha20_ct_run);
 	br_ssl_engine_set_poly1305(eng, &br_poly1305_ctmul_run);
+	return &tls_ec;
 #else
-	br_ssl_client_init_full(cc, xc, G.tas, G.ntas);
-#if !LLMGW_TLS_RSA
-	br_x509_minimal_set_rsa(xc, 0);
+	br_ssl_engine_set_hash(eng, br_sha256_ID, &br_sha256_vtable);
+	br_ssl_engine_set_hash(eng, br_sha384_ID, &br_sha384_vtable);
+	br_ssl_engine_set_prf_sha256(eng, &br_tls12_sha256_prf);
+	br_ssl_engine_set_prf_sha384(eng, &br_tls12_sha384_prf);
+	br_ssl_engine_set_default_ec(eng);
+	br_ssl_engine_set_default_aes_gcm(eng);
+	br_ssl_engine_set_default_chapol(eng);
+	return br_ssl_engine_get_ec(eng);
 #endif
-#endif
-#if LLMGW_TLS_RSA
-	br_ssl_engine_set_x509(eng, &xc->vtable);
-#else
-	t->u.c.xw = &xw_class;
-	br_ssl_engine_set_x509(eng, &t->u.c.xw);
-#endif
-	t->eng = eng;
-	tls_int_engine_common(eng, client_suites, sizeof client_suites / sizeof client_suites[0], buf);
-	t->ready = 1;
 }
 
 /* Allocates the client pool without touching it: calloc of a large block
@@ -698,7 +726,8 @@ struct tls *tls_int_take(struct tls *pool, unsigned n, unsigned char *iobufs, un
 		if (t->in_use)
 			continue;
 		if (!t->ready) {
-			setup(t, iobufs + TLS_IOBUF_LEN * (size_t)i);
+			t->iobuf = iobufs + TLS_IOBUF_LEN * (size_t)i;
+			setup(t, t->iobuf);
 			*nready = i + 1;
 		}
 		return t;
@@ -829,11 +858,12 @@ void tls_close(struct tls *t)
 	}
 	/* The engine keeps the master secret until its next reset. */
 	tls_int_wipe(&t->eng->session, sizeof t->eng->session);
-	if (!t->server && t >= G.clients && t < G.clients + G.nclients)
-		/* The record buffers (21 KB) back to the kernel until the context
-		 * is used again: a pool that once served a burst of connections
-		 * does not keep their pages, and no plaintext stays behind. */
-		port_mem_release(G.iobufs + TLS_IOBUF_LEN * (size_t)(t - G.clients), TLS_IOBUF_LEN);
+	if (t->server && tls_int_server_close)
+		tls_int_server_close(t);
+	/* The record buffers (21 KB) back to the kernel until the context
+	 * is used again: a pool that once served a burst of connections
+	 * does not keep their pages, and no plaintext stays behind. */
+	port_mem_release(t->iobuf, TLS_IOBUF_LEN);
 	t->in_use = 0;
 	errno = saved_errno;
 }
@@ -1159,36 +1189,60 @@ ssize_t tls_read(struct tls *t, int fd, void *buf, size_t len)
 	return (ssize_t)avail;
 }
 
-ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len)
+ssize_t tls_writev(struct tls *t, int fd, const struct iovec *iov, int n)
 {
-	const unsigned char *src = buf;
-	size_t done = 0;
-	if (len == 0)
+	size_t done = 0, total = 0;
+	for (int i = 0; i < n; i++)
+		total += iov[i].iov_len;
+	if (total == 0)
 		return 0;
-	while (done < len) {
-		int r = pump(t, fd, BR_SSL_SENDAPP);
-		if (r <= 0) {
-			if (done)
-				break;
-			if (r == 0)
-				errno = EPIPE;	/* the peer closed: nothing more goes out */
-			return -1;
+	for (int i = 0; i < n; i++) {
+		const unsigned char *src = iov[i].iov_base;
+		size_t len = iov[i].iov_len, off = 0;
+		while (off < len) {
+			int r = pump(t, fd, BR_SSL_SENDAPP);
+			if (r <= 0) {
+				if (done)
+					goto seal;
+				if (r == 0)
+					errno = EPIPE;	/* the peer closed: nothing more goes out */
+				return -1;
+			}
+			size_t avail;
+			unsigned char *p = br_ssl_engine_sendapp_buf(t->eng, &avail);
+			if (avail > len - off)
+				avail = len - off;
+			memcpy(p, src + off, avail);
+			/* A full buffer becomes a record inside the ack. */
+			br_ssl_engine_sendapp_ack(t->eng, avail);
+			off += avail;
+			done += avail;
 		}
-		size_t avail;
-		unsigned char *p = br_ssl_engine_sendapp_buf(t->eng, &avail);
-		if (avail > len - done)
-			avail = len - done;
-		memcpy(p, src + done, avail);
-		/* A full buffer becomes a record inside the ack. */
-		br_ssl_engine_sendapp_ack(t->eng, avail);
-		done += avail;
 	}
-	/* Seal what is buffered into a record and push as far as the socket
-	 * takes; the rest goes out with tls_flush() or the next call. An error
-	 * here is sticky and reported by the next call. */
+seal:
+	/* Seal what is buffered into a record (the pieces together: one
+	 * record, not one per piece) and push as far as the socket takes; the
+	 * rest goes out with tls_flush() or the next call. An error here is
+	 * sticky and reported by the next call. */
 	br_ssl_engine_flush(t->eng, 0);
 	(void)push_records(t, fd);
 	return (ssize_t)done;
+}
+
+ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len)
+{
+	struct iovec v = { (void *)buf, len };
+	return tls_writev(t, fd, &v, 1);
+}
+
+int tls_handshake(struct tls *t, int fd)
+{
+	int r = pump(t, fd, BR_SSL_SENDAPP | BR_SSL_RECVAPP);
+	if (r < 0)
+		return -1;
+	/* Done once the last handshake records are on the wire: the peer
+	 * waits for them before it says anything more. */
+	return push_records(t, fd) < 0 ? -1 : 1;
 }
 
 int tls_flush(struct tls *t, int fd)
@@ -1208,6 +1262,11 @@ int tls_shutdown(struct tls *t, int fd)
 	}
 	int r = push_records(t, fd);
 	return r > 0 ? 0 : r;
+}
+
+int tls_unsent(const struct tls *t)
+{
+	return !t->fail_errno && !t->closed_clean && (br_ssl_engine_current_state(t->eng) & BR_SSL_SENDREC);
 }
 
 size_t tls_pending(const struct tls *t)
@@ -1310,6 +1369,12 @@ ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len)
 	return -1;
 }
 
+ssize_t tls_writev(struct tls *t, int fd, const struct iovec *iov, int n)
+{
+	errno = EPROTO;
+	return -1;
+}
+
 int tls_flush(struct tls *t, int fd)
 {
 	errno = EPROTO;
@@ -1325,6 +1390,17 @@ int tls_shutdown(struct tls *t, int fd)
 size_t tls_pending(const struct tls *t)
 {
 	return 0;
+}
+
+int tls_unsent(const struct tls *t)
+{
+	return 0;
+}
+
+int tls_handshake(struct tls *t, int fd)
+{
+	errno = EPROTO;
+	return -1;
 }
 
 unsigned tls_want(const struct tls *t)

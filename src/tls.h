@@ -5,12 +5,15 @@
  *
  * tls_init() runs once at start-up: it loads the trust anchors from a PEM
  * bundle and allocates a fixed pool of client contexts with their record
- * buffers. tools/mockprov, the test and benchmark upstream, then calls
- * tls_server_init() for a pool of server contexts; it lives in its own
- * file so that llmgw, which never calls it, does not link BearSSL's server
- * code. A struct tls is taken from a pool with tls_client_open() /
- * tls_server_open() and given back with tls_close(); nothing is allocated
- * after the init calls.
+ * buffers. The server side lives in its own file (tls_server.c), so that a
+ * build without the TLS listener (LLMGW_TLS_LISTEN=0) does not link
+ * BearSSL's server code: llmgw's listener calls tls_listen_init() for its
+ * pool and loads certificates with tls_creds_load() (at start-up and on
+ * each reload); tools/mockprov, the test and benchmark upstream, calls
+ * tls_server_init() (one certificate, BearSSL's full server profile). A
+ * struct tls is taken from a pool with tls_client_open() /
+ * tls_server_accept() / tls_server_open() and given back with tls_close();
+ * nothing is allocated per connection.
  *
  * I/O mirrors read(2)/write(2) on a non-blocking fd: the handshake runs
  * implicitly inside tls_read/tls_write/tls_flush, and -1 with errno EAGAIN
@@ -42,6 +45,7 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <time.h>
 
 struct tls;
@@ -63,11 +67,49 @@ struct tls_server_options {
 	unsigned max_servers;		/* server contexts in the pool */
 };
 
-/* Server side (tls_server.c, for tools/mockprov): after tls_init(), loads
- * the credentials and allocates the server pool. Returns 0, or -1 with a
- * message in err; a failure leaves the server side empty (tls_free() still
- * frees the rest). */
+/* Server side for tools/mockprov (tls_server.c): after tls_init(), loads
+ * the credentials and allocates the server pool (BearSSL's full server
+ * profile: CBC suites too). Returns 0, or -1 with a message in err; a
+ * failure leaves the server side empty (tls_free() still frees the rest). */
 int tls_server_init(const struct tls_server_options *o, char *err, size_t errlen);
+
+/* Server side for llmgw's listener (tls_server.c). TLS 1.2, ECDHE with
+ * AES-GCM or ChaCha20-Poly1305 (the client side's engine code), EC (P-256,
+ * P-384, P-521) or RSA certificates; resumption by session id through
+ * BearSSL's LRU session cache (4 entries per context, at least 64: about
+ * 100 bytes each). */
+
+/* A certificate chain and its private key, loaded from PEM files:
+ * reference-counted, so a reload can replace a listener's certificate
+ * while connections that began with the old one finish. */
+struct tls_creds;
+/* Reads cert (PEM chain, leaf first) and key (PEM: PKCS#8, or the
+ * traditional RSA / EC forms; not encrypted) and checks that they belong
+ * together. Blocks on the files: start-up and reload only. Returns the
+ * first reference, or NULL with a message naming the file in err (never
+ * key bytes). */
+struct tls_creds *tls_creds_load(const char *cert, const char *key, char *err, size_t errlen);
+/* Drops a reference; the last one wipes the key and frees it all. */
+void tls_creds_put(struct tls_creds *c);
+/* Whether a and b hold the same chain and key (a reload that changed
+ * nothing keeps the running one, and its sessions). */
+int tls_creds_same(const struct tls_creds *a, const struct tls_creds *b);
+/* The SHA-256 fingerprint of the leaf certificate, "AB:CD:...", into buf
+ * (96 bytes). */
+void tls_creds_fingerprint(const struct tls_creds *c, char *buf, size_t cap);
+/* Allocates the listener's pool of n server contexts (set up on first use,
+ * like the client side's) and the session cache. 0, or -1 with err. Does
+ * not need tls_init(). */
+int tls_listen_init(unsigned n, char *err, size_t errlen);
+/* Frees what tls_listen_init() allocated (and tls_server_init()'s); every
+ * connection must be closed and every creds reference dropped before. */
+void tls_server_free(void);
+/* A server context for a new connection that presents creds (a reference
+ * is taken until tls_close()); NULL when every context is in use. */
+struct tls *tls_server_accept(struct tls_creds *creds);
+/* Forgets every cached session: after a certificate change, no new
+ * connection resumes one made with the old certificate. */
+void tls_server_forget_sessions(void);
 /* Frees both sides and wipes every secret; harmless when not initialised. */
 void tls_free(void);
 /* Number of trust anchors loaded. */
@@ -96,6 +138,15 @@ ssize_t tls_read(struct tls *t, int fd, void *buf, size_t len);
  * in the engine: tls_want() then includes LOOP_OUT and tls_flush() sends
  * them. */
 ssize_t tls_write(struct tls *t, int fd, const void *buf, size_t len);
+/* Runs the handshake as far as the socket allows: 1 once it is complete
+ * and its last records are on the wire; -1 with errno EAGAIN (poll for
+ * tls_want() and call again) or as tls_read. Optional: tls_read() and
+ * tls_write() run the handshake too; a server calls this to finish it
+ * before it commits any memory to the connection. */
+int tls_handshake(struct tls *t, int fd);
+/* tls_write() of the pieces iov[0..n) in turn, sealed into records
+ * together (a response head and its body: one record, one send). */
+ssize_t tls_writev(struct tls *t, int fd, const struct iovec *iov, int n);
 /* Pushes out records still held in the engine: 0 when all are on the wire,
  * -1 with errno EAGAIN or as tls_read. */
 int tls_flush(struct tls *t, int fd);
@@ -106,6 +157,9 @@ int tls_flush(struct tls *t, int fd);
 int tls_shutdown(struct tls *t, int fd);
 /* Bytes of decrypted application data buffered in the engine. */
 size_t tls_pending(const struct tls *t);
+/* Whether records the socket has not taken yet are held in the engine
+ * (tls_flush() sends them); 0 once the connection failed or was closed. */
+int tls_unsent(const struct tls *t);
 /* LOOP_IN and/or LOOP_OUT (see loop.h): what the engine waits for; never 0
  * (both once the connection has failed, so the next call reports it). */
 unsigned tls_want(const struct tls *t);

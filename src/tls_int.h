@@ -1,15 +1,16 @@
 /*
  * tls_int.h - what tls.c (engine pump, trust anchors, client side) and
- * tls_server.c (server side, for tools/mockprov only) share. Not a public
+ * tls_server.c (server side: llmgw's TLS listener and tools/mockprov) share. Not a public
  * header: only those two files include it, and only when LLMGW_TLS is on
  * (it includes bearssl.h).
  *
- * The split is about size: llmgw calls only tls.c, so a static link never
- * pulls in tls_server.o and with it BearSSL's server handshake, session
- * cache, private-key decoder and signing code. Hence tls.c never names a
- * symbol of tls_server.c; the one thing it must reach there (freeing the
- * server side in tls_free()) goes through tls_int_server_free, a hook that
- * tls_server_init() sets.
+ * The split is about size: a build without the TLS listener
+ * (LLMGW_TLS_LISTEN=0) calls only tls.c, so a static link never pulls in
+ * tls_server.o and with it BearSSL's server handshake, session cache,
+ * private-key decoder and signing code. Hence tls.c never names a symbol
+ * of tls_server.c; the two things it must reach there (freeing the server
+ * side in tls_free(), a server connection's end in tls_close()) go through
+ * hooks that the server side's init sets.
  */
 #ifndef LLMGW_TLS_INT_H
 #define LLMGW_TLS_INT_H
@@ -26,8 +27,11 @@
 #define TLS_NAME_MAX	255		/* BearSSL keeps server_name[256] */
 #define TLS_MSG_LEN	160		/* tls_error() text, the clock one is the longest */
 
+struct tls_creds;
+
 struct tls {
 	br_ssl_engine_context *eng;
+	unsigned char *iobuf;		/* its record buffers, TLS_IOBUF_LEN bytes */
 	unsigned char in_use, server, hs_done, resumed;
 	unsigned char ready;		/* engine set up (done on first use, then kept) */
 	unsigned char closed_clean;	/* close_notify seen: reads return 0 */
@@ -53,12 +57,15 @@ struct tls {
 			const br_ssl_session_cache_class *cache_vt;
 			unsigned char hit;
 			unsigned char hit_id[32];
+			struct tls_creds *creds;	/* a reference, or NULL (mockprov's own) */
 		} s;
 	} u;
 };
 
-/* Set by tls_server_init(), called (then cleared) by tls_free(). */
+/* Set by the server side's init: called (then cleared) by tls_free(), and
+ * by tls_close() for each server connection. */
 extern void (*tls_int_server_free)(void);
+extern void (*tls_int_server_close)(struct tls *t);
 
 /* Whether tls_init() has run (and tls_free() not since). */
 int tls_int_inited(void);
@@ -78,6 +85,11 @@ unsigned char *tls_int_copy_out(unsigned char **dst, const void *src, size_t n);
  * the record buffers (TLS_IBUF_LEN then TLS_OBUF_LEN at buf). */
 void tls_int_engine_common(br_ssl_engine_context *eng, const uint16_t *suites, size_t nsuites,
 	unsigned char *buf);
+/* Hashes, PRFs, curves, AES-GCM and ChaCha20-Poly1305 of either side's
+ * engine; returns the curve code set (for ECDSA signing). */
+const br_ec_impl *tls_int_engine_aead(br_ssl_engine_context *eng);
+/* The curve code of both sides (P-256/384/521, X25519: see tls.c). */
+const br_ec_impl *tls_int_ec(void);
 /* Marks a pool entry taken with a fresh connection state. */
 void tls_int_conn_reset(struct tls *t);
 /* The first free context of pool[0..n), set up by setup() with its slice

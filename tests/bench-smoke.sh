@@ -40,7 +40,7 @@ check(bool(res), "results.json written by this run")
 legs = {}
 for r in res.get("wrk", []):
 	legs.setdefault(r["leg"], []).append(r)
-for leg in ("direct", "llmgw", "llmgw-xlate", "llmgw-tls", "nginx"):
+for leg in ("direct", "llmgw", "llmgw-xlate", "llmgw-tls", "llmgw-tlsin", "nginx"):
 	runs = legs.get(leg, [])
 	if leg == "nginx" and not runs:
 		print("SKIP nginx leg: nginx is not on this machine")

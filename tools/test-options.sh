@@ -174,11 +174,13 @@ def check_build(rel, flags):
 	global llmgw, mockprov, off
 	llmgw, mockprov = os.path.join(rel, "llmgw"), os.path.join(rel, "mockprov")
 	off = set(f[2:-2] for f in flags.split() if f.startswith("-DLLMGW_") and f.endswith("=0"))
+	if "LLMGW_TLS" in off:
+		off.add("LLMGW_TLS_LISTEN")	# the TLS listener follows TLS (options.h)
 
 	v = subprocess.run([llmgw, "-V"], capture_output=True, timeout=10).stdout.decode()
 	named = {"LLMGW_DIALECT_GEMINI", "LLMGW_DIALECT_ANTHROPIC", "LLMGW_STATUS_PAGE", "LLMGW_METRICS", "LLMGW_PROBES",
 		"LLMGW_USAGE", "LLMGW_SYSLOG", "LLMGW_TLS", "LLMGW_TLS_RSA", "LLMGW_TLS_X25519", "LLMGW_TLS_P256_M31",
-		"LLMGW_CERTGEN"}	# the switches -V reports
+		"LLMGW_CERTGEN", "LLMGW_TLS_LISTEN"}	# the switches -V reports
 	result("-V names what was left out", all(sw + "=0" in v for sw in off & named), repr(v))
 	if "LLMGW_TLS" in off:	# certgen follows TLS
 		p = subprocess.run([llmgw, "certgen", "--host", "x.lan"], capture_output=True, timeout=10, cwd=tempfile.gettempdir())
@@ -220,6 +222,10 @@ def check_build(rel, flags):
 		base + "config target\n\toption model 'mock/mock-1'\n\toption input_usd_per_mtok '1'\n\toption output_usd_per_mtok '2'\n",
 		"target: input_usd_per_mtok: cost accounting is not in this build (LLMGW_USAGE=0)")
 	check_t("-t: target weight passes", base + "config target\n\toption model 'mock/mock-1'\n\toption weight '3'\n", None)
+	switch("LLMGW_TLS_LISTEN", "a listen section", base + "config listen\n\toption address '127.0.0.1:18443'\n",
+		"listen sections (the TLS listener) are not in this build (LLMGW_TLS_LISTEN=0)")
+	check_t("-t: allow_cidr passes (in every build)",
+		base.replace("option listen", "list allow_cidr '192.168.1.0/24'\n\toption listen"), None)
 	switch("LLMGW_TLS", "an https:// provider",
 		base + "config provider 'o'\n\toption type 'openai'\n\toption key 'x'\n",
 		"https:// is not in this build (LLMGW_TLS=0)")

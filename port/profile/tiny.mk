@@ -10,6 +10,9 @@
 #   LLMGW_METRICS=0      /metrics
 #   LLMGW_CERTGEN=0      `llmgw certgen` (make the certificate on another
 #                        machine; the tiny build serves no TLS itself)
+#   LLMGW_TLS_LISTEN=0   the TLS listener (`config listen` sections): BearSSL's
+#                        server side does not fit; plain `listen` and
+#                        allow_cidr stay
 #   LLMGW_TLS_P256_M31=0 on aarch64 only: P-256 with the generic code, about
 #                        twice the instructions per handshake operation.
 #                        BearSSL's fast P-256 code is 8 KB of the tiny build
@@ -17,5 +20,5 @@
 #                        the MIPS builds keep it with 25 KB to spare, and
 #                        MIPS routers are the slow ones (README "Size").
 # Lazy (=): TARGET is known only after this file is read.
-PROFILE_CFLAGS = -DLLMGW_STATUS_PAGE=0 -DLLMGW_METRICS=0 -DLLMGW_CERTGEN=0 \
+PROFILE_CFLAGS = -DLLMGW_STATUS_PAGE=0 -DLLMGW_METRICS=0 -DLLMGW_CERTGEN=0 -DLLMGW_TLS_LISTEN=0 \
 	$(if $(filter aarch64-%,$(TARGET)),-DLLMGW_TLS_P256_M31=0)

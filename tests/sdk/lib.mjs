@@ -11,6 +11,7 @@ export const env = {
 	baseURL: process.env.LLMGW_BASE_URL,	// http://127.0.0.1:PORT/v1
 	origin: process.env.LLMGW_ORIGIN,	// http://127.0.0.1:PORT
 	key: process.env.LLMGW_KEY,
+	tlsOrigin: process.env.LLMGW_TLS_ORIGIN,	// https://127.0.0.1:PORT (the TLS listener)
 	mock: {
 		oai: process.env.MOCK_URL_OAI,
 		ant: process.env.MOCK_URL_ANT,

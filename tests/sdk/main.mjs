@@ -8,8 +8,8 @@
 // watchdog ends the run if something hangs past every per-test limit.
 import { env, fail, summary } from "./lib.mjs";
 
-if (!env.baseURL || !env.origin || !env.key || !env.mock.oai || !env.mock.ant || !env.mock.gem) {
-	console.log("FAIL setup: LLMGW_BASE_URL / LLMGW_ORIGIN / LLMGW_KEY / MOCK_URL_* not set (run through serve.py)");
+if (!env.baseURL || !env.origin || !env.tlsOrigin || !env.key || !env.mock.oai || !env.mock.ant || !env.mock.gem) {
+	console.log("FAIL setup: LLMGW_BASE_URL / LLMGW_ORIGIN / LLMGW_TLS_ORIGIN / LLMGW_KEY / MOCK_URL_* not set (run through serve.py)");
 	console.log("sdk: 0 passed, 1 failed");
 	process.exit(1);
 }
@@ -23,4 +23,5 @@ watchdog.unref();
 
 await import("./openai.test.mjs");
 await import("./matrix.test.mjs");
+await import("./tls.test.mjs");
 process.exit(summary() ? 1 : 0);

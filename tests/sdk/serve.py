@@ -12,9 +12,13 @@ read GET /mock/last of the provider it used and check what llmgw really
 sent upstream (the path decides the dialect mockprov answers in), while the
 tests for the three providers run in parallel. Every mockprov runs with
 --key (the provider key), so it also checks each API's own auth header.
+llmgw also serves TLS on a `config listen` section, with a key and
+certificate made by `llmgw certgen --host localhost --ip 127.0.0.1`.
 CMD gets LLMGW_BASE_URL (http://127.0.0.1:PORT/v1), LLMGW_ORIGIN
-(http://127.0.0.1:PORT), LLMGW_KEY and MOCK_URL_OAI / MOCK_URL_ANT /
-MOCK_URL_GEM (the mockprovs' control URLs). Its output is relayed; then all
+(http://127.0.0.1:PORT), LLMGW_TLS_ORIGIN (https://127.0.0.1:TLSPORT),
+NODE_EXTRA_CA_CERTS (the certificate: how Node clients trust it), LLMGW_KEY
+and MOCK_URL_OAI / MOCK_URL_ANT / MOCK_URL_GEM (the mockprovs' control
+URLs). Its output is relayed; then all
 servers are stopped by PID. CMD's closing "sdk: N passed, N failed" line is
 re-printed with one more failure when the servers misbehaved (a sanitizer
 report, llmgw not exiting 0 on SIGTERM) or CMD printed no summary.
@@ -49,8 +53,17 @@ def main():
 		mocks = {}
 		for name in ("oai", "ant", "gem"):
 			mocks[name] = ctx.mockprov(name="mockprov_" + name)
-		port = harness.free_port()
+		port, tport = harness.free_port(), harness.free_port()
+		tls_dir = ctx.path("tls")
+		os.mkdir(tls_dir)
+		cg = subprocess.run([ctx.binary("llmgw"), "certgen", "--host", "localhost", "--ip", "127.0.0.1",
+			"--out", tls_dir], capture_output=True, timeout=30)
+		if cg.returncode != 0:
+			raise harness.TestFailure("llmgw certgen: %s" % cg.stderr.decode(errors="replace"))
+		cert, key = os.path.join(tls_dir, "llmgw-cert.pem"), os.path.join(tls_dir, "llmgw-key.pem")
 		more = harness.uci([
+			("listen", "tls", [("option", "address", "127.0.0.1:%d" % tport),
+				("option", "tls_cert", cert), ("option", "tls_key", key)]),
 			("provider", "oai", [("option", "type", "openai-compatible"),
 				("option", "base_url", mocks["oai"].url), ("option", "key_env", "MOCK_KEY")]),
 			("provider", "ant", [("option", "type", "anthropic"),
@@ -66,6 +79,8 @@ def main():
 		env = dict(os.environ)
 		env["LLMGW_BASE_URL"] = "http://127.0.0.1:%d/v1" % gw.port
 		env["LLMGW_ORIGIN"] = "http://127.0.0.1:%d" % gw.port
+		env["LLMGW_TLS_ORIGIN"] = "https://127.0.0.1:%d" % tport
+		env["NODE_EXTRA_CA_CERTS"] = cert
 		env["LLMGW_KEY"] = key
 		for name, m in mocks.items():
 			env["MOCK_URL_" + name.upper()] = m.url

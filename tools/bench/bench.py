@@ -55,7 +55,7 @@ RUN = os.path.join(OUT, "run")		# per-run scratch: configs, logs, nginx prefix
 COMMAND = os.environ.get("BENCH_COMMAND") or "tools/bench.sh %s %s" % (sys.argv[1] if len(sys.argv) > 1 else "build", MODE)
 
 T_START = time.monotonic()
-BUDGET = 110 if QUICK else 570		# seconds, the whole run
+BUDGET = 125 if QUICK else 570		# seconds, the whole run
 ROUNDS = 1 if QUICK else 3
 DUR = 1 if QUICK else 3			# seconds per wrk run
 CONCS = [1, 64, 1024] if QUICK else [1, 16, 64, 256, 1024]
@@ -311,10 +311,18 @@ def run_out(argv, timeout=10):
 		return ""
 
 
-def llmgw_conf(port, mock, mock_tls, certs, state):
+def llmgw_conf(port, mock, mock_tls, certs, state, tls_in=None):
+	"""tls_in: a port for the TLS listener (the certificate nginx's TLS
+	server also has), or None."""
+	listen = [] if tls_in is None else [
+		"config listen 'tls_in'",
+		"\toption address '127.0.0.1:%d'" % tls_in,
+		"\toption tls_cert '%s'" % os.path.join(certs, "server-ec.crt"),
+		"\toption tls_key '%s'" % os.path.join(certs, "server-ec.key")]
 	return "\n".join([
 		"config gateway 'main'",
 		"\toption listen '127.0.0.1:%d'" % port,
+		"\toption max_tls_connections '1100'",
 		"\toption log_level 'warn'",
 		"\toption max_connections '2048'",
 		"\toption max_inflight '1100'",
@@ -333,11 +341,10 @@ def llmgw_conf(port, mock, mock_tls, certs, state):
 		"config provider 'mtls'",
 		"\toption type 'openai-compatible'",
 		"\toption base_url 'https://localhost:%d'" % mock_tls,
-		"\toption key_env 'BENCH_KEY'",
-		""])
+		"\toption key_env 'BENCH_KEY'"] + listen + [""])
 
 
-def nginx_conf(prefix, port, port_tls, mock, mock_tls, certs, master=True):
+def nginx_conf(prefix, port, port_tls, mock, mock_tls, certs, master=True, port_tls_in=None):
 	tmp = lambda n: os.path.join(prefix, n)
 	return ("" if master else "master_process off;\n") + """daemon off;
 worker_processes 1;
@@ -388,10 +395,24 @@ http {
 			proxy_ssl_session_reuse on;
 		}
 	}
-}
+%(tls_in)s}
 """ % {"pid": tmp("nginx.pid"), "err": tmp("error.log"), "t1": tmp("client_body"), "t2": tmp("proxy"),
 		"t3": tmp("fastcgi"), "t4": tmp("uwsgi"), "t5": tmp("scgi"), "mock": mock, "mock_tls": mock_tls,
-		"port": port, "port_tls": port_tls, "ca": os.path.join(certs, "ca.crt")}
+		"port": port, "port_tls": port_tls, "ca": os.path.join(certs, "ca.crt"),
+		"tls_in": "" if port_tls_in is None else """	server {
+		listen 127.0.0.1:%d ssl;
+		ssl_certificate %s;
+		ssl_certificate_key %s;
+		ssl_protocols TLSv1.2;
+		ssl_session_cache shared:SSL:1m;
+		location / {
+			proxy_pass http://mock;
+			proxy_http_version 1.1;
+			proxy_set_header Connection "";
+			proxy_buffering off;
+		}
+	}
+""" % (port_tls_in, os.path.join(certs, "server-ec.crt"), os.path.join(certs, "server-ec.key"))}
 
 
 def cg_llmgw(binary, certs, state):
@@ -451,10 +472,12 @@ def client(args, timeout):
 class Leg:
 	"""A load target: a port, a body and headers, and the server behind it."""
 
-	def __init__(self, name, label, server, port, bodyfile, headers, ours, stream_body=None, tls=False):
+	def __init__(self, name, label, server, port, bodyfile, headers, ours, stream_body=None, tls=False,
+			tls_in=False):
 		self.name, self.label, self.server, self.port = name, label, server, port
 		self.bodyfile, self.headers, self.ours = bodyfile, headers, ours
 		self.stream_body, self.tls = stream_body, tls
+		self.tls_in = tls_in	# wrk speaks TLS to the proxy (the TLS listener legs)
 		# TTFT is timed on an unpaced stream: mockprov's pacing timer has
 		# millisecond granularity, far coarser than what a proxy adds.
 		self.ttft_body = None
@@ -468,8 +491,46 @@ class Leg:
 
 
 def smoke(leg, n=3):
+	if leg.tls_in:
+		return smoke_tls(leg, n)
 	rc, out, err = client(["reqs", "127.0.0.1", str(leg.port), str(n), leg.bodyfile] + leg.headers, 30)
 	return rc == 0, (out + err).strip()
+
+
+def smoke_tls(leg, n):
+	"""smoke() over TLS (sseclient speaks plain HTTP): n requests on one
+	connection, each must answer 200."""
+	sc = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+	sc.check_hostname = False
+	sc.verify_mode = ssl.CERT_NONE
+	with open(leg.bodyfile, "rb") as f:
+		b = f.read()
+	head = "POST /v1/chat/completions HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\n" + \
+		"".join(h + "\r\n" for h in leg.headers) + "Content-Length: %d\r\n\r\n" % len(b)
+	try:
+		with socket.create_connection(("127.0.0.1", leg.port), timeout=5) as raw:
+			with sc.wrap_socket(raw, server_hostname="localhost") as s:
+				for i in range(n):
+					s.sendall(head.encode() + b)
+					data = b""
+					while b"\r\n\r\n" not in data:
+						d = s.recv(65536)
+						if not d:
+							return False, "closed after %d answers: %r" % (i, data[:200])
+						data += d
+					hd, _, rest = data.partition(b"\r\n\r\n")
+					if not hd.startswith(b"HTTP/1.1 200"):
+						return False, repr(data[:200])
+					m = re.search(rb"(?i)content-length: *(\d+)", hd)
+					want = int(m.group(1)) if m else 0
+					while len(rest) < want:
+						d = s.recv(65536)
+						if not d:
+							return False, "body cut"
+						rest += d
+	except (OSError, ssl.SSLError) as e:
+		return False, str(e)
+	return True, "%d answers over TLS" % n
 
 
 def tls_stats(port):
@@ -495,7 +556,7 @@ def wrk(leg, conns, duration, sample=None):
 	env = dict(os.environ, BENCH_BODY_FILE=leg.bodyfile, BENCH_HEADERS="\n".join(leg.headers))
 	argv = [WRK, "-t1", "-c%d" % conns, "-d%ds" % duration, "--latency", "--timeout", "5s",
 		"-s", os.path.join(ROOT, "tools", "bench", "wrk.lua"),
-		"http://127.0.0.1:%d/v1/chat/completions" % leg.port]
+		"%s://127.0.0.1:%d/v1/chat/completions" % ("https" if leg.tls_in else "http", leg.port)]
 	quiesce()
 	if leg.tls and conns > 1 and sample is not False:
 		# Refill the pool first (the upstream idle timeout is 1 s here):
@@ -609,9 +670,12 @@ def main():
 	os.makedirs(state, exist_ok=True)
 	builds = [("llmgw", llmgw)] + ([("llmgw-musl", musl)] if musl else [])
 	gw_ports = {}
+	gw_tls_in = {}
 	for name, binary in builds:
 		port = free_port()
-		conf = write(os.path.join(RUN, name + ".conf"), llmgw_conf(port, MOCK_PORT, MOCK_TLS_PORT, certs, state))
+		gw_tls_in[name] = free_port()
+		conf = write(os.path.join(RUN, name + ".conf"),
+			llmgw_conf(port, MOCK_PORT, MOCK_TLS_PORT, certs, state, tls_in=gw_tls_in[name]))
 		chk = run_out([binary, "-t", "-c", conf])
 		p = Proc(name, [binary, "-c", conf], env={"BENCH_KEY": KEY})
 		if not wait_port(p, port, 10):
@@ -630,9 +694,10 @@ def main():
 	else:
 		prefix = os.path.join(RUN, "nginx")
 		os.makedirs(prefix, exist_ok=True)
-		nginx_ports = (free_port(), free_port())
+		nginx_ports = (free_port(), free_port(), free_port())
 		conf = write(os.path.join(prefix, "nginx.conf"),
-			nginx_conf(prefix, nginx_ports[0], nginx_ports[1], MOCK_PORT, MOCK_TLS_PORT, certs))
+			nginx_conf(prefix, nginx_ports[0], nginx_ports[1], MOCK_PORT, MOCK_TLS_PORT, certs,
+				port_tls_in=nginx_ports[2]))
 		p = Proc("nginx", [nginx, "-p", prefix, "-e", os.path.join(prefix, "error.log"), "-c", conf])
 		if not wait_port(p, nginx_ports[0], 10):
 			fail("nginx did not start: %s %s" % (p.tail(), run_out(["tail", "-5", os.path.join(prefix, "error.log")])))
@@ -703,6 +768,14 @@ def main():
 		portkey_tls_leg.stream_body = body("stream_long", "fault:chunks=%d,interval_ms=25" % HOLD_CHUNKS, True)
 		tls_legs.append(portkey_tls_leg)
 	side += tls_legs
+	# TLS termination: wrk speaks TLS to the proxy (ECDSA P-256, the same
+	# certificate and key for both), the proxy plain HTTP to mockprov.
+	for name, _ in builds[:1] if QUICK else builds:
+		side.append(Leg(name + "-tlsin", name + ", TLS listener", proxies[name], gw_tls_in[name],
+			body("plain", "mock/mock-1"), auth, True, tls_in=True))
+	if nginx_ports:
+		side.append(Leg("nginx-tlsin", "nginx, TLS server", proxies["nginx"], nginx_ports[2],
+			body("plain", "mock/mock-1"), auth, False, tls_in=True))
 
 	res = {"mem": {}, "wrk": [], "stream": {}, "callgrind": {}, "hold": {}}
 	if CG_ONLY:
@@ -1206,6 +1279,24 @@ def report(res):
 			"%s %d full + %d resumed handshakes for %s requests" % (r["leg"], r["full_handshakes"],
 				r["resumed_handshakes"], fnum(r["upstream_requests"])) for r in fill) + ".")
 		a("")
+
+	a("## TLS termination (client to proxy over TLS, proxy to mockprov over http)")
+	a("")
+	a("wrk speaks TLS 1.2 to the proxy over keep-alive connections (handshakes only when a connection "
+		"opens); llmgw's TLS listener and nginx's TLS server have the same ECDSA P-256 certificate and key.")
+	a("")
+	a("| conns | leg | req/s | ×nginx-tlsin | p50 µs | CPU µs/req | ×nginx-tlsin | ×same leg over http |")
+	a("|---:|---|---:|---:|---:|---:|---:|---:|")
+	for c in SIDE_CONCS:
+		for leg in [l for l in legs_seen if l.endswith("-tlsin")]:
+			w = W.get((leg, c))
+			if not w:
+				continue
+			base = leg[:-len("-tlsin")]
+			a("| %d | %s | %s | %s | %s | %s | %s | %s |" % (c, leg, fnum(w["rps"]),
+				row_ratio(leg, c, "rps", "nginx-tlsin"), fnum(w["p50"]), fnum(w["cpu_us"], 1),
+				row_ratio(leg, c, "cpu_us", "nginx-tlsin"), row_ratio(leg, c, "cpu_us", base)))
+	a("")
 
 	a("## Streaming, one connection")
 	a("")
