@@ -267,12 +267,25 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	const char *body = x->in + x->reading.head_len;
 	size_t blen = x->reading.body_len;
 	/* One pass, without tokens (only a translation needs the token tree):
-	 * the body is valid JSON, and the top-level members the gateway reads. */
+	 * the body is valid JSON without a top-level key given twice, and the
+	 * top-level members the gateway reads. This is where every request is
+	 * first read, so the checks here hold for the translated path and the
+	 * same-dialect one, which forwards the body with only the model
+	 * replaced. A nested key given twice is let through: the gateway reads
+	 * nothing nested on the same-dialect path, and a translation writes
+	 * the one value it read. */
 	enum { K_MODEL, K_STREAM, K_LIST, K_SOPT, K_MAXC, K_MAX, K_N };
 	const char *const keys[K_N] = { "model", "stream", cd->list_key,
 					"stream_options", "max_completion_tokens", "max_tokens" };
-	size_t vs[K_N], ve[K_N];
-	int v = json_valid_top(body, blen, keys, K_N, vs, ve);
+	size_t vs[K_N], ve[K_N], dup, dlen;
+	int v = json_valid_request(body, blen, keys, K_N, vs, ve, &dup, &dlen);
+	_Static_assert(JSON_MAX_TOP_MEMBERS == 256, "the message below names the limit");
+	if (v <= -4) {
+		gw_error(x, E_BAD_REQUEST, v == -4 ? "the request body has the key '%.*s' twice" :
+			 "the request body has more than 256 top-level members (at '%.*s')",
+			 (int)(dlen > 60 ? 60 : dlen), body + dup);
+		return 0;
+	}
 	size_t lead = 0;
 	while (lead < blen && (body[lead] == ' ' || body[lead] == '\t' || body[lead] == '\n' || body[lead] == '\r'))
 		lead++;
@@ -299,11 +312,23 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 		x->chat.mend = ve[K_MODEL];
 		x->chat.stream = ve[K_STREAM] - vs[K_STREAM] == 4 && !memcmp(body + vs[K_STREAM], "true", 4);
 	}
-	x->chat.has_stream_options = ve[K_SOPT] != 0;
+	/* The members read here have the types their APIs give them (null
+	 * stands for absent, as the providers take it): a body the gateway
+	 * reads one way must not reach a provider that reads it another
+	 * ("stream":"yes" is no stream here, and an error or a stream there). */
+	static const unsigned char want[K_N] = {
+		[K_STREAM] = JT_BOOL, [K_LIST] = JT_ARRAY, [K_SOPT] = JT_OBJECT, [K_MAXC] = JT_COUNT, [K_MAX] = JT_COUNT,
+	};
+	char err[120];
+	if (json_check_spans(body, vs, ve, keys, want, K_N, err, sizeof err) < 0) {
+		gw_error(x, E_BAD_REQUEST, "%s", err);
+		return 0;
+	}
 	x->chat.max_tokens_asked = 0;
-	for (int k = K_MAXC; k <= K_MAX && !x->chat.max_tokens_asked; k++)
-		for (size_t i = vs[k]; i < ve[k] && body[i] >= '0' && body[i] <= '9' && x->chat.max_tokens_asked < 100000000; i++)
-			x->chat.max_tokens_asked = x->chat.max_tokens_asked * 10 + (body[i] - '0');
+	for (int k = K_MAX; k >= K_MAXC; k--)	/* max_completion_tokens wins */
+		if (ve[k])
+			json_span_count_strict(body + vs[k], ve[k] - vs[k], &x->chat.max_tokens_asked);
+	x->chat.has_stream_options = ve[K_SOPT] != 0;
 	x->chat.client_model = x->model_buf2;
 	const char *list = keys[K_LIST];
 	if (!x->chat.count_tokens && (!ve[K_LIST] || body[vs[K_LIST]] != '[')) {

@@ -40,7 +40,9 @@
  *    them, and the decoder cannot know the request stays on Anthropic),
  *    document / search_result / server-tool blocks, image sources of type
  *    "file", roles other than user/assistant, more stop sequences, tools,
- *    messages or parts than the IR holds.
+ *    messages or parts than the IR holds; a member read that is not of its
+ *    API type (req_types, nested_types; null is absent): "stream":"yes", a
+ *    count outside 0..2^31-1, 1e400, never read as absent.
  * Provider request (IR -> Anthropic body):
  *  - max_tokens is required (>= 1): ir->max_tokens < 1 (the gateway should
  *    have set its default) is written as 4096.
@@ -536,26 +538,30 @@ static const char *const req_keys[R_N] = {
 	[R_STREAM] = "stream", [R_TOOLS] = "tools", [R_TOOL_CHOICE] = "tool_choice", [R_METADATA] = "metadata",
 	[R_THINKING] = "thinking", [R_OUTPUT_CONFIG] = "output_config",
 };
-
-/* temperature, top_p, top_k: request key k, whose token is key[k]. */
-static int dec_number(struct dec *r, const int *key, enum req_key k, struct ir_str *out)
-{
-	int v = key[k];
-	if (!given(r->d, v))
-		return 0;
-	if (!json_is_number(r->d, v))
-		return fail(r, "%s must be a number", req_keys[k]);
-	*out = ir_tok_str(r->d, v);
-	return 0;
-}
+/* The JSON types they may have (json_check_members; null passes as absent). */
+static const unsigned char req_types[R_N] = {
+	[R_MODEL] = JT_STRING, [R_SYSTEM] = JT_STRING | JT_ARRAY, [R_MESSAGES] = JT_ARRAY,
+	[R_MAX_TOKENS] = JT_COUNT, [R_TEMPERATURE] = JT_NUMBER, [R_TOP_P] = JT_NUMBER, [R_TOP_K] = JT_NUMBER,
+	[R_STOP] = JT_ARRAY, [R_STREAM] = JT_BOOL, [R_TOOLS] = JT_ARRAY, [R_TOOL_CHOICE] = JT_OBJECT,
+	[R_METADATA] = JT_OBJECT, [R_THINKING] = JT_OBJECT, [R_OUTPUT_CONFIG] = JT_OBJECT,
+};
+/* Members of those objects read as one type. */
+static const struct {
+	uint8_t in;		/* enum req_key */
+	uint8_t want;
+	const char *key, *prefix;
+} nested_types[] = {
+	{ R_TOOL_CHOICE, JT_BOOL, "disable_parallel_tool_use", "tool_choice." },
+	{ R_METADATA, JT_STRING, "user_id", "metadata." },
+	{ R_THINKING, JT_COUNT, "budget_tokens", "thinking." },
+	{ R_OUTPUT_CONFIG, JT_STRING, "effort", "output_config." },
+};
 
 static int dec_tools(struct dec *r, int arr)
 {
 	const struct json_doc *d = r->d;
-	if (!given(d, arr))
+	if (!given(d, arr))	/* else an array (req_types) */
 		return 0;
-	if (!json_is_array(d, arr))
-		return fail(r, "tools must be an array");
 	int n = d->tok[arr].size;
 	if (n > IR_MAX_TOOLS)
 		return fail(r, "too many tools");
@@ -599,6 +605,12 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 	if (!json_is_object(d, 0))
 		return fail(&r, "request body must be a JSON object");
 	get_keys(d, 0, req_keys, R_N, key);
+	if (json_check_members(d, key, req_keys, req_types, R_N, "", err, errlen) < 0)
+		return -1;
+	for (unsigned k = 0; k < NELEM(nested_types); k++)
+		if (json_check_member(d, key[nested_types[k].in], nested_types[k].key, nested_types[k].want,
+				      nested_types[k].prefix, err, errlen) < 0)
+			return -1;
 	str_of(d, key[R_MODEL], &ir->model);
 
 	/* System prompt: parts first, so they precede every message's. */
@@ -608,8 +620,7 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 	} else if (json_is_array(d, v)) {
 		if (dec_blocks(&r, v, 1u << B_TEXT, 0, "system blocks must be text blocks"))
 			return -1;
-	} else if (given(d, v))
-		return fail(&r, "system must be a string or an array of text blocks");
+	}
 	ir->sys_n = ir->nparts;	/* sys_first is 0 */
 
 	v = key[R_MESSAGES];
@@ -623,17 +634,16 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 			return -1;
 	}
 
-	if (given(d, v = key[R_MAX_TOKENS])) {
-		if (json_get_i64(d, v, &ir->max_tokens) || ir->max_tokens < 1)
-			return fail(&r, "max_tokens must be a positive integer");
-	}
-	if (dec_number(&r, key, R_TEMPERATURE, &ir->temperature) || dec_number(&r, key, R_TOP_P, &ir->top_p) ||
-	    dec_number(&r, key, R_TOP_K, &ir->top_k))
-		return -1;
+	/* The types are checked (req_types): a number is what is asked. */
+	if (json_get_i64(d, key[R_MAX_TOKENS], &ir->max_tokens) == 0 && ir->max_tokens < 1)
+		return fail(&r, "max_tokens must be a positive integer");
+	static const uint8_t nums[] = { R_TEMPERATURE, R_TOP_P, R_TOP_K };
+	struct ir_str *const num[] = { &ir->temperature, &ir->top_p, &ir->top_k };
+	for (unsigned k = 0; k < NELEM(nums); k++)
+		if (given(d, key[nums[k]]))
+			*num[k] = ir_tok_str(d, key[nums[k]]);
 
 	if (given(d, v = key[R_STOP])) {
-		if (!json_is_array(d, v))
-			return fail(&r, "stop_sequences must be an array of strings");
 		int ns = d->tok[v].size;
 		if (ns > IR_MAX_STOP)
 			return fail(&r, "too many stop_sequences");
@@ -655,8 +665,8 @@ static int anth_decode_request(const struct json_doc *d, struct ir_request *ir, 
 		if (ty < 0)
 			return fail(&r, "thinking.type must be enabled, disabled or adaptive");
 		if (ty == 0) {
-			if (json_get_i64(d, json_get(d, v, "budget_tokens"), &ir->thinking_budget) || ir->thinking_budget < 0)
-				return fail(&r, "thinking.budget_tokens must be a non-negative integer");
+			if (json_get_i64(d, json_get(d, v, "budget_tokens"), &ir->thinking_budget))
+				return fail(&r, "thinking.budget_tokens is required with type enabled");
 		} else if (ty == 1) {
 			ir->thinking_budget = 0;
 		}

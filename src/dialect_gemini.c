@@ -50,6 +50,9 @@
  *    mediaResolution, includeThoughts: dropped.
  *  - safetySettings, labels: dropped. cachedContent: refused (a cache
  *    on Google's side means nothing to another provider).
+ *  - a member read that is not of its API type (top_types, gen_types, ...;
+ *    null is absent): a maxOutputTokens outside 0..2^31-1 or of 1e400, a
+ *    toolConfig that is a string: refused, never read as absent.
  *
  * Gemini request out (encode_request; the model goes in the URL):
  *  - assistant -> "model"; consecutive same-role messages merge into one
@@ -190,6 +193,12 @@ static const char *const top_keys[TOP_N] = {
 	[TOP_CACHED] = "cachedContent", [TOP_SYSTEM] = "systemInstruction", [TOP_CONTENTS] = "contents",
 	[TOP_TOOLS] = "tools", [TOP_TOOL_CONFIG] = "toolConfig", [TOP_GEN_CONFIG] = "generationConfig",
 };
+/* The JSON types of members read as one type (json_check_members; null
+ * passes as absent), here and in the lists below. */
+static const unsigned char top_types[TOP_N] = {
+	[TOP_SYSTEM] = JT_STRING | JT_OBJECT, [TOP_CONTENTS] = JT_ARRAY, [TOP_TOOLS] = JT_ARRAY,
+	[TOP_TOOL_CONFIG] = JT_OBJECT, [TOP_GEN_CONFIG] = JT_OBJECT,
+};
 enum { CT_ROLE, CT_PARTS, CT_N };
 static const char *const content_keys[CT_N] = { [CT_ROLE] = "role", [CT_PARTS] = "parts" };
 /* A part's members; a response part is read only as far as PT_RESPONSE. */
@@ -208,14 +217,23 @@ static const char *const decl_keys[DECL_N] = {
 };
 enum { TC_MODE, TC_ALLOWED, TC_N };
 static const char *const tc_keys[TC_N] = { [TC_MODE] = "mode", [TC_ALLOWED] = "allowedFunctionNames" };
-/* generationConfig: the numbers (read one by one by num_field), then the
- * members read together from GC_STOP on. */
+static const unsigned char tc_types[TC_N] = { [TC_MODE] = JT_STRING, [TC_ALLOWED] = JT_ARRAY };
+/* generationConfig: the numbers first (kept as their JSON text), in the
+ * order the encoder writes them. */
 enum { GC_TEMP, GC_TOPP, GC_TOPK, GC_MAXTOK, GC_SEED, GC_CC, GC_STOP, GC_MIME, GC_SCHEMA, GC_THINK, GC_N };
 static const char *const gen_keys[GC_N] = {
 	[GC_TEMP] = "temperature", [GC_TOPP] = "topP", [GC_TOPK] = "topK", [GC_MAXTOK] = "maxOutputTokens",
 	[GC_SEED] = "seed", [GC_CC] = "candidateCount", [GC_STOP] = "stopSequences",
 	[GC_MIME] = "responseMimeType", [GC_SCHEMA] = "responseJsonSchema", [GC_THINK] = "thinkingConfig",
 };
+static const unsigned char gen_types[GC_N] = {
+	[GC_TEMP] = JT_NUMBER, [GC_TOPP] = JT_NUMBER, [GC_TOPK] = JT_NUMBER, [GC_MAXTOK] = JT_COUNT,
+	[GC_SEED] = JT_INT, [GC_CC] = JT_INT, [GC_STOP] = JT_ARRAY, [GC_MIME] = JT_STRING, [GC_THINK] = JT_OBJECT,
+};
+/* thinkingConfig; a budget of -1 asks for dynamic thinking. */
+enum { TH_BUDGET, TH_LEVEL, TH_N };
+static const char *const think_keys[TH_N] = { [TH_BUDGET] = "thinkingBudget", [TH_LEVEL] = "thinkingLevel" };
+static const unsigned char think_types[TH_N] = { [TH_BUDGET] = JT_INT, [TH_LEVEL] = JT_STRING };
 enum { ID_RESPONSE, ID_MODEL, ID_N };
 static const char *const id_keys[ID_N] = { [ID_RESPONSE] = "responseId", [ID_MODEL] = "modelVersion" };
 enum { ERR_CODE, ERR_MESSAGE, ERR_STATUS, ERR_N };
@@ -707,10 +725,8 @@ static int decode_tools(struct rq *q, int tools)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	if (absent(d, tools))
+	if (absent(d, tools))	/* else an array (top_types) */
 		return 0;
-	if (!json_is_array(d, tools))
-		return fail(&q->e, "tools must be an array");
 	for (int t = 0, tool = tools + 1; t < d->tok[tools].size; t++, tool = json_skip(d, tool)) {
 		if (!json_is_object(d, tool))
 			return fail(&q->e, "tools[%d] must be an object", t);
@@ -747,8 +763,13 @@ static int decode_tool_config(struct rq *q, int tc)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	int v[TC_N];
-	jgets(d, jget(d, tc, "functionCallingConfig"), tc_keys, TC_N, v);
+	int v[TC_N], fcc = jget(d, tc, "functionCallingConfig");
+	static const char *const fcc_key[1] = { "functionCallingConfig" };
+	static const unsigned char fcc_type[1] = { JT_OBJECT };
+	jgets(d, fcc, tc_keys, TC_N, v);
+	if (json_check_members(d, &fcc, fcc_key, fcc_type, 1, "toolConfig.", q->e.err, q->e.errlen) < 0 ||
+	    json_check_members(d, v, tc_keys, tc_types, TC_N, "toolConfig.functionCallingConfig.", q->e.err, q->e.errlen) < 0)
+		return -1;
 	int mode = v[TC_MODE], allowed = v[TC_ALLOWED];
 	if (absent(d, mode))
 		return 0;
@@ -766,52 +787,32 @@ static int decode_tool_config(struct rq *q, int tc)
 	return 0;
 }
 
-/* A number member of generationConfig (kept as its JSON text). */
-static int num_field(struct rq *q, int obj, const char *key, struct ir_str *out)
-{
-	int v = jget(q->d, obj, key);
-	if (absent(q->d, v))
-		return 0;
-	if (!json_is_number(q->d, v))
-		return fail(&q->e, "generationConfig.%s must be a number", key);
-	tok(out, q->d, v);
-	return 0;
-}
-
-/* An integer member of obj. */
-static int int_field(struct rq *q, int obj, const char *key, int64_t *out)
-{
-	int v = jget(q->d, obj, key);
-	if (absent(q->d, v))
-		return 0;
-	if (json_get_i64(q->d, v, out) < 0)
-		return fail(&q->e, "%s must be an integer", key);
-	return 0;
-}
-
 static int decode_gen_config(struct rq *q, int gc)
 {
 	const struct json_doc *d = q->d;
 	struct ir_request *ir = q->ir;
-	if (absent(d, gc))
-		return 0;
-	if (!json_is_object(d, gc))
-		return fail(&q->e, "generationConfig must be an object");
-	int64_t cc = 1;
-	if (num_field(q, gc, gen_keys[GC_TEMP], &ir->temperature) < 0 ||
-	    num_field(q, gc, gen_keys[GC_TOPP], &ir->top_p) < 0 ||
-	    num_field(q, gc, gen_keys[GC_TOPK], &ir->top_k) < 0 ||
-	    int_field(q, gc, gen_keys[GC_MAXTOK], &ir->max_tokens) < 0 ||
-	    int_field(q, gc, gen_keys[GC_SEED], &ir->seed) < 0 ||
-	    int_field(q, gc, gen_keys[GC_CC], &cc) < 0)
+	int v[GC_N], th[TH_N];
+	jgets(d, gc, gen_keys, GC_N, v);
+	jgets(d, v[GC_THINK], think_keys, TH_N, th);
+	if (json_check_members(d, v, gen_keys, gen_types, GC_N, "generationConfig.", q->e.err, q->e.errlen) < 0 ||
+	    json_check_members(d, th, think_keys, think_types, TH_N, "generationConfig.thinkingConfig.", q->e.err,
+			       q->e.errlen) < 0)
 		return -1;
+	/* The types are checked: a number is what is asked. */
+	struct ir_str *const num[] = { [GC_TEMP] = &ir->temperature, [GC_TOPP] = &ir->top_p, [GC_TOPK] = &ir->top_k };
+	for (int k = GC_TEMP; k <= GC_TOPK; k++)
+		if (!absent(d, v[k]))
+			tok(num[k], d, v[k]);
+	int64_t cc = 1;
+	json_get_i64(d, v[GC_MAXTOK], &ir->max_tokens);
+	json_get_i64(d, v[GC_SEED], &ir->seed);
+	json_get_i64(d, v[GC_CC], &cc);
+	json_get_i64(d, th[TH_BUDGET], &ir->thinking_budget);
 	if (cc > 1)
 		return fail(&q->e, "candidateCount > 1 cannot be translated to another provider");
-	int v[GC_N];
-	jgets(d, gc, gen_keys + GC_STOP, GC_N - GC_STOP, v + GC_STOP);
-	int stop = v[GC_STOP], mime = v[GC_MIME], schema = v[GC_SCHEMA], th = v[GC_THINK];
+	int stop = v[GC_STOP], mime = v[GC_MIME], schema = v[GC_SCHEMA];
 	if (!absent(d, stop)) {
-		if (!json_is_array(d, stop) || d->tok[stop].size > IR_MAX_STOP)
+		if (d->tok[stop].size > IR_MAX_STOP)
 			return fail(&q->e, "stopSequences must be an array of at most %d strings", IR_MAX_STOP);
 		for (int k = 0, s = stop + 1; k < d->tok[stop].size; k++, s = json_skip(d, s)) {
 			if (!json_is_string(d, s))
@@ -831,14 +832,10 @@ static int decode_gen_config(struct rq *q, int gc)
 		return fail(&q->e, "responseMimeType %.*s cannot be translated to another provider",
 			    clip(d, mime, 40), json_raw(d, mime));
 	}
-	if (json_is_object(d, th)) {
-		if (int_field(q, th, "thinkingBudget", &ir->thinking_budget) < 0)
-			return -1;
-		int k = json_str_index(d, jget(d, th, "thinkingLevel"), levels, COUNT(levels));
-		if (k >= 0) {
-			const char *l = levels[k & 3];	/* the lower-case spelling */
-			ir->reasoning = ir_plain(l, (uint32_t)strlen(l));
-		}
+	int k = json_str_index(d, th[TH_LEVEL], levels, COUNT(levels));
+	if (k >= 0) {
+		const char *l = levels[k & 3];	/* the lower-case spelling */
+		ir->reasoning = ir_plain(l, (uint32_t)strlen(l));
 	}
 	return 0;
 }
@@ -853,6 +850,8 @@ static int gem_decode_request(const struct json_doc *d, struct ir_request *ir, c
 		return fail(&q.e, "the request body must be a JSON object");
 	int v[TOP_N];
 	jgets(d, 0, top_keys, TOP_N, v);
+	if (json_check_members(d, v, top_keys, top_types, TOP_N, "", err, errlen) < 0)
+		return -1;
 	if (v[TOP_CACHED] >= 0)
 		return fail(&q.e, "cachedContent cannot be translated to another provider");
 	/* Every refusal below writes its own message. */

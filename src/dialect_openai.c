@@ -32,6 +32,9 @@
  *   - legacy `functions`, `function_call` and role "function" -> 400
  *     (answers would come back as tool_calls, which such a client does not
  *     read); custom tools and tool_choice "allowed_tools" -> 400; n > 1 -> 400.
+ *   - a member read that is not of its API type (request_types; null is
+ *     absent): "stream":"yes", a count outside 0..2^31-1, 1e400 -> 400
+ *     naming it, never read as absent.
  *   - tools (function: name, description, parameters; `strict` dropped),
  *     tool_choice, parallel_tool_calls, max_completion_tokens (preferred) or
  *     max_tokens, temperature, top_p, top_k (a vLLM/OpenRouter extension),
@@ -220,6 +223,15 @@ static const char *const request_keys[R_NKEYS] = {
 	[R_TOP_K] = "top_k", [R_STOP] = "stop", [R_STREAM] = "stream", [R_STREAM_OPTIONS] = "stream_options",
 	[R_RESPONSE_FORMAT] = "response_format", [R_USER] = "user", [R_SAFETY_IDENTIFIER] = "safety_identifier",
 	[R_SEED] = "seed", [R_REASONING] = "reasoning_effort", [R_N] = "n",
+};
+/* The JSON types they may have (json_check_members; null passes as absent). */
+static const unsigned char request_types[R_NKEYS] = {
+	[R_MODEL] = JT_STRING, [R_MESSAGES] = JT_ARRAY, [R_TOOLS] = JT_ARRAY,
+	[R_TOOL_CHOICE] = JT_STRING | JT_OBJECT, [R_PARALLEL] = JT_BOOL, [R_MAX_COMPLETION_TOKENS] = JT_COUNT,
+	[R_MAX_TOKENS] = JT_COUNT, [R_TEMPERATURE] = JT_NUMBER, [R_TOP_P] = JT_NUMBER, [R_TOP_K] = JT_NUMBER,
+	[R_STOP] = JT_STRING | JT_ARRAY, [R_STREAM] = JT_BOOL, [R_STREAM_OPTIONS] = JT_OBJECT,
+	[R_RESPONSE_FORMAT] = JT_OBJECT, [R_USER] = JT_STRING, [R_SAFETY_IDENTIFIER] = JT_STRING,
+	[R_SEED] = JT_INT, [R_REASONING] = JT_STRING, [R_N] = JT_INT,
 };
 
 /* The members of a message. */
@@ -528,10 +540,7 @@ static int dec_tools(const struct ctx *c)
 	if (type_of(d, c->top[R_FUNCTIONS]) || type_of(d, c->top[R_FUNCTION_CALL]))
 		return fail(c, "legacy functions/function_call are not supported: use tools/tool_choice");
 	int t = c->top[R_TOOLS];
-	int ty = type_of(d, t);
-	if (ty) {
-		if (ty != JSMN_ARRAY)
-			return fail(c, "tools must be an array");
+	if (type_of(d, t)) {	/* an array (request_types) */
 		if (d->tok[t].size > IR_MAX_TOOLS)
 			return fail(c, "too many tools (at most %d)", IR_MAX_TOOLS);
 		for (int k = 0; k < d->tok[t].size; k++) {
@@ -572,8 +581,6 @@ static int dec_tools(const struct ctx *c)
 		ir->tool_choice_name = ir_tok_str(d, name);
 		break;
 	}
-	default:
-		return fail(c, "tool_choice must be a string or an object");
 	}
 	int ptc = c->top[R_PARALLEL];
 	if (json_is_true(d, ptc))
@@ -588,24 +595,14 @@ static int dec_params(const struct ctx *c)
 	const struct json_doc *d = c->d;
 	struct ir_request *ir = c->ir;
 	const int *top = c->top;
-	int mk = type_of(d, top[R_MAX_COMPLETION_TOKENS]) ? R_MAX_COMPLETION_TOKENS : R_MAX_TOKENS;
-	int v = top[mk];
-	if (type_of(d, v)) {
-		int64_t x;
-		if (json_get_i64(d, v, &x) < 0 || x < 0)
-			return fail(c, "%s must be a non-negative integer", request_keys[mk]);
-		ir->max_tokens = x;
-	}
+	/* The types are checked (request_types): a number is what is asked. */
+	int v = top[type_of(d, top[R_MAX_COMPLETION_TOKENS]) ? R_MAX_COMPLETION_TOKENS : R_MAX_TOKENS];
+	json_get_i64(d, v, &ir->max_tokens);
 	static const int num_keys[] = { R_TEMPERATURE, R_TOP_P, R_TOP_K };
 	struct ir_str *const num[] = { &ir->temperature, &ir->top_p, &ir->top_k };
-	for (int i = 0; i < 3; i++) {
-		v = top[num_keys[i]];
-		if (!type_of(d, v))
-			continue;
-		if (!json_is_number(d, v))
-			return fail(c, "%s must be a number", request_keys[num_keys[i]]);
-		*num[i] = ir_tok_str(d, v);
-	}
+	for (int i = 0; i < 3; i++)
+		if (type_of(d, v = top[num_keys[i]]))
+			*num[i] = ir_tok_str(d, v);
 	v = top[R_STOP];
 	switch (type_of(d, v)) {
 	case JSMN_UNDEFINED:
@@ -628,11 +625,11 @@ static int dec_params(const struct ctx *c)
 		return fail(c, "stop must be a string or an array of strings");
 	}
 	ir->stream = json_is_true(d, top[R_STREAM]);
-	if (ir->stream)
-		ir->include_usage = json_is_true(d, json_get(d, top[R_STREAM_OPTIONS], "include_usage"));
+	if (json_check_member(d, top[R_STREAM_OPTIONS], "include_usage", JT_BOOL, "stream_options.", c->err, c->errlen) < 0)
+		return -1;
+	ir->include_usage = ir->stream && json_is_true(d, json_get(d, top[R_STREAM_OPTIONS], "include_usage"));
 	v = top[R_RESPONSE_FORMAT];
-	int ty = type_of(d, v);
-	if (ty == JSMN_OBJECT) {
+	if (type_of(d, v)) {	/* an object */
 		static const char *const formats[] = {
 			[IR_FMT_TEXT] = "text", [IR_FMT_JSON_OBJECT] = "json_object", [IR_FMT_JSON_SCHEMA] = "json_schema",
 		};
@@ -657,23 +654,17 @@ static int dec_params(const struct ctx *c)
 		default:
 			return fail(c, "response_format.type must be text, json_object or json_schema");
 		}
-	} else if (ty) {
-		return fail(c, "response_format must be an object");
 	}
 	v = of_type(d, top[R_USER], JSMN_STRING);
 	ir->user = ir_tok_str(d, v >= 0 ? v : of_type(d, top[R_SAFETY_IDENTIFIER], JSMN_STRING));
-	v = top[R_SEED];
-	if (type_of(d, v) && json_get_i64(d, v, &ir->seed) < 0)
-		return fail(c, "seed must be an integer");
+	json_get_i64(d, top[R_SEED], &ir->seed);
 	ir->reasoning = ir_tok_str(d, of_type(d, top[R_REASONING], JSMN_STRING));
-	v = top[R_N];
-	if (type_of(d, v)) {
-		int64_t n;
-		if (json_get_i64(d, v, &n) < 0 || n < 1)
-			return fail(c, "n must be a positive integer");
-		if (n > 1)
-			return fail(c, "n > 1 is not supported across dialects");
-	}
+	int64_t n = 1;
+	json_get_i64(d, top[R_N], &n);
+	if (n < 1)
+		return fail(c, "n must be a positive integer");
+	if (n > 1)
+		return fail(c, "n > 1 is not supported across dialects");
 	return 0;
 }
 
@@ -685,6 +676,8 @@ static int oa_decode_request(const struct json_doc *d, struct ir_request *ir, ch
 	if (!d || d->ntok < 1 || d->tok[0].type != JSMN_OBJECT)
 		return fail(&c, "the request body must be a JSON object");
 	members(d, 0, request_keys, top, R_NKEYS);
+	if (json_check_members(d, top, request_keys, request_types, R_NKEYS, "", err, errlen) < 0)
+		return -1;
 	ir->model = ir_tok_str(d, of_type(d, top[R_MODEL], JSMN_STRING));
 	int msgs_tok = of_type(d, top[R_MESSAGES], JSMN_ARRAY);
 	if (msgs_tok < 0)

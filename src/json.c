@@ -322,12 +322,51 @@ static int which_key(const char *p, size_t n, const char *const *keys, unsigned 
 	return found;
 }
 
+static int str_next(const char *p, size_t n, size_t *pos, unsigned char out[4]);
+
+/* The top-level keys of a request seen so far, as 64-bit FNV-1a hashes of
+ * their unescaped bytes ("model" and "\u006dodel" hash alike). Equal
+ * hashes count as the same key: a duplicate is never missed, and two
+ * different keys of one honest request collide with a chance below 2^-48
+ * even at the limit (a client who crafts a collision only gets its own
+ * request refused). The fixed table bounds the work at JSON_MAX_TOP_MEMBERS^2/2
+ * comparisons of two integers. */
+struct top_seen {
+	unsigned n;
+	size_t at, len;		/* the repeated key's raw text, for the message */
+	uint64_t h[JSON_MAX_TOP_MEMBERS];
+};
+
+/* 0 for the key js[at, at + n) not seen before, else -4 (a duplicate) or
+ * -5 (one member too many), with its place in s. */
+static int top_key_new(struct top_seen *s, const char *js, size_t at, size_t n)
+{
+	uint64_t h = 14695981039346656037ull;
+	unsigned char c[4];
+	for (size_t pos = 0; pos < n;) {
+		int m = str_next(js + at, n, &pos, c);
+		if (m < 0)
+			break;	/* cannot happen: the key is valid */
+		for (int k = 0; k < m; k++)
+			h = (h ^ c[k]) * 1099511628211ull;
+	}
+	s->at = at;
+	s->len = n;
+	for (unsigned k = 0; k < s->n; k++)
+		if (s->h[k] == h)
+			return -4;
+	if (s->n == JSON_MAX_TOP_MEMBERS)
+		return -5;
+	s->h[s->n++] = h;
+	return 0;
+}
+
 #define WS_SKIP() do { while (i < len && is_ws((unsigned char)js[i])) i++; } while (0)
 
 /* A state machine whose states are labels: each knows what may come next,
  * so nothing is dispatched twice. */
 static int validate(const char *js, size_t len, const char *const *keys, unsigned nkeys,
-		    size_t *vstart, size_t *vend)
+		    size_t *vstart, size_t *vend, struct top_seen *seen)
 {
 	unsigned char isobj[JSON_MAX_DEPTH / 8];
 	size_t depth = 0, i = 0, ks, top_vs = 0;
@@ -382,8 +421,12 @@ key:	/* at the first non-blank byte after '{' or an object's ',' */
 	special = 0;
 	if ((r = scan_string_x(js, len, &i, &special)) != 0)
 		return r;
-	if (depth == 1 && nkeys && (isobj[0] & 1))
-		member = which_key(js + ks, i - 1 - ks, keys, nkeys, klen, special ? -1 : 0);
+	if (depth == 1 && (isobj[0] & 1)) {
+		if (nkeys)
+			member = which_key(js + ks, i - 1 - ks, keys, nkeys, klen, special ? -1 : 0);
+		if (seen && (r = top_key_new(seen, js, ks, i - 1 - ks)) != 0)
+			return r;
+	}
 	WS_SKIP();
 	if (i == len)
 		return -2;
@@ -468,7 +511,7 @@ int json_parse(struct json_doc *d, const char *js, size_t len, jsmntok_t *tok, i
 	d->len = len;
 	d->tok = tok;
 	d->ntok = 0;
-	int r = validate(js, len, NULL, 0, NULL, NULL);
+	int r = validate(js, len, NULL, 0, NULL, NULL, NULL);
 	return r != 0 ? r : tokenize(d, js, len, tok, max);
 }
 
@@ -803,6 +846,78 @@ int json_span_i64(const char *p, size_t n, int64_t *out)
 	return num_i64(p, n, out);
 }
 
+int json_span_count_strict(const char *p, size_t n, int64_t *out)
+{
+	int64_t v;
+	if (json_span_i64(p, n, &v) < 0 || v < 0 || v > JSON_COUNT_MAX)
+		return -1;
+	*out = v;
+	return 0;
+}
+
+/* The JT_* bits the value p[0..n) of a valid document has; every bit for
+ * null, which stands for absent. */
+static unsigned span_kind(const char *p, size_t n)
+{
+	int64_t x;
+	double f;
+	switch (p[0]) {
+	case '"': return JT_STRING;
+	case '[': return JT_ARRAY;
+	case '{': return JT_OBJECT;
+	case 't': case 'f': return JT_BOOL;
+	case 'n': return ~0u;
+	}
+	return (num_double(p, n, &f) == 0 ? JT_NUMBER : 0) | (num_i64(p, n, &x) == 0 ? JT_INT : 0) |
+	       (json_span_count_strict(p, n, &x) == 0 ? JT_COUNT : 0);
+}
+
+/* 0 when the value p[0..n) is null or has a type in want (0: any), else
+ * -1 with "<prefix><key> must be a ... or a ..." (the lowest two of
+ * want's types) in err. */
+static int check_span(const char *p, size_t n, unsigned want, const char *prefix, const char *key, char *err,
+		      size_t errlen)
+{
+	static const char *const names[] = {
+		"a boolean", "a number", "an integer", "an integer from 0 to 2147483647", "a string", "an array", "an object",
+	};
+	if (!want || span_kind(p, n) & want)
+		return 0;
+	unsigned rest = want & (want - 1);
+	fmt_snprintf(err, errlen, "%s%s must be %s%s%s", prefix, key, names[__builtin_ctz(want)], rest ? " or " : "",
+		     rest ? names[__builtin_ctz(rest)] : "");
+	return -1;
+}
+
+int json_check_members(const struct json_doc *d, const int *v, const char *const *keys, const unsigned char *want,
+		       unsigned n, const char *prefix, char *err, size_t errlen)
+{
+	for (unsigned k = 0; k < n; k++) {
+		const jsmntok_t *t = tok_at(d, v[k]);
+		int q = t && t->type == JSMN_STRING;	/* a string's span without its quotes */
+		if (t && check_span(d->js + t->start - q, (size_t)(t->end - t->start + 2 * q), want[k], prefix, keys[k],
+				    err, errlen))
+			return -1;
+	}
+	return 0;
+}
+
+int json_check_member(const struct json_doc *d, int obj, const char *key, unsigned char want, const char *prefix,
+		      char *err, size_t errlen)
+{
+	int v = json_get(d, obj, key);
+	return json_check_members(d, &v, &key, &want, 1, prefix, err, errlen);
+}
+
+int json_check_spans(const char *js, const size_t *vs, const size_t *ve, const char *const *keys,
+		     const unsigned char *want, unsigned n, char *err, size_t errlen)
+{
+	for (unsigned k = 0; k < n; k++)
+		if (ve[k] && check_span(js + vs[k], ve[k] - vs[k], want[k], "", keys[k], err, errlen))
+			return -1;
+	return 0;
+}
+
 int json_span_count(const char *js, size_t vs, size_t ve, int64_t *out)
 {
 	int64_t x;
@@ -970,13 +1085,25 @@ void json_double(struct json_out *o, double v)
 
 int json_valid(const char *js, size_t len)
 {
-	return validate(js, len, NULL, 0, NULL, NULL);
+	return validate(js, len, NULL, 0, NULL, NULL, NULL);
 }
 
 int json_valid_top(const char *js, size_t len, const char *const *keys, unsigned nkeys,
 		   size_t *vstart, size_t *vend)
 {
-	return validate(js, len, keys, nkeys, vstart, vend);
+	return validate(js, len, keys, nkeys, vstart, vend, NULL);
+}
+
+int json_valid_request(const char *js, size_t len, const char *const *keys, unsigned nkeys,
+		       size_t *vstart, size_t *vend, size_t *dup_at, size_t *dup_len)
+{
+	struct top_seen seen;
+	seen.n = 0;
+	seen.at = seen.len = 0;
+	int r = validate(js, len, keys, nkeys, vstart, vend, &seen);
+	*dup_at = seen.at;
+	*dup_len = seen.len;
+	return r;
 }
 
 int json_unescape_append(struct json_out *o, const char *p, size_t n)

@@ -86,8 +86,8 @@ int json_parse_valid(struct json_doc *d, const char *js, size_t len, jsmntok_t *
 int json_skip(const struct json_doc *d, int i);
 /* In object token obj, the index of the value for key, or -1. Keys are
  * compared after unescaping. With duplicate keys the LAST one wins, as in
- * JavaScript, Python and Go, so the gateway reads the same value the
- * provider behind it will. */
+ * JavaScript, Python and Go (a request's top level has none:
+ * json_valid_request). */
 int json_get(const struct json_doc *d, int obj, const char *key);
 /* The n-th element of array token arr, or -1. */
 int json_index(const struct json_doc *d, int arr, int n);
@@ -120,6 +120,32 @@ int json_span_i64(const char *p, size_t n, int64_t *out);
  * included. */
 int json_span_count(const char *js, size_t vs, size_t ve, int64_t *out);
 int json_get_double(const struct json_doc *d, int i, double *out);
+/* A count a client asks for (max_tokens, maxOutputTokens, a thinking
+ * budget), from the raw text p[0..n) of a value in a valid document: a
+ * JSON number that is an integer in 0..JSON_COUNT_MAX, the providers'
+ * 32-bit range. 0 with *out, or -1: not a number, a fraction, negative or
+ * larger (a 26-digit count, 1e400). */
+#define JSON_COUNT_MAX 2147483647
+int json_span_count_strict(const char *p, size_t n, int64_t *out);
+/* What a member a decoder reads may be: any of these bits, or null (the
+ * providers take null as absent). JT_INT is an integer in int64_t,
+ * JT_COUNT one json_span_count_strict() takes, JT_NUMBER a finite one
+ * (1e400 is none of them): a member checked to be one reads as such with
+ * json_get_i64() or json_get_double(). */
+enum { JT_BOOL = 1, JT_NUMBER = 2, JT_INT = 4, JT_COUNT = 8, JT_STRING = 16, JT_ARRAY = 32, JT_OBJECT = 64 };
+/* The members v[0..n) of one object (token indices, -1 when absent), named
+ * keys[k], checked against want[k] (0: anything): 0, or -1 with
+ * "<prefix><key> must be a string or an array" (say: the lowest two of
+ * the types wanted) in err. */
+int json_check_members(const struct json_doc *d, const int *v, const char *const *keys, const unsigned char *want,
+		       unsigned n, const char *prefix, char *err, size_t errlen);
+/* json_check_members() for the one member key of obj (nothing to check
+ * when obj is no object). */
+int json_check_member(const struct json_doc *d, int obj, const char *key, unsigned char want, const char *prefix,
+		      char *err, size_t errlen);
+/* The same for the spans json_valid_top() found in js (ve 0: absent). */
+int json_check_spans(const char *js, const size_t *vs, const size_t *ve, const char *const *keys,
+		     const unsigned char *want, unsigned n, char *err, size_t errlen);
 /* Unescapes string token i into out (NUL-terminated). Returns the length,
  * or -1 if not a string, invalid escapes, or it does not fit. \uXXXX
  * escapes become UTF-8, surrogate pairs one 4-byte character, a lone
@@ -151,6 +177,16 @@ int json_valid(const char *js, size_t len);
  * last duplicate wins). What a request or an answer needs, read once. */
 int json_valid_top(const char *js, size_t len, const char *const *keys, unsigned nkeys,
 		   size_t *vstart, size_t *vend);
+/* json_valid_top() for a client's request body, which also refuses a
+ * top-level key given twice (compared unescaped, so "model" and
+ * "\u006dodel" are one key): a gateway that reads one of them and a
+ * provider that reads the other must never disagree on the model or a
+ * parameter. -4: a duplicate; -5: more than JSON_MAX_TOP_MEMBERS top-level
+ * members (no API has a tenth as many). Either way js[*dup_at, +*dup_len)
+ * is that key's raw text. Nested objects are not checked: see api.c. */
+#define JSON_MAX_TOP_MEMBERS 256
+int json_valid_request(const char *js, size_t len, const char *const *keys, unsigned nkeys,
+		       size_t *vstart, size_t *vend, size_t *dup_at, size_t *dup_len);
 /* For a document json_valid() accepted: the span js[*vstart, *vend) of the
  * value of top-level key `key` (strings with their quotes), without
  * tokens. 0 when found (the last duplicate wins), -1 when absent or the

@@ -7,7 +7,9 @@
  * with json_str: the result must parse as one JSON string that unescapes
  * to the same bytes. Numbers written back with json_double must read back
  * equal. The token-free readers (json_top_get, json_valid_top) must find
- * the same top-level spans as the token tree. Any inconsistency aborts.
+ * the same top-level spans as the token tree, and json_valid_request must
+ * refuse exactly the objects with a top-level key given twice. Any
+ * inconsistency aborts.
  */
 #include "json.h"
 
@@ -106,6 +108,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		size_t vs1, ve1;
 		check(json_valid_top((const char *)data, size, k1, 1, &vs1, &ve1) == json_valid((const char *)data, size));
 	}
+	size_t dup_at = 0, dup_len = 0;
+	int req;
+	{	/* json_valid_request: json_valid's verdict, or a duplicate (-4) or
+		 * one member too many (-5) found on the way, which may stop it
+		 * before a later fault */
+		const char *k1[1] = { "model" };
+		size_t vs1, ve1;
+		req = json_valid_request((const char *)data, size, k1, 1, &vs1, &ve1, &dup_at, &dup_len);
+		int v = json_valid((const char *)data, size);
+		check(req == v || req == -4 || req == -5);
+		if (req <= -4)
+			check(dup_at + dup_len < size && dup_at > 0 && data[dup_at - 1] == '"');
+	}
 	/* A tiny token budget exercises the -3 path on the same input. */
 	r = json_parse(&d, (const char *)data, size, toks, 3);
 	check(r == -1 || r == -2 || r == -3 || (r >= 1 && r <= 3));
@@ -117,6 +132,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	check(d.ntok == r);
 	check_tree(&d);
+	/* On a valid document the request check says -4 exactly when a
+	 * top-level key comes twice (json_get finds the last copy, so a key
+	 * whose value is not its own has a later twin). Keys holding a NUL
+	 * cannot be looked up by name: then only a found duplicate is checked. */
+	if (d.tok[0].type == JSMN_OBJECT && d.tok[0].size <= JSON_MAX_TOP_MEMBERS) {
+		int dup = 0, unknown = 0;
+		for (int n = 0, k = 1; n < d.tok[0].size; n++, k = json_skip(&d, k)) {
+			int len = json_unescape(&d, k, ubuf, sizeof(ubuf));
+			check(len >= 0);
+			if (memchr(ubuf, 0, (size_t)len))
+				unknown = 1;
+			else if (json_get(&d, 0, ubuf) != k + 1)
+				dup = 1;
+		}
+		if (dup || !unknown)
+			check(req == (dup ? -4 : 0));
+	} else if (d.tok[0].type != JSMN_OBJECT) {
+		check(req == 0);
+	}
 	/* The token-free top-level reader agrees with the token tree. */
 	if (d.tok[0].type == JSMN_OBJECT) {
 		for (int k = 1; k < d.ntok && k > 0; k = json_skip(&d, k + 1)) {

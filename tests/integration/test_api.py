@@ -138,6 +138,27 @@ def auth_model_not_allowed_403(ctx):
 	check_error(r, 401, code="invalid_api_key", what="/v1/models without a key")
 
 
+@test()
+def auth_duplicate_model_refused(ctx):
+	"""A client allowed only 'fast' cannot smuggle another model in a second
+	"model" key (either order, however escaped): the gateway would check
+	and route one copy while a provider that keeps the first reads the
+	other. 400, and nothing reaches the provider."""
+	mock, gw, key, other = auth_setup(ctx)
+	h = {"Authorization": "Bearer " + key}
+	msgs = json.dumps([{"role": "user", "content": "hi"}])
+	for first, second in (("mock/mock-2", "fast"), ("fast", "mock/mock-2"), ("fast", "fast")):
+		for k2 in ("model", "m\\u006fdel"):
+			body = '{"model":"%s","%s":"%s","messages":%s}' % (first, k2, second, msgs)
+			with Client(gw.port) as c:
+				r = c.call("POST", "/v1/chat/completions", body, h)
+			msg = check_error(r, 400, etype="invalid_request_error", what=body)
+			check("twice" in msg and "del'" in msg, "the message does not name the key: %r" % msg)
+	check(mock.stats().get("requests", 0) == 0, "a refused request reached the provider")
+	r = chat(gw.port, "fast", headers=h)
+	check(r.status == 200, "the same client, one model key: %s" % r.describe())
+
+
 # ---------------------------------------------------------------- request errors
 
 @test()

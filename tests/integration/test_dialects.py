@@ -188,3 +188,100 @@ def dialects_gemini_array_stream(ctx):
 		check(text == "mock reply to: arr", "%s provider: text %r" % (p, text))
 		check(arr[-1]["candidates"][0].get("finishReason") == "STOP",
 			"%s provider: last element %r" % (p, arr[-1]))
+
+
+def raw_call(gw, c, model, members, stream=False, path=None):
+	"""A request of dialect c whose body is the minimal one with the raw
+	JSON text members (say '"stream":"yes"') put first, so a duplicate
+	comes before the minimal body's own key."""
+	p, body, headers = request(c, model, stream)
+	raw = "{" + members + "," + json.dumps(body)[1:]
+	with Client(gw.port, 15.0) as cl:
+		return cl.call("POST", path or p, raw, headers)
+
+
+def refused_naming(c, r, name, what):
+	check(r.status == 400, "%s: status %d, want 400: %r" % (what, r.status, r.body[:300]))
+	msg = error_of(c, r.json())
+	check(msg, "%s: not an error in the client's shape: %r" % (what, r.body[:300]))
+	check(name in msg, "%s: the message does not name %r: %r" % (what, name, msg))
+
+
+@test(timeout=90)
+def dialects_duplicate_keys_refused(ctx):
+	"""A top-level key given twice is a 400 naming it, in the client's
+	shape, on the same-dialect path (which forwards the body) and the
+	translated one alike, streamed or not: the gateway must never route or
+	authorize by one copy while the provider reads the other."""
+	mock, gw = setup(ctx)
+	for c, p in pairs():
+		model = "%s/mock-1" % PROVIDERS[p]
+		if c == "gemini":
+			dups = (('"contents":[{"role":"user","parts":[{"text":"other"}]}]', "contents"),
+				('"generationConfig":{},"generationConfig":{"maxOutputTokens":5}', "generationConfig"))
+		else:
+			dups = (('"model":"%s/other"' % PROVIDERS[p], "model"),
+				# named by its second copy, here the plain one
+				('"m\\u006fdel":"%s/other"' % PROVIDERS[p], "'model'"),
+				('"stream":false,"stream":true', "stream"))
+		for members, name in dups:
+			for stream in (False, True):
+				what = "%s client, %s provider, %s, stream %s" % (c, p, members, stream)
+				refused_naming(c, raw_call(gw, c, model, members, stream), name, what)
+	# Token counting reads the body the same way.
+	for p in ("anthropic", "gemini"):
+		r = raw_call(gw, "anthropic", "%s/mock-1" % PROVIDERS[p], '"messages":[]', path="/v1/messages/count_tokens")
+		refused_naming("anthropic", r, "messages", "count_tokens, %s provider" % p)
+	check(mock.stats().get("requests", 0) == 0, "a refused request reached the provider: %r" % mock.stats())
+	# Nested objects may repeat a key (the gateway reads none of them on
+	# the forwarded path, and a translation writes the one value it read).
+	r = raw_call(gw, "openai", "oai/mock-1", '"metadata":{"a":"1","a":"2"}')
+	check(r.status == 200, "a nested repeat: %s" % r.describe())
+
+
+@test(timeout=90)
+def dialects_wrongly_typed_refused(ctx):
+	"""A member the gateway reads, of the wrong type or out of range, is a
+	400 naming it on every path ("stream":"yes" is not a non-stream
+	request); null stays accepted as absent, as the SDKs send it."""
+	mock, gw = setup(ctx)
+	for c, p in pairs():
+		model = "%s/mock-1" % PROVIDERS[p]
+		cases = [('"stream":"yes"', "stream"), ('"stream":1', "stream")]
+		if c == "openai":
+			cases += [('"max_tokens":1e400', "max_tokens"), ('"max_tokens":12345678901234567890123456', "max_tokens"),
+				('"max_completion_tokens":-1', "max_completion_tokens"), ('"stream_options":true', "stream_options"),
+				('"messages":{}', "messages")]
+		if c == "anthropic":
+			# Its minimal body has max_tokens already: replace it.
+			cases += [('"messages":"hi"', "messages")]
+		for members, name in cases:
+			what = "%s client, %s provider, %s" % (c, p, members)
+			refused_naming(c, raw_call(gw, c, model, members), name, what)
+		if c == "anthropic":
+			for bad in ("1e400", "12345678901234567890123456", "\"64\""):
+				path, body, headers = request(c, model, False)
+				raw = json.dumps(body).replace('"max_tokens": 64', '"max_tokens": ' + bad)
+				with Client(gw.port, 15.0) as cl:
+					r = cl.call("POST", path, raw, headers)
+				refused_naming(c, r, "max_tokens", "%s client, %s provider, max_tokens %s" % (c, p, bad))
+		if c == "gemini" and p != "gemini":
+			# Read by the translation only (a Gemini provider reads its own).
+			for members in ('"generationConfig":{"maxOutputTokens":1e400}',
+					'"generationConfig":{"temperature":"hot"}'):
+				refused_naming(c, raw_call(gw, c, model, members), "generationConfig.",
+					"%s client, %s provider, %s" % (c, p, members))
+	check(mock.stats().get("requests", 0) == 0, "a refused request reached the provider: %r" % mock.stats())
+	# null for optional members, as SDKs send them, on every path.
+	for c, p in pairs():
+		model = "%s/mock-1" % PROVIDERS[p]
+		if c == "openai":
+			members = ('"stream":null,"stream_options":null,"max_tokens":null,"max_completion_tokens":null,'
+				'"temperature":null,"top_p":null,"stop":null,"tools":null,"tool_choice":null,"user":null,'
+				'"seed":null,"n":null,"response_format":null,"parallel_tool_calls":null')
+		elif c == "anthropic":
+			members = '"stream":null,"temperature":null,"metadata":{"user_id":null}'
+		else:
+			members = '"generationConfig":{"maxOutputTokens":null,"temperature":null}'
+		r = raw_call(gw, c, model, members)
+		check(r.status == 200, "%s client, %s provider, nulls: %s" % (c, p, r.describe()))

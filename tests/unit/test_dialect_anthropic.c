@@ -1080,6 +1080,49 @@ TEST(output_overflow_is_flagged)
  * input counts the cache reads and writes too. */
 /* The whole text of the refusals whose messages are built from one
  * format with a varying word, and the number fields read by one loop. */
+/* Every member the decoder reads has the one JSON type the API gives it
+ * (null: absent); anything else is a 400 naming it, never read as absent. */
+TEST(wrongly_typed_members)
+{
+	static const struct { const char *js, *want; } cases[] = {
+		{ "{\"messages\":[],\"stream\":\"yes\"}", "stream must be a boolean" },
+		{ "{\"messages\":[],\"max_tokens\":1e400}", "max_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"max_tokens\":12345678901234567890123456}",
+		  "max_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"max_tokens\":0}", "max_tokens must be a positive integer" },
+		{ "{\"messages\":[],\"temperature\":1e400}", "temperature must be a number" },
+		{ "{\"messages\":[],\"system\":5}", "system must be a string or an array" },
+		{ "{\"messages\":[],\"stop_sequences\":\"x\"}", "stop_sequences must be an array" },
+		{ "{\"messages\":[],\"tool_choice\":\"auto\"}", "tool_choice must be an object" },
+		{ "{\"messages\":[],\"tool_choice\":{\"type\":\"auto\",\"disable_parallel_tool_use\":\"yes\"}}",
+		  "tool_choice.disable_parallel_tool_use must be a boolean" },
+		{ "{\"messages\":[],\"metadata\":\"u\"}", "metadata must be an object" },
+		{ "{\"messages\":[],\"metadata\":{\"user_id\":5}}", "metadata.user_id must be a string" },
+		{ "{\"messages\":[],\"thinking\":{\"type\":\"enabled\",\"budget_tokens\":\"1024\"}}",
+		  "thinking.budget_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"thinking\":{\"type\":\"enabled\"}}", "thinking.budget_tokens is required with type enabled" },
+		{ "{\"messages\":[],\"output_config\":\"x\"}", "output_config must be an object" },
+		{ "{\"messages\":[],\"output_config\":{\"effort\":1}}", "output_config.effort must be a string" },
+		{ "{\"messages\":[],\"model\":[]}", "model must be a string" },
+	};
+	struct ir_request ir;
+	struct json_doc d;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int r = decode_req(cases[i].js, &ir, &d);
+		if (r != -1 || strcmp(err, cases[i].want) != 0) {
+			fprintf(stderr, "  case %zu: r=%d err=\"%s\", want \"%s\"\n", i, r, err, cases[i].want);
+			CHECK(0);
+		}
+	}
+	REQUIRE(decode_req("{\"model\":\"m\",\"messages\":[],\"system\":null,\"max_tokens\":null,\"stream\":null,"
+			   "\"temperature\":null,\"top_p\":null,\"top_k\":null,\"stop_sequences\":null,\"tools\":null,"
+			   "\"tool_choice\":null,\"metadata\":{\"user_id\":null},\"thinking\":null,\"output_config\":null}",
+			   &ir, &d) == 0);
+	CHECK(ir.max_tokens == -1 && !ir.stream && !ir.user.p);
+	REQUIRE(decode_req("{\"messages\":[],\"max_tokens\":2147483647,\"stream\":false}", &ir, &d) == 0);
+	CHECK(ir.max_tokens == 2147483647 && !ir.stream);
+}
+
 TEST(refusal_messages_exact)
 {
 	static const struct { const char *js, *want; } cases[] = {
@@ -1177,5 +1220,6 @@ int main(void)
 	RUN(output_overflow_is_flagged);
 	RUN(scan_usage);
 	RUN(refusal_messages_exact);
+	RUN(wrongly_typed_members);
 	return test_summary();
 }

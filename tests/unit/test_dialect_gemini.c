@@ -321,6 +321,49 @@ TEST(encode_request_signatures_and_refusals)
 
 /* The refusal messages word for word (they are assembled from shared
  * phrases, so each phrase and argument kind is covered once). */
+/* Every member the decoder reads has the one JSON type the API gives it
+ * (null: absent), in either spelling; anything else is a 400 naming it. */
+TEST(wrongly_typed_members)
+{
+#define C "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],"
+	static const char *const cases[][2] = {
+		{ C "\"generationConfig\":{\"maxOutputTokens\":1e400}}",
+		  "generationConfig.maxOutputTokens must be an integer from 0 to 2147483647" },
+		{ C "\"generationConfig\":{\"maxOutputTokens\":12345678901234567890123456}}",
+		  "generationConfig.maxOutputTokens must be an integer from 0 to 2147483647" },
+		{ C "\"generation_config\":{\"max_output_tokens\":\"5\"}}",
+		  "generationConfig.maxOutputTokens must be an integer from 0 to 2147483647" },
+		{ C "\"generationConfig\":{\"temperature\":1e400}}", "generationConfig.temperature must be a number" },
+		{ C "\"generationConfig\":{\"responseMimeType\":1}}", "generationConfig.responseMimeType must be a string" },
+		{ C "\"generationConfig\":{\"thinkingConfig\":\"x\"}}", "generationConfig.thinkingConfig must be an object" },
+		{ C "\"generationConfig\":{\"thinkingConfig\":{\"thinkingBudget\":\"5\"}}}",
+		  "generationConfig.thinkingConfig.thinkingBudget must be an integer" },
+		{ C "\"generationConfig\":{\"thinkingConfig\":{\"thinkingLevel\":2}}}",
+		  "generationConfig.thinkingConfig.thinkingLevel must be a string" },
+		{ C "\"toolConfig\":\"x\"}", "toolConfig must be an object" },
+		{ C "\"toolConfig\":{\"functionCallingConfig\":[]}}", "toolConfig.functionCallingConfig must be an object" },
+		{ C "\"toolConfig\":{\"functionCallingConfig\":{\"mode\":1}}}",
+		  "toolConfig.functionCallingConfig.mode must be a string" },
+		{ C "\"systemInstruction\":5}", "systemInstruction must be a string or an object" },
+		{ "{\"contents\":\"x\"}", "contents must be an array" },
+	};
+#undef C
+	struct ir_request ir;
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		CHECK(decode_req(&ir, cases[k][0]) == -1);
+		if (strcmp(err, cases[k][1]) != 0) {
+			fprintf(stderr, "  case %zu: got \"%s\"\n", k, err);
+			test_cur_failed = 1;
+		}
+	}
+	REQUIRE(decode_req(&ir, "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"systemInstruction\":null,\"tools\":null,"
+			   "\"toolConfig\":null,\"generationConfig\":{\"maxOutputTokens\":null,\"temperature\":null,"
+			   "\"thinkingConfig\":{\"thinkingBudget\":-1}}}") == 0);
+	CHECK(ir.max_tokens == -1 && ir.thinking_budget == -1 && !ir.temperature.p);
+	REQUIRE(decode_req(&ir, "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"maxOutputTokens\":2147483647}}") == 0);
+	CHECK(ir.max_tokens == 2147483647);
+}
+
 TEST(refusal_messages_exact)
 {
 	static const char *const cases[][2] = {
@@ -337,9 +380,9 @@ TEST(refusal_messages_exact)
 		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"topK\":\"9\"}}",
 		  "generationConfig.topK must be a number" },
 		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"seed\":1.5}}",
-		  "seed must be an integer" },
+		  "generationConfig.seed must be an integer" },
 		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"generationConfig\":{\"stopSequences\":\"x\"}}",
-		  "stopSequences must be an array of at most 8 strings" },
+		  "generationConfig.stopSequences must be an array" },
 		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":{}}", "tools must be an array" },
 		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[1]}", "tools[0] must be an object" },
 		{ "{\"contents\":[{\"parts\":[{\"text\":\"x\"}]}],\"tools\":[{\"functionDeclarations\":[{}]}]}",
@@ -944,6 +987,7 @@ int main(void)
 	RUN(encode_request_from_ir);
 	RUN(encode_request_signatures_and_refusals);
 	RUN(refusal_messages_exact);
+	RUN(wrongly_typed_members);
 	RUN(request_round_trip);
 	RUN(request_path);
 	RUN(decode_response_tool_calls_and_usage);

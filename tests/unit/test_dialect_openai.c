@@ -493,6 +493,63 @@ TEST(errors)
 
 /* The whole text of the refusals whose messages are built from one
  * format with a varying word: each must read exactly as before. */
+/* Every member the decoder reads has the one JSON type the API gives it:
+ * anything else is a 400 naming the member, never read as absent ("stream":
+ * "yes" is not a non-stream request), and counts and numbers out of range
+ * (1e400, 26 digits) are refused. null stands for absent, as the SDKs send
+ * it. */
+TEST(wrongly_typed_members)
+{
+	static const struct { const char *js, *want; } cases[] = {
+		{ "{\"messages\":[],\"stream\":\"yes\"}", "stream must be a boolean" },
+		{ "{\"messages\":[],\"stream\":1}", "stream must be a boolean" },
+		{ "{\"messages\":[],\"max_tokens\":1e400}", "max_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"max_tokens\":12345678901234567890123456}",
+		  "max_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"max_completion_tokens\":2147483648}",
+		  "max_completion_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"max_completion_tokens\":10,\"max_tokens\":\"5\"}",
+		  "max_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"max_tokens\":-1}", "max_tokens must be an integer from 0 to 2147483647" },
+		{ "{\"messages\":[],\"temperature\":1e400}", "temperature must be a number" },
+		{ "{\"messages\":[],\"top_p\":\"0.9\"}", "top_p must be a number" },
+		{ "{\"messages\":[],\"parallel_tool_calls\":\"no\"}", "parallel_tool_calls must be a boolean" },
+		{ "{\"messages\":[],\"stream\":true,\"stream_options\":true}", "stream_options must be an object" },
+		{ "{\"messages\":[],\"stream\":true,\"stream_options\":{\"include_usage\":\"yes\"}}",
+		  "stream_options.include_usage must be a boolean" },
+		{ "{\"messages\":[],\"user\":5}", "user must be a string" },
+		{ "{\"messages\":[],\"safety_identifier\":[]}", "safety_identifier must be a string" },
+		{ "{\"messages\":[],\"reasoning_effort\":1}", "reasoning_effort must be a string" },
+		{ "{\"messages\":[],\"stop\":5}", "stop must be a string or an array" },
+		{ "{\"messages\":[],\"tool_choice\":5}", "tool_choice must be a string or an object" },
+		{ "{\"messages\":[],\"response_format\":\"json\"}", "response_format must be an object" },
+		{ "{\"messages\":[],\"model\":5}", "model must be a string" },
+		{ "{\"messages\":[],\"seed\":1.5}", "seed must be an integer" },
+		{ "{\"messages\":[],\"n\":\"1\"}", "n must be an integer" },
+	};
+	struct ir_request ir;
+	struct json_doc d;
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		int r = decode_req(cases[i].js, &ir, &d);
+		if (r != -1 || strcmp(err, cases[i].want) != 0) {
+			fprintf(stderr, "  case %zu: r=%d err=\"%s\", want \"%s\"\n", i, r, err, cases[i].want);
+			CHECK(0);
+		}
+	}
+	/* null for every optional member, as the SDKs may send it. */
+	REQUIRE(decode_req("{\"model\":\"m\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}],\"stream\":null,"
+			   "\"stream_options\":null,\"max_tokens\":null,\"max_completion_tokens\":null,\"temperature\":null,"
+			   "\"top_p\":null,\"top_k\":null,\"stop\":null,\"tools\":null,\"tool_choice\":null,"
+			   "\"parallel_tool_calls\":null,\"user\":null,\"safety_identifier\":null,\"seed\":null,\"n\":null,"
+			   "\"response_format\":null,\"reasoning_effort\":null}", &ir, &d) == 0);
+	CHECK(ir.max_tokens == -1 && !ir.stream && ir.seed == -1 && !ir.temperature.p);
+	REQUIRE(decode_req("{\"messages\":[],\"max_tokens\":2147483647,\"temperature\":1e2,\"stream\":true,"
+			   "\"stream_options\":{\"include_usage\":null}}", &ir, &d) == 0);
+	CHECK(ir.max_tokens == 2147483647 && ir.stream && !ir.include_usage);
+	REQUIRE(decode_req("{\"messages\":[],\"max_completion_tokens\":1024.0,\"max_tokens\":7}", &ir, &d) == 0);
+	CHECK(ir.max_tokens == 1024);
+}
+
 TEST(refusal_messages_exact)
 {
 	static const struct { const char *js, *want; } cases[] = {
@@ -884,5 +941,6 @@ int main(void)
 	RUN(stream_encode_by_hand);
 	RUN(mutations_do_not_crash);
 	RUN(refusal_messages_exact);
+	RUN(wrongly_typed_members);
 	return test_summary();
 }

@@ -637,6 +637,121 @@ TEST(span_numbers)
 	CHECK(json_span_i64(u + vs[1] + ivs, ive - ivs, &v) == 0 && v == 4);
 }
 
+/* json_valid_request: a top-level key given twice, however it is spelled,
+ * is -4 with that key's span; nested objects and arrays may repeat keys;
+ * more than JSON_MAX_TOP_MEMBERS members is -5; anything else as
+ * json_valid_top. */
+static int valid_request(const char *s, size_t *at, size_t *len)
+{
+	size_t n = strlen(s), vs[1], ve[1];
+	const char *const k[1] = { "model" };
+	const char *g = test_guard_copy(s, n);
+	return g ? json_valid_request(g, n, k, 1, vs, ve, at, len) : -100;
+}
+
+TEST(valid_request_duplicate_keys)
+{
+	size_t at = 0, len = 0;
+	static const char two[] = "{\"model\":\"fast\",\"model\":\"oai/gpt-4.1\"}";
+	CHECK_EQ_INT(valid_request(two, &at, &len), -4);
+	CHECK(at == 17 && len == 5);
+	/* The same key however escaped: \u006d is m, \/ is /, \u00e9 is the
+	 * raw two bytes of e-acute. */
+	CHECK_EQ_INT(valid_request("{\"model\":\"a\",\"stream\":true,\"\\u006dodel\":\"b\"}", &at, &len), -4);
+	CHECK(at == 28 && len == 10);
+	CHECK_EQ_INT(valid_request("{\"a/b\":1,\"a\\/b\":2}", &at, &len), -4);
+	CHECK_EQ_INT(valid_request("{\"\xc3\xa9\":1,\"\\u00e9\":2}", &at, &len), -4);
+	CHECK_EQ_INT(valid_request("{\"\":1,\"\":2}", &at, &len), -4);
+	CHECK_EQ_INT(valid_request("{\"stream\":null,\"x\":{},\"stream\":false}", &at, &len), -4);
+	/* Different keys, nested repeats, arrays and scalars are fine. */
+	static const char *const ok[] = {
+		"{\"model\":\"a\",\"Model\":\"b\",\"model \":1,\"mode\":2,\"a\\\\b\":3,\"a\\b\":4}",
+		"{\"a\":{\"x\":1,\"x\":2},\"b\":[{\"y\":1,\"y\":2}]}",
+		"[{\"a\":1,\"a\":2}]", "\"x\"", "{}",
+	};
+	for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+		CHECK_EQ_INT(valid_request(ok[i], &at, &len), 0);
+	/* Invalid documents keep their verdicts. */
+	CHECK_EQ_INT(valid_request("{\"a\":1,}", &at, &len), -1);
+	CHECK_EQ_INT(valid_request("{\"a\":1", &at, &len), -2);
+	/* The member limit. */
+	static char big[JSON_MAX_TOP_MEMBERS * 12 + 32];
+	size_t n = 0;
+	big[n++] = '{';
+	for (int i = 0; i <= JSON_MAX_TOP_MEMBERS; i++)
+		n += (size_t)snprintf(big + n, sizeof big - n, "%s\"k%d\":0", i ? "," : "", i);
+	big[n++] = '}';
+	big[n] = 0;
+	CHECK_EQ_INT(valid_request(big, &at, &len), -5);
+	CHECK(len == 4 && memcmp(big + at, "k256", 4) == 0);
+	char *last = strrchr(big, ',');	/* one member fewer: at the limit */
+	strcpy(last, "}");
+	CHECK_EQ_INT(valid_request(big, &at, &len), 0);
+}
+
+/* The type rules decoders and api.c check members by. */
+TEST(member_types)
+{
+	int64_t v = -5;
+	CHECK(json_span_count_strict("2147483647", 10, &v) == 0 && v == 2147483647);
+	CHECK(json_span_count_strict("0", 1, &v) == 0 && v == 0);
+	CHECK(json_span_count_strict("1e3", 3, &v) == 0 && v == 1000);
+	CHECK_EQ_INT(json_span_count_strict("2147483648", 10, &v), -1);
+	CHECK_EQ_INT(json_span_count_strict("-1", 2, &v), -1);
+	CHECK_EQ_INT(json_span_count_strict("1e400", 5, &v), -1);
+	CHECK_EQ_INT(json_span_count_strict("12345678901234567890123456", 26, &v), -1);
+	CHECK_EQ_INT(json_span_count_strict("1.5", 3, &v), -1);
+	CHECK_EQ_INT(json_span_count_strict("\"7\"", 3, &v), -1);
+	CHECK(v == 1000);	/* untouched by the failures */
+
+	static const char body[] = "{\"stream\":\"yes\",\"n\":null,\"max_tokens\":1e400,\"t\":1e400,\"o\":[],\"c\":12}";
+	const char *const keys[] = { "stream", "n", "max_tokens", "t", "o", "c", "absent" };
+	enum { NK = sizeof keys / sizeof keys[0] };
+	size_t vs[NK], ve[NK];
+	REQUIRE(json_valid_top(body, strlen(body), keys, NK, vs, ve) == 0);
+	char err[100];
+	unsigned char want[NK] = { 0 };
+	CHECK_EQ_INT(json_check_spans(body, vs, ve, keys, want, NK, err, sizeof err), 0);
+	want[0] = JT_BOOL;
+	CHECK_EQ_INT(json_check_spans(body, vs, ve, keys, want, NK, err, sizeof err), -1);
+	CHECK_EQ_STR(err, strlen(err), "stream must be a boolean");
+	want[0] = JT_STRING;
+	want[1] = JT_ARRAY;	/* null passes */
+	want[6] = JT_BOOL;	/* absent passes */
+	want[5] = JT_COUNT;
+	CHECK_EQ_INT(json_check_spans(body, vs, ve, keys, want, NK, err, sizeof err), 0);
+	want[2] = JT_COUNT;
+	CHECK_EQ_INT(json_check_spans(body, vs, ve, keys, want, NK, err, sizeof err), -1);
+	CHECK_EQ_STR(err, strlen(err), "max_tokens must be an integer from 0 to 2147483647");
+	want[2] = 0;
+	want[3] = JT_NUMBER | JT_STRING;
+	CHECK_EQ_INT(json_check_spans(body, vs, ve, keys, want, NK, err, sizeof err), -1);
+	CHECK_EQ_STR(err, strlen(err), "t must be a number or a string");
+	want[3] = 0;
+	want[4] = JT_OBJECT;
+	CHECK_EQ_INT(json_check_spans(body, vs, ve, keys, want, NK, err, sizeof err), -1);
+	CHECK_EQ_STR(err, strlen(err), "o must be an object");
+
+	/* The token form: strings are told from numbers by their token type,
+	 * not their text ("12" is no count). */
+	REQUIRE(parse("{\"a\":\"12\",\"b\":12,\"c\":{\"d\":true}}") > 0);
+	int v2[2] = { json_get(&doc, 0, "a"), json_get(&doc, 0, "b") };
+	const char *const k2[2] = { "a", "b" };
+	unsigned char w2[2] = { JT_COUNT, JT_COUNT };
+	CHECK_EQ_INT(json_check_members(&doc, v2, k2, w2, 2, "p.", err, sizeof err), -1);
+	CHECK_EQ_STR(err, strlen(err), "p.a must be an integer from 0 to 2147483647");
+	w2[0] = JT_STRING;
+	CHECK_EQ_INT(json_check_members(&doc, v2, k2, w2, 2, "p.", err, sizeof err), 0);
+	CHECK_EQ_INT(json_check_member(&doc, json_get(&doc, 0, "c"), "d", JT_BOOL, "c.", err, sizeof err), 0);
+	CHECK_EQ_INT(json_check_member(&doc, json_get(&doc, 0, "c"), "d", JT_STRING, "c.", err, sizeof err), -1);
+	CHECK_EQ_STR(err, strlen(err), "c.d must be a string");
+	CHECK_EQ_INT(json_check_member(&doc, json_get(&doc, 0, "b"), "d", JT_STRING, "", err, sizeof err), 0);
+	/* A message cut to fit is still a C string. */
+	char small[8];
+	CHECK_EQ_INT(json_check_member(&doc, json_get(&doc, 0, "c"), "d", JT_STRING, "c.", small, sizeof small), -1);
+	CHECK(strlen(small) < sizeof small);
+}
+
 TEST(valid_top_one_pass)
 {
 	static const char *const docs[] = {
@@ -823,6 +938,8 @@ int main(void)
 	RUN(top_level_get_without_tokens);
 	RUN(span_numbers);
 	RUN(valid_top_one_pass);
+	RUN(valid_request_duplicate_keys);
+	RUN(member_types);
 	RUN(typed_writer_commas);
 	RUN(typed_writer_top_level_sequence);
 	RUN(typed_writer_misuse_refused);
