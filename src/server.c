@@ -110,6 +110,7 @@ static void client_resume(struct client *c);
 /* ---- pools ---- */
 
 static struct loop_timer trim_timer;	/* see trim_on_timer */
+static struct loop_timer accept_timer;	/* see accept_pause */
 
 /* The exchange buffers' layout, fixed at start-up. */
 static size_t in_cap, resp_cap, xbuf_cap, per_exchange;
@@ -180,6 +181,7 @@ int server_init(const struct cfg *config)
 	heads_cap = g->max_partial_heads;
 	xs_made = clients_made = heads_made = nhfree = 0;
 	loop_timer_init(&trim_timer);
+	loop_timer_init(&accept_timer);
 	return 0;
 }
 
@@ -296,6 +298,7 @@ void server_free(void)
 	partial = wait_head = wait_x = (struct cqueue){ NULL, NULL };
 	free_xs = NULL;
 	loop_timer_stop(&trim_timer);
+	loop_timer_stop(&accept_timer);
 }
 
 /* A new request on x: every part starts from zero (the buffers stay). */
@@ -679,6 +682,25 @@ static int listener_admits(const struct listener *l, const struct sockaddr_stora
 	return acl_allows(cfg->listens[l->section].allow, cfg->listens[l->section].nallow, sa);
 }
 
+static void accept_resume(struct loop_timer *t)
+{
+	for (unsigned i = 0; i < nlisteners; i++)
+		if (listeners[i].w.fd >= 0)
+			loop_set(&listeners[i].w, LOOP_IN);
+}
+
+/* Out of file descriptors (or memory): the connection stays in the
+ * backlog and keeps the listener readable, so accepting again at once
+ * would spin the loop and flood the log. No listener accepts for 100 ms;
+ * connections closing meanwhile make room. */
+static void accept_pause(void)
+{
+	log_warn("accept: not accepting connections for 100 ms");
+	for (unsigned i = 0; i < nlisteners; i++)
+		loop_set(&listeners[i].w, 0);
+	loop_timer_set(&accept_timer, 100, accept_resume);
+}
+
 static void on_accept(struct loop_fd *w, unsigned ev)
 {
 	const struct listener *l = container_of(w, struct listener, w);
@@ -687,7 +709,9 @@ static void on_accept(struct loop_fd *w, unsigned ev)
 		socklen_t slen = sizeof ss;
 		int fd = accept4(w->fd, (struct sockaddr *)&ss, &slen, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0) {
-			if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM)
+				accept_pause();
+			else if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
 				log_warn("accept");
 			return;
 		}

@@ -340,3 +340,39 @@ def complete_heads_wait_for_buffers_and_slots(ctx):
 		r = x.read_response()
 		check(r.status == 200 and chat_content(r) == reply_for(msg), "%s: %s" % (msg, r.describe()))
 	check(metric(gw.port, "llmgw_partial_heads_dropped_total") == 0, "a complete head was dropped")
+
+
+@test(timeout=30)
+def out_of_descriptors_pauses_accepting(ctx):
+	# llmgw's open-files limit lowered under it (as a low limit on a
+	# router would be): with every descriptor in use, a pending connection
+	# keeps the listener readable. llmgw must pause accepting (a warning
+	# per 100 ms), not spin on accept() and flood its log, and it serves
+	# again once descriptors are free.
+	mock, gw = ctx.standard()
+	check(get(gw.port, "/healthz", timeout=LIVENESS_S).status == 200, "healthz before")
+	soft, hard = resource.prlimit(gw.pid, resource.RLIMIT_NOFILE)
+	resource.prlimit(gw.pid, resource.RLIMIT_NOFILE, (40, hard))
+	held = []
+	try:
+		for _ in range(60):
+			s = socket.create_connection(("127.0.0.1", gw.port), timeout=5)
+			held.append(s)
+		time.sleep(2.0)
+		warns = gw.stderr().count("accept: not accepting connections")
+		floods = gw.stderr().count("accept: Too many open files")
+		check(1 <= warns <= 40, "pause warnings in 2 s: %d (want 1..40: one per 100 ms pause)" % warns)
+		check(floods == 0, "accept errors logged one by one: %d" % floods)
+	finally:
+		for s in held:
+			s.close()
+	resource.prlimit(gw.pid, resource.RLIMIT_NOFILE, (soft, hard))
+	deadline = time.monotonic() + LIVENESS_S
+	while True:
+		try:
+			r = get(gw.port, "/healthz", timeout=LIVENESS_S)
+			break
+		except OSError:
+			check(time.monotonic() < deadline, "llmgw does not serve again after descriptors are free")
+			time.sleep(0.1)
+	check(r.status == 200, "healthz after: %s" % r.describe())
