@@ -347,7 +347,8 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 {
 	char msg[300];
 	fmt_snprintf(msg, sizeof msg, "%s", why);	/* why may live in the connection released below */
-	log_warnx("provider %s: %s", x->routing.prov ? x->routing.prov->name : "?", msg);
+	const struct cfg_url *at = &x->routing.prov->url;	/* the address is for the log, never the client */
+	log_warnx("provider %s (%s:%u): %s", x->routing.prov->name, at->host, at->port, msg);
 	if (on_failure(x, kind_of(x, e), -1))
 		return;
 	upstream_release(&x->attempt.up, 0);
