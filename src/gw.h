@@ -267,8 +267,10 @@ enum gw_err {
 int gw_err_status(enum gw_err e);
 /* Queues a complete error response (head + body) and marks resp_done. */
 void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* The same with a Retry-After header of retry_s seconds (< 0: none). */
-void gw_error_retry(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, ...)
+/* The same saying when to retry, in retry_ms milliseconds (< 0: not said):
+ * Retry-After in seconds rounded up, and retry-after-ms for the dialects
+ * whose SDKs read it (OpenAI, Anthropic). */
+void gw_error_retry_ms(struct exchange *x, enum gw_err e, long long retry_ms, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The error body alone, in OpenAI's shape, into o. */
 void gw_error_body(struct json_out *o, enum gw_err e, const char *msg);

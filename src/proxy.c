@@ -541,8 +541,8 @@ void proxy_start(struct exchange *x)
 	int64_t retry_s;
 	const char *which;
 	if (LLMGW_USAGE && usage_check(client_index(x), (int64_t)time(NULL), &retry_s, &which)) {
-		gw_error_retry(x, E_RATE_LIMITED, retry_s, "this API key is over its %s; retry in %lld s",
-			       which, (long long)retry_s);
+		gw_error_retry_ms(x, E_RATE_LIMITED, retry_s * 1000, "this API key is over its %s; retry in %lld s",
+				  which, (long long)retry_s);
 		finish(x);
 		return;
 	}
@@ -569,7 +569,15 @@ void proxy_start(struct exchange *x)
 	const char *why;
 	int tid = route_pick(cfg, x->chat.rt, &x->routing.ask, x->routing.tried, x->routing.ntried, now, &why);
 	if (tid < 0) {
-		gw_error(x, E_BUSY, "route '%s': no target can take this request now (%s)", x->chat.rt->name, why);
+		/* Cooling down after their providers' 429s: a rate limit, said
+		 * as one, with when the first target is back. */
+		int rate_limited;
+		int64_t back = route_back_in(cfg, x->chat.rt, &x->routing.ask, x->routing.tried, x->routing.ntried, now, &rate_limited);
+		if (rate_limited)
+			gw_error_retry_ms(x, E_RATE_LIMITED, back, "route '%s': every target is rate-limited by its provider; "
+					  "the first is back in %lld s", x->chat.rt->name, (long long)((back + 999) / 1000));
+		else
+			gw_error_retry_ms(x, E_BUSY, back, "route '%s': no target can take this request now (%s)", x->chat.rt->name, why);
 		finish(x);
 		return;
 	}
