@@ -94,10 +94,13 @@ struct ex_write {
 	int resp_done;			/* nothing more will be queued */
 	int close_after;		/* close the connection after this response */
 	int status;			/* for the access log */
+	int logged;			/* counted and access-logged: the request is over */
 	/* Set by the module producing the response (proxy.c), so that
 	 * server.c never names it; NULL: nothing to do. */
 	void (*on_drained)(struct exchange *x);	/* the output drained: produce more */
-	void (*on_abort)(struct exchange *x);	/* the client left before the end */
+	void (*on_abort)(struct exchange *x);	/* the client left before the end (called
+						 * before the exchange is logged: it may
+						 * still set what the log shows) */
 };
 
 /* What a chat request asks, as api.c read it from the endpoint, the head
@@ -132,9 +135,11 @@ struct ex_route {
 	int64_t attempt_ms;		/* when the current attempt started */
 	int committed;			/* response bytes may go to the client: no more failover */
 	int ir_ready;			/* x->ir holds the decoded request */
-	struct ir_usage usage;		/* of the successful attempt */
+	struct ir_usage usage;		/* of the successful attempt (or the aborted one) */
 	double cost_usd;
 	int priced;
+	int billed;			/* usage recorded */
+	int estimated;			/* ... on an estimate: the client left early */
 };
 
 /* One attempt: the provider request being sent and its response being
