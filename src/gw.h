@@ -138,8 +138,7 @@ struct ex_route {
 	struct ir_usage usage;		/* of the successful attempt (or the aborted one) */
 	double cost_usd;
 	int priced;
-	int billed;			/* usage recorded */
-	int estimated;			/* ... on an estimate: the client left early */
+	int estimated;			/* usage is our estimate: the client left early */
 };
 
 /* One attempt: the provider request being sent and its response being

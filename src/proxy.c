@@ -18,8 +18,9 @@
  * until the client's output drains (on_client_drained, the exchange's
  * on_drained hook). A client that leaves (on_client_abort, the on_abort
  * hook) has the provider request closed at once and is billed for what the
- * provider did, on an estimate when its usage never came. The provider connection reports through on_upstream,
- * the callback of the exchange's struct up_req (upstream.h).
+ * provider did, on an estimate when its usage never came. The provider
+ * connection reports through on_upstream, the callback of the exchange's
+ * struct up_req (upstream.h).
  *
  * Switches (options.h): LLMGW_USAGE=0 leaves out client limits, usage
  * totals and cost (no x-llmgw-cost-usd; asking for the `cheapest` strategy
@@ -326,7 +327,6 @@ static void bill(struct exchange *x, const struct ir_usage *u, int estimated)
 	const struct cfg_tinfo *t = x->routing.tid >= 0 ? &x->cfg->targets_all[x->routing.tid] : NULL;
 	x->routing.priced = LLMGW_USAGE && t && t->priced && x->routing.usage.have;
 	x->routing.cost_usd = 0;
-	x->routing.billed = 1;
 	x->routing.estimated = estimated;
 	if (x->routing.priced) {
 		int64_t cached = x->routing.usage.cached > x->routing.usage.input ? x->routing.usage.input : x->routing.usage.cached;
@@ -1181,15 +1181,21 @@ static void on_client_drained(struct exchange *x)
  *   output: the text, thinking and tool-argument bytes the provider
  *           streamed / 4, rounded up, or its own count when larger; 0 for a
  *           non-stream answer (it never arrived).
- * A request still being connected or sent cost nothing: not billed. */
+ * A request still being connected or sent cost nothing, nor did one the
+ * provider refused (an error status): not billed. */
 static void on_client_abort(struct exchange *x)
 {
-	int working = x->attempt.up.u && x->attempt.phase >= P_HEAD;	/* then nothing billed it yet */
+	/* The provider has the whole request and has not answered with an
+	 * error: it is (or was) working on it, and nothing billed it yet. */
+	int st = x->attempt.up_status;
+	int working = x->attempt.phase >= P_HEAD && (st == 0 || (st >= 200 && st < 300));
+	if (!x->attempt.up.u)
+		return;		/* the attempt had its verdict, and its bill if any */
 	upstream_release(&x->attempt.up, 0);
-	if (!working)
-		return;
 	if (x->routing.tid >= 0 && gw_current(x))
 		health_cancel((unsigned)x->routing.tid, loop_now());	/* no verdict on the target */
+	if (!working)
+		return;
 	struct ir_usage u;
 	memset(&u, 0, sizeof u);
 	int streamed = x->attempt.up_is_sse;	/* then x->xs is this attempt's */

@@ -310,3 +310,22 @@ def aborted_non_stream_is_billed_and_logged(ctx):
 	row = wait_for("the anonymous client's totals", lambda: (lambda r: r if r and r["requests"] else None)(anon_row(gw)))
 	check(row["requests"] == 1 and row["estimated_requests"] == 1 and row["input_tokens"] >= 1
 		and row["output_tokens"] == 0, "totals %r" % row)
+
+
+@test(timeout=30)
+def aborted_stream_keeps_the_providers_input_count(ctx):
+	"""An Anthropic stream reports its input tokens first (message_start):
+	an aborted stream is billed that count, only the output is estimated."""
+	from harness import free_port
+	mock = ctx.mockprov(args=("--chunks", "40", "--interval-ms", "100"))
+	port = free_port()
+	conf = ctx.config(port, (), providers=[("ant", mock.url, [("option", "type", "anthropic")])], routes=[])
+	conf = conf.replace("\toption type 'openai-compatible'\n\toption base_url '%s'" % mock.url,
+		"\toption base_url '%s'" % mock.url, 1)
+	gw = ctx.llmgw(conf)
+	hang_up_after(gw.port, chat_body("ant/mock-1", "a question " * 40, stream=True), 4)
+	line = wait_for("the access-log line", lambda: access_lines(gw, 499))[0]
+	sent = mock.last().get("body_len")
+	check(isinstance(sent, int) and sent > 0, "/mock/last has no body_len")
+	check(" in=%d " % max(1, sent // 4) in line, "not the provider's input count (%d): %r" % (max(1, sent // 4), line))
+	check("estimated=1" in line and re.search(r" out=[1-9]", line), "the output is not estimated: %r" % line)
