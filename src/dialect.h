@@ -136,6 +136,7 @@ struct xlate_stream {
 	struct json_out *out;		/* where encoded events go (set by xlate) */
 	unsigned events_out;		/* IR events encoded */
 	unsigned content_events;	/* TEXT/THINKING/TOOL_* encoded: the stream is committed */
+	uint64_t content_bytes;		/* their text's bytes: what an aborted stream is billed on */
 	unsigned last_kinds;		/* bit (1 << kind) of each event the last xlate_event emitted */
 	int ended, failed;
 	struct ir_usage usage;		/* last usage seen */

@@ -151,7 +151,7 @@ void gw_error_body_for(struct exchange *x, struct json_out *o, enum gw_err e, co
 	x->chat.cd->encode_error(&ie, o);
 }
 
-static void error_v(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, va_list ap)
+static void error_v(struct exchange *x, enum gw_err e, long long retry_ms, const char *fmt, va_list ap)
 {
 	char msg[1024];
 	fmt_vsnprintf(msg, sizeof msg, fmt, ap);
@@ -159,11 +159,18 @@ static void error_v(struct exchange *x, enum gw_err e, long long retry_s, const 
 	struct json_out o;
 	json_out_init(&o, body, sizeof body);
 	gw_error_body_for(x, &o, e, msg);
-	if (retry_s < 0 && (e == E_BUSY || e == E_SHUTTING_DOWN))
-		retry_s = 1;
-	char extra[48] = "";
-	if (retry_s >= 0)
-		fmt_snprintf(extra, sizeof extra, "Retry-After: %lld\r\n", retry_s);
+	/* A time that is known goes in retry-after-ms too, which the OpenAI
+	 * and Anthropic SDKs read first (Gemini's knows no such header); a
+	 * busy gateway's "soon" is one second, said only as Retry-After. */
+	int known = retry_ms >= 0 && !(x->chat.cd && x->chat.cd->id == DIALECT_GEMINI);
+	if (retry_ms < 0 && (e == E_BUSY || e == E_SHUTTING_DOWN))
+		retry_ms = 1000;
+	char extra[96] = "";
+	int n = 0;
+	if (retry_ms >= 0)	/* whole seconds, rounded up */
+		n = fmt_snprintf(extra, sizeof extra, "Retry-After: %lld\r\n", (retry_ms + 999) / 1000);
+	if (known)
+		fmt_snprintf(extra + n, sizeof extra - (size_t)n, "retry-after-ms: %lld\r\n", retry_ms);
 	/* Whatever was queued (a partial head, a held preamble) is dropped:
 	 * the error replaces it. */
 	server_discard(x);
@@ -180,10 +187,10 @@ void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...)
 	va_end(ap);
 }
 
-void gw_error_retry(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, ...)
+void gw_error_retry_ms(struct exchange *x, enum gw_err e, long long retry_ms, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
-	error_v(x, e, retry_s, fmt, ap);
+	error_v(x, e, retry_ms, fmt, ap);
 	va_end(ap);
 }

@@ -103,10 +103,13 @@ struct ex_write {
 	int resp_done;			/* nothing more will be queued */
 	int close_after;		/* close the connection after this response */
 	int status;			/* for the access log */
+	int logged;			/* counted and access-logged: the request is over */
 	/* Set by the module producing the response (proxy.c), so that
 	 * server.c never names it; NULL: nothing to do. */
 	void (*on_drained)(struct exchange *x);	/* the output drained: produce more */
-	void (*on_abort)(struct exchange *x);	/* the client left before the end */
+	void (*on_abort)(struct exchange *x);	/* the client left before the end (called
+						 * before the exchange is logged: it may
+						 * still set what the log shows) */
 };
 
 /* What a chat request asks, as api.c read it from the endpoint, the head
@@ -141,9 +144,10 @@ struct ex_route {
 	int64_t attempt_ms;		/* when the current attempt started */
 	int committed;			/* response bytes may go to the client: no more failover */
 	int ir_ready;			/* x->ir holds the decoded request */
-	struct ir_usage usage;		/* of the successful attempt */
+	struct ir_usage usage;		/* of the successful attempt (or the aborted one) */
 	double cost_usd;
 	int priced;
+	int estimated;			/* usage is our estimate: the client left early */
 };
 
 /* One attempt: the provider request being sent and its response being
@@ -282,8 +286,10 @@ enum gw_err {
 int gw_err_status(enum gw_err e);
 /* Queues a complete error response (head + body) and marks resp_done. */
 void gw_error(struct exchange *x, enum gw_err e, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
-/* The same with a Retry-After header of retry_s seconds (< 0: none). */
-void gw_error_retry(struct exchange *x, enum gw_err e, long long retry_s, const char *fmt, ...)
+/* The same saying when to retry, in retry_ms milliseconds (< 0: not said):
+ * Retry-After in seconds rounded up, and retry-after-ms for the dialects
+ * whose SDKs read it (OpenAI, Anthropic). */
+void gw_error_retry_ms(struct exchange *x, enum gw_err e, long long retry_ms, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* The error body alone, in OpenAI's shape, into o. */
 void gw_error_body(struct json_out *o, enum gw_err e, const char *msg);

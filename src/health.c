@@ -203,6 +203,13 @@ static void cool(struct target *x, int64_t now, int64_t ms)
 	x->cooled_until = max64(x->cooled_until, add_ms(now, min64(ms, HEALTH_RETRY_MAX_MS)));
 }
 
+int64_t health_cooled_until(unsigned t, int *rate_limited)
+{
+	struct target *x = get(t);
+	*rate_limited = x && x->rl_streak > 0;
+	return x && !x->cred_bad ? x->cooled_until : HEALTH_NEVER;
+}
+
 static enum health_state state_of(const struct target *x, int64_t now)
 {
 	if (x->cred_bad)

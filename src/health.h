@@ -154,6 +154,10 @@ void health_cancel(unsigned t, int64_t now);
 /* Cools t until now + ms without counting a failure (a 2xx whose headers
  * say a limit is exhausted). Returns 1 when the state changed. */
 int health_cool(unsigned t, int64_t now, int64_t ms);
+/* When t's cool-down ends (monotonic ms; HEALTH_NEVER or a time <= now:
+ * none runs), and in *rate_limited whether a 429 started it (else a hinted
+ * 5xx). A rejected credential has none: that target is not coming back. */
+int64_t health_cooled_until(unsigned t, int *rate_limited);
 /* Clears every rejected-credential mark (config reload). */
 void health_reset_credentials(void);
 

@@ -75,7 +75,7 @@ static void result(struct probe *p, int ok, int kind, int64_t retry_ms, const ch
 				 health_state_name(health_state(t, now)), ok ? "answered" : why);
 	}
 	if (!ok)
-		log_debug("probe of provider %s failed: %s", pv->name, why);
+		log_debug("probe of provider %s (%s:%u) failed: %s", pv->name, pv->url.host, pv->url.port, why);
 }
 
 static void start(struct probe *p)

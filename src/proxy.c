@@ -16,8 +16,11 @@
  *
  * Back-pressure: when the client is slow, reading from the provider stops
  * until the client's output drains (on_client_drained, the exchange's
- * on_drained hook). The provider connection reports through on_upstream,
- * the callback of the exchange's struct up_req (upstream.h).
+ * on_drained hook). A client that leaves (on_client_abort, the on_abort
+ * hook) has the provider request closed at once and is billed for what the
+ * provider did, on an estimate when its usage never came. The provider
+ * connection reports through on_upstream, the callback of the exchange's
+ * struct up_req (upstream.h).
  *
  * Switches (options.h): LLMGW_USAGE=0 leaves out client limits, usage
  * totals and cost (no x-llmgw-cost-usd; asking for the `cheapest` strategy
@@ -315,6 +318,26 @@ static int kind_of(const struct exchange *x, enum gw_err e)
 	return -1;
 }
 
+/* Records the request's tokens and money (u: its usage, NULL: none known),
+ * for the client's limits and the totals; estimated: u is our guess. */
+static void bill(struct exchange *x, const struct ir_usage *u, int estimated)
+{
+	if (u)
+		x->routing.usage = *u;
+	const struct cfg_tinfo *t = x->routing.tid >= 0 ? &x->cfg->targets_all[x->routing.tid] : NULL;
+	x->routing.priced = LLMGW_USAGE && t && t->priced && x->routing.usage.have;
+	x->routing.cost_usd = 0;
+	x->routing.estimated = estimated;
+	if (x->routing.priced) {
+		int64_t cached = x->routing.usage.cached > x->routing.usage.input ? x->routing.usage.input : x->routing.usage.cached;
+		x->routing.cost_usd = ((double)(x->routing.usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
+			       (double)x->routing.usage.output * t->out_usd_mtok) / 1e6;
+	}
+	if (LLMGW_USAGE && gw_current(x))
+		usage_record(client_index(x), x->routing.tid, x->chat.rt ? (int)(x->chat.rt - x->cfg->routes) : -1, &x->routing.usage,
+			     x->routing.cost_usd, x->routing.priced, estimated, (int64_t)time(NULL));
+}
+
 /* Counts a good answer: health, tokens and money. */
 static void succeeded(struct exchange *x, const struct ir_usage *u)
 {
@@ -324,19 +347,7 @@ static void succeeded(struct exchange *x, const struct ir_usage *u)
 		health_success((unsigned)x->routing.tid, now, now - x->routing.attempt_ms, ttft);
 		metrics_observe_target((unsigned)x->routing.tid, now - x->routing.attempt_ms, ttft);
 	}
-	if (u)
-		x->routing.usage = *u;
-	const struct cfg_tinfo *t = x->routing.tid >= 0 ? &x->cfg->targets_all[x->routing.tid] : NULL;
-	x->routing.priced = LLMGW_USAGE && t && t->priced && x->routing.usage.have;
-	x->routing.cost_usd = 0;
-	if (x->routing.priced) {
-		int64_t cached = x->routing.usage.cached > x->routing.usage.input ? x->routing.usage.input : x->routing.usage.cached;
-		x->routing.cost_usd = ((double)(x->routing.usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
-			       (double)x->routing.usage.output * t->out_usd_mtok) / 1e6;
-	}
-	if (LLMGW_USAGE && gw_current(x))
-		usage_record(client_index(x), x->routing.tid, x->chat.rt ? (int)(x->chat.rt - x->cfg->routes) : -1, &x->routing.usage,
-			     x->routing.cost_usd, x->routing.priced, (int64_t)time(NULL));
+	bill(x, u, 0);
 }
 
 /* Fails the exchange. Before the response started: an error answer with
@@ -347,7 +358,8 @@ static void fail(struct exchange *x, enum gw_err e, const char *why)
 {
 	char msg[300];
 	fmt_snprintf(msg, sizeof msg, "%s", why);	/* why may live in the connection released below */
-	log_warnx("provider %s: %s", x->routing.prov ? x->routing.prov->name : "?", msg);
+	const struct cfg_url *at = &x->routing.prov->url;	/* the address is for the log, never the client */
+	log_warnx("provider %s (%s:%u): %s", x->routing.prov->name, at->host, at->port, msg);
 	if (on_failure(x, kind_of(x, e), -1))
 		return;
 	upstream_release(&x->attempt.up, 0);
@@ -540,8 +552,8 @@ void proxy_start(struct exchange *x)
 	int64_t retry_s;
 	const char *which;
 	if (LLMGW_USAGE && usage_check(client_index(x), (int64_t)time(NULL), &retry_s, &which)) {
-		gw_error_retry(x, E_RATE_LIMITED, retry_s, "this API key is over its %s; retry in %lld s",
-			       which, (long long)retry_s);
+		gw_error_retry_ms(x, E_RATE_LIMITED, retry_s * 1000, "this API key is over its %s; retry in %lld s",
+				  which, (long long)retry_s);
 		finish(x);
 		return;
 	}
@@ -568,7 +580,15 @@ void proxy_start(struct exchange *x)
 	const char *why;
 	int tid = route_pick(cfg, x->chat.rt, &x->routing.ask, x->routing.tried, x->routing.ntried, now, &why);
 	if (tid < 0) {
-		gw_error(x, E_BUSY, "route '%s': no target can take this request now (%s)", x->chat.rt->name, why);
+		/* Cooling down after their providers' 429s: a rate limit, said
+		 * as one, with when the first target is back. */
+		int rate_limited;
+		int64_t back = route_back_in(cfg, x->chat.rt, &x->routing.ask, x->routing.tried, x->routing.ntried, now, &rate_limited);
+		if (rate_limited)
+			gw_error_retry_ms(x, E_RATE_LIMITED, back, "route '%s': every target is rate-limited by its provider; "
+					  "the first is back in %lld s", x->chat.rt->name, (long long)((back + 999) / 1000));
+		else
+			gw_error_retry_ms(x, E_BUSY, back, "route '%s': no target can take this request now (%s)", x->chat.rt->name, why);
 		finish(x);
 		return;
 	}
@@ -1151,8 +1171,47 @@ static void on_client_drained(struct exchange *x)
 		read_response(x);
 }
 
-/* The client left: drop the provider side. */
+/* The client left: the provider side is dropped at once. A provider that
+ * had the whole request may have charged for it, so what it did is billed
+ * (for the client's limits too), marked estimated unless the provider's
+ * final usage (one that came with the finish reason) is in:
+ *   input:  the provider's count when it sent one (Anthropic's
+ *           message_start), else the request body's bytes / 4 (the
+ *           estimate the cheapest strategy uses; base64 images make it high)
+ *   output: the text, thinking and tool-argument bytes the provider
+ *           streamed / 4, rounded up, or its own count when larger; 0 for a
+ *           non-stream answer (it never arrived).
+ * A request still being connected or sent cost nothing, nor did one the
+ * provider refused (an error status): not billed. */
 static void on_client_abort(struct exchange *x)
 {
+	/* The provider has the whole request and has not answered with an
+	 * error: it is (or was) working on it, and nothing billed it yet. */
+	int st = x->attempt.up_status;
+	int working = x->attempt.phase >= P_HEAD && (st == 0 || (st >= 200 && st < 300));
+	if (!x->attempt.up.u)
+		return;		/* the attempt had its verdict, and its bill if any */
 	upstream_release(&x->attempt.up, 0);
+	if (x->routing.tid >= 0 && gw_current(x))
+		health_cancel((unsigned)x->routing.tid, loop_now());	/* no verdict on the target */
+	if (!working)
+		return;
+	struct ir_usage u;
+	memset(&u, 0, sizeof u);
+	int streamed = x->attempt.up_is_sse;	/* then x->xs is this attempt's */
+	if (streamed)
+		u = x->xs->usage;
+	if (streamed && u.have && x->xs->finish) {
+		bill(x, &u, 0);
+		return;
+	}
+	if (u.input <= 0) {
+		u.input = (int64_t)(x->reading.body_len / 4);
+		u.cached = 0;
+	}
+	int64_t out = streamed ? (int64_t)((x->xs->content_bytes + 3) / 4) : 0;
+	if (u.output < out)
+		u.output = out;
+	u.have = 1;
+	bill(x, &u, 1);
 }

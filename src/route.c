@@ -20,6 +20,34 @@ static int was_tried(unsigned tid, const unsigned *tried, unsigned n)
 	return 0;
 }
 
+/* Whether target tid may serve this request at all, health aside. */
+static int eligible(const struct cfg *cfg, unsigned tid, const struct route_ask *ask, const unsigned *tried, unsigned ntried)
+{
+	const struct cfg_tinfo *t = &cfg->targets_all[tid];
+	if (was_tried(tid, tried, ntried))
+		return 0;
+	return ask->strategy != CFG_STRATEGY_CHEAPEST || (t->priced && (unsigned)t->quality >= ask->min_quality);
+}
+
+int64_t route_back_in(const struct cfg *cfg, const struct cfg_route *r, const struct route_ask *ask,
+		      const unsigned *tried, unsigned ntried, int64_t now_ms, int *rate_limited)
+{
+	int64_t first = -1;
+	*rate_limited = 0;
+	for (unsigned i = 0; i < r->ntargets; i++) {
+		unsigned tid = r->targets[i].tid;
+		int rl;
+		int64_t until = health_cooled_until(tid, &rl);
+		if (!eligible(cfg, tid, ask, tried, ntried) || until <= now_ms)
+			continue;
+		if (first < 0 || until - now_ms < first) {
+			first = until - now_ms;
+			*rate_limited = rl;
+		}
+	}
+	return first;
+}
+
 int route_pick(const struct cfg *cfg, const struct cfg_route *r, const struct route_ask *ask,
 	       const unsigned *tried, unsigned ntried, int64_t now_ms, const char **why)
 {
@@ -31,10 +59,7 @@ int route_pick(const struct cfg *cfg, const struct cfg_route *r, const struct ro
 	unsigned nrest = 0;
 	for (unsigned i = 0; i < r->ntargets && nrest < sizeof rest / sizeof rest[0]; i++) {
 		unsigned tid = r->targets[i].tid;
-		const struct cfg_tinfo *t = &cfg->targets_all[tid];
-		if (was_tried(tid, tried, ntried))
-			continue;
-		if (ask->strategy == CFG_STRATEGY_CHEAPEST && (!t->priced || (unsigned)t->quality < ask->min_quality))
+		if (!eligible(cfg, tid, ask, tried, ntried))
 			continue;
 		nquality++;
 		rest[nrest++] = tid;

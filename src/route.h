@@ -37,4 +37,12 @@ double route_estimate(const struct cfg_tinfo *t, int64_t in, int64_t out);
 int route_pick(const struct cfg *cfg, const struct cfg_route *r, const struct route_ask *ask,
 	       const unsigned *tried, unsigned ntried, int64_t now_ms, const char **why);
 
+/* After route_pick() found nothing: the ms until the first target it could
+ * have taken, but for a running cool-down, is back (>= 1), or -1 when no
+ * such target is cooling; *rate_limited says whether that target's
+ * cool-down followed its provider's 429 (a rate limit to pass on to the
+ * client as one) rather than a hinted 5xx. */
+int64_t route_back_in(const struct cfg *cfg, const struct cfg_route *r, const struct route_ask *ask,
+		      const unsigned *tried, unsigned ntried, int64_t now_ms, int *rate_limited);
+
 #endif

@@ -75,6 +75,7 @@ static char *xmem;
 
 static void client_close(struct client *c);
 static void head_to_exchange(struct client *c, struct exchange *x);
+static void request_log(struct exchange *x);
 static void client_on_io(struct loop_fd *w, unsigned ev);
 static void client_on_timer(struct loop_timer *t);
 static void server_reap(struct loop_defer *d);
@@ -782,6 +783,12 @@ static void client_close(struct client *c)
 		struct exchange *x = c->x;
 		if (x->writing.on_abort)
 			x->writing.on_abort(x);
+		/* Gone before its answer was out: still counted and logged,
+		 * as 499 (nginx's "client closed request"). */
+		if (c->state == C_SERVE && !x->writing.logged) {
+			x->writing.status = 499;
+			request_log(x);
+		}
 		exchange_put(x);
 	}
 	loop_timer_stop(&c->timer);
@@ -857,8 +864,9 @@ static void access_log(struct exchange *x)
 		plen = (size_t)(q - path);
 	char usage[160] = "";
 	if (x->routing.usage.have)
-		fmt_snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld", (long long)x->routing.usage.input,
-			 (long long)x->routing.usage.cached, (long long)x->routing.usage.output);
+		fmt_snprintf(usage, sizeof usage, " in=%lld cached=%lld out=%lld%s", (long long)x->routing.usage.input,
+			 (long long)x->routing.usage.cached, (long long)x->routing.usage.output,
+			 x->routing.estimated ? " estimated=1" : "");
 	char cost[48] = "";
 	if (x->routing.prov)
 		fmt_snprintf(cost, sizeof cost, x->routing.priced ? " usd=%.6f" : " usd=unpriced", x->routing.cost_usd);
@@ -873,11 +881,10 @@ static void access_log(struct exchange *x)
 		 x->routing.attempts, usage, cost);
 }
 
-/* The response is out: keep the connection for the next request or close. */
-static void request_done(struct exchange *x)
+/* The request is over, answered or not: metrics and the access log. */
+static void request_log(struct exchange *x)
 {
-	struct client *c = x->c;
-	c->served++;
+	x->writing.logged = 1;
 	gw.requests++;
 	if (x->chat.cd)
 		metrics_count_request(x->chat.cd->id, x->writing.status, x->routing.attempts, x->routing.attempts > 1 ? x->routing.attempts - 1 : 0,
@@ -885,6 +892,14 @@ static void request_done(struct exchange *x)
 				      x->attempt.first_byte_us ? (x->attempt.first_byte_us - x->reading.started_us) / 1000 : -1);
 	if (gw.cfg->gw.access_log)
 		access_log(x);
+}
+
+/* The response is out: keep the connection for the next request or close. */
+static void request_done(struct exchange *x)
+{
+	struct client *c = x->c;
+	c->served++;
+	request_log(x);
 	if (x->writing.close_after || !x->reading.bi.keep_alive || gw.stopping) {
 		if (LLMGW_TLS_LISTEN && c->tls)
 			(void)tls_shutdown(c->tls, c->w.fd);	/* close_notify, best effort */

@@ -419,6 +419,7 @@ static const struct jfield target_fields[] = {
 	JF("usd", J_DBL, struct target_row, u.usd),
 	JF("billed_requests", J_U64, struct target_row, u.requests),
 	JF("unpriced_requests", J_U64, struct target_row, u.unpriced),
+	JF("estimated_requests", J_U64, struct target_row, u.estimated),
 	JF("input_tokens", J_U64, struct target_row, u.input),
 	JF("cached_tokens", J_U64, struct target_row, u.cached),
 	JF("output_tokens", J_U64, struct target_row, u.output),
@@ -439,6 +440,7 @@ static const struct jfield route_head[] = {
 static const struct jfield route_tail[] = {
 	JF("requests", J_U64, struct route_row, u.requests),
 	JF("unpriced_requests", J_U64, struct route_row, u.unpriced),
+	JF("estimated_requests", J_U64, struct route_row, u.estimated),
 	JF("usd", J_DBL, struct route_row, u.usd),
 };
 
@@ -470,6 +472,7 @@ static const struct jfield client_fields[] = {
 	JF("anonymous", J_BOOL, struct client_row, anonymous),
 	JF("requests", J_U64, struct client_row, u.requests),
 	JF("unpriced_requests", J_U64, struct client_row, u.unpriced),
+	JF("estimated_requests", J_U64, struct client_row, u.estimated),
 	JF("usd_today", J_DBL, struct client_row, usd_today),
 	JF("usd_month", J_DBL, struct client_row, usd_month),
 	JF("usd_total", J_DBL, struct client_row, u.usd),

@@ -76,17 +76,18 @@ static void idle_push(struct upconn *u)
 	idle_head = u;
 }
 
-/* u->err as "<what> <host>:<port>: <why>" (connect to, read from, write
- * to): one formatting call for all of them. */
-__attribute__((noinline)) static void host_err(struct upconn *u, const char *what, const char *why)
+/* u->err as "<what>: <why>" ("connect failed: Connection refused"): the
+ * kind of failure, never the provider's address, since the message goes
+ * to clients; the caller's log line says which host it was. */
+__attribute__((noinline)) static void conn_err(struct upconn *u, const char *what, const char *why)
 {
-	fmt_snprintf(u->err, sizeof u->err, "%s %s:%u: %s", what, u->url->host, u->url->port, why);
+	fmt_snprintf(u->err, sizeof u->err, "%s: %s", what, why);
 }
 
 /* u->err for a failed TLS read, write or flush. */
 __attribute__((noinline)) static void tls_err(struct upconn *u)
 {
-	fmt_snprintf(u->err, sizeof u->err, "TLS with %s: %s", u->url->host, tls_error(u->tls));
+	conn_err(u, "TLS", tls_error(u->tls));
 }
 
 static void on_io(struct loop_fd *w, unsigned ev);
@@ -187,13 +188,13 @@ static int connect_next(struct upconn *u)
 		}
 		int fd = socket(a->family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 		if (fd < 0) {
-			fmt_snprintf(u->err, sizeof u->err, "socket: %s", strerror(errno));
+			conn_err(u, "socket", strerror(errno));
 			continue;
 		}
 		int one = 1;
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 		if (connect(fd, (struct sockaddr *)&ss, slen) < 0 && errno != EINPROGRESS) {
-			host_err(u, "connect to", strerror(errno));
+			conn_err(u, "connect failed", strerror(errno));
 			close(fd);
 			continue;
 		}
@@ -214,7 +215,7 @@ static void on_dns(struct dns_req *r, int err, const struct dns_addr *addrs, uns
 {
 	struct upconn *u = container_of(r, struct upconn, dns);
 	if (err < 0) {
-		fmt_snprintf(u->err, sizeof u->err, "resolve %s: %s", u->url->host, dns_strerror(err));
+		conn_err(u, "name lookup failed", dns_strerror(err));
 		report(u, UP_FAILED);
 		return;
 	}
@@ -280,7 +281,7 @@ int upstream_get(struct up_req *r, const struct cfg_url *url)
 	u->state = U_RESOLVING;
 	int n = dns_resolve(&u->dns, url->host, u->addrs, DNS_MAX_ADDRS, on_dns);
 	if (n < 0) {
-		fmt_snprintf(u->err, sizeof u->err, "resolve %s: %s", url->host, dns_strerror(n));
+		conn_err(u, "name lookup failed", dns_strerror(n));
 		return -1;
 	}
 	if (n == 0) {
@@ -325,7 +326,7 @@ ssize_t upstream_read(struct up_req *r, void *buf, size_t len)
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0 && errno != EAGAIN)
-			host_err(u, "read from", strerror(errno));
+			conn_err(u, "read failed", strerror(errno));
 		return n;
 	}
 }
@@ -361,7 +362,7 @@ ssize_t upstream_writev(struct up_req *r, const struct iovec *iov, int n)
 		if (w < 0 && errno == EINTR)
 			continue;
 		if (w < 0 && errno != EAGAIN)
-			host_err(u, "write to", strerror(errno));
+			conn_err(u, "write failed", strerror(errno));
 		return w;
 	}
 }
@@ -413,7 +414,7 @@ static void on_io(struct loop_fd *w, unsigned ev)
 		if (getsockopt(w->fd, SOL_SOCKET, SO_ERROR, &e, &el) < 0)
 			e = errno;
 		if (e) {
-			host_err(u, "connect to", strerror(e));
+			conn_err(u, "connect failed", strerror(e));
 			if (!connect_next(u))
 				report(u, UP_FAILED);
 			return;
@@ -451,7 +452,7 @@ static void on_timer(struct loop_timer *t)
 		return;
 	}
 	if (u->state == U_RESOLVING || u->state == U_CONNECTING)
-		host_err(u, "connect to", "timed out");
+		conn_err(u, "connect failed", "timed out");
 	if (u->req)
 		report(u, UP_TIMEOUT);
 }

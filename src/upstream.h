@@ -68,7 +68,10 @@ void upstream_want(struct up_req *r, unsigned what);
 /* Arms the connection's timer (0 stops it); UP_TIMEOUT when it fires. */
 void upstream_timeout(struct up_req *r, unsigned ms);
 int upstream_was_reused(const struct up_req *r);
-const char *upstream_error(const struct up_req *r);	/* last failure, for messages */
+/* The last failure as "<what>: <why>", e.g. "read failed: Connection reset
+ * by peer": fit for a client, so it never names the host or port (log
+ * those from the URL the caller holds). */
+const char *upstream_error(const struct up_req *r);
 unsigned upstream_open_count(void);		/* provider connections open */
 
 #endif

@@ -10,11 +10,12 @@
  * File format (USAGE_FILE in state_dir), one record per line, fields
  * separated by one space, names %XX-escaped (bytes <= 0x20, '%', >= 0x7f):
  *   llmgw-usage 1 <saved-at>
- *   c <client> <req> <in> <cached> <out> <unpriced> <usd> <day> <day_usd> <month> <month_usd>
+ *   c <client> <req> <in> <cached> <out> <unpriced> <usd> <day> <day_usd> <month> <month_usd> <estimated>
  *   a - <same as c>                         (the anonymous slot)
- *   t <provider/model> <req> <in> <cached> <out> <unpriced> <usd>
- *   r <route> <req> <in> <cached> <out> <unpriced> <usd>
+ *   t <provider/model> <req> <in> <cached> <out> <unpriced> <usd> <estimated>
+ *   r <route> <req> <in> <cached> <out> <unpriced> <usd> <estimated>
  *   end <records> <fnv1a-64 of every byte before this line, hex>
+ * <estimated> came later: a record without it (an older llmgw's) reads as 0.
  * A text file is easy to inspect on a router, and the trailer makes a
  * truncated or damaged file detectable as a whole.
  */
@@ -267,9 +268,10 @@ static uint64_t tok(int64_t v)
 }
 
 static void add_totals(struct usage_totals *t, uint64_t in, uint64_t cached, uint64_t out,
-		       double usd, int priced)
+		       double usd, int priced, int estimated)
 {
 	t->requests++;
+	t->estimated += estimated;
 	t->input += in;
 	t->cached += cached;
 	t->output += out;
@@ -280,7 +282,7 @@ static void add_totals(struct usage_totals *t, uint64_t in, uint64_t cached, uin
 }
 
 void usage_record(int client, int target, int route, const struct ir_usage *u,
-    double usd, int priced, int64_t now)
+    double usd, int priced, int estimated, int64_t now)
 {
 	uint64_t in = 0, cached = 0, out = 0;
 	if (u && u->have) {
@@ -293,11 +295,12 @@ void usage_record(int client, int target, int route, const struct ir_usage *u,
 	if (!isfinite(usd) || usd < 0)
 		usd = 0;
 	priced = priced != 0;
+	estimated = estimated != 0;
 
 	struct client_state *c = client_at(client);
 	if (c) {
 		roll(c, now);
-		add_totals(&c->t, in, cached, out, usd, priced);
+		add_totals(&c->t, in, cached, out, usd, priced, estimated);
 		c->tok_cur += in + out;
 		if (priced) {
 			c->day_usd += usd;
@@ -305,9 +308,9 @@ void usage_record(int client, int target, int route, const struct ir_usage *u,
 		}
 	}
 	if (targets && target >= 0 && (unsigned)target < ntargets)
-		add_totals(&targets[target], in, cached, out, usd, priced);
+		add_totals(&targets[target], in, cached, out, usd, priced, estimated);
 	if (routes && route >= 0 && (unsigned)route < nroutes)
-		add_totals(&routes[route], in, cached, out, usd, priced);
+		add_totals(&routes[route], in, cached, out, usd, priced, estimated);
 }
 
 /* ---- getters ---- */
@@ -457,7 +460,10 @@ static int put_record(struct writer *w, char kind, const char *name,
 			return 0;
 		n += m;
 	}
-	line[n++] = '\n';
+	int m = fmt_snprintf(line + n, sizeof line - (size_t)n, " %" PRIu64 "\n", t->estimated);
+	if (m < 0 || (size_t)m >= sizeof line - (size_t)n)
+		return 0;
+	n += m;
 	w_put(w, line, (size_t)n, 1);
 	return 1;
 }
@@ -607,10 +613,10 @@ static int parse_usd(const char *s, double *v)
 /* Parses one record line (NUL-terminated, no newline). 0 or -1. */
 static int parse_record(char *line, struct record *r)
 {
-	char *f[13];
+	char *f[14];
 	int nf = 0;
 	for (char *p = line;;) {
-		if (nf == 13)
+		if (nf == 14)
 			return -1;
 		f[nf++] = p;
 		char *sp = strchr(p, ' ');
@@ -625,7 +631,8 @@ static int parse_record(char *line, struct record *r)
 	int client = r->kind == 'c' || r->kind == 'a';
 	if (!client && r->kind != 't' && r->kind != 'r')
 		return -1;
-	if (nf != (client ? 12 : 8))
+	int nf_old = client ? 12 : 8;	/* without <estimated> */
+	if (nf != nf_old && nf != nf_old + 1)
 		return -1;
 	if (r->kind == 'a') {
 		if (strcmp(f[1], "-") != 0)
@@ -649,6 +656,8 @@ static int parse_record(char *line, struct record *r)
 	if (client && (parse_i64(f[8], &r->day) || parse_usd(f[9], &r->day_usd) ||
 	    parse_i64(f[10], &r->month) || parse_usd(f[11], &r->month_usd)))
 		return -1;
+	if (nf > nf_old && (parse_u64(f[nf_old], &r->t.estimated) || r->t.estimated > r->t.requests))
+		return -1;
 	return 0;
 }
 
@@ -659,6 +668,7 @@ static void add_loaded(struct usage_totals *d, const struct usage_totals *s)
 	d->cached += s->cached;
 	d->output += s->output;
 	d->unpriced += s->unpriced;
+	d->estimated += s->estimated;
 	d->usd += s->usd;
 }
 

@@ -55,6 +55,7 @@ struct usage_totals {
 	uint64_t cached;	/* of which read from a prompt cache */
 	uint64_t output;	/* completion tokens, reasoning included */
 	uint64_t unpriced;	/* requests whose cost is unknown (usd not added) */
+	uint64_t estimated;	/* requests billed on an estimate (the client left early) */
 	double usd;		/* priced requests only */
 };
 
@@ -87,11 +88,13 @@ int usage_check(int client, int64_t now, int64_t *retry_after_s, const char **wh
 /* Records one finished request (or a failed one that the provider billed):
  * u's tokens (input includes cached; NULL or !u->have: tokens unknown, the
  * request still counts), its cost usd when priced is nonzero, else it is
- * counted as unpriced. Adds to the client's, target's and route's totals,
- * to the client's tokens-per-minute window and day/month spend. A negative
- * or non-finite usd, or negative token counts, count as 0. */
+ * counted as unpriced; estimated nonzero counts it as billed on an estimate
+ * too (an aborted request whose usage the provider never reported). Adds to
+ * the client's, target's and route's totals, to the client's
+ * tokens-per-minute window and day/month spend. A negative or non-finite
+ * usd, or negative token counts, count as 0. */
 void usage_record(int client, int target, int route, const struct ir_usage *u,
-    double usd, int priced, int64_t now);
+    double usd, int priced, int estimated, int64_t now);
 
 /* Iteration for /metrics and /status. usage_count(USAGE_CLIENT) is
  * nclients + 1: index nclients is the anonymous slot. usage_get() returns

@@ -57,6 +57,7 @@ void xlate_emit(struct xlate_stream *s, const struct ir_event *ev)
 	switch (ev->kind) {
 	case EV_TEXT: case EV_THINKING: case EV_TOOL_START: case EV_TOOL_ARGS:
 		s->content_events++;
+		s->content_bytes += ev->text.n;
 		break;
 	case EV_USAGE:
 		s->usage = ev->usage;

@@ -442,3 +442,52 @@ def cheapest_follows_price_changes(ctx):
 		time.sleep(0.05)
 	r = chat(gw.port, "r", "p2")
 	check(r.status == 200 and r.header("x-llmgw-provider") == "b", "after new prices: %r" % r.header("x-llmgw-provider"))
+
+
+@test(timeout=40)
+def every_target_rate_limited_is_429(ctx):
+	"""Every target of a route cooling down after its provider's 429 with
+	retry-after 20: the next request is a 429 in the client's dialect (not a
+	503 'retry in 1 s') with Retry-After and retry-after-ms saying when the
+	first target is back, and no provider is asked."""
+	fault = ("--fault", "status=429,retry_after=20")
+	ma, mb, gw = two_providers(ctx, a_args=fault, b_args=fault)
+	r = chat(gw.port, "r", "first")
+	check(r.status == 429, "first request (both providers answer 429): %s" % r.describe())
+	asked = chats(ma) + chats(mb)
+	anth = {"model": "r", "max_tokens": 16, "messages": [{"role": "user", "content": "hi"}]}
+	gem = {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]}
+	for dialect, path, body in (("openai", "/v1/chat/completions", chat_body("r", "again")),
+			("anthropic", "/v1/messages", anth),
+			("gemini", "/v1beta/models/r:generateContent", gem)):
+		with Client(gw.port) as c:
+			r = c.call("POST", path, body, {"anthropic-version": "2023-06-01"})
+		check(r.status == 429, "%s: all targets rate-limited: %s" % (dialect, r.describe()))
+		ra = r.header("retry-after")
+		check(ra and ra.isdigit() and 15 <= int(ra) <= 20, "%s: Retry-After %r, want about 20" % (dialect, ra))
+		ms = r.header("retry-after-ms")
+		if dialect == "gemini":
+			check(ms is None, "gemini: retry-after-ms %r is not Gemini's" % ms)
+		else:
+			check(ms and ms.isdigit() and 15000 <= int(ms) <= 20000 and int(ra) == (int(ms) + 999) // 1000,
+				"%s: retry-after-ms %r with Retry-After %r" % (dialect, ms, ra))
+		j = r.json()
+		if dialect == "openai":
+			check(j["error"].get("code") == "rate_limit_exceeded", "openai error %r" % j)
+		elif dialect == "anthropic":
+			check(j.get("type") == "error" and j["error"].get("type") == "rate_limit_error", "anthropic error %r" % j)
+		else:
+			check(j["error"].get("code") == 429 and j["error"].get("status") == "RESOURCE_EXHAUSTED",
+				"gemini error %r" % j)
+	check(chats(ma) + chats(mb) == asked, "a cooling provider was asked again")
+
+
+@test(timeout=30)
+def targets_down_not_rate_limited_stay_503(ctx):
+	"""Every target unusable for another reason (its key rejected): still 503."""
+	ma, mb, gw = two_providers(ctx, a_args=("--fault", "status=401"), b_args=("--fault", "status=401"))
+	r = chat(gw.port, "r", "first")
+	check(r.status == 401, "first: %s" % r.describe())
+	r = chat(gw.port, "r", "second")
+	check(r.status == 503, "every key rejected: %s" % r.describe())
+	check(r.header("retry-after-ms") is None, "retry-after-ms on a 503 for rejected keys: %r" % r.header("retry-after-ms"))

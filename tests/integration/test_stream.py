@@ -174,3 +174,158 @@ def stream_stall_idle_timeout(ctx):
 	gw, dt, e = broken_stream(ctx, "chunks=5,interval_ms=50,stall_after=2",
 		gateway=[("option", "stream_idle_timeout", "1s")])
 	check(dt < 5, "stall noticed after %.1f s with stream_idle_timeout 1s" % dt)
+
+
+# ---- aborted requests: billed, logged, and counted for limits ----
+
+# Prices high enough that a handful of tokens is visible in usd_today.
+PRICED_SLOW = ("config target\n\toption model 'mock/mock-1'\n\toption input_usd_per_mtok '1000'\n"
+	"\toption output_usd_per_mtok '2000'\n")
+
+
+def slow_gateway(ctx, clients=None, chunks=40, interval_ms=100):
+	"""mockprov streaming `chunks` pieces `interval_ms` apart, route 'fast'
+	-> mock/mock-1 priced by PRICED_SLOW."""
+	from harness import free_port
+	mock = ctx.mockprov(args=("--chunks", str(chunks), "--interval-ms", str(interval_ms)))
+	port = free_port()
+	conf = ctx.config(port, (), providers=[("mock", mock.url, [])], routes=[("fast", ["mock/mock-1"])],
+		clients=clients, extra=PRICED_SLOW)
+	return mock, ctx.llmgw(conf)
+
+
+def hang_up_after(port, body, n_events, headers=None, path="/v1/chat/completions"):
+	"""Sends a stream request, reads n_events SSE events, then closes."""
+	c = Client(port)
+	c.request("POST", path, body, headers)
+	got = []
+
+	class Enough(Exception):
+		pass
+
+	def on_piece(t, d):
+		got.append(d)
+		if b"".join(got).count(b"\n\n") >= n_events:
+			raise Enough()
+	try:
+		r = c.read_response(on_piece=on_piece)
+		check(False, "the stream ended before the client hung up: %s" % r.describe())
+	except Enough:
+		pass
+	c.close()
+	return b"".join(got)
+
+
+def access_lines(gw, status):
+	return [l for l in gw.stderr().splitlines() if " access " in l and " status=%d " % status in l]
+
+
+def wait_for(what, fn, timeout=5.0):
+	deadline = time.monotonic() + timeout
+	while True:
+		v = fn()
+		if v:
+			return v
+		check(time.monotonic() < deadline, "timed out waiting for %s" % what)
+		time.sleep(0.05)
+
+
+def anon_row(gw):
+	from harness import get
+	for c in get(gw.port, "/status.json").json()["clients"]:
+		if c.get("anonymous"):
+			return c
+	return None
+
+
+@test(timeout=30)
+def aborted_stream_is_billed_and_logged(ctx):
+	"""A client that reads part of a stream and hangs up is billed for what
+	was relayed (an estimate: the provider's final usage never came), marked
+	as estimated, and gets an access-log line with status 499."""
+	mock, gw = slow_gateway(ctx)
+	hang_up_after(gw.port, chat_body("fast", "abort me please", stream=True), 4)
+	line = wait_for("the access-log line of the aborted stream", lambda: access_lines(gw, 499))[0]
+	check("estimated=1" in line, "the access line does not say the usage is estimated: %r" % line)
+	check(re.search(r" out=[1-9]", line) and re.search(r" in=[1-9]", line), "no tokens in %r" % line)
+	check(re.search(r" usd=0\.0*[1-9]", line), "no cost in %r" % line)
+	row = wait_for("the anonymous client's totals", lambda: (lambda r: r if r and r["requests"] else None)(anon_row(gw)))
+	check(row["requests"] == 1, "requests %r, want 1" % row["requests"])
+	check(row["usd_today"] > 0, "usd_today %r: the aborted stream was not billed" % row["usd_today"])
+	check(row.get("estimated_requests") == 1, "estimated_requests %r, want 1" % row.get("estimated_requests"))
+	check(row["output_tokens"] >= 1 and row["input_tokens"] >= 1, "tokens %r" % row)
+	# The upstream stream is dropped at once, not read to its end.
+	active = wait_for("the upstream connection to close", lambda: mock.stats().get("active", 9) <= 1 or None, 1.5)
+	check(active, "upstream still open")
+	# A complete stream is billed from the provider's usage, not estimated.
+	r = chat(gw.port, "mock/mock-1", "whole", stream=True, timeout=15)
+	check(r.status == 200 and stream_parts(r)[1], "a whole stream: %s" % r.describe())
+	ok = wait_for("the whole stream's log line",
+		lambda: [l for l in access_lines(gw, 200) if "path=\"/v1/chat/completions\"" in l])
+	check("estimated" not in ok[-1] and " out=" in ok[-1], "the whole stream's line: %r" % ok[-1])
+	row = anon_row(gw)
+	check(row["requests"] == 2 and row["estimated_requests"] == 1, "after a whole stream: %r" % row)
+
+
+@test(timeout=30)
+def aborted_streams_count_against_budget(ctx):
+	"""Closing every stream early does not get around daily_usd or rpm."""
+	key = "llmgw-test-key-abort"
+	mock, gw = slow_gateway(ctx, clients=[("tablet", key, [])])
+	gw.stop()
+	conf = open(gw.conf_path).read().replace("config client 'tablet'\n",
+		"config client 'tablet'\n\toption daily_usd '0.00001'\n")
+	gw = ctx.llmgw(conf, name="llmgw2", port=gw.port)
+	h = {"Authorization": "Bearer " + key}
+	hang_up_after(gw.port, chat_body("fast", "first", stream=True), 3, headers=h)
+	wait_for("the aborted stream's log line", lambda: access_lines(gw, 499))
+	r = chat(gw.port, "fast", "second", headers=h)
+	check(r.status == 429, "after an aborted stream over the budget: %s" % r.describe())
+	check("daily budget" in r.json()["error"]["message"], "message %r" % r.json()["error"]["message"])
+	# rpm counts aborted requests too.
+	gw.stop()
+	conf = open(gw.conf_path).read().replace("\toption daily_usd '0.00001'\n", "\toption rpm '2'\n")
+	gw = ctx.llmgw(conf, name="llmgw3", port=gw.port)
+	for i in range(2):
+		hang_up_after(gw.port, chat_body("fast", "r%d" % i, stream=True), 3, headers=h)
+	wait_for("two aborted lines", lambda: len(access_lines(gw, 499)) >= 2 or None)
+	r = chat(gw.port, "fast", "third", headers=h)
+	check(r.status == 429 and "requests per minute" in r.json()["error"]["message"],
+		"third request after two aborted ones: %s" % r.describe())
+
+
+@test(timeout=30)
+def aborted_non_stream_is_billed_and_logged(ctx):
+	"""A client that leaves while the provider works on a non-stream answer:
+	the provider has read the prompt, so the input is billed (estimated from
+	the request), no output; the access log says 499."""
+	mock, gw = slow_gateway(ctx)
+	c = Client(gw.port)
+	c.request("POST", "/v1/chat/completions", chat_body("mock/fault:delay_ms=3000", "think long"))
+	wait_for("the provider to get the request", lambda: mock.stats().get("chat", 0) >= 1 or None)
+	c.close()
+	line = wait_for("the access-log line", lambda: access_lines(gw, 499))[0]
+	check("estimated=1" in line and re.search(r" in=[1-9]", line) and " out=0" in line,
+		"the line does not bill the estimated input: %r" % line)
+	row = wait_for("the anonymous client's totals", lambda: (lambda r: r if r and r["requests"] else None)(anon_row(gw)))
+	check(row["requests"] == 1 and row["estimated_requests"] == 1 and row["input_tokens"] >= 1
+		and row["output_tokens"] == 0, "totals %r" % row)
+
+
+@test(timeout=30)
+def aborted_stream_keeps_the_providers_input_count(ctx):
+	"""An Anthropic stream reports its input tokens first (message_start):
+	an aborted stream is billed that count, only the output is estimated."""
+	from harness import free_port
+	mock = ctx.mockprov(args=("--chunks", "40", "--interval-ms", "100"))
+	port = free_port()
+	conf = ctx.config(port, (), providers=[("ant", mock.url, [("option", "type", "anthropic")])], routes=[])
+	conf = conf.replace("\toption type 'openai-compatible'\n\toption base_url '%s'" % mock.url,
+		"\toption base_url '%s'" % mock.url, 1)
+	gw = ctx.llmgw(conf)
+	hang_up_after(gw.port, chat_body("ant/mock-1", "a question " * 40, stream=True), 4)
+	line = wait_for("the access-log line", lambda: access_lines(gw, 499))[0]
+	sent = mock.last().get("body_len")
+	check(isinstance(sent, int) and sent > 0, "/mock/last has no body_len")
+	check(" in=%d " % max(1, sent // 4) in line, "not the provider's input count (%d): %r" % (max(1, sent // 4), line))
+	check("estimated=1" in line and re.search(r" out=[1-9]", line), "the output is not estimated: %r" % line)

@@ -228,3 +228,33 @@ def slow_dns_does_not_stall(ctx):
 	check(rs is not None and rs.status == 200 and chat_content(rs) == reply_for("via slow dns"),
 		"slow provider request: %s" % (rs.describe() if rs else "none"))
 	check(res["slow_dt"] >= 1.8, "the slow request finished in %.2f s, before its DNS answer" % res["slow_dt"])
+
+
+@test(timeout=30)
+def upstream_errors_name_the_provider_not_its_address(ctx):
+	"""A connection failure tells the client which provider (its config
+	name) and what kind of failure, never the provider's address and port;
+	those are for the log."""
+	mock, gw = ctx.standard()
+	dead = free_port()
+	port = free_port()
+	gw2 = ctx.llmgw(ctx.config(port, providers=[("deadprov", "http://127.0.0.1:%d" % dead, [])]), name="llmgw2")
+	cases = (
+		(gw, "mock/fault:reset", False, "mock", mock.port, ("reset",)),
+		(gw, "mock/fault:delay_ms=100,reset", False, "mock", mock.port, ("reset",)),
+		(gw, "mock/fault:chunks=5,interval_ms=50,reset_after=2", True, "mock", mock.port, ("reset",)),
+		(gw2, "deadprov/m", False, "deadprov", dead, ("refused", "connect")),
+	)
+	for g, model, stream, name, pport, words in cases:
+		r = chat(g.port, model, "where", stream=stream)
+		if stream:
+			errs = stream_parts(r)[2]
+			check(errs, "%s: no in-band error: %s" % (model, r.describe()))
+			msg = errs[-1]["error"]["message"]
+		else:
+			msg = check_error(r, 502, etype="upstream_error", what=model)
+		check("'%s'" % name in msg, "%s: the message does not name provider '%s': %r" % (model, name, msg))
+		check(any(w in msg.lower() for w in words), "%s: the message does not say what failed: %r" % (model, msg))
+		check("127.0.0.1" not in msg and str(pport) not in msg,
+			"%s: the client sees the provider's address: %r" % (model, msg))
+		check("127.0.0.1:%d" % pport in g.stderr(), "%s: the log lost the provider's address" % model)

@@ -1488,6 +1488,55 @@ await test("sdk_gemini_not_found_error", async (signal) => {
 	assertEq(body?.error?.status, "NOT_FOUND", `error.status in ${show(err.message)}`);
 }, LIMIT_MS);
 
+// Route 'limited' (serve.py): its one target answers 429 with retry-after
+// 20, then cools down; from then on llmgw itself answers 429, in each
+// client's dialect, saying when the target is back. The SDKs' retries are
+// off, so none of them waits those 20 s.
+async function routeLimited(call) {
+	let err;
+	for (let i = 0; i < 2; i++) {	// the first call may still reach the provider
+		err = await caught(call);
+		if (/every target is rate-limited/.test(err?.message ?? "")) break;
+	}
+	return err;
+}
+
+function checkBackIn(err, withMs) {
+	assertEq(err.status, 429, "status");
+	const ra = Number(err.headers?.get("retry-after"));
+	assert(ra >= 1 && ra <= 20, `retry-after ${show(err.headers?.get("retry-after"))}`);
+	const ms = err.headers?.get("retry-after-ms");
+	if (withMs)
+		assert(Number(ms) > 0 && Number(ms) <= 20000 && Math.ceil(Number(ms) / 1000) === ra, `retry-after-ms ${show(ms)}`);
+	else
+		assertEq(ms, null, "retry-after-ms");
+}
+
+await test("sdk_openai_route_rate_limited", async (signal) => {
+	const err = await routeLimited(() => openai.chat.completions.create({
+		model: "limited", messages: [{ role: "user", content: "x" }] }, { signal }));
+	assert(err instanceof OpenAI.RateLimitError, `got ${err?.constructor?.name} (status ${err?.status}): ${err?.message}`);
+	assertEq(err.error?.code, "rate_limit_exceeded", "error.code");
+	checkBackIn(err, true);
+}, LIMIT_MS);
+
+await test("sdk_anthropic_route_rate_limited", async (signal) => {
+	const err = await routeLimited(() => anthropic.messages.create({
+		model: "limited", max_tokens: 16, messages: [{ role: "user", content: "x" }] }, { signal }));
+	assert(err instanceof Anthropic.RateLimitError, `got ${err?.constructor?.name} (status ${err?.status}): ${err?.message}`);
+	assertEq(err.error?.error?.type, "rate_limit_error", "error body error.type");
+	checkBackIn(err, true);
+}, LIMIT_MS);
+
+await test("sdk_gemini_route_rate_limited", async (signal) => {
+	const err = await routeLimited(() => genai.models.generateContent({
+		model: "limited", contents: "x", config: { abortSignal: signal } }));
+	assert(err instanceof ApiError, `got ${err?.constructor?.name}: ${err?.message}`);
+	assertEq(err.status, 429, "ApiError.status");
+	const body = gemError(err);
+	assertEq(body?.error?.status, "RESOURCE_EXHAUSTED", `error.status in ${show(err.message)}`);
+}, LIMIT_MS);
+
 // ---------------------------------------------------------------- the matrix
 
 const CASES = { openai: openaiCases, anthropic: anthropicCases, gemini: geminiCases };

@@ -3,7 +3,8 @@
 
 Starts three mockprovs and llmgw (BUILD/asan) with the integration harness:
   provider 'mock' type openai-compatible -> mockprov A (model mock-1),
-    route 'fast' -> mock/mock-1 (the same-dialect OpenAI tests);
+    route 'fast' -> mock/mock-1 (the same-dialect OpenAI tests),
+    route 'limited' -> a target answering 429 with retry-after 20;
   provider 'oai'  type openai-compatible -> mockprov A,
   provider 'ant'  type anthropic         -> mockprov B,
   provider 'gem'  type gemini            -> mockprov C,
@@ -73,7 +74,7 @@ def main():
 		])
 		conf = ctx.config(port,
 			providers=[("mock", mocks["oai"].url, [("list", "model", "mock-1")])],
-			routes=[("fast", ["mock/mock-1"])],
+			routes=[("fast", ["mock/mock-1"]), ("limited", ["mock/fault:status=429,retry_after=20"])],
 			clients=[("sdk", key, [])], extra="\n" + more)
 		gw = ctx.llmgw(conf)
 		env = dict(os.environ)

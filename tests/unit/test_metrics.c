@@ -68,8 +68,8 @@ static int setup(void)
 	health_failure((unsigned)t_local, NOW_MS - 100, HEALTH_FAIL_RATE_LIMITED, 60000);
 
 	struct ir_usage u = { 1, 1000, 200, 400, 0, 0 };
-	usage_record(0, t_mini, 0, &u, 0.25, 1, NOW_UNIX - 10);
-	usage_record(1, t_local, 0, &u, 0, 0, NOW_UNIX - 5);
+	usage_record(0, t_mini, 0, &u, 0.25, 1, 0, NOW_UNIX - 10);
+	usage_record(1, t_local, 0, &u, 0, 0, 0, NOW_UNIX - 5);
 
 	metrics_count_request(DIALECT_OPENAI, 200, 1, 0, 450, 130);
 	metrics_count_request(DIALECT_OPENAI, 200, 3, 2, 2600, 2500);

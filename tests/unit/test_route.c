@@ -345,6 +345,40 @@ TEST(keys_rejected_or_rate_limited_gives_nothing)
 	CHECK_EQ_INT(pick("fb", 0, 0, NULL, 0, T0 + 60001, &why), B);
 }
 
+/* When nothing can be picked: how long until the first target the route
+ * could have taken is back, and whether a rate limit keeps it out. */
+TEST(back_in_says_when_the_first_target_returns)
+{
+	const char *why = NULL;
+	int rl = -1;
+	const struct cfg_route *fb = route("fb");
+	struct route_ask a = ask_for(fb, 0, 0);
+	fresh_health();
+	CHECK_EQ_INT(route_back_in(&C, fb, &a, NULL, 0, T0, &rl), -1);	/* nothing cooling */
+	CHECK_EQ_INT(rl, 0);
+	health_failure(A, T0, HEALTH_FAIL_RATE_LIMITED, 20000);
+	health_failure(B, T0, HEALTH_FAIL_RATE_LIMITED, 8000);
+	health_failure(TC, T0, HEALTH_FAIL_AUTH, -1);	/* never back: not counted */
+	CHECK_EQ_INT(pick("fb", 0, 0, NULL, 0, T0 + 1000, &why), -1);
+	CHECK_EQ_INT(route_back_in(&C, fb, &a, NULL, 0, T0 + 1000, &rl), 7000);
+	CHECK_EQ_INT(rl, 1);
+	/* b was tried already: a is the next back */
+	const unsigned tried[1] = { B };
+	CHECK_EQ_INT(route_back_in(&C, fb, &a, tried, 1, T0 + 1000, &rl), 19000);
+	/* a 503 that said when to come back is not a rate limit */
+	fresh_health();
+	health_failure(A, T0, HEALTH_FAIL_5XX, 5000);
+	health_failure(B, T0, HEALTH_FAIL_RATE_LIMITED, 9000);
+	health_failure(TC, T0, HEALTH_FAIL_AUTH, -1);
+	CHECK_EQ_INT(route_back_in(&C, fb, &a, NULL, 0, T0, &rl), 5000);
+	CHECK_EQ_INT(rl, 0);
+	/* targets a cheapest request may not use do not count */
+	const struct cfg_route *c4 = route("cheap4");
+	struct route_ask a4 = ask_for(c4, 0, 0);
+	CHECK_EQ_INT(route_back_in(&C, c4, &a4, NULL, 0, T0, &rl), 9000);	/* a (quality 3) left out */
+	CHECK_EQ_INT(rl, 1);
+}
+
 TEST(half_open_trial_goes_to_one_request)
 {
 	const char *why = NULL;
@@ -479,6 +513,7 @@ int main(void)
 	RUN(unhealthy_targets_skipped);
 	RUN(all_unhealthy_falls_back_to_longest_failed);
 	RUN(keys_rejected_or_rate_limited_gives_nothing);
+	RUN(back_in_says_when_the_first_target_returns);
 	RUN(half_open_trial_goes_to_one_request);
 	RUN(fastest_by_time_to_first_token);
 	RUN(weighted_follows_weights);

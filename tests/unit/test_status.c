@@ -72,9 +72,9 @@ static int setup(void)
 	health_failure((unsigned)t_big, NOW_MS - 100, HEALTH_FAIL_AUTH, -1);
 
 	struct ir_usage u = { 1, 2000, 100, 500, 0, 0 };	/* in, out, cached */
-	usage_record(0, t_mini, 0, &u, 0.25, 1, NOW_UNIX - 86400 * 3);	/* earlier this month */
-	usage_record(0, t_mini, 0, &u, 0.5, 1, NOW_UNIX - 60);
-	usage_record(1, t_evil, 0, &u, 0, 0, NOW_UNIX - 30);
+	usage_record(0, t_mini, 0, &u, 0.25, 1, 0, NOW_UNIX - 86400 * 3);	/* earlier this month */
+	usage_record(0, t_mini, 0, &u, 0.5, 1, 0, NOW_UNIX - 60);
+	usage_record(1, t_evil, 0, &u, 0, 0, 0, NOW_UNIX - 30);
 	return 0;
 }
 
@@ -279,7 +279,7 @@ TEST(test_json_exact_client)
 {
 	render_json();
 	CHECK(strstr(jbuf, ",\"clients\":[{\"name\":\"laptop\",\"anonymous\":false,\"requests\":2,"
-	    "\"unpriced_requests\":0,\"usd_today\":0.5,\"usd_month\":0.75,\"usd_total\":0.75,"
+	    "\"unpriced_requests\":0,\"estimated_requests\":0,\"usd_today\":0.5,\"usd_month\":0.75,\"usd_total\":0.75,"
 	    "\"daily_budget_usd\":5,\"monthly_budget_usd\":50,\"rpm_limit\":0,\"tpm_limit\":0,"
 	    "\"input_tokens\":4000,\"cached_tokens\":1000,\"output_tokens\":200}") != NULL);
 	CHECK(strstr(jbuf, "{\"gateway\":{\"name\":\"llmgw\",\"version\":\"") == jbuf);
@@ -320,7 +320,7 @@ TEST(test_bucket_and_anonymous_appear)
 {
 	unsigned other = cfg.providers[0].other_tid;
 	struct ir_usage u = { 1, 10, 5, 0, 0, 0 };
-	usage_record(USAGE_ANON, (int)other, -1, &u, 0.001, 1, NOW_UNIX);
+	usage_record(USAGE_ANON, (int)other, -1, &u, 0.001, 1, 0, NOW_UNIX);
 	size_t n = render_json();
 	REQUIRE(n < sizeof jbuf && parse_json(n) == 0);
 	int ts = json_get(&doc, 0, "targets");
@@ -353,7 +353,7 @@ TEST(test_does_not_fit_and_bound)
 	struct metrics_runtime big = { ~0u, ~0u, ~0u, ~0ULL, 1, ~0ULL };
 	struct ir_usage u = { 1, INT64_MAX / 4, INT64_MAX / 4, INT64_MAX / 8, 0, 0 };
 	for (int i = 0; i < 4; i++)
-		usage_record(0, t_mini, 0, &u, 1e300, 1, NOW_UNIX);
+		usage_record(0, t_mini, 0, &u, 1e300, 1, 0, NOW_UNIX);
 	for (int i = 0; i < 3; i++)
 		health_success((unsigned)t_mini, NOW_MS, INT64_MAX / 2, INT64_MAX / 2);
 	size_t hb = status_render_html(hbuf, sizeof hbuf, &cfg, &big, NOW_MS, INT64_MAX);

@@ -73,13 +73,13 @@ TEST(totals)
 	CHECK_EQ_INT(usage_count(USAGE_TARGET), 3);
 	CHECK_EQ_INT(usage_count(USAGE_ROUTE), 1);
 	struct ir_usage u = mk(1000, 200, 50);
-	usage_record(1, 2, 0, &u, 0.25, 1, T0);
-	usage_record(1, 2, 0, &u, 0.25, 1, T0 + 1);
-	usage_record(USAGE_ANON, 0, -1, &u, 0, 0, T0);	/* unpriced */
+	usage_record(1, 2, 0, &u, 0.25, 1, 0, T0);
+	usage_record(1, 2, 0, &u, 0.25, 1, 0, T0 + 1);
+	usage_record(USAGE_ANON, 0, -1, &u, 0, 0, 0, T0);	/* unpriced */
 	struct ir_usage bad = mk(10, 50, -3);	/* cached > input, negative output */
-	usage_record(0, 1, 0, &bad, -1.0, 1, T0);
-	usage_record(0, 1, 0, NULL, 0.5, 1, T0);	/* tokens unknown */
-	usage_record(7, 99, 5, &u, 1.0, 1, T0);	/* out of range: ignored everywhere */
+	usage_record(0, 1, 0, &bad, -1.0, 1, 0, T0);
+	usage_record(0, 1, 0, NULL, 0.5, 1, 0, T0);	/* tokens unknown */
+	usage_record(7, 99, 5, &u, 1.0, 1, 0, T0);	/* out of range: ignored everywhere */
 
 	const struct usage_totals *c1 = usage_get(USAGE_CLIENT, 1);
 	REQUIRE(c1);
@@ -110,7 +110,7 @@ TEST(totals)
 	CHECK(usage_spend(5, T0, &d, &m) == -1);
 	usage_free();
 	CHECK(usage_count(USAGE_CLIENT) == 0);
-	usage_record(0, 0, 0, &u, 1, 1, T0);	/* no tables: no-op, no crash */
+	usage_record(0, 0, 0, &u, 1, 1, 0, T0);	/* no tables: no-op, no crash */
 	CHECK(usage_check(0, T0, NULL, NULL) == 0);
 }
 
@@ -157,7 +157,7 @@ TEST(tpm_trips_and_resets)
 	const char *which = NULL;
 	CHECK(usage_check(0, T0, &retry, &which) == 0);
 	struct ir_usage u = mk(1200, 0, 300);
-	usage_record(0, 0, 0, &u, 0.01, 1, T0);
+	usage_record(0, 0, 0, &u, 0.01, 1, 0, T0);
 	REQUIRE(usage_check(0, T0 + 1, &retry, &which) == 1);
 	CHECK(which && strcmp(which, "tokens per minute") == 0);
 	/* 1500 until T0+60, then 1500*(60-s)/60 < 1000 needs s >= 21 */
@@ -174,9 +174,9 @@ TEST(daily_budget_resets_at_utc_midnight)
 	int64_t late = T0 + 23 * H + 59 * 60;	/* 23:59:00 */
 	int64_t retry = 0;
 	const char *which = NULL;
-	usage_record(0, -1, -1, NULL, 0.6, 1, late - 600);
+	usage_record(0, -1, -1, NULL, 0.6, 1, 0, late - 600);
 	CHECK(usage_check(0, late, &retry, &which) == 0);
-	usage_record(0, -1, -1, NULL, 0.6, 1, late);
+	usage_record(0, -1, -1, NULL, 0.6, 1, 0, late);
 	REQUIRE(usage_check(0, late, &retry, &which) == 1);
 	CHECK(which && strcmp(which, "daily budget") == 0);
 	CHECK_EQ_INT(retry, 60);
@@ -186,7 +186,7 @@ TEST(daily_budget_resets_at_utc_midnight)
 	usage_spend(0, late + 60, &d, &m);
 	CHECK(near(d, 0) && near(m, 1.2));
 	/* unpriced requests add no spend */
-	usage_record(0, -1, -1, NULL, 5.0, 0, late + 61);
+	usage_record(0, -1, -1, NULL, 5.0, 0, 0, late + 61);
 	CHECK(usage_check(0, late + 62, NULL, NULL) == 0);
 	usage_free();
 }
@@ -198,7 +198,7 @@ TEST(monthly_budget_resets_at_month_start)
 	int64_t jan31 = 1801396800LL;	/* 2027-01-31 12:00:00 UTC */
 	int64_t retry = 0;
 	const char *which = NULL;
-	usage_record(0, -1, -1, NULL, 2.5, 1, jan31);
+	usage_record(0, -1, -1, NULL, 2.5, 1, 0, jan31);
 	REQUIRE(usage_check(0, jan31, &retry, &which) == 1);
 	CHECK(which && strcmp(which, "monthly budget") == 0);
 	CHECK_EQ_INT(retry, 12 * H);
@@ -209,14 +209,14 @@ TEST(monthly_budget_resets_at_month_start)
 	REQUIRE(usage_init(1, 0, 0) == 0);
 	usage_set_limits(0, 0, 0, 0, 1.0);
 	int64_t dec31 = 1798675200LL;	/* 2026-12-31 00:00:00 UTC */
-	usage_record(0, -1, -1, NULL, 1.0, 1, dec31);
+	usage_record(0, -1, -1, NULL, 1.0, 1, 0, dec31);
 	CHECK(usage_check(0, dec31, &retry, NULL) == 1);
 	CHECK_EQ_INT(retry, 24 * H);
 	/* leap February: 2028-02-28 12:00 -> 2028-03-01 is 36 h */
 	REQUIRE(usage_init(1, 0, 0) == 0);
 	usage_set_limits(0, 0, 0, 0, 1.0);
 	int64_t feb28 = 1835352000LL;
-	usage_record(0, -1, -1, NULL, 1.0, 1, feb28);
+	usage_record(0, -1, -1, NULL, 1.0, 1, 0, feb28);
 	CHECK(usage_check(0, feb28, &retry, NULL) == 1);
 	CHECK_EQ_INT(retry, 36 * H);
 	usage_free();
@@ -229,7 +229,7 @@ TEST(longest_limit_is_reported)
 	int64_t retry = 0;
 	const char *which = NULL;
 	CHECK(usage_check(USAGE_ANON, T0 + 12 * H, &retry, &which) == 0);
-	usage_record(USAGE_ANON, -1, -1, NULL, 0.75, 1, T0 + 12 * H);
+	usage_record(USAGE_ANON, -1, -1, NULL, 0.75, 1, 0, T0 + 12 * H);
 	REQUIRE(usage_check(USAGE_ANON, T0 + 12 * H, &retry, &which) == 1);
 	CHECK(which && strcmp(which, "daily budget") == 0);
 	CHECK_EQ_INT(retry, 12 * H);
@@ -257,10 +257,10 @@ TEST(save_load_round_trip)
 	CHECK_EQ_INT(dropped, 0);
 	usage_set_limits(1, 0, 0, 1.0, 0);
 	struct ir_usage u = mk(1000, 100, 10);
-	usage_record(0, 0, 0, &u, 0.125, 1, T0 + 100);
-	usage_record(1, 1, 0, &u, 0.7, 1, T0 + 100);
-	usage_record(1, 1, 0, &u, 0.7, 1, T0 + 101);
-	usage_record(USAGE_ANON, 2, -1, &u, 0, 0, T0 + 100);
+	usage_record(0, 0, 0, &u, 0.125, 1, 0, T0 + 100);
+	usage_record(1, 1, 0, &u, 0.7, 1, 0, T0 + 100);
+	usage_record(1, 1, 0, &u, 0.7, 1, 0, T0 + 101);
+	usage_record(USAGE_ANON, 2, -1, &u, 0, 0, 0, T0 + 100);
 	CHECK(usage_check(1, T0 + 200, NULL, NULL) == 1);	/* bob over budget */
 	REQUIRE(usage_save(tmpdir, &na, T0 + 300, err, sizeof err) == 0);
 
@@ -294,6 +294,73 @@ TEST(save_load_round_trip)
 	remove_dir();
 }
 
+static uint64_t fnv1a64(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ULL;
+	for (; *s; s++) {
+		h ^= (unsigned char)*s;
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
+/* A state file with the given records and a valid trailer. */
+static void write_state(const char *records, unsigned n)
+{
+	char f[1024];
+	int k = snprintf(f, sizeof f, "llmgw-usage 1 0\n%s", records);
+	snprintf(f + k, sizeof f - (size_t)k, "end %u %016llx\n", n, (unsigned long long)fnv1a64(f));
+	write_file(USAGE_FILE, f, strlen(f));
+}
+
+/* Requests billed on an estimate (the client left early) count like any
+ * other, apart too, and survive a save; a file of an older llmgw, without
+ * that count, still loads. */
+TEST(estimated_counted_and_saved)
+{
+	make_dir();
+	REQUIRE(tmpdir[0]);
+	struct usage_names na = { names_a_clients, 2, names_a_targets, 3, names_a_routes, 1 };
+	char err[256];
+	REQUIRE(usage_init(2, 3, 1) == 0);
+	usage_set_limits(0, 0, 0, 0.9, 0);
+	struct ir_usage u = mk(100, 0, 10);
+	usage_record(0, 0, 0, &u, 0.5, 1, 1, T0);
+	usage_record(0, 0, 0, &u, 0.5, 1, 0, T0);
+	usage_record(USAGE_ANON, 1, -1, &u, 0, 0, 7, T0);	/* any nonzero: one */
+	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 0)->requests, 2);
+	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 0)->estimated, 1);
+	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 2)->estimated, 1);
+	CHECK_EQ_INT(usage_get(USAGE_TARGET, 0)->estimated, 1);
+	CHECK_EQ_INT(usage_get(USAGE_TARGET, 1)->estimated, 1);
+	CHECK_EQ_INT(usage_get(USAGE_ROUTE, 0)->estimated, 1);
+	CHECK(usage_check(0, T0 + 1, NULL, NULL) == 1);	/* the estimate counts for the budget */
+	REQUIRE(usage_save(tmpdir, &na, T0 + 2, err, sizeof err) == 0);
+	REQUIRE(usage_init(2, 3, 1) == 0);
+	REQUIRE(usage_load(tmpdir, &na, NULL, err, sizeof err) == 0);
+	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 0)->estimated, 1);
+	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 2)->estimated, 1);
+	CHECK_EQ_INT(usage_get(USAGE_TARGET, 1)->estimated, 1);
+	CHECK_EQ_INT(usage_get(USAGE_ROUTE, 0)->estimated, 1);
+
+	/* an older llmgw's records */
+	write_state("c alice 3 30 0 3 0 0.5 20527 0.5 24315 0.5\nt openai/gpt-4.1 3 30 0 3 0 0.5\n", 2);
+	REQUIRE(usage_init(2, 3, 1) == 0);
+	REQUIRE(usage_load(tmpdir, &na, NULL, err, sizeof err) == 0);
+	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 0)->requests, 3);
+	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 0)->estimated, 0);
+	CHECK_EQ_INT(usage_get(USAGE_TARGET, 0)->requests, 3);
+	/* more estimated requests than requests: not a file we wrote */
+	write_state("t openai/gpt-4.1 3 30 0 3 0 0.5 4\n", 1);
+	REQUIRE(usage_init(2, 3, 1) == 0);
+	CHECK(usage_load(tmpdir, &na, NULL, err, sizeof err) == -1);
+	CHECK_EQ_INT(usage_get(USAGE_TARGET, 0)->requests, 0);
+	write_state("t openai/gpt-4.1 3 30 0 3 0 0.5 3 1\n", 1);	/* one field too many */
+	CHECK(usage_load(tmpdir, &na, NULL, err, sizeof err) == -1);
+	usage_free();
+	remove_dir();
+}
+
 TEST(corrupt_files_are_ignored)
 {
 	make_dir();
@@ -305,7 +372,7 @@ TEST(corrupt_files_are_ignored)
 	REQUIRE(usage_init(2, 3, 1) == 0);
 	struct ir_usage u = mk(500, 0, 50);
 	for (int i = 0; i < 5; i++)
-		usage_record(i % 2, i % 3, 0, &u, 0.01, 1, T0 + i);
+		usage_record(i % 2, i % 3, 0, &u, 0.01, 1, 0, T0 + i);
 	REQUIRE(usage_save(tmpdir, &na, T0 + 10, err, sizeof err) == 0);
 	size_t n = read_file(USAGE_FILE, good, sizeof good);
 	REQUIRE(n > 20 && n < sizeof good);
@@ -374,7 +441,7 @@ TEST(crash_before_rename_keeps_old_file)
 	unsigned dropped;
 	REQUIRE(usage_init(2, 3, 1) == 0);
 	struct ir_usage u = mk(100, 0, 10);
-	usage_record(0, 0, 0, &u, 0.5, 1, T0);
+	usage_record(0, 0, 0, &u, 0.5, 1, 0, T0);
 	REQUIRE(usage_save(tmpdir, &na, T0, err, sizeof err) == 0);
 
 	/* a crash mid-write leaves a half temp file behind */
@@ -383,7 +450,7 @@ TEST(crash_before_rename_keeps_old_file)
 	REQUIRE(usage_load(tmpdir, &na, &dropped, err, sizeof err) == 0);
 	CHECK_EQ_INT(usage_get(USAGE_CLIENT, 0)->requests, 1);
 	/* the next save replaces the stale temp file and succeeds */
-	usage_record(0, 0, 0, &u, 0.5, 1, T0 + 1);
+	usage_record(0, 0, 0, &u, 0.5, 1, 0, T0 + 1);
 	REQUIRE(usage_save(tmpdir, &na, T0 + 1, err, sizeof err) == 0);
 	struct stat st;
 	char p[128];
@@ -395,7 +462,7 @@ TEST(crash_before_rename_keeps_old_file)
 
 	/* a save that cannot write leaves the old file intact */
 	REQUIRE(mkdir(p, 0700) == 0);	/* the temp path is now a directory */
-	usage_record(0, 0, 0, &u, 0.5, 1, T0 + 2);
+	usage_record(0, 0, 0, &u, 0.5, 1, 0, T0 + 2);
 	err[0] = '\0';
 	CHECK(usage_save(tmpdir, &na, T0 + 2, err, sizeof err) == -1);
 	CHECK(err[0] != '\0');
@@ -416,7 +483,7 @@ TEST(names_are_escaped)
 	char err[256], buf[4096];
 	unsigned dropped;
 	REQUIRE(usage_init(1, 0, 0) == 0);
-	usage_record(0, -1, -1, NULL, 1.5, 1, T0);
+	usage_record(0, -1, -1, NULL, 1.5, 1, 0, T0);
 	REQUIRE(usage_save(tmpdir, &n1, T0, err, sizeof err) == 0);
 	size_t n = read_file(USAGE_FILE, buf, sizeof buf - 1);
 	buf[n] = '\0';
@@ -439,6 +506,7 @@ int main(void)
 	RUN(monthly_budget_resets_at_month_start);
 	RUN(longest_limit_is_reported);
 	RUN(save_load_round_trip);
+	RUN(estimated_counted_and_saved);
 	RUN(corrupt_files_are_ignored);
 	RUN(crash_before_rename_keeps_old_file);
 	RUN(names_are_escaped);
