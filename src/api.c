@@ -328,7 +328,19 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 	for (int k = K_MAX; k >= K_MAXC; k--)	/* max_completion_tokens wins */
 		if (ve[k])
 			json_span_count_strict(body + vs[k], ve[k] - vs[k], &x->chat.max_tokens_asked);
-	x->chat.has_stream_options = ve[K_SOPT] != 0;
+	/* Whether the client asked for stream usage itself: if not (absent,
+	 * null, false), proxy.c asks for it all the same, since billing must
+	 * not depend on the client's good will. */
+	x->chat.sostart = vs[K_SOPT];
+	x->chat.soend = ve[K_SOPT];
+	x->chat.usage_asked = 0;
+	if (ve[K_SOPT] && body[vs[K_SOPT]] == '{') {
+		static const char *const iu[1] = { "include_usage" };
+		size_t us[1], ue[1], d2, l2;
+		if (json_valid_request(body + vs[K_SOPT], ve[K_SOPT] - vs[K_SOPT], iu, 1, us, ue, &d2, &l2) == 0 &&
+		    ue[0] - us[0] == 4 && !memcmp(body + vs[K_SOPT] + us[0], "true", 4))
+			x->chat.usage_asked = 1;
+	}
 	x->chat.client_model = x->model_buf2;
 	const char *list = keys[K_LIST];
 	if (!x->chat.count_tokens && (!ve[K_LIST] || body[vs[K_LIST]] != '[')) {

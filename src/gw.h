@@ -121,7 +121,8 @@ struct ex_chat {
 	int stream;
 	const char *client_model;	/* the model name as the client gave it (model_buf2) */
 	size_t mstart, mend;		/* the "model" value's span in the request body */
-	int has_stream_options;		/* the request names stream_options */
+	size_t sostart, soend;		/* the stream_options value's span, 0 0: absent */
+	int usage_asked;		/* it says "include_usage":true */
 	int64_t max_tokens_asked;	/* its max (completion) tokens, 0 when not given */
 	const struct cfg_client *who;	/* authenticated client, or NULL */
 	const struct cfg_route *rt;	/* a route, or NULL: a direct provider/model request */

@@ -149,27 +149,48 @@ static int build_request(struct exchange *x)
 		json_cstr(&m, x->routing.model);
 		if (m.overflow)
 			return -1;
+		/* The body goes in pieces around what is replaced: the model and,
+		 * for a stream that reports usage only when asked (OpenAI's),
+		 * stream_options unless the client asked for usage itself (its
+		 * other stream options go: usage is what billing needs). The
+		 * usage chunk is dropped again for a client that did not ask. */
+		struct piece { size_t start, end; const char *p; size_t n; } rep[2];
+		int nrep = 0;
+		const char *ask_usage = x->routing.pd->stream_usage_member;	/* "key":{...}, */
 		size_t lead = 0;
 		int k = 1;
-		/* A stream that reports usage only when asked (OpenAI's): ask,
-		 * and drop the usage chunk again for a client that did not. */
-		const char *ask_usage = x->routing.pd->stream_usage_member;
-		if (ask_usage && x->chat.stream && !x->chat.has_stream_options) {
-			while (body[lead] != '{')
-				lead++;
-			x->attempt.upv[k].iov_base = (void *)body;
-			x->attempt.upv[k++].iov_len = lead + 1;
-			x->attempt.upv[k].iov_base = (void *)ask_usage;
-			x->attempt.upv[k++].iov_len = strlen(ask_usage);
-			lead++;
+		if (ask_usage && x->chat.stream && !x->chat.usage_asked) {
 			x->attempt.strip_usage = 1;
+			if (x->chat.soend) {
+				const char *val = strchr(ask_usage, ':') + 1;
+				rep[nrep++] = (struct piece){ x->chat.sostart, x->chat.soend, val,
+								strlen(val) - 1 };
+			} else {
+				while (body[lead] != '{')
+					lead++;
+				lead++;
+				x->attempt.upv[k].iov_base = (void *)body;
+				x->attempt.upv[k++].iov_len = lead;
+				x->attempt.upv[k].iov_base = (void *)ask_usage;
+				x->attempt.upv[k++].iov_len = strlen(ask_usage);
+			}
 		}
-		x->attempt.upv[k].iov_base = (void *)(body + lead);
-		x->attempt.upv[k++].iov_len = mstart - lead;
-		x->attempt.upv[k].iov_base = m.buf;
-		x->attempt.upv[k++].iov_len = m.len;
-		x->attempt.upv[k].iov_base = (void *)(body + mend);
-		x->attempt.upv[k++].iov_len = x->reading.body_len - mend;
+		rep[nrep++] = (struct piece){ mstart, mend, m.buf, m.len };
+		if (nrep == 2 && rep[0].start > rep[1].start) {
+			struct piece t0 = rep[0];
+			rep[0] = rep[1];
+			rep[1] = t0;
+		}
+		size_t at = lead;
+		for (int i = 0; i < nrep; i++) {
+			x->attempt.upv[k].iov_base = (void *)(body + at);
+			x->attempt.upv[k++].iov_len = rep[i].start - at;
+			x->attempt.upv[k].iov_base = (void *)rep[i].p;
+			x->attempt.upv[k++].iov_len = rep[i].n;
+			at = rep[i].end;
+		}
+		x->attempt.upv[k].iov_base = (void *)(body + at);
+		x->attempt.upv[k++].iov_len = x->reading.body_len - at;
 		x->attempt.upv_n = k;
 		blen = 0;
 		for (int i = 1; i < k; i++)

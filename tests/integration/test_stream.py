@@ -329,3 +329,25 @@ def aborted_stream_keeps_the_providers_input_count(ctx):
 	check(isinstance(sent, int) and sent > 0, "/mock/last has no body_len")
 	check(" in=%d " % max(1, sent // 4) in line, "not the provider's input count (%d): %r" % (max(1, sent // 4), line))
 	check("estimated=1" in line and re.search(r" out=[1-9]", line), "the output is not estimated: %r" % line)
+
+
+@test()
+def stream_usage_asked_whatever_the_client_says(ctx):
+	"""A streamed OpenAI request that turns usage off (false, null) still
+	reaches the provider asking for it, so it is billed; the client gets
+	no usage chunk it did not ask for. One that asks gets it."""
+	mock, gw = ctx.standard()
+	for so, want_usage in (({"include_usage": False}, False), (None, False),
+			({"include_usage": False, "x": 1}, False), ({"include_usage": True}, True)):
+		body = chat_body("fast", "count me", stream=True, stream_options=so)
+		with Client(gw.port) as c:
+			r = c.call("POST", "/v1/chat/completions", body)
+		check(r.status == 200, "stream_options %r: %s" % (so, r.describe()))
+		content, done, errors, evs = stream_parts(r)
+		check(done and not errors and content == reply_for("count me"), "stream_options %r: %r" % (so, evs[-3:]))
+		got = any(json.loads(d).get("usage") for _, d in evs if d.strip() != "[DONE]")
+		check(got == want_usage, "stream_options %r: the client got a usage chunk: %s" % (so, got))
+		from harness import last_body
+		b = last_body(mock.last())
+		check(b.get("stream_options") == {"include_usage": True}, "stream_options %r went up as %r" % (so, b.get("stream_options")))
+		check(b.get("model") == "mock-1", "upstream model %r" % b.get("model"))
