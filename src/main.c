@@ -486,6 +486,7 @@ bad:		/* what: set with a at the bad option character */
 	}
 
 	cfg_path = path;
+	port_no_core_dumps();	/* before the keys are read */
 	struct cfg *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
 		return 1;
@@ -540,6 +541,7 @@ bad:		/* what: set with a at the bad option character */
 	what = "";
 	if (server_listen(cfg, err, sizeof err) < 0 || (g->user && port_drop_privileges(g->user, err, sizeof err) < 0))
 		goto fail;
+	port_no_core_dumps();	/* again: a uid change resets it to fs.suid_dumpable */
 	loop_timer_init(&stop_timer);
 	loop_timer_init(&flush_timer);
 	if (LLMGW_USAGE)
