@@ -41,4 +41,12 @@ void port_mem_release(void *p, size_t len);
  * to the fs.suid_dumpable sysctl, which may be 1). Cannot fail. */
 void port_no_core_dumps(void);
 
+/* port/seccomp_linux.c: allows only the system calls llmgw makes after
+ * start-up from here on (options.h, LLMGW_SECCOMP); others end the
+ * process with a line on stderr naming the call. 0 when the filter is
+ * installed; 1 when this kernel (or qemu-user) has no seccomp filters or
+ * the architecture has no list, -1 when installing failed otherwise: then
+ * err says why. */
+int port_seccomp(char *err, size_t errlen);
+
 #endif
