@@ -195,6 +195,12 @@ static const unsigned short allowed[] = {
 #endif
 	SYS_restart_syscall, SYS_getpid, SYS_gettid, SYS_tkill, SYS_tgkill, SYS_rt_sigprocmask,
 	SYS_exit, SYS_exit_group,
+	/* valgrind (make bench: callgrind) polls for signals on llmgw's
+	 * behalf, under llmgw's filter */
+	SYS_rt_sigtimedwait,
+#ifdef SYS_rt_sigtimedwait_time64
+	SYS_rt_sigtimedwait_time64,
+#endif
 #ifdef SANITIZED
 	/* the sanitizer runtime: LeakSanitizer's check at exit (a ptrace'd
 	 * helper stops the process and reads its threads' registers), a
