@@ -34,4 +34,19 @@ unsigned long long port_rss_bytes(void);
  * content is lost: they read as zeros when touched again). */
 void port_mem_release(void *p, size_t len);
 
+/* port/coredump_linux.c: no core dump of this process, and no ptrace or
+ * /proc/PID/mem access by other processes of its user (PR_SET_DUMPABLE 0):
+ * its memory holds the provider keys. Called before the configuration is
+ * read and again after the privilege drop (a uid change resets the flag
+ * to the fs.suid_dumpable sysctl, which may be 1). Cannot fail. */
+void port_no_core_dumps(void);
+
+/* port/seccomp_linux.c: allows only the system calls llmgw makes after
+ * start-up from here on (options.h, LLMGW_SECCOMP); others end the
+ * process with a line on stderr naming the call. 0 when the filter is
+ * installed; 1 when this kernel (or qemu-user) has no seccomp filters or
+ * the architecture has no list, -1 when installing failed otherwise: then
+ * err says why. */
+int port_seccomp(char *err, size_t errlen);
+
 #endif

@@ -153,6 +153,7 @@ static void print_left_out(void)
 		{ !LLMGW_TLS_P256_M31, "TLS_P256_M31" },
 		{ !LLMGW_CERTGEN, "CERTGEN" },
 		{ !LLMGW_TLS_LISTEN, "TLS_LISTEN" },
+		{ !LLMGW_SECCOMP, "SECCOMP" },
 	};
 	int n = 0;
 	for (size_t i = 0; i < sizeof sw / sizeof sw[0]; i++)
@@ -514,6 +515,7 @@ bad:		/* what: set with a at the bad option character */
 	}
 
 	cfg_path = path;
+	port_no_core_dumps();	/* before the keys are read */
 	struct cfg *cfg = calloc(1, sizeof *cfg);
 	if (!cfg)
 		return 1;
@@ -572,6 +574,15 @@ bad:		/* what: set with a at the bad option character */
 	what = "";
 	if (server_listen(cfg, err, sizeof err) < 0 || (g->user && port_drop_privileges(g->user, err, sizeof err) < 0))
 		goto fail;
+	port_no_core_dumps();	/* again: a uid change resets it to fs.suid_dumpable */
+	what = "seccomp: ";
+	int filtered = LLMGW_SECCOMP ? port_seccomp(err, sizeof err) : 1;
+	if (filtered < 0)
+		goto fail;
+	if (filtered == 0)
+		log_info("seccomp: system call filter installed");
+	else if (LLMGW_SECCOMP)
+		log_warnx("seccomp: %s; running without the system call filter", err);
 	loop_timer_init(&stop_timer);
 	loop_timer_init(&flush_timer);
 	if (LLMGW_USAGE)

@@ -155,6 +155,21 @@
 #define LLMGW_SYSLOG 1
 #endif
 
+/* The seccomp filter (port/seccomp_linux.c): after start-up llmgw may
+ * make only the system calls it needs (README "Security"); any other one
+ * ends the process with "llmgw: seccomp: system call N is not allowed" on
+ * stderr and exit status 159. Linux on x86_64, aarch64, arm, mipsel and
+ * mips; elsewhere, on kernels without seccomp filters and under qemu-user
+ * llmgw logs that it runs without the filter. 760 B in the tiny aarch64
+ * build (measured 2026-12-08), which leaves it out for room
+ * (port/profile/tiny.mk); the other tiny builds keep it. 2: log only (the kernel
+ * logs each call outside the list as an audit record, type=1326 ...
+ * syscall=N, and runs it): for checking the list after a change, with the
+ * integration suite. */
+#ifndef LLMGW_SECCOMP
+#define LLMGW_SECCOMP 1
+#endif
+
 /* Not a switch: the named service types (groq, mistral, deepseek,
  * openrouter, ...). Leaving them out was measured at 168 bytes on aarch64,
  * since their names and key variables must stay to tell a config why its

@@ -23,7 +23,7 @@ case $1 in /*) bdir=$1 ;; *) bdir=$PWD/$1 ;; esac
 
 MIN="-DLLMGW_DIALECT_GEMINI=0 -DLLMGW_DIALECT_ANTHROPIC=0 \
 -DLLMGW_STATUS_PAGE=0 -DLLMGW_METRICS=0 -DLLMGW_PROBES=0 -DLLMGW_USAGE=0 -DLLMGW_SYSLOG=0 \
--DLLMGW_TLS=0"
+-DLLMGW_TLS=0 -DLLMGW_SECCOMP=0"
 TINY=$(make -C "$top" -s --no-print-directory PROFILE=tiny print-PROFILE_CFLAGS)
 
 build() {	# build DIR MAKE-ARGS...: a release llmgw and mockprov in DIR
@@ -180,7 +180,7 @@ def check_build(rel, flags):
 	v = subprocess.run([llmgw, "-V"], capture_output=True, timeout=10).stdout.decode()
 	named = {"LLMGW_DIALECT_GEMINI", "LLMGW_DIALECT_ANTHROPIC", "LLMGW_STATUS_PAGE", "LLMGW_METRICS", "LLMGW_PROBES",
 		"LLMGW_USAGE", "LLMGW_SYSLOG", "LLMGW_TLS", "LLMGW_TLS_RSA", "LLMGW_TLS_X25519", "LLMGW_TLS_P256_M31",
-		"LLMGW_CERTGEN", "LLMGW_TLS_LISTEN"}	# the switches -V reports
+		"LLMGW_CERTGEN", "LLMGW_TLS_LISTEN", "LLMGW_SECCOMP"}	# the switches -V reports
 	result("-V names what was left out", all(sw + "=0" in v for sw in off & named), repr(v))
 	if "LLMGW_TLS" in off:	# certgen follows TLS
 		p = subprocess.run([llmgw, "certgen", "--host", "x.lan"], capture_output=True, timeout=10, cwd=tempfile.gettempdir())
