@@ -232,6 +232,35 @@ static int resolve_model(struct exchange *x, const char *name, size_t n)
 	return 1;
 }
 
+/* A client with a USD budget spends only where the price is known (an
+ * unpriced request adds nothing to its totals, so the budget would never
+ * trip) unless its section says allow_unpriced. A direct provider/model
+ * without a price is refused; a route keeps only its priced targets
+ * (route_pick skips the rest, in failover too) and is refused when it has
+ * none. Token counting costs nothing: not checked. 1 when it may go on. */
+static int budget_allows(struct exchange *x)
+{
+	const struct cfg *cfg = gw.cfg;
+	const struct cfg_client *w = x->chat.who;
+	if (!LLMGW_USAGE || !w || w->allow_unpriced || (w->daily_usd <= 0 && w->monthly_usd <= 0) || x->chat.count_tokens)
+		return 1;
+	int priced = 0;
+	const struct cfg_route *r = x->chat.rt;
+	if (r) {
+		x->chat.priced_only = 1;
+		for (unsigned i = 0; i < r->ntargets && !priced; i++)
+			priced = cfg->targets_all[r->targets[i].tid].priced;
+	} else {
+		const char *m = x->chat.model;
+		priced = route_price(cfg, cfg_target_id(cfg, (unsigned)(x->chat.prov - cfg->providers), m, strlen(m)), m, NULL);
+	}
+	if (!priced)
+		gw_error(x, E_FORBIDDEN, "model '%s' has no known price and this API key has a USD budget, so it may "
+			 "not use it: give the model a price in a 'config target' section, or set option allow_unpriced '1' "
+			 "in the key's client section", x->chat.client_model);
+	return priced;
+}
+
 /* Decodes %XX in a URL path segment into out (NUL-terminated). -1 if bad. */
 static int url_decode(const char *s, size_t n, char *out, size_t cap)
 {
@@ -335,7 +364,7 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
 		return 0;
 	}
-	if (!resolve_model(x, x->model_buf2, (size_t)n))
+	if (!resolve_model(x, x->model_buf2, (size_t)n) || !budget_allows(x))
 		return 0;
 	proxy_start(x);
 	return 1;

@@ -109,6 +109,7 @@ struct cfg_client {
 	unsigned tpm;			/* tokens (input + output) per minute; 0: unlimited */
 	double daily_usd;		/* spend per UTC day; 0: unlimited */
 	double monthly_usd;		/* spend per UTC calendar month; 0: unlimited */
+	int allow_unpriced;		/* with a USD budget: may use models of unknown price */
 };
 
 /* The string arrays below (listen, nameservers, models, allow) also end

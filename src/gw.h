@@ -124,6 +124,7 @@ struct ex_chat {
 	int has_stream_options;		/* the request names stream_options */
 	int64_t max_tokens_asked;	/* its max (completion) tokens, 0 when not given */
 	const struct cfg_client *who;	/* authenticated client, or NULL */
+	int priced_only;		/* a route may use only its priced targets (USD budget) */
 	const struct cfg_route *rt;	/* a route, or NULL: a direct provider/model request */
 	const char *route;		/* route name or NULL */
 	const struct cfg_provider *prov;	/* a direct request's provider */

@@ -12,6 +12,7 @@
 #include "prices.h"
 
 #define HEX64 "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+#define HEX64B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 
 struct coll {
 	int n;
@@ -796,6 +797,30 @@ TEST(test_client_allows)
 #undef ALLOWS
 }
 
+/* Per client: allow_unpriced (a USD budget does not bar models of unknown
+ * price); off unless set. */
+TEST(test_client_access_options)
+{
+	struct cfg c;
+	struct coll k;
+	int r = load("config client 'plain'\n option key_sha256 '" HEX64 "'\n"
+	    "config client 'prom'\n option key_sha256 '" HEX64B "'\n"
+	    " option daily_usd 1\n option allow_unpriced yes\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0 && c.nclients == 2);
+	CHECK(c.clients[0].allow_unpriced == 0);
+	CHECK(c.clients[1].allow_unpriced == 1);
+	cfg_free(&c);
+
+	r = load("config client 'c'\n"				/* 1 */
+	    " option key_sha256 '" HEX64 "'\n"			/* 2 */
+	    " option allow_unpriced 2\n"			/* 3 */
+	    " option allow_unpricd 1\n", &c, &k);		/* 4 */
+	CHECK_EQ_INT(r, k.n);
+	CHECK(has_err(&k, 3, "client 'c': allow_unpriced: '2' is not a boolean"));
+	CHECK(has_err(&k, 4, "did you mean 'allow_unpriced'?"));
+}
+
 TEST(test_lookups)
 {
 	struct cfg c;
@@ -1493,6 +1518,7 @@ int main(void)
 	RUN(test_parse_hostport);
 	RUN(test_default_config);
 	RUN(test_client_allows);
+	RUN(test_client_access_options);
 	RUN(test_lookups);
 	RUN(test_load_file);
 	RUN(test_many_errors_all_reported);
