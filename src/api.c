@@ -6,6 +6,11 @@
  * Model names: a route name ("fast") or "provider/model" where the model
  * part may itself contain slashes ("or/meta-llama/llama-3.3-70b").
  *
+ * Who may ask: with client sections, a client key for every endpoint but
+ * /healthz, and the monitoring pages only for a client with `monitor`;
+ * with none (an open gateway), loopback peers (any peer with `anonymous`)
+ * for all of it, monitoring included: it then names no client.
+ *
  * Endpoints of features left out of this build (options.h) are still
  * recognised, and answered "not in this build (LLMGW_X=0)": 404 for the
  * monitoring pages, 501 in the client's own error shape for a dialect's
@@ -523,6 +528,12 @@ void api_dispatch(struct exchange *x)
 	} else if (authenticate(x)) {
 		/* Once proxy.c has the exchange it owns it: it may already be
 		 * answered and even released, so x is not touched again. */
+		if (p <= P_STATUS_JSON && x->chat.who && !x->chat.who->monitor) {
+			/* Every client's name and spending: not for any key. */
+			gw_error(x, E_NOT_MONITOR, "this API key may not read %s: monitoring needs a key whose client "
+				 "section has option monitor '1'", paths[p]);
+			goto flush;
+		}
 		if (p <= P_STATUS_JSON)
 			monitoring(x, p);
 		else if (p == P_MODELS)

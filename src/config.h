@@ -110,6 +110,7 @@ struct cfg_client {
 	double daily_usd;		/* spend per UTC day; 0: unlimited */
 	double monthly_usd;		/* spend per UTC calendar month; 0: unlimited */
 	int allow_unpriced;		/* with a USD budget: may use models of unknown price */
+	int monitor;			/* may read /metrics, /status, /status.json */
 };
 
 /* The string arrays below (listen, nameservers, models, allow) also end
