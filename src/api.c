@@ -105,6 +105,29 @@ static int allowed(const struct exchange *x, const char *name, size_t len)
 	return !x->chat.who || cfg_client_allows(x->chat.who, name, len);
 }
 
+/* A client with a USD budget spends only where the price is known (an
+ * unpriced request adds nothing to its totals, so the budget would never
+ * trip) unless its section says allow_unpriced: 1 for such a client. */
+static int priced_only(const struct cfg_client *w)
+{
+	return LLMGW_USAGE && w && !w->allow_unpriced && (w->daily_usd > 0 || w->monthly_usd > 0);
+}
+
+/* Whether x's client may spend on route r, or else on provider p's model
+ * m: a route when one of its targets is priced, a model when it is. */
+static int may_spend(const struct exchange *x, const struct cfg_route *r, unsigned p, const char *m)
+{
+	const struct cfg *cfg = gw.cfg;
+	if (!priced_only(x->chat.who))
+		return 1;
+	if (!r)
+		return route_price(cfg, cfg_target_id(cfg, p, m, strlen(m)), m, NULL);
+	for (unsigned i = 0; i < r->ntargets; i++)
+		if (cfg->targets_all[r->targets[i].tid].priced)
+			return 1;
+	return 0;
+}
+
 /* Sends the n bytes built in x->resp as a 200 page, or too_big when
  * overflow is set. */
 static void send_page(struct exchange *x, int overflow, const char *too_big, size_t n, const char *ct,
@@ -121,13 +144,15 @@ static void send_page(struct exchange *x, int overflow, const char *too_big, siz
 	server_flush(x);
 }
 
-/* One model entry, "a" or "a/b", when the client may use it. */
-static void add_model(struct exchange *x, struct json_out *o, int *first, const char *a, const char *b, const char *owner)
+/* One model entry, "a" or "a/b", when the client may use it (spend is
+ * may_spend's verdict on it). */
+static void add_model(struct exchange *x, struct json_out *o, int *first, const char *a, const char *b, const char *owner,
+		      int spend)
 {
 	char name[600];
 	fmt_snprintf(name, sizeof name, "%s%s%s", a, b ? "/" : "", b ? b : "");
 	const char *as = b ? name : a;	/* a route is checked whole, even past the 600 bytes listed */
-	if (!allowed(x, as, strlen(as)))
+	if (!spend || !allowed(x, as, strlen(as)))
 		return;
 	json_lit(o, *first ? "{\"id\":" : ",{\"id\":");
 	*first = 0;
@@ -146,11 +171,11 @@ static void list_models(struct exchange *x)
 	json_lit(&o, "{\"object\":\"list\",\"data\":[");
 	int first = 1;
 	for (unsigned i = 0; i < cfg->nroutes; i++)
-		add_model(x, &o, &first, cfg->routes[i].name, NULL, "llmgw");
+		add_model(x, &o, &first, cfg->routes[i].name, NULL, "llmgw", may_spend(x, &cfg->routes[i], 0, NULL));
 	for (unsigned p = 0; p < cfg->nproviders; p++) {
 		const struct cfg_provider *pv = &cfg->providers[p];
 		for (unsigned m = 0; m < pv->nmodels; m++)
-			add_model(x, &o, &first, pv->name, pv->models[m], pv->type->name);
+			add_model(x, &o, &first, pv->name, pv->models[m], pv->type->name, may_spend(x, NULL, p, pv->models[m]));
 		/* Route targets are models the operator chose: list them too. */
 		for (unsigned r = 0; r < cfg->nroutes; r++) {
 			for (unsigned t = 0; t < cfg->routes[r].ntargets; t++) {
@@ -168,7 +193,8 @@ static void list_models(struct exchange *x)
 						dup = o2->provider == p && strcmp(o2->model, tg->model) == 0;
 					}
 				if (!dup)
-					add_model(x, &o, &first, pv->name, tg->model, pv->type->name);
+					add_model(x, &o, &first, pv->name, tg->model, pv->type->name,
+						  may_spend(x, NULL, p, tg->model));
 			}
 		}
 	}
@@ -237,33 +263,22 @@ static int resolve_model(struct exchange *x, const char *name, size_t n)
 	return 1;
 }
 
-/* A client with a USD budget spends only where the price is known (an
- * unpriced request adds nothing to its totals, so the budget would never
- * trip) unless its section says allow_unpriced. A direct provider/model
- * without a price is refused; a route keeps only its priced targets
- * (route_pick skips the rest, in failover too) and is refused when it has
- * none. Token counting costs nothing: not checked. 1 when it may go on. */
+/* Such a client is refused a direct provider/model without a price; a
+ * route keeps only its priced targets (route_pick skips the rest, in
+ * failover too) and is refused when it has none. Token counting costs
+ * nothing: not checked. 1 when the request may go on. */
 static int budget_allows(struct exchange *x)
 {
-	const struct cfg *cfg = gw.cfg;
-	const struct cfg_client *w = x->chat.who;
-	if (!LLMGW_USAGE || !w || w->allow_unpriced || (w->daily_usd <= 0 && w->monthly_usd <= 0) || x->chat.count_tokens)
+	if (x->chat.count_tokens)
 		return 1;
-	int priced = 0;
 	const struct cfg_route *r = x->chat.rt;
-	if (r) {
-		x->chat.priced_only = 1;
-		for (unsigned i = 0; i < r->ntargets && !priced; i++)
-			priced = cfg->targets_all[r->targets[i].tid].priced;
-	} else {
-		const char *m = x->chat.model;
-		priced = route_price(cfg, cfg_target_id(cfg, (unsigned)(x->chat.prov - cfg->providers), m, strlen(m)), m, NULL);
-	}
-	if (!priced)
-		gw_error(x, E_FORBIDDEN, "model '%s' has no known price and this API key has a USD budget, so it may "
-			 "not use it: give the model a price in a 'config target' section, or set option allow_unpriced '1' "
-			 "in the key's client section", x->chat.client_model);
-	return priced;
+	x->chat.priced_only = priced_only(x->chat.who);
+	if (may_spend(x, r, r ? 0 : (unsigned)(x->chat.prov - gw.cfg->providers), x->chat.model))
+		return 1;
+	gw_error(x, E_FORBIDDEN, "model '%s' has no known price and this API key has a USD budget, so it may "
+		 "not use it: give the model a price in a 'config target' section, or set option allow_unpriced '1' "
+		 "in the key's client section", x->chat.client_model);
+	return 0;
 }
 
 /* Decodes %XX in a URL path segment into out (NUL-terminated). -1 if bad. */

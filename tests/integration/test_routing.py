@@ -583,8 +583,13 @@ def budget_refuses_unpriced_models(ctx):
 	port = free_port()
 	conf = ctx.config(port, (), providers=[("mock", m.url, [])], routes=[("u", ["mock/mock-1"])], clients=clients)
 	conf += ("\nconfig provider 'oai'\n\toption type 'openai'\n\toption base_url '%s'\n"
-		"\toption key_env 'MOCK_KEY'\n" % m.url)
+		"\toption key_env 'MOCK_KEY'\n\tlist model 'gpt-4.1-mini'\n" % m.url)
 	gw = ctx.llmgw(conf)
+	# /v1/models lists what each key may use.
+	for who, want in (("daily", ["oai/gpt-4.1-mini"]), ("allowed", ["u", "oai/gpt-4.1-mini", "mock/mock-1"])):
+		r = get(gw.port, "/v1/models", headers={"Authorization": "Bearer " + keys[who]})
+		ids = sorted(d["id"] for d in r.json()["data"])
+		check(ids == sorted(want), "/v1/models for %s: %r, want %r" % (who, ids, sorted(want)))
 	for who in ("daily", "monthly"):
 		for dialect in ("openai", "anthropic", "gemini"):
 			for model in ("mock/mock-1", "u"):
