@@ -275,9 +275,8 @@ static int budget_allows(struct exchange *x)
 	x->chat.priced_only = priced_only(x->chat.who);
 	if (may_spend(x, r, r ? 0 : (unsigned)(x->chat.prov - gw.cfg->providers), x->chat.model))
 		return 1;
-	gw_error(x, E_FORBIDDEN, "model '%s' has no known price and this API key has a USD budget, so it may "
-		 "not use it: give the model a price in a 'config target' section, or set option allow_unpriced '1' "
-		 "in the key's client section", x->chat.client_model);
+	gw_error(x, E_FORBIDDEN, "model '%s' has no known price and this key has a USD budget: price it in a "
+		 "target section, or set option allow_unpriced '1' in the key's client section", x->chat.client_model);
 	return 0;
 }
 
@@ -543,10 +542,10 @@ void api_dispatch(struct exchange *x)
 	} else if (authenticate(x)) {
 		/* Once proxy.c has the exchange it owns it: it may already be
 		 * answered and even released, so x is not touched again. */
-		if (p <= P_STATUS_JSON && x->chat.who && !x->chat.who->monitor) {
+		if ((LLMGW_METRICS || LLMGW_STATUS_PAGE) && p <= P_STATUS_JSON && x->chat.who && !x->chat.who->monitor) {
 			/* Every client's name and spending: not for any key. */
-			gw_error(x, E_NOT_MONITOR, "this API key may not read %s: monitoring needs a key whose client "
-				 "section has option monitor '1'", paths[p]);
+			gw_error(x, E_NOT_MONITOR, "this key may not read %s: that needs option monitor '1' "
+				 "in its client section", paths[p]);
 			goto flush;
 		}
 		if (p <= P_STATUS_JSON)
