@@ -6,6 +6,11 @@
  * Model names: a route name ("fast") or "provider/model" where the model
  * part may itself contain slashes ("or/meta-llama/llama-3.3-70b").
  *
+ * Who may ask: with client sections, a client key for every endpoint but
+ * /healthz, and the monitoring pages only for a client with `monitor`;
+ * with none (an open gateway), loopback peers (any peer with `anonymous`)
+ * for all of it, monitoring included: it then names no client.
+ *
  * Endpoints of features left out of this build (options.h) are still
  * recognised, and answered "not in this build (LLMGW_X=0)": 404 for the
  * monitoring pages, 501 in the client's own error shape for a dialect's
@@ -100,6 +105,29 @@ static int allowed(const struct exchange *x, const char *name, size_t len)
 	return !x->chat.who || cfg_client_allows(x->chat.who, name, len);
 }
 
+/* A client with a USD budget spends only where the price is known (an
+ * unpriced request adds nothing to its totals, so the budget would never
+ * trip) unless its section says allow_unpriced: 1 for such a client. */
+static int priced_only(const struct cfg_client *w)
+{
+	return LLMGW_USAGE && w && !w->allow_unpriced && (w->daily_usd > 0 || w->monthly_usd > 0);
+}
+
+/* Whether x's client may spend on route r, or else on provider p's model
+ * m: a route when one of its targets is priced, a model when it is. */
+static int may_spend(const struct exchange *x, const struct cfg_route *r, unsigned p, const char *m)
+{
+	const struct cfg *cfg = gw.cfg;
+	if (!priced_only(x->chat.who))
+		return 1;
+	if (!r)
+		return route_price(cfg, cfg_target_id(cfg, p, m, strlen(m)), m, NULL);
+	for (unsigned i = 0; i < r->ntargets; i++)
+		if (cfg->targets_all[r->targets[i].tid].priced)
+			return 1;
+	return 0;
+}
+
 /* Sends the n bytes built in x->resp as a 200 page, or too_big when
  * overflow is set. */
 static void send_page(struct exchange *x, int overflow, const char *too_big, size_t n, const char *ct,
@@ -116,13 +144,15 @@ static void send_page(struct exchange *x, int overflow, const char *too_big, siz
 	server_flush(x);
 }
 
-/* One model entry, "a" or "a/b", when the client may use it. */
-static void add_model(struct exchange *x, struct json_out *o, int *first, const char *a, const char *b, const char *owner)
+/* One model entry, "a" or "a/b", when the client may use it (spend is
+ * may_spend's verdict on it). */
+static void add_model(struct exchange *x, struct json_out *o, int *first, const char *a, const char *b, const char *owner,
+		      int spend)
 {
 	char name[600];
 	fmt_snprintf(name, sizeof name, "%s%s%s", a, b ? "/" : "", b ? b : "");
 	const char *as = b ? name : a;	/* a route is checked whole, even past the 600 bytes listed */
-	if (!allowed(x, as, strlen(as)))
+	if (!spend || !allowed(x, as, strlen(as)))
 		return;
 	json_lit(o, *first ? "{\"id\":" : ",{\"id\":");
 	*first = 0;
@@ -141,11 +171,11 @@ static void list_models(struct exchange *x)
 	json_lit(&o, "{\"object\":\"list\",\"data\":[");
 	int first = 1;
 	for (unsigned i = 0; i < cfg->nroutes; i++)
-		add_model(x, &o, &first, cfg->routes[i].name, NULL, "llmgw");
+		add_model(x, &o, &first, cfg->routes[i].name, NULL, "llmgw", may_spend(x, &cfg->routes[i], 0, NULL));
 	for (unsigned p = 0; p < cfg->nproviders; p++) {
 		const struct cfg_provider *pv = &cfg->providers[p];
 		for (unsigned m = 0; m < pv->nmodels; m++)
-			add_model(x, &o, &first, pv->name, pv->models[m], pv->type->name);
+			add_model(x, &o, &first, pv->name, pv->models[m], pv->type->name, may_spend(x, NULL, p, pv->models[m]));
 		/* Route targets are models the operator chose: list them too. */
 		for (unsigned r = 0; r < cfg->nroutes; r++) {
 			for (unsigned t = 0; t < cfg->routes[r].ntargets; t++) {
@@ -163,7 +193,8 @@ static void list_models(struct exchange *x)
 						dup = o2->provider == p && strcmp(o2->model, tg->model) == 0;
 					}
 				if (!dup)
-					add_model(x, &o, &first, pv->name, tg->model, pv->type->name);
+					add_model(x, &o, &first, pv->name, tg->model, pv->type->name,
+						  may_spend(x, NULL, p, tg->model));
 			}
 		}
 	}
@@ -230,6 +261,23 @@ static int resolve_model(struct exchange *x, const char *name, size_t n)
 	x->model_buf[ml] = 0;
 	x->chat.model = x->model_buf;
 	return 1;
+}
+
+/* Such a client is refused a direct provider/model without a price; a
+ * route keeps only its priced targets (route_pick skips the rest, in
+ * failover too) and is refused when it has none. Token counting costs
+ * nothing: not checked. 1 when the request may go on. */
+static int budget_allows(struct exchange *x)
+{
+	if (x->chat.count_tokens)
+		return 1;
+	const struct cfg_route *r = x->chat.rt;
+	x->chat.priced_only = priced_only(x->chat.who);
+	if (may_spend(x, r, r ? 0 : (unsigned)(x->chat.prov - gw.cfg->providers), x->chat.model))
+		return 1;
+	gw_error(x, E_FORBIDDEN, "model '%s' has no known price and this key has a USD budget: price it in a "
+		 "target section, or set option allow_unpriced '1' in the key's client section", x->chat.client_model);
+	return 0;
 }
 
 /* Decodes %XX in a URL path segment into out (NUL-terminated). -1 if bad. */
@@ -347,7 +395,7 @@ static int chat(struct exchange *x, const struct dialect_ops *cd, const char *pa
 		gw_error(x, E_BAD_REQUEST, "'%s' is required and must be an array", list);
 		return 0;
 	}
-	if (!resolve_model(x, x->model_buf2, (size_t)n))
+	if (!resolve_model(x, x->model_buf2, (size_t)n) || !budget_allows(x))
 		return 0;
 	proxy_start(x);
 	return 1;
@@ -506,6 +554,12 @@ void api_dispatch(struct exchange *x)
 	} else if (authenticate(x)) {
 		/* Once proxy.c has the exchange it owns it: it may already be
 		 * answered and even released, so x is not touched again. */
+		if ((LLMGW_METRICS || LLMGW_STATUS_PAGE) && p <= P_STATUS_JSON && x->chat.who && !x->chat.who->monitor) {
+			/* Every client's name and spending: not for any key. */
+			gw_error(x, E_NOT_MONITOR, "this key may not read %s: that needs option monitor '1' "
+				 "in its client section", paths[p]);
+			goto flush;
+		}
 		if (p <= P_STATUS_JSON)
 			monitoring(x, p);
 		else if (p == P_MODELS)

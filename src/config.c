@@ -187,6 +187,8 @@ struct tvals {
 	X(CLIENT, tpm, V_UINT, ONE, CL(tpm), 0, 4000000000u) \
 	X(CLIENT, daily_usd, V_DEC, ONE, CL(daily_usd), 0, USD_MAX) \
 	X(CLIENT, monthly_usd, V_DEC, ONE, CL(monthly_usd), 0, USD_MAX) \
+	X(CLIENT, allow_unpriced, V_BOOL, ONE, CL(allow_unpriced), 0, 1) \
+	X(CLIENT, monitor, V_BOOL, ONE, CL(monitor), 0, 1) \
 	X(TARGET, model, V_SPECIAL, ONE, 0, 0, 0) \
 	X(TARGET, input_usd_per_mtok, V_DEC, ONE, TV(in), 0, USD_MAX) \
 	X(TARGET, cached_usd_per_mtok, V_DEC, ONE, TV(cached), 0, USD_MAX) \

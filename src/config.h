@@ -71,9 +71,9 @@ struct cfg_tinfo {
 	unsigned weight;		/* `weighted` strategy: 1..1000, default 1 */
 	const char *name;		/* "provider/model" (metrics labels, logs) */
 	int other;			/* 1: the provider's "other" bucket for ad-hoc models:
-					 * model "*", priced 0, quality 0, weight 1. Usage code
-					 * may still price an ad-hoc model itself with
-					 * prices_lookup() on the model the client named. */
+					 * model "*", priced 0, quality 0, weight 1. An ad-hoc
+					 * model is priced from the table by the name the
+					 * client sent (route_price, route.h). */
 	int line;			/* target section's line, else the first route target's; 0 for buckets */
 };
 
@@ -109,6 +109,8 @@ struct cfg_client {
 	unsigned tpm;			/* tokens (input + output) per minute; 0: unlimited */
 	double daily_usd;		/* spend per UTC day; 0: unlimited */
 	double monthly_usd;		/* spend per UTC calendar month; 0: unlimited */
+	int allow_unpriced;		/* with a USD budget: may use models of unknown price */
+	int monitor;			/* may read /metrics, /status, /status.json */
 };
 
 /* The string arrays below (listen, nameservers, models, allow) also end

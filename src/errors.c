@@ -43,6 +43,7 @@ static const char *const err_codes[] = {
 	[E_SHUTTING_DOWN] = "shutting_down",
 	[E_INTERNAL] = "internal_error",
 	[E_RATE_LIMITED] = "rate_limit_exceeded",
+	[E_NOT_MONITOR] = "monitor_not_allowed",
 };
 
 static const struct {
@@ -68,6 +69,7 @@ static const struct {
 	[E_SHUTTING_DOWN] = { 503, T_SERVER, IR_ERR_OVERLOADED },
 	[E_INTERNAL] = { 500, T_SERVER, IR_ERR_SERVER },
 	[E_RATE_LIMITED] = { 429, T_REQUESTS, IR_ERR_RATE_LIMIT },
+	[E_NOT_MONITOR] = { 403, T_PERMISSION, IR_ERR_PERMISSION },
 };
 
 int gw_err_status(enum gw_err e)

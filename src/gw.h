@@ -125,6 +125,7 @@ struct ex_chat {
 	int usage_asked;		/* it says "include_usage":true */
 	int64_t max_tokens_asked;	/* its max (completion) tokens, 0 when not given */
 	const struct cfg_client *who;	/* authenticated client, or NULL */
+	int priced_only;		/* a route may use only its priced targets (USD budget) */
 	const struct cfg_route *rt;	/* a route, or NULL: a direct provider/model request */
 	const char *route;		/* route name or NULL */
 	const struct cfg_provider *prov;	/* a direct request's provider */
@@ -282,7 +283,7 @@ enum gw_err {
 	E_BAD_REQUEST, E_BAD_JSON, E_NOT_FOUND, E_METHOD, E_AUTH, E_FORBIDDEN,
 	E_MODEL_NOT_FOUND, E_NO_PROVIDERS, E_TOO_LARGE, E_HEADERS_TOO_LARGE,
 	E_TIMEOUT, E_BUSY, E_UPSTREAM, E_UPSTREAM_TIMEOUT, E_UNSUPPORTED,
-	E_SHUTTING_DOWN, E_INTERNAL, E_RATE_LIMITED
+	E_SHUTTING_DOWN, E_INTERNAL, E_RATE_LIMITED, E_NOT_MONITOR
 };
 int gw_err_status(enum gw_err e);
 /* Queues a complete error response (head + body) and marks resp_done. */

@@ -345,15 +345,12 @@ static void bill(struct exchange *x, const struct ir_usage *u, int estimated)
 {
 	if (u)
 		x->routing.usage = *u;
-	const struct cfg_tinfo *t = x->routing.tid >= 0 ? &x->cfg->targets_all[x->routing.tid] : NULL;
-	x->routing.priced = LLMGW_USAGE && t && t->priced && x->routing.usage.have;
-	x->routing.cost_usd = 0;
+	/* A direct provider/model gets the table's price too (route_price). */
+	struct price pr;
+	x->routing.priced = LLMGW_USAGE && x->routing.usage.have && route_price(x->cfg, x->routing.tid, x->routing.model, &pr);
+	x->routing.cost_usd = x->routing.priced ?
+		prices_cost(&pr, x->routing.usage.input, x->routing.usage.cached, x->routing.usage.output) : 0;
 	x->routing.estimated = estimated;
-	if (x->routing.priced) {
-		int64_t cached = x->routing.usage.cached > x->routing.usage.input ? x->routing.usage.input : x->routing.usage.cached;
-		x->routing.cost_usd = ((double)(x->routing.usage.input - cached) * t->in_usd_mtok + (double)cached * t->cached_usd_mtok +
-			       (double)x->routing.usage.output * t->out_usd_mtok) / 1e6;
-	}
 	if (LLMGW_USAGE && gw_current(x))
 		usage_record(client_index(x), x->routing.tid, x->chat.rt ? (int)(x->chat.rt - x->cfg->routes) : -1, &x->routing.usage,
 			     x->routing.cost_usd, x->routing.priced, estimated, (int64_t)time(NULL));
@@ -587,6 +584,7 @@ void proxy_start(struct exchange *x)
 	}
 	x->routing.ask.strategy = x->chat.rt->strategy;
 	x->routing.ask.min_quality = x->chat.rt->min_quality;
+	x->routing.ask.priced_only = x->chat.priced_only;
 	client_narrowing(x);
 	if (!LLMGW_USAGE && x->routing.ask.strategy == CFG_STRATEGY_CHEAPEST) {
 		gw_error(x, E_UNSUPPORTED, "route strategy 'cheapest' is not in this build of llmgw (built with LLMGW_USAGE=0)");

@@ -12,6 +12,19 @@ double route_estimate(const struct cfg_tinfo *t, int64_t in, int64_t out)
 	return ((double)in * t->in_usd_mtok + (double)out * t->out_usd_mtok) / 1e6;
 }
 
+int route_price(const struct cfg *cfg, int tid, const char *model, struct price *out)
+{
+	if (!LLMGW_USAGE || tid < 0 || (unsigned)tid >= cfg->ntargets_all)
+		return 0;
+	const struct cfg_tinfo *t = &cfg->targets_all[tid];
+	const struct provider_type *ty = cfg->providers[t->provider].type;
+	if (t->other)
+		return ty && prices_lookup(ty->name, model, out);
+	if (t->priced && out)
+		*out = (struct price){ t->in_usd_mtok, t->cached_usd_mtok, t->out_usd_mtok, t->quality };
+	return t->priced;
+}
+
 static int was_tried(unsigned tid, const unsigned *tried, unsigned n)
 {
 	for (unsigned i = 0; i < n; i++)
@@ -24,8 +37,8 @@ static int was_tried(unsigned tid, const unsigned *tried, unsigned n)
 static int eligible(const struct cfg *cfg, unsigned tid, const struct route_ask *ask, const unsigned *tried, unsigned ntried)
 {
 	const struct cfg_tinfo *t = &cfg->targets_all[tid];
-	if (was_tried(tid, tried, ntried))
-		return 0;
+	if (was_tried(tid, tried, ntried) || (ask->priced_only && !t->priced))
+		return 0;	/* an unpriced one would spend outside the client's budget */
 	return ask->strategy != CFG_STRATEGY_CHEAPEST || (t->priced && (unsigned)t->quality >= ask->min_quality);
 }
 

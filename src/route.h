@@ -9,12 +9,14 @@
  * module admits now are candidates; if none is, the untried target that
  * failed longest ago (health_pick_fallback) rather than nothing. Pure
  * logic over cfg + health.c state; nothing allocated, nothing blocks.
+ * Also what a target costs (route_price), for billing and budgets.
  */
 #ifndef LLMGW_ROUTE_H
 #define LLMGW_ROUTE_H
 
 #include <stdint.h>
 #include "config.h"
+#include "prices.h"
 
 #define ROUTE_MAX_TRIED 16
 
@@ -24,10 +26,18 @@ struct route_ask {
 	int64_t est_input_tokens;	/* for cheapest: from the request size */
 	int64_t est_output_tokens;	/* the request's max tokens, or a default */
 	uint32_t random;		/* for weighted */
+	int priced_only;		/* skip unpriced targets (a client with a USD budget) */
 };
 
 /* Estimated USD of a request on target tid (tinfo prices). */
 double route_estimate(const struct cfg_tinfo *t, int64_t in, int64_t out);
+
+/* The prices of model served as target tid: the target's own (set at
+ * load from its target section or the table), or for a provider's "other"
+ * bucket (a provider/model no route or target section names) the
+ * compiled-in table's for that model, looked up as route targets are.
+ * 1 with *out filled (out may be NULL) when priced; 0 when unpriced. */
+int route_price(const struct cfg *cfg, int tid, const char *model, struct price *out);
 
 /* The target id for the next attempt, or -1 when every target was tried
  * (or none may be: credentials rejected, rate-limited, below min_quality).

@@ -669,7 +669,8 @@ class Ctx:
 		return Mock(self, p, port, tls)
 
 	def config(self, port, gateway=(), providers=None, routes=None, clients=None, extra=""):
-		"""Builds a UCI config. providers: [(name, base_url, [(kind,k,v)...])]."""
+		"""Builds a UCI config. providers: [(name, base_url, [(kind,k,v)...])];
+		clients: [(name, key, [allow...]) or (name, key, [allow...], [(kind,k,v)...])]."""
 		given = set(k for _, k, _ in gateway)
 		gw = [("option", "listen", "127.0.0.1:%d" % port)]
 		if "log_level" not in given:
@@ -684,9 +685,10 @@ class Ctx:
 			secs.append(("provider", name, o + list(opts)))
 		for name, targets in routes or []:
 			secs.append(("route", name, [("list", "target", t) for t in targets]))
-		for name, key, allow in clients or []:
+		for client in clients or []:	# (name, key, allow[, [(kind, k, v)...]])
+			name, key, allow = client[:3]
 			o = [("option", "key_sha256", hashlib.sha256(key.encode()).hexdigest())]
-			o += [("list", "allow", a) for a in allow]
+			o += [("list", "allow", a) for a in allow] + list(client[3] if len(client) > 3 else ())
 			secs.append(("client", name, o))
 		return uci(secs) + extra
 

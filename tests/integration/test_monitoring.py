@@ -4,7 +4,7 @@
 import json
 
 import chromium_render
-from harness import TestSkip, chat, check, free_port, get, test
+from harness import TestSkip, chat, check, check_error, free_port, get, test
 
 
 def routed(ctx):
@@ -67,3 +67,39 @@ def status_page_renders_in_chromium(ctx):
 	check(any(d.tables.values()), "no tables rendered")
 	text = " ".join(c for rows in d.tables.values() for row in rows for c in row)
 	check("closed" in text, "the target's state is not shown: %r" % text[:300])
+
+
+@test(timeout=30)
+def monitoring_needs_a_monitor_key(ctx):
+	"""With client sections, /metrics, /status and /status.json are for
+	clients with option monitor '1': any other key (restricted or not) gets
+	a JSON 403 naming the option and none of the data; no key is a 401.
+	/healthz stays open."""
+	keys = {n: "llmgw-test-key-" + n for n in ("tablet", "phone", "prom")}
+	mock, gw = ctx.standard(clients=[("tablet", keys["tablet"], ["fast"]), ("phone", keys["phone"], []),
+		("prom", keys["prom"], [], [("option", "monitor", "1")])])
+	check(chat(gw.port, "fast", "m", headers={"Authorization": "Bearer " + keys["tablet"]}).status == 200, "chat")
+	for path in ("/metrics", "/status", "/status.json"):
+		for who in ("tablet", "phone"):
+			r = get(gw.port, path, headers={"Authorization": "Bearer " + keys[who]})
+			msg = check_error(r, 403, code="monitor_not_allowed", etype="permission_error", what="%s %s" % (who, path))
+			check("monitor" in msg, "%s %s: message %r" % (who, path, msg))
+			check(b"tablet" not in r.body and b"prom" not in r.body, "%s %s: the 403 leaks data" % (who, path))
+		check_error(get(gw.port, path), 401, code="invalid_api_key", what="no key " + path)
+		for h in ({"Authorization": "Bearer " + keys["prom"]}, {"x-api-key": keys["prom"]}):
+			r = get(gw.port, path, headers=h)
+			check(r.status == 200 and b"tablet" in r.body, "monitor key on %s: %s" % (path, r.describe()))
+	r = get(gw.port, "/healthz")
+	check(r.status == 200 and r.json() == {"status": "ok"}, "/healthz without a key: %s" % r.describe())
+	# The monitor key is an ordinary client key besides.
+	check(chat(gw.port, "fast", "p", headers={"Authorization": "Bearer " + keys["prom"]}).status == 200, "monitor chat")
+
+
+@test(timeout=30)
+def open_gateway_monitoring_from_loopback(ctx):
+	"""No client sections (an open gateway): monitoring is served like the
+	API, to loopback peers without a key."""
+	mock, gw = routed(ctx)
+	for path in ("/metrics", "/status", "/status.json"):
+		r = get(gw.port, path)
+		check(r.status == 200, "%s on an open gateway from loopback: %s" % (path, r.describe()))

@@ -491,3 +491,153 @@ def targets_down_not_rate_limited_stay_503(ctx):
 	r = chat(gw.port, "r", "second")
 	check(r.status == 503, "every key rejected: %s" % r.describe())
 	check(r.header("retry-after-ms") is None, "retry-after-ms on a 503 for rejected keys: %r" % r.header("retry-after-ms"))
+
+
+# ---------------------------------------------------------------- prices and budgets by model name
+
+def table_priced(ctx, clients=None):
+	"""Provider 'oai' of type openai (its models priced by the compiled-in
+	table) served by a mockprov, and 'mock' (openai-compatible: unpriced)."""
+	m = ctx.mockprov()
+	port = free_port()
+	conf = ctx.config(port, (), providers=[("mock", m.url, [])], routes=[], clients=clients)
+	conf += ("\nconfig provider 'oai'\n\toption type 'openai'\n\toption base_url '%s'\n"
+		"\toption key_env 'MOCK_KEY'\n" % m.url)
+	return m, ctx.llmgw(conf)
+
+
+def usage_cost(r, in_mtok, out_mtok):
+	u = r.json()["usage"]
+	return (u["prompt_tokens"] * in_mtok + u["completion_tokens"] * out_mtok) / 1e6
+
+
+@test(timeout=30)
+def direct_name_gets_table_price(ctx):
+	"""oai/gpt-4.1-mini sent directly (named by no route or target section)
+	is billed at the compiled-in table's $0.40/$1.60, snapshots too, and a
+	daily budget trips on it."""
+	key = "llmgw-test-key-direct"
+	m, gw = table_priced(ctx, clients=[("spender", key, [], [("option", "daily_usd", "0.00002")])])
+	h = {"Authorization": "Bearer " + key}
+	r = chat(gw.port, "oai/gpt-4.1-mini", "price me " * 40, headers=h)
+	check(r.status == 200, "first request: %s" % r.describe())
+	cost = r.header("x-llmgw-cost-usd")
+	check(cost is not None, "a table-priced model sent directly has no x-llmgw-cost-usd (counted as unpriced)")
+	want = usage_cost(r, 0.40, 1.60)
+	check(abs(float(cost) - want) < 2e-6 and want > 0.00002, "cost %s, want %.6f (over the budget)" % (cost, want))
+	r = chat(gw.port, "oai/gpt-4.1-mini-2025-04-14", "again", headers=h)
+	check(r.status == 429 and "daily budget" in r.json()["error"]["message"],
+		"the daily budget did not trip on a table-priced direct name: %s" % r.describe())
+	check(m.stats().get("chat", 0) == 1, "the provider saw %d requests, want 1" % m.stats().get("chat", 0))
+
+
+@test(timeout=30)
+def direct_snapshot_name_is_priced(ctx):
+	m, gw = table_priced(ctx)
+	r = chat(gw.port, "oai/gpt-4.1-mini-2025-04-14", "snap")
+	check(r.status == 200 and r.header("x-llmgw-cost-usd") is not None, "snapshot: %s cost %r" %
+		(r.describe(), r.header("x-llmgw-cost-usd")))
+	check(abs(float(r.header("x-llmgw-cost-usd")) - usage_cost(r, 0.40, 1.60)) < 2e-6, "snapshot cost")
+	totals = [t for t in get(gw.port, "/status.json").json()["targets"] if t["name"] == "oai/*"]
+	check(totals and totals[0]["usd"] > 0 and totals[0]["unpriced_requests"] == 0,
+		"the provider's other bucket: %r" % totals)
+
+
+def dialect_request(dialect, model, key):
+	"""(path, body, headers) of a chat request in a dialect with the key."""
+	if dialect == "openai":
+		return ("/v1/chat/completions", {"model": model, "messages": [{"role": "user", "content": "hi"}]},
+			{"Authorization": "Bearer " + key})
+	if dialect == "anthropic":
+		return ("/v1/messages", {"model": model, "max_tokens": 64, "messages": [{"role": "user", "content": "hi"}]},
+			{"x-api-key": key, "anthropic-version": "2023-06-01"})
+	return ("/v1beta/models/%s:generateContent" % model, {"contents": [{"role": "user", "parts": [{"text": "hi"}]}]},
+		{"x-goog-api-key": key})
+
+
+def forbidden_message(dialect, r, what):
+	"""The message of a 403 in the dialect's own error shape."""
+	check(r.status == 403, "%s: status %d, want 403: %s" % (what, r.status, r.describe()))
+	j = r.json()
+	if dialect == "openai":
+		check(j["error"]["type"] == "permission_error", "openai shape: %r" % j)
+	elif dialect == "anthropic":
+		check(j.get("type") == "error" and j["error"]["type"] == "permission_error", "anthropic shape: %r" % j)
+	else:
+		check(j["error"]["code"] == 403 and j["error"]["status"] == "PERMISSION_DENIED", "gemini shape: %r" % j)
+	return j["error"]["message"]
+
+
+@test(timeout=40)
+def budget_refuses_unpriced_models(ctx):
+	"""A client with a USD budget (daily or monthly) may not use a model of
+	unknown price: a 403 in its dialect naming the model and the option,
+	before any provider sees it. allow_unpriced lets it; a client without a
+	USD limit is not concerned; priced models stay usable."""
+	keys = {n: "llmgw-test-key-" + n for n in ("daily", "monthly", "allowed", "rpmonly")}
+	clients = [("daily", keys["daily"], [], [("option", "daily_usd", "5")]),
+		("monthly", keys["monthly"], [], [("option", "monthly_usd", "50")]),
+		("allowed", keys["allowed"], [], [("option", "daily_usd", "5"), ("option", "allow_unpriced", "1")]),
+		("rpmonly", keys["rpmonly"], [], [("option", "rpm", "100")])]
+	m = ctx.mockprov()
+	port = free_port()
+	conf = ctx.config(port, (), providers=[("mock", m.url, [])], routes=[("u", ["mock/mock-1"])], clients=clients)
+	conf += ("\nconfig provider 'oai'\n\toption type 'openai'\n\toption base_url '%s'\n"
+		"\toption key_env 'MOCK_KEY'\n\tlist model 'gpt-4.1-mini'\n" % m.url)
+	gw = ctx.llmgw(conf)
+	# /v1/models lists what each key may use.
+	for who, want in (("daily", ["oai/gpt-4.1-mini"]), ("allowed", ["u", "oai/gpt-4.1-mini", "mock/mock-1"])):
+		r = get(gw.port, "/v1/models", headers={"Authorization": "Bearer " + keys[who]})
+		ids = sorted(d["id"] for d in r.json()["data"])
+		check(ids == sorted(want), "/v1/models for %s: %r, want %r" % (who, ids, sorted(want)))
+	for who in ("daily", "monthly"):
+		for dialect in ("openai", "anthropic", "gemini"):
+			for model in ("mock/mock-1", "u"):
+				path, body, h = dialect_request(dialect, model, keys[who])
+				with Client(gw.port) as c:
+					r = c.call("POST", path, body, h)
+				msg = forbidden_message(dialect, r, "%s/%s/%s" % (who, dialect, model))
+				check("'%s'" % model in msg and "allow_unpriced" in msg, "%s: message %r" % (dialect, msg))
+	check(m.stats().get("chat", 0) == 0, "an unpriced request of a budgeted client reached the provider")
+	# Free token counting is not spending.
+	with Client(gw.port) as c:
+		r = c.call("POST", "/v1/messages/count_tokens", {"model": "mock/mock-1", "messages": [{"role": "user", "content": "x"}]},
+			{"x-api-key": keys["daily"], "anthropic-version": "2023-06-01"})
+	check(r.status != 403, "count_tokens refused as spending: %s" % r.describe())
+	for who in ("allowed", "rpmonly"):
+		for model in ("mock/mock-1", "u"):
+			r = chat(gw.port, model, "ok", headers={"Authorization": "Bearer " + keys[who]})
+			check(r.status == 200, "%s, %s: %s" % (who, model, r.describe()))
+	r = chat(gw.port, "oai/gpt-4.1-mini", "priced", headers={"Authorization": "Bearer " + keys["daily"]})
+	check(r.status == 200 and r.header("x-llmgw-cost-usd"), "budgeted client, priced model: %s" % r.describe())
+
+
+@test(timeout=40)
+def budget_route_uses_only_priced_targets(ctx):
+	"""A route whose targets are partly priced: a client with a USD budget
+	is served by the priced targets only, in failover too (a failing priced
+	target is not replaced by an unpriced one); allow_unpriced restores the
+	whole route."""
+	spender, free = "llmgw-test-key-spender", "llmgw-test-key-free"
+	prices = ("config target\n\toption model 'b/mock-1'\n\toption input_usd_per_mtok '1'\n"
+		"\toption output_usd_per_mtok '1'\n\nconfig target\n\toption model 'b/fault:status=500'\n"
+		"\toption input_usd_per_mtok '1'\n\toption output_usd_per_mtok '1'\n\n"
+		"config route 'r2'\n\tlist target 'a/mock-1'\n\tlist target 'b/fault:status=500'\n")
+	ma, mb, gw = two_providers(ctx, extra=prices, clients=[
+		("spender", spender, [], [("option", "daily_usd", "5")]),
+		("free", free, [], [("option", "daily_usd", "5"), ("option", "allow_unpriced", "1")])])
+	hs, hf = {"Authorization": "Bearer " + spender}, {"Authorization": "Bearer " + free}
+	for i in range(2):
+		r = chat(gw.port, "r", "s%d" % i, headers=hs)
+		check(r.status == 200 and r.header("x-llmgw-provider") == "b" and r.header("x-llmgw-attempts") == "1",
+			"budgeted client on r: %s provider %r attempts %r" % (r.describe(), r.header("x-llmgw-provider"),
+			r.header("x-llmgw-attempts")))
+		check(float(r.header("x-llmgw-cost-usd") or 0) > 0, "not billed: %r" % r.header("x-llmgw-cost-usd"))
+	check(chats(ma) == 0, "the unpriced target served a budgeted client %d times" % chats(ma))
+	r = chat(gw.port, "r2", "fails", headers=hs)
+	check(r.status == 500, "r2 for the budgeted client: want the priced target's 500, got %s" % r.describe())
+	check(chats(ma) == 0, "failover went to the unpriced target for a budgeted client")
+	r = chat(gw.port, "r", "f", headers=hf)
+	check(r.status == 200 and r.header("x-llmgw-provider") == "a", "allow_unpriced on r: %r" % r.header("x-llmgw-provider"))
+	r = chat(gw.port, "r2", "f2", headers=hf)
+	check(r.status == 200 and r.header("x-llmgw-provider") == "a", "allow_unpriced on r2: %s" % r.describe())

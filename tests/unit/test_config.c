@@ -12,6 +12,7 @@
 #include "prices.h"
 
 #define HEX64 "00112233445566778899aabbccddeeff00112233445566778899AABBCCDDEEFF"
+#define HEX64B "ffeeddccbbaa99887766554433221100ffeeddccbbaa99887766554433221100"
 
 struct coll {
 	int n;
@@ -796,6 +797,34 @@ TEST(test_client_allows)
 #undef ALLOWS
 }
 
+/* Per client: monitor (reads /metrics and /status) and allow_unpriced
+ * (a USD budget does not bar models of unknown price); both off unless set. */
+TEST(test_client_access_options)
+{
+	struct cfg c;
+	struct coll k;
+	int r = load("config client 'plain'\n option key_sha256 '" HEX64 "'\n"
+	    "config client 'prom'\n option key_sha256 '" HEX64B "'\n option monitor '1'\n"
+	    " option daily_usd 1\n option allow_unpriced yes\n", &c, &k);
+	CHECK_EQ_INT(r, 0);
+	REQUIRE(r == 0 && c.nclients == 2);
+	CHECK(c.clients[0].monitor == 0 && c.clients[0].allow_unpriced == 0);
+	CHECK(c.clients[1].monitor == 1 && c.clients[1].allow_unpriced == 1);
+	cfg_free(&c);
+
+	r = load("config client 'c'\n"				/* 1 */
+	    " option key_sha256 '" HEX64 "'\n"			/* 2 */
+	    " option monitor 'sure'\n"				/* 3 */
+	    " option allow_unpriced 2\n"			/* 4 */
+	    " option monitr 1\n"				/* 5 */
+	    "config gateway\n option monitor 1\n", &c, &k);	/* 6, 7: a client option */
+	CHECK_EQ_INT(r, k.n);
+	CHECK(has_err(&k, 3, "client 'c': monitor: 'sure' is not a boolean"));
+	CHECK(has_err(&k, 4, "client 'c': allow_unpriced: '2' is not a boolean"));
+	CHECK(has_err(&k, 5, "did you mean 'monitor'?"));
+	CHECK(has_err(&k, 7, "unknown option 'monitor' in gateway section"));
+}
+
 TEST(test_lookups)
 {
 	struct cfg c;
@@ -1493,6 +1522,7 @@ int main(void)
 	RUN(test_parse_hostport);
 	RUN(test_default_config);
 	RUN(test_client_allows);
+	RUN(test_client_access_options);
 	RUN(test_lookups);
 	RUN(test_load_file);
 	RUN(test_many_errors_all_reported);

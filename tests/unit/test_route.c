@@ -81,7 +81,11 @@ static const char conf[] =
 	"	option strategy 'weighted'\n"
 	"	list target 'loc/a'\n"
 	"	list target 'loc/b'\n"
-	"	list target 'loc/c'\n";
+	"	list target 'loc/c'\n"
+	"config route 'mixed'\n"
+	"	list target 'cloud/zz-unpriced-model'\n"
+	"	list target 'loc/b'\n"
+	"	list target 'loc/a'\n";
 
 static struct cfg C;
 static unsigned A, A2, B, TC, U;	/* target ids */
@@ -489,6 +493,50 @@ TEST(weighted_with_random_draws)
 	CHECK(cnt[2] >= 5755 && cnt[2] <= 6245);	/* sd 49 */
 }
 
+/* A client with a USD budget (priced_only): the route's unpriced targets
+ * are never picked, first or in failover, nor as the last resort when
+ * every priced one is unhealthy. */
+TEST(priced_only_skips_unpriced)
+{
+	const char *why = NULL;
+	const struct cfg_route *r = route("mixed");
+	struct route_ask a = ask_for(r, 0, 0);
+	fresh_health();
+	CHECK_EQ_INT(route_pick(&C, r, &a, NULL, 0, T0, &why), U);	/* everyone else: in order */
+	a.priced_only = 1;
+	CHECK_EQ_INT(route_pick(&C, r, &a, NULL, 0, T0, &why), B);
+	unsigned tried[2] = { B };
+	CHECK_EQ_INT(route_pick(&C, r, &a, tried, 1, T0, &why), A);
+	tried[1] = A;
+	CHECK_EQ_INT(route_pick(&C, r, &a, tried, 2, T0, &why), -1);
+	open_breaker(B, T0);
+	open_breaker(A, T0 + 1);
+	int k = route_pick(&C, r, &a, NULL, 0, T0 + 2, &why);
+	CHECK(k == (int)B || k == (int)A);
+	fresh_health();
+}
+
+/* What a request costs where: a target's own prices, and for a
+ * provider/model no route or target section names (the provider's
+ * "other" bucket) the compiled-in table's, snapshots included. */
+TEST(price_of_targets_and_direct_names)
+{
+	struct price p;
+	CHECK(route_price(&C, (int)A, "a", &p) == 1 && p.in_usd_mtok == 1 && p.out_usd_mtok == 10);
+	CHECK(route_price(&C, (int)A, "a", NULL) == 1);
+	CHECK(route_price(&C, (int)U, "zz-unpriced-model", &p) == 0);
+	unsigned other = tid("cloud/gpt-4.1-mini");
+	REQUIRE(C.targets_all[other].other);
+	memset(&p, 0, sizeof p);
+	CHECK(route_price(&C, (int)other, "gpt-4.1-mini", &p) == 1);
+	CHECK(p.in_usd_mtok == 0.40 && p.cached_usd_mtok == 0.10 && p.out_usd_mtok == 1.60);
+	CHECK(route_price(&C, (int)other, "gpt-4.1-mini-2025-04-14", NULL) == 1);
+	CHECK(route_price(&C, (int)other, "zz-nope", &p) == 0);
+	CHECK(route_price(&C, (int)tid("loc/anything"), "anything", &p) == 1 && p.in_usd_mtok == 0);	/* local: free */
+	CHECK(route_price(&C, -1, "gpt-4.1-mini", &p) == 0);
+	CHECK(route_price(&C, (int)C.ntargets_all, "gpt-4.1-mini", &p) == 0);
+}
+
 int main(void)
 {
 	test_suite = "route";
@@ -518,6 +566,8 @@ int main(void)
 	RUN(fastest_by_time_to_first_token);
 	RUN(weighted_follows_weights);
 	RUN(weighted_with_random_draws);
+	RUN(priced_only_skips_unpriced);
+	RUN(price_of_targets_and_direct_names);
 	health_free();
 	cfg_free(&C);
 	return test_summary();
