@@ -204,14 +204,19 @@ struct tvals {
 enum opt_id { OPTIONS(OPT_ID) O_COUNT };
 
 enum { ONE, LIST };
+/* Small field types: the table has a row per option in every build (24
+ * bytes a row on 64-bit instead of 40). */
 struct optdesc {
-	enum sect_kind sect;
 	const char *name;
-	enum vkind kind;
-	int multi;			/* LIST: `list` allowed, `option` may repeat */
-	size_t off;			/* of the field set_opt() sets */
 	unsigned min, max;		/* limits of the value, in the field's unit */
+	uint16_t off;			/* of the field set_opt() sets */
+	uint8_t sect;			/* enum sect_kind */
+	uint8_t kind;			/* enum vkind */
+	uint8_t multi;			/* LIST: `list` allowed, `option` may repeat */
 };
+#define OPT_OFF_FITS(sect_, name_, kind_, multi_, at, lo, hi) \
+	_Static_assert((at) <= UINT16_MAX, "option " #name_ ": its field is too far into its struct");
+OPTIONS(OPT_OFF_FITS)
 #define OPT_ROW(sect_, name_, kind_, multi_, at, lo, hi) \
 	[O_##sect_##_##name_] = { .sect = S_##sect_, .name = #name_, .kind = kind_, .multi = multi_, \
 	    .off = at, .min = lo, .max = hi },
