@@ -111,24 +111,23 @@ void (*tls_int_server_free)(void);
 void (*tls_int_server_close)(struct tls *t);
 
 /* ECDHE only (forward secrecy), AEAD first, TLS 1.2: what every provider
- * API serves. AES-128-GCM first (hardware AES on most servers), ChaCha20
- * next (fast in software at both ends), AES-256-GCM for servers that
- * insist. The server picks among these by its own preference anyway. The
- * full profile (LLMGW_TLS_MINIMAL_SUITES=0) adds CBC/SHA-2 for older
- * servers. */
-static const uint16_t client_suites[] = {
+ * API serves and every current client offers. AES-128-GCM first (hardware
+ * AES on most servers), ChaCha20 next (fast in software at both ends),
+ * AES-256-GCM for servers that insist; the peer's preference decides
+ * anyway. The first TLS_INT_AEAD_SUITES are the client's (minimal suites)
+ * and the listener's; the CBC/SHA-2 rest serves older servers (the full
+ * client profile, LLMGW_TLS_MINIMAL_SUITES=0) and mockprov. */
+const uint16_t tls_int_suites[TLS_INT_ALL_SUITES] = {
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
 	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-#if !LLMGW_TLS_MINIMAL_SUITES
 	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
 	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
 	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
 	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
-#endif
 };
 
 static int fail(struct tls *t, int code, int eno, int sock_errno);
@@ -539,7 +538,7 @@ static void client_setup(struct tls *t, unsigned char *buf)
 	br_ssl_engine_set_x509(eng, &t->u.c.xw);
 #endif
 	t->eng = eng;
-	tls_int_engine_common(eng, client_suites, sizeof client_suites / sizeof client_suites[0], buf);
+	tls_int_engine_common(eng, tls_int_suites, LLMGW_TLS_MINIMAL_SUITES ? TLS_INT_AEAD_SUITES : TLS_INT_ALL_SUITES, buf);
 	t->ready = 1;
 }
 

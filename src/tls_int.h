@@ -83,6 +83,10 @@ int tls_int_is_cert_name(const char *name);
 unsigned char *tls_int_copy_out(unsigned char **dst, const void *src, size_t n);
 /* What every engine gets: TLS 1.2 only, these suites, no renegotiation,
  * the record buffers (TLS_IBUF_LEN then TLS_OBUF_LEN at buf). */
+/* The cipher suites in order (tls.c): AEAD first, then CBC/SHA-2. */
+#define TLS_INT_AEAD_SUITES 6
+#define TLS_INT_ALL_SUITES 10
+extern const uint16_t tls_int_suites[TLS_INT_ALL_SUITES];
 void tls_int_engine_common(br_ssl_engine_context *eng, const uint16_t *suites, size_t nsuites,
 	unsigned char *buf);
 /* Hashes, PRFs, curves, AES-GCM and ChaCha20-Poly1305 of either side's

@@ -76,34 +76,6 @@ static struct {
 	unsigned char *iobufs;
 } G;
 
-/* mockprov: every suite BearSSL's full server profiles support that a TLS
- * 1.2 client of ours could ask for: ECDHE with AEAD first, then with
- * CBC/SHA-2. */
-static const uint16_t full_suites[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA384,
-};
-
-/* The listener: forward secrecy and AEAD only, what every current client
- * offers. The client's order decides (it knows whether it has AES
- * hardware). */
-static const uint16_t listen_suites[] = {
-	BR_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256,
-	BR_TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384,
-	BR_TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384,
-};
-
 /* ------------------------------------------------- server credentials */
 
 struct chain_load {
@@ -424,7 +396,7 @@ static void full_setup(struct tls *t, unsigned char *buf)
 		br_ssl_server_init_full_rsa(sc, c->chain, c->chain_len, &c->rsa);
 	else
 		br_ssl_server_init_full_ec(sc, c->chain, c->chain_len, c->issuer_key_type, &c->ec);
-	setup_common(t, full_suites, sizeof full_suites / sizeof full_suites[0], buf);
+	setup_common(t, tls_int_suites, TLS_INT_ALL_SUITES, buf);	/* mockprov: all */
 	br_ssl_engine_add_flags(t->eng, BR_OPT_ENFORCE_SERVER_PREFERENCES);
 }
 
@@ -432,7 +404,7 @@ static void listen_setup(struct tls *t, unsigned char *buf)
 {
 	br_ssl_server_zero(&t->u.s.sc);
 	tls_int_engine_aead(&t->u.s.sc.eng);
-	setup_common(t, listen_suites, sizeof listen_suites / sizeof listen_suites[0], buf);
+	setup_common(t, tls_int_suites, TLS_INT_AEAD_SUITES, buf);	/* listener: AEAD only */
 }
 
 /* A connection's end: its reference to the certificate goes. */

@@ -439,6 +439,16 @@ class Client:
 			return False
 
 
+def recv_all(s):
+	"""Everything the peer sends until it closes."""
+	data = b""
+	while True:
+		d = s.recv(65536)
+		if not d:
+			return data
+		data += d
+
+
 def build_request(method, path, body=None, headers=None, host="127.0.0.1"):
 	if isinstance(body, (dict, list)):
 		body = json.dumps(body).encode()
@@ -544,12 +554,7 @@ class Mock:
 			s = sc.wrap_socket(s, server_hostname="localhost")
 		try:
 			s.sendall(("GET %s HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n" % path).encode())
-			data = b""
-			while True:
-				d = s.recv(65536)
-				if not d:
-					break
-				data += d
+			data = recv_all(s)
 		finally:
 			s.close()
 		head, _, body = data.partition(b"\r\n\r\n")

@@ -12,7 +12,7 @@ import socket
 import ssl
 import time
 
-from harness import (Client, check, chat_body, free_port, reply_for, stream_parts, test, uci, wait_listening)
+from harness import (Client, check, chat_body, free_port, recv_all, reply_for, stream_parts, test, uci, wait_listening)
 from test_cli import run_cli
 
 
@@ -244,12 +244,7 @@ def refused_count(port, source):
 	s = socket.create_connection(("127.0.0.1", port), timeout=5, source_address=(source, 0))
 	try:
 		s.sendall(b"GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
-		data = b""
-		while True:
-			d = s.recv(65536)
-			if not d:
-				break
-			data += d
+		data = recv_all(s)
 	finally:
 		s.close()
 	m = re.search(rb'llmgw_connections_refused_total\{reason="acl"\} (\d+)', data)
@@ -287,12 +282,7 @@ def allow_cidr_closes_other_addresses_at_accept(ctx):
 	s.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
 		b"Content-Length: 68\r\nConnection: close\r\n\r\n"
 		b'{"model":"fast","messages":[{"role":"user","content":"from two"}]}  ')
-	data = b""
-	while True:
-		d = s.recv(65536)
-		if not d:
-			break
-		data += d
+	data = recv_all(s)
 	s.close()
 	check(data.startswith(b"HTTP/1.1 200") and reply_for("from two").encode() in data,
 		"chat from 127.0.0.2: %r" % data[:300])
